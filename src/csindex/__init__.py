@@ -1,0 +1,109 @@
+"""csindex: customer-satisfaction-index analysis.
+
+Load and validate survey responses, score them with the classic CSI methods
+(C = b/a, simple method, dual evaluation, IPA, driver weights), estimate the
+CCSI/ACSI/ECSI/SCSB index models by PLS path modeling or covariance-based SEM,
+and report the results.
+
+Public names are imported lazily so that ``import csindex`` stays light:
+matplotlib, semopy and the report code load only when first used.
+
+Examples
+--------
+>>> import csindex
+>>> "fit_pls" in csindex.__all__
+True
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from .exceptions import (
+    CodebookError,
+    CsindexError,
+    CsindexWarning,
+    EstimationError,
+    SpecError,
+    SurveyDataError,
+    SurveyError,
+)
+from .spec import Construct, Mode, ModelSpec
+
+__version__ = "0.1.0"
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+# public name -> module that defines it (imported on first access)
+_LAZY: dict[str, str] = {
+    # io / survey
+    "load_survey": "csindex.io",
+    "Survey": "csindex.survey",
+    "datasets": "csindex.datasets",
+    # scoring
+    "simple_scores": "csindex.scoring.simple",
+    "satisfaction_rate": "csindex.scoring.simple",
+    "ratio_index": "csindex.scoring.ratio",
+    "dual_evaluation": "csindex.scoring.dual",
+    "ipa": "csindex.scoring.ipa",
+    "driver_weights": "csindex.scoring.drivers",
+    "kano": "csindex.scoring.kano",
+    # models
+    "models": "csindex.models",
+    "fit_sem": "csindex.sem",
+    "fit_pls": "csindex.pls",
+    # kpi
+    "nps": "csindex.kpi",
+    "kpi": "csindex.kpi",
+    # output
+    "plots": "csindex.plots",
+    "report": "csindex.report",
+}
+
+__all__ = [
+    "__version__",
+    "CodebookError",
+    "Construct",
+    "CsindexError",
+    "CsindexWarning",
+    "EstimationError",
+    "Mode",
+    "ModelSpec",
+    "SpecError",
+    "SurveyDataError",
+    "SurveyError",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'csindex' has no attribute {name!r}")
+    module = importlib.import_module(module_name)
+    # a name that is itself a module (csindex.models, csindex.plots) resolves to the module
+    value = module if module_name.rsplit(".", 1)[-1] == name else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from . import datasets, models, plots
+    from .io import load_survey
+    from .kpi import nps
+    from .pls import fit_pls
+    from .report import report
+    from .scoring.drivers import driver_weights
+    from .scoring.dual import dual_evaluation
+    from .scoring.ipa import ipa
+    from .scoring.kano import kano
+    from .scoring.ratio import ratio_index
+    from .scoring.simple import satisfaction_rate, simple_scores
+    from .sem import fit_sem
+    from .survey import Survey

@@ -100,7 +100,7 @@ def _to_float(values: Any, what: str, where: str) -> tuple[np.ndarray, pd.Index]
     bad = series[numeric.isna() & series.notna()]
     if len(bad):
         counts = bad.astype(str).value_counts()
-        listed = quote_list([f"{v} ({c} row{'s' if c > 1 else ''})" for v, c in counts.items()])
+        listed = _counted(list(counts.index), list(counts.to_numpy()))
         raise SurveyDataError(
             f"{what} has non-numeric values: {listed}. Recode them to numbers or to missing (NaN)."
         )
@@ -211,8 +211,15 @@ def _percentile_ci(draws: np.ndarray, confidence: float) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def _fmt_share(p: float) -> str:
-    return f"{100 * p:.1f}%"
+def _counted(values: Sequence[Any], counts: Sequence[int], limit: int = 5) -> str:
+    """``'ten' (1 row), 11 (2 rows)``: values with their row counts, stopping after ``limit``."""
+    parts = [
+        f"{v!r} ({c} row{'s' if c != 1 else ''})" if isinstance(v, str) else f"{v:g} ({c} row{'s' if c != 1 else ''})"
+        for v, c in zip(values, counts)
+    ]
+    if len(parts) > limit:
+        return ", ".join(parts[:limit]) + f", and {len(parts) - limit} more"
+    return ", ".join(parts)
 
 
 # --------------------------------------------------------------------------- NPS
@@ -226,7 +233,7 @@ def _nps_categories(
     off = ~np.isin(x, np.arange(lo, 11))
     if off.any():
         vals, counts = np.unique(x[off], return_counts=True)
-        listed = quote_list([f"{v:g} ({c} row{'s' if c > 1 else ''})" for v, c in zip(vals, counts)])
+        listed = _counted([float(v) for v in vals], [int(c) for c in counts])
         raise SurveyDataError(
             f"{what} has values outside the NPS scale {scale} (whole numbers {lo}..10): {listed}. "
             f"Recode them, set them to missing (NaN), or pass scale={'1-10' if lo == 0 else '0-10'!r} "
@@ -961,7 +968,11 @@ def _ticket_stats(g: pd.DataFrame, has_complaint: bool, has_contacts: bool, z: f
 def _ticket_table(
     work: pd.DataFrame, keys: list[str], has_complaint: bool, has_contacts: bool, z: float
 ) -> pd.DataFrame:
-    columns = [c for c in _TICKET_COLUMNS if (has_complaint or "complaint" not in c) and (has_contacts or "f" + "cr" not in c and "first_contact" not in c)]
+    columns = [
+        c
+        for c in _TICKET_COLUMNS
+        if (has_complaint or "complaint" not in c) and (has_contacts or not c.startswith(("fcr", "n_first_contact")))
+    ]
     if keys:
         rows = [
             {**dict(zip(keys, key if isinstance(key, tuple) else (key,))), **_ticket_stats(g, has_complaint, has_contacts, z)}

@@ -571,3 +571,26 @@ def test_no_warnings_on_clean_input():
         kpi.nps([10, 0, 5])
         kpi.recommendation_rate([10, 0])
         kpi.loyalty_matrix([1, 2], [1, 2])
+
+
+def test_median_ci_order_statistics():
+    # n = 10: P(B <= 1) = 11/1024 = 0.0107 <= 0.025 < P(B <= 2) = 56/1024 -> ranks 2 and 9
+    assert kpi._median_ci(np.arange(1.0, 11.0), 0.95) == (2.0, 9.0)
+    # n = 20: the textbook ranks 6 and 15 (P(B <= 5) = 0.0207)
+    assert kpi._median_ci(np.arange(1.0, 21.0)[::-1].copy(), 0.95) == (6.0, 15.0)
+    # n = 5 cannot reach 95%: [min, max]
+    assert kpi._median_ci(np.array([3.0, 1.0, 2.0, 5.0, 4.0]), 0.95) == (1.0, 5.0)
+
+
+def test_ticket_median_ci_columns(tickets):
+    o = kpi.ticket_kpis(tickets).overall.iloc[0]
+    # 5 response times and 4 resolution times: too few for 95%, so [min, max]
+    assert (o["response_time_median_ci_lower_h"], o["response_time_median_ci_upper_h"]) == (0.5, 8.0)
+    assert (o["resolution_time_median_ci_lower_h"], o["resolution_time_median_ci_upper_h"]) == (2.0, 48.0)
+
+
+def test_ticket_by_keeps_missing_group(tickets):
+    t = tickets.copy()
+    t.loc[0, "region"] = None
+    res = kpi.ticket_kpis(t, by="region")
+    assert res.overall["n_tickets"].sum() == 6  # the ticket without a region is not dropped

@@ -857,6 +857,8 @@ _TICKET_COLUMNS = (
     "complaint_rate_ci_upper",
     "n_responded",
     "response_time_median_h",
+    "response_time_median_ci_lower_h",
+    "response_time_median_ci_upper_h",
     "response_time_p90_h",
     "n_resolved",
     "resolution_rate",
@@ -867,6 +869,8 @@ _TICKET_COLUMNS = (
     "fcr_rate_ci_lower",
     "fcr_rate_ci_upper",
     "resolution_time_median_h",
+    "resolution_time_median_ci_lower_h",
+    "resolution_time_median_ci_upper_h",
     "resolution_time_mean_h",
     "resolution_time_p90_h",
 )
@@ -881,16 +885,19 @@ class TicketKPIResult(SummaryMixin):
 
     - ``n_tickets``; ``n_complaints``, ``complaint_rate`` (complaints / tickets) with
       ``complaint_rate_ci_lower``/``_ci_upper``;
-    - ``n_responded`` (tickets with a first response), ``response_time_median_h``,
-      ``response_time_p90_h`` (hours from opened to first response, among responded tickets);
+    - ``n_responded`` (tickets with a first response), ``response_time_median_h`` with
+      ``response_time_median_ci_lower_h``/``_ci_upper_h``, ``response_time_p90_h`` (hours
+      from opened to first response, among responded tickets);
     - ``n_resolved``, ``resolution_rate`` (resolved / tickets; a ticket never resolved
       counts as unresolved) with its CI;
     - ``n_first_contact_resolved``, ``fcr_rate`` (tickets resolved with one contact /
       tickets) with its CI;
-    - ``resolution_time_median_h``, ``resolution_time_mean_h``, ``resolution_time_p90_h``
-      (hours from opened to resolved, among resolved tickets).
+    - ``resolution_time_median_h`` with its CI columns, ``resolution_time_mean_h``,
+      ``resolution_time_p90_h`` (hours from opened to resolved, among resolved tickets).
 
-    Rates have Wilson intervals (``settings['confidence']``). Time KPIs of a group
+    Rates have Wilson intervals; medians have distribution-free order-statistic
+    intervals (ranks from Binomial(n, 1/2); ``[min, max]`` when n is too small to reach
+    the level, e.g. n < 6 at 95 %), both at ``settings['confidence']``. Time KPIs of a group
     with no responded/resolved ticket are NaN (undefined), with ``n_responded`` /
     ``n_resolved`` = 0 beside them. Columns for a KPI whose input column was not given
     (``complaint=None``, ``contacts=None``) are left out; ``by_channel`` and
@@ -935,7 +942,29 @@ def _as_timestamps(col: pd.Series, name: str, ids: pd.Series) -> pd.Series:
     return parsed
 
 
-def _ticket_stats(g: pd.DataFrame, has_complaint: bool, has_contacts: bool, z: float) -> dict[str, float]:
+def _median_ci(x: np.ndarray, confidence: float) -> tuple[float, float]:
+    """Distribution-free CI of a median from order statistics (binomial(n, 1/2) ranks).
+
+    ``[x_(j), x_(n-j+1)]`` with the largest j such that ``P(B <= j - 1) <= (1 - confidence) / 2``,
+    so coverage is at least ``confidence``; when no such j >= 1 exists (n < 6 at 95 %) the
+    interval is ``[min, max]``, whose coverage ``1 - 2**(1-n)`` is lower. NaN for n = 0.
+    """
+    n = len(x)
+    if n == 0:
+        return float("nan"), float("nan")
+    from scipy.stats import binom
+
+    xs = np.sort(x)
+    cdf = binom.cdf(np.arange(n), n, 0.5)  # P(B <= k), k = 0..n-1
+    ok = np.nonzero(cdf <= (1 - confidence) / 2)[0]
+    j = int(ok[-1]) + 1 if len(ok) else 1  # 1-based rank of the lower limit
+    j = min(j, (n + 1) // 2)
+    return float(xs[j - 1]), float(xs[n - j])
+
+
+def _ticket_stats(
+    g: pd.DataFrame, has_complaint: bool, has_contacts: bool, z: float, confidence: float
+) -> dict[str, float]:
     n = len(g)
     out: dict[str, float] = {"n_tickets": n}
     if has_complaint:
@@ -943,9 +972,12 @@ def _ticket_stats(g: pd.DataFrame, has_complaint: bool, has_contacts: bool, z: f
         lo, hi = _wilson(k / n, n, z)
         out.update(n_complaints=k, complaint_rate=k / n, complaint_rate_ci_lower=float(lo), complaint_rate_ci_upper=float(hi))
     rt = g["_response_h"].dropna().to_numpy()
+    rt_lo, rt_hi = _median_ci(rt, confidence)
     out.update(
         n_responded=len(rt),
         response_time_median_h=float(np.median(rt)) if len(rt) else np.nan,
+        response_time_median_ci_lower_h=rt_lo,
+        response_time_median_ci_upper_h=rt_hi,
         response_time_p90_h=float(np.quantile(rt, 0.9)) if len(rt) else np.nan,
     )
     res = g["_resolution_h"].notna()
@@ -957,8 +989,11 @@ def _ticket_stats(g: pd.DataFrame, has_complaint: bool, has_contacts: bool, z: f
         lo, hi = _wilson(f / n, n, z)
         out.update(n_first_contact_resolved=f, fcr_rate=f / n, fcr_rate_ci_lower=float(lo), fcr_rate_ci_upper=float(hi))
     tt = g["_resolution_h"].dropna().to_numpy()
+    tt_lo, tt_hi = _median_ci(tt, confidence)
     out.update(
         resolution_time_median_h=float(np.median(tt)) if len(tt) else np.nan,
+        resolution_time_median_ci_lower_h=tt_lo,
+        resolution_time_median_ci_upper_h=tt_hi,
         resolution_time_mean_h=float(np.mean(tt)) if len(tt) else np.nan,
         resolution_time_p90_h=float(np.quantile(tt, 0.9)) if len(tt) else np.nan,
     )
@@ -966,7 +1001,7 @@ def _ticket_stats(g: pd.DataFrame, has_complaint: bool, has_contacts: bool, z: f
 
 
 def _ticket_table(
-    work: pd.DataFrame, keys: list[str], has_complaint: bool, has_contacts: bool, z: float
+    work: pd.DataFrame, keys: list[str], has_complaint: bool, has_contacts: bool, z: float, confidence: float
 ) -> pd.DataFrame:
     columns = [
         c
@@ -975,11 +1010,11 @@ def _ticket_table(
     ]
     if keys:
         rows = [
-            {**dict(zip(keys, key if isinstance(key, tuple) else (key,))), **_ticket_stats(g, has_complaint, has_contacts, z)}
-            for key, g in work.groupby(keys, sort=True, observed=True)  # one row per group, not per ticket
+            {**dict(zip(keys, key if isinstance(key, tuple) else (key,))), **_ticket_stats(g, has_complaint, has_contacts, z, confidence)}
+            for key, g in work.groupby(keys, sort=True, observed=True, dropna=False)  # one row per group, not per ticket
         ]
     else:
-        rows = [_ticket_stats(work, has_complaint, has_contacts, z)]
+        rows = [_ticket_stats(work, has_complaint, has_contacts, z, confidence)]
     table = pd.DataFrame(rows, columns=[*keys, *columns])
     for c in columns:
         table[c] = table[c].astype("int64" if c.startswith("n_") else float)
@@ -1151,12 +1186,12 @@ def ticket_kpis(
             )
         work["_contacts"] = cnt
     has_c, has_k = complaint is not None, contacts is not None
-    overall = _ticket_table(work, by_cols, has_c, has_k, z)
-    by_period = _ticket_table(work, [*by_cols, "period"], has_c, has_k, z)
+    overall = _ticket_table(work, by_cols, has_c, has_k, z, confidence)
+    by_period = _ticket_table(work, [*by_cols, "period"], has_c, has_k, z, confidence)
     by_channel = by_pc = None
     if channel is not None:
-        by_channel = _ticket_table(work, [*by_cols, "channel"], has_c, has_k, z)
-        by_pc = _ticket_table(work, [*by_cols, "period", "channel"], has_c, has_k, z)
+        by_channel = _ticket_table(work, [*by_cols, "channel"], has_c, has_k, z, confidence)
+        by_pc = _ticket_table(work, [*by_cols, "period", "channel"], has_c, has_k, z, confidence)
     return TicketKPIResult(
         overall=overall,
         by_period=by_period,

@@ -594,3 +594,10 @@ def test_ticket_by_keeps_missing_group(tickets):
     t.loc[0, "region"] = None
     res = kpi.ticket_kpis(t, by="region")
     assert res.overall["n_tickets"].sum() == 6  # the ticket without a region is not dropped
+
+
+def test_missing_warning_wording():
+    with pytest.warns(MissingDataWarning, match=r"dropped 1 of 2 rows with a missing value in NPS item 'REC'\."):
+        kpi.nps(pd.Series([10, np.nan], name="REC"))
+    with pytest.warns(MissingDataWarning, match=r"missing value in the values\."):
+        kpi.recommendation_rate(np.array([10, np.nan]))

@@ -86,6 +86,11 @@ def _label(values: Any, default: str) -> str:
     return repr(str(name)) if name is not None else default
 
 
+def _mid(what: str) -> str:
+    """``what`` for use mid-sentence: 'The values' -> 'the values', 'NPS item' unchanged."""
+    return what[0].lower() + what[1:] if what.startswith(("The ", "Group ", "Column ")) else what
+
+
 def _to_float(values: Any, what: str, where: str) -> tuple[np.ndarray, pd.Index]:
     """Respondent values as float64 (NaN = missing) and their index; text -> SurveyDataError."""
     if isinstance(values, pd.DataFrame):
@@ -93,7 +98,16 @@ def _to_float(values: Any, what: str, where: str) -> tuple[np.ndarray, pd.Index]
             f"{where} takes one column of values, got a DataFrame with columns "
             f"{quote_list(values.columns)}. Pass one column, e.g. df['NPS']."
         )
-    series = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values, dtype=object).ravel())
+    if isinstance(values, pd.Series):
+        series = values
+    else:
+        arr = np.asarray(values)
+        if arr.dtype.kind in "biuf":  # fast path: already numeric
+            arr = arr.astype(float).ravel()
+            if np.isinf(arr).any():
+                raise SurveyDataError(f"{what} has infinite values in {int(np.isinf(arr).sum())} rows. Recode them.")
+            return arr, pd.RangeIndex(len(arr))
+        series = pd.Series(np.asarray(values, dtype=object).ravel())
     if series.dtype == bool:
         series = series.astype(float)
     numeric = pd.to_numeric(series, errors="coerce")
@@ -143,7 +157,7 @@ def _drop_missing(
         )
     if n_missing:
         warnings.warn(
-            f"{where}: dropped {n_missing} of {len(x)} rows with a missing {what[0].lower() + what[1:]}.",
+            f"{where}: dropped {n_missing} of {len(x)} rows with a missing value in {_mid(what)}.",
             MissingDataWarning,
             stacklevel=3,
         )
@@ -389,7 +403,7 @@ def nps(
     check_option("mapping", mapping, ("cutoffs", "linear"), where)
     check_option("method", method, ("wald", "bootstrap"), where)
     z = _z(confidence, where)
-    what = f"NPS item {_label(values, '')}".rstrip() if getattr(values, "name", None) is not None else "The NPS item"
+    what = f"NPS item {_label(values, '')}" if getattr(values, "name", None) is not None else "The NPS item"
     x_all, _ = _to_float(values, what, where)
     w_all = _to_weights(weights, len(x_all), where)
     x, w, n_missing = _drop_missing(x_all, w_all, what, where)
@@ -1406,8 +1420,8 @@ def followup_compliance(
         Tolerance either side of a due date: a contact within ``due ± window`` is on time
         (default 14 days).
     as_of : date-like, optional
-        Evaluation date: windows ending after it are ``pending``. Default: the latest
-        delivery or contact date in the data.
+        Evaluation date: windows ending after it are ``pending``, and contacts after it
+        are ignored. Default: the latest delivery or contact date in the data.
     confidence : float
         Level of the Wilson intervals.
 
@@ -1419,6 +1433,11 @@ def followup_compliance(
     ------
     SurveyDataError
         Missing columns, or dates that are missing or not dates (naming the rows).
+
+    Notes
+    -----
+    Contacts are matched to deliveries by customer. A customer with several deliveries
+    whose windows overlap can have one contact count for more than one delivery.
 
     Examples
     --------
@@ -1710,7 +1729,7 @@ def compare_indices(
         chunk = max(1, min(n_resamples, _CHUNK_CELLS // n))
         for start in range(0, n_resamples, chunk):  # batches of permutations
             stop = min(start + chunk, n_resamples)
-            perm = np.argsort(rng.random((stop - start, n)), axis=1)
+            perm = rng.permuted(np.tile(np.arange(n), (stop - start, 1)), axis=1)
             wp, xp = w[perm], x[perm]
             wx = wp * xp
             with np.errstate(invalid="ignore", divide="ignore"):

@@ -601,3 +601,39 @@ def test_missing_warning_wording():
         kpi.nps(pd.Series([10, np.nan], name="REC"))
     with pytest.warns(MissingDataWarning, match=r"missing value in the values\."):
         kpi.recommendation_rate(np.array([10, np.nan]))
+
+
+def test_nps_nullable_integer_series_and_series_weights():
+    s = pd.Series([10, pd.NA, 0, 9], dtype="Int64", name="NPS")
+    with pytest.warns(MissingDataWarning):
+        res = kpi.nps(s, weights=pd.Series([1.0, 5.0, 1.0, 2.0]))
+    # P = 3/4 of the weight, D = 1/4 -> 50
+    assert res.score == pytest.approx(50.0) and res.n == 3
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(0, 100), st.integers(0, 10), st.floats(0.1, 5.0)), min_size=1, max_size=30),
+    st.floats(0, 100),
+    st.integers(0, 10),
+)
+def test_loyalty_property_shares_partition(rows, t_a, t_p):
+    ra, rp, w = map(list, zip(*rows))
+    res = kpi.loyalty_matrix(ra, rp, attitude_threshold=t_a, patronage_threshold=t_p, weights=w)
+    assert res.shares["share"].sum() == pytest.approx(1.0)
+    assert res.shares["count"].sum() == len(rows)
+    loyal = [a >= t_a and p >= t_p for a, p in zip(ra, rp)]
+    assert (res.categories == "loyalty").tolist() == loyal
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.floats(0, 100), min_size=2, max_size=20),
+    st.lists(st.floats(0, 100), min_size=2, max_size=20),
+    st.sampled_from(["bootstrap", "permutation"]),
+)
+def test_compare_indices_property(a, b, method):
+    res = kpi.compare_indices(a, b, method=method, n_resamples=50, seed=0)
+    assert res.difference == pytest.approx(np.mean(a) - np.mean(b), abs=1e-9)
+    assert 0.0 < res.p_value <= 1.0
+    assert res.ci_lower <= res.ci_upper

@@ -909,7 +909,8 @@ class TicketKPIResult(SummaryMixin):
     - ``resolution_time_median_h`` with its CI columns, ``resolution_time_mean_h``,
       ``resolution_time_p90_h`` (hours from opened to resolved, among resolved tickets).
 
-    Rates have Wilson intervals; medians have distribution-free order-statistic
+    Percentiles (median, p90) interpolate linearly between order statistics (numpy's
+    default, R's type 7). Rates have Wilson intervals; medians have distribution-free order-statistic
     intervals (ranks from Binomial(n, 1/2); ``[min, max]`` when n is too small to reach
     the level, e.g. n < 6 at 95 %), both at ``settings['confidence']``. Time KPIs of a group
     with no responded/resolved ticket are NaN (undefined), with ``n_responded`` /

@@ -76,6 +76,9 @@ def test_pages_and_api_reference_are_built(site: Path) -> None:
     # mkdocstrings rendered the numpydoc docstrings: the class and its methods are there
     assert "ModelSpec" in spec_html
     assert "from_lavaan" in spec_html
+    # Sphinx roles are rewritten to inline code by docs/_ext/sphinx_roles.py
+    assert ":class:" not in spec_html and ":meth:" not in spec_html
+    assert "<code>ModelSpec</code>" in spec_html
     # the developer notes are excluded from the published site
     assert not (site / "dev").exists()
 
@@ -107,3 +110,15 @@ def test_strict_build_fails_on_a_broken_link(tmp_path: Path) -> None:
     result = _build(root, tmp_path / "site")
     assert result.returncode != 0
     assert "no-such-page.md" in result.stderr
+
+
+def test_sphinx_roles_become_inline_code() -> None:
+    spec = importlib.util.spec_from_file_location(
+        "sphinx_roles", ROOT / "docs" / "_ext" / "sphinx_roles.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = "See :class:`ModelSpec`, :meth:`~csindex.spec.ModelSpec.to_lavaan` and :py:func:`f`."
+    assert module.rewrite_roles(text) == "See `ModelSpec`, `to_lavaan` and `f`."
+    assert module.rewrite_roles("a: b `c`") == "a: b `c`"

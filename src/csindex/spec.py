@@ -146,9 +146,13 @@ def _split_statements(text: str) -> list[tuple[int, str]]:
                 raw.append((lineno, part.strip()))
     statements: list[tuple[int, str]] = []
     for lineno, part in raw:
-        if statements and (
-            statements[-1][1].endswith(("+", "=~", "<~", "~")) or part.startswith("+")
-        ):
+        # a part that has an operator of its own starts a new statement, so "A =~" followed
+        # by "B =~ b" reports the empty block instead of swallowing the next line
+        continues = statements and (
+            part.startswith("+")
+            or (statements[-1][1].endswith(("+", "=~", "<~", "~")) and not any(o in part for o in _OPS))
+        )
+        if continues:
             statements[-1] = (statements[-1][0], statements[-1][1] + " " + part)
         else:
             statements.append((lineno, part))
@@ -207,7 +211,12 @@ class ModelSpec:
     # ----------------------------------------------------------------- construction
     def __post_init__(self) -> None:
         object.__setattr__(self, "blocks", tuple(self.blocks))
-        object.__setattr__(self, "structural", tuple((str(s), str(t)) for s, t in self.structural))
+        structural = tuple((str(s), str(t)) for s, t in self.structural)
+        # canonical order: grouped by target in declaration order, sources as given; so that
+        # equality does not depend on how paths were listed and to_lavaan() round-trips
+        rank = {b.name: k for k, b in enumerate(self.blocks)}
+        structural = tuple(sorted(structural, key=lambda p: rank.get(p[1], len(rank))))
+        object.__setattr__(self, "structural", structural)
         object.__setattr__(self, "covariances", tuple((str(a), str(b)) for a, b in self.covariances))
         object.__setattr__(self, "modifiers", tuple(self.modifiers))
         if not self.blocks:
@@ -246,7 +255,11 @@ class ModelSpec:
                 raise SpecError(f"Path {source!r} -> {target!r} is declared more than once.")
             seen.add((source, target))
         known = set(names) | set(owner)
+        seen_cov: set[frozenset[str]] = set()
         for a, b in self.covariances:
+            if frozenset((a, b)) in seen_cov:
+                raise SpecError(f"Covariance {a!r} ~~ {b!r} is declared more than once.")
+            seen_cov.add(frozenset((a, b)))
             for end in (a, b):
                 if end not in known:
                     raise SpecError(

@@ -308,8 +308,9 @@ class Codebook:
                 rows[m]["scale_min"], rows[m]["scale_max"] = lo, hi
                 rows[m]["missing_codes"] = codes
         if by_construct:
-            notes.insert(0, f"No codebook given: {len(numeric)} items in {len(by_construct)} constructs inferred "
-                            f"from column-name prefixes ({quote_list(list(by_construct))}).")
+            k, m = len(numeric), len(by_construct)
+            notes.insert(0, f"No codebook given: {k} item{'s' * (k != 1)} in {m} construct{'s' * (m != 1)} "
+                            f"inferred from column-name prefixes ({quote_list(list(by_construct))}).")
         items = pd.DataFrame.from_dict(rows, orient="index", columns=list(COLUMNS)) if rows else _empty_items()
         items.index.name = "item"
         return cls(items=_finish(items), inferred=tuple(notes), name="inferred")

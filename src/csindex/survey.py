@@ -94,11 +94,13 @@ class Validation(SummaryMixin):
         """One sentence per problem found (empty when :attr:`ok`)."""
         out = []
         for item, row in self.items.iterrows():
-            if row["n_out_of_range"]:
-                out.append(f"Item {item!r}: {int(row['n_out_of_range'])} values outside the scale "
+            k = int(row["n_out_of_range"])
+            if k:
+                out.append(f"Item {item!r} has {k} value{'s' * (k != 1)} outside the scale "
                            f"{row['scale_min']:g}-{row['scale_max']:g}.")
-            if row["n_non_numeric"]:
-                out.append(f"Item {item!r}: {int(row['n_non_numeric'])} non-numeric values.")
+            k = int(row["n_non_numeric"])
+            if k:
+                out.append(f"Item {item!r} has {k} non-numeric value{'s' * (k != 1)}.")
         if len(self.duplicated_ids):
             out.append(f"{len(self.duplicated_ids)} duplicated respondent ids: {quote_list(list(self.duplicated_ids))}.")
         if self.response_rate is not None and self.response_rate < self.response_rate_target:

@@ -229,8 +229,8 @@ class Codebook:
         weight (``weight``) the weights; columns named ``PREFIX<number>`` whose values are
         mostly numeric are items of construct ``PREFIX`` (``EXP_X``/``IMP_X`` are
         expectation/importance items of attribute ``X``; ``SAT*`` overall satisfaction;
-        ``LOY*`` and ``NPS`` loyalty; others perception); other mostly numeric columns are
-        single-item constructs; the rest are profile columns. Codes in
+        ``LOY*`` and ``NPS`` loyalty; others perception); other numeric columns holding
+        small integers (0-11) are single-item constructs; the rest are profile columns. Codes in
         :data:`COMMON_MISSING_CODES` are "cannot answer" when the other values fit a 0-11
         scale. The scale of a construct is the first of :data:`COMMON_SCALES` holding its
         observed values (or ``scale`` when given). Every guess is noted in ``inferred``.
@@ -271,10 +271,15 @@ class Codebook:
                     share = float(values.notna().sum()) / max(int(filled.sum()), 1)
                 else:
                     share = 0.0
-                named_item = _ITEM_RE.match(name) is not None
-                if values is not None and (share >= 0.5 if named_item else share >= 0.95) and filled.any():
+                named_item = _ITEM_RE.match(name) is not None or name.upper() == "NPS"
+                if values is not None and filled.any() and (
+                    share >= 0.5 if named_item else (share >= 0.95 and _looks_like_rating(values))
+                ):
                     numeric[name] = values
                     row.update(_role_from_name(name))
+                elif values is not None and share >= 0.95 and filled.any():
+                    notes.append(f"Numeric column {name!r} does not look like a rating item (name without an "
+                                 "item number, values not small integers); kept as a profile column.")
             rows[name] = row
 
         # group numeric items by construct for the scale
@@ -407,6 +412,13 @@ def _role_from_name(name: str) -> dict[str, Any]:
     elif upper.startswith(("LOY", "CUSL")) or upper == "NPS":
         out["role"] = "loyalty"
     return out
+
+
+def _looks_like_rating(values: pd.Series) -> bool:
+    """Integers within 0-11 once common "cannot answer" codes are set aside."""
+    v = values.dropna()
+    v = v[~v.isin(COMMON_MISSING_CODES)]
+    return bool(len(v)) and bool((v == np.round(v)).all()) and v.min() >= 0 and v.max() <= 11
 
 
 def _as_numeric(col: pd.Series) -> pd.Series | None:

@@ -457,8 +457,11 @@ def _resolve_codebook(codebook: Any, raw: pd.DataFrame, scale: tuple[float, floa
                 items.loc[no_scale, ["scale_min", "scale_max"]] = guess.loc[no_scale, ["scale_min", "scale_max"]]
                 extra.append(f"Scale of {quote_list(no_scale)} inferred from the data (none in the codebook).")
     for col, labels in value_labels.items():
-        if col in items.index and labels and items.at[col, "role"] in RATED_ROLES and not items.at[col, "value_labels"]:
-            items.at[col, "value_labels"] = {float(k): str(v) for k, v in labels.items()}
+        if col in items.index and labels and items.at[col, "role"] in RATED_ROLES:
+            # labels stored in the file, completed (not overridden) by the codebook's own
+            merged = {float(k): str(v) for k, v in labels.items()}
+            merged.update(items.at[col, "value_labels"] or {})
+            items.at[col, "value_labels"] = merged
     for col, label in variable_labels.items():
         if col in items.index and label and not items.at[col, "label_en"]:
             items.at[col, "label_en"] = str(label)
@@ -522,6 +525,8 @@ def _describe(values: np.ndarray, rows: np.ndarray, repr_values: bool = False, l
     seen: dict[Any, list[int]] = {}
     order: list[Any] = []
     for v, r in zip(values[:1000], rows[:1000]):
+        if isinstance(v, np.generic):
+            v = v.item()
         key = v if not (isinstance(v, float) and np.isnan(v)) else "NaN"
         if isinstance(key, float) and key.is_integer():
             key = int(key)

@@ -272,8 +272,9 @@ class Codebook:
                 else:
                     share = 0.0
                 named_item = _ITEM_RE.match(name) is not None or name.upper() == "NPS"
-                if values is not None and filled.any() and (
-                    share >= 0.5 if named_item else (share >= 0.95 and _looks_like_rating(values))
+                if values is not None and (
+                    (share >= 0.5 or not filled.any()) if named_item
+                    else (filled.any() and share >= 0.95 and _looks_like_rating(values))
                 ):
                     numeric[name] = values
                     row.update(_role_from_name(name))
@@ -309,6 +310,7 @@ class Codebook:
                 )
             else:
                 lo = hi = np.nan
+                notes.append(f"Construct {cname!r} ({quote_list(members)}) has no answers; its scale is unknown.")
             for m in members:
                 rows[m]["scale_min"], rows[m]["scale_max"] = lo, hi
                 rows[m]["missing_codes"] = codes

@@ -218,9 +218,13 @@ class Survey(SummaryMixin):
             raise SurveyDataError(f"The survey has no item {item!r}.{did_you_mean(item, table.index)}")
         lo, hi = table.at[item, "scale_min"], table.at[item, "scale_max"]
         if np.isnan(lo) or np.isnan(hi):
-            raise SurveyDataError(
-                f"Item {item!r} has no response scale (role {table.at[item, 'role']!r}). Only rated items have one."
-            )
+            role = table.at[item, "role"]
+            if role in RATED_ROLES:
+                raise SurveyDataError(
+                    f"Item {item!r} has no known response scale: the codebook gives none and the data has no "
+                    "answers to infer it from. Give its scale in the codebook or pass scale= to load_survey."
+                )
+            raise SurveyDataError(f"Item {item!r} has no response scale (role {role!r}). Only rated items have one.")
         return float(lo), float(hi)
 
     def pairs(self, role: str = "expectation") -> list[tuple[str, str]]:

@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--items", type=int, default=60)
+    ap.add_argument("--repeat", type=int, default=3, help="fresh-process loads to run (best and all are printed)")
     args = ap.parse_args(argv)
     src = Path(__file__).resolve().parents[1] / "src"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(src), os.environ.get("PYTHONPATH", "")]))
@@ -81,15 +82,19 @@ def main(argv: list[str] | None = None) -> int:
         write_csv(path, args.rows, args.items)
         print(f"wrote {path.stat().st_size / 2**20:.0f} MB CSV ({args.rows} x {args.items}) "
               f"in {time.perf_counter() - t0:.1f} s")
-        out = subprocess.run([sys.executable, "-c", CHILD, str(path), str(args.items)], env=env,
-                             capture_output=True, text=True, check=True)
-    res = json.loads(out.stdout.strip().splitlines()[-1])
-    used = res["peak_mb"] - res["baseline_mb"]
-    print(f"load_survey: {res['seconds']:.2f} s  (target < 10 s)")
+        runs = []
+        for _ in range(args.repeat):
+            out = subprocess.run([sys.executable, "-c", CHILD, str(path), str(args.items)], env=env,
+                                 capture_output=True, text=True, check=True)
+            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    res = min(runs, key=lambda r: r["seconds"])
+    used = max(r["peak_mb"] - r["baseline_mb"] for r in runs)
+    times = ", ".join(f"{r['seconds']:.2f}" for r in runs)
+    print(f"load_survey: best {res['seconds']:.2f} s of {len(runs)} fresh-process runs ({times}) (target < 10 s)")
     print(f"responses in memory: {res['data_mb']:.0f} MB, shape {tuple(res['shape'])}, "
           f"{res['missing_cells']} missing cells")
-    print(f"peak RSS {res['peak_mb']:.0f} MB, baseline after import {res['baseline_mb']:.0f} MB, "
-          f"load used {used:.0f} MB = {used / res['data_mb']:.2f}x the data (target < 3x)")
+    print(f"peak RSS {max(r['peak_mb'] for r in runs):.0f} MB, baseline after import {res['baseline_mb']:.0f} MB, "
+          f"load used at most {used:.0f} MB = {used / res['data_mb']:.2f}x the data (target < 3x)")
     return 0
 
 

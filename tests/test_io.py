@@ -136,6 +136,13 @@ def test_dataframe_source_is_not_mutated(raw):
     assert_frame_equal(raw, before)
 
 
+def test_non_string_column_names_are_not_renamed_in_place():
+    df = pd.DataFrame({1: [1, 2], 2: [3, 4]})
+    s = load_survey(df, scale=(1, 5))
+    assert list(df.columns) == [1, 2]
+    assert list(s.responses.columns) == ["1", "2"]
+
+
 def test_missing_codes_and_reverse_coding():
     df = pd.DataFrame({"A1": [1, 99, 10], "A2": [2, 3, 99]})
     cb = {"scale": [1, 10], "missing_codes": [99], "items": {"A1": {"construct": "A", "reverse": True},

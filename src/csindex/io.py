@@ -105,7 +105,7 @@ def read_table(source: Any, *, encoding: str | None = None, sheet: str | int = 0
     """
     meta: dict[str, Any] = {}
     if isinstance(source, pd.DataFrame):
-        return source, "DataFrame", meta
+        return source.copy(deep=False), "DataFrame", meta  # shallow: renaming columns never touches the caller's
     if not isinstance(source, (str, Path)):
         raise SurveyDataError(
             f"load_survey needs a file path or a pandas DataFrame; got {type(source).__name__}."

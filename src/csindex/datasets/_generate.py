@@ -272,7 +272,10 @@ def codebook() -> dict:
                 "reverse": name in REVERSED, "index_construct": INDEX_CONSTRUCT.get(blk, ""),
             }
     items["NPS"] = {"construct": "NPS", "role": "loyalty", "label_en": "Likelihood to recommend (0-10)",
-                    "label_zh": "推荐意愿（0-10分）", "scale": [0, 10]}
+                    "label_zh": "推荐意愿（0-10分）", "scale": [0, 10],
+                    "value_labels": {"0": "not at all likely", "10": "extremely likely"}}
+    anchors = {"expectation": ("very low expectation", "very high expectation"),
+               "importance": ("not important at all", "very important")}
     for prefix, role, en_p, zh_p in (("EXP", "expectation", "Expectation: ", "预期："),
                                      ("IMP", "importance", "Importance: ", "重要性：")):
         for blk in ATTRIBUTE_BLOCKS:
@@ -284,6 +287,7 @@ def codebook() -> dict:
                 items[f"{prefix}_{name}"] = {
                     "construct": f"{prefix}_{blk}", "role": role, "label_en": en_p + label_en,
                     "label_zh": zh_p + label_zh, "scale": [1, 10], "attribute": name,
+                    "value_labels": {"1": anchors[role][0], "10": anchors[role][1], "99": "cannot answer"},
                 }
     return {
         "name": "airline",

@@ -67,10 +67,10 @@ def test_wrong_explicit_encoding_is_a_clear_error(tmp_path, raw):
 
 def test_excel_round_trip(tmp_path, raw, reference):
     path = tmp_path / "s.xlsx"
-    raw.to_excel(path, index=False)
+    raw.head(40).to_excel(path, index=False)  # openpyxl is slow: a few rows suffice
     s = load_survey(path, CODEBOOK)
-    assert_frame_equal(_rated(s), _rated(reference))
-    assert s.responses["gender"].tolist() == raw["gender"].tolist()
+    assert_frame_equal(_rated(s), _rated(reference).head(40))
+    assert s.responses["gender"].tolist() == raw["gender"].head(40).tolist()
 
 
 def test_spss_round_trip_keeps_value_labels(tmp_path, raw, reference):
@@ -253,7 +253,7 @@ junk_cell = st.one_of(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cells=st.lists(st.lists(junk_cell, min_size=3, max_size=3), min_size=0, max_size=6),
        on_invalid=st.sampled_from(["raise", "nan"]), with_scale=st.booleans())
 def test_random_junk_gives_clean_error_or_valid_survey(cells, on_invalid, with_scale):

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import csindex
 from csindex import datasets
 from csindex.datasets import _generate
 
@@ -83,6 +84,8 @@ def test_missing_codes_straight_liners_weights(raw, survey):
     assert 0.01 <= share[other].mean() <= 0.05
     assert share[ent].mean() > 2 * share[other].mean()
     assert 2 <= len(survey.validation.straight_liners) <= 20
+    inferred = csindex.load_survey(datasets.samples_dir() / "airline.csv")  # no codebook
+    assert inferred.validation.straight_liners.equals(survey.validation.straight_liners)
     w = survey.weights
     assert w.min() > 0 and w.mean() == pytest.approx(1, abs=1e-3) and w.std() > 0.1
 

@@ -240,6 +240,9 @@ def test_straight_liners_detected():
     df = pd.DataFrame(rows, columns=[f"Q{i}" for i in range(1, 7)])
     s = load_survey(df, scale=(1, 10))
     assert s.validation.straight_liners.tolist() == [0, 2]  # row 3 answered only 3 items
+    # a single-item construct (here NPS on its own) does not break a straight line
+    s2 = load_survey(df.assign(NPS=[1, 2, 3, 4]), scale=(1, 10))
+    assert s2.validation.straight_liners.tolist() == [0, 2]
 
 
 def test_bad_option_value():

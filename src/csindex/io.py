@@ -488,7 +488,7 @@ def _weights(raw: pd.DataFrame, col: str | None) -> pd.Series | None:
 
 
 class _StraightLiners:
-    """Respondents answering every rated item of the most common scale with the same code.
+    """Respondents answering every battery item of the most common scale with the same code.
 
     Accumulates running min/max/count item by item, so the check needs no copy of the data.
     """
@@ -496,7 +496,9 @@ class _StraightLiners:
     def __init__(self, rated: list[str], items: pd.DataFrame, n: int) -> None:
         scales = list(zip(items.loc[rated, "scale_min"], items.loc[rated, "scale_max"])) if rated else []
         common = max(set(scales), key=scales.count) if scales else None
-        self.use = [s == common for s in scales]
+        size = items.loc[rated, "construct"].map(items.loc[rated, "construct"].value_counts()) if rated else []
+        # batteries only: items of multi-item constructs on the most common scale (not e.g. a lone NPS)
+        self.use = [sc == common and k >= 2 for sc, k in zip(scales, size)]
         self.active = sum(self.use) >= _STRAIGHT_MIN_ITEMS
         if self.active:
             self.lo = np.full(n, np.inf)

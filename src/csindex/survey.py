@@ -47,8 +47,9 @@ class Validation(SummaryMixin):
         (invalid cells; with ``on_invalid="nan"`` they became NaN and are included in
         ``n_missing``), ``scale_min``, ``scale_max``.
     straight_liners : pandas.Index
-        Row labels of respondents who gave the same answer to every rated item they
-        answered (at least 5 items).
+        Row labels of respondents who gave the same answer to every item they answered
+        (at least 5) among the items of multi-item constructs on the survey's most common
+        scale (answers before reverse coding).
     duplicated_ids : pandas.Index
         Respondent ids that occur more than once.
     n_invited : int or None

@@ -323,8 +323,8 @@ def _card() -> str:
   `csindex.load_survey(..., codebook=...)` turns 99 into NaN.
 - **Reverse-coded item**: `CABN8` ("the cabin felt cramped") is stored as answered; the
   loader recodes it to `11 - x`.
-- **Straight-liners**: {max(2, N_WAVE1 // 200)} respondents in wave 1 give the same answer to
-  every rated item.
+- **Straight-liners**: {max(2, N_WAVE1 // 200)} respondents in wave 1 ({max(2, N_WAVE2 // 200)} in wave 2)
+  give the same answer to every 1-10 rated item (perception, expectation and importance).
 - **Weights**: `weight` is a sampling weight (mean 1) correcting an over-sample of young and
   international passengers.
 
@@ -355,9 +355,11 @@ Measurement (continuous loadings .80-.90 before discretisation):
 
 {meas}
 
-Attribute dimensions: `P_d = rho_d * quality + sqrt(1 - rho_d^2) * u_d`. Expectation items
-`EXP_X` have means near `mean(X) / C_d`; importance items `IMP_X` have means near the value
-below (ordered as the true drivers):
+Attribute dimensions: `P_d = rho_d * quality + sqrt(1 - rho_d^2) * u_d`, so `rho_d` is the
+correlation of dimension d with perceived quality (the true driver strength). Expectation items
+`EXP_X` load .60 on `expectation` and have means near `mean(X) / C_d`, so C = b/a of dimension d
+is near `C_d`; importance items `IMP_X` share a respondent-level tendency and have means near the
+value below (ordered as the true drivers):
 
 | dimension | rho_d (true driver strength) | C = b/a target | importance mean |
 |---|---|---|---|

@@ -143,6 +143,13 @@ def test_non_string_column_names_are_not_renamed_in_place():
     assert list(s.responses.columns) == ["1", "2"]
 
 
+def test_categorical_ratings_are_numeric():
+    df = pd.DataFrame({"Q1": pd.Categorical(["1", "5", "3"]), "city": pd.Categorical(["a", "b", "a"])})
+    s = load_survey(df, scale=(1, 5))
+    assert s.responses["Q1"].tolist() == [1.0, 5.0, 3.0]
+    assert s.codebook.items.at["city", "role"] == "profile"
+
+
 def test_missing_codes_and_reverse_coding():
     df = pd.DataFrame({"A1": [1, 99, 10], "A2": [2, 3, 99]})
     cb = {"scale": [1, 10], "missing_codes": [99], "items": {"A1": {"construct": "A", "reverse": True},

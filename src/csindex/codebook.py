@@ -430,7 +430,7 @@ def _as_numeric(col: pd.Series) -> pd.Series | None:
     if pd.api.types.is_numeric_dtype(col):
         return col.astype("float64")
     if isinstance(col.dtype, pd.CategoricalDtype):
-        return None
+        col = col.astype(object)
     try:
         stripped = col.astype("string").str.strip()
     except (TypeError, ValueError):

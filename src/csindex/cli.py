@@ -1,0 +1,204 @@
+"""Command-line interface: ``csindex report`` and ``csindex validate``.
+
+``csindex report [FILE]`` runs on the bundled sample survey when no file is given and
+writes its output to ``./csindex-report/``. ``csindex validate FILE`` prints the
+validation summary and exits with status 1 when the data is invalid. Errors print one
+line (``csindex: error: ...``); ``--debug`` shows the traceback instead.
+
+Exit status: 0 success, 1 invalid data or a csindex error, 2 command-line usage error,
+3 unexpected internal error.
+
+Examples
+--------
+>>> main(["--version"])  # doctest: +ELLIPSIS
+csindex ...
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .exceptions import CsindexError
+
+__all__ = ["main"]
+
+DEFAULT_OUT = "csindex-report"
+
+
+def _parser() -> argparse.ArgumentParser:
+    debug = argparse.ArgumentParser(add_help=False)
+    debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="show the full traceback on errors")
+    parser = argparse.ArgumentParser(
+        prog="csindex",
+        description="Customer-satisfaction-index analysis: validate survey files and write reports.",
+        epilog="Run 'csindex report' with no arguments to analyse the bundled sample airline survey.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument("--debug", action="store_true", default=False, help="show the full traceback on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    rep = sub.add_parser("report", parents=[debug], help="analyse a survey and write a report",
+                         description="Analyse a survey file (default: the bundled sample airline survey) and "
+                                     f"write the report files to ./{DEFAULT_OUT}/.")
+    rep.add_argument("file", nargs="?", help="survey file (CSV, Excel, SPSS, Stata, Parquet); default: bundled sample")
+    rep.add_argument("--codebook", metavar="F", help="codebook file (YAML or JSON)")
+    rep.add_argument("--scale", nargs=2, type=float, metavar=("MIN", "MAX"), help="scale of rated items")
+    rep.add_argument("--out", metavar="DIR", default=DEFAULT_OUT, help=f"output folder (default: ./{DEFAULT_OUT})")
+    rep.add_argument("--quiet", action="store_true", help="print nothing on success")
+
+    val = sub.add_parser("validate", parents=[debug], help="check a survey file and print the validation summary",
+                         description="Load and validate a survey file; exit with status 1 if it has invalid "
+                                     "values (off the scale, text in numeric items, duplicated ids).")
+    val.add_argument("file", help="survey file (CSV, Excel, SPSS, Stata, Parquet)")
+    val.add_argument("--codebook", metavar="F", help="codebook file (YAML or JSON)")
+    val.add_argument("--scale", nargs=2, type=float, metavar=("MIN", "MAX"), help="scale of rated items, e.g. 1 10")
+    val.add_argument("--encoding", help="text encoding of a CSV file (detected when omitted)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``csindex`` command and return its exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name; default ``sys.argv[1:]``.
+    """
+    parser = _parser()
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    if args.version:
+        print(f"csindex {__version__}")
+        return 0
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        if args.command == "report":
+            return _cmd_report(args)
+        return _cmd_validate(args)
+    except CsindexError as exc:
+        if args.debug:
+            raise
+        print(f"csindex: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the CLI must not dump a traceback without --debug
+        if args.debug:
+            raise
+        print(f"csindex: internal error: {type(exc).__name__}: {_one_line(exc)} "
+              "(run again with --debug for the traceback)", file=sys.stderr)
+        return 3
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def _scale(args: argparse.Namespace) -> tuple[float, float] | None:
+    return tuple(args.scale) if args.scale else None  # type: ignore[return-value]
+
+
+def _load(args: argparse.Namespace, on_invalid: str = "raise") -> Any:
+    from .io import load_survey
+
+    options: dict[str, Any] = {"scale": _scale(args), "on_invalid": on_invalid}
+    if getattr(args, "encoding", None):
+        options["encoding"] = args.encoding
+    return load_survey(args.file, args.codebook, **options)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from .exceptions import SurveyError
+
+    try:
+        _load(args, "raise")
+        strict_error: SurveyError | None = None
+    except SurveyError as exc:
+        strict_error = exc
+    try:
+        survey = _load(args, "nan")
+    except SurveyError:
+        survey = None
+    if survey is not None:
+        print(survey.validation.summary().to_text())
+    if strict_error is not None:
+        if args.debug:
+            raise strict_error
+        print(f"csindex: error: {_one_line(strict_error)}", file=sys.stderr)
+        return 1
+    if survey is not None and not survey.validation.ok:
+        problems = survey.validation.problems()
+        print(f"csindex: error: {problems[0] if problems else 'the survey is not valid.'}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from . import datasets
+
+    if args.file is None:
+        if args.codebook is not None:
+            print("csindex: error: --codebook needs a survey FILE.", file=sys.stderr)
+            return 2
+        survey = datasets.airline()
+    else:
+        survey = _load(args, "raise")
+    out = Path(args.out)
+    report_module = _report_module()
+    if report_module is not None:
+        result = report_module.report(survey, out=out)
+        written = Path(result) if isinstance(result, (str, Path)) else out
+    else:
+        _interim_report(survey, out)
+        written = out
+    if not args.quiet:
+        print(f"Report written to {written.resolve()}{'/' if written.is_dir() else ''}")
+    return 0
+
+
+def _report_module() -> Any:
+    """``csindex.report`` once it exists (it replaces the interim writer), else None."""
+    if importlib.util.find_spec("csindex.report") is None:
+        return None
+    module = importlib.import_module("csindex.report")
+    return module if hasattr(module, "report") else None
+
+
+def _interim_report(survey: Any, out: Path) -> list[Path]:
+    """Validation summary (Markdown) and simple-method scores (CSV + Markdown)."""
+    from .scoring.simple import simple_scores
+
+    out.mkdir(parents=True, exist_ok=True)
+    scores = simple_scores(survey)
+    files = {
+        "validation.md": survey.validation.summary().to_markdown(),
+        "scores.md": scores.summary().to_markdown(),
+    }
+    paths = []
+    for name, text in files.items():
+        path = out / name
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    for name, table in (("construct_scores.csv", scores.constructs), ("item_scores.csv", scores.items)):
+        path = out / name
+        table.to_csv(path, index=False, lineterminator="\n")
+        paths.append(path)
+    index = out / "README.md"
+    index.write_text(
+        f"# csindex report\n\nSource: `{survey.source}` ({survey.n} respondents).\n\n"
+        + "\n".join(f"- [{p.name}]({p.name})" for p in paths) + "\n",
+        encoding="utf-8",
+    )
+    return [index, *paths]
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,523 @@
+"""The survey codebook: what each column is (construct, role, labels, scale, reverse flag).
+
+A codebook comes from a YAML/JSON file, a dict, or is inferred from the data when none is
+given (item-name prefixes ``IMAG1, IMAG2 -> IMAG``; scale snapped to a common range). The
+inferred facts are kept in :attr:`Codebook.inferred` so callers can say what was guessed.
+
+Dict / file format (every key optional except ``items`` or ``constructs``)::
+
+    scale: [1, 10]                 # default scale of rated items
+    missing_codes: [99]            # default "cannot answer" codes
+    items:
+      IMAG1: {construct: IMAG, role: perception, label_en: Awareness, label_zh: 知名度,
+              scale: [1, 10], reverse: false, index_construct: image}
+      EXP_CREW1: {construct: EXP_CREW, role: expectation, attribute: CREW1}
+      resp_id: {role: id}
+    constructs:                    # optional: construct -> items (alternative to per-item construct)
+      IMAG: [IMAG1, IMAG2, IMAG3]
+
+Examples
+--------
+>>> cb = Codebook.from_dict({"scale": [1, 5], "constructs": {"SAT": ["SAT1", "SAT2"]}})
+>>> cb.items.loc["SAT2", ["construct", "role", "scale_min", "scale_max"]].to_dict()
+{'construct': 'SAT', 'role': 'perception', 'scale_min': 1.0, 'scale_max': 5.0}
+>>> cb.constructs
+{'SAT': ['SAT1', 'SAT2']}
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._validation import did_you_mean, quote_list
+from .exceptions import CodebookError
+
+__all__ = ["Codebook", "ROLES", "RATED_ROLES", "COLUMNS"]
+
+ROLES = ("perception", "expectation", "importance", "overall_satisfaction", "loyalty", "profile", "weight", "id")
+RATED_ROLES = ("perception", "expectation", "importance", "overall_satisfaction", "loyalty")
+COLUMNS = ("construct", "role", "label_en", "label_zh", "scale_min", "scale_max", "reverse", "attribute",
+           "index_construct", "missing_codes", "value_labels")
+_KNOWN_KEYS = {"construct", "role", "label", "label_en", "label_zh", "scale", "scale_min", "scale_max", "reverse",
+               "attribute", "index_construct", "missing_codes", "value_labels", "name"}
+#: common scales an inferred scale snaps to (first one containing the observed range)
+COMMON_SCALES = ((1, 5), (1, 7), (1, 10), (0, 10), (1, 11), (0, 100))
+#: values treated as "cannot answer" codes when inferring, if the other values fit a small scale
+COMMON_MISSING_CODES = (98, 99, 999, 9999, -9, -99, -999)
+_ID_NAMES = ("resp_id", "respondent_id", "respondent", "id", "respid", "case_id", "caseid")
+_WEIGHT_NAMES = ("weight", "weights", "wt", "sample_weight", "sampling_weight")
+_ITEM_RE = re.compile(r"^(?P<prefix>.*?[A-Za-z])[_.\-]?(?P<num>\d+)$")
+
+
+def _empty_items() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS}).rename_axis("item")
+
+
+@dataclass(frozen=True, repr=False)
+class Codebook:
+    """Item metadata of a survey.
+
+    Attributes
+    ----------
+    items : pandas.DataFrame
+        Indexed by item (column) name; columns ``construct, role, label_en, label_zh,
+        scale_min, scale_max, reverse, attribute, index_construct`` (the contract) plus
+        ``missing_codes`` (tuple of codes meaning "cannot answer") and ``value_labels``
+        (dict code -> label, or None). Empty text fields are ``""``; profile/id/weight
+        columns have NaN scales.
+    inferred : tuple of str
+        Human-readable notes on what was inferred rather than read from a codebook.
+    name : str
+        Codebook name (from the file or "inferred").
+
+    Examples
+    --------
+    >>> cb = Codebook.from_dict({"items": {"Q1": {"construct": "A", "scale": [1, 5], "reverse": True}}})
+    >>> bool(cb.items.loc["Q1", "reverse"])
+    True
+    """
+
+    items: pd.DataFrame = field(default_factory=_empty_items)
+    inferred: tuple[str, ...] = ()
+    name: str = ""
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def coerce(cls, obj: Codebook | Mapping | str | Path) -> Codebook:
+        """Return a Codebook from a Codebook, a dict, or a path to a YAML/JSON file.
+
+        Examples
+        --------
+        >>> Codebook.coerce({"constructs": {"A": ["A1"]}}).constructs
+        {'A': ['A1']}
+        """
+        if isinstance(obj, Codebook):
+            return obj
+        if isinstance(obj, Mapping):
+            return cls.from_dict(obj)
+        if isinstance(obj, (str, Path)):
+            return cls.from_file(obj)
+        raise CodebookError(
+            f"A codebook must be a path to a YAML/JSON file, a dict or a Codebook; got {type(obj).__name__}."
+        )
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Codebook:
+        """Read a codebook from a ``.json``, ``.yaml`` or ``.yml`` file.
+
+        Examples
+        --------
+        >>> import csindex.datasets as ds
+        >>> cb = Codebook.from_file(ds.airline_codebook_path())
+        >>> cb.items.loc["EXP_CREW1", "attribute"]
+        'CREW1'
+        """
+        p = Path(path)
+        if not p.exists():
+            raise CodebookError(f"Codebook file {str(p)!r} does not exist. Check the path.")
+        text = p.read_text(encoding="utf-8-sig")
+        try:
+            if p.suffix.lower() == ".json":
+                data = json.loads(text)
+            else:
+                import yaml
+
+                data = yaml.safe_load(text)
+        except Exception as exc:  # json.JSONDecodeError, yaml.YAMLError
+            raise CodebookError(f"Could not parse the codebook file {str(p)!r}: {exc}. Fix the file syntax.") from exc
+        if not isinstance(data, Mapping):
+            raise CodebookError(
+                f"The codebook file {str(p)!r} must contain a mapping with 'items' or 'constructs'; "
+                f"found {type(data).__name__}."
+            )
+        return cls.from_dict(data, name=str(data.get("name", p.stem)))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], name: str | None = None) -> Codebook:
+        """Build a codebook from a dict (see the module docstring for the format).
+
+        Raises
+        ------
+        CodebookError
+            For an unknown role, a bad scale, a construct with no items, or an item listed
+            in two constructs.
+
+        Examples
+        --------
+        >>> Codebook.from_dict({"constructs": {"A": []}})
+        Traceback (most recent call last):
+        ...
+        csindex.exceptions.CodebookError: Construct 'A' has no items in the codebook. List its items under 'constructs' or give items a 'construct' field, or remove the construct.
+        """
+        if not isinstance(data, Mapping):
+            raise CodebookError(f"A codebook dict is needed; got {type(data).__name__}.")
+        if "items" not in data and "constructs" not in data:
+            raise CodebookError("The codebook has neither 'items' nor 'constructs'. Add one of them.")
+        default_scale = _parse_scale(data.get("scale"), "the codebook")
+        default_missing = _parse_codes(data.get("missing_codes", ()), "the codebook")
+        default_labels = _parse_value_labels(data.get("value_labels"))
+        raw_items = data.get("items") or {}
+        if isinstance(raw_items, list):
+            entries: dict[str, Mapping] = {}
+            for i, entry in enumerate(raw_items):
+                if not isinstance(entry, Mapping) or "name" not in entry:
+                    raise CodebookError(f"Codebook item number {i + 1} needs a 'name' field.")
+                entries[str(entry["name"])] = entry
+        elif isinstance(raw_items, Mapping):
+            entries = {str(k): (v if v is not None else {}) for k, v in raw_items.items()}
+        else:
+            raise CodebookError("The codebook 'items' must be a mapping item -> fields or a list of items.")
+
+        rows: dict[str, dict[str, Any]] = {}
+        for item, spec in entries.items():
+            if not isinstance(spec, Mapping):
+                raise CodebookError(f"Codebook item {item!r} must be a mapping of fields; got {spec!r}.")
+            unknown = set(spec) - _KNOWN_KEYS
+            if unknown:
+                bad = sorted(unknown)[0]
+                raise CodebookError(
+                    f"Codebook item {item!r} has unknown field {bad!r}.{did_you_mean(bad, _KNOWN_KEYS)}"
+                )
+            rows[item] = _item_row(item, spec, default_scale, default_missing, default_labels)
+
+        constructs = data.get("constructs") or {}
+        if not isinstance(constructs, Mapping):
+            raise CodebookError("The codebook 'constructs' must be a mapping construct -> list of items.")
+        for cname, members in constructs.items():
+            if isinstance(members, Mapping):
+                members = members.get("items", [])
+            if isinstance(members, str):
+                members = [members]
+            if not members:
+                raise CodebookError(
+                    f"Construct {cname!r} has no items in the codebook. List its items under 'constructs' "
+                    "or give items a 'construct' field, or remove the construct."
+                )
+            for item in members:
+                item = str(item)
+                row = rows.setdefault(item, _item_row(item, {}, default_scale, default_missing, default_labels))
+                if row["construct"] and row["construct"] != str(cname):
+                    raise CodebookError(
+                        f"Item {item!r} is listed in construct {str(cname)!r} but its 'construct' field says "
+                        f"{row['construct']!r}. Keep one of them."
+                    )
+                row["construct"] = str(cname)
+                if row["role"] == "profile" and "role" not in entries.get(item, {}):
+                    row["role"] = "perception"
+                    if np.isnan(row["scale_min"]) and default_scale is not None:
+                        row["scale_min"], row["scale_max"] = map(float, default_scale)
+        items = pd.DataFrame.from_dict(rows, orient="index", columns=list(COLUMNS)) if rows else _empty_items()
+        items.index.name = "item"
+        cb = cls(items=_finish(items), name=name if name is not None else str(data.get("name", "")))
+        cb._check()
+        return cb
+
+    @classmethod
+    def infer(cls, data: pd.DataFrame, *, scale: tuple[float, float] | None = None,
+              missing_codes: tuple[float, ...] | None = None) -> Codebook:
+        """Infer a codebook from a DataFrame's column names and values.
+
+        Rules: a column named like an id (``resp_id``, ``id``) is the id, one named like a
+        weight (``weight``) the weights; columns named ``PREFIX<number>`` whose values are
+        mostly numeric are items of construct ``PREFIX`` (``EXP_X``/``IMP_X`` are
+        expectation/importance items of attribute ``X``; ``SAT*`` overall satisfaction;
+        ``LOY*`` and ``NPS`` loyalty; others perception); other numeric columns holding
+        small integers (0-11) are single-item constructs; the rest are profile columns. Codes in
+        :data:`COMMON_MISSING_CODES` are "cannot answer" when the other values fit a 0-11
+        scale. The scale of a construct is the first of :data:`COMMON_SCALES` holding its
+        observed values (or ``scale`` when given). Every guess is noted in ``inferred``.
+
+        Examples
+        --------
+        >>> df = pd.DataFrame({"id": [1, 2], "IMAG1": [3, 99], "IMAG2": [5, 4], "city": ["a", "b"]})
+        >>> cb = Codebook.infer(df)
+        >>> cb.items[["construct", "role", "scale_min", "scale_max"]]
+              construct     role  scale_min  scale_max
+        item
+        id                    id        NaN        NaN
+        IMAG1      IMAG  perception        1.0        5.0
+        IMAG2      IMAG  perception        1.0        5.0
+        city             profile        NaN        NaN
+        >>> cb.items.loc["IMAG1", "missing_codes"]
+        (99.0,)
+        """
+        notes: list[str] = []
+        rows: dict[str, dict[str, Any]] = {}
+        lower = {str(c).lower(): str(c) for c in data.columns}
+        id_col = next((lower[n] for n in _ID_NAMES if n in lower), None)
+        weight_col = next((lower[n] for n in _WEIGHT_NAMES if n in lower), None)
+        numeric: dict[str, pd.Series] = {}
+        for col in data.columns:
+            name = str(col)
+            row = _item_row(name, {}, None, (), None)
+            if name == id_col:
+                row["role"] = "id"
+                notes.append(f"Column {name!r} was taken as the respondent id.")
+            elif name == weight_col:
+                row["role"] = "weight"
+                notes.append(f"Column {name!r} was taken as the sampling weight.")
+            else:
+                values = _as_numeric(data[col])
+                filled = data[col].notna()
+                if values is not None:
+                    share = float(values.notna().sum()) / max(int(filled.sum()), 1)
+                else:
+                    share = 0.0
+                named_item = _ITEM_RE.match(name) is not None or name.upper() == "NPS"
+                if values is not None and (
+                    (share >= 0.5 or not filled.any()) if named_item
+                    else (filled.any() and share >= 0.95 and _looks_like_rating(values))
+                ):
+                    numeric[name] = values
+                    row.update(_role_from_name(name))
+                elif values is not None and share >= 0.95 and filled.any():
+                    notes.append(f"Numeric column {name!r} does not look like a rating item (name without an "
+                                 "item number, values not small integers); kept as a profile column.")
+            rows[name] = row
+
+        # group numeric items by construct for the scale
+        by_construct: dict[str, list[str]] = {}
+        for name in numeric:
+            by_construct.setdefault(rows[name]["construct"], []).append(name)
+        for cname, members in by_construct.items():
+            vals = pd.concat([numeric[m] for m in members], ignore_index=True).dropna()
+            codes: tuple[float, ...]
+            if missing_codes is not None:
+                codes = tuple(float(c) for c in missing_codes)
+            else:
+                present = [float(c) for c in COMMON_MISSING_CODES if (vals == c).any()]
+                rest = vals[~vals.isin(present)]
+                codes = tuple(present) if present and len(rest) and rest.min() >= 0 and rest.max() <= 11 else ()
+            rest = vals[~vals.isin(codes)]
+            if scale is not None:
+                lo, hi = float(scale[0]), float(scale[1])
+            elif len(rest):
+                obs_lo, obs_hi = float(rest.min()), float(rest.max())
+                lo, hi = next(((float(a), float(b)) for a, b in COMMON_SCALES if a <= obs_lo and obs_hi <= b),
+                              (obs_lo, obs_hi))
+                notes.append(
+                    f"Construct {cname!r} ({quote_list(members)}): scale {lo:g}-{hi:g} inferred from the data "
+                    f"(observed {obs_lo:g}-{obs_hi:g})"
+                    + (f"; {quote_list([f'{c:g}' for c in codes])} taken as 'cannot answer' codes." if codes else ".")
+                )
+            else:
+                lo = hi = np.nan
+                notes.append(f"Construct {cname!r} ({quote_list(members)}) has no answers; its scale is unknown.")
+            for m in members:
+                rows[m]["scale_min"], rows[m]["scale_max"] = lo, hi
+                rows[m]["missing_codes"] = codes
+        if by_construct:
+            k, m = len(numeric), len(by_construct)
+            notes.insert(0, f"No codebook given: {k} item{'s' * (k != 1)} in {m} construct{'s' * (m != 1)} "
+                            f"inferred from column-name prefixes ({quote_list(list(by_construct))}).")
+        items = pd.DataFrame.from_dict(rows, orient="index", columns=list(COLUMNS)) if rows else _empty_items()
+        items.index.name = "item"
+        return cls(items=_finish(items), inferred=tuple(notes), name="inferred")
+
+    # ------------------------------------------------------------------ views
+    @property
+    def constructs(self) -> dict[str, list[str]]:
+        """Construct -> items, for rated items, in codebook order."""
+        rated = self.items[self.items["role"].isin(RATED_ROLES) & (self.items["construct"] != "")]
+        out: dict[str, list[str]] = {}
+        for item, cname in rated["construct"].items():
+            out.setdefault(cname, []).append(str(item))
+        return out
+
+    @property
+    def id_column(self) -> str | None:
+        """Name of the respondent-id column, or None."""
+        ids = self.items.index[self.items["role"] == "id"]
+        return str(ids[0]) if len(ids) else None
+
+    @property
+    def weight_column(self) -> str | None:
+        """Name of the sampling-weight column, or None."""
+        w = self.items.index[self.items["role"] == "weight"]
+        return str(w[0]) if len(w) else None
+
+    def rated_items(self) -> list[str]:
+        """Items with a rated role (everything but profile, id and weight)."""
+        return [str(i) for i in self.items.index[self.items["role"].isin(RATED_ROLES)]]
+
+    def with_items(self, items: pd.DataFrame, notes: tuple[str, ...] = ()) -> Codebook:
+        """Return a copy with another ``items`` table and extra ``inferred`` notes."""
+        return Codebook(items=_finish(items.copy()), inferred=self.inferred + tuple(notes), name=self.name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialise to the dict format read by :meth:`from_dict`.
+
+        Examples
+        --------
+        >>> cb = Codebook.from_dict({"items": {"Q1": {"construct": "A", "scale": [1, 5]}}})
+        >>> Codebook.from_dict(cb.to_dict()).items.equals(cb.items)
+        True
+        """
+        items: dict[str, dict[str, Any]] = {}
+        for item, row in self.items.iterrows():
+            entry: dict[str, Any] = {"role": row["role"]}
+            for key in ("construct", "label_en", "label_zh", "attribute", "index_construct"):
+                if row[key]:
+                    entry[key] = row[key]
+            if not np.isnan(row["scale_min"]):
+                entry["scale"] = [row["scale_min"], row["scale_max"]]
+            if row["reverse"]:
+                entry["reverse"] = True
+            if row["missing_codes"]:
+                entry["missing_codes"] = list(row["missing_codes"])
+            if row["value_labels"]:
+                entry["value_labels"] = {str(k): v for k, v in row["value_labels"].items()}
+            items[str(item)] = entry
+        return {"name": self.name, "items": items}
+
+    def _check(self) -> None:
+        items = self.items
+        for item, row in items.iterrows():
+            if row["role"] in RATED_ROLES and not np.isnan(row["scale_min"]) and row["scale_min"] >= row["scale_max"]:
+                raise CodebookError(
+                    f"Item {item!r} has scale {row['scale_min']:g}-{row['scale_max']:g}; the minimum must be "
+                    "below the maximum. Fix its 'scale'."
+                )
+        attr = items.loc[items["attribute"] != "", "attribute"]
+        unknown = sorted(set(attr) - set(items.index.astype(str)))
+        if unknown:
+            raise CodebookError(
+                f"Codebook 'attribute' fields name items that the codebook does not list: {quote_list(unknown)}. "
+                "Add those perception items or fix the attribute names."
+            )
+
+    def __repr__(self) -> str:
+        n_rated = len(self.rated_items())
+        return f"Codebook({self.name!r}: {n_rated} rated items in {len(self.constructs)} constructs, {len(self.items)} columns)"
+
+
+def _role_from_name(name: str) -> dict[str, Any]:
+    m = _ITEM_RE.match(name)
+    construct = m.group("prefix") if m else name
+    upper = name.upper()
+    out: dict[str, Any] = {"construct": construct, "role": "perception"}
+    for prefix, role in (("EXP_", "expectation"), ("IMP_", "importance")):
+        if upper.startswith(prefix) and len(name) > len(prefix):
+            out["role"] = role
+            out["attribute"] = name[len(prefix):]
+            return out
+    if upper.startswith(("SAT", "CUSA", "CSAT")):
+        out["role"] = "overall_satisfaction"
+    elif upper.startswith(("LOY", "CUSL")) or upper == "NPS":
+        out["role"] = "loyalty"
+    return out
+
+
+def _looks_like_rating(values: pd.Series) -> bool:
+    """Integers within 0-11 once common "cannot answer" codes are set aside."""
+    v = values.dropna()
+    v = v[~v.isin(COMMON_MISSING_CODES)]
+    return bool(len(v)) and bool((v == np.round(v)).all()) and v.min() >= 0 and v.max() <= 11
+
+
+def _as_numeric(col: pd.Series) -> pd.Series | None:
+    """Float view of a column (text that is not a number -> NaN), or None if impossible."""
+    if pd.api.types.is_bool_dtype(col):
+        return None
+    if pd.api.types.is_numeric_dtype(col):
+        return col.astype("float64")
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        col = col.astype(object)
+    try:
+        stripped = col.astype("string").str.strip()
+    except (TypeError, ValueError):
+        return None
+    return pd.to_numeric(stripped.where(stripped != ""), errors="coerce").astype("float64")
+
+
+def _parse_scale(value: Any, where: str) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        value = (value.get("min"), value.get("max"))
+    try:
+        lo, hi = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise CodebookError(f"The scale of {where} must be [min, max]; got {value!r}.") from None
+    if not lo < hi:
+        raise CodebookError(f"The scale of {where} is {lo:g}-{hi:g}; the minimum must be below the maximum.")
+    return lo, hi
+
+
+def _parse_codes(value: Any, where: str) -> tuple[float, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, (int, float, str)):
+        value = [value]
+    try:
+        return tuple(float(v) for v in value)
+    except (TypeError, ValueError):
+        raise CodebookError(f"The missing_codes of {where} must be numbers; got {value!r}.") from None
+
+
+def _parse_value_labels(value: Any) -> dict[float, str] | None:
+    if not value:
+        return None
+    if not isinstance(value, Mapping):
+        raise CodebookError(f"value_labels must map codes to labels; got {value!r}.")
+    try:
+        return {float(k): str(v) for k, v in value.items()}
+    except (TypeError, ValueError):
+        raise CodebookError(f"value_labels keys must be numeric codes; got {list(value)!r}.") from None
+
+
+def _item_row(item: str, spec: Mapping[str, Any], default_scale: tuple[float, float] | None,
+              default_missing: tuple[float, ...], default_labels: dict[float, str] | None) -> dict[str, Any]:
+    role = str(spec.get("role", "perception" if spec.get("construct") else "profile"))
+    if role not in ROLES:
+        raise CodebookError(
+            f"Codebook item {item!r} has role {role!r}; the role must be one of {quote_list(ROLES, limit=10, conj='or')}."
+            f"{did_you_mean(role, ROLES)}"
+        )
+    rated = role in RATED_ROLES
+    if "scale" in spec:
+        scale = _parse_scale(spec["scale"], f"item {item!r}")
+    elif "scale_min" in spec or "scale_max" in spec:
+        scale = _parse_scale((spec.get("scale_min"), spec.get("scale_max")), f"item {item!r}")
+    else:
+        scale = default_scale if rated else None
+    reverse = spec.get("reverse", False)
+    if not isinstance(reverse, (bool, np.bool_)):
+        raise CodebookError(f"Codebook item {item!r} has reverse={reverse!r}; use true or false.")
+    if reverse and not rated:
+        raise CodebookError(f"Codebook item {item!r} is reverse-coded but has role {role!r}; only rated items can be.")
+    codes = _parse_codes(spec["missing_codes"], f"item {item!r}") if "missing_codes" in spec else default_missing
+    labels = _parse_value_labels(spec.get("value_labels")) if "value_labels" in spec else default_labels
+    return {
+        "construct": str(spec.get("construct") or ""),
+        "role": role,
+        "label_en": str(spec.get("label_en", spec.get("label", "")) or ""),
+        "label_zh": str(spec.get("label_zh", "") or ""),
+        "scale_min": float(scale[0]) if scale else np.nan,
+        "scale_max": float(scale[1]) if scale else np.nan,
+        "reverse": bool(reverse),
+        "attribute": str(spec.get("attribute") or ""),
+        "index_construct": str(spec.get("index_construct") or ""),
+        "missing_codes": codes if rated else (),
+        "value_labels": labels if rated else None,
+    }
+
+
+def _finish(items: pd.DataFrame) -> pd.DataFrame:
+    items = items.copy()
+    for c in ("construct", "role", "label_en", "label_zh", "attribute", "index_construct"):
+        items[c] = items[c].fillna("").astype(object)
+    items["scale_min"] = items["scale_min"].astype("float64")
+    items["scale_max"] = items["scale_max"].astype("float64")
+    items["reverse"] = items["reverse"].fillna(False).astype(bool)
+    items.index = items.index.astype(object)
+    items.index.name = "item"
+    return items

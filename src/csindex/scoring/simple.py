@@ -1,0 +1,540 @@
+"""The simple method: mean, top-2-box share and 0-100 score per item and construct; satisfaction rate.
+
+Formulas (METHODS.md §0.2):
+
+* mean of item ``x`` with weights ``w``: ``m = Σ w x / Σ w``;
+* 0-100 score: ``100 · (m − min) / (max − min)`` on the item's scale;
+* top-2-box share: weighted share of answers in the two highest scale points;
+* standard error: ``s / sqrt(n_eff)`` with ``n_eff = (Σ w)² / Σ w²`` (Kish) and ``s²`` the
+  weighted variance ``Σ w (x − m)² / Σ w · n_eff / (n_eff − 1)``; without weights this is
+  the usual ``s / sqrt(n)``; the CI is ``m ± t_{n_eff − 1} · se``;
+* construct: per respondent the mean of the answered items' 0-100 values (the composite),
+  then the same statistics over respondents; the ``overall`` row averages each respondent's
+  construct composites;
+* satisfaction rate (顾客满意率): weighted share of "satisfied" answers with a Wilson interval
+  (using ``n_eff``); "satisfied" is the top-2 box ``{4, 5}`` on a 1-5 scale and must be given
+  (``threshold=`` or ``satisfied=``) on any other scale.
+
+Aggregated frequency tables (counts per scale point) are accepted through
+:func:`from_frequencies`.
+
+Examples
+--------
+>>> import pandas as pd
+>>> df = pd.DataFrame({"SAT1": [1, 3, 5, 5], "SAT2": [2, 4, 4, 5]})
+>>> res = simple_scores(df, scale=(1, 5))
+>>> res.items[["item", "mean", "top2_share", "score"]]
+   item  mean  top2_share  score
+0  SAT1  3.50        0.50   62.5
+1  SAT2  3.75        0.75   68.75
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .._summary import Summary, SummaryMixin
+from .._validation import quote_list
+from ..exceptions import InferenceWarning, SurveyDataError
+
+__all__ = ["SimpleScores", "SatisfactionRate", "FrequencyTable", "simple_scores", "satisfaction_rate",
+           "from_frequencies"]
+
+_DEFAULT_ROLES = ("perception", "overall_satisfaction", "loyalty")
+_ITEM_COLUMNS = ["item", "construct", "n", "mean", "std", "top2_share", "score", "std_error", "ci_lower",
+                 "ci_upper", "scale_min", "scale_max"]
+_CONSTRUCT_COLUMNS = ["construct", "n_items", "n", "mean", "top2_share", "score", "std_error", "ci_lower",
+                      "ci_upper", "scale_min", "scale_max"]
+
+
+@dataclass(frozen=True, repr=False)
+class SimpleScores(SummaryMixin):
+    """Simple-method scores.
+
+    Attributes
+    ----------
+    items : pandas.DataFrame
+        One row per item: ``item, construct, n, mean, std, top2_share, score, std_error,
+        ci_lower, ci_upper, scale_min, scale_max``. ``score``, ``std_error`` and the CI
+        are on the 0-100 scale; ``mean`` and ``std`` on the item's scale.
+    constructs : pandas.DataFrame
+        One row per construct plus a final ``overall`` row: ``construct, n_items, n, mean,
+        top2_share, score, std_error, ci_lower, ci_upper, scale_min, scale_max`` (``mean``
+        and the scale are NaN when a construct mixes scales).
+    settings : dict
+        ``confidence``, ``weighted``, ``source`` ("responses" or "frequencies").
+    """
+
+    items: pd.DataFrame
+    constructs: pd.DataFrame
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> Summary:
+        """Construct and item tables."""
+        facts = {"confidence": self.settings.get("confidence"), "weighted": self.settings.get("weighted"),
+                 "items": len(self.items)}
+        return Summary("Simple-method scores (0-100)", facts=facts,
+                       tables={"Constructs": self.constructs, "Items": self.items})
+
+
+@dataclass(frozen=True, repr=False)
+class SatisfactionRate(SummaryMixin):
+    """Satisfaction rate per item.
+
+    Attributes
+    ----------
+    items : pandas.DataFrame
+        ``item, construct, n, n_satisfied, rate, ci_lower, ci_upper`` (rate in [0, 1];
+        ``n_satisfied`` counts respondents, unweighted).
+    settings : dict
+        ``satisfied`` (codes per item as text), ``confidence``, ``weighted``.
+    """
+
+    items: pd.DataFrame
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> Summary:
+        """The per-item table."""
+        return Summary("Satisfaction rate", facts=dict(self.settings), tables={"Items": self.items})
+
+
+@dataclass(frozen=True, repr=False)
+class FrequencyTable(SummaryMixin):
+    """Counts per scale point (rows = items, columns = scale points), from :func:`from_frequencies`.
+
+    Attributes
+    ----------
+    counts : pandas.DataFrame
+        Non-negative counts, float64, columns sorted scale points.
+    scale : tuple of float
+        (min, max) of the scale.
+    constructs : dict
+        construct -> items (from item-name prefixes unless given).
+    """
+
+    counts: pd.DataFrame
+    scale: tuple[float, float]
+    constructs: Mapping[str, list[str]]
+
+    def summary(self) -> Summary:
+        """The counts."""
+        return Summary("Frequency table", facts={"scale": f"{self.scale[0]:g}-{self.scale[1]:g}"},
+                       tables={"Counts": self.counts})
+
+
+def from_frequencies(table: pd.DataFrame | Mapping[str, Mapping[Any, float]], *,
+                     scale: tuple[float, float] | None = None,
+                     constructs: Mapping[str, Sequence[str]] | None = None) -> FrequencyTable:
+    """Wrap an aggregated frequency table so :func:`simple_scores` and :func:`satisfaction_rate` accept it.
+
+    Parameters
+    ----------
+    table : DataFrame or dict
+        Rows are items, columns are scale points (numbers or numeric text), values are
+        counts of respondents. A dict ``{item: {point: count}}`` works too.
+    scale : (min, max), optional
+        The response scale; defaults to the smallest and largest column.
+    constructs : dict, optional
+        construct -> items; defaults to item-name prefixes (``SAT1, SAT2 -> SAT``).
+
+    Returns
+    -------
+    FrequencyTable
+
+    Examples
+    --------
+    >>> ft = from_frequencies({"Q1": {1: 0, 2: 1, 3: 1, 4: 1, 5: 1}}, scale=(1, 5))
+    >>> simple_scores(ft).items.loc[0, ["mean", "top2_share", "score"]].tolist()
+    [3.5, 0.5, 62.5]
+    """
+    df = pd.DataFrame(table).T if isinstance(table, Mapping) else pd.DataFrame(table).copy()
+    try:
+        points = [float(c) for c in df.columns]
+    except (TypeError, ValueError):
+        raise SurveyDataError(
+            f"Frequency-table columns must be scale points (numbers); got {quote_list(list(df.columns))}. "
+            "Put one column per scale point and one row per item."
+        ) from None
+    df.columns = points
+    df = df.reindex(sorted(points), axis=1)
+    try:
+        counts = df.apply(pd.to_numeric, errors="raise").astype("float64").fillna(0.0)
+    except (TypeError, ValueError):
+        raise SurveyDataError("Frequency-table cells must be counts (numbers >= 0). Check the table.") from None
+    neg = counts.index[(counts < 0).any(axis=1)].tolist()
+    if neg:
+        raise SurveyDataError(f"Frequency table rows {quote_list(neg)} have negative counts; counts must be >= 0.")
+    empty = counts.index[counts.sum(axis=1) <= 0].tolist()
+    if empty:
+        raise SurveyDataError(f"Frequency table rows {quote_list(empty)} have no counts; remove them.")
+    lo, hi = (float(scale[0]), float(scale[1])) if scale is not None else (min(points), max(points))
+    off = [p for p in points if (p < lo or p > hi) and counts[p].sum() > 0]
+    if off:
+        raise SurveyDataError(
+            f"Frequency table has counts at points {quote_list(off)} outside the scale {lo:g}-{hi:g}. "
+            "Drop those columns (e.g. 'cannot answer') or fix scale=."
+        )
+    counts.index = counts.index.astype(str)
+    if constructs is None:
+        from ..codebook import _role_from_name
+
+        groups: dict[str, list[str]] = {}
+        for item in counts.index:
+            groups.setdefault(_role_from_name(item)["construct"], []).append(item)
+    else:
+        groups = {str(c): [str(i) for i in its] for c, its in constructs.items()}
+        unknown = [i for its in groups.values() for i in its if i not in counts.index]
+        if unknown:
+            raise SurveyDataError(f"constructs names items that the frequency table lacks: {quote_list(unknown)}.")
+    return FrequencyTable(counts=counts, scale=(lo, hi), constructs=groups)
+
+
+# --------------------------------------------------------------------------- core statistics
+def _weighted_stats(x: np.ndarray, w: np.ndarray, confidence: float, frequency: bool = False) -> dict[str, np.ndarray]:
+    """Column-wise weighted mean, sd, se and t-interval of ``x`` (n x k, NaN = missing)."""
+    valid = ~np.isnan(x)
+    wm = np.where(valid, w[:, None], 0.0)
+    n = valid.sum(axis=0)
+    wsum = wm.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = (np.where(valid, x, 0.0) * wm).sum(axis=0) / wsum
+        dev2 = (np.where(valid, x - mean, 0.0) ** 2 * wm).sum(axis=0)
+        if frequency:
+            n_eff = wsum
+            var = dev2 / (wsum - 1.0)
+        else:
+            n_eff = wsum**2 / (wm**2).sum(axis=0)
+            var = dev2 / wsum * n_eff / (n_eff - 1.0)
+        sd = np.sqrt(var)
+        se = sd / np.sqrt(n_eff)
+        tq = stats.t.ppf(0.5 + confidence / 2.0, np.maximum(n_eff - 1.0, 1.0))
+    return {"n": n, "n_eff": n_eff, "mean": mean, "std": sd, "se": se, "t": tq}
+
+
+def _resolve(data: Any, items: Iterable[str] | None, weights: Any, scale: tuple[float, float] | None,
+             roles: Sequence[str] = _DEFAULT_ROLES):
+    """-> (X DataFrame, weights array or None, item->construct, item->(min,max))."""
+    from ..io import load_survey
+    from ..survey import Survey
+
+    if isinstance(data, pd.DataFrame):
+        data = load_survey(data, scale=scale)
+    if not isinstance(data, Survey):
+        raise SurveyDataError(
+            f"Expected a Survey, a DataFrame or a FrequencyTable; got {type(data).__name__}. "
+            "Load the data with csindex.load_survey first."
+        )
+    table = data.codebook.items
+    if items is None:
+        chosen = [i for i in data.items() if table.at[i, "role"] in roles]
+        if not chosen:
+            chosen = data.items()
+    else:
+        chosen = [items] if isinstance(items, str) else [str(i) for i in items]
+        unknown = [i for i in chosen if i not in data.items()]
+        if unknown:
+            from .._validation import did_you_mean
+
+            raise SurveyDataError(
+                f"Items {quote_list(unknown)} are not rated items of the survey.{did_you_mean(unknown[0], data.items())}"
+            )
+    if not chosen:
+        raise SurveyDataError("The survey has no rated items to score. Check the codebook roles.")
+    scales = {i: data.scale(i) for i in chosen}
+    if weights is None:
+        w = data.weights
+    elif weights is False:
+        w = None
+    elif isinstance(weights, str):
+        if weights not in data.responses.columns:
+            raise SurveyDataError(f"Weight column {weights!r} is not in the survey.")
+        w = pd.to_numeric(data.responses[weights], errors="coerce")
+    else:
+        w = pd.Series(np.asarray(weights, dtype=np.float64), index=data.responses.index)
+    if w is not None:
+        wa = np.asarray(w, dtype=np.float64)
+        if wa.shape != (data.n,) or np.isnan(wa).any() or (wa < 0).any() or wa.sum() <= 0:
+            raise SurveyDataError(
+                f"weights must be {data.n} non-negative numbers (one per respondent) with a positive sum."
+            )
+    else:
+        wa = None
+    constructs = {i: (table.at[i, "construct"] or i) for i in chosen}
+    return data.responses[chosen], wa, constructs, scales
+
+
+def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_construct: bool = True,
+                  weights: Any = None, confidence: float = 0.95,
+                  scale: tuple[float, float] | None = None) -> SimpleScores:
+    """Simple-method scores per item and construct: weighted mean, top-2-box share, 0-100 score with CI.
+
+    Parameters
+    ----------
+    survey_or_df : Survey, DataFrame or FrequencyTable
+        A DataFrame is loaded with :func:`csindex.load_survey` (constructs inferred from
+        item-name prefixes, ``scale`` passed on).
+    items : list of str, optional
+        Items to score; default: perception, overall-satisfaction and loyalty items
+        (expectation and importance ratings are left out).
+    by_construct : bool
+        Score each construct; with False all items form one construct ``"all"``.
+        The ``overall`` row is always added.
+    weights : None, False, str or array
+        None uses the survey's sampling weights if it has any; False ignores them; a column
+        name or one weight per respondent overrides them.
+    confidence : float
+        Confidence level of the intervals.
+    scale : (min, max), optional
+        Scale used when a DataFrame's codebook is inferred.
+
+    Returns
+    -------
+    SimpleScores
+
+    Examples
+    --------
+    >>> import csindex
+    >>> res = simple_scores(csindex.datasets.airline())
+    >>> res.constructs.iloc[-1]["construct"]
+    'overall'
+    >>> bool((res.constructs["ci_lower"] < res.constructs["score"]).all())
+    True
+    """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1; got {confidence!r}.")
+    if isinstance(survey_or_df, FrequencyTable):
+        return _simple_from_frequencies(survey_or_df, items, by_construct, confidence)
+    frame, w, construct_of, scales = _resolve(survey_or_df, items, weights, scale)
+    names = list(frame.columns)
+    x = frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    wv = np.ones(len(x)) if w is None else w
+    lo = np.array([scales[i][0] for i in names])
+    hi = np.array([scales[i][1] for i in names])
+    empty = [i for i, k in zip(names, (~np.isnan(x)).sum(axis=0)) if k == 0]
+    if empty:
+        raise SurveyDataError(f"Items {quote_list(empty)} have no valid answers; they cannot be scored. "
+                              "Leave them out with items=.")
+    st = _weighted_stats(x, wv, confidence)
+    top2 = np.where(np.isnan(x), np.nan, (x >= (hi - 1.0)).astype(np.float64))
+    top2_share = _weighted_stats(top2, wv, confidence)["mean"]
+    span = hi - lo
+    item_rows = pd.DataFrame({
+        "item": names,
+        "construct": [construct_of[i] if by_construct else "all" for i in names],
+        "n": st["n"].astype(np.int64),
+        "mean": st["mean"],
+        "std": st["std"],
+        "top2_share": top2_share,
+        "score": 100.0 * (st["mean"] - lo) / span,
+        "std_error": 100.0 * st["se"] / span,
+        "ci_lower": 100.0 * (st["mean"] - st["t"] * st["se"] - lo) / span,
+        "ci_upper": 100.0 * (st["mean"] + st["t"] * st["se"] - lo) / span,
+        "scale_min": lo,
+        "scale_max": hi,
+    }, columns=_ITEM_COLUMNS)
+    _warn_undefined(item_rows, "item")
+
+    # respondent-level composites per construct (0-100), then statistics over respondents
+    rescaled = 100.0 * (x - lo) / span
+    groups: dict[str, list[int]] = {}
+    for j, c in enumerate(item_rows["construct"]):
+        groups.setdefault(c, []).append(j)
+    comp = np.column_stack([_row_mean(rescaled[:, js]) for js in groups.values()])
+    comp_top2 = np.column_stack([_row_mean(top2[:, js]) for js in groups.values()])
+    comp_raw = np.column_stack([_row_mean(x[:, js]) for js in groups.values()])
+    overall = _row_mean(comp)
+    comp = np.column_stack([comp, overall])
+    comp_top2 = np.column_stack([comp_top2, _row_mean(comp_top2)])
+    comp_raw = np.column_stack([comp_raw, _row_mean(comp_raw)])
+    cst = _weighted_stats(comp, wv, confidence)
+    mixed = []
+    c_lo, c_hi = [], []
+    for js in [*groups.values(), list(range(len(names)))]:
+        same = len({(lo[j], hi[j]) for j in js}) == 1
+        mixed.append(not same)
+        c_lo.append(lo[js[0]] if same else np.nan)
+        c_hi.append(hi[js[0]] if same else np.nan)
+    raw_mean = _weighted_stats(comp_raw, wv, confidence)["mean"]
+    construct_rows = pd.DataFrame({
+        "construct": [*groups, "overall"],
+        "n_items": [len(js) for js in groups.values()] + [len(names)],
+        "n": cst["n"].astype(np.int64),
+        "mean": np.where(mixed, np.nan, raw_mean),
+        "top2_share": _weighted_stats(comp_top2, wv, confidence)["mean"],
+        "score": cst["mean"],
+        "std_error": cst["se"],
+        "ci_lower": cst["mean"] - cst["t"] * cst["se"],
+        "ci_upper": cst["mean"] + cst["t"] * cst["se"],
+        "scale_min": c_lo,
+        "scale_max": c_hi,
+    }, columns=_CONSTRUCT_COLUMNS)
+    _warn_undefined(construct_rows, "construct")
+    settings = {"confidence": confidence, "weighted": w is not None, "source": "responses"}
+    return SimpleScores(items=item_rows, constructs=construct_rows, settings=settings)
+
+
+def _row_mean(a: np.ndarray) -> np.ndarray:
+    """Row mean over non-NaN entries (NaN when a row has none), without RuntimeWarnings."""
+    valid = ~np.isnan(a)
+    k = valid.sum(axis=1)
+    total = np.where(valid, a, 0.0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(k > 0, total / np.maximum(k, 1), np.nan)
+
+
+def _warn_undefined(table: pd.DataFrame, what: str) -> None:
+    bad = table.loc[table["ci_lower"].isna(), table.columns[0]].tolist()
+    if bad:
+        warnings.warn(
+            f"The confidence interval of {what} {quote_list(bad)} is undefined (NaN) because fewer than two "
+            "answers (or effective answers after weighting) are available.",
+            InferenceWarning, stacklevel=3,
+        )
+
+
+def _simple_from_frequencies(ft: FrequencyTable, items: Iterable[str] | None, by_construct: bool,
+                             confidence: float) -> SimpleScores:
+    counts = ft.counts if items is None else ft.counts.loc[[str(i) for i in items]]
+    lo, hi = ft.scale
+    span = hi - lo
+    points = counts.columns.to_numpy(dtype=np.float64)
+    construct_of = {i: c for c, its in ft.constructs.items() for i in its}
+
+    def stats_for(c: np.ndarray) -> dict[str, float]:
+        x = points[:, None]
+        st = _weighted_stats(x, c, confidence, frequency=True)
+        top2 = float(c[points >= hi - 1.0].sum() / c.sum())
+        return {"n": int(round(c.sum())), "mean": float(st["mean"][0]), "std": float(st["std"][0]),
+                "top2_share": top2, "score": 100.0 * (float(st["mean"][0]) - lo) / span,
+                "std_error": 100.0 * float(st["se"][0]) / span,
+                "ci_lower": 100.0 * (float(st["mean"][0] - st["t"][0] * st["se"][0]) - lo) / span,
+                "ci_upper": 100.0 * (float(st["mean"][0] + st["t"][0] * st["se"][0]) - lo) / span}
+
+    rows = []
+    for item, c in counts.iterrows():
+        rows.append({"item": item, "construct": construct_of.get(item, item) if by_construct else "all",
+                     **stats_for(c.to_numpy()), "scale_min": lo, "scale_max": hi})
+    item_rows = pd.DataFrame(rows, columns=_ITEM_COLUMNS)
+    crow = []
+    groups = item_rows.groupby("construct", sort=False)["item"].apply(list).to_dict()
+    for cname, its in [*groups.items(), ("overall", list(item_rows["item"]))]:
+        s = stats_for(counts.loc[its].sum(axis=0).to_numpy())
+        crow.append({"construct": cname, "n_items": len(its), **{k: s[k] for k in s if k != "std"},
+                     "scale_min": lo, "scale_max": hi})
+    construct_rows = pd.DataFrame(crow, columns=_CONSTRUCT_COLUMNS)
+    _warn_undefined(item_rows, "item")
+    settings = {"confidence": confidence, "weighted": False, "source": "frequencies",
+                "note": "construct rows pool the answer counts of their items (answers treated as independent)"}
+    return SimpleScores(items=item_rows, constructs=construct_rows, settings=settings)
+
+
+# --------------------------------------------------------------------------- satisfaction rate
+def satisfaction_rate(survey_or_df: Any, items: Iterable[str] | None = None, *,
+                      satisfied: Iterable[float] | None = None, threshold: float | None = None,
+                      weights: Any = None, confidence: float = 0.95,
+                      scale: tuple[float, float] | None = None) -> SatisfactionRate:
+    """Share of "satisfied" answers per item (顾客满意率), with Wilson confidence intervals.
+
+    Parameters
+    ----------
+    survey_or_df : Survey, DataFrame or FrequencyTable
+    items : list of str, optional
+        Default: the overall-satisfaction items, else all perception/satisfaction/loyalty items.
+    satisfied : iterable of codes, optional
+        Codes that count as satisfied (e.g. ``{4, 5}``).
+    threshold : float, optional
+        Answers ``>= threshold`` count as satisfied (e.g. ``8`` on 1-10).
+    weights, confidence, scale
+        As in :func:`simple_scores`.
+
+    Raises
+    ------
+    SurveyDataError
+        When neither ``satisfied`` nor ``threshold`` is given and an item is not on a 1-5
+        scale (the top-2 box ``{4, 5}`` is the default only there).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"SAT1": [1, 4, 5, 5, 3]})
+    >>> satisfaction_rate(df, scale=(1, 5)).items[["item", "n", "n_satisfied", "rate"]]
+       item  n  n_satisfied  rate
+    0  SAT1  5            3   0.6
+    """
+    if satisfied is not None and threshold is not None:
+        raise ValueError("Give either satisfied= codes or threshold=, not both.")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1; got {confidence!r}.")
+    z = float(stats.norm.ppf(0.5 + confidence / 2.0))
+    codes = None if satisfied is None else np.array(sorted(float(c) for c in satisfied))
+
+    def rule(item: str, lo: float, hi: float) -> np.ndarray | float:
+        if codes is not None:
+            return codes
+        if threshold is not None:
+            return float(threshold)
+        if (lo, hi) == (1.0, 5.0):
+            return np.array([4.0, 5.0])
+        raise SurveyDataError(
+            f"Item {item!r} is on a {lo:g}-{hi:g} scale; the default 'satisfied' codes (top-2 box 4 and 5) "
+            "apply only to 1-5 scales. Pass threshold= (e.g. threshold=8 on 1-10) or satisfied= codes."
+        )
+
+    def is_sat(values: np.ndarray, r: np.ndarray | float) -> np.ndarray:
+        return np.isin(values, r) if isinstance(r, np.ndarray) else values >= r
+
+    rows = []
+    if isinstance(survey_or_df, FrequencyTable):
+        ft = survey_or_df
+        counts = ft.counts if items is None else ft.counts.loc[[str(i) for i in items]]
+        construct_of = {i: c for c, its in ft.constructs.items() for i in its}
+        points = counts.columns.to_numpy(dtype=np.float64)
+        for item, c in counts.iterrows():
+            r = rule(str(item), *ft.scale)
+            n = float(c.sum())
+            k = float(c.to_numpy()[is_sat(points, r)].sum())
+            rows.append(_rate_row(str(item), construct_of.get(item, item), int(round(n)), int(round(k)), k / n, n, z,
+                                  r))
+        weighted = False
+    else:
+        from ..survey import Survey
+
+        data = survey_or_df
+        if items is None and isinstance(data, Survey) and data.items(role="overall_satisfaction"):
+            items = data.items(role="overall_satisfaction")
+        frame, w, construct_of, scales = _resolve(data, items, weights, scale)
+        wv = np.ones(len(frame)) if w is None else w
+        for item in frame.columns:
+            x = frame[item].to_numpy(dtype=np.float64, na_value=np.nan)
+            valid = ~np.isnan(x)
+            if not valid.any():
+                raise SurveyDataError(f"Item {item!r} has no valid answers; leave it out with items=.")
+            r = rule(item, *scales[item])
+            sat = is_sat(x[valid], r)
+            wi = wv[valid]
+            n_eff = wi.sum() ** 2 / (wi**2).sum()
+            rate = float((wi * sat).sum() / wi.sum())
+            rows.append(_rate_row(item, construct_of[item], int(valid.sum()), int(sat.sum()), rate, n_eff, z, r))
+        weighted = w is not None
+    table = pd.DataFrame(rows, columns=["item", "construct", "n", "n_satisfied", "rate", "ci_lower", "ci_upper",
+                                       "satisfied"])
+    settings = {"confidence": confidence, "weighted": weighted,
+                "satisfied": dict(zip(table["item"], table.pop("satisfied")))}
+    return SatisfactionRate(items=table, settings=settings)
+
+
+def _rate_row(item: str, construct: str, n: int, k: int, p: float, n_eff: float, z: float,
+              r: np.ndarray | float) -> dict[str, Any]:
+    denom = 1.0 + z**2 / n_eff
+    centre = (p + z**2 / (2.0 * n_eff)) / denom
+    half = z * np.sqrt(p * (1.0 - p) / n_eff + z**2 / (4.0 * n_eff**2)) / denom
+    label = ("{" + ", ".join(f"{c:g}" for c in r) + "}") if isinstance(r, np.ndarray) else f">= {r:g}"
+    return {"item": item, "construct": construct, "n": n, "n_satisfied": k, "rate": p,
+            "ci_lower": max(0.0, centre - half), "ci_upper": min(1.0, centre + half), "satisfied": label}

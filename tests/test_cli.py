@@ -1,0 +1,96 @@
+"""The csindex command line: subprocess runs as a user would, plus fast in-process checks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from csindex import cli
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]))
+    return subprocess.run([sys.executable, "-m", "csindex", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.fixture
+def bad_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "bad.csv"
+    pd.DataFrame({"resp_id": [1, 2, 3], "IMAG1": [5, 11, 7], "IMAG2": [6, 7, 8]}).to_csv(path, index=False)
+    return path
+
+
+def test_validate_bad_csv_subprocess(tmp_path, bad_csv):
+    proc = run(["validate", bad_csv.name, "--scale", "1", "10"], cwd=tmp_path)
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert "IMAG1" in proc.stderr and "Traceback" not in out
+    error_lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(error_lines) == 1 and error_lines[0].startswith("csindex: error: Item 'IMAG1'")
+    assert "out-of-range cells: 1" in proc.stdout  # the validation summary is printed too
+
+
+def test_report_in_empty_folder_subprocess(tmp_path):
+    proc = run(["report"], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "csindex-report"
+    assert out.is_dir() and str(out) in proc.stdout
+    files = {p.name for p in out.iterdir()}
+    assert {"validation.md", "scores.md", "construct_scores.csv"} <= files
+    scores = pd.read_csv(out / "construct_scores.csv")
+    assert scores["construct"].iloc[-1] == "overall" and scores["score"].between(0, 100).all()
+
+
+def test_help_subprocess(tmp_path):
+    proc = run(["--help"], cwd=tmp_path)
+    assert proc.returncode == 0 and "report" in proc.stdout and "validate" in proc.stdout
+
+
+def test_debug_shows_traceback(tmp_path, bad_csv):
+    proc = run(["--debug", "validate", bad_csv.name, "--scale", "1", "10"], cwd=tmp_path)
+    assert proc.returncode != 0 and "Traceback" in proc.stderr and "SurveyDataError" in proc.stderr
+
+
+def test_validate_good_file_exits_0(tmp_path, capsys):
+    path = tmp_path / "good.csv"
+    pd.DataFrame({"resp_id": [1, 2], "IMAG1": [5, 10], "IMAG2": [6, 7]}).to_csv(path, index=False)
+    assert cli.main(["validate", str(path), "--scale", "1", "10"]) == 0
+    out = capsys.readouterr()
+    assert "status: valid" in out.out and out.err == ""
+
+
+def test_validate_missing_file_one_line(tmp_path, capsys):
+    assert cli.main(["validate", str(tmp_path / "nope.csv")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "does not exist" in err[0]
+
+
+def test_validate_with_codebook_naming_missing_item(tmp_path, capsys, bad_csv):
+    cb = tmp_path / "cb.json"
+    cb.write_text('{"scale": [1, 10], "constructs": {"IMAG": ["IMAG1", "IMAG2", "IMAG3"]}}', encoding="utf-8")
+    assert cli.main(["validate", str(bad_csv), "--codebook", str(cb)]) == 1
+    err = capsys.readouterr().err
+    assert "'IMAG3'" in err and "Traceback" not in err
+
+
+def test_report_quiet_and_out_dir(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "s.csv"
+    pd.DataFrame({"SAT1": [1, 3, 5, 5], "SAT2": [2, 4, 4, 5]}).to_csv(data, index=False)
+    assert cli.main(["report", str(data), "--scale", "1", "5", "--out", "mine", "--quiet"]) == 0
+    assert capsys.readouterr().out == ""
+    scores = pd.read_csv(tmp_path / "mine" / "construct_scores.csv")
+    assert scores.set_index("construct").loc["SAT", "score"] == pytest.approx(65.625)
+
+
+def test_no_command_prints_help(capsys):
+    assert cli.main([]) == 0
+    assert "usage: csindex" in capsys.readouterr().out

@@ -1,0 +1,119 @@
+"""Codebook: file formats, validation of the codebook itself, inference from the data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from csindex.codebook import COLUMNS, Codebook
+from csindex.datasets import airline_codebook_path
+from csindex.exceptions import CodebookError
+
+CONTRACT_COLUMNS = ["construct", "role", "label_en", "label_zh", "scale_min", "scale_max", "reverse", "attribute",
+                    "index_construct"]
+
+
+def test_items_table_has_contract_columns():
+    cb = Codebook.from_file(airline_codebook_path())
+    assert list(cb.items.columns[:9]) == CONTRACT_COLUMNS
+    assert list(cb.items.columns) == list(COLUMNS)
+    assert cb.items.index.name == "item"
+    assert cb.items.at["EXP_CREW1", "attribute"] == "CREW1"
+    assert cb.items.at["IMP_SAFE2", "role"] == "importance"
+    assert cb.items.at["PRICE2", "index_construct"] == "value"
+    assert cb.items.at["SAT1", "label_zh"] == "总体满意度"
+    assert bool(cb.items.at["CABN8", "reverse"]) is True
+    assert cb.items.at["NPS", "scale_min"] == 0.0
+    assert cb.items.at["IMAG1", "missing_codes"] == (99.0,)
+    assert cb.id_column == "resp_id" and cb.weight_column == "weight"
+
+
+def test_yaml_and_json_files_give_the_same_codebook(tmp_path):
+    spec = {"scale": [1, 5], "missing_codes": [9],
+            "items": {"id": {"role": "id"}, "A1": {"construct": "A", "label": "first", "reverse": True},
+                      "A2": {"construct": "A", "scale": [0, 10]}}}
+    import yaml
+
+    (tmp_path / "cb.yaml").write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    (tmp_path / "cb.json").write_text(json.dumps(spec), encoding="utf-8")
+    a = Codebook.from_file(tmp_path / "cb.yaml")
+    b = Codebook.from_file(tmp_path / "cb.json")
+    pd.testing.assert_frame_equal(a.items, b.items)
+    assert a.items.at["A1", "label_en"] == "first"
+    assert (a.items.at["A2", "scale_min"], a.items.at["A2", "scale_max"]) == (0.0, 10.0)
+    assert a.items.at["A1", "scale_max"] == 5.0 and a.items.at["A1", "missing_codes"] == (9.0,)
+    assert a.constructs == {"A": ["A1", "A2"]}
+
+
+def test_list_format_and_constructs_section():
+    cb = Codebook.from_dict({"scale": [1, 7], "items": [{"name": "Q1", "role": "loyalty"}],
+                             "constructs": {"LOY": ["Q1", "Q2"]}})
+    assert cb.constructs == {"LOY": ["Q1", "Q2"]}
+    assert cb.items.at["Q1", "role"] == "loyalty" and cb.items.at["Q2", "role"] == "perception"
+
+
+def test_to_dict_round_trip():
+    cb = Codebook.from_file(airline_codebook_path())
+    again = Codebook.from_dict(cb.to_dict())
+    pd.testing.assert_frame_equal(again.items, cb.items)
+
+
+@pytest.mark.parametrize("spec, match", [
+    ({"items": {"Q1": {"role": "percepton"}}}, r"role 'percepton'.*Did you mean 'perception'"),
+    ({"items": {"Q1": {"construct": "A", "scale": [5, 1]}}}, "minimum must be below the maximum"),
+    ({"items": {"Q1": {"construct": "A", "lable": "x"}}}, r"unknown field 'lable'\. Did you mean 'label'"),
+    ({"items": {"E1": {"construct": "E", "role": "expectation", "attribute": "Q9"}}}, "'Q9'"),
+    ({"constructs": {"A": []}}, "Construct 'A' has no items"),
+    ({"items": {"Q1": {"construct": "A"}}, "constructs": {"B": ["Q1"]}}, "listed in construct 'B'"),
+    ({"items": {"Q1": {"construct": "A", "reverse": "yes"}}}, "reverse='yes'"),
+    ({"items": {"age": {"role": "profile", "reverse": True}}}, "only rated items"),
+    ({"name": "x"}, "neither 'items' nor 'constructs'"),
+])
+def test_malformed_codebook(spec, match):
+    with pytest.raises(CodebookError, match=match):
+        Codebook.from_dict(spec)
+
+
+def test_missing_or_broken_file(tmp_path):
+    with pytest.raises(CodebookError, match="does not exist"):
+        Codebook.from_file(tmp_path / "nope.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    with pytest.raises(CodebookError, match="Could not parse"):
+        Codebook.from_file(bad)
+    with pytest.raises(CodebookError, match="must be a path"):
+        Codebook.coerce(42)
+
+
+def test_inference_from_prefixes_and_values():
+    df = pd.DataFrame({
+        "resp_id": [1, 2, 3],
+        "weight": [1.0, 0.5, 1.5],
+        "IMAG1": [1, 5, 99], "IMAG2": [2, 3, 4],
+        "SAT1": [6, 7, 2],
+        "EXP_CREW1": [3, 4, 5], "CREW1": [1, 2, 3],
+        "NPS": [0, 10, 9],
+        "age": [23, 45, 67],          # numeric but not a rating: profile
+        "city": ["a", "b", "c"],
+    })
+    cb = Codebook.infer(df)
+    it = cb.items
+    assert it.at["resp_id", "role"] == "id" and it.at["weight", "role"] == "weight"
+    assert it.at["IMAG1", "construct"] == "IMAG" and it.at["IMAG1", "missing_codes"] == (99.0,)
+    assert (it.at["IMAG1", "scale_min"], it.at["IMAG1", "scale_max"]) == (1.0, 5.0)
+    assert (it.at["SAT1", "scale_min"], it.at["SAT1", "scale_max"]) == (1.0, 7.0)
+    assert it.at["SAT1", "role"] == "overall_satisfaction"
+    assert it.at["EXP_CREW1", "role"] == "expectation" and it.at["EXP_CREW1", "attribute"] == "CREW1"
+    assert (it.at["NPS", "role"], it.at["NPS", "scale_min"], it.at["NPS", "scale_max"]) == ("loyalty", 0.0, 10.0)
+    assert it.at["age", "role"] == "profile" and np.isnan(it.at["age", "scale_min"])
+    assert it.at["city", "role"] == "profile"
+    notes = " ".join(cb.inferred)
+    assert "No codebook given" in notes and "'99' taken as 'cannot answer'" in notes and "'age'" in notes
+
+
+def test_inference_with_given_scale():
+    cb = Codebook.infer(pd.DataFrame({"Q1": [2, 3], "Q2": [3, 4]}), scale=(1, 10))
+    assert cb.items["scale_max"].tolist() == [10.0, 10.0]

@@ -11,13 +11,13 @@ import pandas as pd
 
 from .._validation import quote_list
 from ..exceptions import SpecError, SurveyDataError
-from ._base import Display, as_frame, boxes_overlap, get_renderer, numeric_column, require_columns, text_extent_px
+from ._base import Display, as_frame, has_cjk, boxes_overlap, get_renderer, numeric_column, require_columns, text_extent_px
 
-# geometry in data units (1 unit = 1 inch at the default figure size)
-_DX = 3.3  # distance between layers
-_DY = 1.45  # distance between nodes of one layer
-_W = 1.9  # node (ellipse) width
-_H = 1.0  # node height
+# geometry in data units (1 unit = 1 inch at the natural figure size); node size and
+# layer distance adapt to the label lengths, see PathDiagramDisplay._geometry
+_NODE_PT = 10.5  # node label font size at the natural size
+_EDGE_PT = 9.0  # coefficient font size at the natural size
+_CHAR_EM = 0.62  # average advance of a Latin character, in em (CJK characters: 1 em)
 _RADS = (0.0, 0.14, -0.14, 0.24, -0.24, 0.34, -0.34, 0.46, -0.46, 0.6, -0.6)
 _LABEL_TS = (0.5, 0.42, 0.58, 0.34, 0.66, 0.27, 0.73, 0.2, 0.8)
 
@@ -124,10 +124,29 @@ class PathDiagramDisplay(Display):
         self.layers = layers
         self.show_ci = show_ci
         self.labels = dict(labels)
+        self._wrapped = {
+            n: textwrap.fill(self.labels.get(n, n), 16, break_long_words=False) for layer in layers for n in layer
+        }
+        self._w, self._h, self._dx, self._dy = self._geometry()
         self.positions = self._layout()
         self.rads = self._route()
 
     # ------------------------------------------------------------------ layout
+    def _geometry(self) -> tuple[float, float, float, float]:
+        """Node width/height, layer distance and in-layer distance from the label sizes."""
+
+        def ems(text: str) -> float:
+            return sum(1.0 if has_cjk(ch) else _CHAR_EM for ch in text)
+
+        lines = [line for s in self._wrapped.values() for line in s.split("\n")] or [""]
+        n_lines = max(s.count("\n") + 1 for s in self._wrapped.values()) if self._wrapped else 1
+        text_w = max(ems(line) for line in lines) * _NODE_PT * 1.08 / 72  # bold is ~8% wider
+        w = float(np.clip(text_w / 0.75 + 0.2, 1.25, 2.2))
+        has_r2 = self.r_squared is not None
+        h = float(np.clip(0.42 + 0.2 * n_lines + (0.2 if has_r2 else 0.0), 0.8, 1.1))
+        label_ems = ems("[-0.05, 0.15]") if self.show_ci else ems("-0.50***")
+        dx = w + label_ems * _EDGE_PT / 72 + 0.6
+        return w, h, dx, h + 0.5
     def _layout(self) -> dict[str, tuple[float, float]]:
         layers = [list(layer) for layer in self.layers]
         edges = list(zip(self.paths["source"], self.paths["target"]))
@@ -139,7 +158,7 @@ class PathDiagramDisplay(Display):
 
         def ys(layer: list[str]) -> dict[str, float]:
             m = len(layer)
-            return {n: ((m - 1) / 2 - i) * _DY for i, n in enumerate(layer)}
+            return {n: ((m - 1) / 2 - i) * self._dy for i, n in enumerate(layer)}
 
         y = {n: v for layer in layers for n, v in ys(layer).items()}
         # barycentre sweeps (left->right, right->left) to reduce crossings
@@ -158,7 +177,7 @@ class PathDiagramDisplay(Display):
                 layers[k] = [layer[i] for i in idx]
                 y.update(ys(layers[k]))
         self.layers = [tuple(layer) for layer in layers]
-        return {n: (k * _DX, y[n]) for k, layer in enumerate(layers) for n in layer}
+        return {n: (k * self._dx, y[n]) for k, layer in enumerate(layers) for n in layer}
 
     def _route(self) -> dict[tuple[str, str], float]:
         """Pick a curvature per arrow so that it misses the other nodes and arrows."""
@@ -171,7 +190,7 @@ class PathDiagramDisplay(Display):
         order = sorted(range(len(edges)), key=lambda i: abs(pos[edges[i][1]][0] - pos[edges[i][0]][0]) + 0.01 * abs(pos[edges[i][1]][1] - pos[edges[i][0]][1]))
         routed: list[np.ndarray] = []
         rads: dict[tuple[str, str], float] = {}
-        a, b = _W / 2 + 0.12, _H / 2 + 0.12
+        a, b = self._w / 2 + 0.12, self._h / 2 + 0.12
         for i in order:
             s, t = edges[i]
             others = np.array([j for j, n in enumerate(names) if n not in (s, t)], dtype=int)
@@ -196,6 +215,11 @@ class PathDiagramDisplay(Display):
             routed.append(_bezier(pos[s], pos[t], best_rad, ts)[inner])
         return rads
 
+    def _new_axes(self) -> Any:
+        ax = super()._new_axes()
+        ax.set_position((0.01, 0.01, 0.98, 0.98))  # the diagram has no axis decorations
+        return ax
+
     def _figsize(self) -> tuple[float, float]:
         x0, y0, x1, y1 = self._extent()
         return (min(max(x1 - x0, 5.0), 20.0), min(max(y1 - y0, 3.0), 14.0))
@@ -203,8 +227,8 @@ class PathDiagramDisplay(Display):
     def _extent(self) -> tuple[float, float, float, float]:
         pts = [np.array(p) for p in self.positions.values()]
         xy = np.array(pts) if pts else np.zeros((1, 2))
-        x0, x1 = xy[:, 0].min() - _W / 2, xy[:, 0].max() + _W / 2
-        y0, y1 = xy[:, 1].min() - _H / 2, xy[:, 1].max() + _H / 2
+        x0, x1 = xy[:, 0].min() - self._w / 2, xy[:, 0].max() + self._w / 2
+        y0, y1 = xy[:, 1].min() - self._h / 2, xy[:, 1].max() + self._h / 2
         ts = np.linspace(0, 1, 21)
         for (s, t), rad in self.rads.items():
             c = _bezier(np.array(self.positions[s]), np.array(self.positions[t]), rad, ts)
@@ -231,9 +255,10 @@ class PathDiagramDisplay(Display):
         endogenous = set(self.paths["target"])
         self.node_patches_, self.node_labels_, self.r2_labels_ = {}, {}, {}
         # node font: the largest size (<= 11 pt) at which every label fits its ellipse
-        wrapped = {n: textwrap.fill(self.labels.get(n, n), 16, break_long_words=False) for n in self.positions}
+        wrapped = self._wrapped
+        _W, _H = self._w, self._h
         zoom = min(1.0, pt_per_unit / 72.0)  # < 1 when the axes are smaller than the natural size
-        base = 10.5 * zoom
+        base = _NODE_PT * zoom
         probe = {n: ax.text(0, 0, s, fontsize=base, ha="center", va="center") for n, s in wrapped.items()}
         widths = {n: (t.get_window_extent(renderer).width, t.get_window_extent(renderer).height) for n, t in probe.items()}
         for t in probe.values():
@@ -262,7 +287,7 @@ class PathDiagramDisplay(Display):
             for x, y in self.positions.values()
         ]).reshape(-1, 4)
         placed: list[np.ndarray] = []
-        edge_fs = max(4.5, 9.0 * zoom)
+        edge_fs = max(4.5, _EDGE_PT * zoom)
         for row, e in zip(self.paths.itertuples(index=False), est):
             s, t = row.source, row.target
             rad = self.rads[(s, t)]

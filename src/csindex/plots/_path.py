@@ -19,7 +19,7 @@ _NODE_PT = 10.5  # node label font size at the natural size
 _EDGE_PT = 9.0  # coefficient font size at the natural size
 _CHAR_EM = 0.62  # average advance of a Latin character, in em (CJK characters: 1 em)
 _RADS = (0.0, 0.14, -0.14, 0.24, -0.24, 0.34, -0.34, 0.46, -0.46, 0.6, -0.6)
-_LABEL_TS = (0.5, 0.42, 0.58, 0.34, 0.66, 0.27, 0.73, 0.2, 0.8)
+_LABEL_TS = tuple(0.5 + sign * k * 0.04 for k in range(10) for sign in ((1,) if k == 0 else (-1, 1)))
 
 
 def stars(p: float) -> str:
@@ -308,17 +308,25 @@ class PathDiagramDisplay(Display):
             label = ax.text(0, 0, text, ha="center", va="center", fontsize=edge_fs, color=color if nonsig else "#1a1a1a",
                             linespacing=1.0, zorder=5,
                             bbox={"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none", "alpha": 0.95})
-            best, best_cost = (0.0, 0.0), np.inf
-            for tt in _LABEL_TS:
-                xy = _bezier(np.array(self.positions[s]), np.array(self.positions[t]), rad, np.array([tt]))[0]
-                label.set_position(tuple(xy))
-                box = text_extent_px(label, renderer, pad=2.0)
-                cost = float(boxes_overlap(box, np.vstack([node_boxes, *placed]) if placed else node_boxes).sum())
-                if cost < best_cost:
-                    best, best_cost = tuple(xy), cost
-                if cost == 0:
+            p0, p2 = np.array(self.positions[s]), np.array(self.positions[t])
+            ts = np.array(_LABEL_TS)
+            on_curve = ax.transData.transform(_bezier(p0, p2, rad, ts))
+            label.set_position(tuple(_bezier(p0, p2, rad, ts[:1])[0]))
+            box0 = text_extent_px(label, renderer, pad=2.0)
+            obstacles = np.vstack([node_boxes, *placed]) if placed else node_boxes
+            # on the curve first; beside it (above/below) only when every spot on it is taken
+            h = box0[3] - box0[1]
+            best, best_cost = on_curve[0], np.inf
+            for shift in (0.0, 0.55 * h, -0.55 * h, 1.1 * h, -1.1 * h):
+                for pt in on_curve + np.array([0.0, shift]):
+                    delta = pt - on_curve[0]
+                    box = box0 + np.array([delta[0], delta[1], delta[0], delta[1]])
+                    cost = float(boxes_overlap(box, obstacles).sum()) + 0.01 * abs(shift)
+                    if cost < best_cost:
+                        best, best_cost = pt, cost
+                if best_cost < 1.0:
                     break
-            label.set_position(best)
+            label.set_position(tuple(ax.transData.inverted().transform(best)))
             placed.append(text_extent_px(label, renderer, pad=2.0)[None, :])
             self.edge_labels_[(s, t)] = label
 

@@ -135,8 +135,8 @@ def _arrows_miss_other_nodes(d):
         for n, node in d.node_patches_.items():
             if n in (s, t):
                 continue
-            inside = [node.contains_point(p) for p in pts]
-            assert not any(inside), f"arrow {s} -> {t} passes through node {n}"
+            inside = node.get_path().contains_points(pts, transform=node.get_transform())
+            assert not inside.any(), f"arrow {s} -> {t} passes through node {n}"
 
 
 def _labels_readable(d):
@@ -179,6 +179,36 @@ def test_path_diagram_twelve_constructs_readable():
     _labels_readable(d)
     _arrows_miss_other_nodes(d)
     plt.close(d.figure_)
+
+
+@pytest.mark.parametrize("seed", [5, 29, 33])
+def test_path_diagram_random_models_readable(seed):
+    """Random recursive models of up to 12 constructs (seeds 29 and 33 once had colliding labels)."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(3, 13))
+    nodes = [f"C{i}" for i in range(n)]
+    edges = [(nodes[i], nodes[j]) for i in range(n) for j in range(i + 1, n) if rng.random() < 0.3]
+    paths = pd.DataFrame(edges, columns=["source", "target"])
+    paths["estimate"] = rng.uniform(-0.5, 0.9, len(paths)).round(2)
+    paths["ci_lower"], paths["ci_upper"] = paths["estimate"] - 0.1, paths["estimate"] + 0.1
+    d = plots.path_diagram(paths, pd.Series({t: 0.5 for t in paths["target"]}))
+    render(d.figure_)
+    assert len([p for p in d.ax_.patches if isinstance(p, Ellipse)]) == len(set(paths["source"]) | set(paths["target"]))
+    assert len([p for p in d.ax_.patches if isinstance(p, FancyArrowPatch)]) == len(edges)
+    _labels_readable(d)
+    _arrows_miss_other_nodes(d)
+    plt.close(d.figure_)
+
+
+def test_display_replots_on_another_ax():
+    d = plots.path_diagram(ECSI_PATHS, ECSI_R2)
+    first = d.figure_
+    fig, ax = plt.subplots()
+    assert d.plot(ax=ax) is d
+    assert d.ax_ is ax and d.figure_ is fig
+    assert len([p for p in ax.patches if isinstance(p, Ellipse)]) == 6
+    plt.close(first)
+    plt.close(fig)
 
 
 def test_path_diagram_uses_given_ax_layers_ci_and_pvalue_series():
@@ -372,6 +402,7 @@ def test_driver_chart_bars_sorted_with_ci():
     assert d.ax_.yaxis_inverted()
     eb = [c for c in d.ax_.containers if isinstance(c, ErrorbarContainer)]
     assert len(eb) == 1 and eb[0].has_xerr
+    assert {"60.0%", "30.0%", "10.0%"} <= {t.get_text() for t in d.ax_.texts}
     plt.close(d.figure_)
 
 
@@ -465,7 +496,9 @@ def test_fig_to_data_uri_and_svg():
     assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
     with pytest.raises(ValueError, match="fmt"):
         plots.fig_to_data_uri(d.figure_, fmt="gif")
-    plt.close(d.figure_)
+    num = d.figure_.number
+    plots.fig_to_data_uri(d, close=True)
+    assert num not in plt.get_fignums()
 
 
 # --------------------------------------------------------------------------- CJK fonts

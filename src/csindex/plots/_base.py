@@ -364,7 +364,7 @@ def _figure_of(fig: Any) -> Any:
     return getattr(fig, "figure_", None) or fig
 
 
-def fig_to_data_uri(fig: Any, fmt: str = "png", *, dpi: float = 110) -> str:
+def fig_to_data_uri(fig: Any, fmt: str = "png", *, dpi: float = 110, close: bool = False) -> str:
     """Encode a figure as a base64 ``data:`` URI for a self-contained HTML page.
 
     Parameters
@@ -375,6 +375,8 @@ def fig_to_data_uri(fig: Any, fmt: str = "png", *, dpi: float = 110) -> str:
         Image format.
     dpi : float
         Resolution of PNG output.
+    close : bool
+        Close the figure afterwards (frees it from pyplot; handy in report loops).
 
     Returns
     -------
@@ -391,12 +393,17 @@ def fig_to_data_uri(fig: Any, fmt: str = "png", *, dpi: float = 110) -> str:
     """
     check_option_csindex("fmt", fmt, ("png", "svg"), "fig_to_data_uri")
     buf = io.BytesIO()
-    _figure_of(fig).savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight")
+    figure = _figure_of(fig)
+    figure.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight")
+    if close:
+        import matplotlib.pyplot as plt
+
+        plt.close(figure)
     mime = "image/png" if fmt == "png" else "image/svg+xml"
     return f"data:{mime};base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def fig_to_svg(fig: Any) -> str:
+def fig_to_svg(fig: Any, *, close: bool = False) -> str:
     """The figure as inline SVG markup (starting at ``<svg``), for embedding in HTML.
 
     Text is drawn as paths, so the SVG shows the same glyphs everywhere.
@@ -410,7 +417,12 @@ def fig_to_svg(fig: Any) -> str:
     >>> plt.close(fig)
     """
     buf = io.StringIO()
-    _figure_of(fig).savefig(buf, format="svg", bbox_inches="tight")
+    figure = _figure_of(fig)
+    figure.savefig(buf, format="svg", bbox_inches="tight")
+    if close:
+        import matplotlib.pyplot as plt
+
+        plt.close(figure)
     text = buf.getvalue()
     start = text.find("<svg")
     return text[start:] if start >= 0 else text

@@ -550,6 +550,10 @@ class DriverChartDisplay(Display):
             v = d["value"].to_numpy() * scale
             err = np.vstack([v - d["ci_lower"].to_numpy() * scale, d["ci_upper"].to_numpy() * scale - v])
             self.errorbars_ = ax.errorbar(v, ys, xerr=err, fmt="none", ecolor="0.15", capsize=3, lw=1, zorder=3)
+            ends = np.maximum(v + err[1], v)
+            for yi, xi, vi in zip(ys, ends, v):
+                ax.annotate(f"{vi:.1f}%" if self.percent else f"{vi:.3g}", (xi, yi), xytext=(4, 0),
+                            textcoords="offset points", va="center", fontsize=8)
         ax.set_yticks(range(len(drivers)), drivers)
         ax.invert_yaxis()
         ax.axvline(0, color="0.3", lw=0.8)
@@ -672,7 +676,7 @@ class LoyaltyMatrixDisplay(Display):
         x0, x1 = _padded_limits(a, ta, 0.08)
         y0, y1 = _padded_limits(p, tp, 0.08)
         ax.set_xlim(x0, x1)
-        ax.set_ylim(y0, y1 + 0.18 * (y1 - y0))
+        ax.set_ylim(y0 - 0.16 * (y1 - y0), y1 + 0.16 * (y1 - y0))  # room for the quadrant texts
         key_of = {v: k for k, v in LOYALTY_NAMES.items()}
         extra = {key_of[s]: f"{self.shares_[s]:.1%} (n = {self.counts_[s]})" for s in self.counts_.index}
         self.quadrant_texts_ = _quadrant_texts(ax, LOYALTY_NAMES, extra)

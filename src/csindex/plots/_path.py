@@ -81,6 +81,33 @@ def _bezier(p0: np.ndarray, p2: np.ndarray, rad: float, ts: np.ndarray) -> np.nd
     return (1 - ts) ** 2 * p0 + 2 * ts * (1 - ts) * c + ts**2 * p2
 
 
+def _clipped_arc(p0: np.ndarray, p2: np.ndarray, rad: float, a: float, b: float) -> Any:
+    """The ``arc3`` curve from node centre p0 to p2, cut where it leaves the source
+    ellipse and enters the target ellipse (semi-axes a, b), as a matplotlib Path.
+
+    The piece of a quadratic Bezier between t0 and t1 is again quadratic, with
+    control points given by the blossom b(t0, t0), b(t0, t1), b(t1, t1).
+    """
+    from matplotlib.path import Path
+
+    c = (p0 + p2) / 2 + rad * np.array([p2[1] - p0[1], -(p2[0] - p0[0])])
+    ts = np.linspace(0.0, 1.0, 801)
+    pts = _bezier(p0, p2, rad, ts)
+    ga, gb = a + 0.03, b + 0.03  # a small gap between arrow and node outline
+    in0 = ((pts[:, 0] - p0[0]) / ga) ** 2 + ((pts[:, 1] - p0[1]) / gb) ** 2 <= 1
+    in2 = ((pts[:, 0] - p2[0]) / ga) ** 2 + ((pts[:, 1] - p2[1]) / gb) ** 2 <= 1
+    t0 = ts[np.flatnonzero(in0)[-1]] if in0.any() else 0.0
+    t1 = ts[np.flatnonzero(in2)[0]] if in2.any() else 1.0
+    if t1 <= t0:  # overlapping nodes: keep the whole curve
+        t0, t1 = 0.0, 1.0
+
+    def blossom(u: float, v: float) -> np.ndarray:
+        return (1 - u) * (1 - v) * p0 + (u * (1 - v) + v * (1 - u)) * c + u * v * p2
+
+    verts = [blossom(t0, t0), blossom(t0, t1), blossom(t1, t1)]
+    return Path(np.array(verts), [Path.MOVETO, Path.CURVE3, Path.CURVE3])
+
+
 class PathDiagramDisplay(Display):
     """Path diagram of a structural model; see :func:`path_diagram`.
 
@@ -295,9 +322,8 @@ class PathDiagramDisplay(Display):
             nonsig = has_p and np.isfinite(p) and p >= 0.05
             color = "#9a9a9a" if nonsig else ("#b2182b" if e < 0 else "#2b2b2b")
             arrow = FancyArrowPatch(
-                self.positions[s], self.positions[t], connectionstyle=f"arc3,rad={rad}",
+                path=_clipped_arc(np.array(self.positions[s]), np.array(self.positions[t]), rad, _W / 2, _H / 2),
                 arrowstyle="-|>,head_length=5,head_width=2.6", mutation_scale=1.0,
-                patchA=self.node_patches_[s], patchB=self.node_patches_[t], shrinkA=1, shrinkB=2,
                 lw=0.8 + 1.8 * abs(e) / max_abs, color=color, ls="--" if nonsig else "-", zorder=2,
             )
             ax.add_patch(arrow)

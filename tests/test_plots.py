@@ -595,3 +595,43 @@ def test_latin_labels_need_no_cjk_font(monkeypatch):
     d = plots.index_chart(pd.DataFrame({"construct": ["SAT"], "index": [70.0]}))
     assert d.ax_.get_xticklabels()[0].get_fontfamily() == matplotlib.rcParams["font.family"]
     plt.close(d.figure_)
+
+
+def test_cjk_font_found_even_with_a_stale_font_cache(monkeypatch):
+    """Fonts installed after matplotlib built its cache are found by scanning the system folders."""
+    from matplotlib import font_manager
+
+    _base._reset_font_state()
+    if _base.find_cjk_font() is None:
+        pytest.skip("no CJK font installed; install the Debian package fonts-noto-cjk to run this test")
+    stale = [f for f in font_manager.fontManager.ttflist if f.name not in _base._CJK_FAMILIES]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)
+    assert not {f.name for f in font_manager.fontManager.ttflist} & set(_base._CJK_FAMILIES)
+    _base._reset_font_state()
+    assert _base.find_cjk_font() is not None
+    _base._reset_font_state()
+
+
+def test_inputs_are_not_mutated():
+    tables = {
+        "paths": ECSI_PATHS.copy(),
+        "ipa": pd.DataFrame({"name": ["a", "b", "c"], "importance": [0.2, 0.5, 0.3], "performance": [70.0, 60.0, 80.0]}),
+        "index": pd.DataFrame({"construct": ["SAT", "LOY"], "index": [70.0, 60.0], "ci_lower": [68.0, 57.0], "ci_upper": [72.0, 63.0]}),
+        "drivers": pd.DataFrame({"driver": ["x", "y"], "share": [0.4, 0.6]}),
+        "trend": pd.DataFrame({"wave": [2, 1], "construct": ["SAT", "SAT"], "index": [71.0, 70.0]}),
+    }
+    ratios = pd.Series([0.9, 1.0, 1.2])
+    before = {k: v.copy(deep=True) for k, v in tables.items()}
+    displays = [
+        plots.path_diagram(tables["paths"], ECSI_R2),
+        plots.priority_matrix(tables["ipa"]),
+        plots.index_chart(tables["index"]),
+        plots.driver_chart(tables["drivers"]),
+        plots.trend_chart(tables["trend"]),
+        plots.ratio_distribution(ratios),
+    ]
+    for k, v in tables.items():
+        pd.testing.assert_frame_equal(v, before[k])
+    pd.testing.assert_series_equal(ratios, pd.Series([0.9, 1.0, 1.2]))
+    for d in displays:
+        plt.close(d.figure_)

@@ -635,3 +635,22 @@ def test_inputs_are_not_mutated():
     pd.testing.assert_series_equal(ratios, pd.Series([0.9, 1.0, 1.2]))
     for d in displays:
         plt.close(d.figure_)
+
+
+CHINESE_CASES = {
+    "index_chart": lambda: plots.index_chart(pd.DataFrame({"construct": ["顾客满意度", "忠诚度"], "index": [70.0, 60.0], "wave": ["第一期", "第二期"]}), group="wave"),
+    "driver_chart": lambda: plots.driver_chart(pd.Series({"安全": 0.6, "机组服务": 0.4}, name="share")),
+    "trend_chart": lambda: plots.trend_chart(pd.DataFrame({"wave": ["一", "二"], "construct": ["顾客满意度"] * 2, "index": [70.0, 72.0]})),
+    "ratio_distribution": lambda: plots.ratio_distribution([0.9, 1.0, 1.2], pd.Series({"不满意": 0.3, "比较满意": 0.4, "很满意": 0.3})),
+    "loyalty_matrix_plot": lambda: plots.loyalty_matrix_plot(pd.Series([8, 2], name="相对态度"), pd.Series([9, 1], name="重复购买"), attitude_threshold=5, patronage_threshold=5),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHINESE_CASES))
+def test_every_chart_renders_chinese(name):
+    _base._reset_font_state()
+    if _base.find_cjk_font() is None:
+        pytest.skip("no CJK font installed; install the Debian package fonts-noto-cjk to run this test")
+    fig, messages = _render_capturing(lambda: CHINESE_CASES[name]().figure_)
+    assert not _missing_glyph(messages), messages
+    plt.close(fig)

@@ -286,17 +286,17 @@ class PathDiagramDisplay(Display):
         _W, _H = self._w, self._h
         zoom = min(1.0, pt_per_unit / 72.0)  # < 1 when the axes are smaller than the natural size
         base = _NODE_PT * zoom
-        probe = {n: ax.text(0, 0, s, fontsize=base, ha="center", va="center") for n, s in wrapped.items()}
+        probe = {n: ax.text(0, 0, s, fontsize=base, fontweight="bold", ha="center", va="center") for n, s in wrapped.items()}
         widths = {n: (t.get_window_extent(renderer).width, t.get_window_extent(renderer).height) for n, t in probe.items()}
         for t in probe.values():
             t.remove()
         avail_w, avail_h = 0.8 * _W * px_per_unit, 0.48 * _H * px_per_unit
         scale = min([1.0] + [min(avail_w / w, avail_h / h) for w, h in widths.values() if w > 0 and h > 0])
-        node_fs = max(5.0, base * scale)
-        small_fs = max(4.5, node_fs * 0.8)
+        node_fs = max(3.5, base * scale)
+        small_fs = max(3.5, node_fs * 0.8)
         for n, (x, y) in self.positions.items():
             is_endo = n in endogenous
-            patch = Ellipse((x, y), _W, _H, fc="#dce8f5" if is_endo else "#eef3f9", ec="#1f4e79", lw=1.3, zorder=3)
+            patch = Ellipse((x, y), _W, _H, fc="#dce8f5" if is_endo else "#eef3f9", ec="#1f4e79", lw=max(0.5, 1.3 * zoom), zorder=3)
             ax.add_patch(patch)
             self.node_patches_[n] = patch
             has_r2 = r2 is not None and n in r2.index and is_endo
@@ -314,7 +314,7 @@ class PathDiagramDisplay(Display):
             for x, y in self.positions.values()
         ]).reshape(-1, 4)
         placed: list[np.ndarray] = []
-        edge_fs = max(4.5, _EDGE_PT * zoom)
+        edge_fs = max(3.5, _EDGE_PT * zoom)
         for row, e in zip(self.paths.itertuples(index=False), est):
             s, t = row.source, row.target
             rad = self.rads[(s, t)]
@@ -323,8 +323,8 @@ class PathDiagramDisplay(Display):
             color = "#9a9a9a" if nonsig else ("#b2182b" if e < 0 else "#2b2b2b")
             arrow = FancyArrowPatch(
                 path=_clipped_arc(np.array(self.positions[s]), np.array(self.positions[t]), rad, _W / 2, _H / 2),
-                arrowstyle="-|>,head_length=5,head_width=2.6", mutation_scale=1.0,
-                lw=0.8 + 1.8 * abs(e) / max_abs, color=color, ls="--" if nonsig else "-", zorder=2,
+                arrowstyle=f"-|>,head_length={5 * zoom:.2f},head_width={2.6 * zoom:.2f}", mutation_scale=1.0,
+                lw=(0.8 + 1.8 * abs(e) / max_abs) * max(zoom, 0.4), color=color, ls="--" if nonsig else "-", zorder=2,
             )
             ax.add_patch(arrow)
             self.arrows_[(s, t)] = arrow

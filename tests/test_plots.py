@@ -77,8 +77,11 @@ def render(fig) -> bytes:
 
 
 def extents(texts, fig):
+    """Extents of the texts themselves (an Annotation's own extent includes its leader line)."""
+    from matplotlib.text import Text
+
     renderer = fig.canvas.get_renderer()
-    return [t.get_window_extent(renderer) for t in texts]
+    return [Text.get_window_extent(t, renderer) for t in texts]
 
 
 def assert_no_overlap(texts, fig, what):
@@ -303,6 +306,19 @@ def test_priority_matrix_crowded_labels_do_not_overlap():
     assert {a.get_text() for a in d.label_texts_} == set(t.index)
     assert_no_overlap(d.label_texts_ + list(d.quadrant_texts_.values()), d.figure_, "priority matrix")
     assert d.crosshair == pytest.approx((float(np.median(t["importance"])), float(np.median(t["performance"]))))
+    plt.close(d.figure_)
+
+
+def test_priority_matrix_tied_points_get_separate_labels_with_leaders():
+    # 12 attributes on only 3 distinct positions (ties are common with rounded Likert means)
+    t = pd.DataFrame({"importance": [0.2, 0.3, 0.4] * 4, "performance": [70.0, 80.0, 70.0] * 4},
+                     index=[f"Attribute {'with a long name ' if i % 4 == 0 else ''}{i}" for i in range(12)])
+    d = plots.priority_matrix(t)
+    render(d.figure_)
+    assert_no_overlap(d.label_texts_ + list(d.quadrant_texts_.values()), d.figure_, "tied labels")
+    assert any(a.arrow_patch is not None for a in d.label_texts_)  # displaced labels point to their dot
+    inside = d.ax_.get_window_extent(d.figure_.canvas.get_renderer())
+    assert all(inside.x0 - 1 <= b.x0 and b.x1 <= inside.x1 + 1 for b in extents(d.label_texts_, d.figure_))
     plt.close(d.figure_)
 
 

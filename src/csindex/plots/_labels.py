@@ -46,11 +46,9 @@ def place_labels(
     dirs = np.column_stack([np.cos(angles), np.sin(angles)])
     artists = []
     for i, text in enumerate(labels):
-        ann = ax.annotate(
-            text, xy=tuple(xy[i]), xytext=(0, 0), textcoords="offset points",
-            ha="center", va="center", fontsize=fontsize, zorder=5,
-        )
-        ext = text_extent_px(ann, renderer, pad_px)
+        probe = ax.text(float(xy[i][0]), float(xy[i][1]), text, ha="center", va="center", fontsize=fontsize)
+        ext = text_extent_px(probe, renderer, pad_px)
+        probe.remove()
         half = np.array([(ext[2] - ext[0]) / 2, (ext[3] - ext[1]) / 2])
         others = np.vstack([*placed, *fixed, markers]) if (placed or fixed) else markers
         best: tuple[Any, Any, float] = (anchors[i], None, 0.0)
@@ -72,13 +70,11 @@ def place_labels(
                 break
         center, box, r = best
         offset = (center - anchors[i]) * px_to_pt
-        ann.xyann = (float(offset[0]), float(offset[1]))
-        if r >= _RINGS_PX[2]:
-            ann.arrow_patch = None
-            from matplotlib.patches import FancyArrowPatch
-
-            ann.arrowprops = {"arrowstyle": "-", "color": "0.55", "lw": 0.6, "shrinkA": 0, "shrinkB": 3}
-            ann.arrow_patch = FancyArrowPatch((0, 0), (1, 1), **ann.arrowprops)
+        leader = {"arrowstyle": "-", "color": "0.55", "lw": 0.6, "shrinkA": 0, "shrinkB": 3} if r >= _RINGS_PX[2] else None
+        ann = ax.annotate(
+            text, xy=tuple(xy[i]), xytext=(float(offset[0]), float(offset[1])), textcoords="offset points",
+            ha="center", va="center", fontsize=fontsize, zorder=5, arrowprops=leader,
+        )
         placed.append(box)
         artists.append(ann)
     return artists

@@ -81,6 +81,9 @@ def extents(texts, fig):
     from matplotlib.text import Text
 
     renderer = fig.canvas.get_renderer()
+    for t in texts:
+        if hasattr(t, "update_positions"):  # an Annotation's text transform is set at draw time
+            t.update_positions(renderer)
     return [Text.get_window_extent(t, renderer) for t in texts]
 
 

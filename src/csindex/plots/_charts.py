@@ -1,0 +1,878 @@
+"""Priority matrix, index, C = b/a, driver, loyalty-matrix and trend charts."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import MissingDataWarning, SurveyDataError
+from ._base import (
+    Display,
+    as_frame,
+    check_ci,
+    check_option_csindex,
+    ci_errors,
+    label_values,
+    numeric_column,
+    require_columns,
+)
+from ._labels import place_labels
+
+QUADRANT_NAMES = {
+    "high_x_low_y": "Concentrate here",
+    "high_x_high_y": "Keep up the good work",
+    "low_x_low_y": "Low priority",
+    "low_x_high_y": "Possible overkill",
+}
+LOYALTY_NAMES = {
+    "high_x_high_y": "Loyalty",
+    "high_x_low_y": "Latent loyalty",
+    "low_x_high_y": "Spurious loyalty",
+    "low_x_low_y": "No loyalty",
+}
+BAND_ORDER = ("unmet", "dissatisfied", "fairly satisfied", "very satisfied")
+_BAND_COLORS = {"unmet": "#7f0000", "dissatisfied": "#d6604d", "fairly satisfied": "#f4a582", "very satisfied": "#4393c3"}
+_PALETTE = ("#1f5fa8", "#e08214", "#2d9b4a", "#b2182b", "#7b3294", "#8c6d31", "#4d4d4d", "#35978f")
+
+
+def _quadrant_keys(x: np.ndarray, y: np.ndarray, cx: float, cy: float) -> np.ndarray:
+    """'high_x_low_y' etc. per point; values equal to the cross-hair count as high."""
+    hx = np.where(x >= cx, "high_x", "low_x")
+    hy = np.where(y >= cy, "high_y", "low_y")
+    return np.char.add(np.char.add(hx, "_"), hy)
+
+
+def _quadrant_texts(ax: Any, names: dict[str, str], extra: dict[str, str] | None = None) -> dict[str, Any]:
+    """Quadrant names in the four corners of the axes."""
+    corners = {
+        "high_x_high_y": (0.985, 0.985, "right", "top"),
+        "high_x_low_y": (0.985, 0.015, "right", "bottom"),
+        "low_x_low_y": (0.015, 0.015, "left", "bottom"),
+        "low_x_high_y": (0.015, 0.985, "left", "top"),
+    }
+    out = {}
+    for key, (fx, fy, ha, va) in corners.items():
+        text = names[key] + (f"\n{extra[key]}" if extra else "")
+        out[key] = ax.text(
+            fx, fy, text, transform=ax.transAxes, ha=ha, va=va, fontsize=9,
+            color="0.25", fontweight="bold", zorder=4,
+            bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "none", "alpha": 0.85},
+        )
+    return out
+
+
+def _padded_limits(values: np.ndarray, center: float, frac: float = 0.12) -> tuple[float, float]:
+    lo, hi = float(min(values.min(), center)), float(max(values.max(), center))
+    span = hi - lo if hi > lo else max(abs(hi), 1.0)
+    return lo - frac * span, hi + frac * span
+
+
+# --------------------------------------------------------------------------- priority matrix
+
+
+class PriorityMatrixDisplay(Display):
+    """Importance-performance (IPA / IPMA) priority matrix; see :func:`priority_matrix`.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        Columns ``name, importance, performance, quadrant`` (one row per attribute).
+    crosshair : tuple of float
+        (x, y) of the cross-hair.
+    counts_ : pandas.Series
+        Number of attributes per quadrant name.
+    label_texts_ : list of matplotlib.text.Annotation
+        The attribute labels, after drawing.
+    quadrant_texts_ : dict
+        Quadrant key -> Text of the quadrant name, after drawing.
+    """
+
+    _default_size = (7.5, 6.0)
+    _tight_after_draw = False
+
+    def __init__(self, data: pd.DataFrame, crosshair: tuple[float, float], *, x_label: str, y_label: str, title: str | None) -> None:
+        self.data = data
+        self.crosshair = crosshair
+        self.x_label, self.y_label, self.title = x_label, y_label, title
+        self.counts_ = data["quadrant"].value_counts().reindex(list(QUADRANT_NAMES.values()), fill_value=0)
+
+    def _draw(self, ax: Any) -> None:
+        from matplotlib.patches import Rectangle
+
+        x, y = self.data["importance"].to_numpy(), self.data["performance"].to_numpy()
+        cx, cy = self.crosshair
+        x0, x1 = _padded_limits(x, cx)
+        y0, y1 = _padded_limits(y, cy)
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+        ax.add_patch(Rectangle((cx, y0), x1 - cx, cy - y0, fc="#fbe3df", ec="none", zorder=0))
+        ax.axvline(cx, color="0.35", lw=1.0, ls="--", zorder=1)
+        ax.axhline(cy, color="0.35", lw=1.0, ls="--", zorder=1)
+        ax.scatter(x, y, s=28, color=_PALETTE[0], zorder=3, edgecolor="white", linewidth=0.6)
+        self.quadrant_texts_ = _quadrant_texts(ax, QUADRANT_NAMES)
+        ax.set_xlabel(self.x_label)
+        ax.set_ylabel(self.y_label)
+        if self.title:
+            ax.set_title(self.title)
+        if self._owns_figure:  # settle the layout first: labels are placed in pixels
+            ax.figure.tight_layout()
+        self.label_texts_ = place_labels(
+            ax, self.data["name"].tolist(), np.column_stack([x, y]),
+            obstacles=list(self.quadrant_texts_.values()),
+        )
+
+
+def priority_matrix(
+    table: pd.DataFrame,
+    *,
+    x: str = "importance",
+    y: str = "performance",
+    label: str = "name",
+    crosshair: str | tuple[float, float] = "mean",
+    ax: Any = None,
+    title: str | None = None,
+) -> PriorityMatrixDisplay:
+    """Importance-performance priority matrix (IPA, PLS IPMA) with quadrant names.
+
+    Quadrants (Martilla & James 1977): high importance and low performance is
+    "Concentrate here", high/high "Keep up the good work", low/low "Low priority",
+    low importance and high performance "Possible overkill". A point on the
+    cross-hair counts as high.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per attribute or construct.
+    x, y : str
+        Columns of importance (horizontal) and performance (vertical).
+    label : str
+        Column of point labels; the index is used when the column is absent.
+    crosshair : {"mean", "median"} or tuple of float
+        Where the quadrants split: the mean or median of the points, or fixed
+        (x, y) values such as the scale midpoints.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure when omitted.
+    title : str, optional
+        Axes title.
+
+    Returns
+    -------
+    PriorityMatrixDisplay
+        With ``counts_`` per quadrant, ``data`` (with a ``quadrant`` column),
+        ``ax_`` and ``figure_``.
+
+    Examples
+    --------
+    >>> import pandas as pd, matplotlib.pyplot as plt
+    >>> t = pd.DataFrame({"name": ["crew", "food", "seat", "price"],
+    ...                   "importance": [0.4, 0.1, 0.3, 0.2], "performance": [80, 60, 65, 75]})
+    >>> d = priority_matrix(t)
+    >>> d.data.set_index("name")["quadrant"]["seat"]
+    'Concentrate here'
+    >>> plt.close(d.figure_)
+    """
+    where = "priority_matrix"
+    df = as_frame(table, "importance-performance table", where)
+    require_columns(df, [x, y], "importance-performance table", where)
+    names = label_values(df, label)
+    xs = numeric_column(df, x, "importance-performance table", where, labels=names)
+    ys = numeric_column(df, y, "importance-performance table", where, labels=names)
+    if len(xs) == 0:
+        raise SurveyDataError("The importance-performance table passed to priority_matrix is empty.")
+    if isinstance(crosshair, str):
+        check_option_csindex("crosshair", crosshair, ("mean", "median"), where)
+        agg = np.mean if crosshair == "mean" else np.median
+        cross = (float(agg(xs)), float(agg(ys)))
+    else:
+        try:
+            cx, cy = (float(v) for v in crosshair)
+        except (TypeError, ValueError) as exc:
+            raise SurveyDataError(
+                "The 'crosshair' parameter of priority_matrix must be 'mean', 'median' or a pair "
+                f"of numbers (x, y). Got {crosshair!r} instead."
+            ) from exc
+        cross = (cx, cy)
+    keys = _quadrant_keys(xs, ys, *cross)
+    data = pd.DataFrame(
+        {"name": names, "importance": xs, "performance": ys, "quadrant": [QUADRANT_NAMES[k] for k in keys]}
+    )
+    disp = PriorityMatrixDisplay(data, cross, x_label=x.replace("_", " ").capitalize(), y_label=y.replace("_", " ").capitalize(), title=title)
+    return disp.plot(ax=ax)
+
+
+# --------------------------------------------------------------------------- index chart
+
+
+class IndexChartDisplay(Display):
+    """0-100 indices per construct (and group) with CIs; see :func:`index_chart`.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        Columns ``construct, group, index`` and, with CIs, ``ci_lower, ci_upper``.
+    bars_ : list of matplotlib.patches.Rectangle
+        One bar per row of ``data``, after drawing.
+    errorbars_ : matplotlib.container.ErrorbarContainer or None
+    """
+
+    def __init__(self, data: pd.DataFrame, has_ci: bool) -> None:
+        self.data = data
+        self.has_ci = has_ci
+
+    def _figsize(self) -> tuple[float, float]:
+        n = self.data["construct"].nunique() * max(self.data["group"].nunique(), 1)
+        return (min(max(4.5, 0.55 * n + 2.0), 16.0), 4.8)
+
+    def _draw(self, ax: Any) -> None:
+        d = self.data
+        constructs = list(dict.fromkeys(d["construct"]))
+        groups = list(dict.fromkeys(d["group"]))
+        n_g = len(groups)
+        width = 0.8 / n_g
+        pos = {c: i for i, c in enumerate(constructs)}
+        self.bars_ = []
+        xs = np.empty(len(d))
+        for g_i, g in enumerate(groups):
+            rows = np.flatnonzero((d["group"] == g).to_numpy())
+            x = np.array([pos[c] for c in d["construct"].iloc[rows]]) + (g_i - (n_g - 1) / 2) * width
+            xs[rows] = x
+            bars = ax.bar(
+                x, d["index"].iloc[rows], width=width * 0.92, color=_PALETTE[g_i % len(_PALETTE)],
+                label=str(g) if n_g > 1 else None, zorder=2,
+            )
+            self.bars_.extend(bars.patches)
+            if not self.has_ci:
+                ax.bar_label(bars, fmt="%.1f", padding=2, fontsize=8)
+        self.errorbars_ = None
+        if self.has_ci:
+            v = d["index"].to_numpy()
+            err = np.vstack([v - d["ci_lower"].to_numpy(), d["ci_upper"].to_numpy() - v])
+            self.errorbars_ = ax.errorbar(xs, v, yerr=err, fmt="none", ecolor="0.15", capsize=3, lw=1, zorder=3)
+            for xi, hi, vi in zip(xs, d["ci_upper"], v):
+                ax.text(xi, hi + 1.0, f"{vi:.1f}", ha="center", va="bottom", fontsize=8)
+        ax.set_xticks(range(len(constructs)), constructs, rotation=30 if len(constructs) > 6 else 0,
+                      ha="right" if len(constructs) > 6 else "center")
+        top = float(np.nanmax(d["ci_upper"] if self.has_ci else d["index"]))
+        ax.set_ylim(0, max(100.0, top + 6.0))
+        ax.set_ylabel("Index (0-100)")
+        ax.grid(axis="y", color="0.9", zorder=0)
+        ax.set_axisbelow(True)
+        if n_g > 1:
+            ax.legend(frameon=False, fontsize=8, ncols=min(n_g, 6), loc="lower center", bbox_to_anchor=(0.5, 1.0))
+
+
+def index_chart(
+    table: pd.DataFrame,
+    *,
+    index: str = "index",
+    ci_lower: str | None = "ci_lower",
+    ci_upper: str | None = "ci_upper",
+    group: str | None = None,
+    construct: str = "construct",
+    ax: Any = None,
+) -> IndexChartDisplay:
+    """Bar chart of 0-100 indices per construct, with confidence intervals.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per construct (per group when ``group`` is given).
+    index : str
+        Column of index values (0-100).
+    ci_lower, ci_upper : str or None
+        CI columns; error bars are drawn when both are present in ``table``.
+    group : str, optional
+        Column of segments or waves; bars are then grouped side by side.
+    construct : str
+        Column of construct names; the index of ``table`` when absent.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    IndexChartDisplay
+
+    Examples
+    --------
+    >>> import pandas as pd, matplotlib.pyplot as plt
+    >>> t = pd.DataFrame({"construct": ["SAT", "LOY"], "index": [72.5, 64.0],
+    ...                   "ci_lower": [70.1, 61.2], "ci_upper": [74.8, 66.9]})
+    >>> d = index_chart(t)
+    >>> len(d.bars_)
+    2
+    >>> plt.close(d.figure_)
+    """
+    where = "index_chart"
+    what = "index table"
+    df = as_frame(table, what, where)
+    require_columns(df, [index] + ([group] if group else []), what, where)
+    names = label_values(df, construct)
+    values = numeric_column(df, index, what, where, labels=names)
+    has_ci = check_ci(df, ci_lower, ci_upper, what, where)
+    data = pd.DataFrame({"construct": names, "group": df[group].astype(str).tolist() if group else "", "index": values})
+    if has_ci:
+        lo = numeric_column(df, ci_lower, what, where, labels=names)  # type: ignore[arg-type]
+        hi = numeric_column(df, ci_upper, what, where, labels=names)  # type: ignore[arg-type]
+        ci_errors(values, lo, hi, names, where)
+        data["ci_lower"], data["ci_upper"] = lo, hi
+    if data.duplicated(["construct", "group"]).any():
+        dup = data.loc[data.duplicated(["construct", "group"]), "construct"].tolist()
+        raise SurveyDataError(
+            f"The index table passed to index_chart has several rows for {', '.join(repr(d) for d in dup[:5])}"
+            + (" within one group" if group else "")
+            + ". Pass group= the column that tells the rows apart (segment or wave)."
+        )
+    return IndexChartDisplay(data, has_ci).plot(ax=ax)
+
+
+# --------------------------------------------------------------------------- C = b/a
+
+
+def ratio_bands(ratios: np.ndarray, tol: float) -> pd.Series:
+    """Share of ratios per band: ``C == 0`` unmet, ``C < 1 - tol`` dissatisfied,
+    ``|C - 1| <= tol`` fairly satisfied, ``C > 1 + tol`` very satisfied."""
+    r = np.asarray(ratios, dtype="float64")
+    dev = r - 1.0
+    eps = 1e-9 * max(tol, 1.0)  # 1.05 - 1 is 0.0500000000000000444: count it as on the edge
+    fair = np.abs(dev) <= tol + eps
+    counts = {
+        "unmet": int(np.sum(r == 0)),
+        "dissatisfied": int(np.sum((r > 0) & (dev < 0) & ~fair)),
+        "fairly satisfied": int(np.sum(fair)),
+        "very satisfied": int(np.sum((dev > 0) & ~fair)),
+    }
+    shares = pd.Series(counts, dtype="float64") / len(r)
+    if counts["unmet"] == 0:
+        shares = shares.drop("unmet")
+    shares.index.name = "band"
+    shares.name = "share"
+    return shares
+
+
+class RatioDistributionDisplay(Display):
+    """Distribution of respondent C = b/a ratios and band shares; see :func:`ratio_distribution`.
+
+    Attributes
+    ----------
+    ratios : numpy.ndarray
+        The finite ratios plotted.
+    shares : pandas.Series
+        Share (0-1) per band, indexed by band name.
+    tol : float
+    hist_ax_, share_ax_ : matplotlib.axes.Axes
+        Histogram and band-share axes (the latter an inset when one Axes was passed).
+    share_bars_ : list of matplotlib.patches.Rectangle
+    """
+
+    _default_size = (10.0, 4.2)
+
+    def __init__(self, ratios: np.ndarray, shares: pd.Series, tol: float) -> None:
+        self.ratios, self.shares, self.tol = ratios, shares, tol
+
+    def _new_axes(self) -> Any:
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, 2, figsize=self._figsize(), gridspec_kw={"width_ratios": [2.0, 1.2]})
+        self._pending_share_ax = axes[1]
+        return axes[0]
+
+    def plot(self, ax: Any = None) -> RatioDistributionDisplay:
+        """Draw on ``ax`` (histogram, with the band shares in an inset), on a pair of
+        Axes ``(hist_ax, share_ax)``, or on a new two-panel figure when ``None``."""
+        self._pending_share_ax = None
+        if isinstance(ax, (list, tuple, np.ndarray)):
+            ax, self._pending_share_ax = ax[0], ax[1]
+        super().plot(ax)
+        return self
+
+    def _all_axes(self) -> list[Any]:
+        return [self.hist_ax_, self.share_ax_]
+
+    def _draw(self, ax: Any) -> None:
+        self.hist_ax_ = ax
+        r, tol = self.ratios, self.tol
+        lo_edge, hi_edge = 1 - tol, 1 + tol
+        ax.axvspan(min(r.min(), lo_edge) - 1, lo_edge, color=_BAND_COLORS["dissatisfied"], alpha=0.12, lw=0)
+        ax.axvspan(lo_edge, hi_edge, color=_BAND_COLORS["fairly satisfied"], alpha=0.25, lw=0)
+        ax.axvspan(hi_edge, max(r.max(), hi_edge) + 1, color=_BAND_COLORS["very satisfied"], alpha=0.12, lw=0)
+        bins = np.histogram_bin_edges(r, bins="auto")
+        if len(bins) > 41:
+            bins = np.histogram_bin_edges(r, bins=40)
+        _, _, patches = ax.hist(r, bins=bins, color="0.35", edgecolor="white", linewidth=0.5, zorder=2)
+        self.hist_bars_ = list(patches)
+        ax.axvline(1.0, color="black", lw=1, ls="--", zorder=3)
+        pad = 0.05 * max(r.max() - r.min(), 2 * tol)
+        ax.set_xlim(min(r.min(), lo_edge) - pad, max(r.max(), hi_edge) + pad)
+        ax.set_xlabel("C = b / a (perceived / expected)")
+        ax.set_ylabel("Respondents")
+        ax.set_title("Distribution of C = b/a", fontsize=10)
+        share_ax = self._pending_share_ax
+        if share_ax is None:
+            share_ax = ax.inset_axes([0.64, 0.5, 0.34, 0.46])
+        self.share_ax_ = share_ax
+        names = [str(b) for b in self.shares.index]
+        vals = self.shares.to_numpy(dtype="float64") * 100
+        colors = [_BAND_COLORS.get(n, "0.5") for n in names]
+        bars = share_ax.barh(range(len(names)), vals, color=colors, zorder=2)
+        self.share_bars_ = list(bars.patches)
+        share_ax.bar_label(bars, labels=[f"{v:.1f}%" for v in vals], padding=2, fontsize=8)
+        share_ax.set_yticks(range(len(names)), names, fontsize=8)
+        share_ax.invert_yaxis()
+        share_ax.set_xlim(0, float(vals.max()) * 1.35 + 1.0)
+        share_ax.set_xlabel("Share of respondents (%)", fontsize=8)
+        share_ax.tick_params(labelsize=8)
+        if self._pending_share_ax is not None:
+            share_ax.set_title(f"Bands (tol = {tol:g})", fontsize=10)
+
+
+def ratio_distribution(
+    ratios: Any,
+    bands: pd.Series | pd.DataFrame | None = None,
+    *,
+    tol: float = 0.05,
+    ax: Any = None,
+) -> RatioDistributionDisplay:
+    """Histogram of respondent C = b/a ratios with the share of each satisfaction band.
+
+    Bands (METHODS.md §0.1): ``C == 0`` unmet (shown only when present),
+    ``C < 1 - tol`` dissatisfied, ``|C - 1| <= tol`` fairly satisfied,
+    ``C > 1 + tol`` very satisfied.
+
+    Parameters
+    ----------
+    ratios : array-like or pandas.Series
+        One ratio per respondent. Missing ratios are dropped with a
+        :class:`~csindex.exceptions.MissingDataWarning` giving the count.
+    bands : pandas.Series or DataFrame, optional
+        Precomputed shares (0-1) per band: a Series indexed by band, or a
+        DataFrame with columns ``band`` and ``share``. Computed from ``ratios``
+        and ``tol`` when omitted.
+    tol : float
+        Half-width of the "fairly satisfied" band around 1.
+    ax : Axes or pair of Axes, optional
+        One Axes (shares drawn in an inset), two Axes ``(hist, shares)``, or a
+        new two-panel figure when omitted.
+
+    Returns
+    -------
+    RatioDistributionDisplay
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> d = ratio_distribution([0.8, 0.9, 1.0, 1.02, 1.2, 1.3])
+    >>> d.shares.round(3).to_dict()
+    {'dissatisfied': 0.333, 'fairly satisfied': 0.333, 'very satisfied': 0.333}
+    >>> plt.close(d.figure_)
+    """
+    where = "ratio_distribution"
+    try:
+        r = np.asarray(pd.Series(ratios).to_numpy(), dtype="float64").ravel()
+    except (TypeError, ValueError) as exc:
+        raise SurveyDataError("The ratios passed to ratio_distribution must be numbers (one C = b/a per respondent).") from exc
+    if not (np.isfinite(tol) and 0 <= tol < 1):
+        raise SurveyDataError(f"The 'tol' parameter of ratio_distribution must be in [0, 1). Got {tol!r} instead.")
+    finite = np.isfinite(r)
+    if not finite.all():
+        warnings.warn(
+            f"ratio_distribution dropped {int((~finite).sum())} of {len(r)} ratios that are missing or "
+            "infinite (respondents without both ratings, or an expectation of 0).",
+            MissingDataWarning, stacklevel=2,
+        )
+        r = r[finite]
+    if len(r) == 0:
+        raise SurveyDataError("ratio_distribution got no finite ratios to plot.")
+    if (r < 0).any():
+        raise SurveyDataError(
+            f"ratio_distribution got {int((r < 0).sum())} negative ratio(s); C = b/a of ratings on a "
+            "positive scale is never negative. Check the scale or the missing-value codes."
+        )
+    if bands is None:
+        shares = ratio_bands(r, tol)
+    elif isinstance(bands, pd.DataFrame):
+        require_columns(bands, ["band", "share"], "band table", where)
+        shares = pd.Series(numeric_column(bands, "share", "band table", where), index=bands["band"].astype(str), name="share")
+    else:
+        shares = pd.Series(bands, dtype="float64", name="share")
+        if not np.isfinite(shares.to_numpy()).all():
+            raise SurveyDataError("The band shares passed to ratio_distribution have missing values.")
+    return RatioDistributionDisplay(r, shares, float(tol)).plot(ax=ax)
+
+
+# --------------------------------------------------------------------------- driver chart
+
+
+class DriverChartDisplay(Display):
+    """Horizontal bars of driver weights; see :func:`driver_chart`.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        Columns ``driver, group, value`` (and ``ci_lower, ci_upper`` with CIs),
+        in plotting order (largest first).
+    bars_ : list of matplotlib.patches.Rectangle
+    errorbars_ : ErrorbarContainer or None
+    """
+
+    def __init__(self, data: pd.DataFrame, has_ci: bool, value_label: str, percent: bool) -> None:
+        self.data, self.has_ci, self.value_label, self.percent = data, has_ci, value_label, percent
+
+    def _figsize(self) -> tuple[float, float]:
+        n = len(self.data)
+        return (7.0, min(max(2.5, 0.38 * n + 1.2), 14.0))
+
+    def _draw(self, ax: Any) -> None:
+        d = self.data
+        drivers = list(dict.fromkeys(d["driver"]))
+        groups = list(dict.fromkeys(d["group"]))
+        n_g = len(groups)
+        h = 0.8 / n_g
+        pos = {c: i for i, c in enumerate(drivers)}
+        ys = np.empty(len(d))
+        self.bars_ = []
+        scale = 100.0 if self.percent else 1.0
+        for g_i, g in enumerate(groups):
+            rows = np.flatnonzero((d["group"] == g).to_numpy())
+            y = np.array([pos[c] for c in d["driver"].iloc[rows]]) + (g_i - (n_g - 1) / 2) * h
+            ys[rows] = y
+            vals = d["value"].iloc[rows].to_numpy() * scale
+            bars = ax.barh(y, vals, height=h * 0.9, color=_PALETTE[g_i % len(_PALETTE)],
+                           label=str(g) if n_g > 1 else None, zorder=2)
+            self.bars_.extend(bars.patches)
+            fmt = [f"{v:.1f}%" if self.percent else f"{v:.3g}" for v in vals]
+            if not self.has_ci:
+                ax.bar_label(bars, labels=fmt, padding=3, fontsize=8)
+        self.errorbars_ = None
+        if self.has_ci:
+            v = d["value"].to_numpy() * scale
+            err = np.vstack([v - d["ci_lower"].to_numpy() * scale, d["ci_upper"].to_numpy() * scale - v])
+            self.errorbars_ = ax.errorbar(v, ys, xerr=err, fmt="none", ecolor="0.15", capsize=3, lw=1, zorder=3)
+            ends = np.maximum(v + err[1], v)
+            for yi, xi, vi in zip(ys, ends, v):
+                ax.annotate(f"{vi:.1f}%" if self.percent else f"{vi:.3g}", (xi, yi), xytext=(4, 0),
+                            textcoords="offset points", va="center", fontsize=8)
+        ax.set_yticks(range(len(drivers)), drivers)
+        ax.invert_yaxis()
+        ax.axvline(0, color="0.3", lw=0.8)
+        ax.set_xlabel(self.value_label + (" (%)" if self.percent else ""))
+        ax.grid(axis="x", color="0.9", zorder=0)
+        ax.set_axisbelow(True)
+        lo = min(0.0, float((d["ci_lower"] if self.has_ci else d["value"]).min()) * scale)
+        hi = max(0.0, float((d["ci_upper"] if self.has_ci else d["value"]).max()) * scale)
+        span = hi - lo if hi > lo else 1.0
+        ax.set_xlim(lo - (0.05 * span if lo < 0 else 0), hi + 0.15 * span)
+        if n_g > 1:
+            ax.legend(frameon=False, fontsize=8, loc="lower right")
+
+
+def driver_chart(
+    weights: pd.DataFrame | pd.Series,
+    *,
+    value: str = "share",
+    ci_lower: str | None = None,
+    ci_upper: str | None = None,
+    driver: str = "driver",
+    group: str | None = None,
+    ax: Any = None,
+) -> DriverChartDisplay:
+    """Horizontal bar chart of driver weights (regression, relative weights, Shapley).
+
+    Drivers are sorted by weight, largest on top. Shares that sum to 1 are shown
+    as percentages.
+
+    Parameters
+    ----------
+    weights : pandas.DataFrame or Series
+        One row per driver (per driver and method when ``group`` is given). A
+        Series is read as driver -> value.
+    value : str
+        Column of the weights.
+    ci_lower, ci_upper : str, optional
+        CI columns; error bars are drawn when given.
+    driver : str
+        Column of driver names; the index is used when absent.
+    group : str, optional
+        Column such as ``method``; bars of the groups are drawn side by side.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    DriverChartDisplay
+
+    Examples
+    --------
+    >>> import pandas as pd, matplotlib.pyplot as plt
+    >>> w = pd.DataFrame({"driver": ["crew", "safety", "food"], "share": [0.3, 0.5, 0.2]})
+    >>> d = driver_chart(w)
+    >>> d.data["driver"].tolist()
+    ['safety', 'crew', 'food']
+    >>> plt.close(d.figure_)
+    """
+    where = "driver_chart"
+    what = "driver-weight table"
+    if isinstance(weights, pd.Series):
+        weights = weights.rename(value).to_frame()
+    df = as_frame(weights, what, where)
+    require_columns(df, [value] + ([group] if group else []), what, where)
+    names = label_values(df, driver)
+    vals = numeric_column(df, value, what, where, labels=names)
+    has_ci = check_ci(df, ci_lower, ci_upper, what, where)
+    if (ci_lower is None) != (ci_upper is None):
+        raise SurveyDataError("driver_chart needs both ci_lower= and ci_upper= column names, or neither.")
+    if (ci_lower is not None) and not has_ci:
+        require_columns(df, [ci_lower, ci_upper], what, where)  # type: ignore[list-item]
+    data = pd.DataFrame({"driver": names, "group": df[group].astype(str).tolist() if group else "", "value": vals})
+    if has_ci:
+        lo = numeric_column(df, ci_lower, what, where, labels=names)  # type: ignore[arg-type]
+        hi = numeric_column(df, ci_upper, what, where, labels=names)  # type: ignore[arg-type]
+        ci_errors(vals, lo, hi, names, where)
+        data["ci_lower"], data["ci_upper"] = lo, hi
+    order = data.groupby("driver", sort=False)["value"].mean().sort_values(ascending=False, kind="stable").index
+    data["_rank"] = data["driver"].map({d: i for i, d in enumerate(order)})
+    data = data.sort_values("_rank", kind="stable").drop(columns="_rank").reset_index(drop=True)
+    percent = bool(
+        value == "share" and (vals >= 0).all() and (vals <= 1).all()
+        and np.allclose(data.groupby("group")["value"].sum(), 1.0, atol=1e-6)
+    )
+    return DriverChartDisplay(data, has_ci, value.replace("_", " ").capitalize(), percent).plot(ax=ax)
+
+
+# --------------------------------------------------------------------------- loyalty matrix
+
+
+class LoyaltyMatrixDisplay(Display):
+    """Dick & Basu loyalty matrix; see :func:`loyalty_matrix_plot`.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        Columns ``attitude, patronage, segment`` (one row per respondent used).
+    thresholds : tuple of float
+    counts_, shares_ : pandas.Series
+        Respondents and share (0-1) per segment.
+    quadrant_texts_ : dict
+    """
+
+    _default_size = (6.8, 5.6)
+
+    def __init__(self, data: pd.DataFrame, thresholds: tuple[float, float], x_label: str, y_label: str) -> None:
+        self.data, self.thresholds = data, thresholds
+        self.x_label, self.y_label = x_label, y_label
+        order = list(LOYALTY_NAMES.values())
+        self.counts_ = data["segment"].value_counts().reindex(order, fill_value=0)
+        self.shares_ = self.counts_ / len(data)
+
+    def _draw(self, ax: Any) -> None:
+        a, p = self.data["attitude"].to_numpy(), self.data["patronage"].to_numpy()
+        ta, tp = self.thresholds
+        pairs = pd.DataFrame({"a": a, "p": p}).value_counts().reset_index(name="n")
+        size = 12 + 140 * np.sqrt(pairs["n"].to_numpy() / pairs["n"].max())
+        self.points_ = ax.scatter(pairs["a"], pairs["p"], s=size, color=_PALETTE[0], alpha=0.55, edgecolor="white", lw=0.5, zorder=3)
+        ax.axvline(ta, color="0.35", lw=1, ls="--")
+        ax.axhline(tp, color="0.35", lw=1, ls="--")
+        x0, x1 = _padded_limits(a, ta, 0.08)
+        y0, y1 = _padded_limits(p, tp, 0.08)
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0 - 0.16 * (y1 - y0), y1 + 0.16 * (y1 - y0))  # room for the quadrant texts
+        key_of = {v: k for k, v in LOYALTY_NAMES.items()}
+        extra = {key_of[s]: f"{self.shares_[s]:.1%} (n = {self.counts_[s]})" for s in self.counts_.index}
+        self.quadrant_texts_ = _quadrant_texts(ax, LOYALTY_NAMES, extra)
+        ax.set_xlabel(self.x_label)
+        ax.set_ylabel(self.y_label)
+
+
+def loyalty_matrix_plot(
+    attitude: Any,
+    patronage: Any,
+    *,
+    attitude_threshold: float,
+    patronage_threshold: float,
+    ax: Any = None,
+) -> LoyaltyMatrixDisplay:
+    """Dick & Basu (1994) loyalty matrix: relative attitude x repeat patronage.
+
+    Respondents at or above both thresholds show "Loyalty"; high attitude and low
+    patronage "Latent loyalty"; low attitude and high patronage "Spurious
+    loyalty"; low/low "No loyalty". Identical answer pairs are drawn as one
+    point whose area grows with the count; each quadrant shows its share.
+
+    Parameters
+    ----------
+    attitude, patronage : array-like or pandas.Series
+        One value per respondent. Respondents missing either are dropped with a
+        :class:`~csindex.exceptions.MissingDataWarning`.
+    attitude_threshold, patronage_threshold : float
+        Split points (e.g. scale midpoints or medians); values equal to a
+        threshold count as high.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    LoyaltyMatrixDisplay
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> d = loyalty_matrix_plot([8, 9, 3, 2], [9, 2, 8, 1], attitude_threshold=5, patronage_threshold=5)
+    >>> d.counts_.to_dict()
+    {'Loyalty': 1, 'Latent loyalty': 1, 'Spurious loyalty': 1, 'No loyalty': 1}
+    >>> plt.close(d.figure_)
+    """
+    where = "loyalty_matrix_plot"
+    try:
+        a = np.asarray(pd.Series(attitude).to_numpy(), dtype="float64").ravel()
+        p = np.asarray(pd.Series(patronage).to_numpy(), dtype="float64").ravel()
+    except (TypeError, ValueError) as exc:
+        raise SurveyDataError("loyalty_matrix_plot needs numeric attitude and patronage values.") from exc
+    if len(a) != len(p):
+        raise SurveyDataError(
+            f"loyalty_matrix_plot got {len(a)} attitude values but {len(p)} patronage values; "
+            "pass one of each per respondent."
+        )
+    ok = np.isfinite(a) & np.isfinite(p)
+    if not ok.all():
+        warnings.warn(
+            f"loyalty_matrix_plot dropped {int((~ok).sum())} of {len(a)} respondents with a missing attitude or patronage value.",
+            MissingDataWarning, stacklevel=2,
+        )
+        a, p = a[ok], p[ok]
+    if len(a) == 0:
+        raise SurveyDataError("loyalty_matrix_plot got no respondents with both attitude and patronage values.")
+    keys = _quadrant_keys(a, p, float(attitude_threshold), float(patronage_threshold))
+    data = pd.DataFrame({"attitude": a, "patronage": p, "segment": [LOYALTY_NAMES[k] for k in keys]})
+    x_label = getattr(attitude, "name", None) or "Relative attitude"
+    y_label = getattr(patronage, "name", None) or "Repeat patronage"
+    disp = LoyaltyMatrixDisplay(data, (float(attitude_threshold), float(patronage_threshold)), str(x_label), str(y_label))
+    return disp.plot(ax=ax)
+
+
+# --------------------------------------------------------------------------- trend chart
+
+
+class TrendChartDisplay(Display):
+    """Indices across survey waves; see :func:`trend_chart`.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        Columns ``wave, construct, index`` (and ``ci_lower, ci_upper``).
+    waves : list
+        Waves in plotting order.
+    lines_ : dict
+        Construct -> Line2D.
+    bands_ : dict
+        Construct -> PolyCollection of the CI band (empty without CIs).
+    """
+
+    _default_size = (7.5, 4.6)
+
+    def __init__(self, data: pd.DataFrame, waves: list[Any], has_ci: bool) -> None:
+        self.data, self.waves, self.has_ci = data, waves, has_ci
+
+    def _draw(self, ax: Any) -> None:
+        pos = {w: i for i, w in enumerate(self.waves)}
+        self.lines_, self.bands_ = {}, {}
+        for k, (c, g) in enumerate(self.data.groupby("construct", sort=False)):
+            g = g.assign(_x=g["wave"].map(pos)).sort_values("_x")
+            color = _PALETTE[k % len(_PALETTE)]
+            (line,) = ax.plot(g["_x"], g["index"], marker="o", color=color, label=str(c), lw=1.8, zorder=3)
+            self.lines_[c] = line
+            if self.has_ci:
+                self.bands_[c] = ax.fill_between(g["_x"], g["ci_lower"], g["ci_upper"], color=color, alpha=0.15, lw=0, zorder=2)
+        ax.set_xticks(range(len(self.waves)), [str(w) for w in self.waves])
+        ax.set_xlabel("Wave")
+        ax.set_ylabel("Index (0-100)")
+        lo = float((self.data["ci_lower"] if self.has_ci else self.data["index"]).min())
+        hi = float((self.data["ci_upper"] if self.has_ci else self.data["index"]).max())
+        span = max(hi - lo, 5.0)
+        ax.set_ylim(max(0.0, lo - 0.15 * span), min(100.0, hi + 0.15 * span) if hi <= 100 else hi + 1)
+        ax.grid(color="0.92", zorder=0)
+        if len(self.waves) == 1:
+            ax.set_xlim(-0.5, 0.5)
+        ax.legend(frameon=False, fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+
+
+def trend_chart(
+    table: pd.DataFrame,
+    *,
+    wave: str = "wave",
+    construct: str = "construct",
+    index: str = "index",
+    ci_lower: str | None = None,
+    ci_upper: str | None = None,
+    ax: Any = None,
+) -> TrendChartDisplay:
+    """Line chart of indices across survey waves, one line per construct.
+
+    Waves are ordered by their categories when the column is an ordered
+    categorical, numerically when numeric, else in order of appearance.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Long table, one row per (wave, construct).
+    wave, construct, index : str
+        Column names.
+    ci_lower, ci_upper : str, optional
+        CI columns; shaded bands are drawn when given.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    TrendChartDisplay
+
+    Examples
+    --------
+    >>> import pandas as pd, matplotlib.pyplot as plt
+    >>> t = pd.DataFrame({"wave": [2023, 2024, 2023, 2024], "construct": ["SAT", "SAT", "LOY", "LOY"],
+    ...                   "index": [70.0, 73.5, 61.0, 60.2]})
+    >>> d = trend_chart(t)
+    >>> sorted(d.lines_), d.waves
+    (['LOY', 'SAT'], [2023, 2024])
+    >>> plt.close(d.figure_)
+    """
+    where = "trend_chart"
+    what = "trend table"
+    df = as_frame(table, what, where)
+    require_columns(df, [wave, construct, index], what, where)
+    if (ci_lower is None) != (ci_upper is None):
+        raise SurveyDataError("trend_chart needs both ci_lower= and ci_upper= column names, or neither.")
+    if ci_lower is not None:
+        require_columns(df, [ci_lower, ci_upper], what, where)  # type: ignore[list-item]
+    rows = [f"{w}/{c}" for w, c in zip(df[wave], df[construct])]
+    values = numeric_column(df, index, what, where, labels=rows)
+    data = pd.DataFrame({"wave": df[wave].to_numpy(), "construct": df[construct].astype(str).to_numpy(), "index": values})
+    has_ci = ci_lower is not None
+    if has_ci:
+        lo = numeric_column(df, ci_lower, what, where, labels=rows)  # type: ignore[arg-type]
+        hi = numeric_column(df, ci_upper, what, where, labels=rows)  # type: ignore[arg-type]
+        ci_errors(values, lo, hi, rows, where)
+        data["ci_lower"], data["ci_upper"] = lo, hi
+    if data.duplicated(["wave", "construct"]).any():
+        dup = data.loc[data.duplicated(["wave", "construct"])]
+        first = dup.iloc[0]
+        raise SurveyDataError(
+            f"The trend table passed to trend_chart has {len(dup)} duplicated (wave, construct) row(s), "
+            f"e.g. wave {first['wave']!r}, construct {first['construct']!r}. Keep one row per wave and construct."
+        )
+    col = df[wave]
+    if isinstance(col.dtype, pd.CategoricalDtype) and col.cat.ordered:
+        waves = [w for w in col.cat.categories if w in set(col)]
+    elif pd.api.types.is_numeric_dtype(col):
+        waves = sorted(pd.unique(col).tolist())
+    else:
+        waves = list(dict.fromkeys(col.tolist()))
+    return TrendChartDisplay(data, waves, has_ci).plot(ax=ax)
+
+
+__all__: Sequence[str] = [
+    "priority_matrix",
+    "index_chart",
+    "ratio_distribution",
+    "driver_chart",
+    "loyalty_matrix_plot",
+    "trend_chart",
+]

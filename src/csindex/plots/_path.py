@@ -1,0 +1,510 @@
+"""Path diagram of a structural model (PLS or SEM): constructs left to right by layer."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validation import quote_list
+from ..exceptions import SpecError, SurveyDataError
+from ._base import Display, as_frame, has_cjk, boxes_overlap, get_renderer, numeric_column, require_columns, text_extent_px
+
+# geometry in data units (1 unit = 1 inch at the natural figure size); node size and
+# layer distance adapt to the label lengths, see PathDiagramDisplay._geometry
+_NODE_PT = 10.5  # node label font size at the natural size
+_EDGE_PT = 9.0  # coefficient font size at the natural size
+_CHAR_EM = 0.62  # average advance of a Latin character, in em (CJK characters: 1 em)
+_RADS = (0.0, 0.14, -0.14, 0.24, -0.24, 0.34, -0.34, 0.46, -0.46, 0.6, -0.6)
+_LABEL_TS = tuple(0.5 + sign * k * 0.04 for k in range(10) for sign in ((1,) if k == 0 else (-1, 1)))
+
+
+def stars(p: float) -> str:
+    """Significance stars: ``***`` p < .001, ``**`` p < .01, ``*`` p < .05.
+
+    Examples
+    --------
+    >>> [stars(p) for p in (0.0004, 0.004, 0.04, 0.4)]
+    ['***', '**', '*', '']
+    """
+    if not np.isfinite(p):
+        return ""
+    return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
+
+
+def longest_path_layers(nodes: Sequence[str], edges: Sequence[tuple[str, str]]) -> list[tuple[str, ...]]:
+    """Group ``nodes`` by their longest distance from a node without predecessors.
+
+    Raises :class:`~csindex.exceptions.SpecError` when the edges form a cycle.
+
+    Examples
+    --------
+    >>> longest_path_layers(["A", "B", "C"], [("A", "B"), ("A", "C"), ("B", "C")])
+    [('A',), ('B',), ('C',)]
+    """
+    preds: dict[str, list[str]] = {n: [] for n in nodes}
+    succs: dict[str, list[str]] = {n: [] for n in nodes}
+    for s, t in edges:
+        preds[t].append(s)
+        succs[s].append(t)
+    indeg = {n: len(preds[n]) for n in nodes}
+    queue = [n for n in nodes if indeg[n] == 0]
+    depth = {n: 0 for n in queue}
+    seen = 0
+    while queue:
+        n = queue.pop(0)
+        seen += 1
+        for t in succs[n]:
+            depth[t] = max(depth.get(t, 0), depth[n] + 1)
+            indeg[t] -= 1
+            if indeg[t] == 0:
+                queue.append(t)
+    if seen < len(nodes):
+        cyc = [n for n in nodes if indeg[n] > 0]
+        raise SpecError(
+            f"The paths passed to path_diagram form a cycle through {quote_list(cyc)}; a path diagram "
+            "needs a recursive (acyclic) structural model. Pass layers= to place the constructs yourself."
+        )
+    n_layers = max(depth.values()) + 1 if depth else 0
+    return [tuple(n for n in nodes if depth[n] == k) for k in range(n_layers)]
+
+
+def _bezier(p0: np.ndarray, p2: np.ndarray, rad: float, ts: np.ndarray) -> np.ndarray:
+    """Points of matplotlib's ``arc3,rad=`` quadratic curve from p0 to p2 at parameters ts."""
+    mid = (p0 + p2) / 2
+    d = p2 - p0
+    c = mid + rad * np.array([d[1], -d[0]])
+    ts = ts[:, None]
+    return (1 - ts) ** 2 * p0 + 2 * ts * (1 - ts) * c + ts**2 * p2
+
+
+def _clipped_arc(p0: np.ndarray, p2: np.ndarray, rad: float, a: float, b: float) -> Any:
+    """The ``arc3`` curve from node centre p0 to p2, cut where it leaves the source
+    ellipse and enters the target ellipse (semi-axes a, b), as a matplotlib Path.
+
+    The piece of a quadratic Bezier between t0 and t1 is again quadratic, with
+    control points given by the blossom b(t0, t0), b(t0, t1), b(t1, t1).
+    """
+    from matplotlib.path import Path
+
+    c = (p0 + p2) / 2 + rad * np.array([p2[1] - p0[1], -(p2[0] - p0[0])])
+    ts = np.linspace(0.0, 1.0, 801)
+    pts = _bezier(p0, p2, rad, ts)
+    ga, gb = a + 0.03, b + 0.03  # a small gap between arrow and node outline
+    in0 = ((pts[:, 0] - p0[0]) / ga) ** 2 + ((pts[:, 1] - p0[1]) / gb) ** 2 <= 1
+    in2 = ((pts[:, 0] - p2[0]) / ga) ** 2 + ((pts[:, 1] - p2[1]) / gb) ** 2 <= 1
+    t0 = ts[np.flatnonzero(in0)[-1]] if in0.any() else 0.0
+    t1 = ts[np.flatnonzero(in2)[0]] if in2.any() else 1.0
+    if t1 <= t0:  # overlapping nodes: keep the whole curve
+        t0, t1 = 0.0, 1.0
+
+    def blossom(u: float, v: float) -> np.ndarray:
+        return (1 - u) * (1 - v) * p0 + (u * (1 - v) + v * (1 - u)) * c + u * v * p2
+
+    verts = [blossom(t0, t0), blossom(t0, t1), blossom(t1, t1)]
+    return Path(np.array(verts), [Path.MOVETO, Path.CURVE3, Path.CURVE3])
+
+
+class PathDiagramDisplay(Display):
+    """Path diagram of a structural model; see :func:`path_diagram`.
+
+    Attributes
+    ----------
+    paths : pandas.DataFrame
+        Columns ``source, target, estimate`` and, when known, ``p_value``,
+        ``ci_lower``, ``ci_upper``.
+    r_squared : pandas.Series or None
+    layers : list of tuple of str
+        Constructs per layer, left to right.
+    positions : dict
+        Construct -> (x, y) node centre in data units.
+    rads : dict
+        (source, target) -> curvature of the arrow (0 = straight).
+    node_patches_ : dict
+        Construct -> Ellipse, after drawing.
+    arrows_ : dict
+        (source, target) -> FancyArrowPatch, after drawing.
+    edge_labels_ : dict
+        (source, target) -> Text with the coefficient, after drawing.
+    node_labels_ : dict
+        Construct -> Text with the construct name.
+    r2_labels_ : dict
+        Construct -> Text with the R², for endogenous constructs.
+    """
+
+    _tight_after_draw = False
+
+    def __init__(
+        self,
+        paths: pd.DataFrame,
+        r_squared: pd.Series | None,
+        layers: list[tuple[str, ...]],
+        *,
+        show_ci: bool,
+        labels: Mapping[str, str],
+    ) -> None:
+        self.paths = paths
+        self.r_squared = r_squared
+        self.layers = layers
+        self.show_ci = show_ci
+        self.labels = dict(labels)
+        self._wrapped = {
+            n: textwrap.fill(self.labels.get(n, n), 16, break_long_words=False) for layer in layers for n in layer
+        }
+        self._w, self._h, self._dx, self._dy = self._geometry()
+        self.positions = self._layout()
+        self.rads = self._route()
+
+    # ------------------------------------------------------------------ layout
+    def _geometry(self) -> tuple[float, float, float, float]:
+        """Node width/height, layer distance and in-layer distance from the label sizes."""
+
+        def ems(text: str) -> float:
+            return sum(1.0 if has_cjk(ch) else _CHAR_EM for ch in text)
+
+        lines = [line for s in self._wrapped.values() for line in s.split("\n")] or [""]
+        n_lines = max(s.count("\n") + 1 for s in self._wrapped.values()) if self._wrapped else 1
+        text_w = max(ems(line) for line in lines) * _NODE_PT * 1.08 / 72  # bold is ~8% wider
+        w = float(np.clip(text_w / 0.75 + 0.2, 1.25, 2.2))
+        has_r2 = self.r_squared is not None
+        h = float(np.clip(0.42 + 0.2 * n_lines + (0.2 if has_r2 else 0.0), 0.8, 1.1))
+        label_ems = ems("[-0.05, 0.15]") if self.show_ci else ems("-0.50***")
+        dx = w + label_ems * _EDGE_PT / 72 + 0.6
+        return w, h, dx, h + 0.5
+    def _layout(self) -> dict[str, tuple[float, float]]:
+        layers = [list(layer) for layer in self.layers]
+        edges = list(zip(self.paths["source"], self.paths["target"]))
+        nbrs: dict[str, list[str]] = {n: [] for layer in layers for n in layer}
+        for s, t in edges:
+            nbrs[s].append(t)
+            nbrs[t].append(s)
+        layer_of = {n: k for k, layer in enumerate(layers) for n in layer}
+
+        def ys(layer: list[str]) -> dict[str, float]:
+            m = len(layer)
+            return {n: ((m - 1) / 2 - i) * self._dy for i, n in enumerate(layer)}
+
+        y = {n: v for layer in layers for n, v in ys(layer).items()}
+        # barycentre sweeps (left->right, right->left) to reduce crossings
+        for sweep in range(4):
+            order = range(len(layers)) if sweep % 2 == 0 else range(len(layers) - 1, -1, -1)
+            for k in order:
+                layer = layers[k]
+                if len(layer) < 2:
+                    continue
+                side = [
+                    [m for m in nbrs[n] if (layer_of[m] < k if sweep % 2 == 0 else layer_of[m] > k)] or nbrs[n]
+                    for n in layer
+                ]
+                bary = [np.mean([y[m] for m in s]) if s else y[n] for n, s in zip(layer, side)]
+                idx = sorted(range(len(layer)), key=lambda i: (-bary[i], i))
+                layers[k] = [layer[i] for i in idx]
+                y.update(ys(layers[k]))
+        self.layers = [tuple(layer) for layer in layers]
+        return {n: (k * self._dx, y[n]) for k, layer in enumerate(layers) for n in layer}
+
+    def _route(self) -> dict[tuple[str, str], float]:
+        """Pick a curvature per arrow so that it misses the other nodes and arrows."""
+        pos = {n: np.array(p, dtype="float64") for n, p in self.positions.items()}
+        names = list(pos)
+        centers = np.array([pos[n] for n in names]) if names else np.zeros((0, 2))
+        ts = np.linspace(0.0, 1.0, 41)
+        inner = (ts > 0.15) & (ts < 0.85)
+        edges = list(zip(self.paths["source"], self.paths["target"]))
+        order = sorted(range(len(edges)), key=lambda i: abs(pos[edges[i][1]][0] - pos[edges[i][0]][0]) + 0.01 * abs(pos[edges[i][1]][1] - pos[edges[i][0]][1]))
+        routed: list[np.ndarray] = []
+        rads: dict[tuple[str, str], float] = {}
+        a, b = self._w / 2 + 0.12, self._h / 2 + 0.12
+        for i in order:
+            s, t = edges[i]
+            others = np.array([j for j, n in enumerate(names) if n not in (s, t)], dtype=int)
+            same_layer = abs(pos[s][0] - pos[t][0]) < 1e-9
+            best_rad, best_cost = 0.0, np.inf
+            for rad in _RADS:
+                if same_layer and abs(rad) < 0.3:
+                    continue
+                pts = _bezier(pos[s], pos[t], rad, ts)
+                cost = 0.6 * abs(rad)
+                if len(others):
+                    dx = (pts[:, None, 0] - centers[None, others, 0]) / a
+                    dy = (pts[:, None, 1] - centers[None, others, 1]) / b
+                    hits = (dx**2 + dy**2 < 1).any(axis=0)
+                    cost += 100.0 * hits.sum()
+                for prev in routed:
+                    d = np.sqrt(((pts[inner, None, :] - prev[None, :, :]) ** 2).sum(axis=2)).min(axis=1)
+                    cost += 0.5 * np.mean(d < 0.18)
+                if cost < best_cost - 1e-12:
+                    best_rad, best_cost = rad, cost
+            rads[(s, t)] = best_rad
+            routed.append(_bezier(pos[s], pos[t], best_rad, ts)[inner])
+        return rads
+
+    def _new_axes(self) -> Any:
+        ax = super()._new_axes()
+        ax.set_position((0.01, 0.01, 0.98, 0.98))  # the diagram has no axis decorations
+        return ax
+
+    def _figsize(self) -> tuple[float, float]:
+        x0, y0, x1, y1 = self._extent()
+        return (min(max(x1 - x0, 5.0), 20.0), min(max(y1 - y0, 3.0), 14.0))
+
+    def _extent(self) -> tuple[float, float, float, float]:
+        pts = [np.array(p) for p in self.positions.values()]
+        xy = np.array(pts) if pts else np.zeros((1, 2))
+        x0, x1 = xy[:, 0].min() - self._w / 2, xy[:, 0].max() + self._w / 2
+        y0, y1 = xy[:, 1].min() - self._h / 2, xy[:, 1].max() + self._h / 2
+        ts = np.linspace(0, 1, 21)
+        for (s, t), rad in self.rads.items():
+            c = _bezier(np.array(self.positions[s]), np.array(self.positions[t]), rad, ts)
+            y0, y1 = min(y0, c[:, 1].min() - 0.2), max(y1, c[:, 1].max() + 0.2)
+        m = 0.25
+        return x0 - m, y0 - m, x1 + m, y1 + m
+
+    # ------------------------------------------------------------------ drawing
+    def _draw(self, ax: Any) -> None:
+        from matplotlib.patches import Ellipse, FancyArrowPatch
+
+        x0, y0, x1, y1 = self._extent()
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+        ax.set_aspect("equal", adjustable="box")
+        ax.set_axis_off()
+        ax.apply_aspect()
+        fig = ax.figure
+        renderer = get_renderer(fig)
+        px_per_unit = abs(ax.transData.transform((1, 0))[0] - ax.transData.transform((0, 0))[0])
+        pt_per_unit = px_per_unit * 72.0 / fig.dpi
+
+        r2 = self.r_squared
+        endogenous = set(self.paths["target"])
+        self.node_patches_, self.node_labels_, self.r2_labels_ = {}, {}, {}
+        # node font: the largest size (<= 11 pt) at which every label fits its ellipse
+        wrapped = self._wrapped
+        _W, _H = self._w, self._h
+        zoom = min(1.0, pt_per_unit / 72.0)  # < 1 when the axes are smaller than the natural size
+        base = _NODE_PT * zoom
+        probe = {n: ax.text(0, 0, s, fontsize=base, fontweight="bold", ha="center", va="center") for n, s in wrapped.items()}
+        widths = {n: (t.get_window_extent(renderer).width, t.get_window_extent(renderer).height) for n, t in probe.items()}
+        for t in probe.values():
+            t.remove()
+        avail_w, avail_h = 0.8 * _W * px_per_unit, 0.48 * _H * px_per_unit
+        scale = min([1.0] + [min(avail_w / w, avail_h / h) for w, h in widths.values() if w > 0 and h > 0])
+        node_fs = max(3.5, base * scale)
+        small_fs = max(3.5, node_fs * 0.8)
+        for n, (x, y) in self.positions.items():
+            is_endo = n in endogenous
+            patch = Ellipse((x, y), _W, _H, fc="#dce8f5" if is_endo else "#eef3f9", ec="#1f4e79", lw=max(0.5, 1.3 * zoom), zorder=3)
+            ax.add_patch(patch)
+            self.node_patches_[n] = patch
+            has_r2 = r2 is not None and n in r2.index and is_endo
+            ty = y + (0.12 * _H if has_r2 else 0.0)
+            self.node_labels_[n] = ax.text(x, ty, wrapped[n], ha="center", va="center", fontsize=node_fs, fontweight="bold", color="#0d2b45", zorder=4)
+            if has_r2:
+                self.r2_labels_[n] = ax.text(x, y - 0.26 * _H, f"R² = {float(r2[n]):.2f}", ha="center", va="center", fontsize=small_fs, color="#0d2b45", zorder=4)
+
+        has_p = "p_value" in self.paths.columns
+        est = self.paths["estimate"].to_numpy(dtype="float64")
+        max_abs = float(np.abs(est).max()) if len(est) and np.abs(est).max() > 0 else 1.0
+        self.arrows_, self.edge_labels_ = {}, {}
+        node_boxes = np.array([
+            [*ax.transData.transform((x - 0.36 * _W, y - 0.36 * _H)), *ax.transData.transform((x + 0.36 * _W, y + 0.36 * _H))]
+            for x, y in self.positions.values()
+        ]).reshape(-1, 4)
+        placed: list[np.ndarray] = []
+        edge_fs = max(3.5, _EDGE_PT * zoom)
+        for row, e in zip(self.paths.itertuples(index=False), est):
+            s, t = row.source, row.target
+            rad = self.rads[(s, t)]
+            p = float(row.p_value) if has_p else np.nan
+            nonsig = has_p and np.isfinite(p) and p >= 0.05
+            color = "#9a9a9a" if nonsig else ("#b2182b" if e < 0 else "#2b2b2b")
+            arrow = FancyArrowPatch(
+                path=_clipped_arc(np.array(self.positions[s]), np.array(self.positions[t]), rad, _W / 2, _H / 2),
+                arrowstyle=f"-|>,head_length={5 * zoom:.2f},head_width={2.6 * zoom:.2f}", mutation_scale=1.0,
+                lw=(0.8 + 1.8 * abs(e) / max_abs) * max(zoom, 0.4), color=color, ls="--" if nonsig else "-", zorder=2,
+            )
+            ax.add_patch(arrow)
+            self.arrows_[(s, t)] = arrow
+            text = f"{e:.2f}{stars(p)}"
+            if self.show_ci:
+                text += f"\n[{row.ci_lower:.2f}, {row.ci_upper:.2f}]"
+            label = ax.text(0, 0, text, ha="center", va="center", fontsize=edge_fs, color=color if nonsig else "#1a1a1a",
+                            linespacing=1.0, zorder=5,
+                            bbox={"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none", "alpha": 0.95})
+            p0, p2 = np.array(self.positions[s]), np.array(self.positions[t])
+            ts = np.array(_LABEL_TS)
+            on_curve = ax.transData.transform(_bezier(p0, p2, rad, ts))
+            label.set_position(tuple(_bezier(p0, p2, rad, ts[:1])[0]))
+            box0 = text_extent_px(label, renderer, pad=2.0)
+            obstacles = np.vstack([node_boxes, *placed]) if placed else node_boxes
+            # on the curve first; beside it (above/below) only when every spot on it is taken
+            h = box0[3] - box0[1]
+            best, best_cost = on_curve[0], np.inf
+            for shift in (0.0, 0.55 * h, -0.55 * h, 1.1 * h, -1.1 * h):
+                for pt in on_curve + np.array([0.0, shift]):
+                    delta = pt - on_curve[0]
+                    box = box0 + np.array([delta[0], delta[1], delta[0], delta[1]])
+                    cost = float(boxes_overlap(box, obstacles).sum()) + 0.01 * abs(shift)
+                    if cost < best_cost:
+                        best, best_cost = pt, cost
+                if best_cost < 1.0:
+                    break
+            label.set_position(tuple(ax.transData.inverted().transform(best)))
+            placed.append(text_extent_px(label, renderer, pad=2.0)[None, :])
+            self.edge_labels_[(s, t)] = label
+
+
+def _lookup_pairs(obj: Any, column: str, what: str) -> dict[tuple[str, str], Any]:
+    """(source, target) -> value from a DataFrame (source, target, column) or a MultiIndex Series."""
+    if isinstance(obj, pd.DataFrame):
+        require_columns(obj, ["source", "target", column], what, "path_diagram")
+        return {(str(s), str(t)): v for s, t, v in zip(obj["source"], obj["target"], obj[column])}
+    if isinstance(obj, pd.Series) and isinstance(obj.index, pd.MultiIndex):
+        return {(str(k[0]), str(k[1])): v for k, v in obj.items()}
+    raise SurveyDataError(
+        f"path_diagram needs the {what} as a DataFrame with columns 'source', 'target' and {column!r}, "
+        f"or a Series indexed by (source, target); got {type(obj).__name__}."
+    )
+
+
+def path_diagram(
+    paths: pd.DataFrame,
+    r_squared: pd.Series | Mapping[str, float] | None = None,
+    *,
+    layers: Sequence[Sequence[str]] | Any | None = None,
+    ci: bool | pd.DataFrame | None = None,
+    p_values: pd.Series | pd.DataFrame | None = None,
+    ax: Any = None,
+    labels: Mapping[str, str] | None = None,
+) -> PathDiagramDisplay:
+    """Path diagram of a structural model: constructs left to right, arrows with coefficients.
+
+    Constructs are ellipses placed in layers (longest path from an exogenous
+    construct, or ``layers``); nodes of a layer are spread vertically and
+    ordered to reduce crossings; arrows that would run through another node are
+    curved around it. Each arrow carries its coefficient, with significance
+    stars when p-values are known (non-significant paths are dashed grey,
+    negative ones red) and the CI below when requested. Endogenous constructs
+    show their R².
+
+    Parameters
+    ----------
+    paths : pandas.DataFrame
+        Columns ``source``, ``target``, ``estimate``; optional ``p_value``,
+        ``ci_lower``, ``ci_upper`` (the tidy paths table of a PLS or SEM result).
+    r_squared : pandas.Series or dict, optional
+        R² by construct.
+    layers : sequence of sequences of str, or ModelSpec, optional
+        Constructs per layer, left to right (``ModelSpec.layers()``; a spec is
+        accepted directly). Computed from ``paths`` when omitted.
+    ci : bool or pandas.DataFrame, optional
+        Show the CI under each coefficient: ``None`` shows it when ``paths`` has
+        ``ci_lower``/``ci_upper``, ``True`` requires them, ``False`` hides it; a
+        DataFrame with ``source, target, ci_lower, ci_upper`` supplies them.
+    p_values : pandas.Series or DataFrame, optional
+        p-values by path (a Series indexed by (source, target), or a DataFrame
+        with ``source, target, p_value``); by default the ``p_value`` column.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure sized to the model when omitted.
+    labels : dict, optional
+        Construct -> display label (e.g. Chinese names).
+
+    Returns
+    -------
+    PathDiagramDisplay
+
+    Examples
+    --------
+    >>> import pandas as pd, matplotlib.pyplot as plt
+    >>> paths = pd.DataFrame({"source": ["IMAG", "IMAG", "SAT"], "target": ["SAT", "LOY", "LOY"],
+    ...                       "estimate": [0.55, 0.21, 0.48], "p_value": [0.0001, 0.03, 0.002]})
+    >>> d = path_diagram(paths, pd.Series({"SAT": 0.30, "LOY": 0.41}))
+    >>> d.layers
+    [('IMAG',), ('SAT',), ('LOY',)]
+    >>> d.edge_labels_[("SAT", "LOY")].get_text()
+    '0.48**'
+    >>> plt.close(d.figure_)
+    """
+    where = "path_diagram"
+    what = "paths table"
+    df = as_frame(paths, what, where)
+    require_columns(df, ["source", "target", "estimate"], what, where)
+    names = [f"{s} -> {t}" for s, t in zip(df["source"], df["target"])]
+    tidy = pd.DataFrame({
+        "source": df["source"].astype(str).to_numpy(),
+        "target": df["target"].astype(str).to_numpy(),
+        "estimate": numeric_column(df, "estimate", what, where, labels=names),
+    })
+    if tidy.duplicated(["source", "target"]).any():
+        dup = tidy.loc[tidy.duplicated(["source", "target"])]
+        raise SurveyDataError(
+            f"The paths table passed to path_diagram lists the path {dup['source'].iloc[0]!r} -> "
+            f"{dup['target'].iloc[0]!r} more than once. Keep one row per path."
+        )
+    self_loops = tidy["source"] == tidy["target"]
+    if self_loops.any():
+        raise SpecError(f"The paths table passed to path_diagram has a path from {tidy['source'][self_loops].iloc[0]!r} to itself.")
+    pairs = list(zip(tidy["source"], tidy["target"]))
+    if p_values is not None:
+        lookup = _lookup_pairs(p_values, "p_value", "p-values")
+        tidy["p_value"] = [float(lookup.get(pr, np.nan)) for pr in pairs]
+    elif "p_value" in df.columns:
+        tidy["p_value"] = pd.to_numeric(df["p_value"], errors="coerce").to_numpy(dtype="float64")
+    if isinstance(ci, pd.DataFrame):
+        lo = _lookup_pairs(ci, "ci_lower", "confidence intervals")
+        hi = _lookup_pairs(ci, "ci_upper", "confidence intervals")
+        missing = [f"{s} -> {t}" for s, t in pairs if (s, t) not in lo]
+        if missing:
+            raise SurveyDataError(f"The confidence intervals passed to path_diagram lack the path(s) {quote_list(missing)}.")
+        tidy["ci_lower"] = [float(lo[p]) for p in pairs]
+        tidy["ci_upper"] = [float(hi[p]) for p in pairs]
+        show_ci = True
+    else:
+        has = "ci_lower" in df.columns and "ci_upper" in df.columns
+        if ci is True and not has:
+            raise SurveyDataError(
+                "path_diagram was asked for ci=True but the paths table has no 'ci_lower' and 'ci_upper' "
+                "columns. Bootstrap the model first, or pass ci=False."
+            )
+        show_ci = bool(has and ci is not False)
+        if show_ci:
+            tidy["ci_lower"] = numeric_column(df, "ci_lower", what, where, labels=names)
+            tidy["ci_upper"] = numeric_column(df, "ci_upper", what, where, labels=names)
+
+    r2: pd.Series | None = None
+    if r_squared is not None:
+        r2 = pd.Series(r_squared, dtype="float64") if not isinstance(r_squared, pd.Series) else r_squared.astype("float64")
+        r2.index = r2.index.astype(str)
+
+    nodes = list(dict.fromkeys([n for pr in pairs for n in pr]))
+    if layers is not None:
+        if hasattr(layers, "layers") and callable(layers.layers):
+            layers = layers.layers()
+        layer_list = [tuple(str(n) for n in layer) for layer in layers]  # type: ignore[union-attr]
+        flat = [n for layer in layer_list for n in layer]
+        dup = [n for n in dict.fromkeys(flat) if flat.count(n) > 1]
+        if dup:
+            raise SpecError(f"The layers passed to path_diagram list {quote_list(dup)} more than once.")
+        absent = [n for n in nodes if n not in flat]
+        if absent:
+            raise SpecError(
+                f"The layers passed to path_diagram omit the construct(s) {quote_list(absent)}, which appear "
+                "in the paths. Add them to a layer, or omit layers= to compute the layout."
+            )
+        layer_of = {n: k for k, layer in enumerate(layer_list) for n in layer}
+        backward = [f"{s} -> {t}" for s, t in pairs if layer_of[s] > layer_of[t]]
+        if backward:
+            raise SpecError(
+                f"The layers passed to path_diagram put the target before the source of {quote_list(backward)}. "
+                "Layers run left to right from causes to effects."
+            )
+    else:
+        extra = [n for n in (r2.index if r2 is not None else []) if n not in nodes]
+        layer_list = longest_path_layers(nodes + extra, pairs)
+    if not layer_list or not any(layer_list):
+        raise SurveyDataError("The paths table passed to path_diagram is empty; there is nothing to draw.")
+    disp = PathDiagramDisplay(tidy, r2, layer_list, show_ci=show_ci, labels=labels or {})
+    return disp.plot(ax=ax)

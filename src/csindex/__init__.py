@@ -62,6 +62,9 @@ _LAZY: dict[str, str] = {
     "report": "csindex.report",
 }
 
+# lazy names that are modules themselves
+_MODULES = frozenset({"datasets", "models", "plots", "kpi"})
+
 __all__ = [
     "__version__",
     "CodebookError",
@@ -83,8 +86,9 @@ def __getattr__(name: str) -> Any:
     if module_name is None:
         raise AttributeError(f"module 'csindex' has no attribute {name!r}")
     module = importlib.import_module(module_name)
-    # a name that is itself a module (csindex.models, csindex.plots) resolves to the module
-    value = module if module_name.rsplit(".", 1)[-1] == name else getattr(module, name)
+    # csindex.models, csindex.plots, ... are modules; every other lazy name is a function or
+    # class defined in its module (csindex.ipa is the function scoring.ipa.ipa, not a module)
+    value = module if name in _MODULES else getattr(module, name)
     globals()[name] = value
     return value
 

@@ -39,6 +39,7 @@ class Layout:
     preds: tuple[tuple[int, ...], ...]
     succs: tuple[tuple[int, ...], ...]
     endogenous: tuple[int, ...]
+    isolated: tuple[int, ...] = ()
 
     @classmethod
     def from_spec(cls, spec: ModelSpec) -> Layout:
@@ -67,6 +68,7 @@ class Layout:
             preds=preds,
             succs=succs,
             endogenous=tuple(j for j in range(J) if preds[j]),
+            isolated=tuple(j for j in range(J) if not preds[j] and not succs[j]),
         )
 
     @property
@@ -142,6 +144,9 @@ def _update(w: np.ndarray, S: np.ndarray, layout: Layout, scheme: str) -> np.nda
     E = _inner_weights(C, layout, scheme)
     G = SW @ E  # covariance of items with inner proxies
     new = G[:, np.arange(layout.p), layout.block]
+    if layout.isolated:  # a construct without structural neighbours keeps its weights
+        for j in layout.isolated:
+            new[:, layout.slices[j]] = w[:, layout.slices[j]]
     for j, sl in enumerate(layout.slices):
         if layout.mode_b[j]:
             Sjj = S[:, sl, sl]

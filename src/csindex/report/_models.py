@@ -7,6 +7,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from ..exceptions import SpecError, SurveyDataError
 from ._render import Section
 from ._sections import Context, _has
@@ -98,30 +100,250 @@ def build_dual(ctx: Context, sec: Section) -> None:
         return _skip_engine(ctx, sec, "csindex.scoring.dual")
 
 
+def _driver_constructs(survey: Any) -> list[str]:
+    """Attribute constructs: perception constructs outside the index model, else all perception ones."""
+    table = survey.codebook.items
+    percept = [i for i in survey.items(role="perception")]
+    attr = [i for i in percept if not str(table.at[i, "index_construct"] or "").strip()]
+    chosen = attr if len({table.at[i, "construct"] for i in attr}) >= 2 else percept
+    out: list[str] = []
+    for i in chosen:
+        c = table.at[i, "construct"] or i
+        if c not in out:
+            out.append(c)
+    return out
+
+
 def build_drivers(ctx: Context, sec: Section) -> None:
     if not _has("csindex.scoring.drivers"):
         return _skip_engine(ctx, sec, "csindex.scoring.drivers")
+    from ..scoring.drivers import driver_weights
+    from ._sections import _with_labels
+
+    L = ctx.labels
+    survey = ctx.survey
+    target = survey.items(role="overall_satisfaction")
+    drivers = _driver_constructs(survey)
+    if not target or len(drivers) < 2:
+        sec.status, sec.note = "skipped", L("no_target")
+        return
+    res = driver_weights(survey, target=target, drivers=drivers, method="shapley",
+                         bootstrap=min(ctx.bootstrap, 500), seed=ctx.seed)
+    ctx.results["drivers"] = res
+    target_name = ", ".join(target)
+    sec.p(L("dr_intro", target=target_name, r2=res.r_squared))
+    table = res.weights.reset_index()
+    ctx.tables["driver_weights"] = table
+    ctx.tables["driver_regression"] = res.regression.reset_index()
+    ctx.key["driver_r_squared"] = float(res.r_squared)
+    ctx.key["driver_shares"] = {str(d): float(v) for d, v in res.weights["share"].items()}
+    ctx.key["top_driver"] = str(res.weights["share"].idxmax())
+    chart = table.copy()
+    chart["driver"] = [L.construct(d) for d in chart["driver"]]
+    from ..plots import driver_chart
+
+    has_ci = "share_ci_lower" in chart
+    disp = driver_chart(chart, value="share", driver="driver", ci_lower="share_ci_lower" if has_ci else None,
+                        ci_upper="share_ci_upper" if has_ci else None)
+    ctx.figure(sec, disp, L("dr_fig"))
+    cols = ["driver", "weight", "share"] + (["share_ci_lower", "share_ci_upper"] if has_ci else []) + ["rank", "mean"]
+    shown = _with_labels(table[cols], ctx, "driver")
+    sec.add("table", L.columns(shown), L("dr_table"))
+    # candidates for "what to improve first" when no IPMA/IPA is available
+    simple = ctx.results.get("simple")
+    if simple is not None:
+        perf = simple.constructs.set_index("construct")["score"]
+        t = table[table["driver"].isin(perf.index)]
+        if len(t) >= 2:
+            from ..plots import priority_matrix
+            import matplotlib.pyplot as plt
+
+            pm = priority_matrix(pd.DataFrame({"name": t["driver"], "importance": t["share"],
+                                               "performance": perf.loc[t["driver"]].to_numpy()}))
+            plt.close(pm.figure_)
+            ctx.priority_sources["drivers"] = _rank(pm.data, ctx, "Shapley share")
+
+
+def _rank(data: pd.DataFrame, ctx: Context, source: str) -> list[dict[str, Any]]:
+    from ._sections import rank_priority
+
+    rows = rank_priority(data, source=source)
+    for r in rows:
+        r["code"] = r["name"]
+        r["name"] = ctx.labels.item_or_construct(r["name"])
+    return rows
+
+
+# --------------------------------------------------------------------------- PLS / SEM
+
+
+def _fit_pls(ctx: Context) -> Any:
+    from ..pls import fit_pls
+
+    boot = ctx.bootstrap if _has("csindex.pls.bootstrap") else 0  # TEMP until the PLS bootstrap lands
+    return fit_pls(ctx.survey, ctx.model, bootstrap=boot, seed=ctx.seed, progress=False)
+
+
+def _target(ctx: Context) -> str | None:
+    cons = list(ctx.model.constructs)
+    for c in cons:
+        if c.upper().startswith("SAT") or c.lower() == "satisfaction":
+            return c
+    endo = list(ctx.model.endogenous)
+    return endo[-1] if endo else None
 
 
 def build_model(ctx: Context, sec: Section) -> None:
+    L = ctx.labels
     if ctx.model is None:
-        sec.status, sec.note = "skipped", ctx.labels("no_model")
+        sec.status, sec.note = "skipped", L("no_model")
         return
+    spec = ctx.model
+    sec.p(L("m_intro", model=f"{ctx.model_name} — " + ", ".join(f"{s} → {t}" for s, t in spec.paths)))
+    done = False
+    if ctx.method in ("pls", "both"):
+        if not _has("csindex.pls"):
+            sec.add("note", L("no_engine", what="csindex.pls"))
+        else:
+            _model_pls(ctx, sec)
+            done = True
+    if ctx.method in ("sem", "both"):
+        if not _has("csindex.sem"):
+            sec.add("note", L("no_engine", what="csindex.sem"))
+        else:
+            _model_sem(ctx, sec)
+            done = True
+    if not done:
+        sec.status, sec.note = "skipped", L("no_engine", what=f"the {ctx.method.upper()} engine")
+
+
+def _labels_for(ctx: Context, names: Any) -> dict[str, str]:
+    return {str(c): ctx.labels.construct(str(c)) for c in names}
+
+
+def _model_pls(ctx: Context, sec: Section) -> None:
+    from ..plots import path_diagram
+
+    L = ctx.labels
+    res = _fit_pls(ctx)
+    ctx.results["pls"] = res
+    sec.h3(L("m_pls"))
+    q = res.quality
+    facts = {"respondents used": res.n, "dropped (missing answers)": int(res.missing.get("rows_dropped", 0) or 0),
+             "scheme": res.settings["scheme"], "converged": bool(res.converged), "iterations": res.iterations,
+             "GoF": float(q.gof), "SRMR": float(q.srmr)}
+    if res.bootstrap is not None:
+        boot = res.bootstrap
+        facts["bootstrap"] = f"{boot.n_valid} of {boot.n_requested} resamples, seed {ctx.seed}"
+    sec.add("facts", facts)
+    paths = res.paths
+    ctx.tables["pls_paths"] = paths
+    r2 = pd.DataFrame({"construct": res.r_squared.index, "r_squared": res.r_squared.to_numpy(),
+                       "r_squared_adj": res.r_squared_adj.reindex(res.r_squared.index).to_numpy()})
+    ctx.tables["pls_r_squared"] = r2
+    ctx.tables["pls_weights"] = res.weights
+    ctx.tables["pls_loadings"] = res.loadings
+    ctx.tables["pls_effects"] = res.effects
+    ctx.key["pls_r_squared"] = {str(k): float(v) for k, v in res.r_squared.items()}
+    ctx.key["pls_gof"] = float(q.gof)
+    ctx.key["pls_srmr"] = float(q.srmr)
+    tgt = _target(ctx)
+    if tgt is not None and tgt in res.r_squared.index:
+        ctx.key["pls_r_squared_satisfaction"] = float(res.r_squared[tgt])
+    disp = path_diagram(paths, res.r_squared, layers=ctx.model, ci=False, labels=_labels_for(ctx, ctx.model.constructs))
+    ctx.figure(sec, disp, L("m_pls_fig"))
+    sec.add("table", L.columns(paths), L("m_paths"))
+    sec.add("table", L.columns(r2), L("m_r2"))
+
+
+def _model_sem(ctx: Context, sec: Section) -> None:  # filled in when csindex.sem lands
+    raise NotImplementedError
 
 
 def build_index(ctx: Context, sec: Section) -> None:
-    if "pls" not in ctx.results:
-        sec.status, sec.note = "skipped", ctx.labels("no_pls") if ctx.model is not None else ctx.labels("no_model")
+    L = ctx.labels
+    res = ctx.results.get("pls")
+    if res is None:
+        sec.status, sec.note = "skipped", L("no_pls") if ctx.model is not None else L("no_model")
+        return
+    from ..plots import index_chart
+
+    sec.p(L("i_intro"))
+    idx = res.index
+    ctx.tables["pls_index"] = idx
+    ctx.tables["pls_index_weights"] = res.index_weights
+    ctx.key["pls_index"] = {str(r.construct): float(r.estimate) for r in idx.itertuples()}
+    tgt = _target(ctx)
+    has_ci = "ci_lower" in idx.columns
+    if tgt is not None:
+        row = idx.set_index("construct").loc[tgt]
+        ctx.key["pls_satisfaction_index"] = float(row["estimate"])
+        if has_ci:
+            ctx.key["pls_satisfaction_index_ci"] = [float(row["ci_lower"]), float(row["ci_upper"])]
+    chart = idx.rename(columns={"estimate": "index"}).assign(construct=[L.construct(c) for c in idx["construct"]])
+    disp = index_chart(chart, ci_lower="ci_lower" if has_ci else None, ci_upper="ci_upper" if has_ci else None)
+    ctx.figure(sec, disp, L("i_fig"))
+    from ._sections import _with_labels
+
+    sec.add("table", L.columns(_with_labels(idx, ctx, "construct")), L("i_table"))
 
 
 def build_ipma(ctx: Context, sec: Section) -> None:
-    if "pls" not in ctx.results:
-        sec.status, sec.note = "skipped", ctx.labels("no_pls") if ctx.model is not None else ctx.labels("no_model")
+    L = ctx.labels
+    res = ctx.results.get("pls")
+    if res is None:
+        sec.status, sec.note = "skipped", L("no_pls") if ctx.model is not None else L("no_model")
+        return
+    from ..plots import priority_matrix
+
+    tgt = _target(ctx)
+    tname = L.construct(tgt)
+    sec.p(L("p_intro", target=tname))
+    cons = res.ipma(tgt)
+    items = res.ipma(tgt, level="item")
+    pm = priority_matrix(cons.assign(name=[L.construct(c) for c in cons["construct"]]),
+                         title=L("p_fig", target=tname).rstrip("."))
+    quad = dict(zip(cons["construct"], pm.data["quadrant"]))
+    cons = cons.assign(quadrant=[quad[c] for c in cons["construct"]])
+    ctx.figure(sec, pm, L("p_fig", target=tname))
+    pmi = priority_matrix(items.assign(name=items["item"]), title=L("p_fig", target=tname).rstrip(".") + " (items)")
+    items = items.assign(quadrant=pmi.data["quadrant"].to_numpy())
+    ctx.figure(sec, pmi, L("p_fig", target=tname) + " (items)")
+    ctx.tables["pls_ipma"] = cons
+    ctx.tables["pls_ipma_items"] = items
+    ctx.key["pls_ipma_target"] = str(tgt)
+    from ._sections import _with_labels
+
+    shown = cons.assign(quadrant=[L.quadrant(x) for x in cons["quadrant"]])
+    sec.add("table", L.columns(_with_labels(shown, ctx, "construct")), L("p_table"))
+    shown_i = items.assign(quadrant=[L.quadrant(x) for x in items["quadrant"]])
+    sec.add("table", L.columns(_with_labels(shown_i, ctx, "item")), L("p_table") + " (items)")
+    ctx.priority_sources["ipma"] = _rank(items.assign(name=items["item"]), ctx, f"IPMA, total effect on {tname}")
 
 
 def build_reliability(ctx: Context, sec: Section) -> None:
-    if "pls" not in ctx.results and "sem" not in ctx.results:
-        sec.status, sec.note = "skipped", ctx.labels("no_model")
+    L = ctx.labels
+    res = ctx.results.get("pls")
+    if res is None and "sem" not in ctx.results:
+        sec.status, sec.note = "skipped", L("no_model")
+        return
+    sec.p(L("v_intro"))
+    if res is not None:
+        q = res.quality
+        rel = q.reliability
+        ctx.tables["pls_reliability"] = rel
+        ctx.tables["pls_htmt"] = q.htmt
+        fl = q.fornell_larcker.copy()
+        fl.index.name = "construct"
+        ctx.tables["pls_fornell_larcker"] = fl
+        ctx.tables["pls_vif"] = q.vif
+        ctx.key["pls_reliability"] = {str(r.construct): {"alpha": float(r.alpha), "rho_c": float(r.rho_c),
+                                                          "ave": float(r.ave)} for r in rel.itertuples()}
+        from ._sections import _with_labels
+
+        sec.add("table", L.columns(_with_labels(rel, ctx, "construct")), L("v_table"))
+        sec.add("table", L.columns(q.htmt), L("v_htmt"))
+        sec.add("table", L.columns(fl), L("v_fl"))
 
 
 __all__ = ["resolve_model", "build_ratio", "build_dual", "build_drivers", "build_model", "build_index",

@@ -30,7 +30,7 @@ nav{position:sticky;top:0;min-width:230px;max-width:260px;padding:16px 12px 16px
 max-height:100vh;overflow:auto}
 nav ol{padding-left:18px;margin:4px 0}
 nav a{color:var(--accent);text-decoration:none}
-main{flex:1;padding:8px 32px 48px 16px;max-width:1100px}
+main{flex:1;min-width:0;padding:8px 32px 48px 16px;max-width:1100px}
 section{border-top:1px solid var(--line);padding-top:8px;margin-top:16px}
 h2{color:var(--accent);font-size:21px;margin:12px 0 8px}
 h3{font-size:16px;margin:18px 0 6px}

@@ -39,8 +39,16 @@ class Context:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     key: dict[str, Any] = field(default_factory=dict)
     results: dict[str, Any] = field(default_factory=dict)  # name -> csindex result object
-    priority: list[dict[str, Any]] = field(default_factory=list)  # candidates for "improve first"
+    priority_sources: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # "improve first" candidates
     n_figures: int = 0
+
+    @property
+    def priority(self) -> list[dict[str, Any]]:
+        """Candidates of the most specific priority matrix: PLS IPMA, else IPA, else drivers."""
+        for key in ("ipma", "ipa", "drivers"):
+            if self.priority_sources.get(key):
+                return self.priority_sources[key]
+        return []
 
     @property
     def lang(self) -> str:

@@ -96,8 +96,40 @@ def build_ratio(ctx: Context, sec: Section) -> None:
 
 
 def build_dual(ctx: Context, sec: Section) -> None:
-    if not _has("csindex.scoring.dual"):
-        return _skip_engine(ctx, sec, "csindex.scoring.dual")
+    if not (_has("csindex.scoring.dual") and _has("csindex.scoring.ipa")):
+        return _skip_engine(ctx, sec, "csindex.scoring.dual / csindex.scoring.ipa")
+    from ..scoring.dual import dual_evaluation
+    from ..scoring.ipa import ipa
+    from ._sections import _with_labels
+
+    L = ctx.labels
+    if not ctx.survey.pairs("importance"):
+        sec.status, sec.note = "skipped", L("no_importance")
+        return
+    dual = dual_evaluation(ctx.survey)
+    ctx.results["dual"] = dual
+    sec.p(L("d_intro"))
+    sec.add("facts", {"CSI (0–100)": float(dual.index), "95% CI": f"[{dual.ci_lower:.2f}, {dual.ci_upper:.2f}]",
+                      "CSI on the rating scale": float(dual.index_raw),
+                      "variant": f"{dual.settings.get('variant')}, {dual.settings.get('aggregation')}"})
+    ctx.key["dual_index"] = float(dual.index)
+    ctx.key["dual_index_ci"] = [float(dual.ci_lower), float(dual.ci_upper)]
+    items = dual.items.reset_index().merge(dual.weights.reset_index()[["item", "importance_item", "mean_importance"]],
+                                           on="item", how="left")
+    ctx.tables["dual_items"] = items
+    res = ipa(ctx.survey, crosshair="mean")
+    ctx.results["ipa"] = res
+    table = res.items.reset_index()
+    ctx.tables["ipa"] = table
+    ctx.key["ipa_quadrant_counts"] = {str(k): int(v) for k, v in table["quadrant"].value_counts().items()}
+    ctx.figure(sec, res.plot(title="IPA"), L("d_fig"))
+    shown = items[["item", "mean_importance", "weight", "mean_satisfaction", "score", "contribution"]]
+    sec.add("table", L.columns(_with_labels(shown, ctx, "item")), L("d_weights"))
+    shown_ipa = table[["item", "importance", "performance", "quadrant", "opportunity"]].copy()
+    shown_ipa["quadrant"] = [L.quadrant(q) for q in shown_ipa["quadrant"]]
+    sec.add("table", L.columns(_with_labels(shown_ipa, ctx, "item")), L("d_ipa"))
+    ctx.priority_sources["ipa"] = _rank(table.rename(columns={"item": "name"}), ctx, "IPA (stated importance)",
+                                        gain=table["opportunity"].to_numpy())
 
 
 def _driver_constructs(survey: Any) -> list[str]:
@@ -161,13 +193,14 @@ def build_drivers(ctx: Context, sec: Section) -> None:
             pm = priority_matrix(pd.DataFrame({"name": t["driver"], "importance": t["share"],
                                                "performance": perf.loc[t["driver"]].to_numpy()}))
             plt.close(pm.figure_)
-            ctx.priority_sources["drivers"] = _rank(pm.data, ctx, "Shapley share")
+            ctx.priority_sources["drivers"] = _rank(
+                pm.data, ctx, "Shapley share", gain=pm.data["importance"].to_numpy() * (100 - pm.data["performance"].to_numpy()))
 
 
-def _rank(data: pd.DataFrame, ctx: Context, source: str) -> list[dict[str, Any]]:
+def _rank(data: pd.DataFrame, ctx: Context, source: str, gain: Any) -> list[dict[str, Any]]:
     from ._sections import rank_priority
 
-    rows = rank_priority(data, source=source)
+    rows = rank_priority(data, source=source, gain=gain)
     for r in rows:
         r["code"] = r["name"]
         r["name"] = ctx.labels.item_or_construct(r["name"])
@@ -180,8 +213,7 @@ def _rank(data: pd.DataFrame, ctx: Context, source: str) -> list[dict[str, Any]]
 def _fit_pls(ctx: Context) -> Any:
     from ..pls import fit_pls
 
-    boot = ctx.bootstrap if _has("csindex.pls.bootstrap") else 0  # TEMP until the PLS bootstrap lands
-    return fit_pls(ctx.survey, ctx.model, bootstrap=boot, seed=ctx.seed, progress=False)
+    return fit_pls(ctx.survey, ctx.model, bootstrap=ctx.bootstrap, seed=ctx.seed, progress=False)
 
 
 def _target(ctx: Context) -> str | None:
@@ -256,36 +288,77 @@ def _model_pls(ctx: Context, sec: Section) -> None:
     sec.add("table", L.columns(r2), L("m_r2"))
 
 
-def _model_sem(ctx: Context, sec: Section) -> None:  # filled in when csindex.sem lands
-    raise NotImplementedError
+def _model_sem(ctx: Context, sec: Section) -> None:
+    from ..plots import path_diagram
+    from ..sem import fit_sem
+
+    L = ctx.labels
+    res = fit_sem(ctx.survey, ctx.model, progress=False)
+    ctx.results["sem"] = res
+    sec.h3(L("m_sem"))
+    fi = res.fit_indices
+    facts = {"respondents used": res.n, "converged": bool(res.converged),
+             "χ² (df, p)": f"{fi['chi2']:.2f} ({fi['df']:.0f}, p = {fi['pvalue']:.3g})",
+             "CFI": float(fi["cfi"]), "TLI": float(fi["tli"]),
+             "RMSEA [90% CI]": f"{fi['rmsea']:.3f} [{fi['rmsea_ci_lower']:.3f}, {fi['rmsea_ci_upper']:.3f}]",
+             "SRMR": float(fi["srmr"])}
+    sec.add("facts", facts)
+    fit = fi.rename_axis("measure").reset_index(name="value")
+    ctx.tables["sem_fit"] = fit
+    ctx.tables["sem_paths"] = res.paths
+    ctx.tables["sem_estimates"] = res.estimates
+    ctx.key["sem_fit"] = {k: float(fi[k]) for k in ("chi2", "df", "pvalue", "cfi", "tli", "rmsea", "srmr")}
+    ctx.key["sem_r_squared"] = {str(k): float(v) for k, v in res.r_squared.items()}
+    tgt = _target(ctx)
+    if tgt is not None and tgt in res.r_squared.index:
+        ctx.key["sem_r_squared_satisfaction"] = float(res.r_squared[tgt])
+    std = res.paths[["source", "target", "std_all", "p_value"]].rename(columns={"std_all": "estimate"})
+    disp = path_diagram(std, res.r_squared, layers=ctx.model, ci=False, labels=_labels_for(ctx, ctx.model.constructs))
+    ctx.figure(sec, disp, L("m_sem_fig"))
+    sec.add("table", L.columns(res.paths), L("m_paths") + " (SEM)")
+    r2 = pd.DataFrame({"construct": res.r_squared.index, "r_squared": res.r_squared.to_numpy()})
+    ctx.tables["sem_r_squared"] = r2
+    sec.add("table", L.columns(r2), L("m_r2") + " (SEM)")
 
 
 def build_index(ctx: Context, sec: Section) -> None:
     L = ctx.labels
-    res = ctx.results.get("pls")
-    if res is None:
-        sec.status, sec.note = "skipped", L("no_pls") if ctx.model is not None else L("no_model")
+    pls, sem = ctx.results.get("pls"), ctx.results.get("sem")
+    if pls is None and sem is None:
+        sec.status, sec.note = "skipped", L("no_model")
         return
     from ..plots import index_chart
-
-    sec.p(L("i_intro"))
-    idx = res.index
-    ctx.tables["pls_index"] = idx
-    ctx.tables["pls_index_weights"] = res.index_weights
-    ctx.key["pls_index"] = {str(r.construct): float(r.estimate) for r in idx.itertuples()}
-    tgt = _target(ctx)
-    has_ci = "ci_lower" in idx.columns
-    if tgt is not None:
-        row = idx.set_index("construct").loc[tgt]
-        ctx.key["pls_satisfaction_index"] = float(row["estimate"])
-        if has_ci:
-            ctx.key["pls_satisfaction_index_ci"] = [float(row["ci_lower"]), float(row["ci_upper"])]
-    chart = idx.rename(columns={"estimate": "index"}).assign(construct=[L.construct(c) for c in idx["construct"]])
-    disp = index_chart(chart, ci_lower="ci_lower" if has_ci else None, ci_upper="ci_upper" if has_ci else None)
-    ctx.figure(sec, disp, L("i_fig"))
     from ._sections import _with_labels
 
-    sec.add("table", L.columns(_with_labels(idx, ctx, "construct")), L("i_table"))
+    sec.p(L("i_intro"))
+    tgt = _target(ctx)
+    frames = []
+    if pls is not None:
+        idx = pls.index
+        ctx.tables["pls_index"] = idx
+        ctx.tables["pls_index_weights"] = pls.index_weights
+        ctx.key["pls_index"] = {str(r.construct): float(r.estimate) for r in idx.itertuples()}
+        frames.append(idx.rename(columns={"estimate": "index"}).assign(method="PLS"))
+    if sem is not None:
+        sidx = sem.index
+        ctx.tables["sem_index"] = sidx
+        ctx.key["sem_index"] = {str(r.construct): float(r.index) for r in sidx.itertuples()}
+        frames.append(sidx.assign(method="SEM"))
+    for frame in frames:
+        method = frame["method"].iloc[0].lower()
+        if tgt is not None and tgt in set(frame["construct"]):
+            row = frame.set_index("construct").loc[tgt]
+            ctx.key[f"{method}_satisfaction_index"] = float(row["index"])
+            if "ci_lower" in frame.columns and pd.notna(row["ci_lower"]):
+                ctx.key[f"{method}_satisfaction_index_ci"] = [float(row["ci_lower"]), float(row["ci_upper"])]
+    both = pd.concat(frames, ignore_index=True)
+    has_ci = "ci_lower" in both.columns and bool(both["ci_lower"].notna().all())
+    chart = both.assign(construct=[L.construct(c) for c in both["construct"]])
+    disp = index_chart(chart, ci_lower="ci_lower" if has_ci else None, ci_upper="ci_upper" if has_ci else None,
+                       group="method" if len(frames) > 1 else None)
+    ctx.figure(sec, disp, L("i_fig"))
+    cols = ["method", "construct", "index"] + [c for c in ("std_error", "ci_lower", "ci_upper") if c in both.columns]
+    sec.add("table", L.columns(_with_labels(both[cols], ctx, "construct")), L("i_table"))
 
 
 def build_ipma(ctx: Context, sec: Section) -> None:
@@ -318,7 +391,8 @@ def build_ipma(ctx: Context, sec: Section) -> None:
     sec.add("table", L.columns(_with_labels(shown, ctx, "construct")), L("p_table"))
     shown_i = items.assign(quadrant=[L.quadrant(x) for x in items["quadrant"]])
     sec.add("table", L.columns(_with_labels(shown_i, ctx, "item")), L("p_table") + " (items)")
-    ctx.priority_sources["ipma"] = _rank(items.assign(name=items["item"]), ctx, f"IPMA, total effect on {tname}")
+    ctx.priority_sources["ipma"] = _rank(items.assign(name=items["item"]), ctx, f"IPMA, total effect on {tname}",
+                                         gain=items["importance"].to_numpy() * (100 - items["performance"].to_numpy()))
 
 
 def build_reliability(ctx: Context, sec: Section) -> None:
@@ -328,6 +402,8 @@ def build_reliability(ctx: Context, sec: Section) -> None:
         sec.status, sec.note = "skipped", L("no_model")
         return
     sec.p(L("v_intro"))
+    from ._sections import _with_labels
+
     if res is not None:
         q = res.quality
         rel = q.reliability
@@ -339,11 +415,16 @@ def build_reliability(ctx: Context, sec: Section) -> None:
         ctx.tables["pls_vif"] = q.vif
         ctx.key["pls_reliability"] = {str(r.construct): {"alpha": float(r.alpha), "rho_c": float(r.rho_c),
                                                           "ave": float(r.ave)} for r in rel.itertuples()}
-        from ._sections import _with_labels
-
         sec.add("table", L.columns(_with_labels(rel, ctx, "construct")), L("v_table"))
         sec.add("table", L.columns(q.htmt), L("v_htmt"))
         sec.add("table", L.columns(fl), L("v_fl"))
+    sem = ctx.results.get("sem")
+    if sem is not None:
+        est = sem.estimates
+        loads = est[est["op"] == "=~"][["lhs", "rhs", "estimate", "std_all", "p_value"]]
+        loads = loads.rename(columns={"lhs": "construct", "rhs": "item"}).reset_index(drop=True)
+        ctx.tables["sem_loadings"] = loads
+        sec.add("table", L.columns(_with_labels(loads, ctx, "item")), L("v_sem_loadings"))
 
 
 __all__ = ["resolve_model", "build_ratio", "build_dual", "build_drivers", "build_model", "build_index",

@@ -43,12 +43,18 @@ class Context:
     n_figures: int = 0
 
     @property
-    def priority(self) -> list[dict[str, Any]]:
-        """Candidates of the most specific priority matrix: PLS IPMA, else IPA, else drivers."""
+    def priority_key(self) -> str | None:
+        """The most specific priority matrix computed: PLS IPMA, else IPA, else drivers."""
         for key in ("ipma", "ipa", "drivers"):
             if self.priority_sources.get(key):
-                return self.priority_sources[key]
-        return []
+                return key
+        return None
+
+    @property
+    def priority(self) -> list[dict[str, Any]]:
+        """Candidates of :attr:`priority_key`, "Concentrate here" first."""
+        key = self.priority_key
+        return self.priority_sources[key] if key else []
 
     @property
     def lang(self) -> str:
@@ -256,9 +262,10 @@ def build_overview(ctx: Context, sec: Section) -> None:
         lo, hi = k["nps_ci"]
         cards.append((L("card_nps"), f"{k['nps']:+.1f}", f"95% CI [{lo:.1f}, {hi:.1f}]"))
     sec.add("cards", cards)
-    if ctx.priority:
-        top = ctx.priority[0]
-        sec.add("html", "<p>" + L("sec_improve") + ": " + html.escape(top["name"]) + "</p>")
+    focus = [r for r in ctx.priority if r["quadrant"] == "Concentrate here"][:3]
+    if focus:
+        sec.add("html", f'<p><b>{html.escape(L("sec_improve"))}</b>: '
+                + ", ".join(html.escape(r["name"]) for r in focus) + f' (<a href="#improve">→</a>)</p>')
 
 
 def build_improve(ctx: Context, sec: Section) -> None:
@@ -266,30 +273,31 @@ def build_improve(ctx: Context, sec: Section) -> None:
     if not ctx.priority:
         sec.status, sec.note = "skipped", L("no_priority")
         return
-    sec.p(L("im_intro"))
+    key = ctx.priority_key
+    sec.p(L("im_intro", source=L(f"src_{key}"), gain=L(f"gain_{key}")))
     rows = ctx.priority
     focus = [r for r in rows if r["quadrant"] == "Concentrate here"]
+    ctx.tables["priority_candidates"] = pd.DataFrame(rows)
     if not focus:
         sec.add("note", L("im_none"))
         return
-    items = [L("im_item", name=html.escape(r["name"]), perf=r["performance"], imp=r["importance"],
-               source=html.escape(r["source"])) for r in focus[:5]]
+    items = [L("im_item", name=html.escape(r["name"]), code=html.escape(r["code"]), perf=r["performance"],
+               imp=r["importance"]) for r in focus[:5]]
     sec.add("list", items)
-    ctx.tables["improve_first"] = pd.DataFrame(focus)
-    ctx.key["improve_first"] = [r["name"] for r in focus[:5]]
+    ctx.key["improve_first"] = [r["code"] for r in focus[:5]]
+    ctx.key["improve_first_source"] = key
 
 
-def rank_priority(table: pd.DataFrame, *, source: str, name_col: str = "name",
+def rank_priority(table: pd.DataFrame, *, source: str, gain: Any, name_col: str = "name",
                   importance: str = "importance", performance: str = "performance",
                   quadrant: str = "quadrant") -> list[dict[str, Any]]:
-    """Rows of a priority matrix ordered by expected gain: importance × (100 − performance)."""
+    """Rows of a priority matrix, "Concentrate here" first, each group by decreasing ``gain``."""
     rows = []
-    for r in table.itertuples(index=False):
+    for r, g in zip(table.itertuples(index=False), np.asarray(gain, dtype="float64")):
         d = r._asdict()
-        imp = float(d[importance])
-        perf = float(d[performance])
-        rows.append({"name": str(d[name_col]), "importance": imp, "performance": perf,
-                     "quadrant": str(d[quadrant]), "gain": imp * (100.0 - perf), "source": source})
+        rows.append({"name": str(d[name_col]), "importance": float(d[importance]),
+                     "performance": float(d[performance]), "quadrant": str(d[quadrant]), "gain": float(g),
+                     "source": source})
     rows.sort(key=lambda r: (r["quadrant"] != "Concentrate here", -r["gain"]))
     return rows
 

@@ -74,6 +74,152 @@ key = json.loads((result.out / "results.json").read_text())["key_numbers"]
 zh.sections[["id", "title"]].head(4)"""),
 ]
 
+NOTEBOOKS["02_ccsi_sem"] = [
+    ("md", """# The CCSI model by covariance-based SEM
+
+The China Customer Satisfaction Index (CCSI, GB/T 19038-2009) links brand image,
+expected quality, perceived quality, perceived value, satisfaction and loyalty. Here it is
+fitted to the airline sample by maximum likelihood (`csindex.fit_sem`), with lavaan's
+definitions of the fit indices. semopy is available as an alternative optimiser
+(`engine="semopy"`)."""),
+    ("code", """import matplotlib
+matplotlib.use("Agg")
+import pandas as pd
+import csindex
+
+survey = csindex.datasets.airline()
+spec = csindex.models.ccsi(survey)  # items per construct from the codebook's index_construct column
+print(spec.to_lavaan())"""),
+    ("code", """import warnings
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", csindex.exceptions.MissingDataWarning)  # listwise deletion is reported
+    sem = csindex.fit_sem(survey, spec)
+print(sem.n, "respondents used")
+sem.fit_indices[["chi2", "df", "pvalue", "cfi", "tli", "rmsea", "srmr"]].round(4)"""),
+    ("code", """sem.paths.round(3)"""),
+    ("code", """sem.r_squared.round(3)"""),
+    ("code", """sem.plot().figure_"""),
+    ("md", "## 0–100 index per construct"),
+    ("code", """sem.index.round(2)"""),
+    ("md", "## Recovering the generator's paths\n\nThe sample was simulated with known structural coefficients (standardised)."),
+    ("code", """truth = csindex.datasets.airline_truth()["paths"]
+codes = {"image": "IMAG", "expectation": "EXPE", "quality": "QUAL", "value": "VAL",
+         "satisfaction": "SAT", "loyalty": "LOY"}
+true = pd.Series({(codes[s], codes[t]): v for (s, t), v in truth.items()}, name="true")
+est = sem.paths.set_index(["source", "target"])["std_all"].rename("estimate")
+pd.concat([true, est], axis=1).round(3)"""),
+    ("md", """The generator also has IMAG → LOY (0.15), which the CCSI template lacks. Add it and
+compare the fit:"""),
+    ("code", """with warnings.catch_warnings():
+    warnings.simplefilter("ignore", csindex.exceptions.MissingDataWarning)
+    sem2 = csindex.fit_sem(survey, spec.add_path("IMAG", "LOY"))
+pd.DataFrame({"CCSI": sem.fit_indices, "CCSI + IMAG→LOY": sem2.fit_indices}).loc[["chi2", "df", "cfi", "rmsea", "aic", "bic"]].round(3)"""),
+    ("md", """## The same model with semopy as the optimiser
+
+Both optimisers minimise the same ML discrepancy; on the unweighted item columns they reach
+the same solution."""),
+    ("code", """items = survey.responses[list(spec.items)]
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", csindex.exceptions.MissingDataWarning)
+    own = csindex.fit_sem(items, spec)
+    via_semopy = csindex.fit_sem(items, spec, engine="semopy")
+diff = (via_semopy.paths["estimate"] - own.paths["estimate"]).abs().max()
+print(f"largest path difference between the optimisers: {diff:.2e}")
+assert diff < 1e-3"""),
+]
+
+NOTEBOOKS["03_acsi_ecsi_pls"] = [
+    ("md", """# ACSI and ECSI by PLS path modeling: bootstrap, 0–100 indices, priority matrix
+
+The ACSI and the ECSI compute their indices with PLS path modeling. `csindex.fit_pls`
+runs Wold's algorithm (path weighting scheme), the ACSI-style 0–100 index from the
+unstandardised outer weights, a batched bootstrap, the quality criteria and the
+importance–performance map (IPMA)."""),
+    ("code", """import matplotlib
+matplotlib.use("Agg")
+import warnings
+import pandas as pd
+import csindex
+
+warnings.simplefilter("ignore", csindex.exceptions.MissingDataWarning)  # listwise deletion is reported
+survey = csindex.datasets.airline()
+acsi = csindex.models.acsi(survey)
+ecsi = csindex.models.ecsi(survey)
+print(acsi.paths)
+print(ecsi.paths)"""),
+    ("code", """pls = csindex.fit_pls(survey, ecsi, bootstrap=1000, seed=42, progress=False)
+pls.paths.round(3)"""),
+    ("code", """pls.r_squared.round(3)"""),
+    ("code", """csindex.plots.path_diagram(pls.paths, pls.r_squared, layers=ecsi).figure_"""),
+    ("md", "## 0–100 indices with bootstrap intervals"),
+    ("code", """index = pls.index
+index.round(2)"""),
+    ("code", """csindex.plots.index_chart(index.rename(columns={"estimate": "index"})).figure_"""),
+    ("md", "## Reliability and validity"),
+    ("code", """q = pls.quality
+q.reliability.round(3)"""),
+    ("code", """q.htmt.round(3)"""),
+    ("code", """print(f"GoF = {q.gof:.3f}, SRMR = {q.srmr:.3f}")"""),
+    ("md", """## Priority matrix (IPMA)
+
+Importance = unstandardised total effect on satisfaction (0–100 points of satisfaction per
+point of the driver); performance = the driver's 0–100 index."""),
+    ("code", """ipma = pls.ipma("satisfaction")
+ipma"""),
+    ("code", """matrix = csindex.plots.priority_matrix(ipma.rename(columns={"construct": "name"}), crosshair="mean")
+matrix.data"""),
+    ("code", """matrix.figure_"""),
+    ("md", "At item level, importance is the item's index weight times its construct's total effect:"),
+    ("code", """items = pls.ipma("satisfaction", level="item")
+csindex.plots.priority_matrix(items.rename(columns={"item": "name"})).figure_"""),
+    ("md", "## ACSI versus ECSI"),
+    ("code", """acsi_fit = csindex.fit_pls(survey, acsi, progress=False)
+pd.DataFrame({"ACSI": acsi_fit.r_squared, "ECSI": pls.r_squared}).round(3)"""),
+]
+
+NOTEBOOKS["04_ratio_dual_ipa"] = [
+    ("md", """# C = b/a, dual evaluation and importance–performance analysis
+
+The airline questionnaire rates every service attribute three times: perceived
+performance (`CREW1`), expectation (`EXP_CREW1`) and importance (`IMP_CREW1`). The
+codebook links them (`attribute` column), so the functions find the pairs themselves."""),
+    ("code", """import matplotlib
+matplotlib.use("Agg")
+import pandas as pd
+import csindex
+
+survey = csindex.datasets.airline()
+survey.pairs("expectation")[:3], survey.pairs("importance")[:3]"""),
+    ("md", """## C = b/a
+
+`C = b/a` (perceived / expected): below 1 − tol dissatisfied, within ±tol fairly satisfied,
+above 1 + tol very satisfied (tol = 0.05). Two aggregations are reported: the mean of the
+respondents' ratios and the ratio of the means (the default)."""),
+    ("code", """ratio = csindex.ratio_index(survey)
+print(f"C (overall, {ratio.settings['aggregation']}) = {ratio.index:.3f}")
+ratio.constructs[["mean_perceived", "mean_reference", "mean_ratio", "ratio_of_means", "band"]].round(3)"""),
+    ("code", """bands = ratio.bands
+bands[(bands["level"] == "overall") & (bands["measure"] == "ratio")]"""),
+    ("code", """ratio.plot("overall").figure_"""),
+    ("md", "## Dual evaluation\n\n`W_i = Ī_i / Σ Ī`, `CSI = Σ W_i · S̄_i`, rescaled to 0–100 (variant D1)."),
+    ("code", """dual = csindex.dual_evaluation(survey)
+print(f"CSI = {dual.index:.2f} (95% CI {dual.ci_lower:.2f} to {dual.ci_upper:.2f}); on the 1-10 scale {dual.index_raw:.2f}")
+assert abs(dual.weights["weight"].sum() - 1) < 1e-12
+dual.items.head().round(3)"""),
+    ("md", "Weighting per respondent first (variant D2) gives a slightly different number:"),
+    ("code", """resp = csindex.dual_evaluation(survey, aggregation="respondent")
+round(dual.index, 3), round(resp.index, 3)"""),
+    ("md", "The improved form weights the attribute-level C = b/a by importance (variant I1):"),
+    ("code", """improved = csindex.dual_evaluation(survey, method="improved")
+print(f"importance-weighted C = {improved.index_raw:.3f}")"""),
+    ("md", "## Importance–performance analysis (IPA)\n\nCross-hairs at the means of importance and performance."),
+    ("code", """res = csindex.ipa(survey, crosshair="mean")
+res.items["quadrant"].value_counts()"""),
+    ("code", """res.plot(title="IPA").figure_"""),
+    ("code", """focus = res.items[res.items["quadrant"] == "Concentrate here"].sort_values("opportunity", ascending=False)
+focus[["importance", "performance", "opportunity"]].round(2)"""),
+]
+
 NOTEBOOKS["05_drivers"] = [
     ("md", """# Driver analysis: which attributes drive overall satisfaction?
 

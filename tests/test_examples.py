@@ -16,7 +16,7 @@ NOTEBOOKS = sorted(EXAMPLES.glob("*.ipynb"))
 
 def test_notebooks_exist_and_are_generated():
     names = {p.stem for p in NOTEBOOKS}
-    assert {"01_quickstart", "05_drivers"} <= names
+    assert {"01_quickstart", "02_ccsi_sem", "03_acsi_ecsi_pls", "04_ratio_dual_ipa", "05_drivers"} <= names
     proc = subprocess.run([sys.executable, str(EXAMPLES / "make_notebooks.py"), "--check"],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr

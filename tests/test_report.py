@@ -281,7 +281,7 @@ def test_cli_quiet_in_empty_folder(tmp_path):
     assert len(re.findall(r'<img src="data:image/png;base64,', page)) >= (6 if ALL_ENGINES else 4)
     assert elapsed < 60
     payload = json.loads((tmp_path / "csindex-report" / "results.json").read_text(encoding="utf-8"))
-    assert payload["settings"]["bootstrap"] == 500  # the documented default
+    assert payload["settings"]["bootstrap"] == 1000  # the documented default
 
 
 def test_cli_options_in_process(tmp_path, capsys):

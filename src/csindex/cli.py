@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", metavar="DIR", default=DEFAULT_OUT, help=f"output folder (default: ./{DEFAULT_OUT})")
     rep.add_argument("--lang", choices=("en", "zh"), default="en", help="report language (default: en)")
     rep.add_argument("--bootstrap", metavar="B", type=_nonneg_int, default=None,
-                     help="bootstrap resamples for the PLS confidence intervals (default: 500; 0 = none)")
+                     help="bootstrap resamples for the PLS confidence intervals (default: 1000; 0 = none)")
     rep.add_argument("--seed", metavar="S", type=int, default=None, help="random seed (default: 2024)")
     rep.add_argument("--scale", nargs=2, type=float, metavar=("MIN", "MAX"), help="scale of rated items")
     rep.add_argument("--quiet", action="store_true", help="no progress bar, print nothing on success")

@@ -54,7 +54,7 @@ __all__ = ["ReportResult", "report", "DEFAULT_BOOTSTRAP", "TEMPLATES"]
 logger = logging.getLogger(__name__)
 
 #: bootstrap resamples of the PLS model by default (the whole sample report stays well under 60 s)
-DEFAULT_BOOTSTRAP = 500
+DEFAULT_BOOTSTRAP = 1000
 
 #: model template names accepted by ``model=``
 TEMPLATES = ("ccsi", "acsi", "ecsi", "scsb")
@@ -183,7 +183,7 @@ def report(
         ``label_zh``).
     bootstrap : int
         Bootstrap resamples of the PLS model (CIs of paths and indices). The default
-        500 keeps the report on the 1,000-respondent sample to a few seconds; 0 skips
+        1000 keeps the report on the 1,000-respondent sample to a few seconds; 0 skips
         the bootstrap.
     seed : int or None
         Seed of every resampling step (stored in ``results.json``).

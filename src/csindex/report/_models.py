@@ -160,7 +160,7 @@ def build_drivers(ctx: Context, sec: Section) -> None:
         sec.status, sec.note = "skipped", L("no_target")
         return
     res = driver_weights(survey, target=target, drivers=drivers, method="shapley",
-                         bootstrap=min(ctx.bootstrap, 500), seed=ctx.seed)
+                         bootstrap=ctx.bootstrap, seed=ctx.seed)
     ctx.results["drivers"] = res
     target_name = ", ".join(target)
     sec.p(L("dr_intro", target=target_name, r2=res.r_squared))

@@ -1,0 +1,251 @@
+"""Segments and waves (csindex.segments): splitting, per-segment runs, comparisons, MGA, trends.
+
+The central property: a segment's result is exactly the result of running the same
+function on that segment alone (same arguments, same seed), for any n_jobs or backend.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pandas.testing import assert_frame_equal
+
+import csindex
+from csindex.exceptions import MissingDataWarning, SurveyDataError
+from csindex.segments import SegmentResults, map_segments, segmentable, split_segments
+
+
+@pytest.fixture(scope="module")
+def airline():
+    return csindex.datasets.airline()
+
+
+def _frame(n=12):
+    return pd.DataFrame({
+        "region": ["N", "S", "E"] * (n // 3),
+        "kind": ["a", "b"] * (n // 2),
+        "SAT1": np.arange(n, dtype=float) % 10 + 1,
+    })
+
+
+# --------------------------------------------------------------------------- split_segments
+def test_split_by_column_sorted_and_complete():
+    df = _frame()
+    parts = split_segments(df, "region")
+    assert list(parts) == ["E", "N", "S"]
+    assert all(len(p) == 4 for p in parts.values())
+    # the original rows, original index, nothing lost or duplicated
+    idx = np.sort(np.concatenate([p.index.to_numpy() for p in parts.values()]))
+    assert (idx == np.arange(12)).all()
+    assert (parts["N"]["region"] == "N").all()
+
+
+def test_split_does_not_mutate_caller():
+    df = _frame()
+    before = df.copy()
+    parts = split_segments(df, "region")
+    parts["N"].loc[:, "SAT1"] = -1.0
+    assert_frame_equal(df, before)
+
+
+def test_split_by_list_gives_tuple_keys():
+    parts = split_segments(_frame(), ["region", "kind"])
+    assert list(parts)[:2] == [("E", "a"), ("E", "b")]
+    assert len(parts) == 6 and sum(len(p) for p in parts.values()) == 12
+
+
+def test_split_by_series_aligned_by_index():
+    df = _frame().set_index(pd.Index(np.arange(100, 112)))
+    s = (df["SAT1"] > 5).map({True: "high", False: "low"}).rename("level")
+    parts = split_segments(df, s.sample(frac=1.0, random_state=1))  # shuffled: aligned by index
+    assert list(parts) == ["high", "low"]
+    assert (parts["high"]["SAT1"] > 5).all() and (parts["low"]["SAT1"] <= 5).all()
+
+
+def test_split_misaligned_series_raises():
+    df = _frame()
+    with pytest.raises(SurveyDataError, match="index does not match"):
+        split_segments(df, pd.Series(["a"] * 5))
+
+
+def test_split_numeric_keys_are_python_scalars_in_order():
+    df = pd.DataFrame({"g": [3, 1, 2, 1, 2, 3], "x": np.arange(6.0)})
+    parts = split_segments(df, "g")
+    assert list(parts) == [1, 2, 3] and all(type(k) is int for k in parts)
+
+
+def test_split_categorical_uses_category_order_and_rejects_empty():
+    df = pd.DataFrame({"size": pd.Categorical(["small", "large", "small", "large"],
+                                              categories=["small", "large"], ordered=True), "x": [1.0, 2, 3, 4]})
+    assert list(split_segments(df, "size")) == ["small", "large"]
+    df2 = df.assign(size=df["size"].cat.add_categories(["huge"]))
+    with pytest.raises(SurveyDataError, match=r"size='huge' has no respondents.*remove_unused_categories"):
+        split_segments(df2, "size")
+
+
+def test_split_missing_segment_values_warned_and_left_out():
+    df = _frame()
+    df.loc[[0, 4], "region"] = None
+    with pytest.warns(MissingDataWarning, match=r"^2 rows with a missing segment value \('region'\)"):
+        parts = split_segments(df, "region")
+    assert sum(len(p) for p in parts.values()) == 10
+
+
+def test_split_small_segment_error_names_segment_and_fix():
+    df = pd.DataFrame({"g": ["a", "a", "a", "b"], "x": [1.0, 2, 3, 4]})
+    with pytest.raises(SurveyDataError, match=r"Segment g='b' has only 1 respondent; at least 2.*min_size="):
+        split_segments(df, "g")
+    assert list(split_segments(df, "g", min_size=1)) == ["a", "b"]
+
+
+def test_split_unknown_column_suggests():
+    with pytest.raises(SurveyDataError, match=r"'regoin' is not in the data\. Did you mean 'region'\?"):
+        split_segments(_frame(), "regoin")
+
+
+def test_split_survey_keeps_codebook_and_weights(airline):
+    parts = split_segments(airline, "route")
+    assert list(parts) == ["domestic", "international", "regional"]
+    for key, seg in parts.items():
+        assert isinstance(seg, csindex.Survey)
+        assert seg.codebook is airline.codebook
+        rows = airline.responses.index[airline.responses["route"] == key]
+        assert seg.responses.index.equals(rows)
+        assert seg.weights is not None and seg.weights.index.equals(rows)
+        np.testing.assert_array_equal(seg.weights.to_numpy(), airline.weights.loc[rows].to_numpy())
+        assert seg.validation.n == len(rows) == seg.n
+        # per-segment missing counts are recomputed from the segment's rows
+        assert seg.validation.items.at["ENT1", "n_missing"] == int(airline.responses.loc[rows, "ENT1"].isna().sum())
+    assert sum(p.n for p in parts.values()) == airline.n
+
+
+# --------------------------------------------------------------------------- map_segments
+def _mean_sat(df, *, column="SAT1", shift=0.0):
+    return float(df[column].mean()) + shift
+
+
+def test_map_segments_results_equal_running_alone():
+    df = _frame()
+    res = map_segments(_mean_sat, df, "region", shift=1.0)
+    assert isinstance(res, SegmentResults)
+    for key, part in split_segments(df, "region").items():
+        assert res[key] == _mean_sat(part, shift=1.0)
+    assert list(res.sizes["n"]) == [4, 4, 4]
+
+
+def test_segment_results_is_read_only_mapping():
+    res = map_segments(_mean_sat, _frame(), "region")
+    with pytest.raises(TypeError):
+        res.results["X"] = 1.0  # type: ignore[index]
+    with pytest.raises(KeyError, match="No segment 'Q'"):
+        res["Q"]
+    assert "N" in res and len(res) == 3 and res.segments == ["E", "N", "S"]
+    assert "Results per segment" in repr(res)
+
+
+def test_frame_scalar_and_dataframe_attributes():
+    res = map_segments(_mean_sat, _frame(), "region")
+    tab = res.frame()
+    assert list(tab.columns) == ["segment", "value"]
+    assert list(tab["segment"]) == ["E", "N", "S"]
+
+
+def _bootstrap_mean(df, *, seed=None, n_resamples=200, n_jobs=1):
+    rng = np.random.default_rng(seed)
+    x = df["SAT1"].to_numpy()
+    idx = rng.integers(0, len(x), size=(n_resamples, len(x)))
+    return float(x[idx].mean(axis=1).std())
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_same_seed_every_segment_any_n_jobs(n_jobs):
+    df = pd.DataFrame({"g": np.repeat(["a", "b", "c"], 30), "SAT1": np.random.default_rng(0).normal(size=90)})
+    res = map_segments(_bootstrap_mean, df, "g", n_jobs=n_jobs, seed=42)
+    for key, part in split_segments(df, "g").items():
+        assert res[key] == _bootstrap_mean(part, seed=42)
+
+
+def test_generator_seed_is_copied_per_segment():
+    df = pd.DataFrame({"g": np.repeat(["a", "b"], 20), "SAT1": np.arange(40.0)})
+    gen = np.random.default_rng(7)
+    res = map_segments(_bootstrap_mean, df, "g", seed=gen)
+    for key, part in split_segments(df, "g").items():
+        assert res[key] == _bootstrap_mean(part, seed=np.random.default_rng(7))
+
+
+def test_threading_backend_gives_identical_results():
+    df = pd.DataFrame({"g": np.repeat(["a", "b", "c"], 30), "SAT1": np.random.default_rng(1).normal(size=90)})
+    base = map_segments(_bootstrap_mean, df, "g", seed=3)
+    with joblib.parallel_backend("threading", n_jobs=2):
+        threaded = map_segments(_bootstrap_mean, df, "g", n_jobs=2, seed=3)
+    assert dict(base) == dict(threaded)
+
+
+def _fails_in_b(df):
+    if (df["g"] == "b").all():
+        raise SurveyDataError("Item 'SAT1' has no valid answers.")
+    return 1.0
+
+
+def test_error_in_segment_names_the_segment():
+    df = pd.DataFrame({"g": ["a", "a", "b", "b"], "SAT1": [1.0, 2, 3, 4]})
+    with pytest.raises(SurveyDataError, match=r"^Segment g='b': Item 'SAT1' has no valid answers\.$"):
+        map_segments(_fails_in_b, df, "g")
+
+
+def test_simple_scores_per_segment_equal_alone(airline):
+    res = map_segments(csindex.simple_scores, airline, ["route", "gender"])
+    parts = split_segments(airline, ["route", "gender"])
+    assert list(res) == list(parts) and len(res) == 6
+    stacked = res.frame("constructs")
+    assert {"segment", "route", "gender"} <= set(stacked.columns)
+    for key, part in parts.items():
+        alone = csindex.simple_scores(part)
+        got = stacked[stacked["segment"] == key].drop(columns=["segment", "route", "gender"]).reset_index(drop=True)
+        assert_frame_equal(got, alone.constructs)
+        assert_frame_equal(res[key].items, alone.items)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["x", "y", "z"]), st.floats(-5, 5)), min_size=6, max_size=40))
+def test_property_segments_partition_rows(rows):
+    df = pd.DataFrame(rows, columns=["g", "v"])
+    counts = df["g"].value_counts()
+    if counts.min() < 2:
+        with pytest.raises(SurveyDataError):
+            split_segments(df, "g")
+        return
+    parts = split_segments(df, "g")
+    assert sorted(parts) == list(parts) == sorted(counts.index)
+    for k, p in parts.items():
+        assert len(p) == counts[k]
+        assert_frame_equal(p, df[df["g"] == k])
+
+
+# --------------------------------------------------------------------------- segmentable
+@segmentable
+def _scored(df, *, column="SAT1", n_jobs=1):
+    """Doc."""
+    return float(df[column].max())
+
+
+def test_segmentable_by_runs_per_segment_and_without_by_as_usual():
+    df = _frame()
+    assert _scored(df) == df["SAT1"].max()
+    res = _scored(df, by="region", n_jobs=2)
+    assert isinstance(res, SegmentResults)
+    assert dict(res) == {k: float(p["SAT1"].max()) for k, p in split_segments(df, "region").items()}
+    assert "by" in __import__("inspect").signature(_scored).parameters
+    assert _scored.__doc__ == "Doc."
+
+
+def test_no_warnings_for_clean_split():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        split_segments(_frame(), "region")

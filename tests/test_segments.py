@@ -249,3 +249,28 @@ def test_no_warnings_for_clean_split():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         split_segments(_frame(), "region")
+
+
+# --------------------------------------------------------------------------- by= on the scoring functions
+def test_simple_scores_by_equals_each_segment_alone(airline):
+    res = csindex.simple_scores(airline, ["SAT1", "SAT2", "LOY1"], by="gender", n_jobs=2)
+    assert isinstance(res, SegmentResults) and list(res) == ["female", "male"]
+    items = res.frame("items")
+    for key, part in split_segments(airline, "gender").items():
+        alone = csindex.simple_scores(part, ["SAT1", "SAT2", "LOY1"])
+        assert_frame_equal(items[items["segment"] == key].drop(columns="segment").reset_index(drop=True), alone.items)
+        assert_frame_equal(res[key].constructs, alone.constructs)
+        assert res[key].settings == alone.settings
+
+
+def test_simple_scores_by_weighted_segment_differs_from_unweighted(airline):
+    # the segment keeps its sampling weights: weights=False must change the numbers
+    w = csindex.simple_scores(airline, by="route")["regional"].constructs["score"]
+    u = csindex.simple_scores(airline, by="route", weights=False)["regional"].constructs["score"]
+    assert not np.allclose(w, u)
+
+
+def test_satisfaction_rate_by(airline):
+    res = csindex.satisfaction_rate(airline, threshold=8, by="route")
+    for key, part in split_segments(airline, "route").items():
+        assert_frame_equal(res[key].items, csindex.satisfaction_rate(part, threshold=8).items)

@@ -274,3 +274,144 @@ def test_satisfaction_rate_by(airline):
     res = csindex.satisfaction_rate(airline, threshold=8, by="route")
     for key, part in split_segments(airline, "route").items():
         assert_frame_equal(res[key].items, csindex.satisfaction_rate(part, threshold=8).items)
+
+
+# --------------------------------------------------------------------------- index comparisons
+from itertools import combinations  # noqa: E402
+
+from scipy import stats  # noqa: E402
+
+from csindex.segments import IndexComparison, compare_segments, compare_waves  # noqa: E402
+
+
+def _two_groups(n_a, n_b, shift, seed, weights=False):
+    rng = np.random.default_rng(seed)
+    x = np.clip(np.rint(np.concatenate([rng.normal(6.0, 1.8, n_a), rng.normal(6.0 + shift, 1.8, n_b)])), 1, 10)
+    df = pd.DataFrame({"g": ["a"] * n_a + ["b"] * n_b, "SAT1": x})
+    if weights:
+        df["w"] = rng.uniform(0.3, 3.0, n_a + n_b)
+    return df
+
+
+def test_comparison_indices_equal_simple_scores_per_segment(airline):
+    cmp = compare_segments(airline, "route", n_resamples=50, n_permutations=50, seed=0)
+    assert isinstance(cmp, IndexComparison)
+    parts = split_segments(airline, "route")
+    d = cmp.differences
+    assert list(d.drop_duplicates(["group_a", "group_b"])[["group_a", "group_b"]].itertuples(index=False, name=None)) \
+        == list(combinations(parts, 2))
+    for (a, b), rows in d.groupby(["group_a", "group_b"], sort=False):
+        for g, col in ((a, "index_a"), (b, "index_b")):
+            alone = csindex.simple_scores(parts[g]).constructs.set_index("construct")["score"]
+            np.testing.assert_allclose(rows[col].to_numpy(), alone.loc[rows["construct"]].to_numpy(), rtol=1e-12)
+        np.testing.assert_allclose(rows["difference"], rows["index_b"] - rows["index_a"], rtol=1e-12)
+
+
+def test_weighted_difference_hand_computed():
+    df = pd.DataFrame({"g": ["a", "a", "a", "b", "b", "b"], "SAT1": [1.0, 4, 10, 2, 5, 8],
+                       "w": [1.0, 2.0, 1.0, 3.0, 1.0, 1.0]})
+    cmp = compare_segments(df, "g", weights="w", scale=(1, 10), n_resamples=100, n_permutations=100, seed=1)
+    row = cmp.differences.iloc[0]
+    # a: (1*1 + 4*2 + 10*1)/4 = 4.75 -> 100*(3.75/9); b: (2*3 + 5 + 8)/5 = 3.8 -> 100*(2.8/9)
+    assert row["index_a"] == pytest.approx(100 * 3.75 / 9, rel=1e-12)
+    assert row["index_b"] == pytest.approx(100 * 2.8 / 9, rel=1e-12)
+    assert row["difference"] == pytest.approx(100 * (2.8 - 3.75) / 9, rel=1e-12)
+    assert cmp.settings["weighted"] is True
+
+
+def test_permutation_p_value_matches_exact_enumeration():
+    # 4 + 4 respondents: all 70 relabellings enumerated by hand give the exact p-value
+    a, b = [3.0, 5.0, 4.0, 6.0], [7.0, 8.0, 6.0, 9.0]
+    df = pd.DataFrame({"g": ["a"] * 4 + ["b"] * 4, "SAT1": a + b})
+    x = np.array(a + b)
+    obs = np.mean(b) - np.mean(a)
+    perm_d = [x[list(set(range(8)) - set(s))].mean() - x[list(s)].mean() for s in combinations(range(8), 4)]
+    exact = np.mean(np.abs(perm_d) >= abs(obs) - 1e-9)
+    cmp = compare_segments(df, "g", scale=(1, 10), n_resamples=100, n_permutations=20000, seed=3)
+    p = cmp.differences.iloc[0]["p_value"]
+    # Monte Carlo p with R = 20,000: SD about sqrt(p(1-p)/R) < 0.002
+    assert p == pytest.approx(exact, abs=0.006)
+
+
+def test_bootstrap_se_and_ci_against_normal_theory():
+    df = _two_groups(400, 300, 0.5, seed=11)
+    cmp = compare_segments(df, "g", scale=(1, 10), n_resamples=4000, n_permutations=500, seed=5)
+    row = cmp.differences.iloc[0]
+    xa = 100 * (df.loc[df.g == "a", "SAT1"] - 1) / 9
+    xb = 100 * (df.loc[df.g == "b", "SAT1"] - 1) / 9
+    se = np.sqrt(xa.var(ddof=1) / len(xa) + xb.var(ddof=1) / len(xb))
+    # the bootstrap SE estimates the same quantity; with R = 4,000 its Monte Carlo error is ~1.1%
+    assert row["std_error"] == pytest.approx(se, rel=0.06)
+    assert row["ci_lower"] == pytest.approx(row["difference"] - 1.96 * se, abs=0.2 * se)
+    assert row["ci_upper"] == pytest.approx(row["difference"] + 1.96 * se, abs=0.2 * se)
+    welch = stats.ttest_ind(xb, xa, equal_var=False).pvalue
+    assert row["p_value"] == pytest.approx(welch, abs=0.02)
+
+
+def test_permutation_test_type_one_error_and_power():
+    # 400 simulated pairs of groups (n = 40 + 40, 1-10 answers). Under no difference the
+    # permutation test at alpha = 0.05 must reject in 2.5%-8% of runs (binomial SD 1.1%);
+    # with a true shift of 1 scale point (d ~ 0.55) power must exceed 50%.
+    n_sim, alpha = 400, 0.05
+    rejected = {0.0: 0, 1.0: 0}
+    for shift in rejected:
+        for s in range(n_sim):
+            df = _two_groups(40, 40, shift, seed=1000 + s)
+            p = compare_segments(df, "g", scale=(1, 10), n_resamples=10, n_permutations=199,
+                                 seed=s).differences.iloc[0]["p_value"]
+            rejected[shift] += p < alpha
+    assert 0.025 <= rejected[0.0] / n_sim <= 0.08
+    assert rejected[1.0] / n_sim > 0.5
+
+
+def test_comparison_reproducible_and_weights_travel():
+    df = _two_groups(60, 50, 0.3, seed=2, weights=True)
+    r1 = compare_segments(df, "g", weights="w", scale=(1, 10), n_resamples=300, n_permutations=300, seed=9)
+    r2 = compare_segments(df, "g", weights="w", scale=(1, 10), n_resamples=300, n_permutations=300, seed=9)
+    assert_frame_equal(r1.differences, r2.differences)
+    r3 = compare_segments(df, "g", weights=False, scale=(1, 10), n_resamples=300, n_permutations=300, seed=9)
+    assert r1.differences.iloc[0]["difference"] != r3.differences.iloc[0]["difference"]
+
+
+def test_compare_segments_groups_and_errors(airline):
+    cmp = compare_segments(airline, "route", groups=["regional", "domestic"], items=["SAT1", "SAT2"],
+                           n_resamples=50, n_permutations=50, seed=0)
+    assert set(cmp.differences["group_a"]) == {"regional"} and set(cmp.differences["group_b"]) == {"domestic"}
+    np.testing.assert_array_equal(cmp.differences["p_value_holm"], cmp.differences["p_value"])
+    with pytest.raises(SurveyDataError, match=r"Segment 'rgional' is not in the data.*Did you mean 'regional'"):
+        compare_segments(airline, "route", groups=["rgional", "domestic"])
+    with pytest.raises(ValueError, match="n_resamples"):
+        compare_segments(airline, "route", n_resamples=5)
+
+
+def test_holm_adjustment_hand_computed():
+    from csindex.segments import _holm
+
+    # p = (0.01, 0.04, 0.03): sorted 0.01*3 = 0.03, 0.03*2 = 0.06, max(0.06, 0.04*1) = 0.06
+    np.testing.assert_allclose(_holm(np.array([0.01, 0.04, 0.03])), [0.03, 0.06, 0.06])
+
+
+def test_compare_waves_detects_generator_shift(airline):
+    # The generator (csindex/datasets/_generate.py) shifts wave-2 item means by WAVE2_SHIFT
+    # raw points (PUNC +0.6, ENT +0.4, CATR -0.4 on the 1-10 scale = +6.7, +4.4, -4.4 index
+    # points). Item offsets are redrawn per wave (block-mean noise SD ~1.6 points) and the
+    # sampling SE of a difference is ~1.1, so the detected change must be within 3 points.
+    from csindex.datasets._generate import WAVE2_SHIFT
+
+    wave2 = csindex.datasets.airline_wave2()
+    cmp = compare_waves(airline, wave2, n_resamples=500, n_permutations=500, seed=4)
+    d = cmp.differences.set_index("construct")
+    for block in ("PUNC", "ENT", "CATR"):
+        designed = 100 * WAVE2_SHIFT[block] / 9
+        assert np.sign(d.at[block, "difference"]) == np.sign(designed)
+        assert d.at[block, "difference"] == pytest.approx(designed, abs=3.0)
+        assert d.at[block, "p_value"] < 0.01
+        assert d.at[block, "ci_lower"] < d.at[block, "difference"] < d.at[block, "ci_upper"]
+    assert set(d["group_a"]) == {"wave 1"} and set(d["group_b"]) == {"wave 2"}
+
+
+def test_compare_waves_missing_items_named():
+    a = pd.DataFrame({"SAT1": [1.0, 5, 7], "SAT2": [3.0, 4, 5]})
+    b = pd.DataFrame({"SAT1": [2.0, 6, 8]})
+    with pytest.raises(SurveyDataError, match=r"Wave 'wave 2' lacks items 'SAT2'"):
+        compare_waves(a, b, scale=(1, 10))

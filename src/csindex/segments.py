@@ -33,7 +33,7 @@ import inspect
 import logging
 import sys
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -50,6 +50,9 @@ __all__ = [
     "map_segments",
     "SegmentResults",
     "segmentable",
+    "IndexComparison",
+    "compare_segments",
+    "compare_waves",
 ]
 
 logger = logging.getLogger(__name__)
@@ -551,3 +554,332 @@ def _with_by(sig: inspect.Signature) -> inspect.Signature:
     rest = [p for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD]
     return sig.replace(parameters=[*rest, new, *var_kw])
 
+
+
+# --------------------------------------------------------------------------- index comparisons
+_CHUNK_CELLS = 2_000_000  # max cells of one batch of resampling weights (16 MB of float64)
+_COMPARISON_COLUMNS = ["construct", "group_a", "group_b", "n_a", "n_b", "index_a", "index_b", "difference",
+                       "std_error", "ci_lower", "ci_upper", "p_value", "p_value_holm"]
+
+
+@dataclass(frozen=True, repr=False)
+class IndexComparison(SummaryMixin):
+    """Differences of 0-100 indices between two groups (segments or waves), with tests.
+
+    Attributes
+    ----------
+    differences : pandas.DataFrame
+        One row per construct (plus ``overall``) and pair of groups: ``construct, group_a,
+        group_b, n_a, n_b, index_a, index_b, difference`` (``index_b - index_a``: the
+        change from a to b), ``std_error`` (SD of the bootstrap differences),
+        ``ci_lower, ci_upper`` (percentile bootstrap interval), ``p_value`` (two-sided
+        permutation test) and ``p_value_holm`` (Holm-adjusted over the pairs of a
+        construct; equal to ``p_value`` for one pair).
+    settings : dict
+        ``n_resamples, n_permutations, confidence, seed, weighted, by``.
+    """
+
+    differences: pd.DataFrame
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def significant(self, alpha: float = 0.05, *, adjusted: bool = True) -> pd.DataFrame:
+        """Rows whose (Holm-adjusted) permutation p-value is below ``alpha``."""
+        col = "p_value_holm" if adjusted else "p_value"
+        return self.differences[self.differences[col] < alpha].reset_index(drop=True)
+
+    def summary(self) -> Summary:
+        """The differences table."""
+        facts = {k: self.settings[k] for k in ("by", "n_resamples", "n_permutations", "confidence", "seed", "weighted")
+                 if k in self.settings}
+        return Summary("Index differences (0-100)", facts=facts, tables={"Differences": self.differences},
+                       notes=("difference = index_b - index_a; CI: percentile bootstrap; p-value: permutation test.",))
+
+
+def _composites(data: Any, items: Any, weights: Any, scale: Any,
+                construct_of: Mapping[str, str] | None = None) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+    """Respondent composites (0-100) per construct plus ``overall``, as in :func:`simple_scores`.
+
+    -> (C n x k with NaN, weights n, construct names, items used)
+    """
+    from .scoring.simple import _resolve, _row_mean
+
+    frame, w, own_constructs, scales = _resolve(data, items, weights, scale)
+    names = list(frame.columns)
+    cons = construct_of or own_constructs
+    x = frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    lo = np.array([scales[i][0] for i in names])
+    hi = np.array([scales[i][1] for i in names])
+    rescaled = 100.0 * (x - lo) / (hi - lo)
+    groups: dict[str, list[int]] = {}
+    for j, item in enumerate(names):
+        groups.setdefault(cons[item], []).append(j)
+    comp = np.column_stack([_row_mean(rescaled[:, js]) for js in groups.values()])
+    comp = np.column_stack([comp, _row_mean(comp)])
+    wv = np.ones(len(x)) if w is None else np.asarray(w, dtype=np.float64)
+    return comp, wv, [*groups, "overall"], names
+
+
+def _wmeans(weights: np.ndarray, cf: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Weighted column means for a batch: ``weights`` (R x n) per resample -> (R x k)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (weights @ cf) / (weights @ valid)
+
+
+def _bootstrap_index_means(comp: np.ndarray, w: np.ndarray, n_resamples: int,
+                           rng: np.random.Generator) -> np.ndarray:
+    """Weighted means of bootstrap resamples (rows with replacement, weights travel along), batched.
+
+    A resample is represented by its row counts (a multinomial draw), so a batch of
+    resamples is one matrix product: ``(counts * w) @ composites``.
+    """
+    n, k = comp.shape
+    valid = (~np.isnan(comp)).astype(np.float64)
+    cf = np.where(np.isnan(comp), 0.0, comp)
+    out = np.empty((n_resamples, k))
+    chunk = max(1, min(n_resamples, _CHUNK_CELLS // max(n, 1)))
+    p = np.full(n, 1.0 / n)
+    for start in range(0, n_resamples, chunk):  # batches of resamples
+        stop = min(start + chunk, n_resamples)
+        counts = rng.multinomial(n, p, size=stop - start).astype(np.float64)
+        out[start:stop] = _wmeans(counts * w, cf, valid)
+    return out
+
+
+def _permutation_diffs(comp_a: np.ndarray, w_a: np.ndarray, comp_b: np.ndarray, w_b: np.ndarray,
+                       n_permutations: int, rng: np.random.Generator) -> np.ndarray:
+    """Differences ``mean_b - mean_a`` after reshuffling the group labels of the pooled rows, batched."""
+    comp = np.vstack([comp_a, comp_b])
+    w = np.concatenate([w_a, w_b])
+    n, k = comp.shape
+    valid = (~np.isnan(comp)).astype(np.float64)
+    cf = np.where(np.isnan(comp), 0.0, comp)
+    base = np.concatenate([np.zeros(len(w_a)), np.ones(len(w_b))])
+    out = np.empty((n_permutations, k))
+    chunk = max(1, min(n_permutations, _CHUNK_CELLS // max(n, 1)))
+    for start in range(0, n_permutations, chunk):  # batches of permutations
+        stop = min(start + chunk, n_permutations)
+        in_b = rng.permuted(np.broadcast_to(base, (stop - start, n)), axis=1)
+        out[start:stop] = _wmeans(in_b * w, cf, valid) - _wmeans((1.0 - in_b) * w, cf, valid)
+    return out
+
+
+def _holm(p: np.ndarray) -> np.ndarray:
+    """Holm step-down adjusted p-values."""
+    p = np.asarray(p, dtype=np.float64)
+    m = len(p)
+    order = np.argsort(p)
+    adj = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    out = np.empty(m)
+    out[order] = np.minimum(adj, 1.0)
+    return out
+
+
+def _check_count(value: Any, name: str, where: str, minimum: int = 10) -> int:
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"The {name!r} parameter of {where} must be an int >= {minimum}. Got {value!r} instead.")
+    return int(value)
+
+
+def _compare_pairs(groups: Mapping[Any, tuple[np.ndarray, np.ndarray]], constructs: list[str],
+                   pairs: list[tuple[Any, Any]], *, n_resamples: int, n_permutations: int, confidence: float,
+                   rng: np.random.Generator) -> pd.DataFrame:
+    alpha = (1.0 - confidence) / 2.0
+    boot = {g: _bootstrap_index_means(c, w, n_resamples, rng) for g, (c, w) in groups.items()}
+    est = {g: _wmeans(w[None, :], np.where(np.isnan(c), 0.0, c), (~np.isnan(c)).astype(np.float64))[0]
+           for g, (c, w) in groups.items()}
+    rows = []
+    for a, b in pairs:
+        (ca, wa), (cb, wb) = groups[a], groups[b]
+        diff = est[b] - est[a]
+        draws = boot[b] - boot[a]
+        perm = _permutation_diffs(ca, wa, cb, wb, n_permutations, rng)
+        with np.errstate(invalid="ignore"):
+            extreme = (np.abs(perm) >= np.abs(diff)[None, :] - 1e-9).sum(axis=0)
+        p = (1.0 + extreme) / (n_permutations + 1.0)
+        finite = np.isfinite(draws)
+        for j, c in enumerate(constructs):
+            d = draws[finite[:, j], j]
+            lo, hi = (np.quantile(d, [alpha, 1.0 - alpha]) if len(d) > 1 else (np.nan, np.nan))
+            rows.append({"construct": c, "group_a": a, "group_b": b,
+                         "n_a": int((~np.isnan(ca[:, j])).sum()), "n_b": int((~np.isnan(cb[:, j])).sum()),
+                         "index_a": float(est[a][j]), "index_b": float(est[b][j]), "difference": float(diff[j]),
+                         "std_error": float(d.std(ddof=1)) if len(d) > 1 else np.nan,
+                         "ci_lower": float(lo), "ci_upper": float(hi), "p_value": float(p[j])})
+    table = pd.DataFrame(rows)
+    table["p_value_holm"] = table.groupby("construct", sort=False)["p_value"].transform(
+        lambda s: _holm(s.to_numpy()))
+    table["group_a"] = table["group_a"].astype(object)
+    table["group_b"] = table["group_b"].astype(object)
+    return table[_COMPARISON_COLUMNS]
+
+
+def compare_segments(data: Any, by: Any, *, groups: Sequence[Any] | None = None, items: Any = None,
+                     weights: Any = None, n_resamples: int = 2000, n_permutations: int = 2000,
+                     confidence: float = 0.95, seed: int | np.random.Generator | None = None,
+                     scale: tuple[float, float] | None = None, min_size: int = MIN_SEGMENT_SIZE) -> IndexComparison:
+    """Differences of 0-100 indices between segments, with bootstrap CIs and permutation p-values.
+
+    The index of a construct is the simple-method score (:func:`csindex.simple_scores`):
+    the (weighted) mean over respondents of the mean 0-100 value of the construct's
+    answered items; ``overall`` averages a respondent's construct composites.
+
+    Parameters
+    ----------
+    data : Survey or DataFrame
+    by : str, list of str or Series
+        Segments (see :func:`split_segments`).
+    groups : sequence of segment values, optional
+        Segments to compare, in order (``difference = index_b - index_a`` for each pair).
+        Default: all segments. Every pair is compared; with more than two, the
+        ``p_value_holm`` column adjusts for the number of pairs.
+    items : list of str, optional
+        Items to score (default as in :func:`csindex.simple_scores`).
+    weights : None, False, str or array
+        Sampling weights, as in :func:`csindex.simple_scores` (a segment keeps its
+        respondents' weights).
+    n_resamples : int
+        Bootstrap resamples per segment (default 2,000).
+    n_permutations : int
+        Permutations of the segment labels (default 2,000).
+    confidence : float
+        CI level (default 0.95).
+    seed : int, numpy.random.Generator or None
+        Random seed (the resolved seed is in ``settings["seed"]``).
+    scale : (min, max), optional
+        Scale when a DataFrame's codebook is inferred.
+    min_size : int
+        Smallest segment size.
+
+    Returns
+    -------
+    IndexComparison
+
+    Notes
+    -----
+    Bootstrap: the rows of each segment are resampled with replacement (their weights
+    travel with them); the CI is the percentile interval of the resampled differences.
+    Permutation test: the segment labels of the pooled respondents of a pair are
+    reshuffled; two-sided p-value ``(1 + #{|d*| >= |d|}) / (R + 1)`` (Phipson & Smyth
+    2010). Resamples and permutations are drawn in batches and evaluated as matrix
+    products (no loop over resamples).
+
+    Examples
+    --------
+    >>> import csindex
+    >>> cmp = compare_segments(csindex.datasets.airline(), "gender", items=["SAT1", "SAT2", "SAT3"],
+    ...                        n_resamples=500, n_permutations=500, seed=1)
+    >>> cmp.differences[["construct", "group_a", "group_b"]]
+      construct group_a group_b
+    0       SAT  female    male
+    1   overall  female    male
+    >>> bool((cmp.differences["p_value"] > 0).all())
+    True
+    """
+    where = "compare_segments()"
+    n_resamples = _check_count(n_resamples, "n_resamples", where)
+    n_permutations = _check_count(n_permutations, "n_permutations", where)
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1; got {confidence!r}.")
+    from .kpi import _resolve_seed
+
+    rng, seed_used = _resolve_seed(seed)
+    parts = split_segments(data, by, min_size=min_size)
+    if groups is not None:
+        groups = list(groups)
+        unknown = [g for g in groups if g not in parts]
+        if unknown:
+            raise SurveyDataError(
+                f"Segment {quote_list(unknown)} is not in the data; segments: {quote_list(list(parts), limit=10)}."
+                f"{did_you_mean(str(unknown[0]), [str(k) for k in parts])}"
+            )
+        if len(groups) < 2:
+            raise ValueError("groups= must name at least two segments to compare.")
+    else:
+        groups = list(parts)
+        if len(groups) < 2:
+            raise SurveyDataError(f"The data has a single segment ({groups[0]!r}); there is nothing to compare.")
+    comps: dict[Any, tuple[np.ndarray, np.ndarray]] = {}
+    constructs: list[str] = []
+    used: Any = items
+    for g in groups:
+        c, w, constructs, used = _composites(parts[g], used, weights, scale)
+        comps[g] = (c, w)
+    pairs = [(groups[i], groups[j]) for i in range(len(groups)) for j in range(i + 1, len(groups))]
+    table = _compare_pairs(comps, constructs, pairs, n_resamples=n_resamples, n_permutations=n_permutations,
+                           confidence=confidence, rng=rng)
+    settings = {"by": _by_label(by), "n_resamples": n_resamples, "n_permutations": n_permutations,
+                "confidence": confidence, "seed": seed_used, "weighted": weights is not False and any(
+                    not np.all(w == 1.0) for _, w in comps.values())}
+    return IndexComparison(differences=table, settings=settings)
+
+
+def compare_waves(wave_a: Any, wave_b: Any, *, labels: tuple[Any, Any] = ("wave 1", "wave 2"), items: Any = None,
+                  weights: Any = None, n_resamples: int = 2000, n_permutations: int = 2000,
+                  confidence: float = 0.95, seed: int | np.random.Generator | None = None,
+                  scale: tuple[float, float] | None = None) -> IndexComparison:
+    """Change of 0-100 indices between two survey waves, with bootstrap CI and permutation p-value.
+
+    Parameters
+    ----------
+    wave_a, wave_b : Survey or DataFrame
+        The earlier and the later wave; ``difference = index_b - index_a`` (the change).
+        Items and their constructs are taken from ``wave_a``; ``wave_b`` must have them.
+        Each wave's items are rescaled to 0-100 with its own codebook's scale.
+    labels : (str, str)
+        Names of the waves in the table.
+    items, weights, n_resamples, n_permutations, confidence, seed, scale
+        As in :func:`compare_segments`.
+
+    Returns
+    -------
+    IndexComparison
+
+    Examples
+    --------
+    >>> import csindex
+    >>> cmp = compare_waves(csindex.datasets.airline(), csindex.datasets.airline_wave2(),
+    ...                     items=["PUNC1", "PUNC2", "PUNC3"], n_resamples=500, n_permutations=500, seed=1)
+    >>> row = cmp.differences.iloc[0]
+    >>> row["construct"], bool(row["difference"] > 0), bool(row["p_value"] < 0.01)
+    ('PUNC', True, True)
+    """
+    where = "compare_waves()"
+    n_resamples = _check_count(n_resamples, "n_resamples", where)
+    n_permutations = _check_count(n_permutations, "n_permutations", where)
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1; got {confidence!r}.")
+    if len(labels) != 2 or labels[0] == labels[1]:
+        raise ValueError(f"labels must be two different names; got {labels!r}.")
+    from .kpi import _resolve_seed
+
+    rng, seed_used = _resolve_seed(seed)
+    table, _ = _wave_composites({labels[0]: wave_a, labels[1]: wave_b}, items, weights, scale)
+    comps, constructs = table
+    out = _compare_pairs(comps, constructs, [(labels[0], labels[1])], n_resamples=n_resamples,
+                         n_permutations=n_permutations, confidence=confidence, rng=rng)
+    settings = {"by": "wave", "n_resamples": n_resamples, "n_permutations": n_permutations,
+                "confidence": confidence, "seed": seed_used,
+                "weighted": any(not np.all(w == 1.0) for _, w in comps.values())}
+    return IndexComparison(differences=out, settings=settings)
+
+
+def _wave_composites(waves: Mapping[Any, Any], items: Any, weights: Any, scale: Any) -> tuple[Any, list[str]]:
+    """Composites of every wave on the items (and constructs) of the first wave."""
+    from .scoring.simple import _resolve
+
+    comps: dict[Any, tuple[np.ndarray, np.ndarray]] = {}
+    first = next(iter(waves))
+    _, _, construct_of, _ = _resolve(waves[first], items, weights, scale)
+    used = list(construct_of)
+    constructs: list[str] = []
+    for label, data in waves.items():
+        cols = _frame_of(data if not isinstance(data, pd.DataFrame) else data).columns
+        lacking = [i for i in used if i not in cols]
+        if lacking:
+            raise SurveyDataError(
+                f"Wave {label!r} lacks items {quote_list(lacking)} that wave {first!r} has; waves are compared on "
+                "the same items. Pass items= with the items every wave has."
+            )
+        c, w, constructs, _ = _composites(data, used, weights, scale, construct_of=construct_of)
+        comps[label] = (c, w)
+    return (comps, constructs), used

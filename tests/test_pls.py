@@ -386,3 +386,31 @@ def test_parameter_recovery_airline_ccsi():
         i, j = L.constructs.index(s), L.constructs.index(t)
         assert abs(est - pop[i, j]) < 4 * se, (s, t, est, pop[i, j], se)
         assert abs(est - B[i, j]) < 0.15, (s, t, est, B[i, j])
+
+
+# ---------------------------------------------------------------- segments
+def test_by_equals_fitting_each_segment_alone(small):
+    d = small.assign(region=np.where(np.arange(len(small)) % 3 == 0, "north", "south"))
+    res = csindex.fit_pls(d, SMALL, by="region", bootstrap=30, seed=4, progress=False)
+    assert list(res) == ["north", "south"]
+    for key in res:
+        alone = csindex.fit_pls(d[d["region"] == key], SMALL, bootstrap=30, seed=4, progress=False)
+        for attr in ("paths", "weights", "loadings", "index"):
+            pd.testing.assert_frame_equal(getattr(res[key], attr), getattr(alone, attr))
+        pd.testing.assert_series_equal(res[key].r_squared, alone.r_squared)
+        assert res[key].n == len(alone.scores)
+
+
+def test_by_on_survey_keeps_weights():
+    survey = csindex.datasets.airline()
+    model = "SAT =~ SAT1 + SAT2 + SAT3\nLOY =~ LOY1 + LOY2\nLOY ~ SAT"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MissingDataWarning)
+        res = csindex.fit_pls(survey, model, by="route")
+        sub = survey.responses["route"] == "domestic"
+        alone = csindex.fit_pls(survey.responses[sub], model, weights=survey.weights[sub].to_numpy(),
+                                scale=(1, 10))
+    assert set(res) == {"domestic", "international", "regional"}
+    assert res["domestic"].settings["weighted"]
+    pd.testing.assert_frame_equal(res["domestic"].paths, alone.paths)
+    pd.testing.assert_frame_equal(res["domestic"].index, alone.index)

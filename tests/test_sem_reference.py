@@ -76,6 +76,8 @@ def test_standardized_solution(result, lavaan):
     rows = _rows(result)
     for name, r in ref.items():
         assert rows[name].std_all == pytest.approx(r["est.std"], rel=1e-4, abs=1e-6), name
+        # delta-method SE of the standardized solution (lavaan: se of standardizedSolution)
+        assert rows[name].std_all_se == pytest.approx(r["se"], rel=1e-3, abs=1e-7), name
 
 
 def test_z_and_p_values(result, lavaan):

@@ -270,8 +270,10 @@ def fit_ml(structure: Structure, s: np.ndarray, theta0: np.ndarray, *, max_iter:
         done = stalled & (np.abs(grad[idx]).max(axis=1) < 1e-6)
         converged[idx[done]] = True
         active[idx[stalled & ~done]] = False  # cannot improve further: hand over to Newton
-    if newton:
-        theta, f, grad, info, iters_n, newton_ok = _newton_polish(structure, s, logdet_s, theta, f, grad, info)
+    budget = max_iter - int(iters.max(initial=0))
+    if newton and budget > 0:
+        theta, f, grad, info, iters_n, newton_ok = _newton_polish(structure, s, logdet_s, theta, f, grad, info,
+                                                                  max_steps=min(8, budget))
         iters += iters_n
         converged |= newton_ok
     return FitState(theta, f, grad, info, iters, converged)

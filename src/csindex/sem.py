@@ -70,8 +70,8 @@ __all__ = ["SEMResult", "fit_sem"]
 logger = logging.getLogger(__name__)
 
 _EST_COLUMNS = ["lhs", "op", "rhs", "estimate", "std_error", "z_value", "p_value", "ci_lower", "ci_upper",
-                "std_lv", "std_all", "free", "label"]
-_EST_FLOATS = _EST_COLUMNS[3:11]
+                "std_lv", "std_all", "std_all_se", "free", "label"]
+_EST_FLOATS = _EST_COLUMNS[3:12]
 DISCRIMINANT_THRESHOLD = 0.95
 
 
@@ -86,7 +86,7 @@ class SEMResult(SummaryMixin):
         One row per parameter in lavaan's order and naming (``SAT ~ VAL``,
         ``IMAG =~ imag2``, ``sat1 ~~ sat1``, ``SAT ~~ SAT``): ``lhs, op, rhs,
         estimate, std_error, z_value, p_value, ci_lower, ci_upper, std_lv, std_all,
-        free, label`` (lavaan's ``parameterEstimates`` + ``standardizedSolution``; Wald CI);
+        std_all_se, free, label`` (lavaan's ``parameterEstimates`` + ``standardizedSolution``; Wald CI);
         with ``bootstrap > 0`` also ``boot_se, boot_lower, boot_upper`` (percentile).
         Fixed parameters have NaN standard errors (there is none).
     fit_indices : pandas.Series
@@ -96,7 +96,7 @@ class SEMResult(SummaryMixin):
         bic2, ecvi`` with lavaan's definitions.
     paths : pandas.DataFrame
         The structural paths: ``source, target, estimate, std_error, z_value, p_value,
-        ci_lower, ci_upper, std_all``.
+        ci_lower, ci_upper, std_all, std_all_se``.
     r_squared : pandas.Series
         R² of each endogenous construct (``1 - psi / var``).
     effects : pandas.DataFrame
@@ -477,31 +477,48 @@ def _invert_information(structure: eng.Structure, info: np.ndarray, n: int) -> n
 
 
 # --------------------------------------------------------------------------- assembly
-def _standardised(structure: eng.Structure, mats: dict[str, np.ndarray], sigma: np.ndarray) -> tuple[dict, dict]:
-    """std_lv and std_all value of every parameter (lavaan's standardizedSolution)."""
-    c = mats["c"]
-    sd_lv = np.sqrt(np.clip(np.diag(c), 0, None))
-    sd_ov = np.sqrt(np.clip(np.diag(sigma), 0, None))
-    lam, bet, psi, the = mats["lam"], mats["bet"], mats["psi"], mats["the"]
-    std_lv, std_all = {}, {}
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for k, par in enumerate(structure.params):
-            i, j = par.row, par.col
-            if par.mat == eng.LAM:
-                v = lam[i, j]
-                std_lv[k] = v * sd_lv[j]
-                std_all[k] = v * sd_lv[j] / sd_ov[i]
-            elif par.mat == eng.BET:
-                v = bet[i, j]
-                std_lv[k] = std_all[k] = v * sd_lv[j] / sd_lv[i]
-            elif par.mat == eng.PSI:
-                v = psi[i, j]
-                std_lv[k] = std_all[k] = v / (sd_lv[i] * sd_lv[j])
-            else:
-                v = the[i, j]
-                std_lv[k] = v
-                std_all[k] = v / (sd_ov[i] * sd_ov[j])
+def _standardised(structure: eng.Structure, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """std_lv and std_all of every parameter-table row (lavaan's standardizedSolution), batched
+    over the rows of ``theta`` (R, q) -> two arrays (R, n_params)."""
+    mats = structure.implied(theta)
+    c, sigma = mats["c"], mats["sigma"]
+    sd_lv = np.sqrt(np.clip(np.diagonal(c, axis1=1, axis2=2), 1e-300, None))
+    sd_ov = np.sqrt(np.clip(np.diagonal(sigma, axis1=1, axis2=2), 1e-300, None))
+    r = theta.shape[0]
+    npar = len(structure.params)
+    std_lv = np.empty((r, npar))
+    std_all = np.empty((r, npar))
+    mat_code = np.array([par.mat for par in structure.params])
+    rows = np.array([par.row for par in structure.params])
+    cols = np.array([par.col for par in structure.params])
+    for code, name in ((eng.LAM, "lam"), (eng.BET, "bet"), (eng.PSI, "psi"), (eng.THE, "the")):
+        sel = np.flatnonzero(mat_code == code)
+        if not len(sel):
+            continue
+        i, j = rows[sel], cols[sel]
+        v = mats[name][:, i, j]
+        if code == eng.LAM:
+            std_lv[:, sel] = v * sd_lv[:, j]
+            std_all[:, sel] = v * sd_lv[:, j] / sd_ov[:, i]
+        elif code == eng.BET:
+            std_lv[:, sel] = std_all[:, sel] = v * sd_lv[:, j] / sd_lv[:, i]
+        elif code == eng.PSI:
+            std_lv[:, sel] = std_all[:, sel] = v / (sd_lv[:, i] * sd_lv[:, j])
+        else:
+            std_lv[:, sel] = v
+            std_all[:, sel] = v / (sd_ov[:, i] * sd_ov[:, j])
     return std_lv, std_all
+
+
+def _standardised_se(structure: eng.Structure, theta: np.ndarray, cov_theta: np.ndarray) -> np.ndarray:
+    """Delta-method standard errors of std_all (Jacobian by central differences, one batch)."""
+    q = len(theta)
+    h = 1e-6 * np.maximum(1.0, np.abs(theta))
+    both = np.vstack([theta[None] + np.diag(h), theta[None] - np.diag(h)])
+    _, sa = _standardised(structure, both)
+    jac = (sa[:q] - sa[q:]) / (2 * h[:, None])             # (q, n_params)
+    var = np.einsum("ka,kl,la->a", jac, cov_theta, jac)
+    return np.sqrt(np.clip(var, 0, None))
 
 
 def _fit_measures(f_min: float, s: np.ndarray, sigma: np.ndarray, n: int, q: int, p: int) -> pd.Series:
@@ -582,7 +599,9 @@ def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_
     sigma = mats["sigma"]
     se = np.sqrt(np.clip(np.diag(cov_theta), 0, None))
     z_crit = float(stats.norm.ppf(0.5 + confidence / 2))
-    std_lv, std_all = _standardised(structure, mats, sigma)
+    std_lv_all, std_all_all = _standardised(structure, theta[None])
+    std_lv, std_all = std_lv_all[0], std_all_all[0]
+    std_se = _standardised_se(structure, theta, cov_theta)
     rows = []
     for k, par in enumerate(structure.params):
         if par.free:
@@ -592,8 +611,9 @@ def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_
             lo, hi = est - z_crit * sej, est + z_crit * sej
         else:
             est, sej, z, pv, lo, hi = par.value, float("nan"), float("nan"), float("nan"), par.value, par.value
+        sse = float(std_se[k])
         rows.append([par.lhs, par.op, par.rhs, est, sej, z, pv, lo, hi, float(std_lv[k]), float(std_all[k]),
-                     par.free, par.label])
+                     sse, par.free, par.label])
     estimates = pd.DataFrame(rows, columns=_EST_COLUMNS)
     for c in _EST_FLOATS:
         estimates[c] = estimates[c].astype("float64")
@@ -613,7 +633,7 @@ def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_
         "estimate": reg["estimate"].to_numpy(), "std_error": reg["std_error"].to_numpy(),
         "z_value": reg["z_value"].to_numpy(), "p_value": reg["p_value"].to_numpy(),
         "ci_lower": reg["ci_lower"].to_numpy(), "ci_upper": reg["ci_upper"].to_numpy(),
-        "std_all": reg["std_all"].to_numpy(),
+        "std_all": reg["std_all"].to_numpy(), "std_all_se": reg["std_all_se"].to_numpy(),
     })
     li = {c: k for k, c in enumerate(latent)}
     r2 = pd.Series({t: 1.0 - mats["psi"][li[t], li[t]] / c_lat[li[t], li[t]] for t in spec.endogenous},

@@ -136,26 +136,34 @@ class Structure:
                 "sigma": sigma}
 
     def rank_two(self, mats: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Vectors u, v (R, n_cells, p) with dSigma/dcell = u v' + v u'."""
+        """Vectors u, v (R, n_cells, p) with dSigma/dcell = u v' + v u'.
+
+        Lambda[i, j]: u = e_i, v = (Lambda C)[:, j];  B[i, j] (path j -> i):
+        u = (Lambda A)[:, i], v = (Lambda C)[:, j];  Psi[i, j]: u = (Lambda A)[:, i],
+        v = (Lambda A)[:, j] (halved on the diagonal);  Theta[i, j]: u = e_i, v = e_j
+        (halved on the diagonal); A = (I - B)^-1, C = A Psi A'.
+        """
         r = mats["sigma"].shape[0]
         p = self.p
         n = len(self.cell_mat)
         u = np.zeros((r, n, p))
         v = np.zeros((r, n, p))
-        eye = np.eye(p)
-        for k, (code, i, j) in enumerate(zip(self.cell_mat, self.cell_row, self.cell_col)):
-            if code == LAM:                      # Lambda[i, j]
-                u[:, k] = eye[i]
-                v[:, k] = mats["lc"][:, :, j]
-            elif code == BET:                    # B[i, j]: path j -> i
-                u[:, k] = mats["la"][:, :, i]
-                v[:, k] = mats["lc"][:, :, j]
-            elif code == PSI:
-                u[:, k] = mats["la"][:, :, i]
-                v[:, k] = mats["la"][:, :, j] * (0.5 if i == j else 1.0)
-            else:                                # Theta
-                u[:, k] = eye[i]
-                v[:, k] = eye[j] * (0.5 if i == j else 1.0)
+        la = np.swapaxes(mats["la"], 1, 2)          # (r, m, p): rows are columns of Lambda A
+        lc = np.swapaxes(mats["lc"], 1, 2)
+        rows, cols, code = self.cell_row, self.cell_col, self.cell_mat
+        half = np.where(rows == cols, 0.5, 1.0)
+        k = np.flatnonzero(code == LAM)
+        u[:, k, rows[k]] = 1.0
+        v[:, k] = lc[:, cols[k]]
+        k = np.flatnonzero(code == BET)
+        u[:, k] = la[:, rows[k]]
+        v[:, k] = lc[:, cols[k]]
+        k = np.flatnonzero(code == PSI)
+        u[:, k] = la[:, rows[k]]
+        v[:, k] = la[:, cols[k]] * half[k][None, :, None]
+        k = np.flatnonzero(code == THE)
+        u[:, k, rows[k]] = 1.0
+        v[:, k, cols[k]] = half[k]
         return u, v
 
     def jacobian_cells(self) -> np.ndarray:
@@ -169,19 +177,19 @@ class Structure:
 def ml_objective(sigma: np.ndarray, s: np.ndarray, logdet_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """F_ML (batched) and Sigma^-1; +inf where Sigma is not positive definite."""
     p = sigma.shape[-1]
-    sign, logdet = np.linalg.slogdet(sigma)
-    bad = sign <= 0
-    safe = np.where(bad[:, None, None], np.eye(p)[None], sigma)
-    inv = np.linalg.inv(safe)
+    try:
+        chol = np.linalg.cholesky(sigma)
+        logdet = 2.0 * np.sum(np.log(np.diagonal(chol, axis1=1, axis2=2)), axis=1)
+        inv = np.linalg.inv(sigma)
+        bad = np.zeros(len(sigma), bool)
+    except np.linalg.LinAlgError:
+        # some member is not positive definite: find which, one by one
+        bad = np.array([np.linalg.eigvalsh(x)[0] <= 0 if np.all(np.isfinite(x)) else True for x in sigma])
+        safe = np.where(bad[:, None, None], np.eye(p)[None], sigma)
+        logdet = np.linalg.slogdet(safe)[1]
+        inv = np.linalg.inv(safe)
     f = logdet + np.einsum("rij,rji->r", s, inv) - logdet_s - p
     f = np.where(bad | ~np.isfinite(f), np.inf, f)
-    # a negative-definite-looking Sigma can pass slogdet's sign test in pairs; check eigenvalues
-    if not bad.all():
-        ok = ~bad
-        mins = np.linalg.eigvalsh(safe[ok])[:, 0]
-        f_ok = f[ok]
-        f_ok[mins <= 0] = np.inf
-        f[ok] = f_ok
     return f, inv
 
 

@@ -826,7 +826,7 @@ def _bootstrap(structure, spec, theta, x, w, n_boot, seed, progress, confidence,
             xc = xb - mb[:, None, :]
             sb = np.swapaxes(xc * wb[:, :, None], 1, 2) @ xc
         r = len(sel)
-        fs = eng.fit_ml(structure, sb, np.repeat(theta[None], r, axis=0), max_iter=200, tol=1e-8, newton=False)
+        fs = eng.fit_ml(structure, sb, np.repeat(theta[None], r, axis=0), max_iter=200, tol=1e-6, newton=False)
         ok = fs.converged & np.isfinite(fs.f)
         failed += int((~ok).sum())
         th = np.where(ok[:, None], fs.theta, np.nan)

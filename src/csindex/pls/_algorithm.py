@@ -40,6 +40,12 @@ class Layout:
     succs: tuple[tuple[int, ...], ...]
     endogenous: tuple[int, ...]
     isolated: tuple[int, ...] = ()
+    onehot: np.ndarray = None  # (p, J) item-to-construct indicator matrix
+    # all structural regressions as one block-diagonal system: entry k regresses reg_tgt[k]
+    # on predecessor reg_pred[k]; reg_mask[k, l] when k and l belong to the same regression
+    reg_pred: np.ndarray = None
+    reg_tgt: np.ndarray = None
+    reg_mask: np.ndarray = None
 
     @classmethod
     def from_spec(cls, spec: ModelSpec) -> Layout:
@@ -69,6 +75,10 @@ class Layout:
             succs=succs,
             endogenous=tuple(j for j in range(J) if preds[j]),
             isolated=tuple(j for j in range(J) if not preds[j] and not succs[j]),
+            onehot=np.eye(J)[np.asarray(block, dtype=np.intp)] if block else np.zeros((0, J)),
+            reg_pred=np.asarray([k for j in range(J) for k in preds[j]], dtype=np.intp),
+            reg_tgt=np.asarray([j for j in range(J) for _ in preds[j]], dtype=np.intp),
+            reg_mask=_same_group([j for j in range(J) for _ in preds[j]]),
         )
 
     @property
@@ -84,6 +94,19 @@ class Layout:
         out = np.zeros(w.shape + (self.J,), dtype=w.dtype)
         out[:, np.arange(self.p), self.block] = w
         return out
+
+
+def _same_group(groups: list[int]) -> np.ndarray:
+    g = np.asarray(groups)
+    return g[:, None] == g[None, :]
+
+
+def regressions(C: np.ndarray, layout: Layout) -> np.ndarray:
+    """OLS coefficients of every endogenous construct on its predecessors, from the
+    ``(B, J, J)`` correlations, in one batched solve: ``(B, K)`` ordered as ``reg_pred``."""
+    P, T = layout.reg_pred, layout.reg_tgt
+    A = C[:, P[:, None], P[None, :]] * layout.reg_mask
+    return np.linalg.solve(A, C[:, P, T][..., None])[..., 0]
 
 
 def moments(X: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -116,42 +139,56 @@ def _inner_weights(C: np.ndarray, layout: Layout, scheme: str) -> np.ndarray:
         return np.sign(C) * adj
     if scheme == "factorial":
         return C * adj
-    # path weighting (Lohmöller): predecessors by multiple regression, successors by correlation
-    E = np.zeros_like(C)
-    for j in range(layout.J):
-        succ = layout.succs[j]
-        if succ:
-            E[:, succ, j] = C[:, succ, j]
-        pred = layout.preds[j]
-        if pred:
-            P = list(pred)
-            A = C[:, P][:, :, P]
-            b = C[:, P, j]
-            E[:, P, j] = np.linalg.solve(A, b[..., None])[..., 0]
+    # path weighting (Lohmöller): successors by correlation, predecessors by multiple regression
+    E = C * layout.path.T
+    if layout.reg_pred.size:
+        E[:, layout.reg_pred, layout.reg_tgt] = regressions(C, layout)
     return E
 
 
-def _normalise(w: np.ndarray, S: np.ndarray, layout: Layout) -> np.ndarray:
-    Wd = layout.dense(w)
-    var = np.einsum("bpj,bpj->bj", Wd, S @ Wd)
-    return w / np.sqrt(var)[:, layout.block]
+def _block_products(S: np.ndarray, w: np.ndarray, layout: Layout) -> np.ndarray:
+    """``S @ Wd`` for block-diagonal weights, as one BLAS product: ``(B, p, J)``."""
+    B, p = w.shape
+    return ((S * w[:, None, :]).reshape(B * p, p) @ layout.onehot).reshape(B, p, layout.J)
 
 
-def _update(w: np.ndarray, S: np.ndarray, layout: Layout, scheme: str) -> np.ndarray:
-    Wd = layout.dense(w)
-    SW = S @ Wd  # (B, p, J) covariance of items with proxies
-    C = np.einsum("bpj,bpk->bjk", Wd, SW)  # proxy correlation (diag 1)
+def _own(M: np.ndarray, layout: Layout) -> np.ndarray:
+    """``M[b, i, block(i)]`` for a ``(B, p, J)`` array."""
+    return M[:, np.arange(layout.p), layout.block]
+
+
+def _block_sum(v: np.ndarray, layout: Layout) -> np.ndarray:
+    """Sum a ``(B, p)`` array within blocks: ``(B, J)``."""
+    return v @ layout.onehot
+
+
+def _normalised(w: np.ndarray, S: np.ndarray, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
+    """Weights rescaled to unit proxy variance, with their ``S @ Wd``."""
+    SW = _block_products(S, w, layout)
+    var = _block_sum(w * _own(SW, layout), layout)
+    scale = 1.0 / np.sqrt(var)
+    return w * scale[:, layout.block], SW * scale[:, None, :]
+
+
+def _proxy_cor(w: np.ndarray, SW: np.ndarray, layout: Layout) -> np.ndarray:
+    """``Wd' S Wd`` from ``SW = S Wd``: ``(B, J, J)``."""
+    B = w.shape[0]
+    T = (w[:, :, None] * SW).transpose(0, 2, 1).reshape(B * layout.J, layout.p) @ layout.onehot
+    return T.reshape(B, layout.J, layout.J).transpose(0, 2, 1)
+
+
+def _update(w: np.ndarray, SW: np.ndarray, S: np.ndarray, layout: Layout,
+            scheme: str) -> tuple[np.ndarray, np.ndarray]:
+    C = _proxy_cor(w, SW, layout)  # proxy correlations (unit diagonal)
     E = _inner_weights(C, layout, scheme)
-    G = SW @ E  # covariance of items with inner proxies
-    new = G[:, np.arange(layout.p), layout.block]
-    if layout.isolated:  # a construct without structural neighbours keeps its weights
-        for j in layout.isolated:
-            new[:, layout.slices[j]] = w[:, layout.slices[j]]
+    # covariance of each item with its own block's inner proxy: sum_k SW[i, k] E[k, block(i)]
+    new = np.einsum("bik,bki->bi", SW, E[:, :, layout.block])
+    for j in layout.isolated:  # a construct without structural neighbours keeps its weights
+        new[:, layout.slices[j]] = w[:, layout.slices[j]]
     for j, sl in enumerate(layout.slices):
-        if layout.mode_b[j]:
-            Sjj = S[:, sl, sl]
-            new[:, sl] = np.linalg.solve(Sjj, new[:, sl][..., None])[..., 0]
-    return _normalise(new, S, layout)
+        if layout.mode_b[j] and j not in layout.isolated:
+            new[:, sl] = np.linalg.solve(S[:, sl, sl], new[:, sl][..., None])[..., 0]
+    return _normalised(new, S, layout)
 
 
 def _criterion(old: np.ndarray, new: np.ndarray, sd: np.ndarray, rule: str) -> np.ndarray:
@@ -175,32 +212,37 @@ def wold(
 ) -> IterationResult:
     """Run the iteration on a ``(B, p, p)`` stack of covariance matrices.
 
-    Resamples that have converged are frozen; the loop stops when all have converged or
-    after ``max_iter`` updates.
+    Starts from unit weights (as R plspm). Resamples that have converged are frozen
+    (removed from the working stack); the loop stops when all have converged or after
+    ``max_iter`` updates.
     """
     B = S.shape[0]
-    sd = np.sqrt(np.einsum("bii->bi", S))
-    w = _normalise(np.ones((B, layout.p)), S, layout)
+    sd_all = np.sqrt(np.einsum("bii->bi", S))
+    w_out = np.empty((B, layout.p))
     iterations = np.zeros(B, dtype=np.int64)
     converged = np.zeros(B, dtype=bool)
     change = np.full(B, np.inf)
-    active = np.arange(B)
-    for _ in range(max_iter):
-        if active.size == B:
-            Sa, wa, sda = S, w, sd
-        else:
-            Sa, wa, sda = S[active], w[active], sd[active]
-        new = _update(wa, Sa, layout, scheme)
-        crit = _criterion(wa, new, sda, rule)
-        w[active] = new
-        iterations[active] += 1
-        change[active] = crit
+    ids = np.arange(B)
+    Sa, sd = S, sd_all
+    w, SW = _normalised(np.ones((B, layout.p)), S, layout)
+    for it in range(1, max_iter + 1):
+        new, SW_new = _update(w, SW, Sa, layout, scheme)
+        crit = _criterion(w, new, sd, rule)
         done = crit < tol
-        converged[active[done]] = True
-        active = active[~done]
-        if active.size == 0:
-            break
-    return IterationResult(w, iterations, converged, change)
+        w, SW = new, SW_new
+        iterations[ids] = it
+        change[ids] = crit
+        if done.any():
+            w_out[ids[done]] = w[done]
+            converged[ids[done]] = True
+            keep = ~done
+            if not keep.any():
+                ids = ids[keep]
+                break
+            ids, w, SW, Sa, sd = ids[keep], w[keep], SW[keep], Sa[keep], sd[keep]
+    if ids.size:
+        w_out[ids] = w
+    return IterationResult(w_out, iterations, converged, change)
 
 
 @dataclass(frozen=True)
@@ -218,35 +260,35 @@ class FinalEstimates:
 
 
 def finalize(w: np.ndarray, S: np.ndarray, layout: Layout, *, sign_fix: bool = True) -> FinalEstimates:
-    """Sign fix, loadings, construct correlations, OLS paths, R² and total effects."""
+    """Sign fix, loadings, construct correlations, OLS paths, R² and total effects.
+
+    Sign fix: a block whose loadings are mostly negative (more non-positive than
+    positive) has its weights flipped, so most loadings of every block are positive.
+    """
     B = S.shape[0]
     sd = np.sqrt(np.einsum("bii->bi", S))
-    Wd = layout.dense(w)
-    SW = S @ Wd
+    SW = _block_products(S, w, layout)
     cross = SW / sd[..., None]
-    own = cross[:, np.arange(layout.p), layout.block]
+    own = _own(cross, layout)
     signs = np.ones((B, layout.J))
     if sign_fix:
-        onehot = np.zeros((layout.p, layout.J))
-        onehot[np.arange(layout.p), layout.block] = 1.0
-        pos = np.where(own > 0, 1.0, -1.0) @ onehot  # (#positive - #non-positive) per block
+        pos = np.where(own > 0, 1.0, -1.0) @ layout.onehot  # (#positive - #non-positive) per block
         signs = np.where(pos < 0, -1.0, 1.0)
-        w = w * signs[:, layout.block]
-        cross = cross * signs[:, None, :]
-        own = own * signs[:, layout.block]
-        Wd = Wd * signs[:, None, :]
-        SW = SW * signs[:, None, :]
-    C = np.einsum("bpj,bpk->bjk", Wd, SW)
+        if (signs < 0).any():
+            w = w * signs[:, layout.block]
+            cross = cross * signs[:, None, :]
+            own = own * signs[:, layout.block]
+            SW = SW * signs[:, None, :]
+    C = _proxy_cor(w, SW, layout)
     J = layout.J
     paths = np.zeros((B, J, J))
     r2 = np.full((B, J), np.nan)
-    for j in layout.endogenous:
-        P = list(layout.preds[j])
-        A = C[:, P][:, :, P]
-        c = C[:, P, j]
-        b = np.linalg.solve(A, c[..., None])[..., 0]
-        paths[:, P, j] = b
-        r2[:, j] = np.einsum("bk,bk->b", b, c)
+    if layout.reg_pred.size:
+        b = regressions(C, layout)
+        paths[:, layout.reg_pred, layout.reg_tgt] = b
+        contrib = b * C[:, layout.reg_pred, layout.reg_tgt]
+        r2[:, list(layout.endogenous)] = 0.0
+        np.add.at(r2, (slice(None), layout.reg_tgt), contrib)
     eye = np.eye(J)
     total = np.linalg.inv(eye - paths) - eye
     return FinalEstimates(w, own, cross, C, paths, r2, total, signs)

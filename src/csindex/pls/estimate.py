@@ -68,7 +68,18 @@ def _resolve_model(model: Any, data: Any) -> ModelSpec:
                 "Pass lavaan syntax or a ModelSpec."
             ) from None
         return ModelSpec.coerce(builder(data))
+    if isinstance(model, str):
+        spec = _SPEC_CACHE.get(model)
+        if spec is None:
+            spec = ModelSpec.coerce(model)
+            if len(_SPEC_CACHE) > 64:
+                _SPEC_CACHE.clear()
+            _SPEC_CACHE[model] = spec
+        return spec
     return ModelSpec.coerce(model)
+
+
+_SPEC_CACHE: dict[str, ModelSpec] = {}
 
 
 def _scale_bounds(spec_items: Sequence[str], X: np.ndarray, scale: Any, survey: Any) -> tuple[np.ndarray, np.ndarray, str]:
@@ -124,14 +135,17 @@ def prepare(data: Any, spec: ModelSpec, *, missing: str, weights: Any = None, sc
         if weights not in frame.columns:
             raise SurveyDataError(f"weights={weights!r} is not a data column.{did_you_mean(weights, frame.columns)}")
         weights = frame[weights].to_numpy(dtype=float)
-    sub = frame[items]
-    nonnum = [c for c in items if not (pd.api.types.is_numeric_dtype(sub[c]) or pd.api.types.is_bool_dtype(sub[c]))]
+    if frame.shape[1] == len(items) and frame.columns.tolist() == items:
+        sub = frame
+    else:
+        sub = frame.take(frame.columns.get_indexer(items), axis=1)
+    nonnum = [c for c, dt in zip(items, sub.dtypes) if not (dt.kind in "fiub" or pd.api.types.is_numeric_dtype(dt))]
     if nonnum:
         raise SurveyDataError(
             f"Item(s) {quote_list(nonnum)} are not numeric. PLS needs numeric ratings; recode them "
             "(csindex.load_survey does this for a codebook's rated items)."
         )
-    X = sub.to_numpy(dtype=float, na_value=np.nan)
+    X = np.ascontiguousarray(sub.to_numpy(dtype=float, na_value=np.nan))
     n_total = X.shape[0]
     w = None
     if weights is not None:
@@ -372,19 +386,19 @@ def _fit(data: Any, spec: ModelSpec, *, scheme: str, standardize: bool, max_iter
         from .bootstrap import run_bootstrap
 
         boot = run_bootstrap(prep, layout, st, S, mean, settings, B=bootstrap, seed=seed, n_jobs=n_jobs,
-                             progress=progress, chunk_size=chunk_size, ci=ci, confidence=confidence)
+                             progress=progress, chunk_size=chunk_size, ci=ci, confidence=confidence, spec=spec)
         settings.update(bootstrap=bootstrap, ci=ci, confidence=confidence, seed=boot.seed, chunk_size=chunk_size)
     return PLSResult._build(spec=spec, layout=layout, prep=prep, mean=mean, S=S, stats=st, settings=settings,
                             boot=boot)
 
 
 def _worst_blocks(st, S, layout, scheme, standardize) -> list[str]:
-    from ._algorithm import _update
+    from ._algorithm import _normalised, _update
 
     sd = np.sqrt(np.diag(S))
     work = S / np.outer(sd, sd) if standardize else S
-    w = st.iteration.weights
-    new = _update(w, work[None], layout, scheme)
+    w, SW = _normalised(st.iteration.weights, work[None], layout)
+    new, _ = _update(w, SW, work[None], layout, scheme)
     d = np.abs(np.abs(new[0]) - np.abs(w[0])) * (1.0 if standardize else sd)
     per = np.array([d[sl].max() for sl in layout.slices])
     order = np.argsort(-per)

@@ -84,19 +84,16 @@ class PLSResult(SummaryMixin):
 
     @property
     def _path_pairs(self) -> list[tuple[int, int]]:
-        pos = {c: k for k, c in enumerate(self._layout.constructs)}
-        return [(pos[s], pos[t]) for s, t in self.spec.paths]
+        from .bootstrap import path_pairs
+
+        return path_pairs(self.spec, self._layout)
 
     @property
     def _effect_pairs(self) -> list[tuple[int, int]]:
         """(source, target) pairs linked by at least one directed path, topological order."""
-        L = self._layout
-        reach = L.path.astype(float)
-        acc = reach.copy()
-        for _ in range(L.J):
-            acc = np.minimum(1.0, acc + acc @ reach)
-        order = [L.constructs.index(c) for c in self.spec.topological_order]
-        return [(s, t) for s in order for t in order if acc[s, t] > 0]
+        from .bootstrap import effect_pairs
+
+        return effect_pairs(self.spec, self._layout)
 
     # ------------------------------------------------------------------ tables
     @cached_property

@@ -513,3 +513,67 @@ def test_mga_group_choice_and_errors():
         pls_mga(df, MGA_MODEL, "g3", groups=("w", "x"))
     with pytest.raises(ValueError, match="n_permutations"):
         pls_mga(df, MGA_MODEL, "g", n_permutations=3)
+
+
+# --------------------------------------------------------------------------- by= on the other analyses
+import dataclasses  # noqa: E402
+
+DRIVERS = ["SAFE", "CREW", "PUNC", "CABN", "CATR", "ENT"]
+
+
+def _assert_same_result(got, alone):
+    """Every tidy DataFrame and scalar field of two result dataclasses is exactly equal."""
+    assert type(got) is type(alone)
+    n_frames = 0
+    for f in dataclasses.fields(alone):
+        a, b = getattr(got, f.name), getattr(alone, f.name)
+        if isinstance(b, pd.DataFrame):
+            assert_frame_equal(a, b)
+            n_frames += 1
+        elif isinstance(b, (float, int, str, tuple)) and not f.name.startswith("_"):
+            assert a == b or (a != a and b != b), f.name
+    assert n_frames > 0
+
+
+@pytest.mark.parametrize("func, kwargs", [
+    ("ratio_index", {}),
+    ("dual_evaluation", {}),
+    ("ipa", {}),
+    ("driver_weights", {"target": "QUAL", "drivers": DRIVERS, "bootstrap": 200, "seed": 7}),
+])
+def test_scoring_by_equals_each_segment_alone(airline, func, kwargs):
+    f = getattr(csindex, func)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = f(airline, by="route", n_jobs=2, **kwargs)
+        parts = split_segments(airline, "route")
+        assert isinstance(res, SegmentResults) and list(res) == list(parts)
+        for key, part in parts.items():
+            _assert_same_result(res[key], f(part, **kwargs))
+
+
+def test_scoring_by_stacks_tidy_frames(airline):
+    res = csindex.ipa(airline, by="gender")
+    items = res.frame("items")
+    assert list(items.columns[:1]) == ["segment"]
+    assert len(items) == sum(len(r.items) for r in res.values())
+
+
+def test_kano_by():
+    df = pd.DataFrame({"F1": [1, 2, 3, 1, 1, 5], "D1": [3, 5, 5, 5, 4, 1], "g": ["x", "x", "x", "y", "y", "y"]})
+    res = csindex.kano(df, ["F1"], ["D1"], by="g")
+    for key, part in split_segments(df, "g").items():
+        _assert_same_result(res[key], csindex.kano(part, ["F1"], ["D1"]))
+
+
+def test_fit_sem_by_equals_each_segment_alone(airline):
+    spec = csindex.models.ccsi(airline)
+    data = airline.responses.dropna(subset=list(spec.items))
+    res = csindex.fit_sem(data, spec, by="gender", scale=(1, 10))
+    assert list(res) == ["female", "male"]
+    for key, part in split_segments(data, "gender").items():
+        alone = csindex.fit_sem(part, spec, scale=(1, 10))
+        assert_frame_equal(res[key].paths, alone.paths)
+        assert_frame_equal(res[key].estimates, alone.estimates)
+    paths = res.frame("paths")
+    assert set(paths["segment"]) == {"female", "male"}

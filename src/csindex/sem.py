@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .segments import segmentable
 from . import _cbsem as eng
 from ._summary import Summary, SummaryMixin
 from ._validation import check_option, quote_list
@@ -251,6 +252,7 @@ def _check_sample_cov(s: np.ndarray, items: list[str], n: int) -> None:
 
 
 # --------------------------------------------------------------------------- main
+@segmentable
 def fit_sem(
     data: Any,
     model: ModelSpec | str,
@@ -303,6 +305,10 @@ def fit_sem(
         Iteration limit of the optimiser.
     progress : bool, optional
         Progress bar over bootstrap batches (default: only for long runs on a TTY).
+    by : str, list of str or Series, optional
+        Analyse every segment separately (see :func:`csindex.segments.split_segments`);
+        returns a :class:`~csindex.segments.SegmentResults` mapping segment -> SEMResult,
+        each equal to running on that segment alone (``n_jobs=`` runs segments in parallel).
 
     Returns
     -------

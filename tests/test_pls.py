@@ -414,3 +414,15 @@ def test_by_on_survey_keeps_weights():
     assert res["domestic"].settings["weighted"]
     pd.testing.assert_frame_equal(res["domestic"].paths, alone.paths)
     pd.testing.assert_frame_equal(res["domestic"].index, alone.index)
+
+
+# ---------------------------------------------------------------- templates
+def test_template_name_with_survey():
+    survey = csindex.datasets.airline()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MissingDataWarning)
+        by_name = csindex.fit_pls(survey, "ccsi")
+        by_spec = csindex.fit_pls(survey, csindex.models.ccsi(survey))
+    pd.testing.assert_frame_equal(by_name.paths, by_spec.paths)
+    assert set(by_name.spec.constructs) == {"IMAG", "EXPE", "QUAL", "VAL", "SAT", "LOY"}
+    assert len(by_name.paths) == 11

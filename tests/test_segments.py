@@ -415,3 +415,165 @@ def test_compare_waves_missing_items_named():
     b = pd.DataFrame({"SAT1": [2.0, 6, 8]})
     with pytest.raises(SurveyDataError, match=r"Wave 'wave 2' lacks items 'SAT2'"):
         compare_waves(a, b, scale=(1, 10))
+
+
+# --------------------------------------------------------------------------- PLS multi-group analysis
+from csindex.exceptions import InferenceWarning  # noqa: E402
+from csindex.segments import MGAResult, micom, pls_mga  # noqa: E402
+
+MGA_MODEL = "Q =~ q1 + q2 + q3\nS =~ s1 + s2 + s3\nS ~ Q"
+
+
+def _mga_data(n, beta_a, beta_b, seed, *, loadings_b=(0.8, 0.8, 0.8), shift_b=0.0):
+    """Two groups of n: Q -> S with a true standardised path beta_g; items load 0.8."""
+    rng = np.random.default_rng(seed)
+    g = np.repeat(["a", "b"], n)
+    q = rng.normal(size=2 * n)
+    beta = np.where(g == "a", beta_a, beta_b)
+    s = beta * q + np.sqrt(1 - beta**2) * rng.normal(size=2 * n)
+    lam_q = np.where(g[:, None] == "a", 0.8, np.asarray(loadings_b)[None, :])
+    d = {f"q{k + 1}": lam_q[:, k] * q + np.sqrt(1 - lam_q[:, k] ** 2) * rng.normal(size=2 * n) for k in range(3)}
+    d |= {f"s{k}": 0.8 * s + 0.6 * rng.normal(size=2 * n) + np.where(g == "b", shift_b, 0.0) for k in (1, 2, 3)}
+    d["g"] = g
+    return pd.DataFrame(d)
+
+
+def test_mga_group_paths_equal_fitting_each_group_alone():
+    df = _mga_data(120, 0.3, 0.5, seed=1)
+    res = pls_mga(df, MGA_MODEL, "g", n_permutations=100, seed=0)
+    assert isinstance(res, MGAResult)
+    for g, col in (("a", "path_a"), ("b", "path_b")):
+        alone = csindex.fit_pls(df[df["g"] == g], MGA_MODEL).paths
+        np.testing.assert_allclose(res.paths[col].to_numpy(), alone["estimate"].to_numpy(), rtol=0, atol=1e-10)
+        assert_frame_equal(res.results[g].paths, alone)
+    assert res.paths.loc[0, "difference"] == pytest.approx(res.paths.loc[0, "path_b"] - res.paths.loc[0, "path_a"])
+
+
+def test_mga_results_do_not_depend_on_n_jobs_or_backend():
+    df = _mga_data(80, 0.4, 0.4, seed=2)
+    base = pls_mga(df, MGA_MODEL, "g", n_permutations=300, seed=5, chunk_size=100)
+    with joblib.parallel_backend("threading", n_jobs=2):
+        par = pls_mga(df, MGA_MODEL, "g", n_permutations=300, seed=5, chunk_size=100, n_jobs=2)
+    assert_frame_equal(base.paths, par.paths)
+    assert_frame_equal(base.micom.table, par.micom.table)
+    other = pls_mga(df, MGA_MODEL, "g", n_permutations=300, seed=6, chunk_size=100)
+    assert not np.array_equal(base.paths["p_value"], other.paths["p_value"])
+
+
+def test_mga_type_one_error_and_power():
+    # Type-I error: 300 simulated data sets with equal paths (0.4 in both groups of 75);
+    # the permutation test at alpha = 0.05 (199 permutations each) must reject in 2%-8.5%
+    # of them (binomial SD 1.26%). Power: 100 data sets with paths 0.2 vs 0.6 (groups of
+    # 150) must be rejected in more than 75%.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InferenceWarning)
+        null = [pls_mga(_mga_data(75, 0.4, 0.4, 1000 + s), MGA_MODEL, "g", n_permutations=199, seed=s)
+                .paths.loc[0, "p_value"] for s in range(300)]
+        alt = [pls_mga(_mga_data(150, 0.2, 0.6, 5000 + s), MGA_MODEL, "g", n_permutations=199, seed=s)
+               .paths.loc[0, "p_value"] for s in range(100)]
+    assert 0.02 <= np.mean(np.array(null) < 0.05) <= 0.085
+    assert np.mean(np.array(alt) < 0.05) > 0.75
+
+
+def test_micom_detects_non_invariant_composite_and_warns():
+    # group b forms Q differently: its q3 is reverse-keyed (loads -0.8), e.g. a recoding
+    # error in one segment -> q3's weight changes sign and the composites differ
+    df = _mga_data(250, 0.4, 0.4, seed=4, loadings_b=(0.8, 0.8, -0.8))
+    with pytest.warns(InferenceWarning, match=r"Compositional invariance \(MICOM step 2\) is not established for "
+                                              r"construct 'Q'"):
+        res = pls_mga(df, MGA_MODEL, "g", n_permutations=300, seed=1)
+    t = res.micom.table.set_index("construct")
+    assert not t.at["Q", "compositional_invariance"] and t.at["Q", "invariance"] == "none"
+    assert t.at["Q", "c"] < t.at["Q", "c_critical"] and t.at["Q", "c_p_value"] < 0.05
+    assert t.at["S", "compositional_invariance"]
+
+
+def test_micom_step3_detects_mean_shift():
+    # all S items of group b shifted by +0.5 (about 0.5 SD): unequal composite means for S only
+    df = _mga_data(200, 0.4, 0.4, seed=4, shift_b=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InferenceWarning)  # invariance holds: no warning
+        m = micom(df, MGA_MODEL, "g", n_permutations=400, seed=2)
+    t = m.table.set_index("construct")
+    assert m.compositional_invariance
+    assert not t.at["S", "equal_means"] and t.at["S", "mean_difference"] > 0 and t.at["S", "mean_p_value"] < 0.01
+    assert t.at["S", "invariance"] == "partial"
+    assert t.at["Q", "equal_means"]
+    assert t.at["S", "mean_ci_lower"] < 0 < t.at["S", "mean_ci_upper"]
+
+
+def test_mga_group_choice_and_errors():
+    df = _mga_data(40, 0.4, 0.4, seed=5)
+    df["g3"] = np.tile(["x", "y", "z", "z"], 20)
+    with pytest.raises(SurveyDataError, match=r"compares two groups.*3 segments.*groups=\(a, b\)"):
+        pls_mga(df, MGA_MODEL, "g3", n_permutations=50)
+    res = pls_mga(df, MGA_MODEL, "g3", groups=("z", "x"), n_permutations=50, seed=0)
+    assert res.micom.groups == ("z", "x") and res.settings["n_a"] == 40 and res.settings["n_b"] == 20
+    with pytest.raises(SurveyDataError, match="Segment 'w' is not in the data"):
+        pls_mga(df, MGA_MODEL, "g3", groups=("w", "x"))
+    with pytest.raises(ValueError, match="n_permutations"):
+        pls_mga(df, MGA_MODEL, "g", n_permutations=3)
+
+
+# --------------------------------------------------------------------------- by= on the other analyses
+import dataclasses  # noqa: E402
+
+DRIVERS = ["SAFE", "CREW", "PUNC", "CABN", "CATR", "ENT"]
+
+
+def _assert_same_result(got, alone):
+    """Every tidy DataFrame and scalar field of two result dataclasses is exactly equal."""
+    assert type(got) is type(alone)
+    n_frames = 0
+    for f in dataclasses.fields(alone):
+        a, b = getattr(got, f.name), getattr(alone, f.name)
+        if isinstance(b, pd.DataFrame):
+            assert_frame_equal(a, b)
+            n_frames += 1
+        elif isinstance(b, (float, int, str, tuple)) and not f.name.startswith("_"):
+            assert a == b or (a != a and b != b), f.name
+    assert n_frames > 0
+
+
+@pytest.mark.parametrize("func, kwargs", [
+    ("ratio_index", {}),
+    ("dual_evaluation", {}),
+    ("ipa", {}),
+    ("driver_weights", {"target": "QUAL", "drivers": DRIVERS, "bootstrap": 200, "seed": 7}),
+])
+def test_scoring_by_equals_each_segment_alone(airline, func, kwargs):
+    f = getattr(csindex, func)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = f(airline, by="route", n_jobs=2, **kwargs)
+        parts = split_segments(airline, "route")
+        assert isinstance(res, SegmentResults) and list(res) == list(parts)
+        for key, part in parts.items():
+            _assert_same_result(res[key], f(part, **kwargs))
+
+
+def test_scoring_by_stacks_tidy_frames(airline):
+    res = csindex.ipa(airline, by="gender")
+    items = res.frame("items")
+    assert list(items.columns[:1]) == ["segment"]
+    assert len(items) == sum(len(r.items) for r in res.values())
+
+
+def test_kano_by():
+    df = pd.DataFrame({"F1": [1, 2, 3, 1, 1, 5], "D1": [3, 5, 5, 5, 4, 1], "g": ["x", "x", "x", "y", "y", "y"]})
+    res = csindex.kano(df, ["F1"], ["D1"], by="g")
+    for key, part in split_segments(df, "g").items():
+        _assert_same_result(res[key], csindex.kano(part, ["F1"], ["D1"]))
+
+
+def test_fit_sem_by_equals_each_segment_alone(airline):
+    spec = csindex.models.ccsi(airline)
+    data = airline.responses.dropna(subset=list(spec.items))
+    res = csindex.fit_sem(data, spec, by="gender", scale=(1, 10))
+    assert list(res) == ["female", "male"]
+    for key, part in split_segments(data, "gender").items():
+        alone = csindex.fit_sem(part, spec, scale=(1, 10))
+        assert_frame_equal(res[key].paths, alone.paths)
+        assert_frame_equal(res[key].estimates, alone.estimates)
+    paths = res.frame("paths")
+    assert set(paths["segment"]) == {"female", "male"}

@@ -136,26 +136,34 @@ class Structure:
                 "sigma": sigma}
 
     def rank_two(self, mats: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Vectors u, v (R, n_cells, p) with dSigma/dcell = u v' + v u'."""
+        """Vectors u, v (R, n_cells, p) with dSigma/dcell = u v' + v u'.
+
+        Lambda[i, j]: u = e_i, v = (Lambda C)[:, j];  B[i, j] (path j -> i):
+        u = (Lambda A)[:, i], v = (Lambda C)[:, j];  Psi[i, j]: u = (Lambda A)[:, i],
+        v = (Lambda A)[:, j] (halved on the diagonal);  Theta[i, j]: u = e_i, v = e_j
+        (halved on the diagonal); A = (I - B)^-1, C = A Psi A'.
+        """
         r = mats["sigma"].shape[0]
         p = self.p
         n = len(self.cell_mat)
         u = np.zeros((r, n, p))
         v = np.zeros((r, n, p))
-        eye = np.eye(p)
-        for k, (code, i, j) in enumerate(zip(self.cell_mat, self.cell_row, self.cell_col)):
-            if code == LAM:                      # Lambda[i, j]
-                u[:, k] = eye[i]
-                v[:, k] = mats["lc"][:, :, j]
-            elif code == BET:                    # B[i, j]: path j -> i
-                u[:, k] = mats["la"][:, :, i]
-                v[:, k] = mats["lc"][:, :, j]
-            elif code == PSI:
-                u[:, k] = mats["la"][:, :, i]
-                v[:, k] = mats["la"][:, :, j] * (0.5 if i == j else 1.0)
-            else:                                # Theta
-                u[:, k] = eye[i]
-                v[:, k] = eye[j] * (0.5 if i == j else 1.0)
+        la = np.swapaxes(mats["la"], 1, 2)          # (r, m, p): rows are columns of Lambda A
+        lc = np.swapaxes(mats["lc"], 1, 2)
+        rows, cols, code = self.cell_row, self.cell_col, self.cell_mat
+        half = np.where(rows == cols, 0.5, 1.0)
+        k = np.flatnonzero(code == LAM)
+        u[:, k, rows[k]] = 1.0
+        v[:, k] = lc[:, cols[k]]
+        k = np.flatnonzero(code == BET)
+        u[:, k] = la[:, rows[k]]
+        v[:, k] = lc[:, cols[k]]
+        k = np.flatnonzero(code == PSI)
+        u[:, k] = la[:, rows[k]]
+        v[:, k] = la[:, cols[k]] * half[k][None, :, None]
+        k = np.flatnonzero(code == THE)
+        u[:, k, rows[k]] = 1.0
+        v[:, k, cols[k]] = half[k]
         return u, v
 
     def jacobian_cells(self) -> np.ndarray:
@@ -169,19 +177,19 @@ class Structure:
 def ml_objective(sigma: np.ndarray, s: np.ndarray, logdet_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """F_ML (batched) and Sigma^-1; +inf where Sigma is not positive definite."""
     p = sigma.shape[-1]
-    sign, logdet = np.linalg.slogdet(sigma)
-    bad = sign <= 0
-    safe = np.where(bad[:, None, None], np.eye(p)[None], sigma)
-    inv = np.linalg.inv(safe)
+    try:
+        chol = np.linalg.cholesky(sigma)
+        logdet = 2.0 * np.sum(np.log(np.diagonal(chol, axis1=1, axis2=2)), axis=1)
+        inv = np.linalg.inv(sigma)
+        bad = np.zeros(len(sigma), bool)
+    except np.linalg.LinAlgError:
+        # some member is not positive definite: find which, one by one
+        bad = np.array([np.linalg.eigvalsh(x)[0] <= 0 if np.all(np.isfinite(x)) else True for x in sigma])
+        safe = np.where(bad[:, None, None], np.eye(p)[None], sigma)
+        logdet = np.linalg.slogdet(safe)[1]
+        inv = np.linalg.inv(safe)
     f = logdet + np.einsum("rij,rji->r", s, inv) - logdet_s - p
     f = np.where(bad | ~np.isfinite(f), np.inf, f)
-    # a negative-definite-looking Sigma can pass slogdet's sign test in pairs; check eigenvalues
-    if not bad.all():
-        ok = ~bad
-        mins = np.linalg.eigvalsh(safe[ok])[:, 0]
-        f_ok = f[ok]
-        f_ok[mins <= 0] = np.inf
-        f[ok] = f_ok
     return f, inv
 
 
@@ -219,64 +227,99 @@ class FitState:
 
 
 def fit_ml(structure: Structure, s: np.ndarray, theta0: np.ndarray, *, max_iter: int = 500,
-           tol: float = 1e-10, newton: bool = True) -> FitState:
+           tol: float = 1e-10, newton: bool = True, newton_switch: float = 1e-7) -> FitState:
     """Minimise F_ML for each of R sample covariances ``s`` (R, p, p) from ``theta0`` (R, q).
 
-    Fisher scoring with step halving; a batch member converges when the largest
-    absolute gradient element is below ``tol`` times ``max(1, F)``, or when the
-    Fisher step no longer changes F. Newton polishing on the exact Hessian follows
-    when ``newton``.
+    Fisher scoring with step halving until the largest absolute gradient element is below
+    ``newton_switch`` (or the step stalls), then Newton steps on the exact Hessian (when
+    ``newton``); a member has converged when its largest gradient element is below ``tol``.
     """
     s = np.asarray(s, dtype=float)
-    theta = np.array(theta0, dtype=float, copy=True)
-    r, q = theta.shape
-    sign, logdet_s = np.linalg.slogdet(s)
-    state = gradient_information(structure, theta, s, logdet_s)
-    f, grad, info = state["f"], state["grad"], state["info"]
+    logdet_s = np.linalg.slogdet(s)[1]
+
+    def fun(x: np.ndarray, idx: np.ndarray, info: bool) -> dict[str, np.ndarray]:
+        return gradient_information(structure, x, s[idx], logdet_s[idx], info=info)
+
+    def hess(x: np.ndarray, k: int) -> np.ndarray:
+        return numerical_hessian(structure, x, s[k], logdet_s[k : k + 1])
+
+    return optimize(fun, hess, theta0, max_iter=max_iter, tol=tol, newton=newton, newton_switch=newton_switch)
+
+
+def optimize(fun, hess, x0: np.ndarray, *, max_iter: int, tol: float, newton: bool,
+             newton_switch: float = 1e-7, scoring_limit: int = 150) -> FitState:
+    """Batched Fisher scoring with step halving, then Newton polishing.
+
+    ``fun(x, idx, info)`` returns ``f``, ``grad`` (and ``info``: the expected Hessian of f)
+    for the batch members ``idx`` at ``x``; ``hess(x, k)`` the exact Hessian of member k.
+    """
+    x = np.array(x0, dtype=float, copy=True)
+    r = x.shape[0]
+    all_idx = np.arange(r)
+    st = fun(x, all_idx, True)
+    f, grad, info = st["f"].copy(), st["grad"].copy(), st["info"].copy()
     iters = np.zeros(r, int)
-    converged = np.zeros(r, bool)
-    active = np.isfinite(f)
-    for _ in range(max_iter):
-        crit = np.abs(grad).max(axis=1) < tol
-        converged |= crit
-        active &= ~converged
+    converged = np.abs(grad).max(axis=1) < tol
+    switch = newton_switch if newton else 0.0
+    active = np.isfinite(f) & ~converged
+    for it in range(max_iter):
+        if newton and it >= scoring_limit:
+            break                         # slow linear convergence: let Newton finish
+        active &= np.abs(grad).max(axis=1) >= max(tol, switch)
         if not active.any():
             break
         idx = np.flatnonzero(active)
         step = _solve(info[idx], -grad[idx])
         f_old = f[idx]
-        t_new = theta[idx] + step
+        x_new = x[idx] + step
         alpha = np.ones(len(idx))
         accepted = np.zeros(len(idx), bool)
-        st_new = None
+        st = None
         for _half in range(30):
-            st_new = gradient_information(structure, t_new, s[idx], logdet_s[idx], info=False)
-            ok = st_new["f"] <= f_old + 1e-14 * np.maximum(1.0, np.abs(f_old))
+            st_try = fun(x_new, idx, True)
+            ok = st_try["f"] <= f_old + 1e-14 * np.maximum(1.0, np.abs(f_old))
+            if st is None:
+                st = {k: np.array(v, copy=True) for k, v in st_try.items() if k in ("f", "grad", "info")}
+            else:
+                for k in ("f", "grad", "info"):
+                    st[k][ok & ~accepted] = st_try[k][ok & ~accepted]
             accepted |= ok
             if accepted.all():
                 break
-            # halve the step of the members that did not improve
             alpha = np.where(accepted, alpha, alpha / 2)
-            t_new = np.where(accepted[:, None], t_new, theta[idx] + alpha[:, None] * step)
-        st = gradient_information(structure, t_new, s[idx], logdet_s[idx])
+            x_new = np.where(accepted[:, None], x_new, x[idx] + alpha[:, None] * step)
+        assert st is not None
         stalled = ~accepted | (np.abs(st["f"] - f_old) <= 1e-15 * np.maximum(1.0, np.abs(f_old)))
-        keep = accepted
-        theta[idx[keep]] = t_new[keep]
-        f[idx[keep]] = st["f"][keep]
-        grad[idx[keep]] = st["grad"][keep]
-        info[idx[keep]] = st["info"][keep]
+        keep = idx[accepted]
+        x[keep] = x_new[accepted]
+        f[keep] = st["f"][accepted]
+        grad[keep] = st["grad"][accepted]
+        info[keep] = st["info"][accepted]
         iters[idx] += 1
-        # a member whose step no longer changes F is at the optimum to machine precision
-        done = stalled & (np.abs(grad[idx]).max(axis=1) < 1e-6)
-        converged[idx[done]] = True
-        active[idx[stalled & ~done]] = False  # cannot improve further: hand over to Newton
+        active[idx[stalled]] = False      # no further progress by scoring: hand over to Newton
+    converged |= np.abs(grad).max(axis=1) < tol
     budget = max_iter - int(iters.max(initial=0))
     if newton and budget > 0:
-        theta, f, grad, info, iters_n, newton_ok = _newton_polish(structure, s, logdet_s, theta, f, grad, info,
-                                                                  max_steps=min(8, budget))
-        iters += iters_n
-        converged |= newton_ok
-    return FitState(theta, f, grad, info, iters, converged)
+        for k in range(r):
+            if converged[k] or not np.isfinite(f[k]):
+                continue
+            for _step in range(min(budget, 20)):
+                try:
+                    d = -np.linalg.solve(hess(x[k], k), grad[k])
+                except np.linalg.LinAlgError:
+                    break
+                st_k = fun(x[k][None] + d[None], np.array([k]), True)
+                if not np.isfinite(st_k["f"][0]) or st_k["f"][0] > f[k] + 1e-12 * max(1.0, abs(f[k])):
+                    break
+                if np.abs(st_k["grad"][0]).max() >= np.abs(grad[k]).max():
+                    break
+                x[k] += d
+                f[k], grad[k], info[k] = st_k["f"][0], st_k["grad"][0], st_k["info"][0]
+                iters[k] += 1
+                if np.abs(grad[k]).max() < tol:
+                    break
+        converged |= np.abs(grad).max(axis=1) < tol
+    return FitState(x, f, grad, info, iters, converged)
 
 
 def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -299,35 +342,6 @@ def numerical_hessian(structure: Structure, theta: np.ndarray, s: np.ndarray, lo
     g = gradient_information(structure, both, ss, ld, info=False)["grad"]
     hess = (g[:q] - g[q:]) / (2 * steps[:, None])
     return 0.5 * (hess + hess.T)
-
-
-def _newton_polish(structure, s, logdet_s, theta, f, grad, info, max_steps: int = 8):
-    """A few Newton steps on the exact Hessian for each batch member (only where it helps)."""
-    r = theta.shape[0]
-    iters = np.zeros(r, int)
-    ok = np.zeros(r, bool)
-    for k in range(r):
-        if not np.isfinite(f[k]):
-            continue
-        for _ in range(max_steps):
-            if np.abs(grad[k]).max() < 1e-12:
-                ok[k] = True
-                break
-            hess = numerical_hessian(structure, theta[k], s[k], logdet_s[k : k + 1])
-            try:
-                step = -np.linalg.solve(hess, grad[k])
-            except np.linalg.LinAlgError:
-                break
-            t_new = theta[k] + step
-            st = gradient_information(structure, t_new[None], s[k : k + 1], logdet_s[k : k + 1])
-            if not (st["f"][0] <= f[k] + 1e-13 * max(1.0, abs(f[k]))) or not np.isfinite(st["f"][0]):
-                break
-            if np.abs(st["grad"][0]).max() >= np.abs(grad[k]).max():
-                break
-            theta[k], f[k], grad[k], info[k] = t_new, st["f"][0], st["grad"][0], st["info"][0]
-            iters[k] += 1
-        ok[k] |= np.abs(grad[k]).max() < 1e-8
-    return theta, f, grad, info, iters, ok
 
 
 # --------------------------------------------------------------------------- model building

@@ -47,8 +47,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
+from .segments import segmentable
 from . import _cbsem as eng
 from ._summary import Summary, SummaryMixin
 from ._validation import check_option, quote_list
@@ -251,6 +252,7 @@ def _check_sample_cov(s: np.ndarray, items: list[str], n: int) -> None:
 
 
 # --------------------------------------------------------------------------- main
+@segmentable
 def fit_sem(
     data: Any,
     model: ModelSpec | str,
@@ -303,6 +305,10 @@ def fit_sem(
         Iteration limit of the optimiser.
     progress : bool, optional
         Progress bar over bootstrap batches (default: only for long runs on a TTY).
+    by : str, list of str or Series, optional
+        Analyse every segment separately (see :func:`csindex.segments.split_segments`);
+        returns a :class:`~csindex.segments.SegmentResults` mapping segment -> SEMResult,
+        each equal to running on that segment alone (``n_jobs=`` runs segments in parallel).
 
     Returns
     -------
@@ -525,7 +531,7 @@ def _fit_measures(f_min: float, s: np.ndarray, sigma: np.ndarray, n: int, q: int
     """lavaan's fitMeasures for a single-group ML fit without mean structure."""
     df = p * (p + 1) / 2 - q
     chi2 = n * f_min
-    pval = float(stats.chi2.sf(chi2, df)) if df > 0 else float("nan")
+    pval = float(special.chdtrc(df, chi2)) if df > 0 else float("nan")
     logdet_s = np.linalg.slogdet(s)[1]
     f0 = float(np.sum(np.log(np.diag(s))) - logdet_s)
     chi2_0 = n * f0
@@ -539,7 +545,7 @@ def _fit_measures(f_min: float, s: np.ndarray, sigma: np.ndarray, n: int, q: int
     if df > 0:
         rmsea = math.sqrt(max(chi2 - df, 0.0) / (df * n))
         lo, hi = _rmsea_ci(chi2, df, n)
-        rmsea_p = float(stats.ncx2.sf(chi2, df, n * df * 0.05**2)) if chi2 > 0 else 1.0
+        rmsea_p = float(1.0 - special.chndtr(chi2, df, n * df * 0.05**2)) if chi2 > 0 else 1.0
     else:
         rmsea = lo = hi = rmsea_p = float("nan")
     d = 1.0 / np.sqrt(np.diag(s))
@@ -563,7 +569,7 @@ def _fit_measures(f_min: float, s: np.ndarray, sigma: np.ndarray, n: int, q: int
     bic2 = -2 * logl + q * np.log((n + 2) / 24)
     return pd.Series({
         "npar": float(q), "ntotal": float(n), "fmin": f_min / 2, "chi2": chi2, "df": df, "pvalue": pval,
-        "baseline_chi2": chi2_0, "baseline_df": df0, "baseline_pvalue": float(stats.chi2.sf(chi2_0, df0)),
+        "baseline_chi2": chi2_0, "baseline_df": df0, "baseline_pvalue": float(special.chdtrc(df0, chi2_0)),
         "cfi": cfi, "tli": tli, "nfi": nfi, "ifi": ifi, "rni": rni,
         "rmsea": rmsea, "rmsea_ci_lower": lo, "rmsea_ci_upper": hi, "rmsea_pvalue": rmsea_p,
         "srmr": srmr, "srmr_mplus": srmr_mplus, "rmr": rmr, "gfi": float(gfi), "agfi": float(agfi),
@@ -577,7 +583,9 @@ def _rmsea_ci(chi2: float, df: float, n: int, level: float = 0.90) -> tuple[floa
     from scipy.optimize import brentq
 
     def solve(prob: float) -> float:
-        fn = lambda lam: stats.ncx2.cdf(chi2, df, lam) - prob if lam > 0 else stats.chi2.cdf(chi2, df) - prob
+        def fn(lam: float) -> float:
+            return (special.chndtr(chi2, df, lam) if lam > 0 else special.chdtr(df, chi2)) - prob
+
         if fn(0.0) < 0:
             return 0.0
         hi = max(chi2, 1.0)
@@ -598,22 +606,22 @@ def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_
     mats = {k: v[0] for k, v in structure.implied(theta[None]).items()}
     sigma = mats["sigma"]
     se = np.sqrt(np.clip(np.diag(cov_theta), 0, None))
-    z_crit = float(stats.norm.ppf(0.5 + confidence / 2))
+    z_crit = float(special.ndtri(0.5 + confidence / 2))
     std_lv_all, std_all_all = _standardised(structure, theta[None])
     std_lv, std_all = std_lv_all[0], std_all_all[0]
     std_se = _standardised_se(structure, theta, cov_theta)
-    rows = []
-    for k, par in enumerate(structure.params):
-        if par.free:
-            est, sej = float(theta[par.index]), float(se[par.index])
-            z = est / sej if sej > 0 else float("nan")
-            pv = float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else float("nan")
-            lo, hi = est - z_crit * sej, est + z_crit * sej
-        else:
-            est, sej, z, pv, lo, hi = par.value, float("nan"), float("nan"), float("nan"), par.value, par.value
-        sse = float(std_se[k])
-        rows.append([par.lhs, par.op, par.rhs, est, sej, z, pv, lo, hi, float(std_lv[k]), float(std_all[k]),
-                     sse, par.free, par.label])
+    free = np.array([par.free for par in structure.params])
+    pidx = np.array([par.index for par in structure.params])
+    fixed_val = np.array([par.value for par in structure.params], dtype=float)
+    est = np.where(free, theta[np.where(free, pidx, 0)], fixed_val)
+    sej = np.where(free, se[np.where(free, pidx, 0)], np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zval = np.where(sej > 0, est / sej, np.nan)
+    pval = 2.0 * special.ndtr(-np.abs(zval))
+    lo_w = np.where(free, est - z_crit * sej, est)
+    hi_w = np.where(free, est + z_crit * sej, est)
+    rows = [[par.lhs, par.op, par.rhs, est[k], sej[k], zval[k], pval[k], lo_w[k], hi_w[k], std_lv[k], std_all[k],
+             std_se[k], par.free, par.label] for k, par in enumerate(structure.params)]
     estimates = pd.DataFrame(rows, columns=_EST_COLUMNS)
     for c in _EST_FLOATS:
         estimates[c] = estimates[c].astype("float64")
@@ -673,7 +681,7 @@ def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_
             n_eff = 1.0 / float(np.sum(w**2))
             se_i = float(np.sqrt(w @ (person - val) ** 2 * n_eff / max(n_eff - 1, 1)) / np.sqrt(n_eff))
             dfree = max(n_eff - 1, 1)
-        t = float(stats.t.ppf(z, dfree))
+        t = float(special.stdtrit(dfree, z))
         index_rows.append({"construct": b.name, "index": val, "std_error": se_i,
                            "ci_lower": val - t * se_i, "ci_upper": val + t * se_i})
     weights_df = pd.DataFrame(weight_rows)
@@ -824,7 +832,7 @@ def _bootstrap(structure, spec, theta, x, w, n_boot, seed, progress, confidence,
             xc = xb - mb[:, None, :]
             sb = np.swapaxes(xc * wb[:, :, None], 1, 2) @ xc
         r = len(sel)
-        fs = eng.fit_ml(structure, sb, np.repeat(theta[None], r, axis=0), max_iter=200, tol=1e-8, newton=False)
+        fs = eng.fit_ml(structure, sb, np.repeat(theta[None], r, axis=0), max_iter=200, tol=1e-6, newton=False)
         ok = fs.converged & np.isfinite(fs.f)
         failed += int((~ok).sum())
         th = np.where(ok[:, None], fs.theta, np.nan)

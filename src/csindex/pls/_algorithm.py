@@ -109,19 +109,33 @@ def regressions(C: np.ndarray, layout: Layout) -> np.ndarray:
     return np.linalg.solve(A, C[:, P, T][..., None])[..., 0]
 
 
-def moments(X: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted mean and population (divisor Σw) covariance of the columns of ``X``."""
-    if weights is None:
-        mean = X.mean(axis=0)
-        Xc = X - mean
-        S = Xc.T @ Xc / X.shape[0]
-    else:
-        w = weights / weights.sum()
-        mean = w @ X
-        Xc = X - mean
-        S = (Xc * w[:, None]).T @ Xc
+def moments(X: np.ndarray, weights: np.ndarray | None = None,
+            chunk: int = 16_384) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted mean and population (divisor Σw) covariance of the columns of ``X``.
+
+    Rows are processed in chunks about a provisional centre (the mean of the first
+    chunk), so memory stays bounded and the cross-product needs no full centred copy.
+    """
+    n = X.shape[0]
+    wsum = float(n) if weights is None else float(weights.sum())
+    head = X[:chunk]
+    c = head.mean(axis=0) if weights is None else (weights[:chunk] @ head) / max(weights[:chunk].sum(), 1e-300)
+    p = X.shape[1]
+    M = np.zeros((p, p))
+    d = np.zeros(p)
+    for start in range(0, n, chunk):
+        Z = X[start:start + chunk] - c
+        if weights is None:
+            d += Z.sum(axis=0)
+            M += Z.T @ Z
+        else:
+            wz = Z * weights[start:start + chunk, None]
+            d += wz.sum(axis=0)
+            M += wz.T @ Z
+    d /= wsum
+    S = M / wsum - np.outer(d, d)
     S = (S + S.T) / 2.0
-    return mean, S
+    return c + d, S
 
 
 @dataclass(frozen=True)

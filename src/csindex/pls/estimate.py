@@ -82,7 +82,20 @@ def _resolve_model(model: Any, data: Any) -> ModelSpec:
 _SPEC_CACHE: dict[str, ModelSpec] = {}
 
 
-def _scale_bounds(spec_items: Sequence[str], X: np.ndarray, scale: Any, survey: Any) -> tuple[np.ndarray, np.ndarray, str]:
+def _to_float(sub: pd.DataFrame) -> np.ndarray:
+    """The items as a float64 array; large frames are copied column by column into a
+    Fortran-ordered array (one pass, no interleaving copy)."""
+    n, p = sub.shape
+    if n * p <= 2_000_000:
+        return sub.to_numpy(dtype=float, na_value=np.nan)
+    out = np.empty((p, n)).T
+    for k in range(p):
+        out[:, k] = sub.iloc[:, k].to_numpy(dtype=float, na_value=np.nan)
+    return out
+
+
+def _scale_bounds(spec_items: Sequence[str], X: np.ndarray, scale: Any, survey: Any,
+                  data_range: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray, str]:
     p = len(spec_items)
     if scale is not None:
         if isinstance(scale, Mapping):
@@ -104,7 +117,7 @@ def _scale_bounds(spec_items: Sequence[str], X: np.ndarray, scale: Any, survey: 
         pairs = [survey.scale(i) for i in spec_items]
         source = "codebook"
     else:
-        lo_, hi_ = float(np.nanmin(X)), float(np.nanmax(X))
+        lo_, hi_ = (float(np.nanmin(X)), float(np.nanmax(X))) if data_range is None else map(float, data_range)
         pairs = [(lo_, hi_)] * p
         source = "data"
     lo = np.array([a for a, _ in pairs], dtype=float)
@@ -145,7 +158,7 @@ def prepare(data: Any, spec: ModelSpec, *, missing: str, weights: Any = None, sc
             f"Item(s) {quote_list(nonnum)} are not numeric. PLS needs numeric ratings; recode them "
             "(csindex.load_survey does this for a codebook's rated items)."
         )
-    X = np.ascontiguousarray(sub.to_numpy(dtype=float, na_value=np.nan))
+    X = _to_float(sub)
     n_total = X.shape[0]
     w = None
     if weights is not None:
@@ -154,11 +167,18 @@ def prepare(data: Any, spec: ModelSpec, *, missing: str, weights: Any = None, sc
             raise SurveyDataError(f"weights has {w.shape[0]} values but the data has {n_total} rows.")
         if not np.all(np.isfinite(w)) or np.any(w < 0):
             raise SurveyDataError("Sampling weights must be finite and >= 0; fix the weight column.")
+    rows = frame.index
+    col_min = X.min(axis=0) if n_total else np.zeros(X.shape[1])
+    col_max = X.max(axis=0) if n_total else np.zeros(X.shape[1])
+    if n_total and np.isfinite(col_min).all() and np.isfinite(col_max).all():  # no NaN, no inf
+        report = {"policy": missing, "n_total": n_total, "rows_affected": 0, "cells_missing": 0,
+                  "rows_dropped": 0, "cells_imputed": 0}
+        lo, hi, source = _scale_bounds(items, X, scale, survey, data_range=(col_min.min(), col_max.max()))
+        return Prepared(X, w, rows, lo, hi, source, report)
     nan = np.isnan(X)
     if np.isinf(X).any():
         bad = [items[k] for k in np.flatnonzero(np.isinf(X).any(axis=0))]
         raise SurveyDataError(f"Item(s) {quote_list(bad)} contain infinite values.")
-    rows = frame.index
     report: dict[str, Any] = {"policy": missing, "n_total": n_total, "rows_affected": 0, "cells_missing": 0,
                               "rows_dropped": 0, "cells_imputed": 0}
     row_nan = nan.any(axis=1)
@@ -202,7 +222,7 @@ def _check_design(prep: Prepared, spec: ModelSpec, layout: Layout, S: np.ndarray
             f"of predictors, {max_pred}). Collect more data, use missing='mean', or simplify the model."
         )
     sd = np.sqrt(np.diag(S))
-    const = [k for k in range(layout.p) if not sd[k] > 1e-12 * max(1.0, abs(prep.X[:, k]).max(initial=0))]
+    const = [k for k in range(layout.p) if not sd[k] > 1e-12 * max(1.0, abs(prep.lo[k]), abs(prep.hi[k]))]
     if const:
         names = [f"{layout.items[k]!r} (construct {layout.constructs[layout.block[k]]!r})" for k in const]
         raise SurveyDataError(

@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..segments import segmentable
 from .._summary import Summary, SummaryMixin
 from .._validation import check_option, quote_list
 from ..exceptions import InferenceWarning, MissingDataWarning, SurveyDataError
@@ -238,6 +239,7 @@ def _linearised_se(w: np.ndarray, dev_s: np.ndarray, ws_s: np.ndarray, wts: np.n
     return float(np.sqrt((u**2).sum() * n / (n - 1)))
 
 
+@segmentable
 def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, importance: Sequence[str] | None = None,
                     *, scale: tuple[float, float] | None = None, aggregation: str = "aggregate",
                     method: str = "classic", variant: str = "I1", importance_method: Any = "stated",
@@ -288,6 +290,10 @@ def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, import
         Sampling weights (None: the survey's, False: none).
     confidence : float
         Interval level.
+    by : str, list of str or Series, optional
+        Analyse every segment separately (see :func:`csindex.segments.split_segments`);
+        returns a :class:`~csindex.segments.SegmentResults` mapping segment -> DualEvaluation,
+        each equal to running on that segment alone (``n_jobs=`` runs segments in parallel).
 
     Returns
     -------

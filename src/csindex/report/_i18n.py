@@ -170,9 +170,45 @@ COLUMNS_ZH: dict[str, str] = {
     "n_out_of_range": "超范围", "n_non_numeric": "非数值", "category": "类别", "count": "人数", "share": "占比",
     "source": "起点", "target": "终点", "estimate": "估计值", "p_value": "p 值", "t_value": "t 值",
     "r_squared": "R²", "index": "指数", "importance": "重要性", "performance": "表现", "quadrant": "象限",
-    "weight": "权重", "driver": "驱动因素", "mean_ratio": "比值均值", "ratio_of_means": "均值之比",
+    "weight": "权重", "driver": "驱动因素", "construct_a": "构念 A", "construct_b": "构念 B", "mode": "模式",
+    "r_squared_adj": "调整 R²", "share_ci_lower": "占比置信下限", "share_ci_upper": "占比置信上限", "rank": "排名",
+    "method": "方法", "z_value": "z 值", "std_all": "标准化估计", "opportunity": "机会分数",
+    "mean_importance": "重要性均值", "mean_satisfaction": "满意度均值", "contribution": "贡献",
+    "mean_perceived": "感知均值", "mean_reference": "期望均值", "high_attitude": "高态度", "high_patronage": "高惠顾",
+    "weighted_count": "加权人数", "importance_item": "重要性题目", "mean_ratio": "比值均值", "ratio_of_means": "均值之比",
     "band": "区间", "value": "数值", "measure": "指标", "alpha": "α", "rho_c": "组合信度", "rho_a": "rho_A",
     "ave": "AVE", "name": "名称", "satisfaction": "满意度", "segment": "细分",
+}
+
+#: English texts drawn by csindex.plots -> Chinese (whole text or first line of a text)
+FIGURE_ZH: dict[str, str] = {
+    "Concentrate here": "重点改进区", "Keep up the good work": "优势保持区", "Low priority": "次要改进区",
+    "Possible overkill": "过度投入区", "Importance": "重要性", "Performance": "表现", "Index (0-100)": "指数（0–100）",
+    "Share (%)": "占比（%）", "Share": "占比", "Respondents": "受访者人数",
+    "C = b / a (perceived / expected)": "C = b / a（感知 / 期望）", "Distribution of C = b/a": "C = b/a 的分布",
+    "Share of respondents (%)": "受访者占比（%）", "dissatisfied": "不满意", "fairly satisfied": "比较满意",
+    "very satisfied": "很满意", "unmet": "未满足", "Loyalty": "忠诚", "Latent loyalty": "潜在忠诚",
+    "Spurious loyalty": "虚假忠诚", "No loyalty": "不忠诚", "%": "%",
+}
+
+#: prefixes of figure texts -> Chinese
+FIGURE_PREFIX_ZH: dict[str, str] = {"Bands (": "区间（", "Bands": "区间"}
+
+#: values of category-like table columns -> Chinese
+VALUES_ZH: dict[str, str] = {
+    "promoter": "推荐者", "passive": "被动者", "detractor": "贬损者", "loyalty": "忠诚", "latent_loyalty": "潜在忠诚",
+    "spurious_loyalty": "虚假忠诚", "no_loyalty": "不忠诚", "positive disconfirmation": "正向不一致",
+    "negative disconfirmation": "负向不一致", "confirmation": "一致",
+}
+
+#: fact labels of the report -> Chinese
+FACTS_ZH: dict[str, str] = {
+    "respondents": "受访者", "rated items": "评分题目数", "missing share (all rated cells)": "缺失比例（全部评分单元格）",
+    "out-of-range cells": "超出范围的单元格", "non-numeric cells": "非数值单元格", "straight-liners": "直线作答者",
+    "duplicated ids": "重复编号", "status": "状态", "response rate": "回收率",
+    "respondents used": "使用的受访者", "dropped (missing answers)": "剔除（缺失回答）", "scheme": "内部权重方案",
+    "converged": "收敛", "iterations": "迭代次数", "bootstrap": "自助法", "mean of ratios": "比值的均值",
+    "ratio of means": "均值之比", "CSI on the rating scale": "CSI（原量表）", "variant": "变体", "95% CI": "95% 置信区间",
 }
 
 #: construct name -> Chinese label (index-model constructs and common abbreviations)
@@ -241,10 +277,54 @@ class Labels:
     def band(self, name: str) -> str:
         return BANDS_ZH.get(name, name) if self.lang == "zh" else name
 
+    def fact(self, key: str) -> str:
+        return FACTS_ZH.get(key, key) if self.lang == "zh" else key
+
+    def figure(self, fig: Any) -> None:
+        """Translate the English texts that csindex.plots drew into the report language."""
+        if self.lang != "zh":
+            return
+        from matplotlib.text import Text
+
+        from ..plots._base import cjk_font_family
+
+        family = cjk_font_family(["中文"])
+        for t in fig.findobj(Text):
+            text = t.get_text()
+            if not text:
+                continue
+            first, _, rest = text.partition("\n")
+            new = None
+            if first in FIGURE_ZH:
+                new = FIGURE_ZH[first] + ("\n" + rest if rest else "")
+            else:
+                for prefix, zh in FIGURE_PREFIX_ZH.items():
+                    if text.startswith(prefix):
+                        new = zh + text[len(prefix):].replace(")", "）")
+                        break
+            if new is not None:
+                t.set_text(new)
+                if family:
+                    t.set_fontfamily(family)
+        for ax in fig.axes:  # categorical tick labels (bands, quadrant names)
+            for axis in (ax.xaxis, ax.yaxis):
+                labels = [t.get_text() for t in axis.get_ticklabels()]
+                if any(x in FIGURE_ZH for x in labels):
+                    axis.set_ticks(axis.get_ticklocs(), [FIGURE_ZH.get(x, x) for x in labels])
+                    if family:
+                        for t in axis.get_ticklabels():
+                            t.set_fontfamily(family)
+
     def columns(self, df: pd.DataFrame) -> pd.DataFrame:
         """Copy of ``df`` with Chinese column headers (lang='zh')."""
         if self.lang != "zh":
             return df
+        table = {**VALUES_ZH, **QUADRANTS_ZH, **BANDS_ZH}
+        cols = [c for c in ("category", "band", "quadrant", "disconfirmation") if c in df.columns]
+        if cols:
+            df = df.copy()
+            for c in cols:
+                df[c] = [table.get(v, v) if isinstance(v, str) else v for v in df[c]]
         return df.rename(columns={c: COLUMNS_ZH.get(str(c), c) for c in df.columns})
 
     def mapping(self, names: Mapping[str, str] | list[str]) -> dict[str, str]:

@@ -375,13 +375,13 @@ def build_ipma(ctx: Context, sec: Section) -> None:
     cons = res.ipma(tgt)
     items = res.ipma(tgt, level="item")
     pm = priority_matrix(cons.assign(name=[L.construct(c) for c in cons["construct"]]),
-                         title=L("p_fig", target=tname).rstrip("."))
+                         title=L("p_fig", target=tname).rstrip(".。"))
     quad = dict(zip(cons["construct"], pm.data["quadrant"]))
     cons = cons.assign(quadrant=[quad[c] for c in cons["construct"]])
     ctx.figure(sec, pm, L("p_fig", target=tname))
-    pmi = priority_matrix(items.assign(name=items["item"]), title=L("p_fig", target=tname).rstrip(".") + " (items)")
+    pmi = priority_matrix(items.assign(name=items["item"]), title=L("p_fig", target=tname).rstrip(".。") + (" (items)" if L.lang == "en" else "（题目）"))
     items = items.assign(quadrant=pmi.data["quadrant"].to_numpy())
-    ctx.figure(sec, pmi, L("p_fig", target=tname) + " (items)")
+    ctx.figure(sec, pmi, L("p_fig", target=tname).rstrip(".。") + (" (items)." if L.lang == "en" else "（题目）。"))
     ctx.tables["pls_ipma"] = cons
     ctx.tables["pls_ipma_items"] = items
     ctx.key["pls_ipma_target"] = str(tgt)
@@ -390,7 +390,7 @@ def build_ipma(ctx: Context, sec: Section) -> None:
     shown = cons.assign(quadrant=[L.quadrant(x) for x in cons["quadrant"]])
     sec.add("table", L.columns(_with_labels(shown, ctx, "construct")), L("p_table"))
     shown_i = items.assign(quadrant=[L.quadrant(x) for x in items["quadrant"]])
-    sec.add("table", L.columns(_with_labels(shown_i, ctx, "item")), L("p_table") + " (items)")
+    sec.add("table", L.columns(_with_labels(shown_i, ctx, "item")), L("p_table") + (" (items)" if L.lang == "en" else "（题目）"))
     ctx.priority_sources["ipma"] = _rank(items.assign(name=items["item"]), ctx, f"IPMA, total effect on {tname}",
                                          gain=items["importance"].to_numpy() * (100 - items["performance"].to_numpy()))
 

@@ -180,7 +180,7 @@ def render_html(*, title: str, subtitle: str, lang: str, sections: Sequence[Sect
             elif block.kind == "note":
                 part.append(f'<p class="note">{html.escape(block.content)}</p>')
             elif block.kind == "facts":
-                part.append(_facts_html(block.content))
+                part.append(_facts_html({labels.fact(str(k)): v for k, v in block.content.items()}))
             elif block.kind == "cards":
                 part.append(_cards_html(block.content))
             elif block.kind == "table":

@@ -71,6 +71,7 @@ class Context:
         """Embed a plot (a Display or a Figure) as a PNG data: URI and close it."""
         from ..plots import fig_to_data_uri
 
+        self.labels.figure(getattr(display, "figure_", None) or display)
         uri = fig_to_data_uri(display, "png", dpi=DPI, close=True)
         section.add("figure", uri, caption)
         self.n_figures += 1

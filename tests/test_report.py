@@ -323,3 +323,134 @@ def test_cli_bad_option_usage_error(tmp_path):
     assert proc.returncode == 2 and "invalid choice" in proc.stderr
     proc = _run(["report", "--bootstrap", "-5"], cwd=tmp_path)
     assert proc.returncode == 2 and "--bootstrap" in proc.stderr
+
+
+# --------------------------------------------------------------------------- models, priorities, robustness
+
+
+def test_improve_first_comes_from_the_priority_matrix(en):
+    res, _, _ = en
+    if not _available("ipma"):
+        pytest.skip("needs csindex.pls")
+    key = res.key_numbers
+    assert key["improve_first_source"] == "ipma"
+    items = res.tables["pls_ipma_items"]
+    focus = items[items["quadrant"] == "Concentrate here"].copy()
+    assert len(focus) >= 1
+    # "Concentrate here": importance at or above the mean, performance below the mean
+    assert (focus["importance"] >= items["importance"].mean()).all()
+    assert (focus["performance"] < items["performance"].mean()).all()
+    focus["gain"] = focus["importance"] * (100 - focus["performance"])
+    expected = focus.sort_values("gain", ascending=False)["item"].head(5).tolist()
+    assert key["improve_first"] == expected
+    page = (res.out / "index.html").read_text(encoding="utf-8")
+    first_label = csindex.datasets.airline().codebook.items.at[expected[0], "label_en"]
+    assert first_label in page.split('<section id="improve">', 1)[1]
+
+
+def test_pls_numbers_match_fit_pls(en):
+    res, _, _ = en
+    if not _available("model"):
+        pytest.skip("needs csindex.pls")
+    survey = csindex.datasets.airline()
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = csindex.fit_pls(survey, csindex.models.ccsi(survey), bootstrap=100, seed=7, progress=False)
+    idx = fit.index.set_index("construct")
+    assert res.key_numbers["pls_satisfaction_index"] == pytest.approx(idx.loc["SAT", "estimate"], abs=1e-12)
+    lo, hi = res.key_numbers["pls_satisfaction_index_ci"]
+    assert (lo, hi) == pytest.approx((idx.loc["SAT", "ci_lower"], idx.loc["SAT", "ci_upper"]), abs=1e-12)
+    assert lo < res.key_numbers["pls_satisfaction_index"] < hi
+    assert res.key_numbers["pls_r_squared"] == pytest.approx(fit.r_squared.to_dict(), abs=1e-12)
+    paths = res.tables["pls_paths"]
+    assert {"std_error", "ci_lower", "ci_upper", "p_value"} <= set(paths.columns)  # bootstrapped
+
+
+@pytest.mark.skipif(importlib.util.find_spec("csindex.sem") is None, reason="needs csindex.sem")
+def test_method_sem_only(tmp_path):
+    res = csindex.report(out=tmp_path, method="sem", bootstrap=0, excel=False, progress=False)
+    status = res.sections.set_index("id")
+    assert status.loc["model", "status"] == "ok" and status.loc["index", "status"] == "ok"
+    assert status.loc["ipma", "status"] == "skipped" and "PLS" in status.loc["ipma", "note"]
+    assert "pls_paths" not in res.tables and "sem_paths" in res.tables and "sem_fit" in res.tables
+    survey = csindex.datasets.airline()
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sem = csindex.fit_sem(survey, csindex.models.ccsi(survey))
+    assert res.key_numbers["sem_fit"]["cfi"] == pytest.approx(float(sem.fit_indices["cfi"]), abs=1e-12)
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "CFI" in page and "RMSEA" in page
+
+
+@pytest.mark.skipif(importlib.util.find_spec("csindex.pls") is None, reason="needs csindex.pls")
+def test_cli_with_codebook_and_model_file(tmp_path, capsys):
+    from csindex import datasets
+
+    data = datasets.samples_dir() / "airline.csv"
+    cb = datasets.airline_codebook_path()
+    syntax = tmp_path / "model.txt"
+    syntax.write_text("QUAL =~ QUAL1 + QUAL2 + QUAL3\nSAT =~ SAT1 + SAT2 + SAT3\nLOY =~ LOY1 + LOY2\n"
+                      "SAT ~ QUAL\nLOY ~ SAT\n", encoding="utf-8")
+    out = tmp_path / "r"
+    code = cli.main(["report", str(data), "--codebook", str(cb), "--model", str(syntax), "--method", "both",
+                     "--bootstrap", "50", "--out", str(out), "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    payload = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert payload["settings"]["model"] == "model.txt" and payload["settings"]["method"] == "both"
+    assert set(payload["key_numbers"]["pls_r_squared"]) == {"SAT", "LOY"}
+    assert set(payload["key_numbers"]["sem_r_squared"]) == {"SAT", "LOY"}
+    assert payload["key_numbers"]["pls_ipma_target"] == "SAT"
+    out2 = tmp_path / "r2"
+    assert cli.main(["report", str(data), "--codebook", str(cb), "--model", "ecsi", "--bootstrap", "0",
+                     "--out", str(out2), "--quiet"]) == 0
+    payload = json.loads((out2 / "results.json").read_text(encoding="utf-8"))
+    assert payload["settings"]["model"] == "ECSI"
+    assert ["IMAG", "LOY"] in [[r["source"], r["target"]] for r in payload["tables"]["pls_paths"]]
+
+
+def test_progress_bar_only_when_asked(tmp_path, capsys):
+    df = pd.DataFrame({"SAT1": [1, 3, 5, 5, 2], "SAT2": [2, 4, 4, 5, 3]})
+    csindex.report(df, scale=(1, 5), out=tmp_path / "a", excel=False, progress=True)
+    err = capsys.readouterr().err
+    assert "csindex report" in err and "step" in err
+    csindex.report(df, scale=(1, 5), out=tmp_path / "b", excel=False, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_failing_section_is_reported_not_fatal(tmp_path, capsys, monkeypatch):
+    import importlib
+
+    def broken(ctx, sec):
+        raise csindex.exceptions.EstimationError("The engine gave up on purpose.")
+
+    # report() looks its builders up in the module csindex.report
+    monkeypatch.setattr(importlib.import_module("csindex.report"), "build_quality", broken)
+    df = pd.DataFrame({"SAT1": [1, 3, 5, 5, 2], "SAT2": [2, 4, 4, 5, 3]})
+    data = tmp_path / "s.csv"
+    df.to_csv(data, index=False)
+    assert cli.main(["report", str(data), "--scale", "1", "5", "--out", str(tmp_path / "r")]) == 0
+    err = capsys.readouterr().err
+    assert "could not be computed: The engine gave up on purpose." in err
+    payload = json.loads((tmp_path / "r" / "results.json").read_text(encoding="utf-8"))
+    failed = [s for s in payload["sections"] if s["status"] == "failed"]
+    assert [s["id"] for s in failed] == ["data-quality"]
+    assert "gave up on purpose" in (tmp_path / "r" / "index.html").read_text(encoding="utf-8")
+
+
+def test_chinese_figure_texts():
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+
+    from csindex.report._i18n import Labels
+
+    t = pd.DataFrame({"name": ["a", "b", "c"], "importance": [0.1, 0.3, 0.2], "performance": [50, 60, 70]})
+    d = csindex.plots.priority_matrix(t)
+    Labels("zh").figure(d.figure_)
+    texts = {x.get_text().split("\n")[0] for x in d.figure_.findobj(Text)}
+    plt.close(d.figure_)
+    assert {"重点改进区", "优势保持区", "次要改进区", "过度投入区", "重要性", "表现"} <= texts
+    assert not texts & {"Concentrate here", "Importance"}

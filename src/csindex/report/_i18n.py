@@ -101,8 +101,11 @@ TEXT: dict[str, dict[str, str]] = {
     "i_intro": {"en": "ACSI-style indices: the unstandardised outer weights of each block, rescaled to sum "
                       "to 1, applied to the item means and mapped to 0–100.",
                 "zh": "ACSI 式指数：各测量块的非标准化外部权重归一化后加权题目均值，并换算为 0–100 分。"},
-    "i_fig": {"en": "0–100 indices per construct with bootstrap confidence intervals.",
-              "zh": "各潜变量 0–100 指数及自助法置信区间。"},
+    "i_sem": {"en": "SEM indices weight the items by their factor-score regression weights (normalised to sum to 1); "
+                    "their intervals are Wald intervals.",
+              "zh": "SEM 指数以因子得分回归权重（归一化）加权各题，区间为 Wald 区间。"},
+    "i_fig": {"en": "0–100 indices per construct with 95% confidence intervals.",
+              "zh": "各潜变量 0–100 指数及 95% 置信区间。"},
     "i_table": {"en": "Indices", "zh": "指数"},
     "p_intro": {"en": "Importance = total effect on {target} (points of {target} per point of the driver), "
                       "performance = the driver's 0–100 index.",

@@ -330,7 +330,10 @@ def build_index(ctx: Context, sec: Section) -> None:
     from ..plots import index_chart
     from ._sections import _with_labels
 
-    sec.p(L("i_intro"))
+    if pls is not None:
+        sec.p(L("i_intro"))
+    if sem is not None:
+        sec.p(L("i_sem"))
     tgt = _target(ctx)
     frames = []
     if pls is not None:

@@ -51,7 +51,12 @@ def timed(label: str, fn, peer: float | None = None) -> float:
     dt = time.perf_counter() - t0
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
-    ratio = f"  ratio to peer {dt / peer:6.2f}x (peer {peer:.3f} s)" if peer else ""
+    if peer:
+        r = dt / peer
+        ratio = (f"  {r:6.2f}x the peer's time (peer {peer:.3f} s)" if r >= 0.1
+                 else f"  {1 / r:,.0f}x faster than the peer (peer {peer:,.1f} s)")
+    else:
+        ratio = ""
     flag = "ok" if dt < 5 else "SLOW"
     print(f"{label:<52s} {dt:7.3f} s  peak {peak:8.1f} MB  [{flag}]{ratio}")
     return dt

@@ -176,3 +176,21 @@ def test_summary_and_plot(df):
     disp = res.plot()
     assert set(disp.data["name"]) == {"Q1", "Q2"}
     plt.close(disp.figure_)
+
+
+@pytest.mark.parametrize("method", ["classic", "improved"])
+def test_linearised_se_agrees_with_bootstrap(method):
+    """The delta-method SE of the D1/I1 index (importance means included) against a plain
+    bootstrap of the whole computation."""
+    rng = np.random.default_rng(5)
+    n = 300
+    s = rng.integers(1, 6, (n, 3)).astype(float)
+    imp = np.clip(s + rng.integers(-2, 3, (n, 3)), 1, 5).astype(float)
+    s[rng.random((n, 3)) < 0.1] = np.nan
+    imp[rng.random((n, 3)) < 0.1] = np.nan
+    d = pd.DataFrame(np.column_stack([s, imp, rng.integers(2, 6, (n, 3))]),
+                     columns=["Q1", "Q2", "Q3", "IMP_Q1", "IMP_Q2", "IMP_Q3", "EXP_Q1", "EXP_Q2", "EXP_Q3"])
+    kw = dict(satisfaction=["Q1", "Q2", "Q3"], scale=(1, 5), method=method, weights=False)
+    res = dual_evaluation(d, **kw)
+    boot = [dual_evaluation(d.iloc[rng.integers(0, n, n)].reset_index(drop=True), **kw).index for _ in range(200)]
+    assert res.std_error == pytest.approx(np.std(boot, ddof=1), rel=0.2)

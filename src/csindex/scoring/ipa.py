@@ -33,6 +33,8 @@ Examples
 
 from __future__ import annotations
 
+import warnings
+
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,7 +44,7 @@ import pandas as pd
 
 from .._summary import Summary, SummaryMixin
 from .._validation import check_option, quote_list
-from ..exceptions import SurveyDataError
+from ..exceptions import InferenceWarning, SurveyDataError
 from ._common import Moments, as_names, as_survey, check_items, matrix, row_chunks, sampling_weights
 
 __all__ = ["IPAResult", "ipa", "QUADRANTS"]
@@ -254,6 +256,10 @@ def ipa(data: Any, performance: Sequence[str] | None = None, importance: Sequenc
         "performance_top2": perf_top2,
         "opportunity": opportunity,
     }, index=pd.Index(p_names, name="item"))
+    undefined = list(items.index[items["performance_ci_lower"].isna()])
+    if undefined:
+        warnings.warn(f"The performance intervals of {quote_list(undefined)} are undefined (NaN): fewer than two "
+                      "answers (or effective answers after weighting).", InferenceWarning, stacklevel=2)
     settings = {"importance_method": importance_method, "crosshair": label, "top_box": int(top_box),
                 "weighted": w is not None, "confidence": confidence, "notes": tuple(notes)}
     return IPAResult(items=items, crosshair=(float(cx), float(cy)), settings=settings)

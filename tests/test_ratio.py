@@ -207,3 +207,15 @@ def test_ratio_of_means_equals_mean_ratio_when_a_constant_property(pairs):
     assert res.items.loc["Q1", "ratio_of_means"] == pytest.approx(np.mean(b) / 4)
     shares = res.bands.query("level == 'item' and measure == 'ratio'")["share"]
     assert shares.sum() == pytest.approx(1.0)
+
+
+def test_weighted_band_shares_and_effective_n(df):
+    res = _run(df, weights=[1, 2, 1, 1])
+    b = res.bands.set_index(["level", "name", "measure", "band"])
+    # CREW1 ratios .8 (w 1), 1 (w 2), 1 (w 1): dissatisfied 1/4, fairly satisfied 3/4, n_eff = 16/6
+    p, n = 0.25, 16 / 6
+    assert b.loc[("item", "CREW1", "ratio", "dissatisfied"), "share"] == pytest.approx(p)
+    centre = (p + Z_975**2 / (2 * n)) / (1 + Z_975**2 / n)
+    half = Z_975 * math.sqrt(p * (1 - p) / n + Z_975**2 / (4 * n**2)) / (1 + Z_975**2 / n)
+    assert b.loc[("item", "CREW1", "ratio", "dissatisfied"), "ci_lower"] == pytest.approx(centre - half)
+    assert b.loc[("item", "CREW1", "ratio", "dissatisfied"), "n"] == 3

@@ -151,7 +151,12 @@ def prepare(data: Any, spec: ModelSpec, *, missing: str, weights: Any = None, sc
     if frame.shape[1] == len(items) and frame.columns.tolist() == items:
         sub = frame
     else:
-        sub = frame.take(frame.columns.get_indexer(items), axis=1)
+        try:
+            sub = frame.reindex(columns=items)  # faster than frame[items] in pandas 3
+        except ValueError:  # duplicated column labels
+            raise SurveyDataError(
+                f"The data has duplicated column names among the model items; rename them "
+                f"({quote_list(sorted({c for c in frame.columns if list(frame.columns).count(c) > 1}))}).") from None
     nonnum = [c for c, dt in zip(items, sub.dtypes) if not (dt.kind in "fiub" or pd.api.types.is_numeric_dtype(dt))]
     if nonnum:
         raise SurveyDataError(

@@ -43,6 +43,7 @@ class Layout:
     onehot: np.ndarray = None  # (p, J) item-to-construct indicator matrix
     # all structural regressions as one block-diagonal system: entry k regresses reg_tgt[k]
     # on predecessor reg_pred[k]; reg_mask[k, l] when k and l belong to the same regression
+    starts: np.ndarray = None  # first item of each block (items of a block are contiguous)
     reg_pred: np.ndarray = None
     reg_tgt: np.ndarray = None
     reg_mask: np.ndarray = None
@@ -76,6 +77,7 @@ class Layout:
             endogenous=tuple(j for j in range(J) if preds[j]),
             isolated=tuple(j for j in range(J) if not preds[j] and not succs[j]),
             onehot=np.eye(J)[np.asarray(block, dtype=np.intp)] if block else np.zeros((0, J)),
+            starts=np.asarray([sl.start for sl in slices], dtype=np.intp),
             reg_pred=np.asarray([k for j in range(J) for k in preds[j]], dtype=np.intp),
             reg_tgt=np.asarray([j for j in range(J) for _ in preds[j]], dtype=np.intp),
             reg_mask=_same_group([j for j in range(J) for _ in preds[j]]),
@@ -162,8 +164,9 @@ def _inner_weights(C: np.ndarray, layout: Layout, scheme: str) -> np.ndarray:
 
 def _block_products(S: np.ndarray, w: np.ndarray, layout: Layout) -> np.ndarray:
     """``S @ Wd`` for block-diagonal weights, as one BLAS product: ``(B, p, J)``."""
-    B, p = w.shape
-    return ((S * w[:, None, :]).reshape(B * p, p) @ layout.onehot).reshape(B, p, layout.J)
+    # blocks are contiguous, so summing within blocks is a reduceat (no BLAS call: threaded
+    # BLAS is slow for these skinny products on a busy machine)
+    return np.add.reduceat(S * w[:, None, :], layout.starts, axis=2)
 
 
 def _own(M: np.ndarray, layout: Layout) -> np.ndarray:
@@ -173,7 +176,7 @@ def _own(M: np.ndarray, layout: Layout) -> np.ndarray:
 
 def _block_sum(v: np.ndarray, layout: Layout) -> np.ndarray:
     """Sum a ``(B, p)`` array within blocks: ``(B, J)``."""
-    return v @ layout.onehot
+    return np.add.reduceat(v, layout.starts, axis=1)
 
 
 def _normalised(w: np.ndarray, S: np.ndarray, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
@@ -186,9 +189,7 @@ def _normalised(w: np.ndarray, S: np.ndarray, layout: Layout) -> tuple[np.ndarra
 
 def _proxy_cor(w: np.ndarray, SW: np.ndarray, layout: Layout) -> np.ndarray:
     """``Wd' S Wd`` from ``SW = S Wd``: ``(B, J, J)``."""
-    B = w.shape[0]
-    T = (w[:, :, None] * SW).transpose(0, 2, 1).reshape(B * layout.J, layout.p) @ layout.onehot
-    return T.reshape(B, layout.J, layout.J).transpose(0, 2, 1)
+    return np.add.reduceat(w[:, :, None] * SW, layout.starts, axis=1)
 
 
 def _update(w: np.ndarray, SW: np.ndarray, S: np.ndarray, layout: Layout,
@@ -286,7 +287,7 @@ def finalize(w: np.ndarray, S: np.ndarray, layout: Layout, *, sign_fix: bool = T
     own = _own(cross, layout)
     signs = np.ones((B, layout.J))
     if sign_fix:
-        pos = np.where(own > 0, 1.0, -1.0) @ layout.onehot  # (#positive - #non-positive) per block
+        pos = _block_sum(np.where(own > 0, 1.0, -1.0), layout)  # (#positive - #non-positive) per block
         signs = np.where(pos < 0, -1.0, 1.0)
         if (signs < 0).any():
             w = w * signs[:, layout.block]

@@ -35,18 +35,14 @@ def index_weights(w: np.ndarray, sd: np.ndarray, layout: Layout, standardized: b
     """
     wu = w / sd if standardized else w
     wr = wu * (hi - lo)
-    onehot = np.zeros((layout.p, layout.J))
-    onehot[np.arange(layout.p), layout.block] = 1.0
-    tot = wr @ onehot
+    tot = np.add.reduceat(wr, layout.starts, axis=1)
     return wr / tot[:, layout.block]
 
 
 def index_values(wstar: np.ndarray, mean: np.ndarray, layout: Layout, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """``Σ w*_i (x̄_i - min_i)/(max_i - min_i)·100`` per block."""
     rel = (mean - lo) / (hi - lo) * 100.0
-    onehot = np.zeros((layout.p, layout.J))
-    onehot[np.arange(layout.p), layout.block] = 1.0
-    return (wstar * rel) @ onehot
+    return np.add.reduceat(wstar * rel, layout.starts, axis=1)
 
 
 def htmt_stack(S: np.ndarray, layout: Layout) -> np.ndarray:
@@ -58,10 +54,9 @@ def htmt_stack(S: np.ndarray, layout: Layout) -> np.ndarray:
     sd = np.sqrt(np.einsum("bii->bi", S))
     R = np.abs(S / (sd[:, :, None] * sd[:, None, :]))
     J = layout.J
-    onehot = np.zeros((layout.p, J))
-    onehot[np.arange(layout.p), layout.block] = 1.0
-    sums = onehot.T @ R @ onehot  # (B, J, J) sums of |r| over item pairs
-    sizes = onehot.sum(axis=0)
+    st = layout.starts
+    sums = np.add.reduceat(np.add.reduceat(R, st, axis=1), st, axis=2)  # (B, J, J) sums of |r| over item pairs
+    sizes = layout.onehot.sum(axis=0)
     counts = np.outer(sizes, sizes)
     mono_sum = np.einsum("bjj->bj", sums) - sizes  # drop the unit diagonal
     mono_cnt = sizes * (sizes - 1)

@@ -44,6 +44,8 @@ class Layout:
     # all structural regressions as one block-diagonal system: entry k regresses reg_tgt[k]
     # on predecessor reg_pred[k]; reg_mask[k, l] when k and l belong to the same regression
     starts: np.ndarray = None  # first item of each block (items of a block are contiguous)
+    item_idx: np.ndarray = None  # arange(p)
+    mode_b_slices: tuple[slice, ...] = ()  # Mode B blocks that have structural neighbours
     reg_pred: np.ndarray = None
     reg_tgt: np.ndarray = None
     reg_mask: np.ndarray = None
@@ -78,6 +80,9 @@ class Layout:
             isolated=tuple(j for j in range(J) if not preds[j] and not succs[j]),
             onehot=np.eye(J)[np.asarray(block, dtype=np.intp)] if block else np.zeros((0, J)),
             starts=np.asarray([sl.start for sl in slices], dtype=np.intp),
+            item_idx=np.arange(len(items)),
+            mode_b_slices=tuple(slices[j] for j, b in enumerate(spec.blocks)
+                                if b.mode.pls_mode == "B" and (preds[j] or succs[j])),
             reg_pred=np.asarray([k for j in range(J) for k in preds[j]], dtype=np.intp),
             reg_tgt=np.asarray([j for j in range(J) for _ in preds[j]], dtype=np.intp),
             reg_mask=_same_group([j for j in range(J) for _ in preds[j]]),
@@ -171,7 +176,7 @@ def _block_products(S: np.ndarray, w: np.ndarray, layout: Layout) -> np.ndarray:
 
 def _own(M: np.ndarray, layout: Layout) -> np.ndarray:
     """``M[b, i, block(i)]`` for a ``(B, p, J)`` array."""
-    return M[:, np.arange(layout.p), layout.block]
+    return M[:, layout.item_idx, layout.block]
 
 
 def _block_sum(v: np.ndarray, layout: Layout) -> np.ndarray:
@@ -200,9 +205,8 @@ def _update(w: np.ndarray, SW: np.ndarray, S: np.ndarray, layout: Layout,
     new = np.einsum("bik,bki->bi", SW, E[:, :, layout.block])
     for j in layout.isolated:  # a construct without structural neighbours keeps its weights
         new[:, layout.slices[j]] = w[:, layout.slices[j]]
-    for j, sl in enumerate(layout.slices):
-        if layout.mode_b[j] and j not in layout.isolated:
-            new[:, sl] = np.linalg.solve(S[:, sl, sl], new[:, sl][..., None])[..., 0]
+    for sl in layout.mode_b_slices:
+        new[:, sl] = np.linalg.solve(S[:, sl, sl], new[:, sl][..., None])[..., 0]
     return _normalised(new, S, layout)
 
 

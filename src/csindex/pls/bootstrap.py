@@ -263,6 +263,12 @@ def run_bootstrap(prep, layout: Layout, full: Statistics, S: np.ndarray, mean: n
             f"{n_deg + n_nc} of {B} bootstrap resamples were excluded ({n_nc} did not converge within "
             f"max_iter={settings['max_iter']}, {n_deg} had a constant item or a singular Mode B block); "
             f"the intervals use the remaining {n_valid}.", InferenceWarning, stacklevel=4)
+    if not full.htmt.size:
+        from dataclasses import replace
+
+        from ._stats import htmt_stack
+
+        full = replace(full, htmt=htmt_stack(S[None], layout))
     estimates = {k: v[0] for k, v in extract(full, spec, layout).items()}
     jack = _jackknife(Xc, w, mean, layout, opts, entropy) if ci == "bca" else None
     return BootstrapResult(n_requested=B, n_valid=n_valid, n_failed=n_deg + n_nc, n_nonconverged=n_nc,

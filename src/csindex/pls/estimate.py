@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
 from collections.abc import Mapping, Sequence
@@ -82,6 +83,11 @@ def _resolve_model(model: Any, data: Any) -> ModelSpec:
 _SPEC_CACHE: dict[str, ModelSpec] = {}
 
 
+@functools.lru_cache(maxsize=64)
+def _layout(spec: ModelSpec) -> Layout:
+    return Layout.from_spec(spec)
+
+
 def _to_float(sub: pd.DataFrame) -> np.ndarray:
     """The items as a float64 array; large frames are copied column by column into a
     Fortran-ordered array (one pass, no interleaving copy)."""
@@ -151,12 +157,12 @@ def prepare(data: Any, spec: ModelSpec, *, missing: str, weights: Any = None, sc
     if frame.shape[1] == len(items) and frame.columns.tolist() == items:
         sub = frame
     else:
-        try:
-            sub = frame.reindex(columns=items)  # faster than frame[items] in pandas 3
-        except ValueError:  # duplicated column labels
-            raise SurveyDataError(
-                f"The data has duplicated column names among the model items; rename them "
-                f"({quote_list(sorted({c for c in frame.columns if list(frame.columns).count(c) > 1}))}).") from None
+        cols = frame.columns.tolist()
+        if len(set(cols)) != len(cols):
+            dup = sorted({str(c) for c in cols if cols.count(c) > 1})
+            raise SurveyDataError(f"The data has duplicated column names ({quote_list(dup)}); rename them.")
+        where = {c: k for k, c in enumerate(cols)}
+        sub = frame.take([where[c] for c in items], axis=1)  # positions: faster than frame[items] in pandas 3
     nonnum = [c for c, dt in zip(items, sub.dtypes) if not (dt.kind in "fiub" or pd.api.types.is_numeric_dtype(dt))]
     if nonnum:
         raise SurveyDataError(
@@ -387,14 +393,14 @@ def _fit(data: Any, spec: ModelSpec, *, scheme: str, standardize: bool, max_iter
          scale: Any, preset: str | None, convergence: str, chunk_size: int):
     from .results import PLSResult
 
-    layout = Layout.from_spec(spec)
+    layout = _layout(spec)
     prep = prepare(data, spec, missing=missing, weights=weights, scale=scale)
     if prep.weights is not None and not prep.weights.sum() > 0:
         raise SurveyDataError("The sampling weights of the respondents used sum to 0.")
     mean, S = moments(prep.X, prep.weights)
     _check_design(prep, spec, layout, S)
     st = estimate_stack(S[None], mean[None], layout, scheme=scheme, tol=tol, max_iter=max_iter, rule=convergence,
-                        standardized=standardize, lo=prep.lo, hi=prep.hi)
+                        standardized=standardize, lo=prep.lo, hi=prep.hi, with_htmt=False)
     converged = bool(st.iteration.converged[0])
     if not converged:
         worst = _worst_blocks(st, S, layout, scheme, standardize)

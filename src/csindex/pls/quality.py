@@ -162,7 +162,9 @@ def compute_quality(res) -> PLSQuality:
     np.fill_diagonal(fl, np.sqrt(reliability["ave"].to_numpy()))
     fornell = pd.DataFrame(fl, index=list(L.constructs), columns=list(L.constructs))
     # HTMT
-    H = res._stats.htmt[0]
+    from ._stats import htmt_stack
+
+    H = htmt_stack(S[None], L)[0]
     pairs = [(a, b) for a in range(L.J) for b in range(a)]
     htmt = pd.DataFrame({"construct_a": [L.constructs[a] for a, _ in pairs],
                          "construct_b": [L.constructs[b] for _, b in pairs],

@@ -426,3 +426,35 @@ def test_template_name_with_survey():
     pd.testing.assert_frame_equal(by_name.paths, by_spec.paths)
     assert set(by_name.spec.constructs) == {"IMAG", "EXPE", "QUAL", "VAL", "SAT", "LOY"}
     assert len(by_name.paths) == 11
+
+
+def test_negative_index_weight_warns(small):
+    d = small.copy()
+    rng = np.random.default_rng(9)
+    d["q3"] = (11 - d["q1"]) * 0.3 + rng.normal(size=len(d))  # reversed, weakly related item
+    res = csindex.fit_pls(d, SMALL, scale=(1, 10))
+    assert (res.index_weights["estimate"] < 0).any()
+    with pytest.warns(InferenceWarning, match="negative outer weights .*'q3'"):
+        res.index
+
+
+def test_scale_inferred_from_data_is_recorded(small):
+    res = csindex.fit_pls(small, SMALL)
+    assert res.settings["scale_source"] == "data"
+    lo, hi = float(small.min().min()), float(small.max().max())
+    expected = (small["l1"].mean() - lo) / (hi - lo) * 100
+    assert res.index.set_index("construct").at["L", "estimate"] == pytest.approx(expected)
+    with pytest.raises(SurveyDataError, match="max <= min"):
+        csindex.fit_pls(small, SMALL, scale=(5, 5))
+    with pytest.raises(SurveyDataError, match="no \\(min, max\\) for item"):
+        csindex.fit_pls(small, SMALL, scale={"q1": (1, 10)})
+
+
+def test_preset_scores_and_convergence_rules(small):
+    a = csindex.fit_pls(small, SMALL)
+    b = csindex.fit_pls(small, SMALL, preset="seminr")
+    np.testing.assert_allclose(b.scores.to_numpy(), a.scores.to_numpy() * np.sqrt((a.n - 1) / a.n))
+    np.testing.assert_allclose(b.scores.std(ddof=1).to_numpy(), 1.0)
+    for rule in ("sum_abs", "sum_squared"):
+        r = csindex.fit_pls(small, SMALL, convergence=rule, tol=1e-12, max_iter=1000)
+        np.testing.assert_allclose(r.paths["estimate"], a.paths["estimate"], atol=1e-6)

@@ -458,3 +458,16 @@ def test_preset_scores_and_convergence_rules(small):
     for rule in ("sum_abs", "sum_squared"):
         r = csindex.fit_pls(small, SMALL, convergence=rule, tol=1e-12, max_iter=1000)
         np.testing.assert_allclose(r.paths["estimate"], a.paths["estimate"], atol=1e-6)
+
+
+def test_plots(small):
+    import matplotlib.pyplot as plt
+
+    res = csindex.fit_pls(small, SMALL, bootstrap=50, seed=1, progress=False, scale=(1, 10))
+    d = res.plot()
+    assert d.figure_ is not None and set(d.paths["source"]) == {"Q", "S"}
+    m = res.plot_ipma("L")
+    assert set(m.data["name"]) == {"Q", "S"}
+    i = res.plot_index()
+    for disp in (d, m, i):
+        plt.close(disp.figure_)

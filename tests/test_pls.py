@@ -471,3 +471,19 @@ def test_plots(small):
     i = res.plot_index()
     for disp in (d, m, i):
         plt.close(disp.figure_)
+
+
+def test_bootstrap_identical_under_dask_and_threading_backends(small):
+    import joblib
+
+    kw = dict(bootstrap=60, seed=3, chunk_size=16, progress=False)
+    a = csindex.fit_pls(small, SMALL, **kw)
+    with joblib.parallel_config(backend="threading"):
+        b = csindex.fit_pls(small, SMALL, n_jobs=2, **kw)
+    np.testing.assert_array_equal(a.bootstrap.draws["paths"], b.bootstrap.draws["paths"])
+    distributed = pytest.importorskip("distributed", reason="dask.distributed is an optional extra")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cl:
+        with distributed.Client(cl), joblib.parallel_config(backend="dask"):
+            c = csindex.fit_pls(small, SMALL, n_jobs=2, **kw)
+    np.testing.assert_array_equal(a.bootstrap.draws["paths"], c.bootstrap.draws["paths"])
+    pd.testing.assert_frame_equal(a.paths, c.paths)

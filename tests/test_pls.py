@@ -487,3 +487,51 @@ def test_bootstrap_identical_under_dask_and_threading_backends(small):
             c = csindex.fit_pls(small, SMALL, n_jobs=2, **kw)
     np.testing.assert_array_equal(a.bootstrap.draws["paths"], c.bootstrap.draws["paths"])
     pd.testing.assert_frame_equal(a.paths, c.paths)
+
+
+# ---------------------------------------------------------------- consistent PLS
+def _factor_data(n, seed):
+    """Common-factor data with known latent paths: X -> M (0.5), X -> Y (0.3), M -> Y (0.4)."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    m = 0.5 * x + np.sqrt(1 - 0.25) * rng.normal(size=n)
+    r2y = 0.3 ** 2 + 0.4 ** 2 + 2 * 0.3 * 0.4 * 0.5
+    y = 0.3 * x + 0.4 * m + np.sqrt(1 - r2y) * rng.normal(size=n)
+    cols = {}
+    for name, eta, lams in (("x", x, (0.9, 0.8, 0.7)), ("m", m, (0.85, 0.75, 0.7)), ("y", y, (0.8, 0.8, 0.6))):
+        for k, lam in enumerate(lams, 1):
+            cols[f"{name}{k}"] = lam * eta + np.sqrt(1 - lam ** 2) * rng.normal(size=n)
+    return pd.DataFrame(cols), {("X", "M"): 0.5, ("X", "Y"): 0.3, ("M", "Y"): 0.4}
+
+
+FACTOR_MODEL = "X =~ x1 + x2 + x3\nM =~ m1 + m2 + m3\nY =~ y1 + y2 + y3\nM ~ X\nY ~ X + M"
+
+
+def test_plsc_recovers_latent_paths_and_loadings():
+    """n = 20,000: the sampling SD of a path is about 0.01, so 0.03 is 3 SD; PLS itself is
+    attenuated by the items' measurement error (bias of about -0.05 on X -> M here)."""
+    df, truth = _factor_data(20_000, 7)
+    plsc = csindex.fit_pls(df, FACTOR_MODEL, consistent=True)
+    pls = csindex.fit_pls(df, FACTOR_MODEL)
+    got = plsc.paths.set_index(["source", "target"])["estimate"]
+    raw = pls.paths.set_index(["source", "target"])["estimate"]
+    for key, value in truth.items():
+        assert got[key] == pytest.approx(value, abs=0.03), key
+    assert raw[("X", "M")] < 0.5 - 0.03  # plain PLS is attenuated
+    lam = plsc.loadings.set_index("item")["estimate"]
+    for item, value in {"x1": 0.9, "x3": 0.7, "m2": 0.75, "y3": 0.6}.items():
+        assert lam[item] == pytest.approx(value, abs=0.03), item
+    # the disattenuation uses rho_A: r / sqrt(rho_A,X rho_A,M) is the X-M correlation
+    rho = pls.quality.reliability.set_index("construct")["rho_a"]
+    r = pls.construct_correlations.loc["X", "M"]
+    assert plsc.construct_correlations.loc["X", "M"] == pytest.approx(r / np.sqrt(rho["X"] * rho["M"]), abs=1e-10)
+    assert plsc.settings["consistent"]
+    # PLSc weights, scores and index are those of PLS
+    pd.testing.assert_frame_equal(plsc.weights, pls.weights)
+
+
+def test_plsc_bootstrap_runs():
+    df, _ = _factor_data(400, 8)
+    res = csindex.fit_pls(df, FACTOR_MODEL, consistent=True, bootstrap=100, seed=1, progress=False)
+    assert res.paths["std_error"].gt(0).all()
+    assert np.all(res.paths["ci_lower"] <= res.paths["estimate"])

@@ -299,7 +299,12 @@ def finalize(w: np.ndarray, S: np.ndarray, layout: Layout, *, sign_fix: bool = T
             own = own * signs[:, layout.block]
             SW = SW * signs[:, None, :]
     C = _proxy_cor(w, SW, layout)
-    J = layout.J
+    return _structural(w, own, cross, C, signs, layout)
+
+
+def _structural(w, own, cross, C, signs, layout: Layout) -> FinalEstimates:
+    """OLS paths, R² and total effects from construct correlations ``C``."""
+    B, J = C.shape[0], layout.J
     paths = np.zeros((B, J, J))
     r2 = np.full((B, J), np.nan)
     if layout.reg_pred.size:
@@ -311,3 +316,38 @@ def finalize(w: np.ndarray, S: np.ndarray, layout: Layout, *, sign_fix: bool = T
     eye = np.eye(J)
     total = np.linalg.inv(eye - paths) - eye
     return FinalEstimates(w, own, cross, C, paths, r2, total, signs)
+
+
+def consistent(fe: FinalEstimates, S: np.ndarray, layout: Layout) -> tuple[FinalEstimates, np.ndarray]:
+    """Consistent PLS (PLSc; Dijkstra & Henseler 2015, MIS Quarterly 39(2)).
+
+    For each Mode A block with two or more items, with weights ``w`` in standardised units
+    and item correlations ``R``: ``c² = w'(R - diag R)w / w'(ww' - diag ww')w``,
+    ``rho_A = (w'w)² c²``, consistent loadings ``c·w``. Construct correlations are
+    disattenuated, ``r_ij / sqrt(rho_A,i rho_A,j)`` (1 for single items and Mode B blocks),
+    and the paths, R² and total effects are re-estimated from them.
+
+    Returns the corrected estimates and ``rho_A`` ``(B, J)``.
+    """
+    sd = np.sqrt(np.einsum("bii->bi", S))
+    R = S / (sd[:, :, None] * sd[:, None, :])
+    w = fe.weights * sd  # standardised units
+    B, J = w.shape[0], layout.J
+    rho = np.ones((B, J))
+    own = fe.loadings.copy()
+    for j, sl in enumerate(layout.slices):
+        if layout.mode_b[j] or sl.stop - sl.start < 2:
+            continue
+        wj = w[:, sl]
+        Rj = R[:, sl, sl]
+        off = Rj - np.einsum("bii->bi", Rj)[:, :, None] * np.eye(sl.stop - sl.start)
+        num = np.einsum("bi,bij,bj->b", wj, off, wj)
+        ww = (wj * wj).sum(axis=1)
+        den = ww ** 2 - (wj ** 4).sum(axis=1)
+        c2 = num / den
+        rho[:, j] = ww ** 2 * c2
+        own[:, sl] = np.sqrt(np.abs(c2))[:, None] * wj
+    q = np.sqrt(np.abs(rho))
+    C = fe.construct_cor / (q[:, :, None] * q[:, None, :])
+    C[:, np.arange(J), np.arange(J)] = 1.0
+    return _structural(fe.weights, own, fe.cross_loadings, C, fe.signs, layout), rho

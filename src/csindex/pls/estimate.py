@@ -16,6 +16,7 @@ from .._validation import check_option, did_you_mean, quote_list
 from ..exceptions import (
     ConvergenceWarning,
     EstimationError,
+    InferenceWarning,
     MissingDataWarning,
     SpecError,
     SurveyDataError,
@@ -272,6 +273,7 @@ def fit_pls(
     preset: str | None = None,
     convergence: str = "max_abs",
     chunk_size: int = 500,
+    consistent: bool = False,
     by: Any = None,
 ):
     """Estimate a PLS path model (PLS-PM) with Wold's iterative algorithm.
@@ -331,6 +333,11 @@ def fit_pls(
         (seminr) or ``Σ (Δ|w|)² < tol`` (R plspm).
     chunk_size : int
         Bootstrap resamples per chunk (bounds memory; fixes the random streams).
+    consistent : bool
+        Consistent PLS (PLSc, Dijkstra & Henseler 2015): disattenuate the construct
+        correlations of reflective (Mode A) blocks by their rho_A, and report consistent
+        loadings and the paths and R² re-estimated from the corrected correlations.
+        Weights, scores and the 0-100 index are those of PLS.
     by : str, optional
         Column (of the data or a Survey's responses) to split on; returns a mapping
         ``segment -> PLSResult``, each equal to fitting that segment alone.
@@ -379,7 +386,7 @@ def fit_pls(
     options = dict(scheme=scheme, standardize=standardize, max_iter=max_iter, tol=tol, missing=missing,
                    bootstrap=bootstrap, ci=ci, confidence=confidence, seed=seed, n_jobs=n_jobs,
                    progress=progress, weights=weights, scale=scale, preset=preset, convergence=convergence,
-                   chunk_size=chunk_size)
+                   chunk_size=chunk_size, consistent=bool(consistent))
     if by is not None:
         from .segments import fit_by
 
@@ -390,7 +397,7 @@ def fit_pls(
 
 def _fit(data: Any, spec: ModelSpec, *, scheme: str, standardize: bool, max_iter: int, tol: float, missing: str,
          bootstrap: int, ci: str, confidence: float, seed: Any, n_jobs: int, progress: bool | None, weights: Any,
-         scale: Any, preset: str | None, convergence: str, chunk_size: int):
+         scale: Any, preset: str | None, convergence: str, chunk_size: int, consistent: bool = False):
     from .results import PLSResult
 
     layout = _layout(spec)
@@ -400,7 +407,7 @@ def _fit(data: Any, spec: ModelSpec, *, scheme: str, standardize: bool, max_iter
     mean, S = moments(prep.X, prep.weights)
     _check_design(prep, spec, layout, S)
     st = estimate_stack(S[None], mean[None], layout, scheme=scheme, tol=tol, max_iter=max_iter, rule=convergence,
-                        standardized=standardize, lo=prep.lo, hi=prep.hi, with_htmt=False)
+                        standardized=standardize, lo=prep.lo, hi=prep.hi, with_htmt=False, consistent=consistent)
     converged = bool(st.iteration.converged[0])
     if not converged:
         worst = _worst_blocks(st, S, layout, scheme, standardize)
@@ -411,7 +418,17 @@ def _fit(data: Any, spec: ModelSpec, *, scheme: str, standardize: bool, max_iter
             "near-zero loading).", ConvergenceWarning, stacklevel=3)
     settings = dict(scheme=scheme, standardize=bool(standardize), max_iter=int(max_iter), tol=float(tol),
                     convergence=convergence, missing=missing, preset=preset or "csindex",
-                    weighted=prep.weights is not None, scale_source=prep.scale_source)
+                    weighted=prep.weights is not None, scale_source=prep.scale_source, consistent=consistent)
+    if consistent and st.rho_a is not None:
+        bad = [layout.constructs[j] for j in range(layout.J) if st.rho_a[0, j] > 1 or st.rho_a[0, j] <= 0]
+        C = st.final.construct_cor[0]
+        off = np.abs(C[~np.eye(layout.J, dtype=bool)]).max(initial=0) > 1
+        if bad or off:
+            warnings.warn(
+                "Consistent PLS gave an inadmissible solution: "
+                + (f"rho_A outside (0, 1] for {quote_list(bad)}" if bad else "")
+                + ("; " if bad and off else "") + ("a disattenuated construct correlation above 1" if off else "")
+                + ". Interpret the PLSc estimates with care or use PLS.", InferenceWarning, stacklevel=3)
     boot = None
     if bootstrap:
         from .bootstrap import run_bootstrap

@@ -121,7 +121,7 @@ def _r2_without(res, source: str, target: str) -> float:
     p = res._prep
     out = estimate_stack(res._S[None], res._mean[None], layout, scheme=st["scheme"], tol=st["tol"],
                          max_iter=st["max_iter"], rule=st["convergence"], standardized=st["standardize"],
-                         lo=p.lo, hi=p.hi, with_htmt=False)
+                         lo=p.lo, hi=p.hi, with_htmt=False, consistent=st.get("consistent", False))
     return float(out.final.r_squared[0, layout.constructs.index(target)])
 
 

@@ -164,13 +164,17 @@ def prepare(data: Any, spec: ModelSpec, *, missing: str, weights: Any = None, sc
             raise SurveyDataError(f"The data has duplicated column names ({quote_list(dup)}); rename them.")
         where = {c: k for k, c in enumerate(cols)}
         sub = frame.take([where[c] for c in items], axis=1)  # positions: faster than frame[items] in pandas 3
-    nonnum = [c for c, dt in zip(items, sub.dtypes) if not (dt.kind in "fiub" or pd.api.types.is_numeric_dtype(dt))]
-    if nonnum:
+    try:
+        X = _to_float(sub)
+    except (TypeError, ValueError):
+        X = None
+    if X is None:  # text (or dates) among the items
+        nonnum = [c for c, dt in zip(items, sub.dtypes)
+                  if not (getattr(dt, "kind", "O") in "fiub" or pd.api.types.is_numeric_dtype(dt))]
         raise SurveyDataError(
-            f"Item(s) {quote_list(nonnum)} are not numeric. PLS needs numeric ratings; recode them "
+            f"Item(s) {quote_list(nonnum or items)} are not numeric. PLS needs numeric ratings; recode them "
             "(csindex.load_survey does this for a codebook's rated items)."
         )
-    X = _to_float(sub)
     n_total = X.shape[0]
     w = None
     if weights is not None:

@@ -535,3 +535,14 @@ def test_plsc_bootstrap_runs():
     res = csindex.fit_pls(df, FACTOR_MODEL, consistent=True, bootstrap=100, seed=1, progress=False)
     assert res.paths["std_error"].gt(0).all()
     assert np.all(res.paths["ci_lower"] <= res.paths["estimate"])
+
+
+def test_all_rows_missing_and_empty_data(small):
+    d = small.copy()
+    d["q1"] = np.nan
+    with pytest.raises(SurveyDataError, match="Only 0 complete respondents"):
+        csindex.fit_pls(d, SMALL)
+    with pytest.raises(SurveyDataError, match="no rows"):
+        csindex.fit_pls(small.iloc[:0], SMALL)
+    with pytest.raises(SurveyDataError, match="weights"):
+        csindex.fit_pls(small, SMALL, weights=-np.ones(len(small)))

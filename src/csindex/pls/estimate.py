@@ -176,6 +176,8 @@ def prepare(data: Any, spec: ModelSpec, *, missing: str, weights: Any = None, sc
             "(csindex.load_survey does this for a codebook's rated items)."
         )
     n_total = X.shape[0]
+    if n_total == 0:
+        raise SurveyDataError("The data has no rows.")
     w = None
     if weights is not None:
         w = np.asarray(weights, dtype=float).reshape(-1)
@@ -184,9 +186,9 @@ def prepare(data: Any, spec: ModelSpec, *, missing: str, weights: Any = None, sc
         if not np.all(np.isfinite(w)) or np.any(w < 0):
             raise SurveyDataError("Sampling weights must be finite and >= 0; fix the weight column.")
     rows = frame.index
-    col_min = X.min(axis=0) if n_total else np.zeros(X.shape[1])
-    col_max = X.max(axis=0) if n_total else np.zeros(X.shape[1])
-    if n_total and np.isfinite(col_min).all() and np.isfinite(col_max).all():  # no NaN, no inf
+    col_min = X.min(axis=0)
+    col_max = X.max(axis=0)
+    if np.isfinite(col_min).all() and np.isfinite(col_max).all():  # no NaN, no inf
         report = {"policy": missing, "n_total": n_total, "rows_affected": 0, "cells_missing": 0,
                   "rows_dropped": 0, "cells_imputed": 0}
         lo, hi, source = _scale_bounds(items, X, scale, survey, data_range=(col_min.min(), col_max.max()))
@@ -211,6 +213,11 @@ def prepare(data: Any, spec: ModelSpec, *, missing: str, weights: Any = None, sc
             if w is not None:
                 w = w[keep]
             report["rows_dropped"] = n_aff
+            if X.shape[0] == 0:
+                raise SurveyDataError(
+                    f"Only 0 complete respondents: all {n_total} miss at least one model item (most missing: "
+                    f"{', '.join(worst)}). Use missing='mean' or drop those items."
+                )
             msg = (f"{n_aff} of {n_total} respondents have missing answers on model items and were dropped "
                    f"(listwise); most missing: {', '.join(worst)}. Use missing='mean' to keep them.")
         else:
@@ -229,7 +236,7 @@ def prepare(data: Any, spec: ModelSpec, *, missing: str, weights: Any = None, sc
     return Prepared(X, w, rows, lo, hi, source, report)
 
 
-def _check_design(prep: Prepared, spec: ModelSpec, layout: Layout, S: np.ndarray) -> None:
+def _check_size(prep: Prepared, layout: Layout) -> None:
     n = prep.X.shape[0]
     max_pred = max([len(layout.preds[j]) for j in range(layout.J)] + [1])
     if n < max(3, 2 * max_pred):
@@ -237,6 +244,9 @@ def _check_design(prep: Prepared, spec: ModelSpec, layout: Layout, S: np.ndarray
             f"Only {n} complete respondents; PLS needs at least {max(3, 2 * max_pred)} (twice the largest number "
             f"of predictors, {max_pred}). Collect more data, use missing='mean', or simplify the model."
         )
+
+
+def _check_design(prep: Prepared, spec: ModelSpec, layout: Layout, S: np.ndarray) -> None:
     sd = np.sqrt(np.diag(S))
     const = [k for k in range(layout.p) if not sd[k] > 1e-12 * max(1.0, abs(prep.lo[k]), abs(prep.hi[k]))]
     if const:
@@ -406,6 +416,7 @@ def _fit(data: Any, spec: ModelSpec, *, scheme: str, standardize: bool, max_iter
 
     layout = _layout(spec)
     prep = prepare(data, spec, missing=missing, weights=weights, scale=scale)
+    _check_size(prep, layout)
     if prep.weights is not None and not prep.weights.sum() > 0:
         raise SurveyDataError("The sampling weights of the respondents used sum to 0.")
     mean, S = moments(prep.X, prep.weights)

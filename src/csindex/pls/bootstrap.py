@@ -191,11 +191,25 @@ def _chunk_moments(Xc: np.ndarray, w: np.ndarray | None, counts: np.ndarray, out
     return m, S
 
 
+def _single_threaded_blas():
+    """Limit BLAS to one thread while a chunk runs: its products are skinny and threaded
+    BLAS slows them down (parallelism comes from the chunks). A no-op context without
+    threadpoolctl (installed with semopy's scikit-learn)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def _run_chunk(Xc, w, mean, layout, opts, seed_seq, size, outer_ok) -> dict:
     rng = np.random.default_rng(seed_seq)
     n = Xc.shape[0]
     counts = rng.multinomial(n, np.full(n, 1.0 / n), size=size)
-    return _estimate_counts(Xc, w, mean, layout, opts, counts, outer_ok)
+    with _single_threaded_blas():
+        return _estimate_counts(Xc, w, mean, layout, opts, counts, outer_ok)
 
 
 def _estimate_counts(Xc, w, mean, layout, opts, counts, outer_ok) -> dict:
@@ -291,6 +305,7 @@ def _jackknife(Xc, w, mean, layout, opts, entropy) -> dict[str, np.ndarray]:
     for start in range(0, G, 500):
         gs = np.arange(start, min(G, start + 500))
         counts = (groups[None, :] != gs[:, None]).astype(np.int64)
-        res = _estimate_counts(Xc, w, mean, layout, opts, counts, n * Xc.shape[1] ** 2 <= _OUTER_BUDGET)
+        with _single_threaded_blas():
+            res = _estimate_counts(Xc, w, mean, layout, opts, counts, n * Xc.shape[1] ** 2 <= _OUTER_BUDGET)
         parts.append(res["stats"])
     return {k: np.concatenate([p_[k] for p_ in parts], axis=0) for k in parts[0]}

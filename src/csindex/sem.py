@@ -259,12 +259,13 @@ def fit_sem(
     missing: str = "listwise",
     bootstrap: int = 0,
     seed: int | np.random.Generator | None = None,
-    information: str = "expected",
+    information: str | None = None,
     engine: str = "csindex",
     scale: tuple[float, float] | Mapping[str, tuple[float, float]] | None = None,
     confidence: float = 0.95,
     max_iter: int = 500,
     progress: bool | None = None,
+    use_weights: bool | None = None,
 ) -> SEMResult:
     """Fit a covariance-based structural equation model by maximum likelihood.
 
@@ -281,15 +282,19 @@ def fit_sem(
         Maximum likelihood (lavaan's default).
     missing : {"listwise", "fiml"}
         Drop incomplete rows (with a MissingDataWarning giving the count), or full
-        information ML through semopy (estimates, standard errors, log-likelihood, AIC
-        and BIC; chi-square-based indices need the saturated model and are NaN).
+        information ML (csindex's own: saturated item means, the H1 model for the
+        chi-square estimated by EM, lavaan's ``missing = "ml"``). semopy's FIML objective
+        is not used: on the bundled airline data it stops at a solution with standardised
+        loadings near 1.
     bootstrap : int, default 0
         Number of bootstrap resamples for standard errors and percentile intervals of
-        every parameter and of the index (resamples are estimated together, batched).
+        every parameter and of the index (resamples are estimated together, batched;
+        listwise only).
     seed : int or numpy.random.Generator, optional
         Seed of the bootstrap.
-    information : {"expected", "observed"}
-        Information matrix of the standard errors (lavaan's default: expected).
+    information : {"expected", "observed"}, optional
+        Information matrix of the standard errors. Default as lavaan: expected for
+        listwise ML, observed for FIML.
     engine : {"csindex", "semopy"}
         Optimiser: csindex's Fisher scoring + Newton (default, converged to machine
         precision), or semopy's SLSQP with ``ftol=1e-12`` (numbers then computed from its
@@ -303,6 +308,10 @@ def fit_sem(
         Iteration limit of the optimiser.
     progress : bool, optional
         Progress bar over bootstrap batches (default: only for long runs on a TTY).
+    use_weights : bool, optional
+        Use a Survey's sampling weights for the sample moments (pseudo-ML; point estimates
+        and index weighted, standard errors as for simple random sampling). Default: use
+        them when the Survey has weights; ``False`` ignores them (lavaan's default fit).
 
     Returns
     -------
@@ -350,6 +359,8 @@ def fit_sem(
     t_start = time.perf_counter()
     check_option("estimator", estimator, ("ML",), "fit_sem")
     check_option("missing", missing, ("listwise", "fiml"), "fit_sem")
+    information_default = information is None
+    information = "expected" if information is None else information
     check_option("information", information, ("expected", "observed"), "fit_sem")
     check_option("engine", engine, ("csindex", "semopy"), "fit_sem")
     if not (0 < confidence < 1):
@@ -358,6 +369,8 @@ def fit_sem(
         raise ValueError(f"bootstrap must be a non-negative number of resamples, got {bootstrap!r}.")
     spec = ModelSpec.coerce(model)
     frame, weights, survey = _resolve_data(data)
+    if use_weights and weights is None:
+        raise SurveyDataError("use_weights=True but the data has no sampling weights (pass a Survey with weights).")
     spec.check_data(frame.columns)
     items = list(spec.items)
     raw = frame[items]
@@ -398,13 +411,17 @@ def fit_sem(
     if n == 0:
         raise SurveyDataError("No row has all the model's items answered; nothing to fit.")
     w = None
-    if weights is not None:
+    if weights is not None and use_weights is not False:
         w = np.asarray(weights, dtype=float)[complete if missing == "listwise" else slice(None)]
         if not np.all(np.isfinite(w)) or (w < 0).any():
             raise SurveyDataError("The sampling weights have missing or negative values.")
         w = w / w.sum()
     if missing == "fiml":
-        return _fit_fiml(spec, structure, frame, x, row_index, survey, scale, confidence, notes, t_start, w)
+        if engine != "csindex":
+            raise ValueError("missing='fiml' uses csindex's engine; semopy's FIML objective does not reach the "
+                             "ML solution on the bundled data (loadings near 1). Use engine='csindex'.")
+        return _fit_fiml(spec, structure, frame, x, row_index, survey, scale, confidence, notes, t_start, w,
+                         "observed" if information_default else information, max_iter, bootstrap)
     mean, s = _moments(x, w)
     _check_sample_cov(s, items, n)
 
@@ -523,12 +540,22 @@ def _standardised_se(structure: eng.Structure, theta: np.ndarray, cov_theta: np.
 
 def _fit_measures(f_min: float, s: np.ndarray, sigma: np.ndarray, n: int, q: int, p: int) -> pd.Series:
     """lavaan's fitMeasures for a single-group ML fit without mean structure."""
-    df = p * (p + 1) / 2 - q
-    chi2 = n * f_min
-    pval = float(special.chdtrc(df, chi2)) if df > 0 else float("nan")
     logdet_s = np.linalg.slogdet(s)[1]
     f0 = float(np.sum(np.log(np.diag(s))) - logdet_s)
-    chi2_0 = n * f0
+    inv = np.linalg.inv(sigma)
+    logl = -n / 2 * (p * np.log(2 * np.pi) + np.linalg.slogdet(sigma)[1] + np.trace(inv @ s))
+    logl_h1 = -n / 2 * (p * np.log(2 * np.pi) + logdet_s + p)
+    return _fit_measures_core(n * f_min, n * f0, s, sigma, n, q, p, float(logl), float(logl_h1))
+
+
+def _fit_measures_core(chi2: float, chi2_0: float, s: np.ndarray, sigma: np.ndarray, n: int, q: int, p: int,
+                       logl: float, logl_h1: float, mean_resid: np.ndarray | None = None,
+                       n_means: int = 0) -> pd.Series:
+    """Fit indices from the model and baseline chi-squares (lavaan's formulas). ``s`` is the
+    (H1) sample covariance; with a mean structure (FIML) ``mean_resid`` are the mean
+    residuals (entering SRMR as lavaan does) and ``n_means`` the number of free means."""
+    df = p * (p + 1) / 2 - q
+    pval = float(special.chdtrc(df, chi2)) if df > 0 else float("nan")
     df0 = p * (p - 1) / 2
     cfi_den = max(chi2 - df, chi2_0 - df0, 0.0)
     cfi = 1.0 - max(chi2 - df, 0.0) / cfi_den if cfi_den > 0 else 1.0
@@ -545,7 +572,11 @@ def _fit_measures(f_min: float, s: np.ndarray, sigma: np.ndarray, n: int, q: int
     d = 1.0 / np.sqrt(np.diag(s))
     tri = np.tril_indices(p)
     resid = (s - sigma) * np.outer(d, d)
-    srmr = float(np.sqrt(np.mean(resid[tri] ** 2)))
+    if mean_resid is None:
+        srmr = float(np.sqrt(np.mean(resid[tri] ** 2)))
+    else:
+        mr = mean_resid * d
+        srmr = float(np.sqrt((np.sum(resid[tri] ** 2) + np.sum(mr**2)) / (len(tri[0]) + p)))
     ds = 1.0 / np.sqrt(np.diag(sigma))
     rdiff = s * np.outer(d, d) - sigma * np.outer(ds, ds)
     diag_term = (np.diag(s) - np.diag(sigma)) / np.diag(s)
@@ -556,19 +587,18 @@ def _fit_measures(f_min: float, s: np.ndarray, sigma: np.ndarray, n: int, q: int
     a = inv @ s
     gfi = 1.0 - np.sum(np.diag((a - np.eye(p)) @ (a - np.eye(p)))) / np.sum(np.diag(a @ a))
     agfi = 1.0 - (p * (p + 1) / 2) / df * (1.0 - gfi) if df > 0 else float("nan")
-    logl = -n / 2 * (p * np.log(2 * np.pi) + np.linalg.slogdet(sigma)[1] + np.trace(a))
-    logl_h1 = -n / 2 * (p * np.log(2 * np.pi) + logdet_s + p)
-    aic = -2 * logl + 2 * q
-    bic = -2 * logl + q * np.log(n)
-    bic2 = -2 * logl + q * np.log((n + 2) / 24)
+    k = q + n_means
+    aic = -2 * logl + 2 * k
+    bic = -2 * logl + k * np.log(n)
+    bic2 = -2 * logl + k * np.log((n + 2) / 24)
     return pd.Series({
-        "npar": float(q), "ntotal": float(n), "fmin": f_min / 2, "chi2": chi2, "df": df, "pvalue": pval,
+        "npar": float(k), "ntotal": float(n), "fmin": chi2 / (2 * n), "chi2": chi2, "df": df, "pvalue": pval,
         "baseline_chi2": chi2_0, "baseline_df": df0, "baseline_pvalue": float(special.chdtrc(df0, chi2_0)),
         "cfi": cfi, "tli": tli, "nfi": nfi, "ifi": ifi, "rni": rni,
         "rmsea": rmsea, "rmsea_ci_lower": lo, "rmsea_ci_upper": hi, "rmsea_pvalue": rmsea_p,
         "srmr": srmr, "srmr_mplus": srmr_mplus, "rmr": rmr, "gfi": float(gfi), "agfi": float(agfi),
         "logl": float(logl), "unrestricted_logl": float(logl_h1), "aic": float(aic), "bic": float(bic),
-        "bic2": float(bic2), "ecvi": chi2 / n + 2 * q / n,
+        "bic2": float(bic2), "ecvi": chi2 / n + 2 * k / n,
     }, dtype="float64")
 
 
@@ -594,7 +624,8 @@ def _rmsea_ci(chi2: float, df: float, n: int, level: float = 0.90) -> tuple[floa
 
 
 def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_min, converged, iterations,
-              survey, scale, confidence, bootstrap, seed, progress, notes, settings, t_start) -> SEMResult:
+              survey, scale, confidence, bootstrap, seed, progress, notes, settings, t_start,
+              fit=None, scores_arr=None, mean_cov=None) -> SEMResult:
     items = list(structure.observed)
     latent = list(structure.latent)
     mats = {k: v[0] for k, v in structure.implied(theta[None]).items()}
@@ -626,7 +657,8 @@ def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_
     latent_corr = pd.DataFrame(corr, index=latent, columns=latent)
     _warn_problems(structure, mats, estimates, latent_corr)
 
-    fit = _fit_measures(f_min, s, sigma, n, structure.n_free, structure.p)
+    if fit is None:
+        fit = _fit_measures(f_min, s, sigma, n, structure.n_free, structure.p)
 
     # structural paths, R², effects
     reg = estimates[estimates["op"] == "~"]
@@ -644,7 +676,9 @@ def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_
 
     # scores, weights, index
     fs_w = mats["c"] @ mats["lam"].T @ np.linalg.inv(sigma)          # (m, p) factor-score weights
-    scores = pd.DataFrame((x - mean) @ fs_w.T, index=row_index, columns=latent)
+    if scores_arr is None:
+        scores_arr = (x - mean) @ fs_w.T
+    scores = pd.DataFrame(scores_arr, index=row_index, columns=latent)
     lo, hi, scale_src = _scale_bounds(items, x, scale, survey)
     if scale_src == "inferred":
         notes.append(f"Index scale inferred from the data: {lo[0]:g} to {hi[0]:g}; pass scale= to set it.")
@@ -664,6 +698,15 @@ def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_
             )
         for i, a, c in zip(b.items, wj, wn):
             weight_rows.append({"construct": b.name, "item": i, "weight": float(a), "normalized_weight": float(c)})
+        if mean_cov is not None:
+            # FIML: the index of the model-estimated item means, SE from their covariance
+            g = wn / (hi[idx] - lo[idx]) * 100
+            val = float(((mean[idx] - lo[idx]) / (hi[idx] - lo[idx]) * 100) @ wn)
+            se_i = float(np.sqrt(g @ mean_cov[np.ix_(idx, idx)] @ g))
+            zc = float(special.ndtri(z))
+            index_rows.append({"construct": b.name, "index": val, "std_error": se_i,
+                               "ci_lower": val - zc * se_i, "ci_upper": val + zc * se_i})
+            continue
         resc = (x[:, idx] - lo[idx]) / (hi[idx] - lo[idx]) * 100
         person = resc @ wn
         if w is None:
@@ -910,43 +953,74 @@ def _theta_from_semopy(structure: eng.Structure, ins: pd.DataFrame) -> np.ndarra
     return theta
 
 
-def _fit_fiml(spec, structure, frame, x, row_index, survey, scale, confidence, notes, t_start, w):
-    """Full-information ML through semopy; SEs from semopy's information matrix."""
-    if w is not None:
-        raise SurveyDataError("missing='fiml' does not support sampling weights; use missing='listwise'.")
+def _fit_fiml(spec, structure, frame, x, row_index, survey, scale, confidence, notes, t_start, w, information,
+              max_iter, bootstrap):
+    """Full-information ML (csindex's own engine): saturated means, expected or observed
+    information, chi-square against the EM-estimated saturated model (lavaan's H1)."""
+    if bootstrap:
+        raise ValueError("bootstrap= is not available with missing='fiml'; use missing='listwise' or bootstrap=0.")
     items = list(structure.observed)
-    df = pd.DataFrame(x, columns=items)
-    model = _semopy_model(spec)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model.fit(df, obj="FIML", solver="SLSQP", options={"ftol": 1e-12, "maxiter": 10000})
-        ins = model.inspect()
-    theta = _theta_from_semopy(structure, ins)
-    se_lookup = {}
-    for r in ins.itertuples(index=False):
-        try:
-            se_lookup[(r[0], r[1], r[2])] = float(r[4])
-        except (TypeError, ValueError):
-            pass
-    se = np.full(structure.n_free, np.nan)
-    for par in structure.params:
-        if par.free:
-            key = (par.rhs, "~", par.lhs) if par.op == "=~" else (par.lhs, par.op, par.rhs)
-            se[par.index] = se_lookup.get(key, se_lookup.get((par.rhs, par.op, par.lhs), np.nan))
-    cov_theta = np.diag(se**2)
-    complete = ~np.isnan(x).any(axis=1)
-    mean = np.nanmean(x, axis=0)
-    # pairwise-available moments for the descriptive sample covariance
-    s = pd.DataFrame(x).cov(ddof=0).to_numpy()
-    n = len(x)
-    mats = {k: v[0] for k, v in structure.implied(theta[None]).items()}
-    sigma = mats["sigma"]
-    f_min = float("nan")
-    notes.append("FIML via semopy: chi-square-based fit indices need the saturated model and are not "
-                 "computed (NaN); standard errors are semopy's.")
-    res = _assemble(spec, structure, theta, cov_theta, s, mean, np.where(np.isnan(x), mean, x), None,
-                    row_index, n, f_min, True, 0, survey, scale, confidence, 0, None, None, notes,
-                    settings={"estimator": "ML", "missing": "fiml", "engine": "semopy", "information": "semopy"},
-                    t_start=t_start)
-    del complete, sigma
-    return res
+    empty = np.isnan(x).all(axis=1)
+    if empty.any():
+        warnings.warn(f"fit_sem dropped {int(empty.sum())} rows with no answered item of the model.",
+                      MissingDataWarning, stacklevel=3)
+    x = x[~empty]
+    row_index = row_index[~empty]
+    if w is not None:
+        w = w[~empty] / w[~empty].sum()
+        notes.append("Sampling weights used (weighted FIML, pseudo-ML); standard errors assume simple random "
+                     "sampling.")
+    pat = eng.missing_patterns(x, w)
+    n, p, q = pat.n, structure.p, structure.n_free
+    never = [items[k] for k in range(p) if not any(k in o for o in pat.obs)]
+    if never:
+        raise SurveyDataError(f"Item(s) {quote_list(never)} have no answers at all.")
+    mu_h1, s_h1, _ = eng.em_saturated(pat)
+    _check_sample_cov(s_h1, items, n)
+    theta0 = eng.start_values(structure, spec, s_h1)
+    warm = eng.fit_ml(structure, s_h1[None], theta0[None], max_iter=max_iter)
+    phi0 = np.concatenate([warm.theta[0], mu_h1])
+    fs = eng.fit_fiml(structure, pat, phi0, max_iter=max_iter)
+    phi = fs.theta[0]
+    converged = bool(fs.converged[0])
+    if not np.isfinite(fs.f[0]):
+        raise ConvergenceError("The FIML estimation found no admissible solution (the implied covariance matrix "
+                               "is not positive definite).")
+    if not converged:
+        k = int(np.argmax(np.abs(fs.grad[0])))
+        name = _param_name(structure, k) if k < q else f"mean of {items[k - q]!r}"
+        warnings.warn(f"fit_sem (FIML) did not converge in {max_iter} iterations (largest gradient "
+                      f"{abs(fs.grad[0][k]):.2e} at {name!r}).", ConvergenceWarning, stacklevel=3)
+    info = fs.info[0] if information == "expected" else eng.fiml_hessian(structure, pat, phi)
+    cov_phi = _invert_information(structure, info, n)
+    theta, mu = phi[:q], phi[q:]
+    cov_theta, cov_mu = cov_phi[:q, :q], cov_phi[q:, q:]
+    sigma = structure.implied(theta[None])["sigma"][0]
+    ll = eng.fiml_loglik(pat, mu, sigma)
+    ll_h1 = eng.fiml_loglik(pat, mu_h1, s_h1)
+    # baseline: independent items with free means and variances (separable: per-item ML)
+    mu0 = np.zeros(p)
+    var0 = np.zeros(p)
+    wv = np.ones(len(x)) if w is None else w
+    for k in range(p):
+        ok = ~np.isnan(x[:, k])
+        col, wk = x[ok, k], wv[ok] / wv[ok].sum()
+        mu0[k] = wk @ col
+        var0[k] = wk @ (col - mu0[k]) ** 2
+    ll_0 = eng.fiml_loglik(pat, mu0, np.diag(var0))
+    fit = _fit_measures_core(2 * (ll_h1 - ll), 2 * (ll_h1 - ll_0), s_h1, sigma, n, q, p, ll, ll_h1,
+                             mean_resid=mu_h1 - mu, n_means=p)
+    # factor scores from each respondent's answered items
+    mats = {k2: v[0] for k2, v in structure.implied(theta[None]).items()}
+    lc = mats["c"] @ mats["lam"].T                                  # (m, p)
+    scores = np.empty((n, structure.m))
+    for o, rows in zip(pat.obs, pat.rows):
+        wgt = np.linalg.solve(sigma[np.ix_(o, o)], lc[:, o].T).T      # (m, |o|)
+        scores[rows] = (x[np.ix_(rows, o)] - mu[o]) @ wgt.T
+    notes.append("Missing data: full-information ML (saturated means, H1 by EM); "
+                 f"{len(pat.obs)} missing-data patterns, {n} rows.")
+    return _assemble(spec, structure, theta, cov_theta, s_h1, mu, x, None, row_index, n, float("nan"),
+                     converged, int(fs.iterations[0]), survey, scale, confidence, 0, None, None, notes,
+                     settings={"estimator": "ML", "missing": "fiml", "engine": "csindex",
+                               "information": information},
+                     t_start=t_start, fit=fit, scores_arr=scores, mean_cov=cov_mu)

@@ -338,3 +338,55 @@ def test_fiml_recovers_airline_paths():
     inside, total = _truth_inside(res, truth)
     assert (inside, total) == (11, 11)
     assert res.fit_indices["cfi"] > 0.99
+
+
+# --------------------------------------------------------------------------- multiple groups
+def _two_groups(b2=0.6, n=600, seed=21):
+    a = simulate(n=n, seed=seed, b=0.6).assign(g="a")
+    b = simulate(n=n, seed=seed + 1, b=b2).assign(g="b")
+    return pd.concat([a, b], ignore_index=True)
+
+
+def test_multigroup_free_model_is_sum_of_group_fits():
+    df = _two_groups()
+    res = csindex.fit_sem(df, MODEL, group="g", equal=())
+    single = [csindex.fit_sem(df[df.g == g], MODEL) for g in ("a", "b")]
+    free = res.comparison.set_index("model").loc["free"]
+    assert free["chi2"] == pytest.approx(sum(r.fit_indices["chi2"] for r in single), rel=1e-8)
+    assert free["df"] == sum(r.fit_indices["df"] for r in single)
+    # per-group estimates equal the separate fits
+    got = res.estimates[res.estimates.group == "b"]["estimate"].to_numpy()
+    np.testing.assert_allclose(got, single[1].estimates["estimate"].to_numpy(), rtol=1e-7, atol=1e-9)
+
+
+def test_multigroup_all_equal_is_pooled_within_group_fit():
+    df = _two_groups()
+    classes = ("loadings", "regressions", "residuals", "lv.variances", "lv.covariances")
+    res = csindex.fit_sem(df, MODEL, group="g", equal=classes)
+    items = [c for c in df.columns if c != "g"]
+    centred = df[items] - df.groupby("g")[items].transform("mean")   # pooled within-group covariance
+    pooled = csindex.fit_sem(centred, MODEL)
+    got = res.estimates[res.estimates.group == "a"]["estimate"].to_numpy()
+    np.testing.assert_allclose(got, pooled.estimates["estimate"].to_numpy(), rtol=1e-6, atol=1e-9)
+    assert res.estimates[res.estimates.free]["equal"].all()
+
+
+def test_multigroup_chi2_difference_detects_a_different_path():
+    same = csindex.fit_sem(_two_groups(b2=0.6), MODEL, group="g", equal=("loadings", "regressions"))
+    diff = csindex.fit_sem(_two_groups(b2=0.1), MODEL, group="g", equal=("loadings", "regressions"))
+    c_same = same.comparison.set_index("model").loc["constrained"]
+    c_diff = diff.comparison.set_index("model").loc["constrained"]
+    assert c_same["delta_df"] == 5 and c_diff["delta_df"] == 5  # 4 loadings + 1 path
+    assert c_same["p_value"] > 0.01
+    assert c_diff["p_value"] < 1e-6
+    assert c_diff["delta_chi2"] == pytest.approx(c_diff["chi2"] - diff.comparison["chi2"].iloc[0])
+
+
+def test_multigroup_errors():
+    df = _two_groups(n=100)
+    with pytest.raises(SurveyDataError, match="no group column 'gg'"):
+        csindex.fit_sem(df, MODEL, group="gg")
+    with pytest.raises(ValueError, match="unknown parameter classes 'intercepts'"):
+        csindex.fit_sem(df, MODEL, group="g", equal=("intercepts",))
+    with pytest.raises(SurveyDataError, match="Group 'c' of 'g' has 3 complete rows"):
+        csindex.fit_sem(pd.concat([df, df.head(3).assign(g="c")]), MODEL, group="g")

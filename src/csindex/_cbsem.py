@@ -700,3 +700,89 @@ def fiml_loglik(pat: Patterns, mu: np.ndarray, sigma: np.ndarray) -> float:
         ll += -0.5 * w * pat.n * (len(o) * np.log(2 * np.pi) + np.linalg.slogdet(so)[1]
                                   + np.trace(inv @ (c + np.outer(d, d))))
     return float(ll)
+
+
+# --------------------------------------------------------------------------- multiple groups
+EQUALITY_CLASSES = ("loadings", "regressions", "residuals", "residual.covariances", "lv.variances",
+                    "lv.covariances")
+
+
+def parameter_class(par: Param) -> str:
+    """lavaan's ``group.equal`` class of a parameter."""
+    if par.mat == LAM:
+        return "loadings"
+    if par.mat == BET:
+        return "regressions"
+    if par.mat == THE:
+        return "residuals" if par.row == par.col else "residual.covariances"
+    return "lv.variances" if par.row == par.col else "lv.covariances"
+
+
+def multigroup_structures(base: Structure, n_groups: int, equal: tuple[str, ...]) -> tuple[list[Structure], list[np.ndarray], int]:
+    """One Structure per group whose free cells point into a global parameter vector.
+
+    Parameters of a class in ``equal`` (and labelled parameters, as in lavaan) are one
+    global parameter shared by all groups; every other free parameter has a copy per group.
+    Returns the structures, each group's map from base to global indices, and the global size.
+    """
+    q = base.n_free
+    shared = np.zeros(q, bool)
+    for par in base.params:
+        if par.free and (parameter_class(par) in equal or par.label):
+            shared[par.index] = True
+    maps = []
+    nxt = 0
+    shared_idx = {}
+    for k in np.flatnonzero(shared):
+        shared_idx[k] = nxt
+        nxt += 1
+    for _g in range(n_groups):
+        mp = np.empty(q, int)
+        for k in range(q):
+            if shared[k]:
+                mp[k] = shared_idx[k]
+            else:
+                mp[k] = nxt
+                nxt += 1
+        maps.append(mp)
+    structs = []
+    for mp in maps:
+        st = Structure(base.observed, base.latent, base.params, base.n_free)
+        st.base = base.base
+        st.cell_mat, st.cell_row, st.cell_col = base.cell_mat, base.cell_row, base.cell_col
+        st.cell_par = mp[base.cell_par]
+        st.n_free = nxt
+        structs.append(st)
+    return structs, maps, nxt
+
+
+def fit_multigroup(structs: list[Structure], s_list: list[np.ndarray], weights: np.ndarray, x0: np.ndarray, *,
+                   max_iter: int = 500, tol: float = 1e-10) -> FitState:
+    """Minimise sum_g w_g F_ML,g over the global parameter vector."""
+    logdets = [np.linalg.slogdet(s)[1] for s in s_list]
+
+    def fun(x, idx, info):
+        out = None
+        r = x.shape[0]
+        for st, s, ld, w in zip(structs, s_list, logdets, weights):
+            res = gradient_information(st, x, np.repeat(s[None], r, axis=0), np.full(r, ld), info=info)
+            if out is None:
+                out = {"f": w * res["f"], "grad": w * res["grad"]}
+                if info:
+                    out["info"] = w * res["info"]
+            else:
+                out["f"] = out["f"] + w * res["f"]
+                out["grad"] = out["grad"] + w * res["grad"]
+                if info:
+                    out["info"] = out["info"] + w * res["info"]
+        return out
+
+    def hess(x, k):
+        n = x.shape[0]
+        steps = 1e-5 * np.maximum(1.0, np.abs(x))
+        both = np.vstack([x[None] + np.diag(steps), x[None] - np.diag(steps)])
+        g = fun(both, None, False)["grad"]
+        h = (g[:n] - g[n:]) / (2 * steps[:, None])
+        return 0.5 * (h + h.T)
+
+    return optimize(fun, hess, x0[None], max_iter=max_iter, tol=tol, newton=True)

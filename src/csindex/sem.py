@@ -441,9 +441,10 @@ def fit_sem(
 
     theta0 = eng.start_values(structure, spec, s)
     if engine == "semopy":
-        theta0 = _semopy_solution(spec, structure, pd.DataFrame(x, columns=items), max_iter)
+        theta0 = _semopy_solution(spec, structure, pd.DataFrame(s, index=items, columns=items), n, max_iter)
         fs = eng.fit_ml(structure, s[None], theta0[None], max_iter=0, newton=False)
-        converged = True
+        # semopy's SLSQP stops on its own criterion; report how close to the optimum it is
+        converged = bool(np.abs(fs.grad[0]).max() < 1e-5)   # lavaan's default stops near 2e-6
     else:
         fs = eng.fit_ml(structure, s[None], theta0[None], max_iter=max_iter)
         converged = bool(fs.converged[0])
@@ -458,11 +459,11 @@ def fit_sem(
     if not converged:
         k = int(np.argmax(np.abs(grad)))
         name = _param_name(structure, k)
-        warnings.warn(
-            f"fit_sem did not converge in {max_iter} iterations (largest gradient {abs(grad[k]):.2e} at "
-            f"{name!r}); estimates may be inaccurate. Increase max_iter or simplify the model.",
-            ConvergenceWarning, stacklevel=2,
-        )
+        where = (f"semopy stopped with the largest gradient {abs(grad[k]):.2e} at {name!r}; estimates may be "
+                 "inaccurate. Use engine='csindex'." if engine == "semopy" else
+                 f"fit_sem did not converge in {max_iter} iterations (largest gradient {abs(grad[k]):.2e} at "
+                 f"{name!r}); estimates may be inaccurate. Increase max_iter or simplify the model.")
+        warnings.warn(where, ConvergenceWarning, stacklevel=2)
     info = fs.info[0]
     if information == "observed":
         info = eng.numerical_hessian(structure, theta, s, np.array([np.linalg.slogdet(s)[1]]))
@@ -937,13 +938,15 @@ def _semopy_model(spec: ModelSpec):
     return semopy.Model(spec.to_semopy())
 
 
-def _semopy_solution(spec: ModelSpec, structure: eng.Structure, df: pd.DataFrame, max_iter: int,
+def _semopy_solution(spec: ModelSpec, structure: eng.Structure, cov: pd.DataFrame, n: int, max_iter: int,
                      obj: str = "MLW") -> np.ndarray:
-    """Optimise with semopy (SLSQP, ftol 1e-12) and map its solution onto csindex's parameters."""
+    """Optimise with semopy (SLSQP, ftol 1e-12) on the sample covariance (divisor N) and map
+    its solution onto csindex's parameters."""
     model = _semopy_model(spec)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model.fit(df, obj=obj, solver="SLSQP", options={"ftol": 1e-12, "maxiter": max(max_iter, 10000)})
+        model.fit(cov=cov, n_samples=n, obj=obj, solver="SLSQP",
+                  options={"ftol": 1e-12, "maxiter": max(max_iter, 10000)})
     return _theta_from_semopy(structure, model.inspect())
 
 

@@ -660,29 +660,29 @@ def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_
     pval = 2.0 * special.ndtr(-np.abs(zval))
     lo_w = np.where(free, est - z_crit * sej, est)
     hi_w = np.where(free, est + z_crit * sej, est)
-    rows = [[par.lhs, par.op, par.rhs, est[k], sej[k], zval[k], pval[k], lo_w[k], hi_w[k], std_lv[k], std_all[k],
-             std_se[k], par.free, par.label] for k, par in enumerate(structure.params)]
-    estimates = pd.DataFrame(rows, columns=_EST_COLUMNS)
-    for c in _EST_FLOATS:
-        estimates[c] = estimates[c].astype("float64")
+    params = structure.params
+    cols = {"lhs": [par.lhs for par in params], "op": [par.op for par in params],
+            "rhs": [par.rhs for par in params], "estimate": est, "std_error": sej, "z_value": zval,
+            "p_value": pval, "ci_lower": lo_w, "ci_upper": hi_w, "std_lv": std_lv, "std_all": std_all,
+            "std_all_se": std_se, "free": free, "label": [par.label for par in params]}
+    estimates = pd.DataFrame({c: np.asarray(v, dtype="float64") if c in _EST_FLOATS else v for c, v in cols.items()})
 
     c_lat = mats["c"]
     sd_lv = np.sqrt(np.clip(np.diag(c_lat), 1e-300, None))
     corr = c_lat / np.outer(sd_lv, sd_lv)
     latent_corr = pd.DataFrame(corr, index=latent, columns=latent)
-    _warn_problems(structure, mats, estimates, latent_corr)
+    _warn_problems(structure, est, std_all, latent_corr)
 
     if fit is None:
         fit = _fit_measures(f_min, s, sigma, n, structure.n_free, structure.p)
 
     # structural paths, R², effects
-    reg = estimates[estimates["op"] == "~"]
+    reg = np.array([par.op == "~" for par in params])
     paths = pd.DataFrame({
-        "source": reg["rhs"].to_numpy(), "target": reg["lhs"].to_numpy(),
-        "estimate": reg["estimate"].to_numpy(), "std_error": reg["std_error"].to_numpy(),
-        "z_value": reg["z_value"].to_numpy(), "p_value": reg["p_value"].to_numpy(),
-        "ci_lower": reg["ci_lower"].to_numpy(), "ci_upper": reg["ci_upper"].to_numpy(),
-        "std_all": reg["std_all"].to_numpy(), "std_all_se": reg["std_all_se"].to_numpy(),
+        "source": [par.rhs for par in params if par.op == "~"],
+        "target": [par.lhs for par in params if par.op == "~"],
+        "estimate": est[reg], "std_error": sej[reg], "z_value": zval[reg], "p_value": pval[reg],
+        "ci_lower": lo_w[reg], "ci_upper": hi_w[reg], "std_all": std_all[reg], "std_all_se": std_se[reg],
     })
     li = {c: k for k, c in enumerate(latent)}
     r2 = pd.Series({t: 1.0 - mats["psi"][li[t], li[t]] / c_lat[li[t], li[t]] for t in spec.endogenous},
@@ -765,29 +765,24 @@ def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_
     )
 
 
-def _warn_problems(structure, mats, estimates, latent_corr) -> None:
-    var_rows = estimates[(estimates["op"] == "~~") & (estimates["lhs"] == estimates["rhs"]) & estimates["free"]]
-    neg = var_rows[var_rows["estimate"] < 0]
-    if not neg.empty:
-        names = [f"{r.lhs} ~~ {r.rhs} = {r.estimate:.3g}" for r in neg.itertuples()]
+def _warn_problems(structure, est, std_all, latent_corr) -> None:
+    params = structure.params
+    neg = [f"{p.lhs} ~~ {p.rhs} = {e:.3g}" for p, e in zip(params, est)
+           if p.free and p.op == "~~" and p.lhs == p.rhs and e < 0]
+    if neg:
         warnings.warn(
-            f"Heywood case: negative variance estimate(s) {quote_list(names)}. The solution is improper; "
+            f"Heywood case: negative variance estimate(s) {quote_list(neg)}. The solution is improper; "
             "the construct may have too few or too weak items, or the model is misspecified.",
             HeywoodWarning, stacklevel=4,
         )
-    load = estimates[(estimates["op"] == "=~") & (estimates["std_all"].abs() > 1.0)]
-    if not load.empty:
-        names = [f"{r.lhs} =~ {r.rhs} ({r.std_all:.3f})" for r in load.itertuples()]
-        warnings.warn(
-            f"Heywood case: standardised loading(s) above 1: {quote_list(names)}.", HeywoodWarning, stacklevel=4,
-        )
+    big = [f"{p.lhs} =~ {p.rhs} ({v:.3f})" for p, v in zip(params, std_all) if p.op == "=~" and abs(v) > 1.0]
+    if big:
+        warnings.warn(f"Heywood case: standardised loading(s) above 1: {quote_list(big)}.", HeywoodWarning,
+                      stacklevel=4)
     lat = list(latent_corr.index)
-    pairs = []
-    for a in range(len(lat)):
-        for b in range(a + 1, len(lat)):
-            r = latent_corr.iat[a, b]
-            if abs(r) > DISCRIMINANT_THRESHOLD:
-                pairs.append(f"{lat[a]} and {lat[b]} ({r:.3f})")
+    corr = latent_corr.to_numpy()
+    pairs = [f"{lat[a]} and {lat[b]} ({corr[a, b]:.3f})" for a in range(len(lat)) for b in range(a + 1, len(lat))
+             if abs(corr[a, b]) > DISCRIMINANT_THRESHOLD]
     if pairs:
         warnings.warn(
             f"Constructs {quote_list(pairs)} correlate above {DISCRIMINANT_THRESHOLD}: they may not be "
@@ -947,24 +942,29 @@ def _semopy_solution(spec: ModelSpec, structure: eng.Structure, cov: pd.DataFram
         warnings.simplefilter("ignore")
         model.fit(cov=cov, n_samples=n, obj=obj, solver="SLSQP",
                   options={"ftol": 1e-12, "maxiter": max(max_iter, 10000)})
-    return _theta_from_semopy(structure, model.inspect())
+    return _theta_from_semopy_matrices(structure, model)
 
 
-def _theta_from_semopy(structure: eng.Structure, ins: pd.DataFrame) -> np.ndarray:
-    lookup = {}
-    for r in ins.itertuples(index=False):
-        lval, op, rval, est = r[0], r[1], r[2], float(r[3])
-        lookup[(lval, op, rval)] = est
-        if op == "~~":
-            lookup[(rval, op, lval)] = est
+def _theta_from_semopy_matrices(structure: eng.Structure, model: Any) -> np.ndarray:
+    """Read the estimates from semopy's fitted matrices (faster than ``inspect()``, which also
+    computes standard errors)."""
+    mats = {eng.LAM: (model.mx_lambda, model.names_lambda), eng.BET: (model.mx_beta, model.names_beta),
+            eng.PSI: (model.mx_psi, model.names_psi), eng.THE: (model.mx_theta, model.names_theta)}
+    pos = {code: ({n: k for k, n in enumerate(names[0])}, {n: k for k, n in enumerate(names[1])})
+           for code, (_, names) in mats.items()}
+    rows_of = {eng.LAM: structure.observed, eng.BET: structure.latent, eng.PSI: structure.latent,
+               eng.THE: structure.observed}
+    cols_of = {eng.LAM: structure.latent, eng.BET: structure.latent, eng.PSI: structure.latent,
+               eng.THE: structure.observed}
     theta = np.zeros(structure.n_free)
     for par in structure.params:
         if not par.free:
             continue
-        key = (par.rhs, "~", par.lhs) if par.op == "=~" else (par.lhs, par.op, par.rhs)
-        if key not in lookup:
+        rname, cname = rows_of[par.mat][par.row], cols_of[par.mat][par.col]
+        rmap, cmap = pos[par.mat]
+        if rname not in rmap or cname not in cmap:
             raise EstimationError(f"semopy did not report the parameter '{par.lhs} {par.op} {par.rhs}'.")
-        theta[par.index] = lookup[key]
+        theta[par.index] = mats[par.mat][0][rmap[rname], cmap[cname]]
     return theta
 
 

@@ -390,3 +390,37 @@ def test_multigroup_errors():
         csindex.fit_sem(df, MODEL, group="g", equal=("intercepts",))
     with pytest.raises(SurveyDataError, match="Group 'c' of 'g' has 3 complete rows"):
         csindex.fit_sem(pd.concat([df, df.head(3).assign(g="c")]), MODEL, group="g")
+
+
+# --------------------------------------------------------------------------- invariances
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_BASE = simulate(n=250, seed=31)
+_BASE_RES = csindex.fit_sem(_BASE, MODEL, scale=(-5, 5))
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_permuting_respondents_changes_nothing(seed):
+    perm = np.random.default_rng(seed).permutation(len(_BASE))
+    res = csindex.fit_sem(_BASE.iloc[perm], MODEL, scale=(-5, 5))
+    np.testing.assert_allclose(res.estimates["estimate"], _BASE_RES.estimates["estimate"], rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(res.index["index"], _BASE_RES.index["index"], rtol=1e-9)
+    assert res.fit_indices["chi2"] == pytest.approx(_BASE_RES.fit_indices["chi2"], rel=1e-8, abs=1e-9)
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.sampled_from(["x1", "x2", "y1", "y3"]), st.floats(0.2, 5.0), st.floats(-10, 10))
+def test_positive_affine_recode_keeps_standardised_solution(item, a, b):
+    df = _BASE.assign(**{item: a * _BASE[item] + b})
+    res = csindex.fit_sem(df, MODEL)
+    np.testing.assert_allclose(res.estimates["std_all"], _BASE_RES.estimates["std_all"], rtol=1e-6, atol=1e-8)
+    assert res.fit_indices["chi2"] == pytest.approx(_BASE_RES.fit_indices["chi2"], rel=1e-6)
+
+
+def test_index_in_range_for_positive_weights():
+    idx = _BASE_RES.index["index"]
+    assert ((idx >= 0) & (idx <= 100)).all()
+    assert (_BASE_RES.weights["normalized_weight"] > 0).all()
+    assert all(_BASE_RES.estimates[c].dtype == "float64" for c in ("estimate", "std_error", "std_all"))

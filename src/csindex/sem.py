@@ -775,6 +775,16 @@ def _warn_problems(structure, est, std_all, latent_corr) -> None:
             "the construct may have too few or too weak items, or the model is misspecified.",
             HeywoodWarning, stacklevel=4,
         )
+    # an optimiser that bounds variances at zero (semopy) shows an improper solution as a
+    # variance sitting exactly at the bound
+    zero = [f"{p.lhs} ~~ {p.rhs}" for p, e in zip(params, est)
+            if p.free and p.op == "~~" and p.lhs == p.rhs and 0 <= e < 1e-10]
+    if zero:
+        warnings.warn(
+            f"Heywood case: variance estimate(s) {quote_list(zero)} sit at zero (the bound of the optimiser); "
+            "an unbounded fit would make them negative. Use engine='csindex' to see the improper value.",
+            HeywoodWarning, stacklevel=4,
+        )
     big = [f"{p.lhs} =~ {p.rhs} ({v:.3f})" for p, v in zip(params, std_all) if p.op == "=~" and abs(v) > 1.0]
     if big:
         warnings.warn(f"Heywood case: standardised loading(s) above 1: {quote_list(big)}.", HeywoodWarning,

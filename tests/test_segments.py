@@ -577,3 +577,97 @@ def test_fit_sem_by_equals_each_segment_alone(airline):
         assert_frame_equal(res[key].estimates, alone.estimates)
     paths = res.frame("paths")
     assert set(paths["segment"]) == {"female", "male"}
+
+
+# --------------------------------------------------------------------------- trend across waves
+from csindex.exceptions import SpecError  # noqa: E402
+from csindex.segments import TrendResult, trend  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def wave2():
+    return csindex.datasets.airline_wave2()
+
+
+def test_trend_simple_indices_and_changes(airline, wave2):
+    from csindex.datasets._generate import WAVE2_SHIFT
+
+    t = trend({"2024": airline, "2025": wave2}, n_resamples=400, n_permutations=400, seed=3)
+    assert isinstance(t, TrendResult) and t.waves == ["2024", "2025"]
+    tab = t.table
+    assert list(tab.columns) == ["wave", "construct", "n", "index", "ci_lower", "ci_upper", "change",
+                                 "change_ci_lower", "change_ci_upper", "p_value"]
+    assert list(tab["wave"].cat.categories) == ["2024", "2025"] and tab["wave"].cat.ordered
+    for label, data in (("2024", airline), ("2025", wave2)):
+        alone = csindex.simple_scores(data).constructs.set_index("construct")
+        rows = tab[tab["wave"] == label].set_index("construct")
+        np.testing.assert_array_equal(rows["index"], alone.loc[rows.index, "score"])
+        np.testing.assert_array_equal(rows["ci_lower"], alone.loc[rows.index, "ci_lower"])
+    assert tab.loc[tab["wave"] == "2024", ["change", "p_value"]].isna().all().all()
+    w1 = tab[tab["wave"] == "2024"].set_index("construct")
+    w2 = tab[tab["wave"] == "2025"].set_index("construct")
+    np.testing.assert_allclose(w2["change"], w2["index"] - w1["index"], atol=1e-9)
+    # designed shifts of the generator (see test_compare_waves_detects_generator_shift)
+    for block in ("PUNC", "ENT", "CATR"):
+        assert w2.at[block, "change"] == pytest.approx(100 * WAVE2_SHIFT[block] / 9, abs=3.0)
+        assert w2.at[block, "p_value"] < 0.01
+    assert len(t.changes(alpha=0.01)) >= 3
+
+
+def test_trend_three_waves_changes_chain(airline, wave2):
+    t = trend({"w1": airline, "w2": wave2, "w3": airline}, items=["SAT1", "SAT2", "SAT3"], n_resamples=200,
+              n_permutations=200, seed=1)
+    tab = t.table.set_index(["wave", "construct"])
+    assert tab.loc[("w3", "SAT"), "change"] == pytest.approx(-tab.loc[("w2", "SAT"), "change"], abs=1e-9)
+    assert tab.loc[("w3", "SAT"), "index"] == tab.loc[("w1", "SAT"), "index"]
+
+
+def test_trend_pls_matches_fit_pls_and_detects_shift(airline, wave2):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = trend({"W1": airline, "W2": wave2}, method="pls", model="ccsi", bootstrap=100, n_permutations=300,
+                  seed=2)
+        spec = csindex.models.ccsi(airline)
+        scale = {i: airline.scale(i) for i in spec.items}
+        alone = {w: csindex.fit_pls(d, spec, bootstrap=100, seed=2, scale=scale).index.set_index("construct")
+                 for w, d in (("W1", airline), ("W2", wave2))}
+    tab = t.table
+    for w in ("W1", "W2"):
+        rows = tab[tab["wave"] == w].set_index("construct")
+        np.testing.assert_array_equal(rows["index"], alone[w].loc[rows.index, "estimate"])
+        np.testing.assert_array_equal(rows["ci_upper"], alone[w].loc[rows.index, "ci_upper"])
+    w2 = tab[tab["wave"] == "W2"].set_index("construct")
+    # the permutation engine's observed change equals the difference of the two fits' indices
+    np.testing.assert_allclose(w2["change"], w2["index"] - tab[tab["wave"] == "W1"].set_index("construct")["index"],
+                               atol=1e-8)
+    assert ((w2["p_value"] > 0) & (w2["p_value"] <= 1)).all()
+    # generator: SAT items +0.2 and LOY items +0.1 scale points in wave 2 (2.2 and 1.1 index points,
+    # block-offset noise SD ~1.6 points) -> positive changes of about that size
+    from csindex.datasets._generate import WAVE2_SHIFT
+
+    assert w2.at["SAT", "change"] == pytest.approx(100 * WAVE2_SHIFT["SAT"] / 9, abs=3.0)
+    assert w2.at["LOY", "change"] == pytest.approx(100 * WAVE2_SHIFT["LOY"] / 9, abs=3.0)
+    assert w2.at["SAT", "change"] > 0 and w2.at["LOY", "change"] > 0
+    assert (w2["change_ci_lower"] < w2["change"]).all() and (w2["change"] < w2["change_ci_upper"]).all()
+
+
+def test_trend_plot_uses_trend_chart(airline, wave2):
+    import matplotlib.pyplot as plt
+
+    t = trend({"2024": airline, "2025": wave2}, items=["SAT1", "SAT2", "PUNC1"], n_resamples=50,
+              n_permutations=50, seed=0)
+    d = t.plot(["SAT", "PUNC"])
+    assert sorted(d.lines_) == ["PUNC", "SAT"] and d.waves == ["2024", "2025"]
+    assert len(d.bands_) == 2
+    plt.close(d.figure_)
+    with pytest.raises(SurveyDataError, match="'SATT' is not in the trend table"):
+        t.plot(["SATT"])
+
+
+def test_trend_errors(airline):
+    with pytest.raises(SurveyDataError, match="needs a mapping"):
+        trend([airline])
+    with pytest.raises(SpecError, match="needs model="):
+        trend({"a": airline}, method="pls")
+    with pytest.raises(ValueError, match="'method' parameter of trend"):
+        trend({"a": airline}, method="PLS-SEM")

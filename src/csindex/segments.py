@@ -428,7 +428,7 @@ def _show_progress(progress: bool | None, n: int) -> bool:
     return bool(progress)
 
 
-def map_segments(func: Callable[..., Any], data: Any, by: Any, *, n_jobs: int | None = 1,
+def map_segments(func: Callable[..., Any], data: Any, by: Any, *, n_jobs: int | None = None,
                  progress: bool | None = None, min_size: int = MIN_SEGMENT_SIZE, **kwargs: Any) -> SegmentResults:
     """Run ``func(segment, **kwargs)`` on every segment, in parallel through joblib.
 
@@ -441,8 +441,9 @@ def map_segments(func: Callable[..., Any], data: Any, by: Any, *, n_jobs: int | 
     by : str, list of str, Series or array
         See :func:`split_segments`.
     n_jobs : int or None
-        joblib workers (``-1`` = all cores). The active joblib backend is used, so
-        ``with joblib.parallel_backend("dask"):`` runs the segments on a Dask cluster.
+        joblib workers (``-1`` = all cores). None (default) runs the segments one after
+        another, unless a joblib context sets it: ``with joblib.parallel_backend("dask"):``
+        runs them on a Dask cluster, unchanged code.
     progress : bool or None
         A tqdm bar over segments; None shows it only for 20+ segments when stderr is a
         terminal.
@@ -541,7 +542,7 @@ def segmentable(func: Callable[..., Any] | None = None, *, min_size: int = MIN_S
         if args:
             names = list(params)[1:1 + len(args)]
             kwargs.update(dict(zip(names, args)))
-        jobs = kwargs.pop("n_jobs", 1)
+        jobs = kwargs.pop("n_jobs", None)
         if own_jobs:  # parallelise the segments, not inside each (same numbers either way)
             kwargs["n_jobs"] = 1
         progress = kwargs.pop("progress", None)
@@ -1228,7 +1229,7 @@ def _run_mga(data: Any, model: Any, by: Any, *, groups: Any, n_permutations: int
 
 
 def micom(data: Any, model: Any, by: Any, *, groups: Sequence[Any] | None = None, n_permutations: int = 1000,
-          seed: int | np.random.Generator | None = None, n_jobs: int | None = 1, progress: bool | None = None,
+          seed: int | np.random.Generator | None = None, n_jobs: int | None = None, progress: bool | None = None,
           alpha: float = 0.05, scheme: str = "path", standardize: bool = True, missing: str = "listwise",
           weights: Any = None, tol: float = 1e-7, max_iter: int = 300, convergence: str = "max_abs",
           chunk_size: int = 250, min_size: int = 10) -> MICOMResult:
@@ -1256,7 +1257,8 @@ def micom(data: Any, model: Any, by: Any, *, groups: Sequence[Any] | None = None
     seed : int, numpy.random.Generator or None
         Random seed; results do not depend on ``n_jobs``.
     n_jobs : int or None
-        joblib workers over chunks of permutations.
+        joblib workers over chunks of permutations (None: one, or as set by a
+        ``joblib.parallel_backend`` context, e.g. Dask).
     progress : bool or None
         tqdm bar over chunks.
     alpha : float
@@ -1308,7 +1310,7 @@ def _warn_invariance(failed: list[str], groups: tuple[Any, Any]) -> None:
 
 
 def pls_mga(data: Any, model: Any, by: Any, *, groups: Sequence[Any] | None = None, n_permutations: int = 1000,
-            seed: int | np.random.Generator | None = None, n_jobs: int | None = 1, progress: bool | None = None,
+            seed: int | np.random.Generator | None = None, n_jobs: int | None = None, progress: bool | None = None,
             alpha: float = 0.05, scheme: str = "path", standardize: bool = True, missing: str = "listwise",
             weights: Any = None, tol: float = 1e-7, max_iter: int = 300, convergence: str = "max_abs",
             chunk_size: int = 250, min_size: int = 10) -> MGAResult:
@@ -1583,7 +1585,7 @@ def _trend_pls(waves: Mapping[Any, Any], model: Any, *, weights: Any, confidence
 def trend(waves: Mapping[Any, Any], *, method: str = "simple", model: Any = None, items: Any = None,
           weights: Any = None, confidence: float = 0.95, n_resamples: int = 2000, n_permutations: int = 2000,
           bootstrap: int = 500, seed: int | np.random.Generator | None = None,
-          scale: tuple[float, float] | None = None, n_jobs: int | None = 1, progress: bool | None = None,
+          scale: tuple[float, float] | None = None, n_jobs: int | None = None, progress: bool | None = None,
           **pls_options: Any) -> TrendResult:
     """0-100 indices across survey waves with the change from wave to wave and its significance.
 

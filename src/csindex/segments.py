@@ -796,6 +796,10 @@ def compare_segments(data: Any, by: Any, *, groups: Sequence[Any] | None = None,
     from .kpi import _resolve_seed
 
     rng, seed_used = _resolve_seed(seed)
+    if isinstance(data, pd.DataFrame):  # one codebook (and scale) for every segment
+        from .io import load_survey
+
+        data = load_survey(data, scale=scale)
     parts = split_segments(data, by, min_size=min_size)
     if groups is not None:
         groups = list(groups)

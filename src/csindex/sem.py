@@ -18,9 +18,10 @@ finished by Newton steps (:mod:`csindex._cbsem`), which converges to machine pre
 on the flat ECSI likelihood semopy's default SLSQP stops early (``SAT ~ QUAL`` off by 0.6),
 while lavaan and csindex agree to lavaan's own optimiser tolerance. ``engine="semopy"``
 lets semopy optimise (with tight SLSQP settings) and computes every reported number
-from semopy's solution with the same formulas; ``missing="fiml"`` uses semopy's FIML
-objective. semopy's own ``calc_stats`` differs from lavaan in RMSEA (N-1), GFI/AGFI
-(semopy's GFI is the NFI), log-likelihood, AIC and BIC; csindex never reports those.
+from semopy's solution with the same formulas. ``missing="fiml"`` is csindex's own
+full-information ML. semopy's own ``calc_stats`` differs from lavaan in RMSEA (N-1),
+GFI/AGFI (semopy's GFI is the NFI), log-likelihood, AIC and BIC; csindex never reports
+those.
 
 Examples
 --------
@@ -49,6 +50,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from .segments import segmentable
 from . import _cbsem as eng
 from ._summary import Summary, SummaryMixin
 from ._validation import check_option, quote_list
@@ -251,6 +253,7 @@ def _check_sample_cov(s: np.ndarray, items: list[str], n: int) -> None:
 
 
 # --------------------------------------------------------------------------- main
+@segmentable
 def fit_sem(
     data: Any,
     model: ModelSpec | str,
@@ -320,6 +323,10 @@ def fit_sem(
     equal : sequence of str
         With ``group``: parameter classes held equal across groups (lavaan's
         ``group.equal``), default ``("loadings",)``.
+    by : str, list of str or Series, optional
+        Analyse every segment separately (see :func:`csindex.segments.split_segments`);
+        returns a :class:`~csindex.segments.SegmentResults` mapping segment -> SEMResult,
+        each equal to running on that segment alone (``n_jobs=`` runs segments in parallel).
 
     Returns
     -------

@@ -1,0 +1,540 @@
+"""Dual evaluation (双重评价法) and its improved form (双重评价改进法), with AHP weights.
+
+**The source textbook's own definitions of both methods were not found** (METHODS.md §1-§2,
+§9). csindex implements the standard importance × satisfaction family as named variants:
+
+Classic (``method="classic"``), importance ``I`` and satisfaction ``S`` per attribute i:
+
+* ``aggregation="aggregate"`` (variant D1, default):
+  ``W_i = Ī_i / Σ_k Ī_k``, ``CSI_raw = Σ W_i S̄_i`` (rating scale),
+  ``CSI = Σ W_i · 100 (S̄_i − min_i)/(max_i − min_i)`` (0-100);
+* ``aggregation="respondent"`` (variant D2): per respondent over the attributes answered,
+  ``CSI_n = Σ I_ni S_ni / Σ I_ni`` (and the same on the 0-100 rescaled ratings), then the
+  weighted mean over respondents. D1 ≠ D2 in general: the mean of ratios is not the ratio of
+  means (respondents who rate everything as important count the same as the others in D2, while
+  D1 weights by average importance).
+
+Improved (``method="improved"``): the textbook's exact change is **unconfirmed [U]**. The
+default is variant **I1**, the importance-weighted ratio ``C_i = P̄_i / Ē_i`` of the perceived
+to the expected rating (the textbook's own C = b/a): ``CSI_raw = Σ W_i C_i`` and
+``index = 100 · CSI_raw`` (100 = expectations exactly met; it can exceed 100). Variant **I2**
+uses the gap ``P̄_i − Ē_i``: ``CSI_raw = Σ W_i (P̄_i − Ē_i)``, ``index = 100 · CSI_raw /
+(max − min)``. With ``aggregation="respondent"`` the same is done per respondent
+(``C_ni = P_ni / E_ni``) and averaged.
+
+Weight providers (``importance_method``, any method): ``"stated"`` importance ratings;
+``"constant_sum"`` points each respondent spread over the attributes (normalised per respondent);
+``"ahp"`` an AHP pairwise-comparison matrix → principal eigenvector, consistency ratio checked
+(:func:`ahp_weights`); ``"derived"`` shares from :func:`csindex.scoring.drivers.driver_weights`
+(variant I3); or explicit weights as a dict/Series.
+
+Intervals: respondent aggregation uses a t interval over respondents; aggregate uses the
+linearisation (delta method) of the index in the item means, including the uncertainty of the
+stated-importance means (fixed for AHP, derived or explicit weights).
+
+Examples
+--------
+>>> import pandas as pd
+>>> df = pd.DataFrame({"Q1": [4, 5], "Q2": [2, 3], "IMP_Q1": [5, 5], "IMP_Q2": [3, 1]})
+>>> res = dual_evaluation(df, satisfaction=["Q1", "Q2"], importance=["IMP_Q1", "IMP_Q2"], scale=(1, 5))
+>>> res.weights["weight"].round(4).tolist()
+[0.7143, 0.2857]
+>>> round(res.index_raw, 4), round(res.index, 2)
+(3.9286, 73.21)
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..segments import segmentable
+from .._summary import Summary, SummaryMixin
+from .._validation import check_option, quote_list
+from ..exceptions import InferenceWarning, MissingDataWarning, SurveyDataError
+from ._common import as_names, as_survey, check_items, matrix, sampling_weights, weighted_stats, z_quantile
+
+__all__ = ["DualEvaluation", "AHPWeights", "dual_evaluation", "ahp_weights", "RANDOM_INDEX"]
+
+# Saaty's random consistency index RI(n), n = 1..15
+RANDOM_INDEX = (0.0, 0.0, 0.58, 0.90, 1.12, 1.24, 1.32, 1.41, 1.45, 1.49, 1.51, 1.48, 1.56, 1.57, 1.59)
+_PROVIDERS = ("stated", "constant_sum", "ahp", "derived")
+
+
+# --------------------------------------------------------------------------- AHP
+@dataclass(frozen=True, repr=False)
+class AHPWeights(SummaryMixin):
+    """Weights from an AHP pairwise-comparison matrix.
+
+    Attributes
+    ----------
+    weights : pandas.Series
+        Principal right eigenvector normalised to sum to 1, indexed by attribute.
+    lambda_max : float
+        Principal eigenvalue.
+    consistency_index : float
+        ``CI = (λ_max − n) / (n − 1)``.
+    consistency_ratio : float
+        ``CR = CI / RI(n)`` (Saaty's random index; 0 for n ≤ 2).
+    """
+
+    weights: pd.Series
+    lambda_max: float
+    consistency_index: float
+    consistency_ratio: float
+
+    def summary(self) -> Summary:
+        """Weights and consistency."""
+        return Summary("AHP weights", facts={"lambda_max": self.lambda_max, "CI": self.consistency_index,
+                                            "CR": self.consistency_ratio},
+                       tables={"Weights": self.weights.rename("weight").to_frame()})
+
+
+def ahp_weights(matrix: Any, names: Sequence[str] | None = None, *, max_cr: float | None = 0.1) -> AHPWeights:
+    """AHP weights (Saaty): principal eigenvector of a positive reciprocal comparison matrix.
+
+    Parameters
+    ----------
+    matrix : array or DataFrame (n x n)
+        ``a_ij`` = how much more important i is than j (1-9 scale); ``a_ji = 1/a_ij``,
+        ``a_ii = 1``. A DataFrame's index gives the names.
+    names : list of str, optional
+        Attribute names (default: the DataFrame index or ``0..n-1``).
+    max_cr : float or None
+        Raise when the consistency ratio exceeds it (Saaty's rule: 0.1); None disables the check.
+
+    Returns
+    -------
+    AHPWeights
+
+    Raises
+    ------
+    SurveyDataError
+        Non-square, non-positive or non-reciprocal matrices, and CR > ``max_cr``.
+
+    Examples
+    --------
+    >>> a = [[1, 3, 5], [1/3, 1, 5/3], [1/5, 3/5, 1]]   # perfectly consistent
+    >>> res = ahp_weights(a, ["crew", "food", "seat"])
+    >>> res.weights.round(4).tolist(), round(res.consistency_ratio, 6)
+    ([0.6522, 0.2174, 0.1304], 0.0)
+    """
+    if isinstance(matrix, pd.DataFrame):
+        labels = [str(i) for i in matrix.index] if names is None else [str(n) for n in names]
+        a = matrix.to_numpy(dtype=np.float64)
+    else:
+        a = np.asarray(matrix, dtype=np.float64)
+        labels = [str(n) for n in names] if names is not None else [str(i) for i in range(len(a))]
+    n = a.shape[0] if a.ndim == 2 else 0
+    if a.ndim != 2 or a.shape != (n, n) or n == 0:
+        raise SurveyDataError(f"The AHP matrix must be square (n x n); got shape {a.shape}.")
+    if len(labels) != n:
+        raise SurveyDataError(f"The AHP matrix has {n} rows but {len(labels)} names were given.")
+    if not np.isfinite(a).all() or (a <= 0).any():
+        raise SurveyDataError("The AHP matrix must hold positive numbers (1-9 judgements and their reciprocals).")
+    bad = np.argwhere(~np.isclose(a * a.T, 1.0, rtol=1e-3))
+    if len(bad):
+        i, j = bad[0]
+        raise SurveyDataError(
+            f"The AHP matrix is not reciprocal: a[{labels[i]!r}, {labels[j]!r}] = {a[i, j]:g} but "
+            f"a[{labels[j]!r}, {labels[i]!r}] = {a[j, i]:g}; they must multiply to 1."
+        )
+    vals, vecs = np.linalg.eig(a)
+    k = int(np.argmax(vals.real))
+    lam = float(vals[k].real)
+    v = np.abs(vecs[:, k].real)
+    wts = v / v.sum()
+    ci = (lam - n) / (n - 1) if n > 1 else 0.0
+    ri = RANDOM_INDEX[n - 1] if n <= len(RANDOM_INDEX) else RANDOM_INDEX[-1]
+    cr = max(ci, 0.0) / ri if ri > 0 else 0.0
+    if max_cr is not None and cr > max_cr:
+        raise SurveyDataError(
+            f"The AHP judgements are inconsistent: consistency ratio {cr:.3f} > {max_cr:g}. Revise the pairwise "
+            "comparisons, or pass max_cr=None to accept them."
+        )
+    return AHPWeights(weights=pd.Series(wts, index=pd.Index(labels, name="attribute"), name="weight"),
+                      lambda_max=lam, consistency_index=float(ci), consistency_ratio=float(cr))
+
+
+# --------------------------------------------------------------------------- result
+@dataclass(frozen=True, repr=False)
+class DualEvaluation(SummaryMixin):
+    """Result of :func:`dual_evaluation`.
+
+    Attributes
+    ----------
+    weights : pandas.DataFrame
+        Indexed by satisfaction item: ``weight`` (sums to 1), ``importance_item``,
+        ``mean_importance`` (NaN when the weights are not from importance ratings).
+    items : pandas.DataFrame
+        Indexed by satisfaction item: ``n, mean_satisfaction, score, weight, contribution``
+        (and ``expected_item, mean_expected`` for the improved method). ``score`` is the
+        0-100 rescaled mean (classic), ``C = P̄/Ē`` (I1) or ``P̄ − Ē`` (I2);
+        ``contribution = weight · score``.
+    index : float
+        The CSI on 0-100 (classic); ``100 · Σ W C`` (I1); ``100 · Σ W (P̄ − Ē)/(max − min)`` (I2).
+    index_raw : float
+        The CSI on the rating scale (classic; NaN when items mix scales), ``Σ W C`` (I1) or
+        ``Σ W (P̄ − Ē)`` (I2).
+    std_error, ci_lower, ci_upper : float
+        Uncertainty of ``index``.
+    ahp : AHPWeights or None
+    settings : dict
+        ``method, variant, aggregation, importance_method, confidence, weighted, n_used``.
+    """
+
+    weights: pd.DataFrame
+    items: pd.DataFrame
+    index: float
+    index_raw: float
+    std_error: float
+    ci_lower: float
+    ci_upper: float
+    ahp: AHPWeights | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> Summary:
+        """Index, weights and item contributions."""
+        facts = {"index": self.index, "index_raw": self.index_raw, "CI": f"[{self.ci_lower:.2f}, {self.ci_upper:.2f}]",
+                 **{k: self.settings.get(k) for k in ("method", "variant", "aggregation", "importance_method",
+                                                      "weighted")}}
+        notes = ("The textbook's exact definition of (improved) dual evaluation is unconfirmed; see "
+                 "docs/user/scoring.md for the variants.",)
+        return Summary("Dual evaluation", facts=facts, tables={"Items": self.items}, notes=notes)
+
+    def plot(self, *, crosshair: Any = "mean", ax: Any = None):
+        """Weight against score per attribute as a priority matrix (:func:`csindex.plots.priority_matrix`)."""
+        from ..plots import priority_matrix
+
+        t = self.items.reset_index().rename(columns={"item": "name", "weight": "importance", "score": "performance"})
+        return priority_matrix(t, crosshair=crosshair, ax=ax)
+
+
+# --------------------------------------------------------------------------- helpers
+def _wmean(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    valid = ~np.isnan(x)
+    wm = np.where(valid, w[:, None], 0.0)
+    ws = wm.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (np.where(valid, x, 0.0) * wm).sum(axis=0) / ws, ws
+
+
+def _linearised_se(w: np.ndarray, dev_s: np.ndarray, ws_s: np.ndarray, wts: np.ndarray,
+                   dev_i: np.ndarray | None, ws_i: np.ndarray | None, scores: np.ndarray, index: float,
+                   sum_imp: float) -> float:
+    """SE of ``Σ W_i m_i`` by linearisation; ``dev_s`` = per-respondent score deviations (NaN = none)."""
+    u = (np.nan_to_num(dev_s) * (wts / ws_s)).sum(axis=1)
+    if dev_i is not None:
+        u = u + (np.nan_to_num(dev_i) * ((scores - index) / sum_imp / ws_i)).sum(axis=1)
+    u = w * u
+    n = int((w > 0).sum())
+    if n < 2:
+        return float("nan")
+    return float(np.sqrt((u**2).sum() * n / (n - 1)))
+
+
+@segmentable
+def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, importance: Sequence[str] | None = None,
+                    *, scale: tuple[float, float] | None = None, aggregation: str = "aggregate",
+                    method: str = "classic", variant: str = "I1", importance_method: Any = "stated",
+                    expected: Sequence[str] | None = None, ahp_matrix: Any = None, max_cr: float | None = 0.1,
+                    target: Any = None, derived_method: str = "shapley", weights: Any = None,
+                    confidence: float = 0.95) -> DualEvaluation:
+    """Importance-weighted satisfaction index (dual evaluation) and its improved form.
+
+    The textbook's exact definitions are **unconfirmed**; the defaults are variant D1
+    (aggregate weights ``W_i = Ī_i/ΣĪ``) for ``method="classic"`` and variant I1
+    (importance-weighted C = P̄/Ē) for ``method="improved"``. See the module docstring and
+    docs/user/scoring.md.
+
+    Parameters
+    ----------
+    data : Survey or DataFrame
+        A DataFrame is loaded with :func:`csindex.load_survey` (``scale`` passed on).
+    satisfaction : list of str, optional
+        Satisfaction (perceived performance) items. Default: the perception items the codebook
+        pairs with importance items (:meth:`Survey.pairs` ``("importance")``).
+    importance : list of str, optional
+        One importance item per satisfaction item (ratings for ``"stated"``, points for
+        ``"constant_sum"``). Default: the codebook's pairs. Not needed for ``"ahp"``,
+        ``"derived"`` or explicit weights.
+    scale : (min, max), optional
+        Satisfaction scale for the 0-100 rescaling (default: each item's codebook scale);
+        also used when a DataFrame's codebook is inferred.
+    aggregation : {"aggregate", "respondent"}
+        Weights from mean importance (D1) or per respondent, then averaged (D2).
+    method : {"classic", "improved"}
+    variant : {"I1", "I2"}
+        Improved-method variant: importance-weighted ratio P̄/Ē (I1, default) or gap P̄ − Ē (I2).
+    importance_method : {"stated", "constant_sum", "ahp", "derived"} or dict/Series
+        Where the weights come from; a dict or Series maps satisfaction items to weights
+        (normalised to sum to 1).
+    expected : list of str, optional
+        Expectation items for the improved method (default: the codebook's expectation pairs).
+    ahp_matrix : array or DataFrame, optional
+        Pairwise-comparison matrix for ``"ahp"`` (rows in the order of ``satisfaction``, or a
+        DataFrame labelled with the satisfaction items).
+    max_cr : float or None
+        Largest accepted AHP consistency ratio (0.1); None accepts any.
+    target : str or list, optional
+        Outcome for ``"derived"`` weights (default: the overall-satisfaction items).
+    derived_method : str
+        Driver method for ``"derived"`` weights (see :func:`~csindex.scoring.drivers.driver_weights`).
+    weights : None, False, str or array
+        Sampling weights (None: the survey's, False: none).
+    confidence : float
+        Interval level.
+    by : str, list of str or Series, optional
+        Analyse every segment separately (see :func:`csindex.segments.split_segments`);
+        returns a :class:`~csindex.segments.SegmentResults` mapping segment -> DualEvaluation,
+        each equal to running on that segment alone (``n_jobs=`` runs segments in parallel).
+
+    Returns
+    -------
+    DualEvaluation
+
+    Raises
+    ------
+    SurveyDataError
+        Unknown/unpaired items, an item without answers, importance that sums to 0, negative
+        constant-sum points, an inconsistent AHP matrix.
+
+    Examples
+    --------
+    >>> import csindex
+    >>> air = csindex.datasets.airline()
+    >>> classic = dual_evaluation(air, satisfaction=["SAFE1", "CREW1", "ENT1"])
+    >>> round(float(classic.weights["weight"].sum()), 6)
+    1.0
+    >>> improved = dual_evaluation(air, satisfaction=["SAFE1", "CREW1", "ENT1"], method="improved")
+    >>> improved.settings["variant"]
+    'I1'
+    """
+    where = "dual_evaluation"
+    check_option("aggregation", aggregation, ("aggregate", "respondent"), where)
+    check_option("method", method, ("classic", "improved"), where)
+    check_option("variant", variant, ("I1", "I2"), where)
+    explicit = None
+    if isinstance(importance_method, (Mapping, pd.Series)):
+        explicit = pd.Series(importance_method, dtype="float64")
+        provider = "explicit"
+    else:
+        provider = check_option("importance_method", importance_method, _PROVIDERS, where)
+    z = z_quantile(confidence)
+    survey = as_survey(data, scale, where)
+    s_names = as_names(satisfaction)
+    i_names = as_names(importance)
+    needs_ratings = provider in ("stated", "constant_sum")
+    pairs = dict(survey.pairs("importance"))
+    if s_names is None:
+        if pairs and (needs_ratings or i_names is None):
+            s_names = list(pairs)
+        else:
+            raise SurveyDataError(f"{where} needs satisfaction=: the codebook pairs no perception item with an "
+                                  "importance item.")
+    check_items(survey, s_names, "satisfaction items", where)
+    k = len(s_names)
+    if needs_ratings:
+        if i_names is None:
+            missing = [s for s in s_names if s not in pairs]
+            if missing:
+                raise SurveyDataError(
+                    f"The codebook links no importance item to {quote_list(missing)}. Pass importance= with one item "
+                    "per satisfaction item, or another importance_method."
+                )
+            i_names = [pairs[s] for s in s_names]
+        if len(i_names) != k:
+            raise SurveyDataError(f"{where} needs one importance item per satisfaction item; got {k} satisfaction "
+                                  f"and {len(i_names)} importance items.")
+        check_items(survey, i_names, "importance items", where)
+    w = sampling_weights(survey, weights, where)
+    wv = np.ones(survey.n) if w is None else w
+
+    s = matrix(survey, s_names)
+    empty = [n for n, c in zip(s_names, (~np.isnan(s)).sum(axis=0)) if c == 0]
+    if empty:
+        raise SurveyDataError(f"Satisfaction items {quote_list(empty)} have no answers; leave them out.")
+    scales = [scale if scale is not None else survey.scale(n) for n in s_names]
+    lo = np.array([float(sc[0]) for sc in scales])
+    hi = np.array([float(sc[1]) for sc in scales])
+    same_scale = len({(a, b) for a, b in zip(lo, hi)}) == 1
+
+    # improved: perceived/expected per attribute
+    e_names: list[str] | None = None
+    if method == "improved":
+        e_names = as_names(expected)
+        if e_names is None:
+            epairs = dict(survey.pairs("expectation"))
+            missing = [n for n in s_names if n not in epairs]
+            if missing:
+                raise SurveyDataError(
+                    f"The improved method needs expectation items; the codebook pairs none with {quote_list(missing)}. "
+                    "Pass expected=."
+                )
+            e_names = [epairs[n] for n in s_names]
+        if len(e_names) != k:
+            raise SurveyDataError(f"{where} needs one expected item per satisfaction item.")
+        check_items(survey, e_names, "expected items", where)
+        e = matrix(survey, e_names)
+        if variant == "I1":
+            nonpos = ~np.isnan(e) & (e <= 0)
+            if nonpos.any():
+                warnings.warn(f"{int(nonpos.sum())} expectation ratings are <= 0; C = P/E is undefined there and "
+                              "those cells are left out.", MissingDataWarning, stacklevel=2)
+            e = np.where(nonpos, np.nan, e)
+        both = ~(np.isnan(s) | np.isnan(e))
+        s = np.where(both, s, np.nan)
+        e = np.where(both, e, np.nan)
+        empty = [n for n, c in zip(s_names, both.sum(axis=0)) if c == 0]
+        if empty:
+            raise SurveyDataError(f"Items {quote_list(empty)} have no respondent with both a perceived and a "
+                                  "valid expected rating.")
+
+    # importance per respondent (stated / constant sum) or fixed weights
+    imp = None
+    ahp = None
+    fixed = None
+    if needs_ratings:
+        imp = matrix(survey, i_names)
+        empty = [n for n, c in zip(i_names, (~np.isnan(imp)).sum(axis=0)) if c == 0]
+        if empty:
+            raise SurveyDataError(f"Importance items {quote_list(empty)} have no answers; leave them out.")
+        if (imp < 0).any():
+            bad = [n for n, f in zip(i_names, (imp < 0).any(axis=0)) if f]
+            raise SurveyDataError(f"Importance items {quote_list(bad)} have negative values; importance must be >= 0.")
+        if provider == "constant_sum":
+            tot = np.nansum(imp, axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                imp = np.where(tot[:, None] > 0, imp / np.where(tot > 0, tot, 1.0)[:, None], np.nan)
+    elif provider == "ahp":
+        if ahp_matrix is None:
+            raise SurveyDataError("importance_method='ahp' needs ahp_matrix= (pairwise comparisons of the attributes).")
+        ahp = ahp_weights(ahp_matrix, None if isinstance(ahp_matrix, pd.DataFrame) else s_names, max_cr=max_cr)
+        missing = [n for n in s_names if n not in ahp.weights.index]
+        if missing:
+            raise SurveyDataError(f"The AHP matrix has no row for {quote_list(missing)}.")
+        fixed = ahp.weights.reindex(s_names).to_numpy()
+    elif provider == "derived":
+        from .drivers import driver_weights
+
+        dw = driver_weights(survey, target=target, drivers=s_names, method=derived_method, weights=weights)
+        fixed = dw.weights["share"].reindex(s_names).to_numpy()
+    else:
+        missing = [n for n in s_names if n not in explicit.index]
+        if missing:
+            raise SurveyDataError(f"The explicit weights give no weight for {quote_list(missing)}.")
+        fixed = explicit.reindex(s_names).to_numpy()
+        if (fixed < 0).any() or not np.isfinite(fixed).all():
+            raise SurveyDataError("Explicit weights must be finite and non-negative.")
+    if fixed is not None:
+        if fixed.sum() <= 0:
+            raise SurveyDataError("The weights sum to 0; at least one attribute must carry weight.")
+        fixed = fixed / fixed.sum()
+
+    # per-attribute scores
+    if method == "classic":
+        score_resp = 100.0 * (s - lo) / (hi - lo)  # per respondent 0-100
+        raw_resp = s
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            score_resp = s / e if variant == "I1" else s - e
+        raw_resp = score_resp
+
+    if aggregation == "aggregate":
+        ms, ws_s = _wmean(s, wv)
+        if method == "classic":
+            scores = 100.0 * (ms - lo) / (hi - lo)
+            dev_s = 100.0 * (s - ms) / (hi - lo)
+            raw_scores = ms
+        else:
+            me, _ = _wmean(e, wv)
+            if variant == "I1":
+                scores = ms / me
+                dev_s = (s - scores * e) / me
+            else:
+                scores = ms - me
+                dev_s = (s - ms) - (e - me)
+            raw_scores = scores
+        if imp is not None:
+            mi, ws_i = _wmean(imp, wv)
+            if mi.sum() <= 0:
+                raise SurveyDataError("The mean importance of every attribute is 0; the weights are undefined.")
+            wts = mi / mi.sum()
+            dev_i = imp - mi
+            sum_imp = float(mi.sum())
+        else:
+            wts, mi, ws_i, dev_i, sum_imp = fixed, np.full(k, np.nan), None, None, 1.0
+        index_100 = float(wts @ scores)
+        index_raw = float(wts @ raw_scores)
+        se = _linearised_se(wv, dev_s, ws_s, wts, dev_i, ws_i, scores, index_100, sum_imp)
+        n_used = int((~np.isnan(s)).any(axis=1).sum())
+        tq = z
+    else:
+        if imp is not None:
+            iw = np.where(np.isnan(score_resp), np.nan, imp)
+        else:
+            iw = np.where(np.isnan(score_resp), np.nan, fixed[None, :])
+        tot = np.nansum(iw, axis=1)
+        ok = tot > 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(ok[:, None], iw / np.where(ok, tot, 1.0)[:, None], np.nan)
+            csi100 = np.where(ok, np.nansum(share * score_resp, axis=1), np.nan)
+            csiraw = np.where(ok, np.nansum(share * raw_resp, axis=1), np.nan)
+        dropped = int((~ok).sum() - np.isnan(score_resp).all(axis=1).sum())
+        if dropped > 0:
+            warnings.warn(f"{dropped} respondents gave every answered attribute an importance of 0; their CSI is "
+                          "undefined and they are left out.", MissingDataWarning, stacklevel=2)
+        st = weighted_stats(np.column_stack([csi100, csiraw]), wv, confidence)
+        index_100, index_raw = float(st["mean"][0]), float(st["mean"][1])
+        se, tq = float(st["se"][0]), float(st["t"][0])
+        n_used = int(st["n"][0])
+        mw, _ = _wmean(share, wv)
+        wts = np.nan_to_num(mw) / np.nansum(mw)
+        mi = _wmean(imp, wv)[0] if imp is not None else np.full(k, np.nan)
+        if method == "classic":
+            ms, _ = _wmean(s, wv)
+            scores, raw_scores = 100.0 * (ms - lo) / (hi - lo), ms
+        else:
+            scores, _ = _wmean(score_resp, wv)
+            raw_scores = scores
+
+    if method == "improved":
+        if variant == "I1":
+            index = 100.0 * index_raw if aggregation == "aggregate" else index_100 * 100.0
+            se_index = se * 100.0
+            index_raw = index_raw if aggregation == "aggregate" else index_100
+        else:
+            span = float(np.mean(hi - lo))
+            index = 100.0 * (index_raw if aggregation == "aggregate" else index_100) / span
+            index_raw = index_raw if aggregation == "aggregate" else index_100
+            se_index = se * 100.0 / span
+    else:
+        index, se_index = index_100, se
+        if not same_scale:
+            index_raw = float("nan")
+    if not np.isfinite(se_index):
+        warnings.warn("The interval of the index is undefined (fewer than two respondents).", InferenceWarning,
+                      stacklevel=2)
+    items = pd.DataFrame({"n": (~np.isnan(s)).sum(axis=0).astype(np.int64),
+                          "mean_satisfaction": _wmean(s, wv)[0]}, index=pd.Index(s_names, name="item"))
+    if method == "improved":
+        items.insert(0, "expected_item", e_names)
+        items["mean_expected"] = _wmean(e, wv)[0]
+    items["score"] = scores
+    items["weight"] = wts
+    items["contribution"] = wts * scores
+    wtable = pd.DataFrame({"weight": wts,
+                           "importance_item": i_names if i_names is not None and needs_ratings else [""] * k,
+                           "mean_importance": mi}, index=pd.Index(s_names, name="item"))
+    settings = {"method": method, "variant": variant if method == "improved" else "D1" if aggregation == "aggregate"
+                else "D2", "aggregation": aggregation, "importance_method": provider, "confidence": confidence,
+                "weighted": w is not None, "n_used": n_used}
+    return DualEvaluation(weights=wtable, items=items, index=float(index), index_raw=float(index_raw),
+                          std_error=float(se_index), ci_lower=float(index - tq * se_index),
+                          ci_upper=float(index + tq * se_index), ahp=ahp, settings=settings)

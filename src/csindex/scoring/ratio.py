@@ -1,0 +1,458 @@
+"""Satisfaction as a ratio C = b/a, subtractive disconfirmation b − a, value-percept disparity.
+
+Formulas (METHODS.md §0.1 and §7.1):
+
+* per respondent n and attribute i: ``C_ni = b_ni / a_ni`` (``b`` perceived, ``a`` expected or
+  desired), defined only when both are answered and ``a > 0``; otherwise the cell is NaN and
+  counted in ``n_missing`` / ``n_nonpositive`` (no division warning is ever emitted);
+* difference ``D_ni = b_ni − a_ni`` on the same valid cells (Oliver 1980 subtractive
+  disconfirmation with ``reference="expected"``; Westbrook & Reilly 1983 value-percept
+  disparity with ``reference="desired"``: the same code path, another reference point);
+* two aggregations, both always reported:
+
+  - ``mean_ratio`` = weighted mean over respondents of ``C_ni`` (t interval);
+  - ``ratio_of_means`` = ``Σ w b / Σ w a`` over the valid pairs (delta-method interval);
+
+  ``aggregation`` picks which one fills the ``ratio`` column and :attr:`RatioIndex.index`;
+  the default is ``"ratio_of_means"`` (the textbook writes C = b/a for aggregated perceived and
+  expected values; it is also robust to small expectations). **The textbook does not say
+  which one it means [U].**
+* construct and overall rows: per respondent the mean of that respondent's valid ``C`` over the
+  construct's items (``mean_ratio``) and, for ``ratio_of_means``, the ratio of the weighted
+  means of the respondents' average ``b`` and average ``a`` over the same valid pairs;
+* bands (textbook; tolerance ``tol`` default 0.05 [U]): ``C == 0`` unmet, ``C < 1 − tol``
+  dissatisfied, ``|C − 1| ≤ tol`` fairly satisfied, ``C > 1 + tol`` very satisfied; share of
+  respondents per band with Wilson intervals (Kish effective n under sampling weights);
+* disconfirmation bands on ``D`` with tolerance ``diff_tol`` (default 0 [U]):
+  ``D < −diff_tol`` negative, ``|D| ≤ diff_tol`` confirmation, ``D > diff_tol`` positive.
+
+Examples
+--------
+>>> import pandas as pd
+>>> df = pd.DataFrame({"CREW1": [4, 5, 3], "EXP_CREW1": [5, 5, 3]})
+>>> res = ratio_index(df, perceived=["CREW1"], expected=["EXP_CREW1"], scale=(1, 5))
+>>> res.items.loc["CREW1", ["mean_ratio", "ratio_of_means"]].round(4).tolist()
+[0.9333, 0.9231]
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..segments import segmentable
+from .._summary import Summary, SummaryMixin
+from .._validation import check_option, quote_list
+from ..exceptions import InferenceWarning, MissingDataWarning, SurveyDataError
+from ._common import (
+    as_names,
+    as_survey,
+    check_items,
+    matrix,
+    ratio_of_means_stats,
+    row_mean,
+    sampling_weights,
+    weighted_share,
+    weighted_stats,
+    wilson,
+    z_quantile,
+)
+
+__all__ = ["RatioIndex", "ratio_index", "disconfirmation", "classify_ratio", "RATIO_BANDS", "DIFFERENCE_BANDS"]
+
+RATIO_BANDS = ("unmet", "dissatisfied", "fairly satisfied", "very satisfied")
+DIFFERENCE_BANDS = ("negative disconfirmation", "confirmation", "positive disconfirmation")
+_AGGREGATIONS = ("ratio_of_means", "mean_ratio")
+
+
+def classify_ratio(c: Any, tol: float = 0.05) -> np.ndarray:
+    """Band code per ratio: 0 unmet, 1 dissatisfied, 2 fairly satisfied, 3 very satisfied, -1 NaN.
+
+    Values within ``1e-9`` of the tolerance edge count as fairly satisfied (1.05 − 1 is not
+    exactly 0.05 in floating point).
+
+    Examples
+    --------
+    >>> classify_ratio([0.0, 0.8, 0.95, 1.0, 1.05, 1.2, float("nan")]).tolist()
+    [0, 1, 2, 2, 2, 3, -1]
+    """
+    r = np.asarray(c, dtype=np.float64)
+    eps = 1e-9 * max(tol, 1.0)
+    dev = r - 1.0
+    out = np.full(r.shape, -1, dtype=np.int8)
+    with np.errstate(invalid="ignore"):
+        out[dev > tol + eps] = 3
+        out[np.abs(dev) <= tol + eps] = 2
+        out[(dev < -(tol + eps)) & (r > 0)] = 1
+        out[r == 0] = 0
+    return out
+
+
+def _classify_difference(d: np.ndarray, tol: float) -> np.ndarray:
+    eps = 1e-9 * max(tol, 1.0)
+    out = np.full(d.shape, -1, dtype=np.int8)
+    with np.errstate(invalid="ignore"):
+        out[d < -(tol + eps)] = 0
+        out[np.abs(d) <= tol + eps] = 1
+        out[d > tol + eps] = 2
+    return out
+
+
+@dataclass(frozen=True, repr=False)
+class RatioIndex(SummaryMixin):
+    """Result of :func:`ratio_index`.
+
+    Attributes
+    ----------
+    items : pandas.DataFrame
+        Indexed by the perceived item (``item``). Columns: ``reference_item, construct, n,
+        n_missing, n_nonpositive, mean_perceived, mean_reference, mean_ratio,
+        mean_ratio_std_error, mean_ratio_ci_lower, mean_ratio_ci_upper, ratio_of_means,
+        ratio_of_means_std_error, ratio_of_means_ci_lower, ratio_of_means_ci_upper, ratio,
+        band, mean_difference, difference_ci_lower, difference_ci_upper, disconfirmation``.
+        ``ratio`` is the aggregation chosen with ``aggregation=``; ``band`` classifies it;
+        ``disconfirmation`` classifies ``mean_difference``.
+    constructs : pandas.DataFrame
+        Indexed by construct, with a final ``overall`` row; same statistics as ``items``
+        (``n_items`` instead of the item columns).
+    bands : pandas.DataFrame
+        Tidy shares of respondents per band: ``level`` ("item", "construct", "overall"),
+        ``name``, ``measure`` ("ratio" or "difference"), ``band``, ``n`` (respondents with a
+        value), ``share``, ``ci_lower``, ``ci_upper`` (Wilson).
+    ratios : pandas.DataFrame
+        ``C`` per respondent (rows, aligned to the survey) and perceived item (columns); NaN
+        where ``a`` is missing or ``a <= 0`` or ``b`` is missing.
+    differences : pandas.DataFrame
+        ``b − a`` on the same cells.
+    index : float
+        The overall ratio under the chosen aggregation.
+    settings : dict
+        ``aggregation, tol, diff_tol, reference, confidence, weighted, n_invalid,
+        n_nonpositive``.
+    """
+
+    items: pd.DataFrame
+    constructs: pd.DataFrame
+    bands: pd.DataFrame
+    ratios: pd.DataFrame
+    differences: pd.DataFrame
+    index: float
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> Summary:
+        """Construct and item tables with the overall band shares."""
+        cols = ["mean_ratio", "ratio_of_means", "ratio", "band", "mean_difference", "disconfirmation"]
+        overall = self.bands[self.bands["level"] == "overall"].drop(columns=["level", "name"])
+        facts = {"index (C)": self.index, **{k: self.settings.get(k) for k in
+                                            ("aggregation", "tol", "reference", "weighted", "n_invalid")}}
+        notes = ()
+        if self.settings.get("n_invalid"):
+            notes = (f"{self.settings['n_invalid']} respondent-item cells have no ratio "
+                     f"({self.settings.get('n_nonpositive', 0)} with a reference rating <= 0).",)
+        return Summary("Satisfaction ratio C = b/a", facts=facts,
+                       tables={"Constructs": self.constructs[["n"] + cols],
+                               "Items": self.items[["reference_item", "n"] + cols],
+                               "Overall bands": overall.reset_index(drop=True)},
+                       notes=notes)
+
+    def plot(self, name: str = "overall", *, ax: Any = None):
+        """Histogram of the respondents' ratios with band shares (:func:`csindex.plots.ratio_distribution`).
+
+        Parameters
+        ----------
+        name : str
+            ``"overall"``, a construct or a perceived item.
+        ax : matplotlib Axes, optional
+        """
+        from ..plots import ratio_distribution
+
+        if name in self.ratios.columns:
+            values = self.ratios[name].to_numpy()
+        else:
+            groups = _groups(self.items)
+            if name == "overall":
+                cols = list(self.ratios.columns)
+            elif name in groups:
+                cols = groups[name]
+            else:
+                raise SurveyDataError(f"{name!r} is neither 'overall', a construct nor an item of this result.")
+            values = row_mean(self.ratios[cols].to_numpy())
+        values = values[np.isfinite(values)]
+        return ratio_distribution(values, tol=float(self.settings["tol"]), ax=ax)
+
+
+def _groups(items: pd.DataFrame) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for item, c in items["construct"].items():
+        out.setdefault(str(c), []).append(str(item))
+    return out
+
+
+def _resolve_pairs(survey: Any, perceived: list[str] | None, reference_items: list[str] | None,
+                   where: str) -> tuple[list[str], list[str]]:
+    if reference_items is not None and perceived is None:
+        raise SurveyDataError(f"{where} got reference items but no perceived=; give both lists, pairwise.")
+    if perceived is not None and reference_items is not None:
+        if len(perceived) != len(reference_items):
+            raise SurveyDataError(
+                f"{where} needs one reference item per perceived item; got {len(perceived)} perceived and "
+                f"{len(reference_items)} reference items."
+            )
+        return perceived, reference_items
+    pairs = dict(survey.pairs("expectation"))
+    if perceived is None:
+        if not pairs:
+            raise SurveyDataError(
+                f"{where} found no (perceived, expected) pairs in the codebook (expectation items with an "
+                "'attribute'). Pass perceived= and expected= lists."
+            )
+        return list(pairs), list(pairs.values())
+    missing = [p for p in perceived if p not in pairs]
+    if missing:
+        raise SurveyDataError(
+            f"The codebook links no expectation item to {quote_list(missing)}. Pass expected= with one item per "
+            "perceived item."
+        )
+    return perceived, [pairs[p] for p in perceived]
+
+
+@segmentable
+def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Sequence[str] | None = None, *,
+                aggregation: str = "ratio_of_means", tol: float = 0.05, diff_tol: float = 0.0,
+                reference: str = "expected", constructs: Mapping[str, Sequence[str]] | None = None,
+                weights: Any = None, confidence: float = 0.95,
+                scale: tuple[float, float] | None = None) -> RatioIndex:
+    """Satisfaction ratio C = b/a (and difference b − a) per respondent, item, construct and overall.
+
+    Parameters
+    ----------
+    data : Survey or DataFrame
+        A DataFrame is loaded with :func:`csindex.load_survey` (``scale`` passed on).
+    perceived : list of str, optional
+        Perceived-performance items ``b``. Default: every perception item that the codebook
+        pairs with an expectation item (:meth:`Survey.pairs`).
+    expected : list of str, optional
+        Reference items ``a``, one per perceived item, in the same order: expectations
+        (``reference="expected"``) or desired levels (``reference="desired"``). Default: the
+        codebook's expectation item of each perceived item.
+    aggregation : {"ratio_of_means", "mean_ratio"}
+        Which aggregate fills ``ratio`` and :attr:`RatioIndex.index` (both are always
+        reported). Default ``"ratio_of_means"`` [U: the textbook's choice is unknown].
+    tol : float
+        Half-width of the "fairly satisfied" band around C = 1 (default 0.05 [U]).
+    diff_tol : float
+        Half-width of the "confirmation" band of ``b − a`` on the rating scale (default 0).
+    reference : {"expected", "desired"}
+        Label of the reference point: Oliver's expectation disconfirmation or Westbrook &
+        Reilly's value-percept disparity. Only the labels in ``settings`` differ.
+    constructs : dict, optional
+        construct -> perceived items; default: the codebook construct of each perceived item.
+    weights : None, False, str or array
+        Sampling weights: None uses the survey's weights, False ignores them, a column name or
+        one weight per respondent overrides them.
+    confidence : float
+        Level of all intervals.
+    scale : (min, max), optional
+        Scale used when a DataFrame's codebook is inferred.
+    by : str, list of str or Series, optional
+        Analyse every segment separately (see :func:`csindex.segments.split_segments`);
+        returns a :class:`~csindex.segments.SegmentResults` mapping segment -> RatioIndex,
+        each equal to running on that segment alone (``n_jobs=`` runs segments in parallel).
+
+    Returns
+    -------
+    RatioIndex
+
+    Raises
+    ------
+    SurveyDataError
+        Unknown or unpaired items, negative perceived ratings, or an item without any valid pair.
+
+    Warns
+    -----
+    MissingDataWarning
+        When some reference ratings are ``<= 0`` (those cells are left out and counted).
+    InferenceWarning
+        When an interval is undefined (fewer than two valid answers).
+
+    Examples
+    --------
+    >>> import csindex
+    >>> res = ratio_index(csindex.datasets.airline())
+    >>> res.constructs.index[-1]
+    'overall'
+    >>> sorted(res.bands["band"].unique())[:2]
+    ['confirmation', 'dissatisfied']
+    """
+    where = "ratio_index"
+    check_option("aggregation", aggregation, _AGGREGATIONS, where)
+    check_option("reference", reference, ("expected", "desired"), where)
+    if not (np.isfinite(tol) and 0 <= tol < 1):
+        raise ValueError(f"tol must be in [0, 1); got {tol!r}.")
+    if not (np.isfinite(diff_tol) and diff_tol >= 0):
+        raise ValueError(f"diff_tol must be >= 0; got {diff_tol!r}.")
+    z = z_quantile(confidence)
+    survey = as_survey(data, scale, where)
+    b_names, a_names = _resolve_pairs(survey, as_names(perceived), as_names(expected), where)
+    check_items(survey, b_names, "perceived items", where)
+    check_items(survey, a_names, "reference items", where)
+    w = sampling_weights(survey, weights, where)
+    wv = np.ones(survey.n) if w is None else w
+
+    b = matrix(survey, b_names)
+    a = matrix(survey, a_names)
+    neg = [n for n, bad in zip(b_names, (b < 0).any(axis=0)) if bad]
+    if neg:
+        raise SurveyDataError(
+            f"Perceived items {quote_list(neg)} have negative ratings; C = b/a needs ratings on a non-negative "
+            "scale. Recode the scale (e.g. -3..3 -> 1..7) first."
+        )
+    answered = ~(np.isnan(b) | np.isnan(a))
+    nonpos = answered & (a <= 0)
+    valid = answered & ~nonpos
+    empty = [n for n, k in zip(b_names, valid.sum(axis=0)) if k == 0]
+    if empty:
+        raise SurveyDataError(
+            f"Items {quote_list(empty)} have no respondent with both ratings and a reference rating > 0; they "
+            "cannot be scored. Leave them out with perceived= and expected=."
+        )
+    if nonpos.any():
+        bad = [n for n, k in zip(a_names, nonpos.sum(axis=0)) if k]
+        warnings.warn(
+            f"{int(nonpos.sum())} reference ratings are <= 0 (items {quote_list(bad)}); C = b/a is undefined "
+            "there, so those cells are left out (counted in n_nonpositive).",
+            MissingDataWarning, stacklevel=2,
+        )
+    bv = np.where(valid, b, np.nan)
+    av = np.where(valid, a, np.nan)
+    safe_a = np.where(valid, a, 1.0)
+    c = np.where(valid, b / safe_a, np.nan)
+    d = bv - av
+
+    table = survey.codebook.items
+    if constructs is None:
+        construct_of = {}
+        for item in b_names:
+            cons = table.at[item, "construct"] if item in table.index else ""
+            construct_of[item] = str(cons) if isinstance(cons, str) and cons else item
+    else:
+        construct_of = {str(i): str(cn) for cn, its in constructs.items() for i in as_names(its) or []}
+        left = [i for i in b_names if i not in construct_of]
+        if left:
+            raise SurveyDataError(f"constructs= does not place the perceived items {quote_list(left)}.")
+    groups: dict[str, list[int]] = {}
+    for j, item in enumerate(b_names):
+        groups.setdefault(construct_of[item], []).append(j)
+
+    def level_stats(cm, dm, bm, am):
+        ms = weighted_stats(cm, wv, confidence)
+        rs = ratio_of_means_stats(bm, am, wv, confidence)
+        ds = weighted_stats(dm, wv, confidence)
+        return {
+            "n": ms["n"].astype(np.int64),
+            "mean_perceived": rs["mean_num"],
+            "mean_reference": rs["mean_den"],
+            "mean_ratio": ms["mean"],
+            "mean_ratio_std_error": ms["se"],
+            "mean_ratio_ci_lower": ms["mean"] - ms["t"] * ms["se"],
+            "mean_ratio_ci_upper": ms["mean"] + ms["t"] * ms["se"],
+            "ratio_of_means": rs["ratio"],
+            "ratio_of_means_std_error": rs["se"],
+            "ratio_of_means_ci_lower": rs["ratio"] - rs["t"] * rs["se"],
+            "ratio_of_means_ci_upper": rs["ratio"] + rs["t"] * rs["se"],
+            "ratio": ms["mean"] if aggregation == "mean_ratio" else rs["ratio"],
+            "mean_difference": ds["mean"],
+            "difference_ci_lower": ds["mean"] - ds["t"] * ds["se"],
+            "difference_ci_upper": ds["mean"] + ds["t"] * ds["se"],
+        }
+
+    st = level_stats(c, d, bv, av)
+    items = pd.DataFrame({
+        "reference_item": a_names,
+        "construct": [construct_of[i] for i in b_names],
+        "n": st.pop("n"),
+        "n_missing": (~answered).sum(axis=0).astype(np.int64),
+        "n_nonpositive": nonpos.sum(axis=0).astype(np.int64),
+        **st,
+    }, index=pd.Index(b_names, name="item"))
+    items["band"] = np.array(RATIO_BANDS + ("",), dtype=object)[classify_ratio(items["ratio"].to_numpy(), tol)]
+    items["disconfirmation"] = np.array(DIFFERENCE_BANDS + ("",), dtype=object)[
+        _classify_difference(items["mean_difference"].to_numpy(), diff_tol)]
+
+    # respondent composites per construct and overall
+    cols = [*groups.values(), list(range(len(b_names)))]
+    names = [*groups, "overall"]
+    cc = np.column_stack([row_mean(c[:, js]) for js in cols])
+    dc = np.column_stack([row_mean(d[:, js]) for js in cols])
+    bc = np.column_stack([row_mean(bv[:, js]) for js in cols])
+    ac = np.column_stack([row_mean(av[:, js]) for js in cols])
+    cst = level_stats(cc, dc, bc, ac)
+    cons = pd.DataFrame({"n_items": [len(js) for js in cols], "n": cst.pop("n"), **cst},
+                        index=pd.Index(names, name="construct"))
+    cons["band"] = np.array(RATIO_BANDS + ("",), dtype=object)[classify_ratio(cons["ratio"].to_numpy(), tol)]
+    cons["disconfirmation"] = np.array(DIFFERENCE_BANDS + ("",), dtype=object)[
+        _classify_difference(cons["mean_difference"].to_numpy(), diff_tol)]
+
+    # band shares per level
+    frames = []
+    for level, cm, dm, labels in (("item", c, d, b_names),
+                                  ("construct", cc[:, :-1], dc[:, :-1], names[:-1]),
+                                  ("overall", cc[:, -1:], dc[:, -1:], ["overall"])):
+        for measure, codes_of, band_names in (("ratio", classify_ratio(cm, tol), RATIO_BANDS),
+                                              ("difference", _classify_difference(dm, diff_tol), DIFFERENCE_BANDS)):
+            k = len(band_names)
+            present = codes_of >= 0
+            flags = np.where(present[:, :, None], (codes_of[:, :, None] == np.arange(k)).astype(np.float64), np.nan)
+            m = flags.shape[1]
+            share, n_eff, n_valid = weighted_share(flags.reshape(len(flags), m * k), wv)
+            lo, hi = wilson(share, n_eff, z)
+            frames.append(pd.DataFrame({
+                "level": level, "name": np.repeat(labels, k), "measure": measure,
+                "band": np.tile(band_names, m), "n": n_valid.astype(np.int64),
+                "share": share, "ci_lower": lo, "ci_upper": hi,
+            }))
+    bands = pd.concat(frames, ignore_index=True)
+
+    undefined = list(items.index[items["mean_ratio_ci_lower"].isna()])
+    if undefined:
+        warnings.warn(
+            f"The confidence intervals of {quote_list(undefined)} are undefined (NaN) because fewer than two "
+            "valid pairs (or effective pairs after weighting) are available.",
+            InferenceWarning, stacklevel=2,
+        )
+    idx = survey.responses.index
+    settings = {
+        "aggregation": aggregation, "tol": float(tol), "diff_tol": float(diff_tol), "reference": reference,
+        "confidence": confidence, "weighted": w is not None,
+        "n_invalid": int((~valid).sum()), "n_nonpositive": int(nonpos.sum()),
+    }
+    return RatioIndex(
+        items=items, constructs=cons, bands=bands,
+        ratios=pd.DataFrame(c, index=idx, columns=b_names),
+        differences=pd.DataFrame(d, index=idx, columns=b_names),
+        index=float(cons.at["overall", "ratio"]), settings=settings,
+    )
+
+
+def disconfirmation(data: Any, perceived: Sequence[str] | None = None, reference_items: Sequence[str] | None = None,
+                    *, reference: str = "expected", diff_tol: float = 0.0, **kwargs: Any) -> RatioIndex:
+    """Subtractive disconfirmation ``b − a`` (Oliver 1980) or value-percept disparity (Westbrook & Reilly 1983).
+
+    The same computation as :func:`ratio_index` (read ``mean_difference`` and the
+    ``disconfirmation`` column, and the ``measure == "difference"`` rows of ``bands``);
+    ``reference="desired"`` states that ``reference_items`` hold desired levels.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"Q1": [4, 5, 2], "WANT_Q1": [5, 5, 4]})
+    >>> res = disconfirmation(df, ["Q1"], ["WANT_Q1"], reference="desired", scale=(1, 5))
+    >>> float(res.items.loc["Q1", "mean_difference"]), res.items.loc["Q1", "disconfirmation"]
+    (-1.0, 'negative disconfirmation')
+    """
+    return ratio_index(data, perceived, reference_items, reference=reference, diff_tol=diff_tol, **kwargs)

@@ -1,0 +1,178 @@
+"""Dual evaluation (classic D1/D2, improved I1/I2) and AHP against hand-computed numbers."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import csindex
+from csindex.exceptions import InferenceWarning, SurveyDataError
+from csindex.scoring.dual import ahp_weights, dual_evaluation
+
+
+@pytest.fixture
+def df() -> pd.DataFrame:
+    return pd.DataFrame({"Q1": [4, 5], "Q2": [2, 3], "IMP_Q1": [5, 5], "IMP_Q2": [3, 1],
+                         "EXP_Q1": [5, 5], "EXP_Q2": [4, 3]})
+
+
+def _dual(df, **kw):
+    kw.setdefault("scale", (1, 5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        return dual_evaluation(df, satisfaction=["Q1", "Q2"], **kw)
+
+
+def test_classic_aggregate_by_hand(df):
+    res = _dual(df, importance=["IMP_Q1", "IMP_Q2"])
+    # mean importance 5 and 2 -> W = 5/7, 2/7; mean satisfaction 4.5, 2.5
+    assert res.weights["weight"].tolist() == pytest.approx([5 / 7, 2 / 7])
+    assert res.weights["weight"].sum() == pytest.approx(1.0)
+    assert res.weights["mean_importance"].tolist() == pytest.approx([5, 2])
+    assert res.index_raw == pytest.approx((5 * 4.5 + 2 * 2.5) / 7)
+    assert res.index == pytest.approx((5 * 87.5 + 2 * 37.5) / 7)
+    assert res.items.loc["Q1", "score"] == pytest.approx(87.5)
+    assert res.items["contribution"].sum() == pytest.approx(res.index)
+    assert res.settings["variant"] == "D1"
+
+
+def test_classic_respondent_by_hand(df):
+    res = _dual(df, aggregation="respondent")  # importance pairs from the IMP_ prefix
+    # respondent 1: (5*4 + 3*2)/8, respondent 2: (5*5 + 1*3)/6
+    assert res.index_raw == pytest.approx((26 / 8 + 28 / 6) / 2)
+    # 0-100: (5*75 + 3*25)/8 = 56.25 and (5*100 + 1*50)/6
+    assert res.index == pytest.approx((56.25 + 550 / 6) / 2)
+    assert res.std_error == pytest.approx(abs(550 / 6 - 56.25) / 2)
+    assert res.weights["weight"].tolist() == pytest.approx([(5 / 8 + 5 / 6) / 2, (3 / 8 + 1 / 6) / 2])
+    assert res.settings["variant"] == "D2"
+    assert res.index != pytest.approx(_dual(df).index)  # D1 != D2
+
+
+def test_aggregate_se_equals_respondent_sd_with_fixed_weights():
+    d = pd.DataFrame({"Q1": [4, 5, 2], "Q2": [2, 3, 5]})
+    res = dual_evaluation(d, satisfaction=["Q1", "Q2"], importance_method={"Q1": 1, "Q2": 1}, scale=(1, 5))
+    per = 0.5 * 100 * (d["Q1"] - 1) / 4 + 0.5 * 100 * (d["Q2"] - 1) / 4
+    assert res.index == pytest.approx(per.mean())
+    assert res.std_error == pytest.approx(per.std(ddof=1) / math.sqrt(3))
+    z = 1.959963984540054
+    assert res.ci_lower == pytest.approx(per.mean() - z * per.std(ddof=1) / math.sqrt(3))
+
+
+def test_constant_importance_gives_equal_weights(df):
+    d = df.assign(IMP_Q1=4, IMP_Q2=4)
+    res = _dual(d, importance=["IMP_Q1", "IMP_Q2"])
+    assert res.weights["weight"].tolist() == pytest.approx([0.5, 0.5])
+    assert res.index == pytest.approx((87.5 + 37.5) / 2)
+    fixed = _dual(d, importance_method={"Q1": 1, "Q2": 1})
+    assert res.std_error == pytest.approx(fixed.std_error)  # constant importance adds no variance
+
+
+def test_constant_sum(df):
+    d = csindex.load_survey(df.assign(IMP_Q1=[60, 50], IMP_Q2=[40, 50]))  # points are not on the 1-5 scale
+    res = _dual(d, importance=["IMP_Q1", "IMP_Q2"], importance_method="constant_sum")
+    assert res.weights["weight"].tolist() == pytest.approx([0.55, 0.45])
+    with pytest.raises(SurveyDataError, match="negative"):
+        _dual(csindex.load_survey(df.assign(IMP_Q1=[60, 50], IMP_Q2=[-1, 50])), importance=["IMP_Q1", "IMP_Q2"], importance_method="constant_sum")
+
+
+def test_sampling_weights(df):
+    res = _dual(df, importance=["IMP_Q1", "IMP_Q2"], weights=[1, 3])
+    # mean importance 5 and (3 + 3)/4 = 1.5; mean satisfaction (4 + 15)/4, (2 + 9)/4
+    assert res.weights["weight"].tolist() == pytest.approx([5 / 6.5, 1.5 / 6.5])
+    assert res.index_raw == pytest.approx((5 * 4.75 + 1.5 * 2.75) / 6.5)
+
+
+def test_improved_i1_aggregate_and_respondent(df):
+    res = _dual(df, method="improved")
+    c = np.array([4.5 / 5, 2.5 / 3.5])
+    w = np.array([5 / 7, 2 / 7])
+    assert res.items["score"].tolist() == pytest.approx(c.tolist())
+    assert res.index_raw == pytest.approx(w @ c)
+    assert res.index == pytest.approx(100 * w @ c)
+    assert res.settings["variant"] == "I1"
+    resp = _dual(df, method="improved", aggregation="respondent")
+    # respondent 1: C = .8, .5 with importance 5, 3; respondent 2: C = 1, 1
+    assert resp.index_raw == pytest.approx(((5 * 0.8 + 3 * 0.5) / 8 + 1.0) / 2)
+    assert resp.index == pytest.approx(100 * resp.index_raw)
+
+
+def test_improved_i2_gap(df):
+    res = _dual(df, method="improved", variant="I2")
+    assert res.index_raw == pytest.approx((5 * -0.5 + 2 * -1.0) / 7)
+    assert res.index == pytest.approx(100 * res.index_raw / 4)
+
+
+def test_ahp_weights_by_hand():
+    res = ahp_weights([[1, 3], [1 / 3, 1]], ["a", "b"])
+    assert res.weights.tolist() == pytest.approx([0.75, 0.25])
+    assert res.consistency_ratio == 0
+    cons = ahp_weights([[1, 2, 4], [0.5, 1, 2], [0.25, 0.5, 1]])
+    assert cons.weights.tolist() == pytest.approx([4 / 7, 2 / 7, 1 / 7])
+    assert cons.lambda_max == pytest.approx(3.0)
+    a = np.array([[1, 3, 0.5], [1 / 3, 1, 0.25], [2, 4, 1]])
+    res = ahp_weights(a)
+    lam = max(np.linalg.eigvals(a).real)
+    assert res.consistency_index == pytest.approx((lam - 3) / 2)
+    assert res.consistency_ratio == pytest.approx((lam - 3) / 2 / 0.58)
+    bad = [[1, 9, 1 / 9], [1 / 9, 1, 9], [9, 1 / 9, 1]]
+    with pytest.raises(SurveyDataError, match="consistency ratio"):
+        ahp_weights(bad)
+    assert ahp_weights(bad, max_cr=None).consistency_ratio > 0.1
+    with pytest.raises(SurveyDataError, match="not reciprocal"):
+        ahp_weights([[1, 2], [2, 1]])
+
+
+def test_ahp_provider(df):
+    mat = pd.DataFrame([[1, 3], [1 / 3, 1]], index=["Q1", "Q2"], columns=["Q1", "Q2"])
+    res = _dual(df, importance_method="ahp", ahp_matrix=mat)
+    assert res.weights["weight"].tolist() == pytest.approx([0.75, 0.25])
+    assert res.index == pytest.approx(0.75 * 87.5 + 0.25 * 37.5)
+    assert res.ahp.consistency_ratio == 0
+    with pytest.raises(SurveyDataError, match="ahp_matrix"):
+        _dual(df, importance_method="ahp")
+
+
+def test_derived_provider_uses_driver_shares():
+    air = csindex.datasets.airline()
+    items = ["SAFE1", "CREW1", "ENT1"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = dual_evaluation(air, satisfaction=items, importance_method="derived", target="QUAL")
+        dw = csindex.driver_weights(air, target="QUAL", drivers=items)
+    assert res.weights["weight"].to_numpy() == pytest.approx(dw.weights["share"].to_numpy())
+
+
+def test_airline_defaults_from_codebook():
+    air = csindex.datasets.airline()
+    res = dual_evaluation(air)
+    assert len(res.weights) == len(air.pairs("importance"))
+    assert res.weights["weight"].sum() == pytest.approx(1.0)
+    assert 0 < res.index < 100 and res.ci_lower < res.index < res.ci_upper
+    assert res.settings["weighted"]
+
+
+def test_edge_cases(df):
+    with pytest.raises(SurveyDataError, match="IMP_Q2"):
+        _dual(df.assign(IMP_Q2=np.nan), importance=["IMP_Q1", "IMP_Q2"])
+    with pytest.raises(SurveyDataError, match="Q2"):
+        _dual(df.assign(Q2=np.nan), importance=["IMP_Q1", "IMP_Q2"])
+    with pytest.raises(ValueError, match="importance_method"):
+        _dual(df, importance_method="regression")
+    one = pd.DataFrame({"Q1": [4], "IMP_Q1": [5]})
+    with pytest.warns(InferenceWarning):
+        res = dual_evaluation(one, satisfaction=["Q1"], scale=(1, 5))
+    assert res.index == pytest.approx(75.0)
+
+
+def test_summary_and_plot(df):
+    import matplotlib.pyplot as plt
+
+    res = _dual(df)
+    assert "unconfirmed" in str(res.summary())
+    disp = res.plot()
+    assert set(disp.data["name"]) == {"Q1", "Q2"}
+    plt.close(disp.figure_)

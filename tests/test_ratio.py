@@ -1,0 +1,209 @@
+"""C = b/a, b − a and bands against hand-computed numbers."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import csindex
+from csindex.exceptions import InferenceWarning, MissingDataWarning, SurveyDataError
+from csindex.scoring.ratio import classify_ratio, disconfirmation, ratio_index
+
+T_975_2 = 4.302652729911275  # t quantile, 2 df (tables)
+Z_975 = 1.959963984540054
+
+
+@pytest.fixture
+def df() -> pd.DataFrame:
+    return pd.DataFrame({
+        "CREW1": [4, 5, 3, 2], "EXP_CREW1": [5, 5, 3, 0],
+        "CREW2": [2, 4, np.nan, 3], "EXP_CREW2": [4, 4, 2, 3],
+    })
+
+
+def _run(df, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", MissingDataWarning)
+        return ratio_index(df, perceived=["CREW1", "CREW2"], expected=["EXP_CREW1", "EXP_CREW2"], scale=(0, 5), **kw)
+
+
+def test_item_ratios_by_hand(df):
+    res = _run(df)
+    it = res.items
+    # CREW1: row 3 has a = 0 -> left out; C = .8, 1, 1
+    assert it.loc["CREW1", "n"] == 3
+    assert it.loc["CREW1", "n_nonpositive"] == 1
+    assert it.loc["CREW1", "n_missing"] == 0
+    assert it.loc["CREW1", "mean_ratio"] == pytest.approx(2.8 / 3)
+    assert it.loc["CREW1", "ratio_of_means"] == pytest.approx(12 / 13)
+    assert it.loc["CREW1", "mean_difference"] == pytest.approx(-1 / 3)
+    # CREW2: row 2 has no b; C = .5, 1, 1
+    assert it.loc["CREW2", "n_missing"] == 1
+    assert it.loc["CREW2", "mean_ratio"] == pytest.approx(2.5 / 3)
+    assert it.loc["CREW2", "ratio_of_means"] == pytest.approx(9 / 11)
+    # default aggregation is ratio_of_means
+    assert it.loc["CREW1", "ratio"] == pytest.approx(12 / 13)
+    assert res.settings["n_invalid"] == 2 and res.settings["n_nonpositive"] == 1
+    assert np.isnan(res.ratios.loc[3, "CREW1"]) and res.ratios.loc[0, "CREW2"] == 0.5
+    assert res.differences.loc[0, "CREW1"] == -1
+
+
+def test_item_intervals_by_hand(df):
+    it = _run(df).items
+    # mean ratio: values .8 1 1, sd^2 = .026667/2, se = sqrt(var/3)
+    se = math.sqrt((0.4 / 3) ** 2 * 1.5 / 2 / 3)  # SS = (2/15)^2 + 2 (1/15)^2 = 6/225
+    assert se == pytest.approx(math.sqrt(6 / 225 / 2 / 3))
+    assert it.loc["CREW1", "mean_ratio_std_error"] == pytest.approx(se)
+    assert it.loc["CREW1", "mean_ratio_ci_lower"] == pytest.approx(2.8 / 3 - T_975_2 * se)
+    # ratio of means: linearised z_i = (b_i - R a_i) / mean(a), R = 12/13, mean(a) = 13/3
+    r, ma = 12 / 13, 13 / 3
+    z = np.array([4 - r * 5, 5 - r * 5, 3 - r * 3]) / ma
+    se_r = math.sqrt(((z - z.mean()) ** 2).sum() / 2 / 3)
+    assert it.loc["CREW1", "ratio_of_means_std_error"] == pytest.approx(se_r)
+    assert it.loc["CREW1", "ratio_of_means_ci_upper"] == pytest.approx(r + T_975_2 * se_r)
+
+
+def test_constructs_and_overall_by_hand(df):
+    res = _run(df)
+    row = res.constructs.loc["CREW"]
+    # respondent means of C: .65, 1, 1 (only CREW1), 1 (only CREW2)
+    assert row["mean_ratio"] == pytest.approx(3.65 / 4)
+    # respondent mean b: 3, 4.5, 3, 3 ; mean a: 4.5, 4.5, 3, 3
+    assert row["ratio_of_means"] == pytest.approx(13.5 / 15)
+    assert res.constructs.index[-1] == "overall"
+    assert res.index == pytest.approx(13.5 / 15)
+    assert _run(df, aggregation="mean_ratio").index == pytest.approx(3.65 / 4)
+
+
+def test_bands_with_wilson_interval(df):
+    res = _run(df)
+    b = res.bands.set_index(["level", "name", "measure", "band"])
+    assert b.loc[("item", "CREW1", "ratio", "dissatisfied"), "share"] == pytest.approx(1 / 3)
+    assert b.loc[("item", "CREW1", "ratio", "fairly satisfied"), "share"] == pytest.approx(2 / 3)
+    assert b.loc[("item", "CREW1", "ratio", "unmet"), "share"] == 0
+    p, n, z = 1 / 3, 3, Z_975
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    assert b.loc[("item", "CREW1", "ratio", "dissatisfied"), "ci_lower"] == pytest.approx(centre - half)
+    assert b.loc[("item", "CREW1", "ratio", "dissatisfied"), "ci_upper"] == pytest.approx(centre + half)
+    # differences: -1, 0, 0 -> 1/3 negative, 2/3 confirmation
+    assert b.loc[("item", "CREW1", "difference", "negative disconfirmation"), "share"] == pytest.approx(1 / 3)
+    assert b.loc[("item", "CREW1", "difference", "confirmation"), "share"] == pytest.approx(2 / 3)
+    # overall respondent ratios .65 1 1 1
+    assert b.loc[("overall", "overall", "ratio", "fairly satisfied"), "share"] == pytest.approx(0.75)
+    assert res.items.loc["CREW2", "band"] == "dissatisfied"  # 9/11 = .818
+
+
+def test_tolerance_and_unmet():
+    assert classify_ratio([0.94, 0.95, 1.05, 1.06], tol=0.05).tolist() == [1, 2, 2, 3]
+    assert classify_ratio([0.94, 1.0, 1.06], tol=0.1).tolist() == [2, 2, 2]
+    df = pd.DataFrame({"Q1": [0, 5], "EXP_Q1": [5, 5]})
+    res = ratio_index(df, ["Q1"], ["EXP_Q1"], scale=(0, 10))
+    b = res.bands.set_index(["level", "name", "measure", "band"])["share"]
+    assert b[("item", "Q1", "ratio", "unmet")] == 0.5
+
+
+def test_sampling_weights(df):
+    res = _run(df, weights=[1, 2, 1, 1])
+    assert res.items.loc["CREW1", "mean_ratio"] == pytest.approx((0.8 + 2 + 1) / 4)
+    assert res.items.loc["CREW1", "ratio_of_means"] == pytest.approx((4 + 10 + 3) / (5 + 10 + 3))
+    assert res.settings["weighted"]
+
+
+def test_a_zero_warns_and_counts(df):
+    with pytest.warns(MissingDataWarning, match="EXP_CREW1"):
+        ratio_index(df, ["CREW1"], ["EXP_CREW1"], scale=(0, 5))
+
+
+def test_no_numpy_warning_leaks(df):
+    df = df.copy()
+    df.loc[:, "EXP_CREW2"] = [0, 0, 0, 3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", MissingDataWarning)
+        warnings.simplefilter("ignore", InferenceWarning)
+        res = ratio_index(df, ["CREW1", "CREW2"], ["EXP_CREW1", "EXP_CREW2"], scale=(0, 5))
+    assert res.items.loc["CREW2", "n"] == 1
+
+
+def test_all_missing_item_raises(df):
+    df = df.assign(CREW2=np.nan)
+    with pytest.raises(SurveyDataError, match="CREW2"):
+        ratio_index(df, ["CREW1", "CREW2"], ["EXP_CREW1", "EXP_CREW2"], scale=(0, 5))
+
+
+def test_one_respondent():
+    df = pd.DataFrame({"Q1": [4], "EXP_Q1": [5]})
+    with pytest.warns(InferenceWarning):
+        res = ratio_index(df, ["Q1"], ["EXP_Q1"], scale=(1, 5))
+    assert res.items.loc["Q1", "ratio_of_means"] == 0.8
+    assert np.isnan(res.items.loc["Q1", "mean_ratio_ci_lower"])
+
+
+def test_bad_input():
+    df = pd.DataFrame({"Q1": [4, 3], "EXP_Q1": [5, 4]})
+    with pytest.raises(SurveyDataError, match="one reference item per perceived"):
+        ratio_index(df, ["Q1"], ["EXP_Q1", "Q1"])
+    with pytest.raises(SurveyDataError, match="Q9"):
+        ratio_index(df, ["Q9"], ["EXP_Q1"])
+    with pytest.raises(ValueError, match="aggregation"):
+        ratio_index(df, ["Q1"], ["EXP_Q1"], aggregation="median")
+    neg = pd.DataFrame({"Q1": [-1, 2], "EXP_Q1": [1, 2]})
+    with pytest.raises(SurveyDataError, match="negative"):
+        ratio_index(neg, ["Q1"], ["EXP_Q1"], scale=(-3, 3))
+
+
+def test_pairs_from_codebook_and_input_untouched(df):
+    before = df.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MissingDataWarning)
+        res = ratio_index(df, scale=(0, 5))  # EXP_ prefix -> expectation pairs
+    assert list(res.items.index) == ["CREW1", "CREW2"]
+    assert list(res.items["reference_item"]) == ["EXP_CREW1", "EXP_CREW2"]
+    pd.testing.assert_frame_equal(df, before)
+    air = csindex.datasets.airline()
+    res = ratio_index(air, perceived=["SAFE1"])
+    assert res.items.loc["SAFE1", "reference_item"] == "EXP_SAFE1"
+    assert res.settings["weighted"]  # the airline sample carries sampling weights
+
+
+def test_desired_reference_same_code_path():
+    df = pd.DataFrame({"Q1": [4, 5, 2], "WANT_Q1": [5, 5, 4]})
+    res = disconfirmation(df, ["Q1"], ["WANT_Q1"], reference="desired", scale=(1, 5), diff_tol=0.5)
+    assert res.settings["reference"] == "desired"
+    assert res.items.loc["Q1", "mean_difference"] == pytest.approx(-1)
+    b = res.bands.set_index(["level", "name", "measure", "band"])["share"]
+    assert b[("item", "Q1", "difference", "confirmation")] == pytest.approx(1 / 3)
+
+
+def test_constructs_override_and_summary_plot(df):
+    import matplotlib.pyplot as plt
+
+    res = _run(df, constructs={"A": ["CREW1"], "B": ["CREW2"]})
+    assert list(res.constructs.index) == ["A", "B", "overall"]
+    assert res.constructs.loc["A", "mean_ratio"] == pytest.approx(2.8 / 3)
+    assert "Satisfaction ratio" in str(res.summary())
+    disp = res.plot()
+    assert disp.shares["fairly satisfied"] == pytest.approx(0.75)
+    plt.close(disp.figure_)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 7), st.integers(1, 7)), min_size=2, max_size=30))
+def test_ratio_of_means_equals_mean_ratio_when_a_constant_property(pairs):
+    b = [p[0] for p in pairs]
+    df = pd.DataFrame({"Q1": b, "EXP_Q1": [4] * len(b)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InferenceWarning)
+        res = ratio_index(df, ["Q1"], ["EXP_Q1"], scale=(1, 7))
+    assert res.items.loc["Q1", "mean_ratio"] == pytest.approx(np.mean(b) / 4)
+    assert res.items.loc["Q1", "ratio_of_means"] == pytest.approx(np.mean(b) / 4)
+    shares = res.bands.query("level == 'item' and measure == 'ratio'")["share"]
+    assert shares.sum() == pytest.approx(1.0)

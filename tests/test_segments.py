@@ -723,3 +723,14 @@ def test_dask_backend_identical_results(dask_client, airline):
         assert_frame_equal(dsk_pls[key].index, seq_pls[key].index)
     assert_frame_equal(dsk_mga.paths, seq_mga.paths)
     assert_frame_equal(dsk_mga.micom.table, seq_mga.micom.table)
+
+
+def test_results_pickle_round_trip(airline):
+    import pickle
+
+    res = csindex.simple_scores(airline, by="route")
+    back = pickle.loads(pickle.dumps(res))
+    assert list(back) == list(res)
+    assert_frame_equal(back.frame("constructs"), res.frame("constructs"))
+    with pytest.raises(TypeError):
+        back.results["x"] = 1  # type: ignore[index]

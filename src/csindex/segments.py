@@ -35,7 +35,6 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -265,6 +264,33 @@ def _segment_positions(data: Any, by: Any, min_size: int) -> tuple[dict[Any, np.
 
 
 # --------------------------------------------------------------------------- results
+class _ReadOnlyDict(Mapping):
+    """A read-only, picklable view of a dict (``types.MappingProxyType`` cannot be pickled)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[Any, Any]) -> None:
+        self._data = dict(data)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._data!r})"
+
+    def __getstate__(self) -> dict[Any, Any]:
+        return self._data
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        self._data = state
+
+
 def _as_frame(value: Any, attr: str) -> pd.DataFrame | None:
     if isinstance(value, pd.DataFrame):
         return value.reset_index() if not isinstance(value.index, pd.RangeIndex) else value
@@ -505,7 +531,7 @@ def _map_segments(func: Callable[..., Any], data: Any, by: Any, *, n_jobs: int |
     sizes = pd.DataFrame({"segment": pd.Series(list(parts), dtype=object),
                           "n": np.array([len(_frame_of(p)) for p in parts.values()], dtype=np.int64)})
     settings = {"function": fname, "n_jobs": n_jobs, "min_size": min_size, **kwargs}
-    return SegmentResults(results=MappingProxyType(results), by=names, sizes=sizes, settings=settings)
+    return SegmentResults(results=_ReadOnlyDict(results), by=names, sizes=sizes, settings=settings)
 
 
 # --------------------------------------------------------------------------- by= for analysis functions
@@ -1380,7 +1406,7 @@ def pls_mga(data: Any, model: Any, by: Any, *, groups: Sequence[Any] | None = No
         results = {g: fit_pls(parts[g], spec, **fit_opts,
                               **({"weights": weights} if isinstance(weights, str) else {}))
                    for g in (ga, gb)} if weights is None or isinstance(weights, str) else {}
-    return MGAResult(paths=paths, micom=micom_res, results=MappingProxyType(results), settings=settings)
+    return MGAResult(paths=paths, micom=micom_res, results=_ReadOnlyDict(results), settings=settings)
 
 
 # --------------------------------------------------------------------------- trend across waves
@@ -1678,4 +1704,4 @@ def trend(waves: Mapping[Any, Any], *, method: str = "simple", model: Any = None
                                     n_permutations=n_permutations, seed=seed_used, scale=scale, n_jobs=n_jobs,
                                     progress=progress, options=pls_options)
         settings.update(bootstrap=bootstrap, **pls_options)
-    return TrendResult(table=table, results=MappingProxyType(results), settings=settings)
+    return TrendResult(table=table, results=_ReadOnlyDict(results), settings=settings)

@@ -734,3 +734,14 @@ def test_results_pickle_round_trip(airline):
     assert_frame_equal(back.frame("constructs"), res.frame("constructs"))
     with pytest.raises(TypeError):
         back.results["x"] = 1  # type: ignore[index]
+
+
+def test_decorated_function_warnings_point_at_the_caller():
+    df = pd.DataFrame({"SAT1": [3.0], "SAT2": [4.0]})
+    with pytest.warns(csindex.exceptions.InferenceWarning) as rec:
+        csindex.simple_scores(df, scale=(1, 5))
+    assert {r.filename for r in rec} == {__file__}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", csindex.exceptions.InferenceWarning)
+        with pytest.raises(csindex.exceptions.InferenceWarning):
+            csindex.simple_scores(df, scale=(1, 5))

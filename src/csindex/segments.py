@@ -564,7 +564,7 @@ def segmentable(func: Callable[..., Any] | None = None, *, min_size: int = MIN_S
     @functools.wraps(func)
     def wrapper(data: Any, *args: Any, by: Any = None, **kwargs: Any) -> Any:
         if by is None:
-            return func(data, *args, **kwargs)
+            return _call_in_place(func, data, args, kwargs)
         if args:
             names = list(params)[1:1 + len(args)]
             kwargs.update(dict(zip(names, args)))
@@ -582,6 +582,32 @@ def segmentable(func: Callable[..., Any] | None = None, *, min_size: int = MIN_S
     wrapper.__signature__ = _with_by(inspect.signature(func))  # type: ignore[attr-defined]
     wrapper.__wrapped_segmentable__ = func  # type: ignore[attr-defined]
     return wrapper
+
+
+def _call_in_place(func: Callable[..., Any], data: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
+    """Call ``func``; warnings it attributes to its caller (``stacklevel=2``), which would point at
+    the decorator's wrapper, are re-issued at the wrapper's caller instead."""
+    caller = sys._getframe(2)
+    pending: list[Any] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                return func(data, *args, **kwargs)
+            finally:
+                pending = list(caught)
+    finally:  # after the with-block has restored the caller's warning filters
+        _reissue(pending, caller)
+
+
+def _reissue(pending: list[Any], caller: Any) -> None:
+    for w in pending:
+        if w.filename == __file__:
+            registry = caller.f_globals.setdefault("__warningregistry__", {})
+            warnings.warn_explicit(w.message, w.category, caller.f_code.co_filename, caller.f_lineno,
+                                   module=caller.f_globals.get("__name__"), registry=registry)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def _with_by(sig: inspect.Signature) -> inspect.Signature:

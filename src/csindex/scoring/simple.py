@@ -274,7 +274,8 @@ def _resolve(data: Any, items: Iterable[str] | None, weights: Any, scale: tuple[
 @segmentable
 def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_construct: bool = True,
                   weights: Any = None, confidence: float = 0.95,
-                  scale: tuple[float, float] | None = None) -> SimpleScores:
+                  scale: tuple[float, float] | None = None,
+                  by: Any = None) -> SimpleScores:
     """Simple-method scores per item and construct: weighted mean, top-2-box share, 0-100 score with CI.
 
     Parameters
@@ -446,7 +447,8 @@ def _simple_from_frequencies(ft: FrequencyTable, items: Iterable[str] | None, by
 def satisfaction_rate(survey_or_df: Any, items: Iterable[str] | None = None, *,
                       satisfied: Iterable[float] | None = None, threshold: float | None = None,
                       weights: Any = None, confidence: float = 0.95,
-                      scale: tuple[float, float] | None = None) -> SatisfactionRate:
+                      scale: tuple[float, float] | None = None,
+                      by: Any = None) -> SatisfactionRate:
     """Share of "satisfied" answers per item (顾客满意率), with Wilson confidence intervals.
 
     Parameters

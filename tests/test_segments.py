@@ -723,3 +723,25 @@ def test_dask_backend_identical_results(dask_client, airline):
         assert_frame_equal(dsk_pls[key].index, seq_pls[key].index)
     assert_frame_equal(dsk_mga.paths, seq_mga.paths)
     assert_frame_equal(dsk_mga.micom.table, seq_mga.micom.table)
+
+
+def test_results_pickle_round_trip(airline):
+    import pickle
+
+    res = csindex.simple_scores(airline, by="route")
+    back = pickle.loads(pickle.dumps(res))
+    assert list(back) == list(res)
+    assert_frame_equal(back.frame("constructs"), res.frame("constructs"))
+    with pytest.raises(TypeError):
+        back.results["x"] = 1  # type: ignore[index]
+
+
+def test_decorated_function_warnings_point_at_the_caller():
+    df = pd.DataFrame({"SAT1": [3.0], "SAT2": [4.0]})
+    with pytest.warns(csindex.exceptions.InferenceWarning) as rec:
+        csindex.simple_scores(df, scale=(1, 5))
+    assert {r.filename for r in rec} == {__file__}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", csindex.exceptions.InferenceWarning)
+        with pytest.raises(csindex.exceptions.InferenceWarning):
+            csindex.simple_scores(df, scale=(1, 5))

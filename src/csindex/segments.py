@@ -35,7 +35,6 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -265,6 +264,33 @@ def _segment_positions(data: Any, by: Any, min_size: int) -> tuple[dict[Any, np.
 
 
 # --------------------------------------------------------------------------- results
+class _ReadOnlyDict(Mapping):
+    """A read-only, picklable view of a dict (``types.MappingProxyType`` cannot be pickled)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[Any, Any]) -> None:
+        self._data = dict(data)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._data!r})"
+
+    def __getstate__(self) -> dict[Any, Any]:
+        return self._data
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        self._data = state
+
+
 def _as_frame(value: Any, attr: str) -> pd.DataFrame | None:
     if isinstance(value, pd.DataFrame):
         return value.reset_index() if not isinstance(value.index, pd.RangeIndex) else value
@@ -505,7 +531,7 @@ def _map_segments(func: Callable[..., Any], data: Any, by: Any, *, n_jobs: int |
     sizes = pd.DataFrame({"segment": pd.Series(list(parts), dtype=object),
                           "n": np.array([len(_frame_of(p)) for p in parts.values()], dtype=np.int64)})
     settings = {"function": fname, "n_jobs": n_jobs, "min_size": min_size, **kwargs}
-    return SegmentResults(results=MappingProxyType(results), by=names, sizes=sizes, settings=settings)
+    return SegmentResults(results=_ReadOnlyDict(results), by=names, sizes=sizes, settings=settings)
 
 
 # --------------------------------------------------------------------------- by= for analysis functions
@@ -538,7 +564,7 @@ def segmentable(func: Callable[..., Any] | None = None, *, min_size: int = MIN_S
     @functools.wraps(func)
     def wrapper(data: Any, *args: Any, by: Any = None, **kwargs: Any) -> Any:
         if by is None:
-            return func(data, *args, **kwargs)
+            return _call_in_place(func, data, args, kwargs)
         if args:
             names = list(params)[1:1 + len(args)]
             kwargs.update(dict(zip(names, args)))
@@ -556,6 +582,32 @@ def segmentable(func: Callable[..., Any] | None = None, *, min_size: int = MIN_S
     wrapper.__signature__ = _with_by(inspect.signature(func))  # type: ignore[attr-defined]
     wrapper.__wrapped_segmentable__ = func  # type: ignore[attr-defined]
     return wrapper
+
+
+def _call_in_place(func: Callable[..., Any], data: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
+    """Call ``func``; warnings it attributes to its caller (``stacklevel=2``), which would point at
+    the decorator's wrapper, are re-issued at the wrapper's caller instead."""
+    caller = sys._getframe(2)
+    pending: list[Any] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                return func(data, *args, **kwargs)
+            finally:
+                pending = list(caught)
+    finally:  # after the with-block has restored the caller's warning filters
+        _reissue(pending, caller)
+
+
+def _reissue(pending: list[Any], caller: Any) -> None:
+    for w in pending:
+        if w.filename == __file__:
+            registry = caller.f_globals.setdefault("__warningregistry__", {})
+            warnings.warn_explicit(w.message, w.category, caller.f_code.co_filename, caller.f_lineno,
+                                   module=caller.f_globals.get("__name__"), registry=registry)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def _with_by(sig: inspect.Signature) -> inspect.Signature:
@@ -1380,7 +1432,7 @@ def pls_mga(data: Any, model: Any, by: Any, *, groups: Sequence[Any] | None = No
         results = {g: fit_pls(parts[g], spec, **fit_opts,
                               **({"weights": weights} if isinstance(weights, str) else {}))
                    for g in (ga, gb)} if weights is None or isinstance(weights, str) else {}
-    return MGAResult(paths=paths, micom=micom_res, results=MappingProxyType(results), settings=settings)
+    return MGAResult(paths=paths, micom=micom_res, results=_ReadOnlyDict(results), settings=settings)
 
 
 # --------------------------------------------------------------------------- trend across waves
@@ -1678,4 +1730,4 @@ def trend(waves: Mapping[Any, Any], *, method: str = "simple", model: Any = None
                                     n_permutations=n_permutations, seed=seed_used, scale=scale, n_jobs=n_jobs,
                                     progress=progress, options=pls_options)
         settings.update(bootstrap=bootstrap, **pls_options)
-    return TrendResult(table=table, results=MappingProxyType(results), settings=settings)
+    return TrendResult(table=table, results=_ReadOnlyDict(results), settings=settings)

@@ -35,7 +35,6 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -43,7 +42,7 @@ import pandas as pd
 
 from ._summary import Summary, SummaryMixin
 from ._validation import did_you_mean, quote_list
-from .exceptions import CsindexError, MissingDataWarning, SurveyDataError
+from .exceptions import CsindexError, MissingDataWarning, SpecError, SurveyDataError
 
 __all__ = [
     "split_segments",
@@ -57,6 +56,8 @@ __all__ = [
     "MGAResult",
     "micom",
     "pls_mga",
+    "TrendResult",
+    "trend",
 ]
 
 logger = logging.getLogger(__name__)
@@ -263,6 +264,33 @@ def _segment_positions(data: Any, by: Any, min_size: int) -> tuple[dict[Any, np.
 
 
 # --------------------------------------------------------------------------- results
+class _ReadOnlyDict(Mapping):
+    """A read-only, picklable view of a dict (``types.MappingProxyType`` cannot be pickled)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[Any, Any]) -> None:
+        self._data = dict(data)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._data!r})"
+
+    def __getstate__(self) -> dict[Any, Any]:
+        return self._data
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        self._data = state
+
+
 def _as_frame(value: Any, attr: str) -> pd.DataFrame | None:
     if isinstance(value, pd.DataFrame):
         return value.reset_index() if not isinstance(value.index, pd.RangeIndex) else value
@@ -426,7 +454,7 @@ def _show_progress(progress: bool | None, n: int) -> bool:
     return bool(progress)
 
 
-def map_segments(func: Callable[..., Any], data: Any, by: Any, *, n_jobs: int | None = 1,
+def map_segments(func: Callable[..., Any], data: Any, by: Any, *, n_jobs: int | None = None,
                  progress: bool | None = None, min_size: int = MIN_SEGMENT_SIZE, **kwargs: Any) -> SegmentResults:
     """Run ``func(segment, **kwargs)`` on every segment, in parallel through joblib.
 
@@ -439,8 +467,9 @@ def map_segments(func: Callable[..., Any], data: Any, by: Any, *, n_jobs: int | 
     by : str, list of str, Series or array
         See :func:`split_segments`.
     n_jobs : int or None
-        joblib workers (``-1`` = all cores). The active joblib backend is used, so
-        ``with joblib.parallel_backend("dask"):`` runs the segments on a Dask cluster.
+        joblib workers (``-1`` = all cores). None (default) runs the segments one after
+        another, unless a joblib context sets it: ``with joblib.parallel_backend("dask"):``
+        runs them on a Dask cluster, unchanged code.
     progress : bool or None
         A tqdm bar over segments; None shows it only for 20+ segments when stderr is a
         terminal.
@@ -502,7 +531,7 @@ def _map_segments(func: Callable[..., Any], data: Any, by: Any, *, n_jobs: int |
     sizes = pd.DataFrame({"segment": pd.Series(list(parts), dtype=object),
                           "n": np.array([len(_frame_of(p)) for p in parts.values()], dtype=np.int64)})
     settings = {"function": fname, "n_jobs": n_jobs, "min_size": min_size, **kwargs}
-    return SegmentResults(results=MappingProxyType(results), by=names, sizes=sizes, settings=settings)
+    return SegmentResults(results=_ReadOnlyDict(results), by=names, sizes=sizes, settings=settings)
 
 
 # --------------------------------------------------------------------------- by= for analysis functions
@@ -535,11 +564,11 @@ def segmentable(func: Callable[..., Any] | None = None, *, min_size: int = MIN_S
     @functools.wraps(func)
     def wrapper(data: Any, *args: Any, by: Any = None, **kwargs: Any) -> Any:
         if by is None:
-            return func(data, *args, **kwargs)
+            return _call_in_place(func, data, args, kwargs)
         if args:
             names = list(params)[1:1 + len(args)]
             kwargs.update(dict(zip(names, args)))
-        jobs = kwargs.pop("n_jobs", 1)
+        jobs = kwargs.pop("n_jobs", None)
         if own_jobs:  # parallelise the segments, not inside each (same numbers either way)
             kwargs["n_jobs"] = 1
         progress = kwargs.pop("progress", None)
@@ -553,6 +582,32 @@ def segmentable(func: Callable[..., Any] | None = None, *, min_size: int = MIN_S
     wrapper.__signature__ = _with_by(inspect.signature(func))  # type: ignore[attr-defined]
     wrapper.__wrapped_segmentable__ = func  # type: ignore[attr-defined]
     return wrapper
+
+
+def _call_in_place(func: Callable[..., Any], data: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
+    """Call ``func``; warnings it attributes to its caller (``stacklevel=2``), which would point at
+    the decorator's wrapper, are re-issued at the wrapper's caller instead."""
+    caller = sys._getframe(2)
+    pending: list[Any] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                return func(data, *args, **kwargs)
+            finally:
+                pending = list(caught)
+    finally:  # after the with-block has restored the caller's warning filters
+        _reissue(pending, caller)
+
+
+def _reissue(pending: list[Any], caller: Any) -> None:
+    for w in pending:
+        if w.filename == __file__:
+            registry = caller.f_globals.setdefault("__warningregistry__", {})
+            warnings.warn_explicit(w.message, w.category, caller.f_code.co_filename, caller.f_lineno,
+                                   module=caller.f_globals.get("__name__"), registry=registry)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def _with_by(sig: inspect.Signature) -> inspect.Signature:
@@ -793,6 +848,10 @@ def compare_segments(data: Any, by: Any, *, groups: Sequence[Any] | None = None,
     from .kpi import _resolve_seed
 
     rng, seed_used = _resolve_seed(seed)
+    if isinstance(data, pd.DataFrame):  # one codebook (and scale) for every segment
+        from .io import load_survey
+
+        data = load_survey(data, scale=scale)
     parts = split_segments(data, by, min_size=min_size)
     if groups is not None:
         groups = list(groups)
@@ -1003,6 +1062,7 @@ class _MGAData:
     in_b: np.ndarray  # (n,) 1.0 for group b rows
     lo: np.ndarray
     hi: np.ndarray
+    center: np.ndarray  # (p,) pooled mean removed from X (added back for the 0-100 index)
 
 
 def _group_moments(Xc: np.ndarray, XX: np.ndarray, W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1033,7 +1093,8 @@ def _mga_batch(d: _MGAData, layout: Any, pairs: list[tuple[int, int]], labels: n
     mean_a, S_a = _group_moments(d.X, XX, Wa)
     mean_b, S_b = _group_moments(d.X, XX, Wb)
     S = np.concatenate([S_a, S_b])
-    st = estimate_stack(S, np.concatenate([mean_a, mean_b]), layout, with_htmt=False, lo=d.lo, hi=d.hi, **options)
+    st = estimate_stack(S, np.concatenate([mean_a, mean_b]) + d.center, layout, with_htmt=False, lo=d.lo, hi=d.hi,
+                        **options)
     ok = st.iteration.converged[:B] & st.iteration.converged[B:]
     paths = st.final.paths
     src = [s for s, _ in pairs]
@@ -1053,6 +1114,7 @@ def _mga_batch(d: _MGAData, layout: Any, pairs: list[tuple[int, int]], labels: n
     va = (Wa @ (Y * Y)) / sa[:, None] - ma**2
     vb = (Wb @ (Y * Y)) / sb[:, None] - mb**2
     return {"diff": diff, "c": c, "mean": mb - ma, "logvar": np.log(vb) - np.log(va), "ok": ok,
+            "index": st.index[B:] - st.index[:B],
             "path_a": paths[:B, src, tgt], "path_b": paths[B:, src, tgt]}
 
 
@@ -1064,7 +1126,8 @@ def _mga_chunk(d: _MGAData, layout: Any, pairs: list[tuple[int, int]], options: 
 
 
 def _mga_setup(data: Any, model: Any, by: Any, groups: Sequence[Any] | None, *, scheme: str, standardize: bool,
-               missing: str, weights: Any, tol: float, max_iter: int, convergence: str, min_size: int, where: str):
+               missing: str, weights: Any, tol: float, max_iter: int, convergence: str, min_size: int, where: str,
+               scale: Any = None):
     from .pls.estimate import MISSING, RULES, SCHEMES, _resolve_model, prepare
     from .pls._algorithm import Layout, moments
 
@@ -1102,7 +1165,7 @@ def _mga_setup(data: Any, model: Any, by: Any, groups: Sequence[Any] | None, *, 
     is_b = pd.Series(np.r_[np.zeros(len(index[ga])), np.ones(len(index[gb]))], index=frame.index)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        prep = prepare(pooled, spec, missing=missing, weights=None if weights is False else weights, scale=None)
+        prep = prepare(pooled, spec, missing=missing, weights=None if weights is False else weights, scale=scale)
     for wmsg in caught:
         warnings.warn(str(wmsg.message), wmsg.category, stacklevel=4)
     if weights is False:
@@ -1116,7 +1179,7 @@ def _mga_setup(data: Any, model: Any, by: Any, groups: Sequence[Any] | None, *, 
             raise SurveyDataError(f"Segment {_key_label(names, g)} has only {k} complete respondents; "
                                   "too few for a PLS fit. Use missing='mean' or merge segments.")
     mean_p, S_p = moments(prep.X, w)
-    d = _MGAData(X=prep.X - mean_p, w=w, in_b=in_b.astype(np.float64), lo=prep.lo, hi=prep.hi)
+    d = _MGAData(X=prep.X - mean_p, w=w, in_b=in_b.astype(np.float64), lo=prep.lo, hi=prep.hi, center=mean_p)
     options = dict(scheme=scheme, tol=tol, max_iter=max_iter, rule=convergence, standardized=standardize)
     return spec, layout, d, (ga, gb), names, S_p, pooled, weights
 
@@ -1152,7 +1215,8 @@ def _micom_table(constructs: Sequence[str], obs: Mapping[str, np.ndarray], perm:
 
 def _run_mga(data: Any, model: Any, by: Any, *, groups: Any, n_permutations: int, seed: Any, n_jobs: int | None,
              progress: bool | None, alpha: float, scheme: str, standardize: bool, missing: str, weights: Any,
-             tol: float, max_iter: int, convergence: str, chunk_size: int, min_size: int, where: str):
+             tol: float, max_iter: int, convergence: str, chunk_size: int, min_size: int, where: str,
+             scale: Any = None):
     import joblib
 
     from .pls.estimate import prepare  # noqa: F401  (import check: the PLS engine is present)
@@ -1166,7 +1230,7 @@ def _run_mga(data: Any, model: Any, by: Any, *, groups: Any, n_permutations: int
     seed_used = _resolve_int_seed(seed)
     spec, layout, d, (ga, gb), names, S_p, pooled, weights = _mga_setup(
         data, model, by, groups, scheme=scheme, standardize=standardize, missing=missing, weights=weights, tol=tol,
-        max_iter=max_iter, convergence=convergence, min_size=min_size, where=where)
+        max_iter=max_iter, convergence=convergence, min_size=min_size, where=where, scale=scale)
     options = dict(scheme=scheme, tol=tol, max_iter=max_iter, rule=convergence, standardized=standardize)
     # pooled fit: weights for the MICOM step-3 composites; pooled correlation for step 2
     sd_p = np.sqrt(np.diag(S_p))
@@ -1221,7 +1285,7 @@ def _run_mga(data: Any, model: Any, by: Any, *, groups: Any, n_permutations: int
 
 
 def micom(data: Any, model: Any, by: Any, *, groups: Sequence[Any] | None = None, n_permutations: int = 1000,
-          seed: int | np.random.Generator | None = None, n_jobs: int | None = 1, progress: bool | None = None,
+          seed: int | np.random.Generator | None = None, n_jobs: int | None = None, progress: bool | None = None,
           alpha: float = 0.05, scheme: str = "path", standardize: bool = True, missing: str = "listwise",
           weights: Any = None, tol: float = 1e-7, max_iter: int = 300, convergence: str = "max_abs",
           chunk_size: int = 250, min_size: int = 10) -> MICOMResult:
@@ -1249,7 +1313,8 @@ def micom(data: Any, model: Any, by: Any, *, groups: Sequence[Any] | None = None
     seed : int, numpy.random.Generator or None
         Random seed; results do not depend on ``n_jobs``.
     n_jobs : int or None
-        joblib workers over chunks of permutations.
+        joblib workers over chunks of permutations (None: one, or as set by a
+        ``joblib.parallel_backend`` context, e.g. Dask).
     progress : bool or None
         tqdm bar over chunks.
     alpha : float
@@ -1301,7 +1366,7 @@ def _warn_invariance(failed: list[str], groups: tuple[Any, Any]) -> None:
 
 
 def pls_mga(data: Any, model: Any, by: Any, *, groups: Sequence[Any] | None = None, n_permutations: int = 1000,
-            seed: int | np.random.Generator | None = None, n_jobs: int | None = 1, progress: bool | None = None,
+            seed: int | np.random.Generator | None = None, n_jobs: int | None = None, progress: bool | None = None,
             alpha: float = 0.05, scheme: str = "path", standardize: bool = True, missing: str = "listwise",
             weights: Any = None, tol: float = 1e-7, max_iter: int = 300, convergence: str = "max_abs",
             chunk_size: int = 250, min_size: int = 10) -> MGAResult:
@@ -1367,4 +1432,302 @@ def pls_mga(data: Any, model: Any, by: Any, *, groups: Sequence[Any] | None = No
         results = {g: fit_pls(parts[g], spec, **fit_opts,
                               **({"weights": weights} if isinstance(weights, str) else {}))
                    for g in (ga, gb)} if weights is None or isinstance(weights, str) else {}
-    return MGAResult(paths=paths, micom=micom_res, results=MappingProxyType(results), settings=settings)
+    return MGAResult(paths=paths, micom=micom_res, results=_ReadOnlyDict(results), settings=settings)
+
+
+# --------------------------------------------------------------------------- trend across waves
+_TREND_COLUMNS = ["wave", "construct", "n", "index", "ci_lower", "ci_upper", "change", "change_ci_lower",
+                  "change_ci_upper", "p_value"]
+
+
+@dataclass(frozen=True, repr=False)
+class TrendResult(SummaryMixin):
+    """0-100 indices across survey waves, with the change from each wave to the next.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per wave and construct: ``wave`` (ordered categorical, waves in the order
+        given), ``construct, n, index, ci_lower, ci_upper``, ``change`` (index minus the
+        previous wave's), ``change_ci_lower, change_ci_upper`` and ``p_value`` (permutation
+        test of the change). The change columns are NaN in the first wave, which has no
+        previous wave.
+    results : Mapping
+        Wave -> the per-wave result (:class:`~csindex.scoring.simple.SimpleScores` or
+        :class:`~csindex.pls.PLSResult`).
+    settings : dict
+        ``method, confidence, n_permutations, seed`` and the method's options.
+    """
+
+    table: pd.DataFrame
+    results: Mapping[Any, Any]
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def waves(self) -> list[Any]:
+        """Wave labels, in order."""
+        return list(self.results)
+
+    def changes(self, alpha: float | None = None) -> pd.DataFrame:
+        """Rows with a change (every wave but the first); with ``alpha``, only significant ones."""
+        out = self.table[self.table["change"].notna()]
+        if alpha is not None:
+            out = out[out["p_value"] < alpha]
+        return out.reset_index(drop=True)
+
+    def plot(self, constructs: Sequence[str] | None = None, *, ax: Any = None) -> Any:
+        """Line chart of the indices with CI bands (:func:`csindex.plots.trend_chart`).
+
+        Parameters
+        ----------
+        constructs : list of str, optional
+            Constructs to draw (default all).
+        ax : matplotlib.axes.Axes, optional
+
+        Returns
+        -------
+        csindex.plots.TrendChartDisplay
+        """
+        from .plots import trend_chart
+
+        table = self.table
+        if constructs is not None:
+            unknown = [c for c in constructs if c not in set(table["construct"])]
+            if unknown:
+                raise SurveyDataError(f"Construct {quote_list(unknown)} is not in the trend table; constructs: "
+                                      f"{quote_list(list(dict.fromkeys(table['construct'])), limit=10)}.")
+            table = table[table["construct"].isin(list(constructs))]
+        return trend_chart(table, ci_lower="ci_lower", ci_upper="ci_upper", ax=ax)
+
+    def summary(self) -> Summary:
+        """The trend table."""
+        facts = {"waves": ", ".join(str(w) for w in self.results), "method": self.settings.get("method"),
+                 "confidence": self.settings.get("confidence")}
+        return Summary("Index trend across waves (0-100)", facts=facts, tables={"Trend": self.table},
+                       notes=("change = index - previous wave's index; p-value: permutation test.",))
+
+
+def _wave_table(waves: Mapping[Any, Any], rows: list[dict[str, Any]]) -> pd.DataFrame:
+    table = pd.DataFrame(rows, columns=_TREND_COLUMNS)
+    labels = list(waves)
+    table["wave"] = pd.Categorical(table["wave"], categories=labels, ordered=True)
+    table["n"] = table["n"].astype(np.int64)
+    return table
+
+
+def _trend_simple(waves: Mapping[Any, Any], *, items: Any, weights: Any, confidence: float, n_resamples: int,
+                  n_permutations: int, rng: np.random.Generator, scale: Any) -> tuple[pd.DataFrame, dict[Any, Any]]:
+    from .scoring.simple import simple_scores
+
+    (comps, constructs), used = _wave_composites(waves, items, weights, scale)
+    results = {label: simple_scores(data, used, weights=weights, confidence=confidence, scale=scale)
+               for label, data in waves.items()}
+    labels = list(waves)
+    pairs = list(zip(labels[:-1], labels[1:]))
+    diffs = (_compare_pairs(comps, constructs, pairs, n_resamples=n_resamples, n_permutations=n_permutations,
+                            confidence=confidence, rng=rng).set_index(["group_b", "construct"])
+             if pairs else None)
+    rows = []
+    for label in labels:
+        cons = results[label].constructs.set_index("construct")
+        for c in constructs:
+            if c not in cons.index:
+                raise SurveyDataError(f"Wave {label!r} groups the items differently: it has no construct {c!r}. "
+                                      "Give every wave the same codebook.")
+            row = {"wave": label, "construct": c, "n": int(cons.at[c, "n"]), "index": float(cons.at[c, "score"]),
+                   "ci_lower": float(cons.at[c, "ci_lower"]), "ci_upper": float(cons.at[c, "ci_upper"]),
+                   "change": np.nan, "change_ci_lower": np.nan, "change_ci_upper": np.nan, "p_value": np.nan}
+            if label != labels[0]:
+                d = diffs.loc[(label, c)]
+                row.update(change=float(d["difference"]), change_ci_lower=float(d["ci_lower"]),
+                           change_ci_upper=float(d["ci_upper"]), p_value=float(d["p_value"]))
+            rows.append(row)
+    return _wave_table(waves, rows), results
+
+
+def _pooled_waves(a: Any, b: Any, items: list[str], weights: Any) -> pd.DataFrame:
+    """Model items of two waves stacked, with ``__wave__`` (0/1) and ``__weight__`` columns."""
+    from .survey import Survey
+
+    frames = []
+    for k, data in enumerate((a, b)):
+        frame = _frame_of(data)
+        part = frame[items].reset_index(drop=True).copy()
+        part["__wave__"] = k
+        if weights is False:
+            w = np.ones(len(part))
+        elif isinstance(weights, str):
+            w = pd.to_numeric(frame[weights], errors="coerce").to_numpy(dtype=np.float64)
+        elif isinstance(data, Survey) and data.weights is not None:
+            w = data.weights.to_numpy(dtype=np.float64)
+        else:
+            w = np.ones(len(part))
+        part["__weight__"] = w
+        frames.append(part)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _trend_pls(waves: Mapping[Any, Any], model: Any, *, weights: Any, confidence: float, bootstrap: int,
+               n_permutations: int, seed: int, scale: Any, n_jobs: int | None, progress: bool | None,
+               options: Mapping[str, Any]) -> tuple[pd.DataFrame, dict[Any, Any]]:
+    from scipy import stats as _st
+
+    from .pls import fit_pls
+    from .pls.estimate import _resolve_model
+    from .survey import Survey
+
+    labels = list(waves)
+    first = waves[labels[0]]
+    spec = _resolve_model(model, first)
+    items = list(spec.items)
+    for label, data in waves.items():
+        lacking = [i for i in items if i not in _frame_of(data).columns]
+        if lacking:
+            raise SurveyDataError(f"Wave {label!r} lacks model items {quote_list(lacking)}; every wave needs them.")
+    # one scale for every wave, so the 0-100 indices are comparable
+    if scale is None:
+        if isinstance(first, Survey):
+            scale = {i: first.scale(i) for i in items}
+        else:
+            allx = np.concatenate([_frame_of(d)[items].to_numpy(dtype=np.float64, na_value=np.nan).ravel()
+                                   for d in waves.values()])
+            scale = (float(np.nanmin(allx)), float(np.nanmax(allx)))
+    fit_opts = {k: v for k, v in options.items()}
+    results = {}
+    for label, data in waves.items():
+        w_arg = weights if isinstance(weights, str) else None
+        part = data
+        if weights is False and isinstance(data, Survey):
+            part = data.responses
+        results[label] = fit_pls(part, spec, bootstrap=bootstrap, seed=seed, confidence=confidence, n_jobs=n_jobs,
+                                 progress=progress, scale=scale, weights=w_arg, **fit_opts)
+    z = float(_st.norm.ppf(0.5 + confidence / 2.0))
+    mga_opts = {k: options[k] for k in ("scheme", "standardize", "missing", "tol", "max_iter", "convergence")
+                if k in options}
+    rows = []
+    prev_tab = None
+    for k, label in enumerate(labels):
+        tab = results[label].index.set_index("construct")
+        change = {}
+        if k:
+            pooled = _pooled_waves(waves[labels[k - 1]], waves[label], items, weights)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # missing-data warnings were issued by the per-wave fits
+                out = _run_mga(pooled, spec, "__wave__", groups=(0, 1), n_permutations=n_permutations, seed=seed,
+                               n_jobs=n_jobs, progress=progress, alpha=0.05, weights="__weight__",
+                               chunk_size=250, min_size=2, where="trend()", scale=scale,
+                               **{"scheme": "path", "standardize": True, "missing": "listwise", "tol": 1e-7,
+                                  "max_iter": 300, "convergence": "max_abs", **mga_opts})
+            obs, perm = out[4], out[5]
+            R = perm["index"].shape[0]
+            d_obs = obs["index"][0]
+            pv = (1.0 + (np.abs(perm["index"]) >= np.abs(d_obs)[None, :] - 1e-12).sum(axis=0)) / (R + 1.0)
+            change = {c: (float(d_obs[j]), float(pv[j])) for j, c in enumerate(spec.constructs)}
+        for c in spec.constructs:
+            est = float(tab.at[c, "estimate"])
+            row = {"wave": label, "construct": c, "n": results[label].n, "index": est,
+                   "ci_lower": float(tab.at[c, "ci_lower"]) if "ci_lower" in tab.columns else np.nan,
+                   "ci_upper": float(tab.at[c, "ci_upper"]) if "ci_upper" in tab.columns else np.nan,
+                   "change": np.nan, "change_ci_lower": np.nan, "change_ci_upper": np.nan, "p_value": np.nan}
+            if k:
+                d, pv_c = change[c]
+                se = float(np.hypot(tab.at[c, "std_error"], prev_tab.at[c, "std_error"]))
+                row.update(change=d, change_ci_lower=d - z * se, change_ci_upper=d + z * se, p_value=pv_c)
+            rows.append(row)
+        prev_tab = tab
+    return _wave_table(waves, rows), results
+
+
+def trend(waves: Mapping[Any, Any], *, method: str = "simple", model: Any = None, items: Any = None,
+          weights: Any = None, confidence: float = 0.95, n_resamples: int = 2000, n_permutations: int = 2000,
+          bootstrap: int = 500, seed: int | np.random.Generator | None = None,
+          scale: tuple[float, float] | None = None, n_jobs: int | None = None, progress: bool | None = None,
+          **pls_options: Any) -> TrendResult:
+    """0-100 indices across survey waves with the change from wave to wave and its significance.
+
+    Parameters
+    ----------
+    waves : Mapping
+        Wave label -> Survey or DataFrame, in chronological order (e.g.
+        ``{"2024": wave1, "2025": wave2}``).
+    method : {"simple", "pls"}
+        ``"simple"``: simple-method construct scores (:func:`csindex.simple_scores`, t
+        interval); the change has a percentile-bootstrap CI (``n_resamples``) and a
+        permutation p-value, as in :func:`compare_waves`. ``"pls"``: the ACSI-style PLS
+        index of every construct of ``model`` (:func:`csindex.fit_pls` with a
+        ``bootstrap``-resample percentile CI); the change has a normal CI from the two
+        waves' bootstrap standard errors and a permutation p-value from re-estimating the
+        model on the two waves with shuffled wave labels (batched, as in :func:`pls_mga`).
+    model : str or ModelSpec
+        The PLS model (``method="pls"``), or a template name with Survey waves.
+    items : list of str, optional
+        Items to score (``method="simple"``; default as in :func:`csindex.simple_scores`).
+        Items and constructs are taken from the first wave.
+    weights : None, False or str
+        Sampling weights (None: each Survey's own; False: none; a column name).
+    confidence : float
+        CI level (default 0.95).
+    n_resamples : int
+        Bootstrap resamples for the CI of a change (``method="simple"``).
+    n_permutations : int
+        Permutations for the p-value of a change (default 2,000).
+    bootstrap : int
+        Bootstrap resamples of each PLS fit (``method="pls"``, default 500).
+    seed : int, numpy.random.Generator or None
+        Random seed (resolved seed in ``settings["seed"]``).
+    scale : (min, max), optional
+        Item scale when it is not in a Survey codebook.
+    n_jobs, progress
+        Parallel workers and progress bars of the PLS bootstraps and permutations.
+    **pls_options
+        Passed to :func:`csindex.fit_pls` (``scheme``, ``standardize``, ``missing``, ...).
+
+    Returns
+    -------
+    TrendResult
+
+    Examples
+    --------
+    >>> import csindex
+    >>> t = trend({"2024": csindex.datasets.airline(), "2025": csindex.datasets.airline_wave2()},
+    ...           items=["PUNC1", "PUNC2", "PUNC3", "SAT1", "SAT2", "SAT3"], n_resamples=300,
+    ...           n_permutations=300, seed=1)
+    >>> t.table[["wave", "construct", "change"]].round(1)
+       wave construct  change
+    0  2024      PUNC     NaN
+    1  2024       SAT     NaN
+    2  2024   overall     NaN
+    3  2025      PUNC     5.5
+    4  2025       SAT     2.6
+    5  2025   overall     4.0
+    """
+    from ._validation import check_option
+
+    where = "trend()"
+    check_option("method", method, ("simple", "pls"), where)
+    if not isinstance(waves, Mapping) or not waves:
+        raise SurveyDataError("trend() needs a mapping wave label -> Survey or DataFrame, e.g. "
+                              "{'2024': wave1, '2025': wave2}, with at least one wave.")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1; got {confidence!r}.")
+    n_permutations = _check_count(n_permutations, "n_permutations", where)
+    seed_used = _resolve_int_seed(seed)
+    settings: dict[str, Any] = {"method": method, "confidence": confidence, "n_permutations": n_permutations,
+                                "seed": seed_used}
+    if method == "simple":
+        if pls_options:
+            raise TypeError(f"trend(method='simple') got unexpected options {quote_list(list(pls_options))}.")
+        n_resamples = _check_count(n_resamples, "n_resamples", where)
+        table, results = _trend_simple(waves, items=items, weights=weights, confidence=confidence,
+                                       n_resamples=n_resamples, n_permutations=n_permutations,
+                                       rng=np.random.default_rng(seed_used), scale=scale)
+        settings["n_resamples"] = n_resamples
+    else:
+        if model is None:
+            raise SpecError("trend(method='pls') needs model=: lavaan syntax, a ModelSpec or a template name.")
+        bootstrap = _check_count(bootstrap, "bootstrap", where)
+        table, results = _trend_pls(waves, model, weights=weights, confidence=confidence, bootstrap=bootstrap,
+                                    n_permutations=n_permutations, seed=seed_used, scale=scale, n_jobs=n_jobs,
+                                    progress=progress, options=pls_options)
+        settings.update(bootstrap=bootstrap, **pls_options)
+    return TrendResult(table=table, results=_ReadOnlyDict(results), settings=settings)

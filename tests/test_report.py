@@ -454,3 +454,17 @@ def test_chinese_figure_texts():
     plt.close(d.figure_)
     assert {"重点改进区", "优势保持区", "次要改进区", "过度投入区", "重要性", "表现"} <= texts
     assert not texts & {"Concentrate here", "Importance"}
+
+
+def test_on_invalid_nan_reports_the_bad_cells(tmp_path, capsys):
+    data = tmp_path / "bad.csv"
+    pd.DataFrame({"SAT1": [1, 3, 5, 7, 2], "SAT2": [2, 4, 4, 5, 3]}).to_csv(data, index=False)
+    assert cli.main(["report", str(data), "--scale", "1", "5", "--out", str(tmp_path / "a"), "--quiet"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "'SAT1'" in err[0] and "outside the scale" in err[0]
+    assert cli.main(["report", str(data), "--scale", "1", "5", "--on-invalid", "nan", "--out", str(tmp_path / "b"),
+                     "--quiet"]) == 0
+    items = pd.read_csv(tmp_path / "b" / "validation_items.csv").set_index("item")
+    assert items.loc["SAT1", "n_out_of_range"] == 1 and items.loc["SAT1", "n_valid"] == 4
+    scores = pd.read_csv(tmp_path / "b" / "item_scores.csv").set_index("item")
+    assert scores.loc["SAT1", "mean"] == pytest.approx(np.mean([1, 3, 5, 2]))

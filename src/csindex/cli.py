@@ -63,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="bootstrap resamples for the PLS confidence intervals (default: 1000; 0 = none)")
     rep.add_argument("--seed", metavar="S", type=int, default=None, help="random seed (default: 2024)")
     rep.add_argument("--scale", nargs=2, type=float, metavar=("MIN", "MAX"), help="scale of rated items")
+    rep.add_argument("--on-invalid", choices=("raise", "nan"), default="raise",
+                     help="values off the scale or text in numeric items: stop with an error (default) or "
+                          "treat them as missing (counted in the data-quality section)")
     rep.add_argument("--quiet", action="store_true", help="no progress bar, print nothing on success")
 
     val = sub.add_parser("validate", parents=[debug], help="check a survey file and print the validation summary",
@@ -175,6 +178,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         "lang": args.lang,
         "bootstrap": DEFAULT_BOOTSTRAP if args.bootstrap is None else args.bootstrap,
         "scale": _scale(args),
+        "on_invalid": args.on_invalid,
         "progress": not args.quiet,
     }
     if args.seed is not None:

@@ -114,7 +114,7 @@ class ReportResult(SummaryMixin):
 # --------------------------------------------------------------------------- inputs
 
 
-def _load(data: Any, codebook: Any, scale: Any) -> Any:
+def _load(data: Any, codebook: Any, scale: Any, on_invalid: str = "raise") -> Any:
     from ..io import load_survey
     from ..survey import Survey
 
@@ -131,7 +131,7 @@ def _load(data: Any, codebook: Any, scale: Any) -> Any:
                                   "the raw file or DataFrame with codebook=.")
         return data
     if isinstance(data, (str, Path, pd.DataFrame)):
-        return load_survey(data, codebook, scale=scale)
+        return load_survey(data, codebook, scale=scale, on_invalid=on_invalid)
     raise SurveyDataError(f"data= must be a file path, a pandas DataFrame, a Survey or None (the bundled sample); "
                           f"got {type(data).__name__}.")
 
@@ -156,6 +156,7 @@ def report(
     bootstrap: int = DEFAULT_BOOTSTRAP,
     seed: int | None = 2024,
     scale: tuple[float, float] | None = None,
+    on_invalid: str = "raise",
     excel: bool | None = None,
     progress: bool | None = None,
 ) -> ReportResult:
@@ -189,6 +190,9 @@ def report(
         Seed of every resampling step (stored in ``results.json``).
     scale : (min, max), optional
         Scale of rated items when the codebook gives none.
+    on_invalid : {"raise", "nan"}
+        Invalid cells of a data file (off the scale, text in a numeric item): raise (default)
+        or treat them as missing; they are counted in the data-quality section either way.
     excel : bool or None
         Write the Excel workbook: ``True`` requires ``openpyxl`` (raises
         :class:`~csindex.exceptions.MissingDependencyError` naming the extra when it is
@@ -217,13 +221,14 @@ def report(
     start = time.perf_counter()
     check_option("method", method, ("pls", "sem", "both"), "report()")
     check_option("lang", lang, LANGS, "report()")
+    check_option("on_invalid", on_invalid, ("raise", "nan"), "report()")
     if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 0:
         raise ValueError(f"bootstrap must be a whole number >= 0; got {bootstrap!r}.")
     if excel is True:
         from .._deps import require
 
         require("openpyxl", "Writing the report's Excel workbook")
-    survey = _load(data, codebook, scale)
+    survey = _load(data, codebook, scale, on_invalid)
     labels = Labels(lang, survey.codebook.items)
     ctx = Context(survey=survey, labels=labels, method=method, bootstrap=bootstrap, seed=seed)
     from . import _models

@@ -252,9 +252,11 @@ def build_overview(ctx: Context, sec: Section) -> None:
             ci = k.get(f"{method}_satisfaction_index_ci")
             cards.append((L("card_index", method=method.upper()), f"{idx:.1f}",
                           f"95% CI [{ci[0]:.1f}, {ci[1]:.1f}]" if ci else ""))
-    r2 = k.get("pls_r_squared_satisfaction", k.get("sem_r_squared_satisfaction"))
-    if r2 is not None:
-        cards.append((L("card_r2"), f"{r2:.3f}", ""))
+    for method in ("pls", "sem"):
+        r2 = k.get(f"{method}_r_squared_satisfaction")
+        if r2 is not None:
+            cards.append((L("card_r2") + f" ({method.upper()})", f"{r2:.3f}", ""))
+            break
     if "dual_index" in k:
         cards.append((L("card_dual"), f"{k['dual_index']:.1f}", ""))
     if "ratio_overall" in k:
@@ -310,7 +312,8 @@ def build_about(ctx: Context, sec: Section, settings: dict[str, Any]) -> None:
     L = ctx.labels
     sec.p(L("about_text"))
     sec.h3(L("settings"))
-    sec.add("facts", {k: (", ".join(map(str, v)) if isinstance(v, (list, tuple)) else ("" if v is None else v))
+    sec.add("facts", {k: (", ".join(map(str, v)) if isinstance(v, (list, tuple)) else
+                          ("" if v is None else v if isinstance(v, bool) else str(v)))
                       for k, v in settings.items()})
 
 

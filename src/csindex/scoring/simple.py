@@ -43,6 +43,7 @@ from scipy import stats
 from .._summary import Summary, SummaryMixin
 from .._validation import quote_list
 from ..exceptions import InferenceWarning, SurveyDataError
+from ..segments import segmentable
 
 __all__ = ["SimpleScores", "SatisfactionRate", "FrequencyTable", "simple_scores", "satisfaction_rate",
            "from_frequencies"]
@@ -270,9 +271,11 @@ def _resolve(data: Any, items: Iterable[str] | None, weights: Any, scale: tuple[
     return data.responses[chosen], wa, constructs, scales
 
 
+@segmentable
 def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_construct: bool = True,
                   weights: Any = None, confidence: float = 0.95,
-                  scale: tuple[float, float] | None = None) -> SimpleScores:
+                  scale: tuple[float, float] | None = None,
+                  by: Any = None) -> SimpleScores:
     """Simple-method scores per item and construct: weighted mean, top-2-box share, 0-100 score with CI.
 
     Parameters
@@ -293,6 +296,10 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
         Confidence level of the intervals.
     scale : (min, max), optional
         Scale used when a DataFrame's codebook is inferred.
+    by : str, list of str or Series, optional
+        Score every segment separately (see :func:`csindex.segments.split_segments`);
+        returns a :class:`~csindex.segments.SegmentResults` of SimpleScores (``n_jobs=``
+        runs segments in parallel).
 
     Returns
     -------
@@ -454,10 +461,12 @@ def _simple_from_frequencies(ft: FrequencyTable, items: Iterable[str] | None, by
 
 
 # --------------------------------------------------------------------------- satisfaction rate
+@segmentable
 def satisfaction_rate(survey_or_df: Any, items: Iterable[str] | None = None, *,
                       satisfied: Iterable[float] | None = None, threshold: float | None = None,
                       weights: Any = None, confidence: float = 0.95,
-                      scale: tuple[float, float] | None = None) -> SatisfactionRate:
+                      scale: tuple[float, float] | None = None,
+                      by: Any = None) -> SatisfactionRate:
     """Share of "satisfied" answers per item (顾客满意率), with Wilson confidence intervals.
 
     Parameters
@@ -471,6 +480,9 @@ def satisfaction_rate(survey_or_df: Any, items: Iterable[str] | None = None, *,
         Answers ``>= threshold`` count as satisfied (e.g. ``8`` on 1-10).
     weights, confidence, scale
         As in :func:`simple_scores`.
+    by : str, list of str or Series, optional
+        Rates per segment, as a :class:`~csindex.segments.SegmentResults` (see
+        :func:`simple_scores`).
 
     Raises
     ------

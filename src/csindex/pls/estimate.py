@@ -1,0 +1,405 @@
+"""``fit_pls``: PLS path modeling (Wold 1982; Lohmöller 1989; Tenenhaus et al. 2005)."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_option, did_you_mean, quote_list
+from ..exceptions import (
+    ConvergenceWarning,
+    EstimationError,
+    MissingDataWarning,
+    SpecError,
+    SurveyDataError,
+)
+from ..spec import ModelSpec
+from ._algorithm import Layout, moments
+from ._stats import estimate_stack
+
+__all__ = ["fit_pls"]
+
+logger = logging.getLogger(__name__)
+
+SCHEMES = ("path", "centroid", "factorial")
+MISSING = ("listwise", "mean")
+PRESETS = (None, "csindex", "plspm", "seminr", "smartpls")
+RULES = ("max_abs", "sum_abs", "sum_squared")
+TEMPLATES = ("ccsi", "acsi", "ecsi", "scsb")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Data ready for estimation: numeric items (complete), weights and scale bounds."""
+
+    X: np.ndarray  # (n, p) raw items, block order, no NaN
+    weights: np.ndarray | None  # (n,) sampling weights, or None
+    rows: pd.Index  # index labels of the rows used
+    lo: np.ndarray  # (p,) scale minimum
+    hi: np.ndarray  # (p,) scale maximum
+    scale_source: str
+    missing: dict[str, Any]
+
+
+def _resolve_model(model: Any, data: Any) -> ModelSpec:
+    if isinstance(model, str) and model.strip().lower() in TEMPLATES:
+        name = model.strip().lower()
+        from ..survey import Survey
+
+        if not isinstance(data, Survey):
+            raise SpecError(
+                f"The model template {name!r} needs a Survey (its codebook maps items to constructs); "
+                "got a DataFrame. Load the data with csindex.load_survey() or pass lavaan syntax."
+            )
+        import importlib
+
+        try:
+            models = importlib.import_module("csindex.models")
+            builder = getattr(models, name)
+        except (ImportError, AttributeError):  # pragma: no cover - depends on the models module
+            raise SpecError(
+                f"The model template {name!r} is not available in this build (csindex.models is missing). "
+                "Pass lavaan syntax or a ModelSpec."
+            ) from None
+        return ModelSpec.coerce(builder(data))
+    if isinstance(model, str):
+        spec = _SPEC_CACHE.get(model)
+        if spec is None:
+            spec = ModelSpec.coerce(model)
+            if len(_SPEC_CACHE) > 64:
+                _SPEC_CACHE.clear()
+            _SPEC_CACHE[model] = spec
+        return spec
+    return ModelSpec.coerce(model)
+
+
+_SPEC_CACHE: dict[str, ModelSpec] = {}
+
+
+def _scale_bounds(spec_items: Sequence[str], X: np.ndarray, scale: Any, survey: Any) -> tuple[np.ndarray, np.ndarray, str]:
+    p = len(spec_items)
+    if scale is not None:
+        if isinstance(scale, Mapping):
+            missing = [i for i in spec_items if i not in scale]
+            if missing:
+                raise SurveyDataError(
+                    f"scale= gives no (min, max) for item(s) {quote_list(missing)}. Give every model item "
+                    "or a single (min, max) pair for all."
+                )
+            pairs = [tuple(map(float, scale[i])) for i in spec_items]
+        else:
+            try:
+                lo_, hi_ = (float(v) for v in scale)
+            except (TypeError, ValueError):
+                raise SurveyDataError(f"scale= must be a (min, max) pair or a dict item -> (min, max); got {scale!r}.") from None
+            pairs = [(lo_, hi_)] * p
+        source = "argument"
+    elif survey is not None:
+        pairs = [survey.scale(i) for i in spec_items]
+        source = "codebook"
+    else:
+        lo_, hi_ = float(np.nanmin(X)), float(np.nanmax(X))
+        pairs = [(lo_, hi_)] * p
+        source = "data"
+    lo = np.array([a for a, _ in pairs], dtype=float)
+    hi = np.array([b for _, b in pairs], dtype=float)
+    bad = [i for i, a, b in zip(spec_items, lo, hi) if not b > a]
+    if bad:
+        raise SurveyDataError(f"The scale of item(s) {quote_list(bad)} has max <= min; give scale=(min, max).")
+    return lo, hi, source
+
+
+def prepare(data: Any, spec: ModelSpec, *, missing: str, weights: Any = None, scale: Any = None) -> Prepared:
+    """Select, check and clean the model items."""
+    from ..survey import Survey
+
+    survey = None
+    if isinstance(data, Survey):
+        survey = data
+        frame = data.responses
+        if weights is None and data.weights is not None:
+            weights = data.weights.to_numpy(dtype=float)
+    elif isinstance(data, pd.DataFrame):
+        frame = data
+    else:
+        raise SurveyDataError(f"data must be a pandas DataFrame or a csindex Survey, got {type(data).__name__}.")
+    spec.check_data(frame.columns)
+    items = list(spec.items)
+    if isinstance(weights, str):
+        if weights not in frame.columns:
+            raise SurveyDataError(f"weights={weights!r} is not a data column.{did_you_mean(weights, frame.columns)}")
+        weights = frame[weights].to_numpy(dtype=float)
+    if frame.shape[1] == len(items) and frame.columns.tolist() == items:
+        sub = frame
+    else:
+        sub = frame.take(frame.columns.get_indexer(items), axis=1)
+    nonnum = [c for c, dt in zip(items, sub.dtypes) if not (dt.kind in "fiub" or pd.api.types.is_numeric_dtype(dt))]
+    if nonnum:
+        raise SurveyDataError(
+            f"Item(s) {quote_list(nonnum)} are not numeric. PLS needs numeric ratings; recode them "
+            "(csindex.load_survey does this for a codebook's rated items)."
+        )
+    X = np.ascontiguousarray(sub.to_numpy(dtype=float, na_value=np.nan))
+    n_total = X.shape[0]
+    w = None
+    if weights is not None:
+        w = np.asarray(weights, dtype=float).reshape(-1)
+        if w.shape[0] != n_total:
+            raise SurveyDataError(f"weights has {w.shape[0]} values but the data has {n_total} rows.")
+        if not np.all(np.isfinite(w)) or np.any(w < 0):
+            raise SurveyDataError("Sampling weights must be finite and >= 0; fix the weight column.")
+    nan = np.isnan(X)
+    if np.isinf(X).any():
+        bad = [items[k] for k in np.flatnonzero(np.isinf(X).any(axis=0))]
+        raise SurveyDataError(f"Item(s) {quote_list(bad)} contain infinite values.")
+    rows = frame.index
+    report: dict[str, Any] = {"policy": missing, "n_total": n_total, "rows_affected": 0, "cells_missing": 0,
+                              "rows_dropped": 0, "cells_imputed": 0}
+    row_nan = nan.any(axis=1)
+    n_aff = int(row_nan.sum())
+    report["rows_affected"] = n_aff
+    report["cells_missing"] = int(nan.sum())
+    if n_aff:
+        per_item = nan.sum(axis=0)
+        worst = [f"{items[k]!r} ({per_item[k]})" for k in np.argsort(-per_item)[:3] if per_item[k]]
+        if missing == "listwise":
+            keep = ~row_nan
+            X = X[keep]
+            rows = rows[keep]
+            if w is not None:
+                w = w[keep]
+            report["rows_dropped"] = n_aff
+            msg = (f"{n_aff} of {n_total} respondents have missing answers on model items and were dropped "
+                   f"(listwise); most missing: {', '.join(worst)}. Use missing='mean' to keep them.")
+        else:
+            keep_w = w if w is not None else np.ones(n_total)
+            means = np.array([np.average(X[~nan[:, k], k], weights=keep_w[~nan[:, k]]) if (~nan[:, k]).any()
+                              else np.nan for k in range(X.shape[1])])
+            empty = [items[k] for k in np.flatnonzero(np.isnan(means))]
+            if empty:
+                raise SurveyDataError(f"Item(s) {quote_list(empty)} have no answers at all; drop them from the model.")
+            X = np.where(nan, means, X)
+            report["cells_imputed"] = int(nan.sum())
+            msg = (f"{int(nan.sum())} missing answers of {n_aff} respondents were replaced by the item means; "
+                   f"most missing: {', '.join(worst)}.")
+        warnings.warn(msg, MissingDataWarning, stacklevel=3)
+    lo, hi, source = _scale_bounds(items, X, scale, survey)
+    return Prepared(X, w, rows, lo, hi, source, report)
+
+
+def _check_design(prep: Prepared, spec: ModelSpec, layout: Layout, S: np.ndarray) -> None:
+    n = prep.X.shape[0]
+    max_pred = max([len(layout.preds[j]) for j in range(layout.J)] + [1])
+    if n < max(3, 2 * max_pred):
+        raise SurveyDataError(
+            f"Only {n} complete respondents; PLS needs at least {max(3, 2 * max_pred)} (twice the largest number "
+            f"of predictors, {max_pred}). Collect more data, use missing='mean', or simplify the model."
+        )
+    sd = np.sqrt(np.diag(S))
+    const = [k for k in range(layout.p) if not sd[k] > 1e-12 * max(1.0, abs(prep.X[:, k]).max(initial=0))]
+    if const:
+        names = [f"{layout.items[k]!r} (construct {layout.constructs[layout.block[k]]!r})" for k in const]
+        raise SurveyDataError(
+            f"Item(s) {', '.join(names[:5])} are constant in the data used (zero variance); "
+            "PLS cannot weight them. Drop them from the model."
+        )
+    R = S / np.outer(sd, sd)
+    for j, sl in enumerate(layout.slices):
+        if layout.mode_b[j] and sl.stop - sl.start > 1:
+            eig = np.linalg.eigvalsh(R[sl, sl])
+            if eig[0] < 1e-10 * eig[-1]:
+                raise EstimationError(
+                    f"The items of the Mode B (formative) block {layout.constructs[j]!r} are perfectly collinear "
+                    f"(singular correlation matrix); drop a redundant item of {quote_list(layout.items[sl])} or "
+                    "declare the block reflective ('=~')."
+                )
+
+
+def fit_pls(
+    data: Any,
+    model: ModelSpec | str,
+    *,
+    scheme: str = "path",
+    standardize: bool = True,
+    max_iter: int = 300,
+    tol: float = 1e-7,
+    missing: str = "listwise",
+    bootstrap: int = 0,
+    ci: str = "percentile",
+    confidence: float = 0.95,
+    seed: int | np.random.Generator | None = None,
+    n_jobs: int = 1,
+    progress: bool | None = None,
+    weights: Any = None,
+    scale: Any = None,
+    preset: str | None = None,
+    convergence: str = "max_abs",
+    chunk_size: int = 500,
+    by: Any = None,
+):
+    """Estimate a PLS path model (PLS-PM) with Wold's iterative algorithm.
+
+    Parameters
+    ----------
+    data : DataFrame or Survey
+        One row per respondent. A :class:`~csindex.survey.Survey` also supplies sampling
+        weights (``Survey.weights``) and the items' scales for the 0-100 index.
+    model : str or ModelSpec
+        lavaan-style syntax (``=~`` reflective block, Mode A; ``<~`` formative block,
+        Mode B; ``~`` structural path), a :class:`~csindex.spec.ModelSpec`, or the
+        name of a template (``"ccsi"``, ``"acsi"``, ``"ecsi"``, ``"scsb"``) when ``data``
+        is a Survey.
+    scheme : {"path", "centroid", "factorial"}
+        Inner weighting scheme. ``"path"`` is the default of seminr, cSEM and SmartPLS;
+        R plspm defaults to ``"centroid"``.
+    standardize : bool
+        ``True``: items standardised (population SD) before estimation, as R plspm's
+        ``scaled=TRUE`` (weights identical to seminr and cSEM). ``False``: items only
+        centred (the ACSI practice), so the weights are on the raw item scale.
+    max_iter : int
+        Maximum number of weight updates.
+    tol : float
+        Stopping tolerance of the ``convergence`` rule.
+    missing : {"listwise", "mean"}
+        Drop respondents with a missing model item, or replace missing answers by the
+        (weighted) item mean. The counts are in ``result.missing`` and a
+        :class:`~csindex.exceptions.MissingDataWarning` is issued.
+    bootstrap : int
+        Number of bootstrap resamples (0 = none). Adds ``std_error, t_value, p_value,
+        ci_lower, ci_upper`` to ``paths``, ``weights``, ``loadings``, ``effects``,
+        ``index`` and the HTMT table.
+    ci : {"percentile", "bca"}
+        Bootstrap confidence interval.
+    confidence : float
+        Confidence level of the intervals.
+    seed : int, Generator or None
+        Seed of the bootstrap; the result does not depend on ``n_jobs``.
+    n_jobs : int
+        Parallel workers for the bootstrap chunks (joblib; any joblib backend, e.g. Dask).
+    progress : bool or None
+        tqdm bar for the bootstrap; None shows it for long runs on a terminal.
+    weights : str, array or None
+        Sampling weights (a column name or values); defaults to ``Survey.weights``.
+    scale : (min, max) or dict, optional
+        Item scale bounds for the 0-100 index; defaults to the Survey codebook, else the
+        smallest and largest value of the model items in the data.
+    preset : {None, "plspm", "seminr", "smartpls"}
+        Follow that package's definitions where they differ: construct scores with unit
+        population variance (plspm; the default) or unit sample variance (seminr,
+        SmartPLS), the composite reliability from the PLS loadings (default) or from the
+        first principal component (plspm's Dillon-Goldstein rho), and the GoF convention.
+    convergence : {"max_abs", "sum_abs", "sum_squared"}
+        Stopping rule on successive weights ``w`` (in standardised item units, so the rule
+        is scale free): ``max |Δ|w|| < tol`` (default, as cSEM), ``Σ |Δ|w|| < tol``
+        (seminr) or ``Σ (Δ|w|)² < tol`` (R plspm).
+    chunk_size : int
+        Bootstrap resamples per chunk (bounds memory; fixes the random streams).
+    by : str, optional
+        Column (of the data or a Survey's responses) to split on; returns a mapping
+        ``segment -> PLSResult``, each equal to fitting that segment alone.
+
+    Returns
+    -------
+    PLSResult
+
+    Raises
+    ------
+    SpecError
+        A malformed or cyclic model.
+    SurveyDataError
+        Items missing from the data, a constant item, too few complete respondents.
+    EstimationError
+        Perfectly collinear items in a Mode B block.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import csindex
+    >>> rng = np.random.default_rng(1)
+    >>> q = rng.normal(size=200); s = 0.6 * q + 0.8 * rng.normal(size=200)
+    >>> df = pd.DataFrame({f"q{k}": q + rng.normal(size=200) for k in (1, 2, 3)}
+    ...                   | {f"s{k}": s + rng.normal(size=200) for k in (1, 2)})
+    >>> res = csindex.fit_pls(df, "QUAL =~ q1 + q2 + q3\\nSAT =~ s1 + s2\\nSAT ~ QUAL")
+    >>> res.paths[["source", "target"]].values.tolist()
+    [['QUAL', 'SAT']]
+    >>> bool(res.converged), round(float(res.r_squared["SAT"]), 2)
+    (True, 0.13)
+    """
+    check_option("scheme", scheme, SCHEMES, "fit_pls")
+    check_option("missing", missing, MISSING, "fit_pls")
+    check_option("preset", preset, PRESETS, "fit_pls")
+    check_option("convergence", convergence, RULES, "fit_pls")
+    check_option("ci", ci, ("percentile", "bca"), "fit_pls")
+    if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
+        raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}.")
+    if not (tol > 0):
+        raise ValueError(f"tol must be positive, got {tol!r}.")
+    if not (0 < confidence < 1):
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence!r}.")
+    bootstrap = int(bootstrap)
+    if bootstrap < 0:
+        raise ValueError(f"bootstrap must be >= 0, got {bootstrap}.")
+    options = dict(scheme=scheme, standardize=standardize, max_iter=max_iter, tol=tol, missing=missing,
+                   bootstrap=bootstrap, ci=ci, confidence=confidence, seed=seed, n_jobs=n_jobs,
+                   progress=progress, weights=weights, scale=scale, preset=preset, convergence=convergence,
+                   chunk_size=chunk_size)
+    if by is not None:
+        from .segments import fit_by
+
+        return fit_by(data, model, by, options)
+    spec = _resolve_model(model, data)
+    return _fit(data, spec, **options)
+
+
+def _fit(data: Any, spec: ModelSpec, *, scheme: str, standardize: bool, max_iter: int, tol: float, missing: str,
+         bootstrap: int, ci: str, confidence: float, seed: Any, n_jobs: int, progress: bool | None, weights: Any,
+         scale: Any, preset: str | None, convergence: str, chunk_size: int):
+    from .results import PLSResult
+
+    layout = Layout.from_spec(spec)
+    prep = prepare(data, spec, missing=missing, weights=weights, scale=scale)
+    if prep.weights is not None and not prep.weights.sum() > 0:
+        raise SurveyDataError("The sampling weights of the respondents used sum to 0.")
+    mean, S = moments(prep.X, prep.weights)
+    _check_design(prep, spec, layout, S)
+    st = estimate_stack(S[None], mean[None], layout, scheme=scheme, tol=tol, max_iter=max_iter, rule=convergence,
+                        standardized=standardize, lo=prep.lo, hi=prep.hi)
+    converged = bool(st.iteration.converged[0])
+    if not converged:
+        worst = _worst_blocks(st, S, layout, scheme, standardize)
+        warnings.warn(
+            f"The PLS weights did not converge within max_iter={max_iter} iterations (last change "
+            f"{st.iteration.final_change[0]:.3g} >= tol={tol:g}); the weights of construct(s) {quote_list(worst)} "
+            "still change most. Raise max_iter, loosen tol, or check those blocks (e.g. an item with a "
+            "near-zero loading).", ConvergenceWarning, stacklevel=3)
+    settings = dict(scheme=scheme, standardize=bool(standardize), max_iter=int(max_iter), tol=float(tol),
+                    convergence=convergence, missing=missing, preset=preset or "csindex",
+                    weighted=prep.weights is not None, scale_source=prep.scale_source)
+    boot = None
+    if bootstrap:
+        from .bootstrap import run_bootstrap
+
+        boot = run_bootstrap(prep, layout, st, S, mean, settings, B=bootstrap, seed=seed, n_jobs=n_jobs,
+                             progress=progress, chunk_size=chunk_size, ci=ci, confidence=confidence, spec=spec)
+        settings.update(bootstrap=bootstrap, ci=ci, confidence=confidence, seed=boot.seed, chunk_size=chunk_size)
+    return PLSResult._build(spec=spec, layout=layout, prep=prep, mean=mean, S=S, stats=st, settings=settings,
+                            boot=boot)
+
+
+def _worst_blocks(st, S, layout, scheme, standardize) -> list[str]:
+    from ._algorithm import _normalised, _update
+
+    sd = np.sqrt(np.diag(S))
+    work = S / np.outer(sd, sd) if standardize else S
+    w, SW = _normalised(st.iteration.weights, work[None], layout)
+    new, _ = _update(w, SW, work[None], layout, scheme)
+    d = np.abs(np.abs(new[0]) - np.abs(w[0])) * (1.0 if standardize else sd)
+    per = np.array([d[sl].max() for sl in layout.slices])
+    order = np.argsort(-per)
+    return [layout.constructs[k] for k in order[:2] if per[k] > 0] or [layout.constructs[order[0]]]

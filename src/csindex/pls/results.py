@@ -1,0 +1,331 @@
+"""``PLSResult``: tidy tables of a PLS path model fit."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._summary import Summary, SummaryMixin
+from .._validation import did_you_mean, quote_list
+from ..exceptions import InferenceWarning, SpecError
+from ..spec import ModelSpec
+
+__all__ = ["PLSResult"]
+
+_BOOT_COLS = ["std_error", "t_value", "p_value", "ci_lower", "ci_upper"]
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class PLSResult(SummaryMixin):
+    """The result of :func:`csindex.fit_pls`.
+
+    Attributes
+    ----------
+    spec : ModelSpec
+        The estimated model.
+    settings : dict
+        Estimation settings (scheme, standardize, tol, max_iter, convergence rule,
+        missing policy, preset, weighted, scale source; bootstrap size, CI type,
+        confidence and resolved seed after a bootstrap).
+    n : int
+        Respondents used.
+    iterations : int
+        Weight updates until the stopping rule held.
+    converged : bool
+        Whether the stopping rule held within ``max_iter``.
+    missing : dict
+        ``policy, n_total, rows_affected, cells_missing, rows_dropped, cells_imputed``.
+
+    Tables (all tidy DataFrames, float64 estimates; after a bootstrap also
+    ``std_error, t_value, p_value, ci_lower, ci_upper``): :attr:`paths`,
+    :attr:`weights`, :attr:`loadings`, :attr:`effects`, :attr:`index`; wide tables
+    :attr:`cross_loadings`, :attr:`construct_correlations`; Series :attr:`r_squared`,
+    :attr:`r_squared_adj`; respondent tables :attr:`scores`, :attr:`index_scores`;
+    quality criteria :attr:`quality`; :meth:`ipma`.
+    """
+
+    spec: ModelSpec
+    settings: dict[str, Any]
+    n: int
+    iterations: int
+    converged: bool
+    missing: dict[str, Any]
+    _layout: Any = field(default=None)
+    _prep: Any = field(default=None)
+    _mean: np.ndarray = field(default=None)
+    _S: np.ndarray = field(default=None)
+    _stats: Any = field(default=None)
+    _boot: Any = field(default=None)
+
+    @classmethod
+    def _build(cls, *, spec, layout, prep, mean, S, stats, settings, boot) -> PLSResult:
+        return cls(spec=spec, settings=settings, n=int(prep.X.shape[0]), iterations=int(stats.iteration.iterations[0]),
+                   converged=bool(stats.iteration.converged[0]), missing=dict(prep.missing), _layout=layout,
+                   _prep=prep, _mean=mean, _S=S, _stats=stats, _boot=boot)
+
+    # ------------------------------------------------------------------ helpers
+    def _with_boot(self, frame: pd.DataFrame, key: str) -> pd.DataFrame:
+        if self._boot is None:
+            return frame
+        extra = self._boot.table(key)
+        if extra is None:
+            return frame
+        out = pd.concat([frame.reset_index(drop=True), extra.reset_index(drop=True)], axis=1)
+        return out
+
+    @property
+    def _fe(self):
+        return self._stats.final
+
+    @property
+    def _path_pairs(self) -> list[tuple[int, int]]:
+        from .bootstrap import path_pairs
+
+        return path_pairs(self.spec, self._layout)
+
+    @property
+    def _effect_pairs(self) -> list[tuple[int, int]]:
+        """(source, target) pairs linked by at least one directed path, topological order."""
+        from .bootstrap import effect_pairs
+
+        return effect_pairs(self.spec, self._layout)
+
+    # ------------------------------------------------------------------ tables
+    @cached_property
+    def paths(self) -> pd.DataFrame:
+        """Path coefficients: ``source, target, estimate`` (standardised OLS coefficients)."""
+        L = self._layout
+        pairs = self._path_pairs
+        df = pd.DataFrame({"source": [L.constructs[s] for s, _ in pairs],
+                           "target": [L.constructs[t] for _, t in pairs],
+                           "estimate": [float(self._fe.paths[0, s, t]) for s, t in pairs]})
+        return self._with_boot(df, "paths")
+
+    @cached_property
+    def weights(self) -> pd.DataFrame:
+        """Outer weights: ``construct, item, estimate``.
+
+        On standardised items (``standardize=True``) or on the centred raw items
+        (``standardize=False``); either way the construct score has unit variance.
+        """
+        L = self._layout
+        df = pd.DataFrame({"construct": [L.constructs[b] for b in L.block], "item": list(L.items),
+                           "estimate": self._fe.weights[0].astype(float)})
+        return self._with_boot(df, "weights")
+
+    @cached_property
+    def loadings(self) -> pd.DataFrame:
+        """Outer loadings (item-score correlations): ``construct, item, estimate``."""
+        L = self._layout
+        df = pd.DataFrame({"construct": [L.constructs[b] for b in L.block], "item": list(L.items),
+                           "estimate": self._fe.loadings[0].astype(float)})
+        return self._with_boot(df, "loadings")
+
+    @cached_property
+    def cross_loadings(self) -> pd.DataFrame:
+        """Correlation of every item (rows) with every construct score (columns)."""
+        L = self._layout
+        df = pd.DataFrame(self._fe.cross_loadings[0], index=pd.Index(L.items, name="item"),
+                          columns=list(L.constructs))
+        return df
+
+    @cached_property
+    def construct_correlations(self) -> pd.DataFrame:
+        """Correlations between the construct scores."""
+        L = self._layout
+        return pd.DataFrame(self._fe.construct_cor[0], index=list(L.constructs), columns=list(L.constructs))
+
+    @cached_property
+    def effects(self) -> pd.DataFrame:
+        """Direct, indirect and total effects: ``source, target, direct, indirect, total``
+        for every pair joined by a directed path (total = ``(I - B)⁻¹ - I``)."""
+        L = self._layout
+        pairs = self._effect_pairs
+        B = self._fe.paths[0]
+        T = self._fe.total[0]
+        df = pd.DataFrame({"source": [L.constructs[s] for s, _ in pairs],
+                           "target": [L.constructs[t] for _, t in pairs],
+                           "direct": [float(B[s, t]) for s, t in pairs],
+                           "indirect": [float(T[s, t] - B[s, t]) for s, t in pairs],
+                           "total": [float(T[s, t]) for s, t in pairs]})
+        return self._with_boot(df, "total")
+
+    @cached_property
+    def r_squared(self) -> pd.Series:
+        """R² of each endogenous construct (Series indexed by construct)."""
+        L = self._layout
+        idx = [L.constructs[j] for j in L.endogenous]
+        return pd.Series([float(self._fe.r_squared[0, j]) for j in L.endogenous], index=pd.Index(idx, name="construct"),
+                         name="r_squared", dtype=float)
+
+    @cached_property
+    def r_squared_adj(self) -> pd.Series:
+        """Adjusted R², ``1 - (1 - R²)(n - 1)/(n - k - 1)`` with ``k`` predictors."""
+        L = self._layout
+        k = np.array([len(L.preds[j]) for j in L.endogenous], dtype=float)
+        r2 = self.r_squared.to_numpy()
+        adj = 1.0 - (1.0 - r2) * (self.n - 1) / (self.n - k - 1)
+        return pd.Series(adj, index=self.r_squared.index, name="r_squared_adj", dtype=float)
+
+    @cached_property
+    def scores(self) -> pd.DataFrame:
+        """Standardised construct scores (respondent × construct), mean 0 and unit
+        variance (population divisor N; sample divisor N - 1 under the seminr and
+        smartpls presets). Rows keep the data's index."""
+        L = self._layout
+        X = self._prep.X
+        sd = np.sqrt(np.diag(self._S))
+        Z = (X - self._mean) / sd if self.settings["standardize"] else X - self._mean
+        Y = Z @ L.dense(self._fe.weights)[0]
+        if self.settings.get("preset") in ("seminr", "smartpls"):
+            Y = Y * np.sqrt((self.n - 1) / self.n)
+        return pd.DataFrame(Y, index=self._prep.rows, columns=list(L.constructs))
+
+    # ------------------------------------------------------------------ 0-100 index
+    @cached_property
+    def index_weights(self) -> pd.DataFrame:
+        """Weights of the 0-100 index: ``construct, item, estimate`` (sum 1 per construct).
+
+        Unstandardised outer weights (``w / sd``; the weights themselves when fit with
+        ``standardize=False``) times the item's scale range, normalised per block.
+        """
+        L = self._layout
+        return pd.DataFrame({"construct": [L.constructs[b] for b in L.block], "item": list(L.items),
+                             "estimate": self._stats.index_weights[0].astype(float)})
+
+    @cached_property
+    def index(self) -> pd.DataFrame:
+        """ACSI-style 0-100 index per construct: ``construct, estimate``.
+
+        ``index_j = Σ_i w̃_i (x̄_i - min_i)/(max_i - min_i)·100`` with the index weights
+        (Fornell et al. 1996; see the user guide).
+        """
+        L = self._layout
+        neg = self.index_weights.query("estimate < 0")
+        if len(neg):
+            warnings.warn(
+                f"Construct(s) {quote_list(sorted(set(neg['construct'])))} have negative outer weights "
+                f"(item(s) {quote_list(list(neg['item']))}); their 0-100 index can leave [0, 100].",
+                InferenceWarning, stacklevel=2)
+        df = pd.DataFrame({"construct": list(L.constructs), "estimate": self._stats.index[0].astype(float)})
+        return self._with_boot(df, "index")
+
+    @cached_property
+    def index_scores(self) -> pd.DataFrame:
+        """Per-respondent 0-100 construct scores (respondent × construct); their
+        (weighted) mean is :attr:`index`."""
+        L = self._layout
+        p = self._prep
+        rel = (p.X - p.lo) / (p.hi - p.lo) * 100.0
+        return pd.DataFrame(rel @ L.dense(self._stats.index_weights)[0], index=p.rows, columns=list(L.constructs))
+
+    def _resolve_construct(self, name: str) -> str:
+        cons = self._layout.constructs
+        if name in cons:
+            return name
+        low = {c.lower(): c for c in cons}
+        if name.lower() in low:
+            return low[name.lower()]
+        aliases = {"satisfaction": "sat", "loyalty": "loy", "quality": "qual", "value": "val",
+                   "image": "imag", "expectation": "expe", "complaints": "comp"}
+        key = aliases.get(name.lower())
+        if key:
+            hits = [c for c in cons if c.lower().startswith(key)]
+            if len(hits) == 1:
+                return hits[0]
+        raise SpecError(f"The model has no construct {name!r}. Constructs: {quote_list(cons)}.{did_you_mean(name, cons)}")
+
+    def ipma(self, target: str = "satisfaction", *, level: str = "construct") -> pd.DataFrame:
+        """Importance-performance map (ACSI priority matrix) for ``target``.
+
+        Importance is the unstandardised total effect on the 0-100 scale (a one-point
+        gain in the driver's index moves the target's index by ``importance`` points);
+        performance is the driver's 0-100 index (Ringle & Sarstedt 2016; METHODS.md §6.2).
+        At ``level="item"`` importance is the item's index weight times its construct's
+        unstandardised total effect and performance the item's mean on 0-100.
+
+        Returns
+        -------
+        DataFrame
+            ``construct, importance, performance`` (``construct, item, importance,
+            performance`` at item level), drivers with a total effect on the target.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd, csindex
+        >>> rng = np.random.default_rng(0)
+        >>> q = rng.normal(size=300); s = 0.5 * q + rng.normal(size=300)
+        >>> df = pd.DataFrame({"q1": q, "q2": q + rng.normal(size=300), "s1": s, "s2": s + rng.normal(size=300)})
+        >>> df = (df - df.min()) / (df.max() - df.min()) * 9 + 1
+        >>> res = csindex.fit_pls(df, "Q =~ q1 + q2\\nSAT =~ s1 + s2\\nSAT ~ Q", scale=(1, 10))
+        >>> list(res.ipma("satisfaction").columns)
+        ['construct', 'importance', 'performance']
+        """
+        from .._validation import check_option
+
+        check_option("level", level, ("construct", "item"), "PLSResult.ipma")
+        L = self._layout
+        tgt = L.constructs.index(self._resolve_construct(target))
+        scores = self.index_scores.to_numpy()
+        w = self._prep.weights
+        wn = np.full(self.n, 1.0 / self.n) if w is None else w / w.sum()
+        mu = wn @ scores
+        sd = np.sqrt(wn @ (scores - mu) ** 2)
+        Bs = self._fe.paths[0]
+        Bu = Bs * sd[None, :] / np.where(sd[:, None] > 0, sd[:, None], np.nan)
+        Bu = np.nan_to_num(Bu * (Bs != 0))
+        Tu = np.linalg.inv(np.eye(L.J) - Bu) - np.eye(L.J)
+        drivers = [s for s, t in self._effect_pairs if t == tgt]
+        if not drivers:
+            raise SpecError(f"No construct has an effect on {L.constructs[tgt]!r}; it is exogenous.")
+        perf = self._stats.index[0]
+        if level == "construct":
+            return pd.DataFrame({"construct": [L.constructs[s] for s in drivers],
+                                 "importance": [float(Tu[s, tgt]) for s in drivers],
+                                 "performance": [float(perf[s]) for s in drivers]})
+        p = self._prep
+        item_perf = (p.X.T @ wn - p.lo) / (p.hi - p.lo) * 100.0
+        rows = []
+        iw = self._stats.index_weights[0]
+        for s in drivers:
+            for k in range(L.slices[s].start, L.slices[s].stop):
+                rows.append((L.constructs[s], L.items[k], float(iw[k] * Tu[s, tgt]), float(item_perf[k])))
+        return pd.DataFrame(rows, columns=["construct", "item", "importance", "performance"])
+
+    # ------------------------------------------------------------------ quality
+    @cached_property
+    def quality(self):
+        """Quality criteria (:class:`csindex.pls.quality.PLSQuality`): reliability
+        (alpha, rho_C, rho_A, AVE), Fornell-Larcker, HTMT, communality, redundancy, GoF,
+        SRMR and the VIF of the structural predictors."""
+        from .quality import compute_quality
+
+        return compute_quality(self)
+
+    # ------------------------------------------------------------------ summary
+    def summary(self) -> Summary:
+        """Settings, paths, R², index and, after a bootstrap, its failures."""
+        facts = {"respondents": self.n, "scheme": self.settings["scheme"],
+                 "standardized": self.settings["standardize"], "iterations": self.iterations,
+                 "converged": self.converged, "weighted": self.settings["weighted"]}
+        if self.missing.get("rows_affected"):
+            facts["missing"] = (f"{self.missing['rows_affected']} respondents ({self.missing['policy']})")
+        notes: list[str] = []
+        if self._boot is not None:
+            facts["bootstrap"] = f"{self._boot.n_valid} of {self._boot.n_requested} resamples ({self.settings['ci']})"
+            if self._boot.n_failed:
+                notes.append(f"{self._boot.n_failed} bootstrap resamples did not converge or were degenerate and "
+                             "were excluded.")
+        r2 = pd.DataFrame({"r_squared": self.r_squared, "r_squared_adj": self.r_squared_adj})
+        tables = {"Paths": self.paths, "R squared": r2, "Index (0-100)": self.index}
+        return Summary("PLS path model", facts=facts, tables=tables, notes=tuple(notes))
+
+    @property
+    def bootstrap(self):
+        """The bootstrap draws and failure counts (None without a bootstrap)."""
+        return self._boot

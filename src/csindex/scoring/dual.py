@@ -52,7 +52,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .._summary import Summary, SummaryMixin
 from .._validation import check_option, quote_list

@@ -219,3 +219,16 @@ def test_weighted_band_shares_and_effective_n(df):
     half = Z_975 * math.sqrt(p * (1 - p) / n + Z_975**2 / (4 * n**2)) / (1 + Z_975**2 / n)
     assert b.loc[("item", "CREW1", "ratio", "dissatisfied"), "ci_lower"] == pytest.approx(centre - half)
     assert b.loc[("item", "CREW1", "ratio", "dissatisfied"), "n"] == 3
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.floats(0.01, 100.0))
+def test_weights_scale_invariant(factor):
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"Q1": rng.integers(1, 8, 50), "EXP_Q1": rng.integers(1, 8, 50)})
+    w = rng.uniform(0.2, 3.0, 50)
+    a = ratio_index(df, ["Q1"], ["EXP_Q1"], scale=(1, 7), weights=w)
+    b = ratio_index(df, ["Q1"], ["EXP_Q1"], scale=(1, 7), weights=w * factor)
+    cols = ["mean_ratio", "ratio_of_means", "mean_ratio_ci_lower", "ratio_of_means_ci_upper", "mean_difference"]
+    assert a.items[cols].to_numpy() == pytest.approx(b.items[cols].to_numpy(), rel=1e-9)
+    assert a.bands["ci_lower"].to_numpy() == pytest.approx(b.bands["ci_lower"].to_numpy(), rel=1e-9, abs=1e-12)

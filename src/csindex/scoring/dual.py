@@ -52,7 +52,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..segments import segmentable
 from .._summary import Summary, SummaryMixin

@@ -247,7 +247,9 @@ def ipa(data: Any, performance: Sequence[str] | None = None, importance: Sequenc
         try:
             cx, cy = (float(v) for v in crosshair)
         except (TypeError, ValueError):
-            raise SurveyDataError(f"crosshair must be 'scale_midpoint', 'mean', 'median' or (x, y); got {crosshair!r}.") from None
+            raise SurveyDataError(
+                f"crosshair must be 'scale_midpoint', 'mean', 'median' or (x, y); got {crosshair!r}."
+            ) from None
         label = "fixed"
     quadrant = [QUADRANTS[(bool(i >= cx), bool(pv >= cy))] for i, pv in zip(importance_values, perf)]
     items = pd.DataFrame({

@@ -231,7 +231,7 @@ def prepare(data: Any, spec: ModelSpec, *, missing: str, weights: Any = None, sc
             report["cells_imputed"] = int(nan.sum())
             msg = (f"{int(nan.sum())} missing answers of {n_aff} respondents were replaced by the item means; "
                    f"most missing: {', '.join(worst)}.")
-        warnings.warn(msg, MissingDataWarning, stacklevel=3)
+        warnings.warn(msg, MissingDataWarning, stacklevel=4)
     lo, hi, source = _scale_bounds(items, X, scale, survey)
     return Prepared(X, w, rows, lo, hi, source, report)
 

@@ -210,14 +210,14 @@ def compute_quality(res) -> PLSQuality:
         warnings.warn(
             "Structural predictor(s) " + ", ".join(f"{s!r} -> {t!r} (VIF {v:.1f})" for s, t, v in
                                                    high.itertuples(index=False)) +
-            " are highly collinear (VIF > 5); their path coefficients are unstable.", CollinearityWarning, stacklevel=3)
+            " are highly collinear (VIF > 5); their path coefficients are unstable.", CollinearityWarning, stacklevel=4)
     bad = htmt[htmt["estimate"] > 0.9]
     if len(bad):
         warnings.warn(
             "HTMT above 0.90 for " + ", ".join(f"{a!r}/{b!r} ({v:.2f})" for a, b, v in
                                                bad[["construct_a", "construct_b", "estimate"]].itertuples(index=False))
             + ": these constructs may lack discriminant validity (Henseler et al. 2015).",
-            DiscriminantValidityWarning, stacklevel=3)
+            DiscriminantValidityWarning, stacklevel=4)
     return PLSQuality(reliability, communality, redundancy, fornell, htmt, htmt_matrix, vif, f_squared, gof, srmr,
                       {"preset": preset or "csindex", "rho_c": "first principal component" if preset == "plspm"
                        else "PLS loadings"})

@@ -546,3 +546,22 @@ def test_all_rows_missing_and_empty_data(small):
         csindex.fit_pls(small.iloc[:0], SMALL)
     with pytest.raises(SurveyDataError, match="weights"):
         csindex.fit_pls(small, SMALL, weights=-np.ones(len(small)))
+
+
+def test_bca_interval_agrees_with_scipy_on_a_single_item_index(small):
+    """The index of a one-item construct is the item's rescaled mean, so its BCa interval
+    can be checked against scipy.stats.bootstrap(method="BCa") on that mean. With 4,000
+    resamples each, the Monte-Carlo error of an interval end is about 0.1 SE; allow 0.3 SE."""
+    from scipy import stats
+
+    d = small.copy()
+    d["l1"] = np.clip(np.round(np.exp(np.random.default_rng(1).normal(size=len(d)))), 1, 10)  # skewed
+    res = csindex.fit_pls(d, SMALL, bootstrap=4000, seed=2, ci="bca", progress=False, scale=(1, 10))
+    row = res.index.set_index("construct").loc["L"]
+    x = (d["l1"].to_numpy() - 1) / 9 * 100
+    assert row["estimate"] == pytest.approx(x.mean())
+    ref = stats.bootstrap((x,), np.mean, n_resamples=4000, method="BCa", random_state=3)
+    se = ref.standard_error
+    assert row["std_error"] == pytest.approx(se, rel=0.1)
+    assert row["ci_lower"] == pytest.approx(ref.confidence_interval.low, abs=0.3 * se)
+    assert row["ci_upper"] == pytest.approx(ref.confidence_interval.high, abs=0.3 * se)

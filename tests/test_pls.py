@@ -565,3 +565,16 @@ def test_bca_interval_agrees_with_scipy_on_a_single_item_index(small):
     assert row["std_error"] == pytest.approx(se, rel=0.1)
     assert row["ci_lower"] == pytest.approx(ref.confidence_interval.low, abs=0.3 * se)
     assert row["ci_upper"] == pytest.approx(ref.confidence_interval.high, abs=0.3 * se)
+
+
+def test_survey_weights_can_be_ignored():
+    survey = csindex.datasets.airline()
+    model = "SAT =~ SAT1 + SAT2 + SAT3\nLOY =~ LOY1 + LOY2\nLOY ~ SAT"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MissingDataWarning)
+        unweighted = csindex.fit_pls(survey, model, weights=False)
+        plain = csindex.fit_pls(survey.responses, model, scale=(1, 10))
+        weighted = csindex.fit_pls(survey, model)
+    assert not unweighted.settings["weighted"]
+    pd.testing.assert_frame_equal(unweighted.paths, plain.paths)
+    assert not np.allclose(weighted.paths["estimate"], plain.paths["estimate"])

@@ -140,10 +140,13 @@ def prepare(data: Any, spec: ModelSpec, *, missing: str, weights: Any = None, sc
     from ..survey import Survey
 
     survey = None
+    ignore_weights = weights is False
+    if ignore_weights:
+        weights = None
     if isinstance(data, Survey):
         survey = data
         frame = data.responses
-        if weights is None and data.weights is not None:
+        if weights is None and data.weights is not None and not ignore_weights:
             weights = data.weights.to_numpy(dtype=float)
     elif isinstance(data, pd.DataFrame):
         frame = data
@@ -331,8 +334,9 @@ def fit_pls(
         Parallel workers for the bootstrap chunks (joblib; any joblib backend, e.g. Dask).
     progress : bool or None
         tqdm bar for the bootstrap; None shows it for long runs on a terminal.
-    weights : str, array or None
-        Sampling weights (a column name or values); defaults to ``Survey.weights``.
+    weights : str, array, None or False
+        Sampling weights (a column name or values); defaults to ``Survey.weights``;
+        ``False`` ignores the Survey's weights.
     scale : (min, max) or dict, optional
         Item scale bounds for the 0-100 index; defaults to the Survey codebook, else the
         smallest and largest value of the model items in the data.

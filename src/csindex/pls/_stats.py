@@ -27,13 +27,16 @@ class Statistics:
 
 
 def index_weights(w: np.ndarray, sd: np.ndarray, layout: Layout, standardized: bool,
-                  lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+                  lo: np.ndarray, hi: np.ndarray, kind: str = "unstandardized") -> np.ndarray:
     """Outer weights for the 0-100 index (Fornell et al. 1996; METHODS.md §4.2-4.3).
 
     Unstandardised weights ``w_u = w / sd`` (or the raw-scale weights when the model was
     fit on centred data) are applied to items rescaled to 0-100, so each item's weight is
     ``w_u·(max - min)``, normalised to sum 1 in its block.
     """
+    if kind == "standardized":  # seminrExtras / R plspm rescale() on a scaled fit (METHODS §4.5.3)
+        ws = w if standardized else w * sd
+        return ws / np.add.reduceat(ws, layout.starts, axis=1)[:, layout.block]
     wu = w / sd if standardized else w
     wr = wu * (hi - lo)
     tot = np.add.reduceat(wr, layout.starts, axis=1)
@@ -71,7 +74,8 @@ def htmt_stack(S: np.ndarray, layout: Layout) -> np.ndarray:
 
 def estimate_stack(S: np.ndarray, mean: np.ndarray, layout: Layout, *, scheme: str, tol: float,
                    max_iter: int, rule: str, standardized: bool, lo: np.ndarray, hi: np.ndarray,
-                   with_htmt: bool = True, consistent: bool = False) -> Statistics:
+                   with_htmt: bool = True, consistent: bool = False,
+                   index_kind: str = "unstandardized") -> Statistics:
     """Run the iteration and every derived statistic on a stack of raw covariances ``S``
     (``(B, p, p)``, population divisor) with item means ``mean`` (``(B, p)``)."""
     sd = np.sqrt(np.einsum("bii->bi", S))
@@ -83,7 +87,7 @@ def estimate_stack(S: np.ndarray, mean: np.ndarray, layout: Layout, *, scheme: s
         from ._algorithm import consistent as plsc
 
         fe, rho_a = plsc(fe, work, layout)
-    wstar = index_weights(fe.weights, sd, layout, standardized, lo, hi)
+    wstar = index_weights(fe.weights, sd, layout, standardized, lo, hi, index_kind)
     idx = index_values(wstar, mean, layout, lo, hi)
     ht = htmt_stack(S, layout) if with_htmt else np.empty((S.shape[0], 0, 0))
     return Statistics(it, fe, wstar, idx, ht, rho_a)

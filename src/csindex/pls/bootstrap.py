@@ -231,7 +231,8 @@ def _estimate_counts(Xc, w, mean, layout, opts, counts, outer_ok) -> dict:
         S[degenerate] = opts["S"]  # placeholder, excluded below
     st = estimate_stack(S, m + mean, layout, scheme=opts["scheme"], tol=opts["tol"], max_iter=opts["max_iter"],
                         rule=opts["rule"], standardized=opts["standardized"], lo=opts["lo"], hi=opts["hi"],
-                        with_htmt=True, consistent=opts.get("consistent", False))
+                        with_htmt=True, consistent=opts.get("consistent", False),
+                        index_kind=opts.get("index_kind", "unstandardized"))
     ok = st.iteration.converged & ~degenerate
     stats = extract(st, opts["spec"], layout)
     return {"stats": {k: v[ok] for k, v in stats.items()}, "degenerate": int(degenerate.sum()),
@@ -256,7 +257,8 @@ def run_bootstrap(prep, layout: Layout, full: Statistics, S: np.ndarray, mean: n
     children = np.random.SeedSequence(entropy).spawn(n_chunks)
     opts = dict(scheme=settings["scheme"], tol=settings["tol"], max_iter=settings["max_iter"],
                 rule=settings["convergence"], standardized=settings["standardize"], lo=prep.lo, hi=prep.hi,
-                spec=spec, S=S, consistent=settings.get("consistent", False))
+                spec=spec, S=S, consistent=settings.get("consistent", False),
+                index_kind=settings.get("index_weights", "unstandardized"))
     tasks = (joblib.delayed(_run_chunk)(Xc, w, mean, layout, opts, children[c], sizes[c], outer_ok)
              for c in range(n_chunks))
     show = progress if progress is not None else (B * n * p * p > 5e9 and sys.stderr.isatty())

@@ -291,6 +291,7 @@ def fit_pls(
     convergence: str = "max_abs",
     chunk_size: int = 500,
     consistent: bool = False,
+    index_weights: str = "unstandardized",
     by: Any = None,
 ):
     """Estimate a PLS path model (PLS-PM) with Wold's iterative algorithm.
@@ -356,6 +357,11 @@ def fit_pls(
         correlations of reflective (Mode A) blocks by their rho_A, and report consistent
         loadings and the paths and R² re-estimated from the corrected correlations.
         Weights, scores and the 0-100 index are those of PLS.
+    index_weights : {"unstandardized", "standardized"}
+        Weights of the 0-100 index: the unstandardised outer weights (Fornell et al. 1996;
+        cSEM, SmartPLS; default), or the standardised weights normalised directly
+        (seminrExtras' IPMA and R plspm's ``rescale()`` of a ``scaled=TRUE`` fit), for
+        cross-checking with those tools. The two agree when the items' SDs are equal.
     by : str, optional
         Column (of the data or a Survey's responses) to split on; returns a mapping
         ``segment -> PLSResult``, each equal to fitting that segment alone.
@@ -392,6 +398,7 @@ def fit_pls(
     check_option("preset", preset, PRESETS, "fit_pls")
     check_option("convergence", convergence, RULES, "fit_pls")
     check_option("ci", ci, ("percentile", "bca"), "fit_pls")
+    check_option("index_weights", index_weights, ("unstandardized", "standardized"), "fit_pls")
     if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
         raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}.")
     if not (tol > 0):
@@ -404,7 +411,7 @@ def fit_pls(
     options = dict(scheme=scheme, standardize=standardize, max_iter=max_iter, tol=tol, missing=missing,
                    bootstrap=bootstrap, ci=ci, confidence=confidence, seed=seed, n_jobs=n_jobs,
                    progress=progress, weights=weights, scale=scale, preset=preset, convergence=convergence,
-                   chunk_size=chunk_size, consistent=bool(consistent))
+                   chunk_size=chunk_size, consistent=bool(consistent), index_weights=index_weights)
     if by is not None:
         from .segments import fit_by
 
@@ -415,7 +422,8 @@ def fit_pls(
 
 def _fit(data: Any, spec: ModelSpec, *, scheme: str, standardize: bool, max_iter: int, tol: float, missing: str,
          bootstrap: int, ci: str, confidence: float, seed: Any, n_jobs: int, progress: bool | None, weights: Any,
-         scale: Any, preset: str | None, convergence: str, chunk_size: int, consistent: bool = False):
+         scale: Any, preset: str | None, convergence: str, chunk_size: int, consistent: bool = False,
+         index_weights: str = "unstandardized"):
     from .results import PLSResult
 
     layout = _layout(spec)
@@ -426,7 +434,8 @@ def _fit(data: Any, spec: ModelSpec, *, scheme: str, standardize: bool, max_iter
     mean, S = moments(prep.X, prep.weights)
     _check_design(prep, spec, layout, S)
     st = estimate_stack(S[None], mean[None], layout, scheme=scheme, tol=tol, max_iter=max_iter, rule=convergence,
-                        standardized=standardize, lo=prep.lo, hi=prep.hi, with_htmt=False, consistent=consistent)
+                        standardized=standardize, lo=prep.lo, hi=prep.hi, with_htmt=False, consistent=consistent,
+                        index_kind=index_weights)
     converged = bool(st.iteration.converged[0])
     if not converged:
         worst = _worst_blocks(st, S, layout, scheme, standardize)
@@ -437,7 +446,8 @@ def _fit(data: Any, spec: ModelSpec, *, scheme: str, standardize: bool, max_iter
             "near-zero loading).", ConvergenceWarning, stacklevel=3)
     settings = dict(scheme=scheme, standardize=bool(standardize), max_iter=int(max_iter), tol=float(tol),
                     convergence=convergence, missing=missing, preset=preset or "csindex",
-                    weighted=prep.weights is not None, scale_source=prep.scale_source, consistent=consistent)
+                    weighted=prep.weights is not None, scale_source=prep.scale_source, consistent=consistent,
+                    index_weights=index_weights)
     if consistent and st.rho_a is not None:
         bad = [layout.constructs[j] for j in range(layout.J) if st.rho_a[0, j] > 1 or st.rho_a[0, j] <= 0]
         C = st.final.construct_cor[0]

@@ -578,3 +578,18 @@ def test_survey_weights_can_be_ignored():
     assert not unweighted.settings["weighted"]
     pd.testing.assert_frame_equal(unweighted.paths, plain.paths)
     assert not np.allclose(weighted.paths["estimate"], plain.paths["estimate"])
+
+
+def test_bootstrap_large_data_paths(small, monkeypatch):
+    """The memory-bounded paths (small chunks for large n; per-resample covariances when
+    the outer products would not fit) give the same draws as the default path."""
+    from csindex.pls import bootstrap as bt
+
+    ref = csindex.fit_pls(small, SMALL, bootstrap=12, seed=5, chunk_size=4, progress=False)
+    monkeypatch.setattr(bt, "_OUTER_BUDGET", 0)
+    loop = csindex.fit_pls(small, SMALL, bootstrap=12, seed=5, chunk_size=4, progress=False)
+    np.testing.assert_allclose(loop.bootstrap.draws["paths"], ref.bootstrap.draws["paths"], atol=1e-12)
+    monkeypatch.setattr(bt, "_COUNT_BUDGET", 4 * len(small) + 5)  # forces chunks of 4
+    capped = csindex.fit_pls(small, SMALL, bootstrap=12, seed=5, chunk_size=500, progress=False)
+    assert capped.settings["chunk_size"] == 4
+    np.testing.assert_allclose(capped.bootstrap.draws["paths"], ref.bootstrap.draws["paths"], atol=1e-12)

@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 _COLS = ["std_error", "t_value", "p_value", "ci_lower", "ci_upper"]
 _OUTER_BUDGET = 40_000_000  # floats of precomputed outer products per worker
+_COUNT_BUDGET = 20_000_000  # cells of a chunk's resampling count matrix
 
 
 def path_pairs(spec, layout: Layout) -> list[tuple[int, int]]:
@@ -111,6 +112,7 @@ class BootstrapResult:
     draws: dict[str, np.ndarray]
     estimates: dict[str, np.ndarray]
     jackknife: dict[str, np.ndarray] | None = field(default=None)
+    chunk_size: int = 0
 
     def interval(self, key: str) -> tuple[np.ndarray, np.ndarray]:
         d = self.draws[key]
@@ -252,6 +254,9 @@ def run_bootstrap(prep, layout: Layout, full: Statistics, S: np.ndarray, mean: n
     Xc = prep.X - mean
     w = prep.weights
     outer_ok = n * p * (p + 1) // 2 <= _OUTER_BUDGET
+    # the count matrix of a chunk is (chunk, n): cap it at _COUNT_BUDGET cells for large n
+    # (deterministic given n and chunk_size, so still independent of n_jobs)
+    chunk_size = max(1, min(chunk_size, _COUNT_BUDGET // n))
     n_chunks = math.ceil(B / chunk_size)
     sizes = [min(chunk_size, B - c * chunk_size) for c in range(n_chunks)]
     children = np.random.SeedSequence(entropy).spawn(n_chunks)
@@ -289,7 +294,7 @@ def run_bootstrap(prep, layout: Layout, full: Statistics, S: np.ndarray, mean: n
     jack = _jackknife(Xc, w, mean, layout, opts, entropy) if ci == "bca" else None
     return BootstrapResult(n_requested=B, n_valid=n_valid, n_failed=n_deg + n_nc, n_nonconverged=n_nc,
                            n_degenerate=n_deg, seed=entropy, ci=ci, confidence=confidence, draws=draws,
-                           estimates=estimates, jackknife=jack)
+                           estimates=estimates, jackknife=jack, chunk_size=chunk_size)
 
 
 def _jackknife(Xc, w, mean, layout, opts, entropy) -> dict[str, np.ndarray]:

@@ -351,7 +351,9 @@ def fit_pls(
         is scale free): ``max |Δ|w|| < tol`` (default, as cSEM), ``Σ |Δ|w|| < tol``
         (seminr) or ``Σ (Δ|w|)² < tol`` (R plspm).
     chunk_size : int
-        Bootstrap resamples per chunk (bounds memory; fixes the random streams).
+        Bootstrap resamples per chunk (bounds memory; fixes the random streams). Capped
+        so that a chunk's resampling count matrix has at most 20 million cells
+        (``chunk <= 2e7 / n``); the value used is ``settings["chunk_size"]``.
     consistent : bool
         Consistent PLS (PLSc, Dijkstra & Henseler 2015): disattenuate the construct
         correlations of reflective (Mode A) blocks by their rho_A, and report consistent
@@ -464,7 +466,7 @@ def _fit(data: Any, spec: ModelSpec, *, scheme: str, standardize: bool, max_iter
 
         boot = run_bootstrap(prep, layout, st, S, mean, settings, B=bootstrap, seed=seed, n_jobs=n_jobs,
                              progress=progress, chunk_size=chunk_size, ci=ci, confidence=confidence, spec=spec)
-        settings.update(bootstrap=bootstrap, ci=ci, confidence=confidence, seed=boot.seed, chunk_size=chunk_size)
+        settings.update(bootstrap=bootstrap, ci=ci, confidence=confidence, seed=boot.seed, chunk_size=boot.chunk_size)
     return PLSResult._build(spec=spec, layout=layout, prep=prep, mean=mean, S=S, stats=st, settings=settings,
                             boot=boot)
 

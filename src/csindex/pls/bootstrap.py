@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -206,11 +207,13 @@ def _single_threaded_blas():
     return threadpool_limits(limits=1, user_api="blas")
 
 
-def _run_chunk(Xc, w, mean, layout, opts, seed_seq, size, outer_ok) -> dict:
+def _run_chunk(Xc, w, mean, layout, opts, seed_seq, size, outer_ok, parent_pid) -> dict:
     rng = np.random.default_rng(seed_seq)
     n = Xc.shape[0]
     counts = rng.multinomial(n, np.full(n, 1.0 / n), size=size)
-    with _single_threaded_blas():
+    if os.getpid() == parent_pid:  # in the caller's process (sequential or threads): limited there
+        return _estimate_counts(Xc, w, mean, layout, opts, counts, outer_ok)
+    with _single_threaded_blas():  # a worker process
         return _estimate_counts(Xc, w, mean, layout, opts, counts, outer_ok)
 
 
@@ -264,16 +267,19 @@ def run_bootstrap(prep, layout: Layout, full: Statistics, S: np.ndarray, mean: n
                 rule=settings["convergence"], standardized=settings["standardize"], lo=prep.lo, hi=prep.hi,
                 spec=spec, S=S, consistent=settings.get("consistent", False),
                 index_kind=settings.get("index_weights", "unstandardized"))
-    tasks = (joblib.delayed(_run_chunk)(Xc, w, mean, layout, opts, children[c], sizes[c], outer_ok)
+    tasks = (joblib.delayed(_run_chunk)(Xc, w, mean, layout, opts, children[c], sizes[c], outer_ok, os.getpid())
              for c in range(n_chunks))
     show = progress if progress is not None else (B * n * p * p > 5e9 and sys.stderr.isatty())
-    parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
-    results = parallel(tasks)
-    if show:
-        from tqdm.auto import tqdm
+    # threads by default (numpy releases the GIL in the heavy parts); an explicit
+    # joblib.parallel_config(backend=...) -- loky, Dask -- takes precedence
+    parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator", prefer="threads")
+    with _single_threaded_blas():
+        results = parallel(tasks)
+        if show:
+            from tqdm.auto import tqdm
 
-        results = tqdm(results, total=n_chunks, desc="PLS bootstrap", unit="chunk")
-    parts = list(results)
+            results = tqdm(results, total=n_chunks, desc="PLS bootstrap", unit="chunk")
+        parts = list(results)
     keys = parts[0]["stats"].keys()
     draws = {k: np.concatenate([r["stats"][k] for r in parts], axis=0) for k in keys}
     n_deg = sum(r["degenerate"] for r in parts)

@@ -593,3 +593,48 @@ def test_bootstrap_large_data_paths(small, monkeypatch):
     capped = csindex.fit_pls(small, SMALL, bootstrap=12, seed=5, chunk_size=500, progress=False)
     assert capped.settings["chunk_size"] == 4
     np.testing.assert_allclose(capped.bootstrap.draws["paths"], ref.bootstrap.draws["paths"], atol=1e-12)
+
+
+def test_bootstrap_sign_change_options():
+    """A block whose two items load +/- equally has no majority sign, so resamples pick a
+    sign arbitrarily and its path's bootstrap distribution is bimodal; the individual
+    correction gives each estimate the sign of the full-sample one."""
+    rng = np.random.default_rng(4)
+    n = 200
+    a = rng.normal(size=n)
+    s = 0.5 * a + rng.normal(size=n)
+    d = pd.DataFrame({"a1": a + 0.5 * rng.normal(size=n), "a2": -a + 0.5 * rng.normal(size=n),
+                      "s1": s + 0.5 * rng.normal(size=n), "s2": s + 0.5 * rng.normal(size=n)})
+    model = "A =~ a1 + a2\nS =~ s1 + s2\nS ~ A"
+    kw = dict(bootstrap=300, seed=1, progress=False)
+    none = csindex.fit_pls(d, model, **kw)
+    ind = csindex.fit_pls(d, model, sign_change="individual", **kw)
+    est = none.paths["estimate"].iloc[0]
+    assert (np.sign(none.bootstrap.draws["paths"][:, 0]) != np.sign(est)).mean() > 0.2  # bimodal
+    assert np.all(np.sign(ind.bootstrap.draws["paths"][:, 0]) == np.sign(est))
+    np.testing.assert_allclose(np.abs(ind.bootstrap.draws["paths"]), np.abs(none.bootstrap.draws["paths"]))
+    assert ind.paths["std_error"].iloc[0] < 0.5 * none.paths["std_error"].iloc[0]
+    cons = csindex.fit_pls(d, model, sign_change="construct", **kw)
+    assert cons.settings["sign_change"] == "construct" and cons.bootstrap.n_valid == 300
+
+
+def test_construct_sign_alignment_rule(small):
+    """Tenenhaus et al. (2005): flip a block when |Σ(λ̂ − λ*)| > |Σ(λ̂ + λ*)|."""
+    from csindex.pls._algorithm import moments
+    from csindex.pls._stats import estimate_stack
+    from csindex.pls.estimate import _layout, _resolve_model
+
+    spec = _resolve_model(SMALL, small)
+    L = _layout(spec)
+    mean, S = moments(small[list(L.items)].to_numpy(float))
+    kw = dict(scheme="path", tol=1e-12, max_iter=500, rule="max_abs", standardized=True,
+              lo=np.ones(L.p), hi=np.full(L.p, 10.0))
+    base = estimate_stack(S[None], mean[None], L, **kw).final
+    same = estimate_stack(S[None], mean[None], L, align_to=base.loadings, **kw).final
+    np.testing.assert_allclose(same.weights, base.weights)
+    ref = base.loadings.copy()
+    ref[:, L.slices[0]] *= -1  # the reference has block Q reversed
+    flipped = estimate_stack(S[None], mean[None], L, align_to=ref, **kw).final
+    np.testing.assert_allclose(flipped.weights[:, L.slices[0]], -base.weights[:, L.slices[0]])
+    np.testing.assert_allclose(flipped.weights[:, L.slices[1]], base.weights[:, L.slices[1]])
+    np.testing.assert_allclose(flipped.paths[0, 0, 1], -base.paths[0, 0, 1])

@@ -75,13 +75,24 @@ def htmt_stack(S: np.ndarray, layout: Layout) -> np.ndarray:
 def estimate_stack(S: np.ndarray, mean: np.ndarray, layout: Layout, *, scheme: str, tol: float,
                    max_iter: int, rule: str, standardized: bool, lo: np.ndarray, hi: np.ndarray,
                    with_htmt: bool = True, consistent: bool = False,
-                   index_kind: str = "unstandardized") -> Statistics:
+                   index_kind: str = "unstandardized", align_to: np.ndarray | None = None) -> Statistics:
     """Run the iteration and every derived statistic on a stack of raw covariances ``S``
-    (``(B, p, p)``, population divisor) with item means ``mean`` (``(B, p)``)."""
+    (``(B, p, p)``, population divisor) with item means ``mean`` (``(B, p)``).
+
+    ``align_to`` (the full-sample loadings) applies the construct-level sign change of
+    Tenenhaus et al. (2005, p. 177) to bootstrap resamples: a block's weights are flipped
+    when ``|Σ(λ̂ - λ*)| > |Σ(λ̂ + λ*)|``, and the estimates recomputed.
+    """
     sd = np.sqrt(np.einsum("bii->bi", S))
     work = S / (sd[:, :, None] * sd[:, None, :]) if standardized else S
     it = wold(work, layout, scheme=scheme, tol=tol, max_iter=max_iter, rule=rule)
     fe = finalize(it.weights, work, layout)
+    if align_to is not None:
+        minus = np.abs(np.add.reduceat(align_to - fe.loadings, layout.starts, axis=1))
+        plus = np.abs(np.add.reduceat(align_to + fe.loadings, layout.starts, axis=1))
+        flip = np.where(minus > plus, -1.0, 1.0)
+        if (flip < 0).any():
+            fe = finalize(fe.weights * flip[:, layout.block], work, layout, sign_fix=False)
     rho_a = None
     if consistent:
         from ._algorithm import consistent as plsc

@@ -237,9 +237,14 @@ def _estimate_counts(Xc, w, mean, layout, opts, counts, outer_ok) -> dict:
     st = estimate_stack(S, m + mean, layout, scheme=opts["scheme"], tol=opts["tol"], max_iter=opts["max_iter"],
                         rule=opts["rule"], standardized=opts["standardized"], lo=opts["lo"], hi=opts["hi"],
                         with_htmt=True, consistent=opts.get("consistent", False),
-                        index_kind=opts.get("index_kind", "unstandardized"))
+                        index_kind=opts.get("index_kind", "unstandardized"),
+                        align_to=opts["loadings"] if opts.get("sign_change") == "construct" else None)
     ok = st.iteration.converged & ~degenerate
     stats = extract(st, opts["spec"], layout)
+    if opts.get("sign_change") == "individual":  # each estimate takes the sign of the original
+        for key in ("paths", "weights", "loadings", "total"):
+            ref = opts["estimates"][key]
+            stats[key] = np.where(np.sign(stats[key]) * np.sign(ref) < 0, -stats[key], stats[key])
     return {"stats": {k: v[ok] for k, v in stats.items()}, "degenerate": int(degenerate.sum()),
             "nonconverged": int((~st.iteration.converged & ~degenerate).sum())}
 
@@ -266,7 +271,9 @@ def run_bootstrap(prep, layout: Layout, full: Statistics, S: np.ndarray, mean: n
     opts = dict(scheme=settings["scheme"], tol=settings["tol"], max_iter=settings["max_iter"],
                 rule=settings["convergence"], standardized=settings["standardize"], lo=prep.lo, hi=prep.hi,
                 spec=spec, S=S, consistent=settings.get("consistent", False),
-                index_kind=settings.get("index_weights", "unstandardized"))
+                index_kind=settings.get("index_weights", "unstandardized"),
+                sign_change=settings.get("sign_change", "none"), loadings=full.final.loadings,
+                estimates={k: v[0] for k, v in extract(full, spec, layout).items() if k != "htmt"})
     tasks = (joblib.delayed(_run_chunk)(Xc, w, mean, layout, opts, children[c], sizes[c], outer_ok, os.getpid())
              for c in range(n_chunks))
     show = progress if progress is not None else (B * n * p * p > 5e9 and sys.stderr.isatty())

@@ -292,6 +292,7 @@ def fit_pls(
     chunk_size: int = 500,
     consistent: bool = False,
     index_weights: str = "unstandardized",
+    sign_change: str = "none",
     by: Any = None,
 ):
     """Estimate a PLS path model (PLS-PM) with Wold's iterative algorithm.
@@ -364,6 +365,11 @@ def fit_pls(
         cSEM, SmartPLS; default), or the standardised weights normalised directly
         (seminrExtras' IPMA and R plspm's ``rescale()`` of a ``scaled=TRUE`` fit), for
         cross-checking with those tools. The two agree when the items' SDs are equal.
+    sign_change : {"none", "individual", "construct"}
+        Bootstrap sign-change correction (Tenenhaus et al. 2005, p. 177): none (default,
+        as seminr, plspm and SmartPLS); ``"individual"`` gives each resample estimate the
+        sign of the full-sample one; ``"construct"`` flips a block's weights in a resample
+        when ``|Σ(λ̂ - λ*)| > |Σ(λ̂ + λ*)|`` and re-estimates.
     by : str, optional
         Column (of the data or a Survey's responses) to split on; returns a mapping
         ``segment -> PLSResult``, each equal to fitting that segment alone.
@@ -401,6 +407,7 @@ def fit_pls(
     check_option("convergence", convergence, RULES, "fit_pls")
     check_option("ci", ci, ("percentile", "bca"), "fit_pls")
     check_option("index_weights", index_weights, ("unstandardized", "standardized"), "fit_pls")
+    check_option("sign_change", sign_change, ("none", "individual", "construct"), "fit_pls")
     if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
         raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}.")
     if not (tol > 0):
@@ -413,7 +420,8 @@ def fit_pls(
     options = dict(scheme=scheme, standardize=standardize, max_iter=max_iter, tol=tol, missing=missing,
                    bootstrap=bootstrap, ci=ci, confidence=confidence, seed=seed, n_jobs=n_jobs,
                    progress=progress, weights=weights, scale=scale, preset=preset, convergence=convergence,
-                   chunk_size=chunk_size, consistent=bool(consistent), index_weights=index_weights)
+                   chunk_size=chunk_size, consistent=bool(consistent), index_weights=index_weights,
+                   sign_change=sign_change)
     if by is not None:
         from .segments import fit_by
 
@@ -425,7 +433,7 @@ def fit_pls(
 def _fit(data: Any, spec: ModelSpec, *, scheme: str, standardize: bool, max_iter: int, tol: float, missing: str,
          bootstrap: int, ci: str, confidence: float, seed: Any, n_jobs: int, progress: bool | None, weights: Any,
          scale: Any, preset: str | None, convergence: str, chunk_size: int, consistent: bool = False,
-         index_weights: str = "unstandardized"):
+         index_weights: str = "unstandardized", sign_change: str = "none"):
     from .results import PLSResult
 
     layout = _layout(spec)
@@ -461,12 +469,14 @@ def _fit(data: Any, spec: ModelSpec, *, scheme: str, standardize: bool, max_iter
                 + ("; " if bad and off else "") + ("a disattenuated construct correlation above 1" if off else "")
                 + ". Interpret the PLSc estimates with care or use PLS.", InferenceWarning, stacklevel=3)
     boot = None
+    settings["sign_change"] = sign_change
     if bootstrap:
         from .bootstrap import run_bootstrap
 
         boot = run_bootstrap(prep, layout, st, S, mean, settings, B=bootstrap, seed=seed, n_jobs=n_jobs,
                              progress=progress, chunk_size=chunk_size, ci=ci, confidence=confidence, spec=spec)
-        settings.update(bootstrap=bootstrap, ci=ci, confidence=confidence, seed=boot.seed, chunk_size=boot.chunk_size)
+        settings.update(bootstrap=bootstrap, ci=ci, confidence=confidence, seed=boot.seed, chunk_size=boot.chunk_size,
+                        sign_change=sign_change)
     return PLSResult._build(spec=spec, layout=layout, prep=prep, mean=mean, S=S, stats=st, settings=settings,
                             boot=boot)
 

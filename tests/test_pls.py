@@ -546,3 +546,95 @@ def test_all_rows_missing_and_empty_data(small):
         csindex.fit_pls(small.iloc[:0], SMALL)
     with pytest.raises(SurveyDataError, match="weights"):
         csindex.fit_pls(small, SMALL, weights=-np.ones(len(small)))
+
+
+def test_bca_interval_agrees_with_scipy_on_a_single_item_index(small):
+    """The index of a one-item construct is the item's rescaled mean, so its BCa interval
+    can be checked against scipy.stats.bootstrap(method="BCa") on that mean. With 4,000
+    resamples each, the Monte-Carlo error of an interval end is about 0.1 SE; allow 0.3 SE."""
+    from scipy import stats
+
+    d = small.copy()
+    d["l1"] = np.clip(np.round(np.exp(np.random.default_rng(1).normal(size=len(d)))), 1, 10)  # skewed
+    res = csindex.fit_pls(d, SMALL, bootstrap=4000, seed=2, ci="bca", progress=False, scale=(1, 10))
+    row = res.index.set_index("construct").loc["L"]
+    x = (d["l1"].to_numpy() - 1) / 9 * 100
+    assert row["estimate"] == pytest.approx(x.mean())
+    ref = stats.bootstrap((x,), np.mean, n_resamples=4000, method="BCa", random_state=3)
+    se = ref.standard_error
+    assert row["std_error"] == pytest.approx(se, rel=0.1)
+    assert row["ci_lower"] == pytest.approx(ref.confidence_interval.low, abs=0.3 * se)
+    assert row["ci_upper"] == pytest.approx(ref.confidence_interval.high, abs=0.3 * se)
+
+
+def test_survey_weights_can_be_ignored():
+    survey = csindex.datasets.airline()
+    model = "SAT =~ SAT1 + SAT2 + SAT3\nLOY =~ LOY1 + LOY2\nLOY ~ SAT"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MissingDataWarning)
+        unweighted = csindex.fit_pls(survey, model, weights=False)
+        plain = csindex.fit_pls(survey.responses, model, scale=(1, 10))
+        weighted = csindex.fit_pls(survey, model)
+    assert not unweighted.settings["weighted"]
+    pd.testing.assert_frame_equal(unweighted.paths, plain.paths)
+    assert not np.allclose(weighted.paths["estimate"], plain.paths["estimate"])
+
+
+def test_bootstrap_large_data_paths(small, monkeypatch):
+    """The memory-bounded paths (small chunks for large n; per-resample covariances when
+    the outer products would not fit) give the same draws as the default path."""
+    from csindex.pls import bootstrap as bt
+
+    ref = csindex.fit_pls(small, SMALL, bootstrap=12, seed=5, chunk_size=4, progress=False)
+    monkeypatch.setattr(bt, "_OUTER_BUDGET", 0)
+    loop = csindex.fit_pls(small, SMALL, bootstrap=12, seed=5, chunk_size=4, progress=False)
+    np.testing.assert_allclose(loop.bootstrap.draws["paths"], ref.bootstrap.draws["paths"], atol=1e-12)
+    monkeypatch.setattr(bt, "_COUNT_BUDGET", 4 * len(small) + 5)  # forces chunks of 4
+    capped = csindex.fit_pls(small, SMALL, bootstrap=12, seed=5, chunk_size=500, progress=False)
+    assert capped.settings["chunk_size"] == 4
+    np.testing.assert_allclose(capped.bootstrap.draws["paths"], ref.bootstrap.draws["paths"], atol=1e-12)
+
+
+def test_bootstrap_sign_change_options():
+    """A block whose two items load +/- equally has no majority sign, so resamples pick a
+    sign arbitrarily and its path's bootstrap distribution is bimodal; the individual
+    correction gives each estimate the sign of the full-sample one."""
+    rng = np.random.default_rng(4)
+    n = 200
+    a = rng.normal(size=n)
+    s = 0.5 * a + rng.normal(size=n)
+    d = pd.DataFrame({"a1": a + 0.5 * rng.normal(size=n), "a2": -a + 0.5 * rng.normal(size=n),
+                      "s1": s + 0.5 * rng.normal(size=n), "s2": s + 0.5 * rng.normal(size=n)})
+    model = "A =~ a1 + a2\nS =~ s1 + s2\nS ~ A"
+    kw = dict(bootstrap=300, seed=1, progress=False)
+    none = csindex.fit_pls(d, model, **kw)
+    ind = csindex.fit_pls(d, model, sign_change="individual", **kw)
+    est = none.paths["estimate"].iloc[0]
+    assert (np.sign(none.bootstrap.draws["paths"][:, 0]) != np.sign(est)).mean() > 0.2  # bimodal
+    assert np.all(np.sign(ind.bootstrap.draws["paths"][:, 0]) == np.sign(est))
+    np.testing.assert_allclose(np.abs(ind.bootstrap.draws["paths"]), np.abs(none.bootstrap.draws["paths"]))
+    assert ind.paths["std_error"].iloc[0] < 0.5 * none.paths["std_error"].iloc[0]
+    cons = csindex.fit_pls(d, model, sign_change="construct", **kw)
+    assert cons.settings["sign_change"] == "construct" and cons.bootstrap.n_valid == 300
+
+
+def test_construct_sign_alignment_rule(small):
+    """Tenenhaus et al. (2005): flip a block when |Σ(λ̂ − λ*)| > |Σ(λ̂ + λ*)|."""
+    from csindex.pls._algorithm import moments
+    from csindex.pls._stats import estimate_stack
+    from csindex.pls.estimate import _layout, _resolve_model
+
+    spec = _resolve_model(SMALL, small)
+    L = _layout(spec)
+    mean, S = moments(small[list(L.items)].to_numpy(float))
+    kw = dict(scheme="path", tol=1e-12, max_iter=500, rule="max_abs", standardized=True,
+              lo=np.ones(L.p), hi=np.full(L.p, 10.0))
+    base = estimate_stack(S[None], mean[None], L, **kw).final
+    same = estimate_stack(S[None], mean[None], L, align_to=base.loadings, **kw).final
+    np.testing.assert_allclose(same.weights, base.weights)
+    ref = base.loadings.copy()
+    ref[:, L.slices[0]] *= -1  # the reference has block Q reversed
+    flipped = estimate_stack(S[None], mean[None], L, align_to=ref, **kw).final
+    np.testing.assert_allclose(flipped.weights[:, L.slices[0]], -base.weights[:, L.slices[0]])
+    np.testing.assert_allclose(flipped.weights[:, L.slices[1]], base.weights[:, L.slices[1]])
+    np.testing.assert_allclose(flipped.paths[0, 0, 1], -base.paths[0, 0, 1])

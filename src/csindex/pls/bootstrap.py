@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 _COLS = ["std_error", "t_value", "p_value", "ci_lower", "ci_upper"]
 _OUTER_BUDGET = 40_000_000  # floats of precomputed outer products per worker
+_COUNT_BUDGET = 20_000_000  # cells of a chunk's resampling count matrix
 
 
 def path_pairs(spec, layout: Layout) -> list[tuple[int, int]]:
@@ -111,6 +113,7 @@ class BootstrapResult:
     draws: dict[str, np.ndarray]
     estimates: dict[str, np.ndarray]
     jackknife: dict[str, np.ndarray] | None = field(default=None)
+    chunk_size: int = 0
 
     def interval(self, key: str) -> tuple[np.ndarray, np.ndarray]:
         d = self.draws[key]
@@ -204,11 +207,13 @@ def _single_threaded_blas():
     return threadpool_limits(limits=1, user_api="blas")
 
 
-def _run_chunk(Xc, w, mean, layout, opts, seed_seq, size, outer_ok) -> dict:
+def _run_chunk(Xc, w, mean, layout, opts, seed_seq, size, outer_ok, parent_pid) -> dict:
     rng = np.random.default_rng(seed_seq)
     n = Xc.shape[0]
     counts = rng.multinomial(n, np.full(n, 1.0 / n), size=size)
-    with _single_threaded_blas():
+    if os.getpid() == parent_pid:  # in the caller's process (sequential or threads): limited there
+        return _estimate_counts(Xc, w, mean, layout, opts, counts, outer_ok)
+    with _single_threaded_blas():  # a worker process
         return _estimate_counts(Xc, w, mean, layout, opts, counts, outer_ok)
 
 
@@ -231,9 +236,15 @@ def _estimate_counts(Xc, w, mean, layout, opts, counts, outer_ok) -> dict:
         S[degenerate] = opts["S"]  # placeholder, excluded below
     st = estimate_stack(S, m + mean, layout, scheme=opts["scheme"], tol=opts["tol"], max_iter=opts["max_iter"],
                         rule=opts["rule"], standardized=opts["standardized"], lo=opts["lo"], hi=opts["hi"],
-                        with_htmt=True, consistent=opts.get("consistent", False))
+                        with_htmt=True, consistent=opts.get("consistent", False),
+                        index_kind=opts.get("index_kind", "unstandardized"),
+                        align_to=opts["loadings"] if opts.get("sign_change") == "construct" else None)
     ok = st.iteration.converged & ~degenerate
     stats = extract(st, opts["spec"], layout)
+    if opts.get("sign_change") == "individual":  # each estimate takes the sign of the original
+        for key in ("paths", "weights", "loadings", "total"):
+            ref = opts["estimates"][key]
+            stats[key] = np.where(np.sign(stats[key]) * np.sign(ref) < 0, -stats[key], stats[key])
     return {"stats": {k: v[ok] for k, v in stats.items()}, "degenerate": int(degenerate.sum()),
             "nonconverged": int((~st.iteration.converged & ~degenerate).sum())}
 
@@ -251,22 +262,31 @@ def run_bootstrap(prep, layout: Layout, full: Statistics, S: np.ndarray, mean: n
     Xc = prep.X - mean
     w = prep.weights
     outer_ok = n * p * (p + 1) // 2 <= _OUTER_BUDGET
+    # the count matrix of a chunk is (chunk, n): cap it at _COUNT_BUDGET cells for large n
+    # (deterministic given n and chunk_size, so still independent of n_jobs)
+    chunk_size = max(1, min(chunk_size, _COUNT_BUDGET // n))
     n_chunks = math.ceil(B / chunk_size)
     sizes = [min(chunk_size, B - c * chunk_size) for c in range(n_chunks)]
     children = np.random.SeedSequence(entropy).spawn(n_chunks)
     opts = dict(scheme=settings["scheme"], tol=settings["tol"], max_iter=settings["max_iter"],
                 rule=settings["convergence"], standardized=settings["standardize"], lo=prep.lo, hi=prep.hi,
-                spec=spec, S=S, consistent=settings.get("consistent", False))
-    tasks = (joblib.delayed(_run_chunk)(Xc, w, mean, layout, opts, children[c], sizes[c], outer_ok)
+                spec=spec, S=S, consistent=settings.get("consistent", False),
+                index_kind=settings.get("index_weights", "unstandardized"),
+                sign_change=settings.get("sign_change", "none"), loadings=full.final.loadings,
+                estimates={k: v[0] for k, v in extract(full, spec, layout).items() if k != "htmt"})
+    tasks = (joblib.delayed(_run_chunk)(Xc, w, mean, layout, opts, children[c], sizes[c], outer_ok, os.getpid())
              for c in range(n_chunks))
     show = progress if progress is not None else (B * n * p * p > 5e9 and sys.stderr.isatty())
-    parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
-    results = parallel(tasks)
-    if show:
-        from tqdm.auto import tqdm
+    # threads by default (numpy releases the GIL in the heavy parts); an explicit
+    # joblib.parallel_config(backend=...) -- loky, Dask -- takes precedence
+    parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator", prefer="threads")
+    with _single_threaded_blas():
+        results = parallel(tasks)
+        if show:
+            from tqdm.auto import tqdm
 
-        results = tqdm(results, total=n_chunks, desc="PLS bootstrap", unit="chunk")
-    parts = list(results)
+            results = tqdm(results, total=n_chunks, desc="PLS bootstrap", unit="chunk")
+        parts = list(results)
     keys = parts[0]["stats"].keys()
     draws = {k: np.concatenate([r["stats"][k] for r in parts], axis=0) for k in keys}
     n_deg = sum(r["degenerate"] for r in parts)
@@ -287,7 +307,7 @@ def run_bootstrap(prep, layout: Layout, full: Statistics, S: np.ndarray, mean: n
     jack = _jackknife(Xc, w, mean, layout, opts, entropy) if ci == "bca" else None
     return BootstrapResult(n_requested=B, n_valid=n_valid, n_failed=n_deg + n_nc, n_nonconverged=n_nc,
                            n_degenerate=n_deg, seed=entropy, ci=ci, confidence=confidence, draws=draws,
-                           estimates=estimates, jackknife=jack)
+                           estimates=estimates, jackknife=jack, chunk_size=chunk_size)
 
 
 def _jackknife(Xc, w, mean, layout, opts, entropy) -> dict[str, np.ndarray]:

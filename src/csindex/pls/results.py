@@ -144,7 +144,8 @@ class PLSResult(SummaryMixin):
     @cached_property
     def effects(self) -> pd.DataFrame:
         """Direct, indirect and total effects: ``source, target, direct, indirect, total``
-        for every pair joined by a directed path (total = ``(I - B)⁻¹ - I``)."""
+        for every pair joined by a directed path (total = ``(I - B)⁻¹ - I``). After a
+        bootstrap the added columns (``std_error`` ... ``ci_upper``) refer to the total effect."""
         L = self._layout
         pairs = self._effect_pairs
         B = self._fe.paths[0]
@@ -212,7 +213,7 @@ class PLSResult(SummaryMixin):
             warnings.warn(
                 f"Construct(s) {quote_list(sorted(set(neg['construct'])))} have negative outer weights "
                 f"(item(s) {quote_list(list(neg['item']))}); their 0-100 index can leave [0, 100].",
-                InferenceWarning, stacklevel=2)
+                InferenceWarning, stacklevel=3)
         df = pd.DataFrame({"construct": list(L.constructs), "estimate": self._stats.index[0].astype(float)})
         return self._with_boot(df, "index")
 

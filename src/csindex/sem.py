@@ -413,6 +413,10 @@ def fit_sem(
             f"variances and covariances of {p} items (df = {df_model}). Fix parameters or add items."
         )
     notes: list[str] = []
+    single = [b.name for b in spec.blocks if len(b.items) == 1]
+    if single:
+        notes.append(f"Construct(s) {quote_list(single)} have one item: its residual variance is fixed to 0 "
+                     "(the item is the construct).")
     complete = ~np.isnan(x_all).any(axis=1)
     if missing == "listwise":
         n_drop = int((~complete).sum())
@@ -995,7 +999,8 @@ def _fit_fiml(spec, structure, frame, x, row_index, survey, scale, confidence, n
     items = list(structure.observed)
     empty = np.isnan(x).all(axis=1)
     if empty.any():
-        warnings.warn(f"fit_sem dropped {int(empty.sum())} rows with no answered item of the model.",
+        k = int(empty.sum())
+        warnings.warn(f"fit_sem dropped {k} row{'s' if k > 1 else ''} with no answered item of the model.",
                       MissingDataWarning, stacklevel=3)
     x = x[~empty]
     row_index = row_index[~empty]

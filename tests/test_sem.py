@@ -133,6 +133,9 @@ def test_bootstrap_seeded_and_close_to_analytic():
     idx = r1.index.set_index("construct").loc["Y"]
     assert idx["ci_lower"] < idx["index"] < idx["ci_upper"]
     assert r1.settings["bootstrap"] == 200
+    eff = r1.effects.set_index(["source", "target"]).loc[("X", "Y")]
+    assert eff["total_lower"] < eff["total"] < eff["total_upper"]
+    assert eff["indirect_lower"] == eff["indirect_upper"] == 0  # no indirect route X -> Y
 
 
 def test_item_missing_from_data():

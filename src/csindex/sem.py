@@ -103,7 +103,9 @@ class SEMResult(SummaryMixin):
         R² of each endogenous construct (``1 - psi / var``).
     effects : pandas.DataFrame
         ``source, target, direct, indirect, total`` (unstandardised), their delta-method
-        standard errors ``indirect_se, total_se`` and the standardised ``total_std``.
+        standard errors ``indirect_se, total_se`` and the standardised ``total_std``; with
+        ``bootstrap > 0`` also percentile intervals ``indirect_lower, indirect_upper,
+        total_lower, total_upper``.
     scores : pandas.DataFrame
         Regression (Thurstone) factor scores ``(x - mean) Sigma^-1 Lambda Phi``, indexed
         like the rows used.
@@ -413,6 +415,10 @@ def fit_sem(
             f"variances and covariances of {p} items (df = {df_model}). Fix parameters or add items."
         )
     notes: list[str] = []
+    single = [b.name for b in spec.blocks if len(b.items) == 1]
+    if single:
+        notes.append(f"Construct(s) {quote_list(single)} have one item: its residual variance is fixed to 0 "
+                     "(the item is the construct).")
     complete = ~np.isnan(x_all).any(axis=1)
     if missing == "listwise":
         n_drop = int((~complete).sum())
@@ -754,6 +760,7 @@ def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_
             lo, hi)
         if boot_info.get("failed"):
             notes.append(f"{boot_info['failed']} of {bootstrap} bootstrap resamples did not converge and were dropped.")
+        effects = _bootstrap_effects(structure, effects, boot_info["thetas"], confidence)
     settings = dict(settings)
     settings.update({
         "bootstrap": int(bootstrap), "seed": boot_info.get("seed"), "confidence": confidence,
@@ -935,7 +942,26 @@ def _bootstrap(structure, spec, theta, x, w, n_boot, seed, progress, confidence,
     if failed:
         warnings.warn(f"{failed} of {n_boot} bootstrap resamples did not converge and were dropped.",
                       InferenceWarning, stacklevel=4)
-    return estimates, index_df, {"seed": seed_used, "failed": failed}
+    return estimates, index_df, {"seed": seed_used, "failed": failed, "thetas": tb}
+
+
+def _bootstrap_effects(structure, effects: pd.DataFrame, thetas: np.ndarray, confidence: float) -> pd.DataFrame:
+    """Percentile intervals of the indirect and total effects over the bootstrap estimates."""
+    if len(thetas) < 2 or effects.empty:
+        return effects
+    m = structure.m
+    bet = structure.matrices(thetas)[eng.BET]
+    total = np.linalg.inv(np.eye(m)[None] - bet) - np.eye(m)[None]
+    indirect = total - bet
+    li = {c: k for k, c in enumerate(structure.latent)}
+    ti = np.array([li[t] for t in effects["target"]])
+    si = np.array([li[s] for s in effects["source"]])
+    alpha = (1 - confidence) / 2
+    ind, tot = indirect[:, ti, si], total[:, ti, si]
+    return effects.assign(
+        indirect_lower=np.quantile(ind, alpha, axis=0), indirect_upper=np.quantile(ind, 1 - alpha, axis=0),
+        total_lower=np.quantile(tot, alpha, axis=0), total_upper=np.quantile(tot, 1 - alpha, axis=0),
+    )
 
 
 def _stderr_tty() -> bool:
@@ -995,7 +1021,8 @@ def _fit_fiml(spec, structure, frame, x, row_index, survey, scale, confidence, n
     items = list(structure.observed)
     empty = np.isnan(x).all(axis=1)
     if empty.any():
-        warnings.warn(f"fit_sem dropped {int(empty.sum())} rows with no answered item of the model.",
+        k = int(empty.sum())
+        warnings.warn(f"fit_sem dropped {k} row{'s' if k > 1 else ''} with no answered item of the model.",
                       MissingDataWarning, stacklevel=3)
     x = x[~empty]
     row_index = row_index[~empty]

@@ -56,7 +56,7 @@ from ..segments import segmentable
 from .._summary import Summary, SummaryMixin
 from .._validation import check_option, quote_list
 from ..exceptions import CollinearityWarning, MissingDataWarning, SurveyDataError
-from ._common import as_names, as_survey, matrix, row_mean, sampling_weights
+from ._common import as_names, as_survey, matrix, row_chunks, row_mean, sampling_weights
 
 __all__ = ["DriverWeights", "driver_weights", "subset_r2", "shapley_from_r2", "relative_weights",
            "dominance_from_r2", "METHODS"]
@@ -299,16 +299,39 @@ def _column(survey: Any, name: str, what: str) -> tuple[np.ndarray, tuple[float,
     )
 
 
-def _weighted_corr(z: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(correlation, means, standard deviations (population form)) of the columns of z."""
-    ws = w.sum()
-    mean = w @ z / ws
-    zc = z - mean
-    cov = (zc * w[:, None]).T @ zc / ws
+def _block_moments(cols: list[np.ndarray], w: np.ndarray):
+    """Weighted correlation, means, SDs (population form), weight total and the listwise mask of
+    the columns, accumulated over row blocks (shifted by the first block's means for precision)."""
+    n, q = len(w), len(cols)
+    keep = np.zeros(n, dtype=bool)
+    shift = None
+    sw = 0.0
+    s1 = np.zeros(q)
+    s2 = np.zeros((q, q))
+    for rows in row_chunks(n, q):
+        zb = np.column_stack([c[rows] for c in cols])
+        wb = w[rows]
+        kb = ~np.isnan(zb).any(axis=1) & (wb > 0)
+        keep[rows] = kb
+        if not kb.any():
+            continue
+        zb, wb = zb[kb], wb[kb]
+        if shift is None:
+            shift = zb.mean(axis=0)
+        zs = zb - shift
+        sw += float(wb.sum())
+        s1 += np.einsum("n,ni->i", wb, zs)
+        s2 += np.einsum("ni,nj->ij", zs * wb[:, None], zs)
+    if shift is None:
+        return np.full((q, q), np.nan), np.full(q, np.nan), np.full(q, np.nan), 0.0, keep
+    d = s1 / sw
+    cov = s2 / sw - np.outer(d, d)
+    cov = (cov + cov.T) / 2.0
     sd = np.sqrt(np.clip(np.diag(cov), 0.0, None))
     with np.errstate(invalid="ignore", divide="ignore"):
         corr = cov / np.outer(sd, sd)
-    return corr, mean, sd
+    np.fill_diagonal(corr, 1.0)
+    return corr, shift + d, sd, sw, keep
 
 
 def _bootstrap_corr(z: np.ndarray, w: np.ndarray, n_boot: int, rng: np.random.Generator,
@@ -453,11 +476,10 @@ def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers
         v, sc = _column(survey, n, "driver")
         cols.append(v)
         scales.append(sc)
-    x = np.column_stack(cols)
+    cols.append(y)
     w = sampling_weights(survey, weights, where)
     wv = np.ones(survey.n) if w is None else w
-    z = np.column_stack([x, y])
-    keep = ~np.isnan(z).any(axis=1) & (wv > 0)
+    corr, mean, sd, ws, keep = _block_moments(cols, wv)
     n_used = int(keep.sum())
     n_dropped = survey.n - n_used
     if n_used < p + 2:
@@ -469,9 +491,6 @@ def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers
             f"{n_dropped} of {survey.n} respondents were left out of {where} because they miss the target or a "
             "driver (listwise deletion).", MissingDataWarning, stacklevel=2,
         )
-    z = z[keep]
-    wk = wv[keep]
-    corr, mean, sd = _weighted_corr(z, wk)
     tiny = sd <= 1e-12 * np.maximum(1.0, np.abs(mean))
     if tiny[:p].any():
         bad = [n for n, f in zip(names, tiny[:p]) if f]
@@ -505,7 +524,6 @@ def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers
     # regression table (weighted least squares, statsmodels WLS conventions)
     b = beta * sd[p] / sd[:p]
     b0 = mean[p] - b @ mean[:p]
-    ws = wk.sum()
     df_resid = n_used - p - 1
     cov_x = corr[:p, :p] * np.outer(sd[:p], sd[:p])
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -536,7 +554,8 @@ def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers
             ss = np.random.SeedSequence(seed)
             settings["seed"] = ss.entropy
             rng = np.random.default_rng(ss)
-        bcorr = _bootstrap_corr(z, wk, int(bootstrap), rng)
+        z = np.column_stack([c[keep] for c in cols])
+        bcorr = _bootstrap_corr(z, wv[keep], int(bootstrap), rng)
         ok = np.isfinite(bcorr).all(axis=(1, 2))
         bw, br2 = _measure(bcorr[ok], method)
         bs = _shares(bw, "clip", names, method)

@@ -999,7 +999,8 @@ class MICOMResult(SummaryMixin):
     def summary(self) -> Summary:
         """The MICOM table."""
         facts = {"groups": f"{self.groups[0]!r} vs {self.groups[1]!r}",
-                 **{k: self.settings[k] for k in ("n_a", "n_b", "n_permutations", "alpha", "seed") if k in self.settings}}
+                 **{k: self.settings[k] for k in ("n_a", "n_b", "n_permutations", "alpha", "seed")
+                    if k in self.settings}}
         return Summary("MICOM: measurement invariance of composites (steps 2-3)", facts=facts,
                        tables={"Invariance": self.table})
 
@@ -1119,7 +1120,8 @@ def _mga_batch(d: _MGAData, layout: Any, pairs: list[tuple[int, int]], labels: n
 
 
 def _mga_chunk(d: _MGAData, layout: Any, pairs: list[tuple[int, int]], options: Mapping[str, Any],
-               R_pooled: np.ndarray, Y: np.ndarray, size: int, seed_seq: np.random.SeedSequence) -> dict[str, np.ndarray]:
+               R_pooled: np.ndarray, Y: np.ndarray, size: int,
+               seed_seq: np.random.SeedSequence) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed_seq)
     labels = rng.permuted(np.broadcast_to(d.in_b, (size, len(d.in_b))), axis=1)
     return _mga_batch(d, layout, pairs, labels, options, R_pooled, Y)

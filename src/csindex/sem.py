@@ -271,6 +271,7 @@ def fit_sem(
     use_weights: bool | None = None,
     group: str | None = None,
     equal: tuple[str, ...] | list[str] | str = ("loadings",),
+    by: Any = None,
 ) -> SEMResult | MultiGroupSEMResult:
     """Fit a covariance-based structural equation model by maximum likelihood.
 

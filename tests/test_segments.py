@@ -745,3 +745,41 @@ def test_decorated_function_warnings_point_at_the_caller():
         warnings.simplefilter("error", csindex.exceptions.InferenceWarning)
         with pytest.raises(csindex.exceptions.InferenceWarning):
             csindex.simple_scores(df, scale=(1, 5))
+
+
+@pytest.mark.parametrize("standardize", [True, False])
+def test_mga_weighted_and_raw_match_fit_pls_alone(standardize):
+    df = _mga_data(100, 0.3, 0.6, seed=8)
+    df["w"] = np.random.default_rng(1).uniform(0.2, 3.0, len(df))
+    res = pls_mga(df, MGA_MODEL, "g", weights="w", standardize=standardize, n_permutations=50, seed=0)
+    for g, col in (("a", "path_a"), ("b", "path_b")):
+        alone = csindex.fit_pls(df[df["g"] == g], MGA_MODEL, weights="w", standardize=standardize).paths
+        np.testing.assert_allclose(res.paths[col].to_numpy(), alone["estimate"].to_numpy(), rtol=0, atol=1e-10)
+    unweighted = pls_mga(df, MGA_MODEL, "g", standardize=standardize, n_permutations=50, seed=0)
+    assert abs(unweighted.paths.loc[0, "path_a"] - res.paths.loc[0, "path_a"]) > 1e-4
+
+
+def test_swapping_groups_negates_differences(airline):
+    ab = compare_segments(airline, "gender", groups=["female", "male"], n_resamples=50, n_permutations=50, seed=1)
+    ba = compare_segments(airline, "gender", groups=["male", "female"], n_resamples=50, n_permutations=50, seed=1)
+    np.testing.assert_allclose(ab.differences["difference"], -ba.differences["difference"], atol=1e-12)
+    np.testing.assert_array_equal(ab.differences["index_a"], ba.differences["index_b"])
+    df = _mga_data(80, 0.3, 0.5, seed=9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InferenceWarning)  # MICOM verdicts are not what this test checks
+        m_ab = pls_mga(df, MGA_MODEL, "g", groups=("a", "b"), n_permutations=50, seed=0)
+        m_ba = pls_mga(df, MGA_MODEL, "g", groups=("b", "a"), n_permutations=50, seed=0)
+    np.testing.assert_allclose(m_ab.paths["difference"], -m_ba.paths["difference"], atol=1e-12)
+
+
+@settings(max_examples=10, deadline=None)
+@given(scale=st.floats(0.1, 10.0), shift=st.floats(-5.0, 5.0))
+def test_mga_invariant_to_affine_item_rescaling(scale, shift):
+    # standardised PLS: rescaling an item (x -> a x + b, a > 0) changes no estimate or p-value
+    df = _mga_data(60, 0.3, 0.5, seed=10)
+    base = pls_mga(df, MGA_MODEL, "g", n_permutations=60, seed=2)
+    df2 = df.assign(q1=df["q1"] * scale + shift, s2=df["s2"] * scale - shift)
+    moved = pls_mga(df2, MGA_MODEL, "g", n_permutations=60, seed=2)
+    np.testing.assert_allclose(moved.paths["difference"], base.paths["difference"], atol=1e-9)
+    np.testing.assert_array_equal(moved.paths["p_value"], base.paths["p_value"])
+    np.testing.assert_allclose(moved.micom.table["c"], base.micom.table["c"], atol=1e-9)

@@ -783,3 +783,14 @@ def test_mga_invariant_to_affine_item_rescaling(scale, shift):
     np.testing.assert_allclose(moved.paths["difference"], base.paths["difference"], atol=1e-9)
     np.testing.assert_array_equal(moved.paths["p_value"], base.paths["p_value"])
     np.testing.assert_allclose(moved.micom.table["c"], base.micom.table["c"], atol=1e-9)
+
+
+def test_waves_with_different_inferred_scales_raise():
+    a = pd.DataFrame({"SAT1": [1.0, 5, 10, 7], "SAT2": [2.0, 4, 10, 6]})
+    b = pd.DataFrame({"SAT1": [2.0, 3, 4, 3], "SAT2": [3.0, 2, 4, 5]})  # answers 2-5: inferred 1-5
+    with pytest.raises(SurveyDataError, match=r"Item 'SAT1' has the scale 1-5 in wave 'wave 2' but 1-10"):
+        compare_waves(a, b)
+    ok = compare_waves(a, b, scale=(1, 10), n_resamples=20, n_permutations=20, seed=0)
+    # hand-computed: SAT composite a = mean of (x-1)/9*100 over both items
+    ia = np.mean((np.c_[a["SAT1"], a["SAT2"]] - 1) / 9 * 100)
+    assert ok.differences.iloc[0]["index_a"] == pytest.approx(ia, rel=1e-12)

@@ -794,3 +794,14 @@ def test_waves_with_different_inferred_scales_raise():
     # hand-computed: SAT composite a = mean of (x-1)/9*100 over both items
     ia = np.mean((np.c_[a["SAT1"], a["SAT2"]] - 1) / 9 * 100)
     assert ok.differences.iloc[0]["index_a"] == pytest.approx(ia, rel=1e-12)
+
+
+def test_frame_of_scalar_and_bool_attributes():
+    df = _mga_data(60, 0.3, 0.5, seed=12)
+    res = csindex.fit_pls(df, MGA_MODEL, by="g")
+    conv = res.frame("converged")
+    assert list(conv.columns) == ["segment", "converged"] and conv["converged"].all()
+    n = res.frame("n")
+    assert n["n"].tolist() == [60, 60]
+    with pytest.raises(AttributeError, match="has no attribute 'pahts'. Did you mean 'paths'"):
+        res.frame("pahts")

@@ -296,7 +296,7 @@ def _as_frame(value: Any, attr: str) -> pd.DataFrame | None:
         return value.reset_index() if not isinstance(value.index, pd.RangeIndex) else value
     if isinstance(value, pd.Series):
         return value.rename(value.name if value.name is not None else attr).reset_index()
-    if isinstance(value, (int, float, np.number, bool, str)) and not isinstance(value, bool):
+    if isinstance(value, (int, float, bool, str, np.number, np.bool_)):
         return pd.DataFrame({attr: [value]})
     if isinstance(value, Mapping) and value and all(np.isscalar(v) for v in value.values()):
         return pd.DataFrame({"key": list(value), attr: list(value.values())})

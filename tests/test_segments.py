@@ -805,3 +805,10 @@ def test_frame_of_scalar_and_bool_attributes():
     assert n["n"].tolist() == [60, 60]
     with pytest.raises(AttributeError, match="has no attribute 'pahts'. Did you mean 'paths'"):
         res.frame("pahts")
+
+
+def test_progress_bar_over_segments(capsys):
+    res = map_segments(_mean_sat, _frame(), "region", progress=True)
+    err = capsys.readouterr().err
+    assert "segments (_mean_sat)" in err and "3/3" in err
+    assert dict(res) == dict(map_segments(_mean_sat, _frame(), "region", progress=False))

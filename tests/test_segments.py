@@ -637,9 +637,20 @@ def test_trend_pls_matches_fit_pls_and_detects_shift(airline, wave2):
         np.testing.assert_array_equal(rows["index"], alone[w].loc[rows.index, "estimate"])
         np.testing.assert_array_equal(rows["ci_upper"], alone[w].loc[rows.index, "ci_upper"])
     w2 = tab[tab["wave"] == "W2"].set_index("construct")
-    # the permutation engine's observed change equals the difference of the two fits' indices
     np.testing.assert_allclose(w2["change"], w2["index"] - tab[tab["wave"] == "W1"].set_index("construct")["index"],
-                               atol=1e-8)
+                               atol=1e-12)
+    # the batched permutation engine's observed index difference equals that of the two fits
+    from csindex.segments import _pooled_waves, _run_mga
+
+    pooled = _pooled_waves(airline, wave2, list(spec.items), None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = _run_mga(pooled, spec, "__wave__", groups=(0, 1), n_permutations=20, seed=0, n_jobs=None,
+                       progress=False, alpha=0.05, scheme="path", standardize=True, missing="listwise",
+                       weights="__weight__", tol=1e-7, max_iter=300, convergence="max_abs", chunk_size=250,
+                       min_size=2, where="test", scale=scale)
+    engine = pd.Series(out[4]["index"][0], index=list(spec.constructs))
+    np.testing.assert_allclose(engine.loc[w2.index], w2["change"], atol=1e-8)
     assert ((w2["p_value"] > 0) & (w2["p_value"] <= 1)).all()
     # generator: SAT items +0.2 and LOY items +0.1 scale points in wave 2 (2.2 and 1.1 index points,
     # block-offset noise SD ~1.6 points) -> positive changes of about that size

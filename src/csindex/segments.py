@@ -1647,7 +1647,10 @@ def _trend_pls(waves: Mapping[Any, Any], model: Any, *, weights: Any, confidence
                    "ci_upper": float(tab.at[c, "ci_upper"]) if "ci_upper" in tab.columns else np.nan,
                    "change": np.nan, "change_ci_lower": np.nan, "change_ci_upper": np.nan, "p_value": np.nan}
             if k:
-                d, pv_c = change[c]
+                # the change is the difference of the two fits' indices; the permutation test's own
+                # observed difference equals it with listwise deletion (pooled-mean imputation moves it)
+                pv_c = change[c][1]
+                d = est - float(prev_tab.at[c, "estimate"])
                 se = float(np.hypot(tab.at[c, "std_error"], prev_tab.at[c, "std_error"]))
                 row.update(change=d, change_ci_lower=d - z * se, change_ci_upper=d + z * se, p_value=pv_c)
             rows.append(row)

@@ -637,9 +637,20 @@ def test_trend_pls_matches_fit_pls_and_detects_shift(airline, wave2):
         np.testing.assert_array_equal(rows["index"], alone[w].loc[rows.index, "estimate"])
         np.testing.assert_array_equal(rows["ci_upper"], alone[w].loc[rows.index, "ci_upper"])
     w2 = tab[tab["wave"] == "W2"].set_index("construct")
-    # the permutation engine's observed change equals the difference of the two fits' indices
     np.testing.assert_allclose(w2["change"], w2["index"] - tab[tab["wave"] == "W1"].set_index("construct")["index"],
-                               atol=1e-8)
+                               atol=1e-12)
+    # the batched permutation engine's observed index difference equals that of the two fits
+    from csindex.segments import _pooled_waves, _run_mga
+
+    pooled = _pooled_waves(airline, wave2, list(spec.items), None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = _run_mga(pooled, spec, "__wave__", groups=(0, 1), n_permutations=20, seed=0, n_jobs=None,
+                       progress=False, alpha=0.05, scheme="path", standardize=True, missing="listwise",
+                       weights="__weight__", tol=1e-7, max_iter=300, convergence="max_abs", chunk_size=250,
+                       min_size=2, where="test", scale=scale)
+    engine = pd.Series(out[4]["index"][0], index=list(spec.constructs))
+    np.testing.assert_allclose(engine.loc[w2.index], w2["change"], atol=1e-8)
     assert ((w2["p_value"] > 0) & (w2["p_value"] <= 1)).all()
     # generator: SAT items +0.2 and LOY items +0.1 scale points in wave 2 (2.2 and 1.1 index points,
     # block-offset noise SD ~1.6 points) -> positive changes of about that size
@@ -745,3 +756,70 @@ def test_decorated_function_warnings_point_at_the_caller():
         warnings.simplefilter("error", csindex.exceptions.InferenceWarning)
         with pytest.raises(csindex.exceptions.InferenceWarning):
             csindex.simple_scores(df, scale=(1, 5))
+
+
+@pytest.mark.parametrize("standardize", [True, False])
+def test_mga_weighted_and_raw_match_fit_pls_alone(standardize):
+    df = _mga_data(100, 0.3, 0.6, seed=8)
+    df["w"] = np.random.default_rng(1).uniform(0.2, 3.0, len(df))
+    res = pls_mga(df, MGA_MODEL, "g", weights="w", standardize=standardize, n_permutations=50, seed=0)
+    for g, col in (("a", "path_a"), ("b", "path_b")):
+        alone = csindex.fit_pls(df[df["g"] == g], MGA_MODEL, weights="w", standardize=standardize).paths
+        np.testing.assert_allclose(res.paths[col].to_numpy(), alone["estimate"].to_numpy(), rtol=0, atol=1e-10)
+    unweighted = pls_mga(df, MGA_MODEL, "g", standardize=standardize, n_permutations=50, seed=0)
+    assert abs(unweighted.paths.loc[0, "path_a"] - res.paths.loc[0, "path_a"]) > 1e-4
+
+
+def test_swapping_groups_negates_differences(airline):
+    ab = compare_segments(airline, "gender", groups=["female", "male"], n_resamples=50, n_permutations=50, seed=1)
+    ba = compare_segments(airline, "gender", groups=["male", "female"], n_resamples=50, n_permutations=50, seed=1)
+    np.testing.assert_allclose(ab.differences["difference"], -ba.differences["difference"], atol=1e-12)
+    np.testing.assert_array_equal(ab.differences["index_a"], ba.differences["index_b"])
+    df = _mga_data(80, 0.3, 0.5, seed=9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InferenceWarning)  # MICOM verdicts are not what this test checks
+        m_ab = pls_mga(df, MGA_MODEL, "g", groups=("a", "b"), n_permutations=50, seed=0)
+        m_ba = pls_mga(df, MGA_MODEL, "g", groups=("b", "a"), n_permutations=50, seed=0)
+    np.testing.assert_allclose(m_ab.paths["difference"], -m_ba.paths["difference"], atol=1e-12)
+
+
+@settings(max_examples=10, deadline=None)
+@given(scale=st.floats(0.1, 10.0), shift=st.floats(-5.0, 5.0))
+def test_mga_invariant_to_affine_item_rescaling(scale, shift):
+    # standardised PLS: rescaling an item (x -> a x + b, a > 0) changes no estimate or p-value
+    df = _mga_data(60, 0.3, 0.5, seed=10)
+    base = pls_mga(df, MGA_MODEL, "g", n_permutations=60, seed=2)
+    df2 = df.assign(q1=df["q1"] * scale + shift, s2=df["s2"] * scale - shift)
+    moved = pls_mga(df2, MGA_MODEL, "g", n_permutations=60, seed=2)
+    np.testing.assert_allclose(moved.paths["difference"], base.paths["difference"], atol=1e-9)
+    np.testing.assert_array_equal(moved.paths["p_value"], base.paths["p_value"])
+    np.testing.assert_allclose(moved.micom.table["c"], base.micom.table["c"], atol=1e-9)
+
+
+def test_waves_with_different_inferred_scales_raise():
+    a = pd.DataFrame({"SAT1": [1.0, 5, 10, 7], "SAT2": [2.0, 4, 10, 6]})
+    b = pd.DataFrame({"SAT1": [2.0, 3, 4, 3], "SAT2": [3.0, 2, 4, 5]})  # answers 2-5: inferred 1-5
+    with pytest.raises(SurveyDataError, match=r"Item 'SAT1' has the scale 1-5 in wave 'wave 2' but 1-10"):
+        compare_waves(a, b)
+    ok = compare_waves(a, b, scale=(1, 10), n_resamples=20, n_permutations=20, seed=0)
+    # hand-computed: SAT composite a = mean of (x-1)/9*100 over both items
+    ia = np.mean((np.c_[a["SAT1"], a["SAT2"]] - 1) / 9 * 100)
+    assert ok.differences.iloc[0]["index_a"] == pytest.approx(ia, rel=1e-12)
+
+
+def test_frame_of_scalar_and_bool_attributes():
+    df = _mga_data(60, 0.3, 0.5, seed=12)
+    res = csindex.fit_pls(df, MGA_MODEL, by="g")
+    conv = res.frame("converged")
+    assert list(conv.columns) == ["segment", "converged"] and conv["converged"].all()
+    n = res.frame("n")
+    assert n["n"].tolist() == [60, 60]
+    with pytest.raises(AttributeError, match="has no attribute 'pahts'. Did you mean 'paths'"):
+        res.frame("pahts")
+
+
+def test_progress_bar_over_segments(capsys):
+    res = map_segments(_mean_sat, _frame(), "region", progress=True)
+    err = capsys.readouterr().err
+    assert "segments (_mean_sat)" in err and "3/3" in err
+    assert dict(res) == dict(map_segments(_mean_sat, _frame(), "region", progress=False))

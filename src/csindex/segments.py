@@ -296,7 +296,7 @@ def _as_frame(value: Any, attr: str) -> pd.DataFrame | None:
         return value.reset_index() if not isinstance(value.index, pd.RangeIndex) else value
     if isinstance(value, pd.Series):
         return value.rename(value.name if value.name is not None else attr).reset_index()
-    if isinstance(value, (int, float, np.number, bool, str)) and not isinstance(value, bool):
+    if isinstance(value, (int, float, bool, str, np.number, np.bool_)):
         return pd.DataFrame({attr: [value]})
     if isinstance(value, Mapping) and value and all(np.isscalar(v) for v in value.values()):
         return pd.DataFrame({"key": list(value), attr: list(value.values())})
@@ -922,7 +922,7 @@ def compare_waves(wave_a: Any, wave_b: Any, *, labels: tuple[Any, Any] = ("wave 
     from .kpi import _resolve_seed
 
     rng, seed_used = _resolve_seed(seed)
-    table, _ = _wave_composites({labels[0]: wave_a, labels[1]: wave_b}, items, weights, scale)
+    table, _, _ = _wave_composites({labels[0]: wave_a, labels[1]: wave_b}, items, weights, scale)
     comps, constructs = table
     out = _compare_pairs(comps, constructs, [(labels[0], labels[1])], n_resamples=n_resamples,
                          n_permutations=n_permutations, confidence=confidence, rng=rng)
@@ -932,26 +932,41 @@ def compare_waves(wave_a: Any, wave_b: Any, *, labels: tuple[Any, Any] = ("wave 
     return IndexComparison(differences=out, settings=settings)
 
 
-def _wave_composites(waves: Mapping[Any, Any], items: Any, weights: Any, scale: Any) -> tuple[Any, list[str]]:
-    """Composites of every wave on the items (and constructs) of the first wave."""
+def _wave_composites(waves: Mapping[Any, Any], items: Any, weights: Any,
+                     scale: Any) -> tuple[Any, list[str], dict[Any, Any]]:
+    """Composites of every wave on the items (and constructs) of the first wave.
+
+    -> ((composites per wave, construct names), items used, the waves as Surveys)
+    """
+    from .io import load_survey
     from .scoring.simple import _resolve
 
+    loaded = {label: load_survey(d, scale=scale) if isinstance(d, pd.DataFrame) else d for label, d in waves.items()}
     comps: dict[Any, tuple[np.ndarray, np.ndarray]] = {}
-    first = next(iter(waves))
-    _, _, construct_of, _ = _resolve(waves[first], items, weights, scale)
+    first = next(iter(loaded))
+    _, _, construct_of, first_scales = _resolve(loaded[first], items, weights, scale)
     used = list(construct_of)
     constructs: list[str] = []
-    for label, data in waves.items():
-        cols = _frame_of(data if not isinstance(data, pd.DataFrame) else data).columns
+    for label, data in loaded.items():
+        cols = _frame_of(data).columns
         lacking = [i for i in used if i not in cols]
         if lacking:
             raise SurveyDataError(
                 f"Wave {label!r} lacks items {quote_list(lacking)} that wave {first!r} has; waves are compared on "
                 "the same items. Pass items= with the items every wave has."
             )
+        differ = [i for i in used if data.scale(i) != first_scales[i]]
+        if differ:
+            i = differ[0]
+            raise SurveyDataError(
+                f"Item {i!r} has the scale {data.scale(i)[0]:g}-{data.scale(i)[1]:g} in wave {label!r} but "
+                f"{first_scales[i][0]:g}-{first_scales[i][1]:g} in wave {first!r} ({len(differ)} item(s) differ; "
+                "a scale inferred from the answers depends on which values occur). Pass scale=(min, max) or load "
+                "the waves with the same codebook."
+            )
         c, w, constructs, _ = _composites(data, used, weights, scale, construct_of=construct_of)
         comps[label] = (c, w)
-    return (comps, constructs), used
+    return (comps, constructs), used, loaded
 
 
 # --------------------------------------------------------------------------- PLS multi-group analysis
@@ -999,7 +1014,8 @@ class MICOMResult(SummaryMixin):
     def summary(self) -> Summary:
         """The MICOM table."""
         facts = {"groups": f"{self.groups[0]!r} vs {self.groups[1]!r}",
-                 **{k: self.settings[k] for k in ("n_a", "n_b", "n_permutations", "alpha", "seed") if k in self.settings}}
+                 **{k: self.settings[k] for k in ("n_a", "n_b", "n_permutations", "alpha", "seed")
+                    if k in self.settings}}
         return Summary("MICOM: measurement invariance of composites (steps 2-3)", facts=facts,
                        tables={"Invariance": self.table})
 
@@ -1119,7 +1135,8 @@ def _mga_batch(d: _MGAData, layout: Any, pairs: list[tuple[int, int]], labels: n
 
 
 def _mga_chunk(d: _MGAData, layout: Any, pairs: list[tuple[int, int]], options: Mapping[str, Any],
-               R_pooled: np.ndarray, Y: np.ndarray, size: int, seed_seq: np.random.SeedSequence) -> dict[str, np.ndarray]:
+               R_pooled: np.ndarray, Y: np.ndarray, size: int,
+               seed_seq: np.random.SeedSequence) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed_seq)
     labels = rng.permuted(np.broadcast_to(d.in_b, (size, len(d.in_b))), axis=1)
     return _mga_batch(d, layout, pairs, labels, options, R_pooled, Y)
@@ -1519,9 +1536,9 @@ def _trend_simple(waves: Mapping[Any, Any], *, items: Any, weights: Any, confide
                   n_permutations: int, rng: np.random.Generator, scale: Any) -> tuple[pd.DataFrame, dict[Any, Any]]:
     from .scoring.simple import simple_scores
 
-    (comps, constructs), used = _wave_composites(waves, items, weights, scale)
+    (comps, constructs), used, loaded = _wave_composites(waves, items, weights, scale)
     results = {label: simple_scores(data, used, weights=weights, confidence=confidence, scale=scale)
-               for label, data in waves.items()}
+               for label, data in loaded.items()}
     labels = list(waves)
     pairs = list(zip(labels[:-1], labels[1:]))
     diffs = (_compare_pairs(comps, constructs, pairs, n_resamples=n_resamples, n_permutations=n_permutations,
@@ -1630,7 +1647,10 @@ def _trend_pls(waves: Mapping[Any, Any], model: Any, *, weights: Any, confidence
                    "ci_upper": float(tab.at[c, "ci_upper"]) if "ci_upper" in tab.columns else np.nan,
                    "change": np.nan, "change_ci_lower": np.nan, "change_ci_upper": np.nan, "p_value": np.nan}
             if k:
-                d, pv_c = change[c]
+                # the change is the difference of the two fits' indices; the permutation test's own
+                # observed difference equals it with listwise deletion (pooled-mean imputation moves it)
+                pv_c = change[c][1]
+                d = est - float(prev_tab.at[c, "estimate"])
                 se = float(np.hypot(tab.at[c, "std_error"], prev_tab.at[c, "std_error"]))
                 row.update(change=d, change_ci_lower=d - z * se, change_ci_upper=d + z * se, p_value=pv_c)
             rows.append(row)

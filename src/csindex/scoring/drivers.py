@@ -378,7 +378,7 @@ def _shares(weights: np.ndarray, negative: str, names: Sequence[str], method: st
 def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers: Sequence[str] | None = None, *,
                    method: str = "shapley", negative: str = "clip", weights: Any = None, bootstrap: int = 0,
                    confidence: float = 0.95, seed: int | np.random.Generator | None = None,
-                   scale: tuple[float, float] | None = None) -> DriverWeights:
+                   scale: tuple[float, float] | None = None, by: Any = None) -> DriverWeights:
     """Importance of drivers for a target rating: OLS, Pratt, Shapley/LMG, relative weights, dominance.
 
     Parameters

@@ -319,7 +319,7 @@ def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, import
                     method: str = "classic", variant: str = "I1", importance_method: Any = "stated",
                     expected: Sequence[str] | None = None, ahp_matrix: Any = None, max_cr: float | None = 0.1,
                     target: Any = None, derived_method: str = "shapley", weights: Any = None,
-                    confidence: float = 0.95) -> DualEvaluation:
+                    confidence: float = 0.95, by: Any = None) -> DualEvaluation:
     """Importance-weighted satisfaction index (dual evaluation) and its improved form.
 
     The textbook's exact definitions are **unconfirmed**; the defaults are variant D1

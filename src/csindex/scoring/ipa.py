@@ -99,7 +99,8 @@ class IPAResult(SummaryMixin):
 def ipa(data: Any, performance: Sequence[str] | None = None, importance: Sequence[str] | None = None, *,
         importance_method: str = "stated", crosshair: str | tuple[float, float] = "scale_midpoint",
         target: Any = None, derived_method: str = "shapley", top_box: int = 2,
-        scale: tuple[float, float] | None = None, weights: Any = None, confidence: float = 0.95) -> IPAResult:
+        scale: tuple[float, float] | None = None, weights: Any = None, confidence: float = 0.95,
+        by: Any = None) -> IPAResult:
     """Importance-performance analysis: quadrants, cross-hairs and the Ulwick opportunity score.
 
     Parameters

@@ -108,7 +108,7 @@ class KanoResult(SummaryMixin):
 @segmentable
 def kano(data: Any, functional: Sequence[str] | None = None, dysfunctional: Sequence[str] | None = None, *,
          attributes: Sequence[str] | None = None, codes: Mapping[Any, int] | None = None,
-         tie_break: str = "MOAIRQ", weights: Any = None) -> KanoResult:
+         tie_break: str = "MOAIRQ", weights: Any = None, by: Any = None) -> KanoResult:
     """Kano categories per respondent and attribute, modal category and Better/Worse coefficients.
 
     Parameters

@@ -242,7 +242,7 @@ def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Seq
                 aggregation: str = "ratio_of_means", tol: float = 0.05, diff_tol: float = 0.0,
                 reference: str = "expected", constructs: Mapping[str, Sequence[str]] | None = None,
                 weights: Any = None, confidence: float = 0.95,
-                scale: tuple[float, float] | None = None) -> RatioIndex:
+                scale: tuple[float, float] | None = None, by: Any = None) -> RatioIndex:
     """Satisfaction ratio C = b/a (and difference b − a) per respondent, item, construct and overall.
 
     Parameters

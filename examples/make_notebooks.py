@@ -278,14 +278,18 @@ def build(name: str, cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
     return nb
 
 
+def _content(nb: nbformat.NotebookNode) -> list[tuple[str, str, str, int]]:
+    return [(c.cell_type, c.source, c.get("id", ""), len(c.get("outputs", []))) for c in nb.cells]
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     stale = []
     for name, cells in NOTEBOOKS.items():
         text = nbformat.writes(build(name, cells)) + "\n"
         path = HERE / f"{name}.ipynb"
-        if check:
-            if not path.exists() or path.read_text(encoding="utf-8") != text:
+        if check:  # compare content, not bytes (nbformat versions serialise slightly differently)
+            if not path.exists() or _content(nbformat.read(path, as_version=4)) != _content(build(name, cells)):
                 stale.append(path.name)
         else:
             path.write_text(text, encoding="utf-8")

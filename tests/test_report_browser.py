@@ -66,7 +66,7 @@ class DevTools:
 
         args = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--no-first-run", "--no-default-browser-check",
-                "--disable-extensions", "--disable-sync", "--hide-scrollbars", "--mute-audio",
+                "--disable-extensions", "--disable-sync", "--hide-scrollbars", "--mute-audio", "--disable-dev-shm-usage",
                 "--window-size=1280,1000", f"--user-data-dir={profile}", "--remote-debugging-pipe",
                 "about:blank"]
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

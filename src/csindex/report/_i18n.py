@@ -21,6 +21,7 @@ TEXT: dict[str, dict[str, str]] = {
     "failed": {"en": "Could not be computed", "zh": "无法计算"},
     "warnings": {"en": "Warnings", "zh": "警告"},
     "figure": {"en": "Figure", "zh": "图"},
+    "more_rows": {"en": "… {n} more rows in the CSV and Excel files.", "zh": "……另有 {n} 行，见 CSV 与 Excel 文件。"},
     "table": {"en": "Table", "zh": "表"},
     "files": {"en": "Files written with this report", "zh": "随报告输出的文件"},
     # sections

@@ -111,12 +111,13 @@ def _fmt_number(value: Any, digits: int = 3) -> str:
     return str(value)
 
 
-def table_html(df: pd.DataFrame, *, digits: int = 3, max_rows: int = 60) -> str:
+def table_html(df: pd.DataFrame, *, digits: int = 3, max_rows: int = 60,
+               more: str = "… {n} more rows in the CSV and Excel files.") -> str:
     """A DataFrame as an escaped HTML table (numbers right-aligned, text left-aligned)."""
     frame = df
     extra = ""
     if len(frame) > max_rows:
-        extra = f'<p class="note">… {len(frame) - max_rows} more rows in the CSV/Excel files.</p>'
+        extra = f'<p class="note">{html.escape(more.format(n=len(frame) - max_rows))}</p>'
         frame = frame.head(max_rows)
     show_index = not isinstance(frame.index, pd.RangeIndex)
     head = ["<tr>"]
@@ -186,7 +187,7 @@ def render_html(*, title: str, subtitle: str, lang: str, sections: Sequence[Sect
             elif block.kind == "table":
                 if block.caption:
                     part.append(f"<h3>{html.escape(block.caption)}</h3>")
-                part.append(table_html(block.content))
+                part.append(table_html(block.content, more=labels("more_rows")))
             elif block.kind == "figure":
                 fig_no += 1
                 uri = block.content

@@ -183,9 +183,10 @@ def report(
         Language of headings, captions and labels (Chinese uses the codebook's
         ``label_zh``).
     bootstrap : int
-        Bootstrap resamples of the PLS model (CIs of paths and indices). The default
-        1000 keeps the report on the 1,000-respondent sample to a few seconds; 0 skips
-        the bootstrap.
+        Bootstrap resamples for the percentile intervals of the PLS paths, indices and
+        HTMT and of the driver shares. The default 1000 keeps the whole report on the
+        1,000-respondent sample under 10 s; 0 skips the bootstrap (the SEM indices keep
+        their Wald intervals).
     seed : int or None
         Seed of every resampling step (stored in ``results.json``).
     scale : (min, max), optional

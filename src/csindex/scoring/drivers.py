@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..segments import segmentable
 from .._summary import Summary, SummaryMixin
 from .._validation import check_option, quote_list
 from ..exceptions import CollinearityWarning, MissingDataWarning, SurveyDataError
@@ -373,10 +374,11 @@ def _shares(weights: np.ndarray, negative: str, names: Sequence[str], method: st
         return np.where(total > 0, pos / np.where(total > 0, total, 1.0), np.nan)
 
 
+@segmentable
 def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers: Sequence[str] | None = None, *,
                    method: str = "shapley", negative: str = "clip", weights: Any = None, bootstrap: int = 0,
                    confidence: float = 0.95, seed: int | np.random.Generator | None = None,
-                   scale: tuple[float, float] | None = None) -> DriverWeights:
+                   scale: tuple[float, float] | None = None, by: Any = None) -> DriverWeights:
     """Importance of drivers for a target rating: OLS, Pratt, Shapley/LMG, relative weights, dominance.
 
     Parameters
@@ -405,6 +407,10 @@ def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers
         Bootstrap seed; the resolved seed is stored in ``settings``.
     scale : (min, max), optional
         Scale used when a DataFrame's codebook is inferred.
+    by : str, list of str or Series, optional
+        Analyse every segment separately (see :func:`csindex.segments.split_segments`);
+        returns a :class:`~csindex.segments.SegmentResults` mapping segment -> DriverWeights,
+        each equal to running on that segment alone (``n_jobs=`` runs segments in parallel).
 
     Returns
     -------

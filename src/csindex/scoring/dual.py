@@ -53,6 +53,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..segments import segmentable
 from .._summary import Summary, SummaryMixin
 from .._validation import check_option, quote_list
 from ..exceptions import InferenceWarning, MissingDataWarning, SurveyDataError
@@ -312,12 +313,13 @@ def _dual_from_frequencies(ft: Any, s_names: list[str] | None, i_names: list[str
                           ci_upper=float(index + z * se_index), ahp=ahp, settings=settings)
 
 
+@segmentable
 def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, importance: Sequence[str] | None = None,
                     *, scale: tuple[float, float] | None = None, aggregation: str = "aggregate",
                     method: str = "classic", variant: str = "I1", importance_method: Any = "stated",
                     expected: Sequence[str] | None = None, ahp_matrix: Any = None, max_cr: float | None = 0.1,
                     target: Any = None, derived_method: str = "shapley", weights: Any = None,
-                    confidence: float = 0.95) -> DualEvaluation:
+                    confidence: float = 0.95, by: Any = None) -> DualEvaluation:
     """Importance-weighted satisfaction index (dual evaluation) and its improved form.
 
     The textbook's exact definitions are **unconfirmed**; the defaults are variant D1
@@ -365,6 +367,10 @@ def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, import
         Sampling weights (None: the survey's, False: none).
     confidence : float
         Interval level.
+    by : str, list of str or Series, optional
+        Analyse every segment separately (see :func:`csindex.segments.split_segments`);
+        returns a :class:`~csindex.segments.SegmentResults` mapping segment -> DualEvaluation,
+        each equal to running on that segment alone (``n_jobs=`` runs segments in parallel).
 
     Returns
     -------

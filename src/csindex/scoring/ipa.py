@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..segments import segmentable
 from .._summary import Summary, SummaryMixin
 from .._validation import check_option, quote_list
 from ..exceptions import InferenceWarning, SurveyDataError
@@ -94,10 +95,12 @@ class IPAResult(SummaryMixin):
         return priority_matrix(t, crosshair=self.crosshair, ax=ax, title=title)
 
 
+@segmentable
 def ipa(data: Any, performance: Sequence[str] | None = None, importance: Sequence[str] | None = None, *,
         importance_method: str = "stated", crosshair: str | tuple[float, float] = "scale_midpoint",
         target: Any = None, derived_method: str = "shapley", top_box: int = 2,
-        scale: tuple[float, float] | None = None, weights: Any = None, confidence: float = 0.95) -> IPAResult:
+        scale: tuple[float, float] | None = None, weights: Any = None, confidence: float = 0.95,
+        by: Any = None) -> IPAResult:
     """Importance-performance analysis: quadrants, cross-hairs and the Ulwick opportunity score.
 
     Parameters
@@ -126,6 +129,10 @@ def ipa(data: Any, performance: Sequence[str] | None = None, importance: Sequenc
         Sampling weights (None: the survey's, False: none).
     confidence : float
         Level of the performance intervals.
+    by : str, list of str or Series, optional
+        Analyse every segment separately (see :func:`csindex.segments.split_segments`);
+        returns a :class:`~csindex.segments.SegmentResults` mapping segment -> IPAResult,
+        each equal to running on that segment alone (``n_jobs=`` runs segments in parallel).
 
     Returns
     -------

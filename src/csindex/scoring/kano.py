@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..segments import segmentable
 from .._summary import Summary, SummaryMixin
 from .._validation import quote_list
 from ..exceptions import MissingDataWarning, SurveyDataError
@@ -104,9 +105,10 @@ class KanoResult(SummaryMixin):
         return priority_matrix(t, x="abs_worse", y="better", crosshair=(0.5, 0.5), ax=ax, title="Kano Better-Worse")
 
 
+@segmentable
 def kano(data: Any, functional: Sequence[str] | None = None, dysfunctional: Sequence[str] | None = None, *,
          attributes: Sequence[str] | None = None, codes: Mapping[Any, int] | None = None,
-         tie_break: str = "MOAIRQ", weights: Any = None) -> KanoResult:
+         tie_break: str = "MOAIRQ", weights: Any = None, by: Any = None) -> KanoResult:
     """Kano categories per respondent and attribute, modal category and Better/Worse coefficients.
 
     Parameters
@@ -124,6 +126,10 @@ def kano(data: Any, functional: Sequence[str] | None = None, dysfunctional: Sequ
         Priority of categories when two are equally frequent (default ``"MOAIRQ"``).
     weights : None, False, str or array
         Sampling weights (None: the survey's, False: none).
+    by : str, list of str or Series, optional
+        Analyse every segment separately (see :func:`csindex.segments.split_segments`);
+        returns a :class:`~csindex.segments.SegmentResults` mapping segment -> KanoResult,
+        each equal to running on that segment alone (``n_jobs=`` runs segments in parallel).
 
     Returns
     -------

@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..segments import segmentable
 from .._summary import Summary, SummaryMixin
 from .._validation import check_option, quote_list
 from ..exceptions import InferenceWarning, MissingDataWarning, SurveyDataError
@@ -236,11 +237,12 @@ def _resolve_pairs(survey: Any, perceived: list[str] | None, reference_items: li
     return perceived, [pairs[p] for p in perceived]
 
 
+@segmentable
 def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Sequence[str] | None = None, *,
                 aggregation: str = "ratio_of_means", tol: float = 0.05, diff_tol: float = 0.0,
                 reference: str = "expected", constructs: Mapping[str, Sequence[str]] | None = None,
                 weights: Any = None, confidence: float = 0.95,
-                scale: tuple[float, float] | None = None) -> RatioIndex:
+                scale: tuple[float, float] | None = None, by: Any = None) -> RatioIndex:
     """Satisfaction ratio C = b/a (and difference b − a) per respondent, item, construct and overall.
 
     Parameters
@@ -273,6 +275,10 @@ def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Seq
         Level of all intervals.
     scale : (min, max), optional
         Scale used when a DataFrame's codebook is inferred.
+    by : str, list of str or Series, optional
+        Analyse every segment separately (see :func:`csindex.segments.split_segments`);
+        returns a :class:`~csindex.segments.SegmentResults` mapping segment -> RatioIndex,
+        each equal to running on that segment alone (``n_jobs=`` runs segments in parallel).
 
     Returns
     -------

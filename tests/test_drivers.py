@@ -302,3 +302,10 @@ def test_weights_scale_invariant(factor):
     b = driver_weights(df, target="Y1", drivers=["A1", "B1", "C1"], weights=w * factor, method="relative_weights")
     assert a.weights["weight"].to_numpy() == pytest.approx(b.weights["weight"].to_numpy(), rel=1e-9)
     assert a.regression["coefficient"].to_numpy() == pytest.approx(b.regression["coefficient"].to_numpy(), rel=1e-9)
+
+
+def test_by_segment_equals_subset(satisfaction_data):
+    seg = driver_weights(satisfaction_data, target="sat1", drivers=SAT_DRIVERS[:4], by="gender")
+    part = satisfaction_data[satisfaction_data["gender"] == "male"].reset_index(drop=True)
+    alone = driver_weights(part, target="sat1", drivers=SAT_DRIVERS[:4])
+    assert seg["male"].weights["weight"].to_numpy() == pytest.approx(alone.weights["weight"].to_numpy())

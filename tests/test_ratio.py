@@ -232,3 +232,12 @@ def test_weights_scale_invariant(factor):
     cols = ["mean_ratio", "ratio_of_means", "mean_ratio_ci_lower", "ratio_of_means_ci_upper", "mean_difference"]
     assert a.items[cols].to_numpy() == pytest.approx(b.items[cols].to_numpy(), rel=1e-9)
     assert a.bands["ci_lower"].to_numpy() == pytest.approx(b.bands["ci_lower"].to_numpy(), rel=1e-9, abs=1e-12)
+
+
+def test_by_segment_equals_subset():
+    rng = np.random.default_rng(7)
+    df = pd.DataFrame({"Q1": rng.integers(1, 8, 40), "EXP_Q1": rng.integers(1, 8, 40),
+                       "grp": np.repeat(["a", "b"], 20)})
+    seg = ratio_index(df, ["Q1"], ["EXP_Q1"], scale=(1, 7), by="grp")
+    alone = ratio_index(df[df["grp"] == "b"].reset_index(drop=True), ["Q1"], ["EXP_Q1"], scale=(1, 7))
+    assert seg["b"].index == pytest.approx(alone.index)

@@ -319,7 +319,8 @@ def _jackknife(Xc, w, mean, layout, opts, entropy) -> dict[str, np.ndarray]:
         G = n
     else:
         G = 1000
-        rng = np.random.default_rng(np.random.SeedSequence(entropy).spawn(1)[0])
+        # a stream of its own (spawn key outside the chunks' range)
+        rng = np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(1 << 30,)))
         groups = rng.permutation(np.arange(n) % G)
     parts = []
     for start in range(0, G, 500):

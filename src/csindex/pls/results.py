@@ -356,6 +356,8 @@ class PLSResult(SummaryMixin):
         facts = {"respondents": self.n, "scheme": self.settings["scheme"],
                  "standardized": self.settings["standardize"], "iterations": self.iterations,
                  "converged": self.converged, "weighted": self.settings["weighted"]}
+        if self.settings.get("consistent"):
+            facts["consistent (PLSc)"] = True
         if self.missing.get("rows_affected"):
             facts["missing"] = (f"{self.missing['rows_affected']} respondents ({self.missing['policy']})")
         notes: list[str] = []

@@ -638,3 +638,21 @@ def test_construct_sign_alignment_rule(small):
     np.testing.assert_allclose(flipped.weights[:, L.slices[0]], -base.weights[:, L.slices[0]])
     np.testing.assert_allclose(flipped.weights[:, L.slices[1]], base.weights[:, L.slices[1]])
     np.testing.assert_allclose(flipped.paths[0, 0, 1], -base.paths[0, 0, 1])
+
+
+def test_plsc_bootstrap_drops_inadmissible_resamples():
+    """Two weakly measured, highly correlated constructs: PLSc often disattenuates their
+    correlation above 1 in a resample; those resamples are counted and excluded."""
+    rng = np.random.default_rng(12)
+    n = 60
+    x = rng.normal(size=n)
+    y = 0.95 * x + np.sqrt(1 - 0.95 ** 2) * rng.normal(size=n)
+    d = pd.DataFrame({"x1": x + rng.normal(size=n), "x2": x + rng.normal(size=n),
+                      "y1": y + rng.normal(size=n), "y2": y + rng.normal(size=n)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InferenceWarning)
+        res = csindex.fit_pls(d, "X =~ x1 + x2\nY =~ y1 + y2\nY ~ X", consistent=True, bootstrap=200, seed=2,
+                              progress=False)
+    bt = res.bootstrap
+    assert bt.n_inadmissible > 0 and bt.n_valid == 200 - bt.n_failed
+    assert np.all(np.abs(bt.draws["paths"]) <= 1)

@@ -77,7 +77,7 @@ def test_result_tables_have_fixed_columns(small):
     assert list(res.weights.columns) == ["construct", "item", "estimate"]
     assert list(res.loadings.columns) == ["construct", "item", "estimate"]
     assert list(res.effects.columns) == ["source", "target", "direct", "indirect", "total"]
-    assert list(res.index.columns) == ["construct", "estimate"]
+    assert list(res.index.columns) == ["construct", "index"]
     assert list(res.r_squared.index) == ["S", "L"] and res.r_squared.name == "r_squared"
     assert res.r_squared.dtype == np.float64 and res.paths["estimate"].dtype == np.float64
     assert res.scores.shape == (len(small), 3) and list(res.scores.columns) == ["Q", "S", "L"]
@@ -104,7 +104,7 @@ def test_index_formula_by_hand(small):
     w = res.weights.set_index("item")["estimate"]
     wq = w[["q1", "q2", "q3"]] / w[["q1", "q2", "q3"]].sum()
     expected = (wq * (small[["q1", "q2", "q3"]].mean() - 1) / 9 * 100).sum()
-    idx = res.index.set_index("construct")["estimate"]
+    idx = res.index.set_index("construct")["index"]
     assert idx["Q"] == pytest.approx(expected, abs=1e-10)
     assert idx["L"] == pytest.approx((small["l1"].mean() - 1) / 9 * 100)
     per = res.index_scores
@@ -118,7 +118,7 @@ def test_index_standardized_uses_unstandardized_weights(small):
     wu = w / small[["s1", "s2"]].std(ddof=0)
     wu = wu / wu.sum()
     expected = (wu * (small[["s1", "s2"]].mean() - 1) / 9 * 100).sum()
-    assert res.index.set_index("construct").at["S", "estimate"] == pytest.approx(expected, abs=1e-10)
+    assert res.index.set_index("construct").at["S", "index"] == pytest.approx(expected, abs=1e-10)
 
 
 def test_index_scale_from_survey_codebook():
@@ -132,7 +132,7 @@ def test_index_scale_from_survey_codebook():
     iw = res.index_weights.set_index("item")["estimate"]
     x = survey.responses.loc[rows, ["SAT1", "SAT2", "SAT3"]].to_numpy()
     expected = np.average(((x - 1) / 9 * 100) @ iw[["SAT1", "SAT2", "SAT3"]].to_numpy(), weights=w)
-    assert res.index.set_index("construct").at["SAT", "estimate"] == pytest.approx(expected, abs=1e-10)
+    assert res.index.set_index("construct").at["SAT", "index"] == pytest.approx(expected, abs=1e-10)
     assert 0 < expected < 100
 
 
@@ -153,7 +153,7 @@ def test_ipma_importance_is_unstandardized_total_effect(small):
     assert imp["S"] == pytest.approx(bl[2], abs=1e-8)
     assert imp["Q"] == pytest.approx(bl[1] + bs[1] * bl[2], abs=1e-8)
     perf = table.set_index("construct")["performance"]
-    assert perf["Q"] == pytest.approx(res.index.set_index("construct").at["Q", "estimate"])
+    assert perf["Q"] == pytest.approx(res.index.set_index("construct").at["Q", "index"])
     items = res.ipma("L", level="item")
     assert list(items.columns) == ["construct", "item", "importance", "performance"]
     sub = items[items.construct == "Q"]
@@ -289,7 +289,7 @@ def test_bootstrap_resample_equals_direct_fit(small):
         direct = csindex.fit_pls(rows, SMALL, tol=1e-12)
         assert np.allclose(res.bootstrap.draws["paths"][b], direct.paths["estimate"], atol=1e-9)
         assert np.allclose(res.bootstrap.draws["weights"][b], direct.weights["estimate"], atol=1e-9)
-        assert np.allclose(res.bootstrap.draws["index"][b], direct.index["estimate"], atol=1e-8)
+        assert np.allclose(res.bootstrap.draws["index"][b], direct.index["index"], atol=1e-8)
 
 
 def test_bootstrap_standard_errors_close_to_seminr_and_csem(satisfaction_data, ecsi_syntax, load_reference):
@@ -443,7 +443,7 @@ def test_scale_inferred_from_data_is_recorded(small):
     assert res.settings["scale_source"] == "data"
     lo, hi = float(small.min().min()), float(small.max().max())
     expected = (small["l1"].mean() - lo) / (hi - lo) * 100
-    assert res.index.set_index("construct").at["L", "estimate"] == pytest.approx(expected)
+    assert res.index.set_index("construct").at["L", "index"] == pytest.approx(expected)
     with pytest.raises(SurveyDataError, match="max <= min"):
         csindex.fit_pls(small, SMALL, scale=(5, 5))
     with pytest.raises(SurveyDataError, match="no \\(min, max\\) for item"):
@@ -559,7 +559,7 @@ def test_bca_interval_agrees_with_scipy_on_a_single_item_index(small):
     res = csindex.fit_pls(d, SMALL, bootstrap=4000, seed=2, ci="bca", progress=False, scale=(1, 10))
     row = res.index.set_index("construct").loc["L"]
     x = (d["l1"].to_numpy() - 1) / 9 * 100
-    assert row["estimate"] == pytest.approx(x.mean())
+    assert row["index"] == pytest.approx(x.mean())
     ref = stats.bootstrap((x,), np.mean, n_resamples=4000, method="BCa", random_state=3)
     se = ref.standard_error
     assert row["std_error"] == pytest.approx(se, rel=0.1)

@@ -118,6 +118,7 @@ class BootstrapResult:
     n_inadmissible: int = 0
 
     def interval(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper interval ends (percentile or BCa) of the statistics ``key``."""
         d = self.draws[key]
         alpha = 1.0 - self.confidence
         if self.ci == "percentile" or self.jackknife is None:
@@ -137,6 +138,7 @@ class BootstrapResult:
         for q in (alpha / 2, 1 - alpha / 2):
             zq = norm.ppf(q)
             adj = norm.cdf(z0 + (z0 + zq) / (1 - a * (z0 + zq)))
+            adj = np.where(np.isfinite(adj), adj, q)  # degenerate jackknife: percentile end
             out.append(np.array([_quantile(d[:, k:k + 1], adj[k])[0] for k in range(d.shape[1])]))
         return out[0], out[1]
 

@@ -304,10 +304,20 @@ def test_bootstrap_standard_errors_close_to_seminr_and_csem(satisfaction_data, e
         assert row["std_error"] == pytest.approx(csem["paths"][f"{t} ~ {s}"]["boot_sd"], rel=0.12)
         assert row["ci_lower"] == pytest.approx(sem["paths"][f"{s} -> {t}"]["ci_2.5"], abs=0.03)
         assert row["ci_upper"] == pytest.approx(sem["paths"][f"{s} -> {t}"]["ci_97.5"], abs=0.03)
-    lo = res.loadings.set_index("item")
-    for key, vals in sem["loadings"].items():
-        item = key.split(" -> ")[0]
-        assert lo.at[item, "std_error"] == pytest.approx(vals["boot_sd"], rel=0.12)
+    for table, key in ((res.weights, "weights"), (res.loadings, "loadings")):
+        t = table.set_index("item")
+        for name, vals in sem[key].items():
+            assert t.at[name.split(" -> ")[0], "std_error"] == pytest.approx(vals["boot_sd"], rel=0.12), name
+    eff = res.effects.set_index(["source", "target"])
+    for name, vals in sem["total_paths"].items():
+        s_, t_ = name.split(" -> ")
+        assert eff.at[(s_, t_), "std_error"] == pytest.approx(vals["boot_sd"], rel=0.12), name
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ht = res.quality.htmt
+    ht = {frozenset((a, b)): se for a, b, se in ht[["construct_a", "construct_b", "std_error"]].itertuples(index=False)}
+    for name, vals in sem["htmt"].items():
+        assert ht[frozenset(name.split(" -> "))] == pytest.approx(vals["boot_sd"], rel=0.12), name
 
 
 def test_bootstrap_bca(small):

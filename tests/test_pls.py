@@ -77,7 +77,7 @@ def test_result_tables_have_fixed_columns(small):
     assert list(res.weights.columns) == ["construct", "item", "estimate"]
     assert list(res.loadings.columns) == ["construct", "item", "estimate"]
     assert list(res.effects.columns) == ["source", "target", "direct", "indirect", "total"]
-    assert list(res.index.columns) == ["construct", "estimate"]
+    assert list(res.index.columns) == ["construct", "index"]
     assert list(res.r_squared.index) == ["S", "L"] and res.r_squared.name == "r_squared"
     assert res.r_squared.dtype == np.float64 and res.paths["estimate"].dtype == np.float64
     assert res.scores.shape == (len(small), 3) and list(res.scores.columns) == ["Q", "S", "L"]
@@ -104,7 +104,7 @@ def test_index_formula_by_hand(small):
     w = res.weights.set_index("item")["estimate"]
     wq = w[["q1", "q2", "q3"]] / w[["q1", "q2", "q3"]].sum()
     expected = (wq * (small[["q1", "q2", "q3"]].mean() - 1) / 9 * 100).sum()
-    idx = res.index.set_index("construct")["estimate"]
+    idx = res.index.set_index("construct")["index"]
     assert idx["Q"] == pytest.approx(expected, abs=1e-10)
     assert idx["L"] == pytest.approx((small["l1"].mean() - 1) / 9 * 100)
     per = res.index_scores
@@ -118,7 +118,7 @@ def test_index_standardized_uses_unstandardized_weights(small):
     wu = w / small[["s1", "s2"]].std(ddof=0)
     wu = wu / wu.sum()
     expected = (wu * (small[["s1", "s2"]].mean() - 1) / 9 * 100).sum()
-    assert res.index.set_index("construct").at["S", "estimate"] == pytest.approx(expected, abs=1e-10)
+    assert res.index.set_index("construct").at["S", "index"] == pytest.approx(expected, abs=1e-10)
 
 
 def test_index_scale_from_survey_codebook():
@@ -132,7 +132,7 @@ def test_index_scale_from_survey_codebook():
     iw = res.index_weights.set_index("item")["estimate"]
     x = survey.responses.loc[rows, ["SAT1", "SAT2", "SAT3"]].to_numpy()
     expected = np.average(((x - 1) / 9 * 100) @ iw[["SAT1", "SAT2", "SAT3"]].to_numpy(), weights=w)
-    assert res.index.set_index("construct").at["SAT", "estimate"] == pytest.approx(expected, abs=1e-10)
+    assert res.index.set_index("construct").at["SAT", "index"] == pytest.approx(expected, abs=1e-10)
     assert 0 < expected < 100
 
 
@@ -153,7 +153,7 @@ def test_ipma_importance_is_unstandardized_total_effect(small):
     assert imp["S"] == pytest.approx(bl[2], abs=1e-8)
     assert imp["Q"] == pytest.approx(bl[1] + bs[1] * bl[2], abs=1e-8)
     perf = table.set_index("construct")["performance"]
-    assert perf["Q"] == pytest.approx(res.index.set_index("construct").at["Q", "estimate"])
+    assert perf["Q"] == pytest.approx(res.index.set_index("construct").at["Q", "index"])
     items = res.ipma("L", level="item")
     assert list(items.columns) == ["construct", "item", "importance", "performance"]
     sub = items[items.construct == "Q"]
@@ -289,7 +289,7 @@ def test_bootstrap_resample_equals_direct_fit(small):
         direct = csindex.fit_pls(rows, SMALL, tol=1e-12)
         assert np.allclose(res.bootstrap.draws["paths"][b], direct.paths["estimate"], atol=1e-9)
         assert np.allclose(res.bootstrap.draws["weights"][b], direct.weights["estimate"], atol=1e-9)
-        assert np.allclose(res.bootstrap.draws["index"][b], direct.index["estimate"], atol=1e-8)
+        assert np.allclose(res.bootstrap.draws["index"][b], direct.index["index"], atol=1e-8)
 
 
 def test_bootstrap_standard_errors_close_to_seminr_and_csem(satisfaction_data, ecsi_syntax, load_reference):
@@ -304,10 +304,20 @@ def test_bootstrap_standard_errors_close_to_seminr_and_csem(satisfaction_data, e
         assert row["std_error"] == pytest.approx(csem["paths"][f"{t} ~ {s}"]["boot_sd"], rel=0.12)
         assert row["ci_lower"] == pytest.approx(sem["paths"][f"{s} -> {t}"]["ci_2.5"], abs=0.03)
         assert row["ci_upper"] == pytest.approx(sem["paths"][f"{s} -> {t}"]["ci_97.5"], abs=0.03)
-    lo = res.loadings.set_index("item")
-    for key, vals in sem["loadings"].items():
-        item = key.split(" -> ")[0]
-        assert lo.at[item, "std_error"] == pytest.approx(vals["boot_sd"], rel=0.12)
+    for table, key in ((res.weights, "weights"), (res.loadings, "loadings")):
+        t = table.set_index("item")
+        for name, vals in sem[key].items():
+            assert t.at[name.split(" -> ")[0], "std_error"] == pytest.approx(vals["boot_sd"], rel=0.12), name
+    eff = res.effects.set_index(["source", "target"])
+    for name, vals in sem["total_paths"].items():
+        s_, t_ = name.split(" -> ")
+        assert eff.at[(s_, t_), "std_error"] == pytest.approx(vals["boot_sd"], rel=0.12), name
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ht = res.quality.htmt
+    ht = {frozenset((a, b)): se for a, b, se in ht[["construct_a", "construct_b", "std_error"]].itertuples(index=False)}
+    for name, vals in sem["htmt"].items():
+        assert ht[frozenset(name.split(" -> "))] == pytest.approx(vals["boot_sd"], rel=0.12), name
 
 
 def test_bootstrap_bca(small):
@@ -443,7 +453,7 @@ def test_scale_inferred_from_data_is_recorded(small):
     assert res.settings["scale_source"] == "data"
     lo, hi = float(small.min().min()), float(small.max().max())
     expected = (small["l1"].mean() - lo) / (hi - lo) * 100
-    assert res.index.set_index("construct").at["L", "estimate"] == pytest.approx(expected)
+    assert res.index.set_index("construct").at["L", "index"] == pytest.approx(expected)
     with pytest.raises(SurveyDataError, match="max <= min"):
         csindex.fit_pls(small, SMALL, scale=(5, 5))
     with pytest.raises(SurveyDataError, match="no \\(min, max\\) for item"):
@@ -559,7 +569,7 @@ def test_bca_interval_agrees_with_scipy_on_a_single_item_index(small):
     res = csindex.fit_pls(d, SMALL, bootstrap=4000, seed=2, ci="bca", progress=False, scale=(1, 10))
     row = res.index.set_index("construct").loc["L"]
     x = (d["l1"].to_numpy() - 1) / 9 * 100
-    assert row["estimate"] == pytest.approx(x.mean())
+    assert row["index"] == pytest.approx(x.mean())
     ref = stats.bootstrap((x,), np.mean, n_resamples=4000, method="BCa", random_state=3)
     se = ref.standard_error
     assert row["std_error"] == pytest.approx(se, rel=0.1)
@@ -638,3 +648,21 @@ def test_construct_sign_alignment_rule(small):
     np.testing.assert_allclose(flipped.weights[:, L.slices[0]], -base.weights[:, L.slices[0]])
     np.testing.assert_allclose(flipped.weights[:, L.slices[1]], base.weights[:, L.slices[1]])
     np.testing.assert_allclose(flipped.paths[0, 0, 1], -base.paths[0, 0, 1])
+
+
+def test_plsc_bootstrap_drops_inadmissible_resamples():
+    """Two weakly measured, highly correlated constructs: PLSc often disattenuates their
+    correlation above 1 in a resample; those resamples are counted and excluded."""
+    rng = np.random.default_rng(12)
+    n = 60
+    x = rng.normal(size=n)
+    y = 0.95 * x + np.sqrt(1 - 0.95 ** 2) * rng.normal(size=n)
+    d = pd.DataFrame({"x1": x + rng.normal(size=n), "x2": x + rng.normal(size=n),
+                      "y1": y + rng.normal(size=n), "y2": y + rng.normal(size=n)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InferenceWarning)
+        res = csindex.fit_pls(d, "X =~ x1 + x2\nY =~ y1 + y2\nY ~ X", consistent=True, bootstrap=200, seed=2,
+                              progress=False)
+    bt = res.bootstrap
+    assert bt.n_inadmissible > 0 and bt.n_valid == 200 - bt.n_failed
+    assert np.all(np.abs(bt.draws["paths"]) <= 1)

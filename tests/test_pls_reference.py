@@ -93,7 +93,7 @@ def test_acsi_index_matches_plspm_rescale(satisfaction_data, load_reference, ecs
     iw = res.index_weights.set_index("item")["estimate"]
     for item, value in ref["normalised_weights"].items():
         assert iw[item] == pytest.approx(value, abs=1e-8), item
-    idx = res.index.set_index("construct")["estimate"]
+    idx = res.index.set_index("construct")["index"]
     for con, value in ref["index_0_100"].items():
         assert idx[con] == pytest.approx(value, abs=1e-8), con
     for con, first5 in ref["rescaled_scores_first5"].items():
@@ -118,8 +118,8 @@ def test_index_with_standardized_weights_matches_plspm_scaled_rescale(satisfacti
     iw = res.index_weights.set_index("item")["estimate"]
     for item, value in ref["normalised_weights"].items():
         assert iw[item] == pytest.approx(value, abs=1e-8), item
-    idx = res.index.set_index("construct")["estimate"]
+    idx = res.index.set_index("construct")["index"]
     for con, value in ref["index_0_100"].items():
         assert idx[con] == pytest.approx(value, abs=1e-8), con
     default = csindex.fit_pls(satisfaction_data, ecsi_syntax, scheme=scheme, scale=(0, 10))
-    assert not np.allclose(default.index["estimate"], res.index["estimate"], atol=1e-3)
+    assert not np.allclose(default.index["index"], res.index["index"], atol=1e-3)

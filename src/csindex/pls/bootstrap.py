@@ -91,8 +91,9 @@ class BootstrapResult:
     n_requested, n_valid, n_failed : int
         Resamples asked for, used, and excluded (did not converge, or an item was
         constant / a Mode B block singular in the resample).
-    n_nonconverged, n_degenerate : int
-        The two kinds of failure.
+    n_nonconverged, n_degenerate, n_inadmissible : int
+        The kinds of failure (inadmissible: PLSc with rho_A outside (0, 1] or a
+        disattenuated correlation above 1).
     seed : int
         The resolved seed (entropy of the root ``SeedSequence``).
     draws : dict of str to ndarray
@@ -114,8 +115,10 @@ class BootstrapResult:
     estimates: dict[str, np.ndarray]
     jackknife: dict[str, np.ndarray] | None = field(default=None)
     chunk_size: int = 0
+    n_inadmissible: int = 0
 
     def interval(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper interval ends (percentile or BCa) of the statistics ``key``."""
         d = self.draws[key]
         alpha = 1.0 - self.confidence
         if self.ci == "percentile" or self.jackknife is None:
@@ -135,6 +138,7 @@ class BootstrapResult:
         for q in (alpha / 2, 1 - alpha / 2):
             zq = norm.ppf(q)
             adj = norm.cdf(z0 + (z0 + zq) / (1 - a * (z0 + zq)))
+            adj = np.where(np.isfinite(adj), adj, q)  # degenerate jackknife: percentile end
             out.append(np.array([_quantile(d[:, k:k + 1], adj[k])[0] for k in range(d.shape[1])]))
         return out[0], out[1]
 
@@ -240,13 +244,22 @@ def _estimate_counts(Xc, w, mean, layout, opts, counts, outer_ok) -> dict:
                         index_kind=opts.get("index_kind", "unstandardized"),
                         align_to=opts["loadings"] if opts.get("sign_change") == "construct" else None)
     ok = st.iteration.converged & ~degenerate
+    inadmissible = np.zeros_like(ok)
+    if st.rho_a is not None:  # PLSc: drop inadmissible resamples (as cSEM's default)
+        J = layout.J
+        off = ~np.eye(J, dtype=bool)
+        inadmissible = ((st.rho_a > 1) | (st.rho_a <= 0)).any(axis=1) | \
+            (np.abs(st.final.construct_cor[:, off]) > 1).any(axis=1)
+        inadmissible &= ok
+        ok &= ~inadmissible
     stats = extract(st, opts["spec"], layout)
     if opts.get("sign_change") == "individual":  # each estimate takes the sign of the original
         for key in ("paths", "weights", "loadings", "total"):
             ref = opts["estimates"][key]
             stats[key] = np.where(np.sign(stats[key]) * np.sign(ref) < 0, -stats[key], stats[key])
     return {"stats": {k: v[ok] for k, v in stats.items()}, "degenerate": int(degenerate.sum()),
-            "nonconverged": int((~st.iteration.converged & ~degenerate).sum())}
+            "nonconverged": int((~st.iteration.converged & ~degenerate).sum()),
+            "inadmissible": int(inadmissible.sum())}
 
 
 def run_bootstrap(prep, layout: Layout, full: Statistics, S: np.ndarray, mean: np.ndarray, settings: dict, *,
@@ -291,11 +304,13 @@ def run_bootstrap(prep, layout: Layout, full: Statistics, S: np.ndarray, mean: n
     draws = {k: np.concatenate([r["stats"][k] for r in parts], axis=0) for k in keys}
     n_deg = sum(r["degenerate"] for r in parts)
     n_nc = sum(r["nonconverged"] for r in parts)
+    n_inad = sum(r["inadmissible"] for r in parts)
     n_valid = next(iter(draws.values())).shape[0]
-    if n_deg or n_nc:
+    if n_deg or n_nc or n_inad:
+        inad = f", {n_inad} were inadmissible under PLSc (rho_A or a construct correlation above 1)" if n_inad else ""
         warnings.warn(
-            f"{n_deg + n_nc} of {B} bootstrap resamples were excluded ({n_nc} did not converge within "
-            f"max_iter={settings['max_iter']}, {n_deg} had a constant item or a singular Mode B block); "
+            f"{n_deg + n_nc + n_inad} of {B} bootstrap resamples were excluded ({n_nc} did not converge within "
+            f"max_iter={settings['max_iter']}, {n_deg} had a constant item or a singular Mode B block{inad}); "
             f"the intervals use the remaining {n_valid}.", InferenceWarning, stacklevel=4)
     if not full.htmt.size:
         from dataclasses import replace
@@ -305,7 +320,8 @@ def run_bootstrap(prep, layout: Layout, full: Statistics, S: np.ndarray, mean: n
         full = replace(full, htmt=htmt_stack(S[None], layout))
     estimates = {k: v[0] for k, v in extract(full, spec, layout).items()}
     jack = _jackknife(Xc, w, mean, layout, opts, entropy) if ci == "bca" else None
-    return BootstrapResult(n_requested=B, n_valid=n_valid, n_failed=n_deg + n_nc, n_nonconverged=n_nc,
+    return BootstrapResult(n_requested=B, n_valid=n_valid, n_failed=n_deg + n_nc + n_inad, n_nonconverged=n_nc,
+                           n_inadmissible=n_inad,
                            n_degenerate=n_deg, seed=entropy, ci=ci, confidence=confidence, draws=draws,
                            estimates=estimates, jackknife=jack, chunk_size=chunk_size)
 
@@ -319,7 +335,8 @@ def _jackknife(Xc, w, mean, layout, opts, entropy) -> dict[str, np.ndarray]:
         G = n
     else:
         G = 1000
-        rng = np.random.default_rng(np.random.SeedSequence(entropy).spawn(1)[0])
+        # a stream of its own (spawn key outside the chunks' range)
+        rng = np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(1 << 30,)))
         groups = rng.permutation(np.arange(n) % G)
     parts = []
     for start in range(0, G, 500):

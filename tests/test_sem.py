@@ -449,3 +449,13 @@ def test_fiml_observed_information_equals_ml_observed_on_complete_data():
     # and observed differs from expected for a misspecified-free model only slightly
     c = csindex.fit_sem(df, MODEL)
     np.testing.assert_allclose(c.estimates["std_error"], a.estimates["std_error"], rtol=0.1)
+
+
+def test_settings_count_rows_used_and_dropped():
+    df = simulate(n=120)
+    df.iloc[:5, 2] = np.nan
+    with pytest.warns(MissingDataWarning):
+        res = csindex.fit_sem(df, MODEL)
+    assert (res.settings["n_used"], res.settings["n_dropped"]) == (115, 5)
+    fiml = csindex.fit_sem(df, MODEL, missing="fiml")
+    assert (fiml.settings["n_used"], fiml.settings["n_dropped"]) == (120, 0)

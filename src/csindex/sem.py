@@ -125,8 +125,8 @@ class SEMResult(SummaryMixin):
     converged : bool
     iterations : int
     settings : dict
-        ``estimator, missing, engine, information, bootstrap, seed, confidence, n_used,
-        n_dropped, scale, weighted, runtime_s`` and ``notes``.
+        ``estimator, missing, engine, information, bootstrap, bootstrap_failed, seed,
+        confidence, n_used, n_dropped, scale, weighted, runtime_s`` and ``notes``.
     """
 
     estimates: pd.DataFrame
@@ -766,6 +766,7 @@ def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_
     settings.update({
         "bootstrap": int(bootstrap), "seed": boot_info.get("seed"), "confidence": confidence,
         "n_used": int(n), "n_dropped": int(settings.pop("n_total", n)) - int(n),
+        "bootstrap_failed": int(boot_info.get("failed", 0)),
         "scale": scale_src, "weighted": w is not None, "runtime_s": time.perf_counter() - t_start,
         "notes": tuple(notes),
     })

@@ -1107,7 +1107,9 @@ class MultiGroupSEMResult(SummaryMixin):
     fit_indices : pandas.Series
         Overall fit of the constrained model (lavaan's multi-group definitions: chi-square
         ``sum_g N_g F_g``, baseline the sum of the groups' independence models, RMSEA with
-        lavaan's ``sqrt(G)`` factor, SRMR the ``N_g``-weighted mean of the groups').
+        lavaan's ``sqrt(G)`` factor, SRMR the ``N_g``-weighted mean of the groups' (each
+        with the saturated means' zero residuals in its denominator, as lavaan's mean
+        structure has them)).
     comparison : pandas.DataFrame
         The unconstrained (``free``) and constrained model: ``model, equal, chi2, df, cfi,
         tli, rmsea, aic, bic, delta_chi2, delta_df, p_value`` -- the chi-square difference
@@ -1281,7 +1283,9 @@ def fit_sem_multigroup(
             chi2_0 += one["baseline_chi2"]
             logl += one["logl"]
             logl_h1 += one["unrestricted_logl"]
-            srmr += wg * one["srmr"]
+            # lavaan's multi-group fit has a (saturated) mean structure: the zero mean residuals
+            # count in the SRMR denominator, p(p+1)/2 + p
+            srmr += wg * one["srmr"] * math.sqrt((p * (p + 1) / 2) / (p * (p + 1) / 2 + p))
         G = len(structs)
         df = G * p * (p + 1) / 2 - q_glob
         df0 = G * p * (p - 1) / 2

@@ -449,3 +449,36 @@ def test_fiml_observed_information_equals_ml_observed_on_complete_data():
     # and observed differs from expected for a misspecified-free model only slightly
     c = csindex.fit_sem(df, MODEL)
     np.testing.assert_allclose(c.estimates["std_error"], a.estimates["std_error"], rtol=0.1)
+
+
+def test_settings_count_rows_used_and_dropped():
+    df = simulate(n=120)
+    df.iloc[:5, 2] = np.nan
+    with pytest.warns(MissingDataWarning):
+        res = csindex.fit_sem(df, MODEL)
+    assert (res.settings["n_used"], res.settings["n_dropped"]) == (115, 5)
+    fiml = csindex.fit_sem(df, MODEL, missing="fiml")
+    assert (fiml.settings["n_used"], fiml.settings["n_dropped"]) == (120, 0)
+
+
+def test_fixed_latent_variance_parameterisation_is_equivalent():
+    df = simulate(n=400, seed=17)
+    marker = csindex.fit_sem(df, MODEL)
+    stdlv = csindex.fit_sem(df, "X =~ NA*x1 + x2 + x3\nY =~ y1 + y2 + y3\nY ~ X\nX ~~ 1*X")
+    assert stdlv.fit_indices["chi2"] == pytest.approx(marker.fit_indices["chi2"], rel=1e-8)
+    assert stdlv.fit_indices["df"] == marker.fit_indices["df"]
+    np.testing.assert_allclose(stdlv.estimates["std_all"], marker.estimates["std_all"], rtol=1e-6, atol=1e-9)
+    # with Var(X) = 1 the free loading of x1 is its std_lv in the marker parameterisation
+    x1 = stdlv.parameter("X =~ x1")
+    assert x1["estimate"] == pytest.approx(marker.parameter("X =~ x1")["std_lv"], rel=1e-6)
+    assert np.isnan(stdlv.parameter("X ~~ X")["std_error"])
+
+
+def test_residual_covariance_between_items():
+    df = simulate(n=500, seed=19)
+    base = csindex.fit_sem(df, MODEL)
+    res = csindex.fit_sem(df, MODEL + "\nx2 ~~ y2")
+    assert res.fit_indices["df"] == base.fit_indices["df"] - 1
+    cov = res.parameter("x2 ~~ y2")
+    assert abs(cov["estimate"]) < 3 * cov["std_error"]  # no such covariance in the simulation
+    assert res.fit_indices["chi2"] <= base.fit_indices["chi2"]

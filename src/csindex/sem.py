@@ -125,8 +125,8 @@ class SEMResult(SummaryMixin):
     converged : bool
     iterations : int
     settings : dict
-        ``estimator, missing, engine, information, bootstrap, seed, confidence, scale,
-        weighted, runtime_s`` and ``notes``.
+        ``estimator, missing, engine, information, bootstrap, bootstrap_failed, seed,
+        confidence, n_used, n_dropped, scale, weighted, runtime_s`` and ``notes``.
     """
 
     estimates: pd.DataFrame
@@ -430,6 +430,7 @@ def fit_sem(
                 f"missing: {', '.join(worst)}. Use missing='fiml' to keep them.",
                 MissingDataWarning, stacklevel=2,
             )
+            notes.append(f"Listwise deletion: {n_drop} of {len(x_all)} rows dropped.")
         x = x_all[complete]
         row_index = frame.index[complete]
     else:
@@ -486,7 +487,7 @@ def fit_sem(
     return _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_min, converged,
                      int(fs.iterations[0]), survey, scale, confidence, bootstrap, seed, progress, notes,
                      settings={"estimator": estimator, "missing": missing, "engine": engine,
-                               "information": information},
+                               "information": information, "n_total": len(frame)},
                      t_start=t_start)
 
 
@@ -764,6 +765,8 @@ def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_
     settings = dict(settings)
     settings.update({
         "bootstrap": int(bootstrap), "seed": boot_info.get("seed"), "confidence": confidence,
+        "n_used": int(n), "n_dropped": int(settings.pop("n_total", n)) - int(n),
+        "bootstrap_failed": int(boot_info.get("failed", 0)),
         "scale": scale_src, "weighted": w is not None, "runtime_s": time.perf_counter() - t_start,
         "notes": tuple(notes),
     })
@@ -902,7 +905,8 @@ def _bootstrap(structure, spec, theta, x, w, n_boot, seed, progress, confidence,
             xc = xb - mb[:, None, :]
             sb = np.swapaxes(xc * wb[:, :, None], 1, 2) @ xc
         r = len(sel)
-        fs = eng.fit_ml(structure, sb, np.repeat(theta[None], r, axis=0), max_iter=200, tol=1e-6, newton=False)
+        fs = eng.fit_ml(structure, sb, np.repeat(theta[None], r, axis=0), max_iter=300, tol=1e-7,
+                        newton_switch=1e-5)
         ok = fs.converged & np.isfinite(fs.f)
         failed += int((~ok).sum())
         th = np.where(ok[:, None], fs.theta, np.nan)
@@ -1082,7 +1086,7 @@ def _fit_fiml(spec, structure, frame, x, row_index, survey, scale, confidence, n
     return _assemble(spec, structure, theta, cov_theta, s_h1, mu, x, None, row_index, n, float("nan"),
                      converged, int(fs.iterations[0]), survey, scale, confidence, 0, None, None, notes,
                      settings={"estimator": "ML", "missing": "fiml", "engine": "csindex",
-                               "information": information},
+                               "information": information, "n_total": len(frame)},
                      t_start=t_start, fit=fit, scores_arr=scores, mean_cov=cov_mu)
 
 
@@ -1103,7 +1107,9 @@ class MultiGroupSEMResult(SummaryMixin):
     fit_indices : pandas.Series
         Overall fit of the constrained model (lavaan's multi-group definitions: chi-square
         ``sum_g N_g F_g``, baseline the sum of the groups' independence models, RMSEA with
-        lavaan's ``sqrt(G)`` factor, SRMR the ``N_g``-weighted mean of the groups').
+        lavaan's ``sqrt(G)`` factor, SRMR the ``N_g``-weighted mean of the groups' (each
+        with the saturated means' zero residuals in its denominator, as lavaan's mean
+        structure has them)).
     comparison : pandas.DataFrame
         The unconstrained (``free``) and constrained model: ``model, equal, chi2, df, cfi,
         tli, rmsea, aic, bic, delta_chi2, delta_df, p_value`` -- the chi-square difference
@@ -1277,7 +1283,9 @@ def fit_sem_multigroup(
             chi2_0 += one["baseline_chi2"]
             logl += one["logl"]
             logl_h1 += one["unrestricted_logl"]
-            srmr += wg * one["srmr"]
+            # lavaan's multi-group fit has a (saturated) mean structure: the zero mean residuals
+            # count in the SRMR denominator, p(p+1)/2 + p
+            srmr += wg * one["srmr"] * math.sqrt((p * (p + 1) / 2) / (p * (p + 1) / 2 + p))
         G = len(structs)
         df = G * p * (p + 1) / 2 - q_glob
         df0 = G * p * (p - 1) / 2

@@ -16,13 +16,11 @@ from scipy import stats
 
 from .._validation import did_you_mean, quote_list
 from ..exceptions import SurveyDataError
-from .simple import _row_mean, _weighted_stats
+from .simple import _row_mean
 
-__all__ = ["as_survey", "as_names", "check_items", "sampling_weights", "matrix", "weighted_stats", "row_mean",
-           "wilson", "weighted_share", "ratio_of_means_stats", "fast_stats", "band_shares",
-           "Moments", "RatioMoments", "group_means", "BandCounter", "row_chunks", "z_quantile", "composite"]
+__all__ = ["as_survey", "as_names", "check_items", "sampling_weights", "matrix", "row_mean", "wilson",
+           "Moments", "RatioMoments", "group_means", "BandCounter", "row_chunks", "z_quantile"]
 
-weighted_stats = _weighted_stats
 row_mean = _row_mean
 
 
@@ -105,32 +103,11 @@ def matrix(survey: Any, names: Sequence[str]) -> np.ndarray:
         return frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def composite(survey: Any, name: str) -> np.ndarray | None:
-    """Respondent mean of a construct's items (NaN when none answered), or None when ``name``
-    is not a construct of the survey."""
-    items = survey.constructs.get(name)
-    if not items:
-        return None
-    return row_mean(matrix(survey, items))
-
-
 def z_quantile(confidence: float) -> float:
     """Two-sided normal quantile for ``confidence``."""
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be between 0 and 1; got {confidence!r}.")
     return float(stats.norm.ppf(0.5 + confidence / 2.0))
-
-
-def weighted_share(flags: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Column-wise weighted share of True among non-NaN entries of ``flags`` (n x k float with NaN
-    for missing), the Kish effective n and the unweighted count of valid answers."""
-    valid = ~np.isnan(flags)
-    wm = np.where(valid, w[:, None], 0.0)
-    wsum = wm.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = (np.where(valid, flags, 0.0) * wm).sum(axis=0) / wsum
-        n_eff = wsum**2 / (wm**2).sum(axis=0)
-    return share, n_eff, valid.sum(axis=0)
 
 
 def wilson(p: np.ndarray, n_eff: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
@@ -144,27 +121,6 @@ def wilson(p: np.ndarray, n_eff: np.ndarray, z: float) -> tuple[np.ndarray, np.n
     lo = np.where(p <= 0.0, 0.0, np.clip(centre - half, 0.0, 1.0))
     hi = np.where(p >= 1.0, 1.0, np.clip(centre + half, 0.0, 1.0))
     return lo, hi
-
-
-def fast_stats(x: np.ndarray, w: np.ndarray, confidence: float) -> dict[str, np.ndarray]:
-    """Same as the simple method's weighted statistics (mean, sd, se, t quantile, n, n_eff), with
-    the sums done as matrix-vector products (NaN = missing)."""
-    valid = ~np.isnan(x)
-    vf = valid.astype(np.float64)
-    xz = np.where(valid, x, 0.0)
-    wsum = w @ vf
-    n_eff_den = (w * w) @ vf
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = (w @ xz) / wsum
-        dev = np.where(valid, x - mean, 0.0)
-        np.square(dev, out=dev)
-        ss = w @ dev
-        n_eff = wsum**2 / n_eff_den
-        var = ss / wsum * n_eff / (n_eff - 1.0)
-        sd = np.sqrt(var)
-        se = sd / np.sqrt(n_eff)
-    tq = stats.t.ppf(0.5 + confidence / 2.0, np.maximum(np.nan_to_num(n_eff - 1.0, nan=1.0), 1.0))
-    return {"n": valid.sum(axis=0), "n_eff": n_eff, "mean": mean, "std": sd, "se": se, "t": tq}
 
 
 CHUNK_ELEMENTS = 250_000
@@ -304,32 +260,3 @@ class BandCounter:
             return counts / wsum[:, None], wsum**2 / self.w2, self.n
 
 
-def band_shares(codes: np.ndarray, w: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weighted share of each code 0..k-1 per column of an int matrix (-1 = missing) via bincount:
-    shares (m x k), Kish effective n (m) and unweighted count of valid cells (m)."""
-    n, m = codes.shape
-    valid = codes >= 0
-    idx = (np.arange(m, dtype=np.int64) * (k + 1))[None, :] + np.where(valid, codes, k).astype(np.int64)
-    wb = np.broadcast_to(w[:, None], (n, m)).ravel()
-    counts = np.bincount(idx.ravel(), weights=wb, minlength=m * (k + 1)).reshape(m, k + 1)[:, :k]
-    w2 = (w * w) @ valid.astype(np.float64)
-    wsum = counts.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        shares = counts / wsum[:, None]
-        n_eff = wsum**2 / w2
-    return shares, n_eff, valid.sum(axis=0)
-
-
-def ratio_of_means_stats(num: np.ndarray, den: np.ndarray, w: np.ndarray, confidence: float) -> dict[str, np.ndarray]:
-    """Column-wise ratio estimator ``R = Σ w b / Σ w a`` over rows where both are present, with a
-    linearisation (delta-method) standard error ``se = sd_w(z) / sqrt(n_eff)``,
-    ``z = (b − R a) / ā``, and a t interval."""
-    valid = ~(np.isnan(num) | np.isnan(den))
-    wsum = w @ valid.astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mb = (w @ np.where(valid, num, 0.0)) / wsum
-        ma = (w @ np.where(valid, den, 0.0)) / wsum
-        r = mb / ma
-        z = np.where(valid, (num - r * den) / ma, np.nan)
-    zs = fast_stats(z, w, confidence)
-    return {"ratio": r, "mean_num": mb, "mean_den": ma, "se": zs["se"], "t": zs["t"], "n": valid.sum(axis=0)}

@@ -450,7 +450,8 @@ def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers
     if not names:
         raise SurveyDataError(f"{where} needs drivers=: the columns or constructs that drive the target.")
     if len(set(names)) != len(names):
-        raise SurveyDataError(f"The drivers passed to {where} repeat {quote_list(sorted({n for n in names if names.count(n) > 1}))}.")
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise SurveyDataError(f"The drivers passed to {where} repeat {quote_list(dup)}; give each driver once.")
     p = len(names)
     if method in ("shapley", "dominance") and p > MAX_EXACT:
         raise SurveyDataError(
@@ -499,7 +500,9 @@ def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers
             "makes the correlation matrix singular. Remove it from drivers=."
         )
     if tiny[p]:
-        raise SurveyDataError(f"The target {tlabel!r} is constant among the respondents used; there is nothing to explain.")
+        raise SurveyDataError(
+            f"The target {tlabel!r} is constant among the respondents used; there is nothing to explain."
+        )
     rxx = corr[:p, :p]
     lam, vec = np.linalg.eigh(rxx)
     if lam[0] < 1e-10:

@@ -52,7 +52,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..segments import segmentable
 from .._summary import Summary, SummaryMixin
@@ -217,6 +216,103 @@ class DualEvaluation(SummaryMixin):
 
 
 # --------------------------------------------------------------------------- helpers
+def _dual_from_frequencies(ft: Any, s_names: list[str] | None, i_names: list[str] | None,
+                           e_names: list[str] | None, *, aggregation: str, method: str, variant: str, provider: str,
+                           explicit: pd.Series | None, ahp_matrix: Any, max_cr: float | None, z: float,
+                           confidence: float) -> DualEvaluation:
+    """Variant D3: dual evaluation from aggregated frequency tables (item means from the counts)."""
+    where = "dual_evaluation"
+    if aggregation != "aggregate":
+        raise SurveyDataError("A frequency table has no respondent-level answers; use aggregation='aggregate'.")
+    if provider in ("constant_sum", "derived"):
+        raise SurveyDataError(f"importance_method={provider!r} needs respondent-level data, not a frequency table.")
+    counts = ft.counts
+    if not s_names:
+        raise SurveyDataError(f"{where} on a frequency table needs satisfaction= (rows of the table).")
+    k = len(s_names)
+    need = list(s_names)
+    if provider == "stated":
+        if not i_names or len(i_names) != k:
+            raise SurveyDataError(f"{where} on a frequency table needs importance= with one row per satisfaction row.")
+        need += i_names
+    if method == "improved":
+        if not e_names or len(e_names) != k:
+            raise SurveyDataError(f"The improved method on a frequency table needs expected= (one row per item).")
+        need += e_names
+    unknown = [r for r in need if r not in counts.index]
+    if unknown:
+        raise SurveyDataError(f"The frequency table has no rows {quote_list(unknown)}.")
+    points = counts.columns.to_numpy(dtype=np.float64)
+
+    def moments(rows: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        c = counts.loc[rows].to_numpy(dtype=np.float64)
+        nn = c.sum(axis=1)
+        mean = c @ points / nn
+        with np.errstate(invalid="ignore", divide="ignore"):
+            var = (c * (points[None, :] - mean[:, None]) ** 2).sum(axis=1) / (nn - 1.0) / nn  # variance of the mean
+        return mean, var
+
+    lo, hi = ft.scale
+    span = hi - lo
+    ms, vs = moments(s_names)
+    if method == "classic":
+        scores, raw_scores = 100.0 * (ms - lo) / span, ms
+        v_scores = vs * (100.0 / span) ** 2
+    else:
+        me, ve = moments(e_names)
+        if variant == "I1":
+            scores = ms / me
+            v_scores = vs / me**2 + ve * ms**2 / me**4
+        else:
+            scores = ms - me
+            v_scores = vs + ve
+        raw_scores = scores
+    ahp = None
+    mi = np.full(k, np.nan)
+    if provider == "stated":
+        mi, vi = moments(i_names)
+        wts = mi / mi.sum()
+    elif provider == "ahp":
+        if ahp_matrix is None:
+            raise SurveyDataError("importance_method='ahp' needs ahp_matrix= (pairwise comparisons of the attributes).")
+        ahp = ahp_weights(ahp_matrix, None if isinstance(ahp_matrix, pd.DataFrame) else s_names, max_cr=max_cr)
+        wts = ahp.weights.reindex(s_names).to_numpy()
+    else:
+        wts = explicit.reindex(s_names).to_numpy()
+        if not np.isfinite(wts).all() or (wts < 0).any() or wts.sum() <= 0:
+            raise SurveyDataError("Explicit weights must be finite, non-negative and give every item a weight.")
+        wts = wts / wts.sum()
+    index_100 = float(wts @ scores)
+    index_raw = float(wts @ raw_scores)
+    var = float((wts**2 * v_scores).sum())
+    if provider == "stated":
+        var += float((((scores - index_100) / mi.sum()) ** 2 * vi).sum())
+    se = float(np.sqrt(var))
+    if method == "improved":
+        factor = 100.0 if variant == "I1" else 100.0 / span
+        index, se_index = factor * index_raw, factor * se
+    else:
+        index, se_index = index_100, se
+    items = pd.DataFrame({"n": counts.loc[s_names].sum(axis=1).round().astype(np.int64).to_numpy(),
+                          "mean_satisfaction": ms}, index=pd.Index(s_names, name="item"))
+    if method == "improved":
+        items.insert(0, "expected_item", e_names)
+        items["mean_expected"] = me
+    items["score"] = scores
+    items["weight"] = wts
+    items["contribution"] = wts * scores
+    wtable = pd.DataFrame({"weight": wts, "importance_item": i_names if provider == "stated" else [""] * k,
+                           "mean_importance": mi}, index=pd.Index(s_names, name="item"))
+    settings = {"method": method, "variant": variant if method == "improved" else "D3", "aggregation": aggregation,
+                "importance_method": provider, "confidence": confidence, "weighted": False,
+                "n_used": int(items["n"].max()), "source": "frequencies",
+                "note": "frequency tables carry no link between items: the interval treats the item means as "
+                        "independent"}
+    return DualEvaluation(weights=wtable, items=items, index=float(index), index_raw=float(index_raw),
+                          std_error=se_index, ci_lower=float(index - z * se_index),
+                          ci_upper=float(index + z * se_index), ahp=ahp, settings=settings)
+
+
 @segmentable
 def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, importance: Sequence[str] | None = None,
                     *, scale: tuple[float, float] | None = None, aggregation: str = "aggregate",
@@ -233,8 +329,11 @@ def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, import
 
     Parameters
     ----------
-    data : Survey or DataFrame
-        A DataFrame is loaded with :func:`csindex.load_survey` (``scale`` passed on).
+    data : Survey, DataFrame or FrequencyTable
+        A DataFrame is loaded with :func:`csindex.load_survey` (``scale`` passed on). A
+        :class:`~csindex.scoring.simple.FrequencyTable` (counts per scale point, from
+        :func:`~csindex.scoring.simple.from_frequencies`) gives variant D3: item means from the
+        counts, aggregate weights only, intervals treating the items as independent.
     satisfaction : list of str, optional
         Satisfaction (perceived performance) items. Default: the perception items the codebook
         pairs with importance items (:meth:`Survey.pairs` ``("importance")``).
@@ -305,6 +404,13 @@ def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, import
     else:
         provider = check_option("importance_method", importance_method, _PROVIDERS, where)
     z = z_quantile(confidence)
+    from .simple import FrequencyTable
+
+    if isinstance(data, FrequencyTable):
+        return _dual_from_frequencies(data, as_names(satisfaction), as_names(importance), as_names(expected),
+                                      aggregation=aggregation, method=method, variant=variant, provider=provider,
+                                      explicit=explicit, ahp_matrix=ahp_matrix, max_cr=max_cr, z=z,
+                                      confidence=confidence)
     survey = as_survey(data, scale, where)
     s_names = as_names(satisfaction)
     i_names = as_names(importance)

@@ -33,6 +33,8 @@ Examples
 
 from __future__ import annotations
 
+import warnings
+
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,7 +45,7 @@ import pandas as pd
 from ..segments import segmentable
 from .._summary import Summary, SummaryMixin
 from .._validation import check_option, quote_list
-from ..exceptions import SurveyDataError
+from ..exceptions import InferenceWarning, SurveyDataError
 from ._common import Moments, as_names, as_survey, check_items, matrix, row_chunks, sampling_weights
 
 __all__ = ["IPAResult", "ipa", "QUADRANTS"]
@@ -246,7 +248,9 @@ def ipa(data: Any, performance: Sequence[str] | None = None, importance: Sequenc
         try:
             cx, cy = (float(v) for v in crosshair)
         except (TypeError, ValueError):
-            raise SurveyDataError(f"crosshair must be 'scale_midpoint', 'mean', 'median' or (x, y); got {crosshair!r}.") from None
+            raise SurveyDataError(
+                f"crosshair must be 'scale_midpoint', 'mean', 'median' or (x, y); got {crosshair!r}."
+            ) from None
         label = "fixed"
     quadrant = [QUADRANTS[(bool(i >= cx), bool(pv >= cy))] for i, pv in zip(importance_values, perf)]
     items = pd.DataFrame({
@@ -261,6 +265,10 @@ def ipa(data: Any, performance: Sequence[str] | None = None, importance: Sequenc
         "performance_top2": perf_top2,
         "opportunity": opportunity,
     }, index=pd.Index(p_names, name="item"))
+    undefined = list(items.index[items["performance_ci_lower"].isna()])
+    if undefined:
+        warnings.warn(f"The performance intervals of {quote_list(undefined)} are undefined (NaN): fewer than two "
+                      "answers (or effective answers after weighting).", InferenceWarning, stacklevel=2)
     settings = {"importance_method": importance_method, "crosshair": label, "top_box": int(top_box),
                 "weighted": w is not None, "confidence": confidence, "notes": tuple(notes)}
     return IPAResult(items=items, crosshair=(float(cx), float(cy)), settings=settings)

@@ -4,15 +4,13 @@ Each attribute has a functional question ("if present") and a dysfunctional ques
 absent"), answered 1 like, 2 must-be/expect, 3 neutral, 4 live with, 5 dislike. The standard
 evaluation table (rows functional, columns dysfunctional; METHODS.md §7.2 [V]):
 
-==========  ====  =======  =======  =========  =======
-functional  like  must-be  neutral  live-with  dislike
-==========  ====  =======  =======  =========  =======
-like        Q     A        A        A          O
-must-be     R     I        I        I          M
-neutral     R     I        I        I          M
-live-with   R     I        I        I          M
-dislike     R     R        R        R          Q
-==========  ====  =======  =======  =========  =======
+| functional | like | must-be | neutral | live-with | dislike |
+|---|---|---|---|---|---|
+| like | Q | A | A | A | O |
+| must-be | R | I | I | I | M |
+| neutral | R | I | I | I | M |
+| live-with | R | I | I | I | M |
+| dislike | R | R | R | R | Q |
 
 A attractive, O one-dimensional, M must-be, I indifferent, R reverse, Q questionable.
 The attribute's category is the modal one over respondents (weighted), ties broken in the

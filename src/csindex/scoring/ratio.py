@@ -50,17 +50,17 @@ from .._summary import Summary, SummaryMixin
 from .._validation import check_option, quote_list
 from ..exceptions import InferenceWarning, MissingDataWarning, SurveyDataError
 from ._common import (
+    BandCounter,
+    Moments,
+    RatioMoments,
     as_names,
     as_survey,
     check_items,
+    group_means,
     matrix,
+    row_chunks,
     row_mean,
     sampling_weights,
-    BandCounter,
-    group_means,
-    Moments,
-    RatioMoments,
-    row_chunks,
     wilson,
     z_quantile,
 )

@@ -634,7 +634,7 @@ def test_trend_pls_matches_fit_pls_and_detects_shift(airline, wave2):
     tab = t.table
     for w in ("W1", "W2"):
         rows = tab[tab["wave"] == w].set_index("construct")
-        np.testing.assert_array_equal(rows["index"], alone[w].loc[rows.index, "estimate"])
+        np.testing.assert_array_equal(rows["index"], alone[w].loc[rows.index, "index"])
         np.testing.assert_array_equal(rows["ci_upper"], alone[w].loc[rows.index, "ci_upper"])
     w2 = tab[tab["wave"] == "W2"].set_index("construct")
     np.testing.assert_allclose(w2["change"], w2["index"] - tab[tab["wave"] == "W1"].set_index("construct")["index"],

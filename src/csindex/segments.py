@@ -1625,6 +1625,7 @@ def _trend_pls(waves: Mapping[Any, Any], model: Any, *, weights: Any, confidence
     prev_tab = None
     for k, label in enumerate(labels):
         tab = results[label].index.set_index("construct")
+        value_col = "index" if "index" in tab.columns else "estimate"
         change = {}
         if k:
             pooled = _pooled_waves(waves[labels[k - 1]], waves[label], items, weights)
@@ -1641,7 +1642,7 @@ def _trend_pls(waves: Mapping[Any, Any], model: Any, *, weights: Any, confidence
             pv = (1.0 + (np.abs(perm["index"]) >= np.abs(d_obs)[None, :] - 1e-12).sum(axis=0)) / (R + 1.0)
             change = {c: (float(d_obs[j]), float(pv[j])) for j, c in enumerate(spec.constructs)}
         for c in spec.constructs:
-            est = float(tab.at[c, "estimate"])
+            est = float(tab.at[c, value_col])
             row = {"wave": label, "construct": c, "n": results[label].n, "index": est,
                    "ci_lower": float(tab.at[c, "ci_lower"]) if "ci_lower" in tab.columns else np.nan,
                    "ci_upper": float(tab.at[c, "ci_upper"]) if "ci_upper" in tab.columns else np.nan,
@@ -1650,7 +1651,7 @@ def _trend_pls(waves: Mapping[Any, Any], model: Any, *, weights: Any, confidence
                 # the change is the difference of the two fits' indices; the permutation test's own
                 # observed difference equals it with listwise deletion (pooled-mean imputation moves it)
                 pv_c = change[c][1]
-                d = est - float(prev_tab.at[c, "estimate"])
+                d = est - float(prev_tab.at[c, value_col])
                 se = float(np.hypot(tab.at[c, "std_error"], prev_tab.at[c, "std_error"]))
                 row.update(change=d, change_ci_lower=d - z * se, change_ci_upper=d + z * se, p_value=pv_c)
             rows.append(row)

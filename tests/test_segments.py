@@ -823,3 +823,20 @@ def test_progress_bar_over_segments(capsys):
     err = capsys.readouterr().err
     assert "segments (_mean_sat)" in err and "3/3" in err
     assert dict(res) == dict(map_segments(_mean_sat, _frame(), "region", progress=False))
+
+
+def _inner_backend(df):
+    from joblib.parallel import get_active_backend
+
+    return type(get_active_backend()[0]).__name__
+
+
+def test_parallel_segments_run_inner_joblib_sequentially():
+    # segments in parallel: a bootstrap inside a segment must not submit nested tasks
+    with joblib.parallel_backend("threading", n_jobs=2):
+        res = map_segments(_inner_backend, _frame(), "region", n_jobs=2)
+    assert set(res.values()) == {"SequentialBackend"}
+    # segments one after another: the function's own parallelism is left alone
+    with joblib.parallel_backend("threading", n_jobs=2):
+        res = map_segments(_inner_backend, _frame(), "region", n_jobs=1)
+    assert set(res.values()) == {"ThreadingBackend"}

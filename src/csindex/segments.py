@@ -431,9 +431,20 @@ _MISSING = object()
 
 
 # --------------------------------------------------------------------------- running
-def _run_segment(func: Callable[..., Any], key: Any, label: str, part: Any, kwargs: dict[str, Any]) -> Any:
-    """Run ``func`` on one segment; csindex errors are re-raised naming the segment."""
+def _run_segment(func: Callable[..., Any], key: Any, label: str, part: Any, kwargs: dict[str, Any],
+                 inner_sequential: bool = False) -> Any:
+    """Run ``func`` on one segment; csindex errors are re-raised naming the segment.
+
+    With ``inner_sequential`` (segments already run in parallel) any joblib call inside
+    ``func`` -- e.g. a bootstrap's chunks -- runs sequentially in the segment's worker instead
+    of submitting nested tasks (same numbers: the chunks' random streams do not depend on it).
+    """
     try:
+        if inner_sequential:
+            import joblib
+
+            with joblib.parallel_config(backend="sequential"):
+                return func(part, **kwargs)
         return func(part, **kwargs)
     except CsindexError as err:
         try:
@@ -518,7 +529,9 @@ def _map_segments(func: Callable[..., Any], data: Any, by: Any, *, n_jobs: int |
     labels = {k: _key_label(name_list, k) for k in parts}
     fname = name or getattr(func, "__qualname__", getattr(func, "__name__", repr(func)))
     logger.debug("Running %s on %d segments with n_jobs=%s", fname, len(parts), n_jobs)
-    tasks = (joblib.delayed(_run_segment)(func, k, labels[k], p, _segment_kwargs(kwargs)) for k, p in parts.items())
+    inner_sequential = len(parts) > 1 and joblib.effective_n_jobs(n_jobs) != 1
+    tasks = (joblib.delayed(_run_segment)(func, k, labels[k], p, _segment_kwargs(kwargs), inner_sequential)
+             for k, p in parts.items())
     show = _show_progress(progress, len(parts))
     if show:
         from tqdm.auto import tqdm

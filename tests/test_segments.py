@@ -840,3 +840,10 @@ def test_parallel_segments_run_inner_joblib_sequentially():
     with joblib.parallel_backend("threading", n_jobs=2):
         res = map_segments(_inner_backend, _frame(), "region", n_jobs=1)
     assert set(res.values()) == {"ThreadingBackend"}
+
+
+def test_segmentable_positional_arguments(airline):
+    res = csindex.simple_scores(airline, ["SAT1", "SAT2"], by="route")
+    assert list(res["regional"].items["item"]) == ["SAT1", "SAT2"]
+    with pytest.raises(TypeError, match="takes 2 positional arguments but 3 were given"):
+        csindex.simple_scores(airline, ["SAT1"], True, by="route")

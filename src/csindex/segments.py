@@ -579,8 +579,12 @@ def segmentable(func: Callable[..., Any] | None = None, *, min_size: int = MIN_S
         if by is None:
             return _call_in_place(func, data, args, kwargs)
         if args:
-            names = list(params)[1:1 + len(args)]
-            kwargs.update(dict(zip(names, args)))
+            positional = [n for n, p in params.items()
+                          if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)][1:]
+            if len(args) > len(positional):
+                raise TypeError(f"{func.__name__}() takes {len(positional) + 1} positional arguments but "
+                                f"{len(args) + 1} were given.")
+            kwargs.update(dict(zip(positional, args)))
         jobs = kwargs.pop("n_jobs", None)
         if own_jobs:  # parallelise the segments, not inside each (same numbers either way)
             kwargs["n_jobs"] = 1

@@ -1214,7 +1214,6 @@ def _mga_setup(data: Any, model: Any, by: Any, groups: Sequence[Any] | None, *, 
                                   "too few for a PLS fit. Use missing='mean' or merge segments.")
     mean_p, S_p = moments(prep.X, w)
     d = _MGAData(X=prep.X - mean_p, w=w, in_b=in_b.astype(np.float64), lo=prep.lo, hi=prep.hi, center=mean_p)
-    options = dict(scheme=scheme, tol=tol, max_iter=max_iter, rule=convergence, standardized=standardize)
     return spec, layout, d, (ga, gb), names, S_p, pooled, weights
 
 
@@ -1253,7 +1252,6 @@ def _run_mga(data: Any, model: Any, by: Any, *, groups: Any, n_permutations: int
              scale: Any = None):
     import joblib
 
-    from .pls.estimate import prepare  # noqa: F401  (import check: the PLS engine is present)
     from .pls._stats import estimate_stack
 
     n_permutations = _check_count(n_permutations, "n_permutations", where)

@@ -847,3 +847,18 @@ def test_segmentable_positional_arguments(airline):
     assert list(res["regional"].items["item"]) == ["SAT1", "SAT2"]
     with pytest.raises(TypeError, match="takes 2 positional arguments but 3 were given"):
         csindex.simple_scores(airline, ["SAT1"], True, by="route")
+
+
+def test_plot_index_per_segment(airline):
+    import matplotlib.pyplot as plt
+
+    res = csindex.simple_scores(airline, by="route")
+    d = res.plot_index(["SAT", "LOY"])
+    assert d.figure_ is not None
+    plt.close(d.figure_)
+    df = _mga_data(60, 0.3, 0.5, seed=12)
+    pls = csindex.fit_pls(df, MGA_MODEL, by="g", scale=(-4, 4))
+    d = pls.plot_index()
+    plt.close(d.figure_)
+    with pytest.raises(SurveyDataError, match="'XX' is not in the results"):
+        res.plot_index(["XX"])

@@ -412,6 +412,48 @@ class SegmentResults(SummaryMixin, Mapping):
             return pd.DataFrame({"segment": []})
         return pd.concat(parts, ignore_index=True)
 
+    def plot_index(self, constructs: Sequence[str] | None = None, *, ax: Any = None) -> Any:
+        """Grouped bar chart of the 0-100 indices per segment (:func:`csindex.plots.index_chart`).
+
+        Works for results with an ``index`` table (:func:`csindex.fit_pls`,
+        :func:`csindex.fit_sem`) or a ``constructs`` table with a ``score`` column
+        (:func:`csindex.simple_scores`).
+
+        Parameters
+        ----------
+        constructs : list of str, optional
+            Constructs to draw (default all).
+        ax : matplotlib.axes.Axes, optional
+
+        Returns
+        -------
+        csindex.plots.IndexChartDisplay
+        """
+        from .plots import index_chart
+
+        first = next(iter(self.results.values()), None)
+        source = None
+        for attr, col in (("index", "index"), ("index", "estimate"), ("constructs", "score")):
+            value = getattr(first, attr, None)
+            if isinstance(value, pd.DataFrame) and col in value.columns and "construct" in value.columns:
+                source = (attr, col)
+                break
+        if source is None:
+            raise TypeError(f"The segment results ({type(first).__name__}) have no 0-100 index table to plot.")
+        table = self.frame(source[0]).rename(columns={source[1]: "index"})
+        table["segment"] = [", ".join(map(str, k)) if isinstance(k, tuple) else str(k) for k in table["segment"]]
+        if constructs is not None:
+            unknown = [c for c in constructs if c not in set(table["construct"])]
+            if unknown:
+                raise SurveyDataError(f"Construct {quote_list(unknown)} is not in the results; constructs: "
+                                      f"{quote_list(list(dict.fromkeys(table['construct'])), limit=10)}.")
+            table = table[table["construct"].isin(list(constructs))]
+        has_ci = {"ci_lower", "ci_upper"} <= set(table.columns) and table[["ci_lower", "ci_upper"]].notna().all().all()
+        return index_chart(table[[c for c in ("construct", "segment", "index", "ci_lower", "ci_upper")
+                                  if c in table.columns]],
+                           group="segment", ci_lower="ci_lower" if has_ci else None,
+                           ci_upper="ci_upper" if has_ci else None, ax=ax)
+
     def map(self, func: Callable[[Any], Any]) -> dict[Any, Any]:
         """``{segment: func(result)}`` in segment order."""
         return {k: func(v) for k, v in self.results.items()}

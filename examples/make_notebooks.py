@@ -154,7 +154,7 @@ pls.paths.round(3)"""),
     ("md", "## 0–100 indices with bootstrap intervals"),
     ("code", """index = pls.index
 index.round(2)"""),
-    ("code", """csindex.plots.index_chart(index.rename(columns={"estimate": "index"})).figure_"""),
+    ("code", """csindex.plots.index_chart(index).figure_"""),
     ("md", "## Reliability and validity"),
     ("code", """q = pls.quality
 q.reliability.round(3)"""),

@@ -359,7 +359,7 @@ def test_pls_numbers_match_fit_pls(en):
         warnings.simplefilter("ignore")
         fit = csindex.fit_pls(survey, csindex.models.ccsi(survey), bootstrap=100, seed=7, progress=False)
     idx = fit.index.set_index("construct")
-    assert res.key_numbers["pls_satisfaction_index"] == pytest.approx(idx.loc["SAT", "estimate"], abs=1e-12)
+    assert res.key_numbers["pls_satisfaction_index"] == pytest.approx(idx.loc["SAT", "index"], abs=1e-12)
     lo, hi = res.key_numbers["pls_satisfaction_index_ci"]
     assert (lo, hi) == pytest.approx((idx.loc["SAT", "ci_lower"], idx.loc["SAT", "ci_upper"]), abs=1e-12)
     assert lo < res.key_numbers["pls_satisfaction_index"] < hi

@@ -340,8 +340,8 @@ def build_index(ctx: Context, sec: Section) -> None:
         idx = pls.index
         ctx.tables["pls_index"] = idx
         ctx.tables["pls_index_weights"] = pls.index_weights
-        ctx.key["pls_index"] = {str(r.construct): float(r.estimate) for r in idx.itertuples()}
-        frames.append(idx.rename(columns={"estimate": "index"}).assign(method="PLS"))
+        ctx.key["pls_index"] = {str(r.construct): float(r.index) for r in idx.itertuples()}
+        frames.append(idx.assign(method="PLS"))
     if sem is not None:
         sidx = sem.index
         ctx.tables["sem_index"] = sidx

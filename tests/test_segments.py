@@ -862,3 +862,18 @@ def test_plot_index_per_segment(airline):
     plt.close(d.figure_)
     with pytest.raises(SurveyDataError, match="'XX' is not in the results"):
         res.plot_index(["XX"])
+
+
+def test_mga_index_differences_match_group_fits():
+    df = _mga_data(150, 0.4, 0.4, seed=4, shift_b=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InferenceWarning)
+        res = pls_mga(df, MGA_MODEL, "g", n_permutations=300, seed=3, scale=(-4, 4))
+    idx = res.index.set_index("construct")
+    for g, col in (("a", "index_a"), ("b", "index_b")):
+        alone = csindex.fit_pls(df[df["g"] == g], MGA_MODEL, scale=(-4, 4)).index.set_index("construct")["index"]
+        np.testing.assert_allclose(idx[col], alone.loc[idx.index], atol=1e-9)
+        assert_frame_equal(res.results[g].index, csindex.fit_pls(df[df["g"] == g], MGA_MODEL, scale=(-4, 4)).index)
+    # S items of group b are 0.5 higher (0.5 / 8 * 100 = 6.25 index points): detected; Q unchanged
+    assert idx.at["S", "difference"] == pytest.approx(6.25, abs=2.0) and idx.at["S", "p_value"] < 0.01
+    assert idx.at["Q", "p_value"] > 0.01

@@ -1089,6 +1089,10 @@ class MGAResult(SummaryMixin):
         ``source, target, group_a, group_b, path_a, path_b, difference`` (``path_b -
         path_a``) and ``p_value`` (two-sided permutation p-value
         ``(1 + #{|d*| >= |d|}) / (R + 1)``).
+    index : pandas.DataFrame
+        ``construct, group_a, group_b, index_a, index_b, difference`` (``index_b -
+        index_a``) and ``p_value``: the 0-100 PLS indices of both groups and the same
+        permutation test of their difference.
     micom : MICOMResult
         Measurement invariance, steps 2-3 (checked first; a warning is issued when
         compositional invariance fails).
@@ -1100,6 +1104,7 @@ class MGAResult(SummaryMixin):
     """
 
     paths: pd.DataFrame
+    index: pd.DataFrame
     micom: MICOMResult
     results: Mapping[Any, Any]
     settings: Mapping[str, Any] = field(default_factory=dict)
@@ -1117,7 +1122,8 @@ class MGAResult(SummaryMixin):
         notes = () if self.micom.compositional_invariance else (
             "Compositional invariance failed for some constructs; compare their paths with caution.",)
         return Summary("PLS multi-group analysis (permutation test)", facts=facts,
-                       tables={"Path differences": self.paths, "MICOM": self.micom.table}, notes=notes)
+                       tables={"Path differences": self.paths, "Index differences (0-100)": self.index,
+                               "MICOM": self.micom.table}, notes=notes)
 
 
 def _resolve_int_seed(seed: int | np.random.Generator | None) -> int:
@@ -1189,7 +1195,7 @@ def _mga_batch(d: _MGAData, layout: Any, pairs: list[tuple[int, int]], labels: n
     va = (Wa @ (Y * Y)) / sa[:, None] - ma**2
     vb = (Wb @ (Y * Y)) / sb[:, None] - mb**2
     return {"diff": diff, "c": c, "mean": mb - ma, "logvar": np.log(vb) - np.log(va), "ok": ok,
-            "index": st.index[B:] - st.index[:B],
+            "index": st.index[B:] - st.index[:B], "index_a": st.index[:B], "index_b": st.index[B:],
             "path_a": paths[:B, src, tgt], "path_b": paths[B:, src, tgt]}
 
 
@@ -1443,7 +1449,7 @@ def pls_mga(data: Any, model: Any, by: Any, *, groups: Sequence[Any] | None = No
             seed: int | np.random.Generator | None = None, n_jobs: int | None = None, progress: bool | None = None,
             alpha: float = 0.05, scheme: str = "path", standardize: bool = True, missing: str = "listwise",
             weights: Any = None, tol: float = 1e-7, max_iter: int = 300, convergence: str = "max_abs",
-            chunk_size: int = 250, min_size: int = 10) -> MGAResult:
+            chunk_size: int = 250, min_size: int = 10, scale: Any = None) -> MGAResult:
     """PLS multi-group analysis: permutation test of path-coefficient differences between two segments.
 
     Chin & Dibbern (2010, in Handbook of Partial Least Squares, pp. 171-193): the model is
@@ -1463,6 +1469,10 @@ def pls_mga(data: Any, model: Any, by: Any, *, groups: Sequence[Any] | None = No
     data, model, by, groups, n_permutations, seed, n_jobs, progress, alpha, scheme,
     standardize, missing, weights, tol, max_iter, convergence, chunk_size, min_size
         As in :func:`micom`.
+    scale : (min, max) or dict, optional
+        Item scales for the 0-100 indices (as in :func:`csindex.fit_pls`); default the
+        Survey codebook, else the smallest and largest answer of the pooled data (one scale
+        for both groups).
 
     Returns
     -------
@@ -1485,7 +1495,8 @@ def pls_mga(data: Any, model: Any, by: Any, *, groups: Sequence[Any] | None = No
     spec, layout, d, (ga, gb), obs, perm, micom_res, failed, settings, pairs_idx = _run_mga(
         data, model, by, groups=groups, n_permutations=n_permutations, seed=seed, n_jobs=n_jobs, progress=progress,
         alpha=alpha, scheme=scheme, standardize=standardize, missing=missing, weights=weights, tol=tol,
-        max_iter=max_iter, convergence=convergence, chunk_size=chunk_size, min_size=min_size, where=where)
+        max_iter=max_iter, convergence=convergence, chunk_size=chunk_size, min_size=min_size, where=where,
+        scale=scale)
     if failed:
         _warn_invariance(failed, (ga, gb))
     R = perm["diff"].shape[0]
@@ -1496,17 +1507,25 @@ def pls_mga(data: Any, model: Any, by: Any, *, groups: Sequence[Any] | None = No
                           "group_b": pd.Series([gb] * len(diff), dtype=object),
                           "path_a": obs["path_a"][0], "path_b": obs["path_b"][0], "difference": diff, "p_value": p},
                          columns=_MGA_COLUMNS)
+    d_idx = obs["index"][0]
+    p_idx = (1.0 + (np.abs(perm["index"]) >= np.abs(d_idx)[None, :] - 1e-12).sum(axis=0)) / (R + 1.0)
+    index = pd.DataFrame({"construct": list(layout.constructs),
+                          "group_a": pd.Series([ga] * layout.J, dtype=object),
+                          "group_b": pd.Series([gb] * layout.J, dtype=object),
+                          "index_a": obs["index_a"][0], "index_b": obs["index_b"][0], "difference": d_idx,
+                          "p_value": p_idx})
     from .pls import fit_pls
 
     parts = split_segments(data, by, min_size=min_size)
     fit_opts = dict(scheme=scheme, standardize=standardize, missing=missing, tol=tol, max_iter=max_iter,
-                    convergence=convergence)
+                    convergence=convergence,
+                    scale={i: (float(lo), float(hi)) for i, lo, hi in zip(layout.items, d.lo, d.hi)})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # already reported by the pooled preparation
         results = {g: fit_pls(parts[g], spec, **fit_opts,
                               **({"weights": weights} if isinstance(weights, str) else {}))
                    for g in (ga, gb)} if weights is None or isinstance(weights, str) else {}
-    return MGAResult(paths=paths, micom=micom_res, results=_ReadOnlyDict(results), settings=settings)
+    return MGAResult(paths=paths, index=index, micom=micom_res, results=_ReadOnlyDict(results), settings=settings)
 
 
 # --------------------------------------------------------------------------- trend across waves

@@ -468,3 +468,23 @@ def test_on_invalid_nan_reports_the_bad_cells(tmp_path, capsys):
     assert items.loc["SAT1", "n_out_of_range"] == 1 and items.loc["SAT1", "n_valid"] == 4
     scores = pd.read_csv(tmp_path / "b" / "item_scores.csv").set_index("item")
     assert scores.loc["SAT1", "mean"] == pytest.approx(np.mean([1, 3, 5, 2]))
+
+
+def test_scores_by_segment(tmp_path, capsys):
+    assert cli.main(["report", "--by", "route", "--bootstrap", "0", "--out", str(tmp_path), "--quiet"]) == 0
+    payload = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    ids = [s["id"] for s in payload["sections"]]
+    assert ids[ids.index("simple-scores") + 1] == "segments"
+    assert payload["settings"]["by"] == "route"
+    from csindex.segments import split_segments
+
+    parts = split_segments(csindex.datasets.airline(), "route")
+    scores = payload["key_numbers"]["segment_overall_scores"]
+    assert set(scores) == {str(k) for k in parts}
+    for route, part in parts.items():  # each group's score is the simple method on that group alone
+        alone = csindex.simple_scores(part).constructs.set_index("construct")
+        assert scores[str(route)] == pytest.approx(alone.loc["overall", "score"], abs=1e-9)
+    table = pd.read_csv(tmp_path / "segment_scores.csv")
+    assert set(table["segment"]) == {"domestic", "international", "regional"}
+    with pytest.raises(SurveyDataError, match="rout"):
+        csindex.report(by="rout", out=tmp_path / "x", progress=False)

@@ -63,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="bootstrap resamples for the PLS confidence intervals (default: 1000; 0 = none)")
     rep.add_argument("--seed", metavar="S", type=int, default=None, help="random seed (default: 2024)")
     rep.add_argument("--scale", nargs=2, type=float, metavar=("MIN", "MAX"), help="scale of rated items")
+    rep.add_argument("--by", metavar="COLUMN", help="add scores by the groups of this profile column (e.g. route)")
     rep.add_argument("--on-invalid", choices=("raise", "nan"), default="raise",
                      help="values off the scale or text in numeric items: stop with an error (default) or "
                           "treat them as missing (counted in the data-quality section)")
@@ -179,6 +180,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         "bootstrap": DEFAULT_BOOTSTRAP if args.bootstrap is None else args.bootstrap,
         "scale": _scale(args),
         "on_invalid": args.on_invalid,
+        "by": args.by,
         "progress": not args.quiet,
     }
     if args.seed is not None:

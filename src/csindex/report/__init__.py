@@ -46,6 +46,7 @@ from ._sections import (
     build_kpi,
     build_overview,
     build_quality,
+    build_segments,
     build_simple,
 )
 
@@ -157,6 +158,7 @@ def report(
     seed: int | None = 2024,
     scale: tuple[float, float] | None = None,
     on_invalid: str = "raise",
+    by: str | None = None,
     excel: bool | None = None,
     progress: bool | None = None,
 ) -> ReportResult:
@@ -194,6 +196,9 @@ def report(
     on_invalid : {"raise", "nan"}
         Invalid cells of a data file (off the scale, text in a numeric item): raise (default)
         or treat them as missing; they are counted in the data-quality section either way.
+    by : str, optional
+        A profile column (e.g. ``"route"``): adds a section with the simple-method scores
+        of each of its groups (:func:`csindex.simple_scores` with ``by=``).
     excel : bool or None
         Write the Excel workbook: ``True`` requires ``openpyxl`` (raises
         :class:`~csindex.exceptions.MissingDependencyError` naming the extra when it is
@@ -230,8 +235,12 @@ def report(
 
         require("openpyxl", "Writing the report's Excel workbook")
     survey = _load(data, codebook, scale, on_invalid)
+    if by is not None and by not in survey.responses.columns:
+        from .._validation import did_you_mean
+
+        raise SurveyDataError(f"by={by!r} is not a column of the survey.{did_you_mean(str(by), list(survey.responses.columns))}")
     labels = Labels(lang, survey.codebook.items)
-    ctx = Context(survey=survey, labels=labels, method=method, bootstrap=bootstrap, seed=seed)
+    ctx = Context(survey=survey, labels=labels, method=method, bootstrap=bootstrap, seed=seed, by=by)
     from . import _models
 
     ctx.model, ctx.model_name = _models.resolve_model(model, survey)
@@ -241,6 +250,7 @@ def report(
         ("overview", "sec_overview", None),  # filled last
         ("data-quality", "sec_quality", build_quality),
         ("simple-scores", "sec_simple", build_simple),
+        *([("segments", "sec_segments", build_segments)] if by is not None else []),
         ("kpi", "sec_kpi", build_kpi),
         ("ratio", "sec_ratio", _models.build_ratio),
         ("dual-ipa", "sec_dual", _models.build_dual),
@@ -318,6 +328,7 @@ def _settings(ctx: Context, survey: Any, method: str, bootstrap: int, seed: Any,
         "bootstrap": bootstrap,
         "seed": seed,
         "lang": lang,
+        "by": ctx.by,
         "out": str(out),
     }
 

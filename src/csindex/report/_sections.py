@@ -34,6 +34,7 @@ class Context:
     method: str
     bootstrap: int
     seed: Any
+    by: str | None = None  # profile column for the segment section
     model: Any = None  # ModelSpec or None
     model_name: str = ""
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -182,6 +183,28 @@ def build_simple(ctx: Context, sec: Section) -> None:
     shown_items = _with_labels(items[["item", "construct", "n", "mean", "top2_share", "score", "ci_lower",
                                       "ci_upper"]], ctx, "item")
     sec.add("table", L.columns(shown_items), L("s_items"))
+
+
+# --------------------------------------------------------------------------- segments
+
+
+def build_segments(ctx: Context, sec: Section) -> None:
+    from ..plots import index_chart
+    from ..scoring.simple import simple_scores
+
+    L = ctx.labels
+    by = ctx.by
+    res = simple_scores(ctx.survey, by=by)
+    table = res.frame("constructs")
+    ctx.tables["segment_scores"] = table
+    ctx.key["segment_overall_scores"] = {
+        str(r.segment): float(r.score) for r in table[table["construct"] == "overall"].itertuples()}
+    sec.p(L("g_intro", by=f"{by} ({L.item(by)})", k=len(res.results)))
+    chart = table.assign(construct=[L.construct(c) for c in table["construct"]],
+                         segment=table["segment"].astype(str)).rename(columns={"score": "index"})
+    ctx.figure(sec, index_chart(chart, group="segment"), L("g_fig", by=L.item(by)))
+    shown = table[["segment", "construct", "n", "score", "ci_lower", "ci_upper"]]
+    sec.add("table", L.columns(shown), L("g_table"))
 
 
 # --------------------------------------------------------------------------- KPIs

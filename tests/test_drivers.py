@@ -289,3 +289,23 @@ def test_index_from_shares_and_plot(orthogonal):
     disp = res.plot()
     assert disp.data["driver"].iloc[0] == sh.idxmax()
     plt.close(disp.figure_)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.floats(0.01, 100.0))
+def test_weights_scale_invariant(factor):
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(80, 3))
+    df = pd.DataFrame({"A1": x[:, 0], "B1": x[:, 1], "C1": x[:, 2], "Y1": x @ [0.5, 0.2, 0.1] + rng.normal(size=80)})
+    w = rng.uniform(0.2, 3.0, 80)
+    a = driver_weights(df, target="Y1", drivers=["A1", "B1", "C1"], weights=w, method="relative_weights")
+    b = driver_weights(df, target="Y1", drivers=["A1", "B1", "C1"], weights=w * factor, method="relative_weights")
+    assert a.weights["weight"].to_numpy() == pytest.approx(b.weights["weight"].to_numpy(), rel=1e-9)
+    assert a.regression["coefficient"].to_numpy() == pytest.approx(b.regression["coefficient"].to_numpy(), rel=1e-9)
+
+
+def test_by_segment_equals_subset(satisfaction_data):
+    seg = driver_weights(satisfaction_data, target="sat1", drivers=SAT_DRIVERS[:4], by="gender")
+    part = satisfaction_data[satisfaction_data["gender"] == "male"].reset_index(drop=True)
+    alone = driver_weights(part, target="sat1", drivers=SAT_DRIVERS[:4])
+    assert seg["male"].weights["weight"].to_numpy() == pytest.approx(alone.weights["weight"].to_numpy())

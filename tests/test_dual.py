@@ -176,3 +176,49 @@ def test_summary_and_plot(df):
     disp = res.plot()
     assert set(disp.data["name"]) == {"Q1", "Q2"}
     plt.close(disp.figure_)
+
+
+@pytest.mark.parametrize("method", ["classic", "improved"])
+def test_linearised_se_agrees_with_bootstrap(method):
+    """The delta-method SE of the D1/I1 index (importance means included) against a plain
+    bootstrap of the whole computation."""
+    rng = np.random.default_rng(5)
+    n = 300
+    s = rng.integers(1, 6, (n, 3)).astype(float)
+    imp = np.clip(s + rng.integers(-2, 3, (n, 3)), 1, 5).astype(float)
+    s[rng.random((n, 3)) < 0.1] = np.nan
+    imp[rng.random((n, 3)) < 0.1] = np.nan
+    d = pd.DataFrame(np.column_stack([s, imp, rng.integers(2, 6, (n, 3))]),
+                     columns=["Q1", "Q2", "Q3", "IMP_Q1", "IMP_Q2", "IMP_Q3", "EXP_Q1", "EXP_Q2", "EXP_Q3"])
+    kw = dict(satisfaction=["Q1", "Q2", "Q3"], scale=(1, 5), method=method, weights=False)
+    res = dual_evaluation(d, **kw)
+    boot = [dual_evaluation(d.iloc[rng.integers(0, n, n)].reset_index(drop=True), **kw).index for _ in range(200)]
+    assert res.std_error == pytest.approx(np.std(boot, ddof=1), rel=0.2)
+
+
+def test_frequency_table_variant_d3():
+    from csindex.scoring.simple import from_frequencies
+
+    # Q1: one answer at each of 3, 4, 5 (mean 4); Q2: two at 2, one at 5 (mean 3)
+    # IMP_Q1: all 5 (mean 5); IMP_Q2: 3 and 1 split (mean 2.5 from 1,1 at 2 and 3)
+    ft = from_frequencies({"Q1": {1: 0, 2: 0, 3: 1, 4: 1, 5: 1}, "Q2": {1: 0, 2: 2, 3: 0, 4: 0, 5: 1},
+                           "IMP_Q1": {1: 0, 2: 0, 3: 0, 4: 0, 5: 3}, "IMP_Q2": {1: 0, 2: 1, 3: 1, 4: 0, 5: 0}},
+                          scale=(1, 5))
+    res = dual_evaluation(ft, satisfaction=["Q1", "Q2"], importance=["IMP_Q1", "IMP_Q2"])
+    assert res.weights["weight"].tolist() == pytest.approx([5 / 7.5, 2.5 / 7.5])
+    assert res.index_raw == pytest.approx((5 * 4 + 2.5 * 3) / 7.5)
+    assert res.index == pytest.approx((5 * 75 + 2.5 * 50) / 7.5)
+    assert res.settings["variant"] == "D3"
+    # same numbers as the respondent-level D1 on the equivalent answers (complete data)
+    df = pd.DataFrame({"Q1": [3, 4, 5], "Q2": [2, 2, 5], "IMP_Q1": [5, 5, 5], "IMP_Q2": [2, 3, np.nan]})
+    d1 = dual_evaluation(df, satisfaction=["Q1", "Q2"], scale=(1, 5), weights=False)
+    assert d1.index == pytest.approx(res.index)
+    # SE with independent items: W1^2 var(s1) + W2^2 var(s2) + importance terms
+    w = np.array([5, 2.5]) / 7.5
+    s100 = np.array([75.0, 50.0])
+    var_s = np.array([1.0 / 3, 3.0 / 3]) * (100 / 4) ** 2  # sample variances 1 and 3, over n = 3
+    var_i = np.array([0.0, 0.5 / 2])
+    expected = np.sqrt((w**2 * var_s).sum() + (((s100 - res.index) / 7.5) ** 2 * var_i).sum())
+    assert res.std_error == pytest.approx(expected)
+    with pytest.raises(SurveyDataError, match="aggregate"):
+        dual_evaluation(ft, satisfaction=["Q1", "Q2"], importance=["IMP_Q1", "IMP_Q2"], aggregation="respondent")

@@ -100,3 +100,11 @@ def test_airline_defaults():
     res = ipa(csindex.datasets.airline())
     assert res.crosshair == (5.5, 5.5)
     assert len(res.items) == len(csindex.datasets.airline().pairs("importance"))
+
+
+def test_one_respondent():
+    d = pd.DataFrame({"A1": [2], "IMP_A1": [5]})
+    with pytest.warns(csindex.exceptions.InferenceWarning, match="A1"):
+        res = ipa(d, ["A1"], scale=(1, 5))
+    assert res.items.loc["A1", "quadrant"] == "Concentrate here"
+    assert np.isnan(res.items.loc["A1", "performance_ci_lower"])

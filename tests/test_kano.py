@@ -75,3 +75,12 @@ def test_summary_and_plot():
     disp = res.plot()
     assert len(disp.data) == 2
     plt.close(disp.figure_)
+
+
+def test_one_respondent_and_input_untouched():
+    df = pd.DataFrame({"F1": [1], "D1": [5]})
+    before = df.copy()
+    res = kano(df, ["F1"], ["D1"])
+    assert res.attributes.loc["F1", "category"] == "O"
+    assert res.attributes.loc["F1", "better"] == 1 and res.attributes.loc["F1", "worse"] == -1
+    pd.testing.assert_frame_equal(df, before)

@@ -414,3 +414,135 @@ def test_by_on_survey_keeps_weights():
     assert res["domestic"].settings["weighted"]
     pd.testing.assert_frame_equal(res["domestic"].paths, alone.paths)
     pd.testing.assert_frame_equal(res["domestic"].index, alone.index)
+
+
+# ---------------------------------------------------------------- templates
+def test_template_name_with_survey():
+    survey = csindex.datasets.airline()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MissingDataWarning)
+        by_name = csindex.fit_pls(survey, "ccsi")
+        by_spec = csindex.fit_pls(survey, csindex.models.ccsi(survey))
+    pd.testing.assert_frame_equal(by_name.paths, by_spec.paths)
+    assert set(by_name.spec.constructs) == {"IMAG", "EXPE", "QUAL", "VAL", "SAT", "LOY"}
+    assert len(by_name.paths) == 11
+
+
+def test_negative_index_weight_warns(small):
+    d = small.copy()
+    rng = np.random.default_rng(9)
+    d["q3"] = (11 - d["q1"]) * 0.3 + rng.normal(size=len(d))  # reversed, weakly related item
+    res = csindex.fit_pls(d, SMALL, scale=(1, 10))
+    assert (res.index_weights["estimate"] < 0).any()
+    with pytest.warns(InferenceWarning, match="negative outer weights .*'q3'"):
+        res.index
+
+
+def test_scale_inferred_from_data_is_recorded(small):
+    res = csindex.fit_pls(small, SMALL)
+    assert res.settings["scale_source"] == "data"
+    lo, hi = float(small.min().min()), float(small.max().max())
+    expected = (small["l1"].mean() - lo) / (hi - lo) * 100
+    assert res.index.set_index("construct").at["L", "estimate"] == pytest.approx(expected)
+    with pytest.raises(SurveyDataError, match="max <= min"):
+        csindex.fit_pls(small, SMALL, scale=(5, 5))
+    with pytest.raises(SurveyDataError, match="no \\(min, max\\) for item"):
+        csindex.fit_pls(small, SMALL, scale={"q1": (1, 10)})
+
+
+def test_preset_scores_and_convergence_rules(small):
+    a = csindex.fit_pls(small, SMALL)
+    b = csindex.fit_pls(small, SMALL, preset="seminr")
+    np.testing.assert_allclose(b.scores.to_numpy(), a.scores.to_numpy() * np.sqrt((a.n - 1) / a.n))
+    np.testing.assert_allclose(b.scores.std(ddof=1).to_numpy(), 1.0)
+    for rule in ("sum_abs", "sum_squared"):
+        r = csindex.fit_pls(small, SMALL, convergence=rule, tol=1e-12, max_iter=1000)
+        np.testing.assert_allclose(r.paths["estimate"], a.paths["estimate"], atol=1e-6)
+
+
+def test_plots(small):
+    import matplotlib.pyplot as plt
+
+    res = csindex.fit_pls(small, SMALL, bootstrap=50, seed=1, progress=False, scale=(1, 10))
+    d = res.plot()
+    assert d.figure_ is not None and set(d.paths["source"]) == {"Q", "S"}
+    m = res.plot_ipma("L")
+    assert set(m.data["name"]) == {"Q", "S"}
+    i = res.plot_index()
+    for disp in (d, m, i):
+        plt.close(disp.figure_)
+
+
+def test_bootstrap_identical_under_dask_and_threading_backends(small):
+    import joblib
+
+    kw = dict(bootstrap=60, seed=3, chunk_size=16, progress=False)
+    a = csindex.fit_pls(small, SMALL, **kw)
+    with joblib.parallel_config(backend="threading"):
+        b = csindex.fit_pls(small, SMALL, n_jobs=2, **kw)
+    np.testing.assert_array_equal(a.bootstrap.draws["paths"], b.bootstrap.draws["paths"])
+    distributed = pytest.importorskip("distributed", reason="dask.distributed is an optional extra")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cl:
+        with distributed.Client(cl), joblib.parallel_config(backend="dask"):
+            c = csindex.fit_pls(small, SMALL, n_jobs=2, **kw)
+    np.testing.assert_array_equal(a.bootstrap.draws["paths"], c.bootstrap.draws["paths"])
+    pd.testing.assert_frame_equal(a.paths, c.paths)
+
+
+# ---------------------------------------------------------------- consistent PLS
+def _factor_data(n, seed):
+    """Common-factor data with known latent paths: X -> M (0.5), X -> Y (0.3), M -> Y (0.4)."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    m = 0.5 * x + np.sqrt(1 - 0.25) * rng.normal(size=n)
+    r2y = 0.3 ** 2 + 0.4 ** 2 + 2 * 0.3 * 0.4 * 0.5
+    y = 0.3 * x + 0.4 * m + np.sqrt(1 - r2y) * rng.normal(size=n)
+    cols = {}
+    for name, eta, lams in (("x", x, (0.9, 0.8, 0.7)), ("m", m, (0.85, 0.75, 0.7)), ("y", y, (0.8, 0.8, 0.6))):
+        for k, lam in enumerate(lams, 1):
+            cols[f"{name}{k}"] = lam * eta + np.sqrt(1 - lam ** 2) * rng.normal(size=n)
+    return pd.DataFrame(cols), {("X", "M"): 0.5, ("X", "Y"): 0.3, ("M", "Y"): 0.4}
+
+
+FACTOR_MODEL = "X =~ x1 + x2 + x3\nM =~ m1 + m2 + m3\nY =~ y1 + y2 + y3\nM ~ X\nY ~ X + M"
+
+
+def test_plsc_recovers_latent_paths_and_loadings():
+    """n = 20,000: the sampling SD of a path is about 0.01, so 0.03 is 3 SD; PLS itself is
+    attenuated by the items' measurement error (bias of about -0.05 on X -> M here)."""
+    df, truth = _factor_data(20_000, 7)
+    plsc = csindex.fit_pls(df, FACTOR_MODEL, consistent=True)
+    pls = csindex.fit_pls(df, FACTOR_MODEL)
+    got = plsc.paths.set_index(["source", "target"])["estimate"]
+    raw = pls.paths.set_index(["source", "target"])["estimate"]
+    for key, value in truth.items():
+        assert got[key] == pytest.approx(value, abs=0.03), key
+    assert raw[("X", "M")] < 0.5 - 0.03  # plain PLS is attenuated
+    lam = plsc.loadings.set_index("item")["estimate"]
+    for item, value in {"x1": 0.9, "x3": 0.7, "m2": 0.75, "y3": 0.6}.items():
+        assert lam[item] == pytest.approx(value, abs=0.03), item
+    # the disattenuation uses rho_A: r / sqrt(rho_A,X rho_A,M) is the X-M correlation
+    rho = pls.quality.reliability.set_index("construct")["rho_a"]
+    r = pls.construct_correlations.loc["X", "M"]
+    assert plsc.construct_correlations.loc["X", "M"] == pytest.approx(r / np.sqrt(rho["X"] * rho["M"]), abs=1e-10)
+    assert plsc.settings["consistent"]
+    # PLSc weights, scores and index are those of PLS
+    pd.testing.assert_frame_equal(plsc.weights, pls.weights)
+
+
+def test_plsc_bootstrap_runs():
+    df, _ = _factor_data(400, 8)
+    res = csindex.fit_pls(df, FACTOR_MODEL, consistent=True, bootstrap=100, seed=1, progress=False)
+    assert res.paths["std_error"].gt(0).all()
+    assert np.all(res.paths["ci_lower"] <= res.paths["estimate"])
+
+
+def test_all_rows_missing_and_empty_data(small):
+    d = small.copy()
+    d["q1"] = np.nan
+    with pytest.raises(SurveyDataError, match="Only 0 complete respondents"):
+        csindex.fit_pls(d, SMALL)
+    with pytest.raises(SurveyDataError, match="no rows"):
+        csindex.fit_pls(small.iloc[:0], SMALL)
+    with pytest.raises(SurveyDataError, match="weights"):
+        csindex.fit_pls(small, SMALL, weights=-np.ones(len(small)))

@@ -207,3 +207,37 @@ def test_ratio_of_means_equals_mean_ratio_when_a_constant_property(pairs):
     assert res.items.loc["Q1", "ratio_of_means"] == pytest.approx(np.mean(b) / 4)
     shares = res.bands.query("level == 'item' and measure == 'ratio'")["share"]
     assert shares.sum() == pytest.approx(1.0)
+
+
+def test_weighted_band_shares_and_effective_n(df):
+    res = _run(df, weights=[1, 2, 1, 1])
+    b = res.bands.set_index(["level", "name", "measure", "band"])
+    # CREW1 ratios .8 (w 1), 1 (w 2), 1 (w 1): dissatisfied 1/4, fairly satisfied 3/4, n_eff = 16/6
+    p, n = 0.25, 16 / 6
+    assert b.loc[("item", "CREW1", "ratio", "dissatisfied"), "share"] == pytest.approx(p)
+    centre = (p + Z_975**2 / (2 * n)) / (1 + Z_975**2 / n)
+    half = Z_975 * math.sqrt(p * (1 - p) / n + Z_975**2 / (4 * n**2)) / (1 + Z_975**2 / n)
+    assert b.loc[("item", "CREW1", "ratio", "dissatisfied"), "ci_lower"] == pytest.approx(centre - half)
+    assert b.loc[("item", "CREW1", "ratio", "dissatisfied"), "n"] == 3
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.floats(0.01, 100.0))
+def test_weights_scale_invariant(factor):
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"Q1": rng.integers(1, 8, 50), "EXP_Q1": rng.integers(1, 8, 50)})
+    w = rng.uniform(0.2, 3.0, 50)
+    a = ratio_index(df, ["Q1"], ["EXP_Q1"], scale=(1, 7), weights=w)
+    b = ratio_index(df, ["Q1"], ["EXP_Q1"], scale=(1, 7), weights=w * factor)
+    cols = ["mean_ratio", "ratio_of_means", "mean_ratio_ci_lower", "ratio_of_means_ci_upper", "mean_difference"]
+    assert a.items[cols].to_numpy() == pytest.approx(b.items[cols].to_numpy(), rel=1e-9)
+    assert a.bands["ci_lower"].to_numpy() == pytest.approx(b.bands["ci_lower"].to_numpy(), rel=1e-9, abs=1e-12)
+
+
+def test_by_segment_equals_subset():
+    rng = np.random.default_rng(7)
+    df = pd.DataFrame({"Q1": rng.integers(1, 8, 40), "EXP_Q1": rng.integers(1, 8, 40),
+                       "grp": np.repeat(["a", "b"], 20)})
+    seg = ratio_index(df, ["Q1"], ["EXP_Q1"], scale=(1, 7), by="grp")
+    alone = ratio_index(df[df["grp"] == "b"].reset_index(drop=True), ["Q1"], ["EXP_Q1"], scale=(1, 7))
+    assert seg["b"].index == pytest.approx(alone.index)

@@ -349,19 +349,19 @@ def test_bootstrap_se_and_ci_against_normal_theory():
 
 
 def test_permutation_test_type_one_error_and_power():
-    # 400 simulated pairs of groups (n = 40 + 40, 1-10 answers). Under no difference the
-    # permutation test at alpha = 0.05 must reject in 2.5%-8% of runs (binomial SD 1.1%);
-    # with a true shift of 1 scale point (d ~ 0.55) power must exceed 50%.
-    n_sim, alpha = 400, 0.05
-    rejected = {0.0: 0, 1.0: 0}
-    for shift in rejected:
-        for s in range(n_sim):
-            df = _two_groups(40, 40, shift, seed=1000 + s)
-            p = compare_segments(df, "g", scale=(1, 10), n_resamples=10, n_permutations=199,
-                                 seed=s).differences.iloc[0]["p_value"]
-            rejected[shift] += p < alpha
-    assert 0.025 <= rejected[0.0] / n_sim <= 0.08
-    assert rejected[1.0] / n_sim > 0.5
+    # 300 simulated pairs of groups (n = 40 + 40, 1-10 answers) with no difference: the
+    # permutation test at alpha = 0.05 must reject in 2%-8.5% of runs (binomial SD 1.26%).
+    # 100 pairs with a true shift of 1 scale point (d ~ 0.55): power must exceed 50%.
+    alpha = 0.05
+
+    def p_value(shift, s):
+        return compare_segments(_two_groups(40, 40, shift, seed=1000 + s), "g", scale=(1, 10), n_resamples=10,
+                                n_permutations=199, seed=s).differences.iloc[0]["p_value"]
+
+    null = np.array([p_value(0.0, s) for s in range(300)])
+    alt = np.array([p_value(1.0, s) for s in range(100)])
+    assert 0.02 <= np.mean(null < alpha) <= 0.085
+    assert np.mean(alt < alpha) > 0.5
 
 
 def test_comparison_reproducible_and_weights_travel():
@@ -415,3 +415,411 @@ def test_compare_waves_missing_items_named():
     b = pd.DataFrame({"SAT1": [2.0, 6, 8]})
     with pytest.raises(SurveyDataError, match=r"Wave 'wave 2' lacks items 'SAT2'"):
         compare_waves(a, b, scale=(1, 10))
+
+
+# --------------------------------------------------------------------------- PLS multi-group analysis
+from csindex.exceptions import InferenceWarning  # noqa: E402
+from csindex.segments import MGAResult, micom, pls_mga  # noqa: E402
+
+MGA_MODEL = "Q =~ q1 + q2 + q3\nS =~ s1 + s2 + s3\nS ~ Q"
+
+
+def _mga_data(n, beta_a, beta_b, seed, *, loadings_b=(0.8, 0.8, 0.8), shift_b=0.0):
+    """Two groups of n: Q -> S with a true standardised path beta_g; items load 0.8."""
+    rng = np.random.default_rng(seed)
+    g = np.repeat(["a", "b"], n)
+    q = rng.normal(size=2 * n)
+    beta = np.where(g == "a", beta_a, beta_b)
+    s = beta * q + np.sqrt(1 - beta**2) * rng.normal(size=2 * n)
+    lam_q = np.where(g[:, None] == "a", 0.8, np.asarray(loadings_b)[None, :])
+    d = {f"q{k + 1}": lam_q[:, k] * q + np.sqrt(1 - lam_q[:, k] ** 2) * rng.normal(size=2 * n) for k in range(3)}
+    d |= {f"s{k}": 0.8 * s + 0.6 * rng.normal(size=2 * n) + np.where(g == "b", shift_b, 0.0) for k in (1, 2, 3)}
+    d["g"] = g
+    return pd.DataFrame(d)
+
+
+def test_mga_group_paths_equal_fitting_each_group_alone():
+    df = _mga_data(120, 0.3, 0.5, seed=1)
+    res = pls_mga(df, MGA_MODEL, "g", n_permutations=100, seed=0)
+    assert isinstance(res, MGAResult)
+    for g, col in (("a", "path_a"), ("b", "path_b")):
+        alone = csindex.fit_pls(df[df["g"] == g], MGA_MODEL).paths
+        np.testing.assert_allclose(res.paths[col].to_numpy(), alone["estimate"].to_numpy(), rtol=0, atol=1e-10)
+        assert_frame_equal(res.results[g].paths, alone)
+    assert res.paths.loc[0, "difference"] == pytest.approx(res.paths.loc[0, "path_b"] - res.paths.loc[0, "path_a"])
+
+
+def test_mga_results_do_not_depend_on_n_jobs_or_backend():
+    df = _mga_data(80, 0.4, 0.4, seed=2)
+    base = pls_mga(df, MGA_MODEL, "g", n_permutations=300, seed=5, chunk_size=100)
+    with joblib.parallel_backend("threading", n_jobs=2):
+        par = pls_mga(df, MGA_MODEL, "g", n_permutations=300, seed=5, chunk_size=100, n_jobs=2)
+    assert_frame_equal(base.paths, par.paths)
+    assert_frame_equal(base.micom.table, par.micom.table)
+    other = pls_mga(df, MGA_MODEL, "g", n_permutations=300, seed=6, chunk_size=100)
+    assert not np.array_equal(base.paths["p_value"], other.paths["p_value"])
+
+
+def test_mga_type_one_error_and_power():
+    # Type-I error: 300 simulated data sets with equal paths (0.4 in both groups of 75);
+    # the permutation test at alpha = 0.05 (199 permutations each) must reject in 2%-8.5%
+    # of them (binomial SD 1.26%). Power: 100 data sets with paths 0.2 vs 0.6 (groups of
+    # 150) must be rejected in more than 75%.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InferenceWarning)
+        null = [pls_mga(_mga_data(75, 0.4, 0.4, 1000 + s), MGA_MODEL, "g", n_permutations=199, seed=s)
+                .paths.loc[0, "p_value"] for s in range(300)]
+        alt = [pls_mga(_mga_data(150, 0.2, 0.6, 5000 + s), MGA_MODEL, "g", n_permutations=199, seed=s)
+               .paths.loc[0, "p_value"] for s in range(100)]
+    assert 0.02 <= np.mean(np.array(null) < 0.05) <= 0.085
+    assert np.mean(np.array(alt) < 0.05) > 0.75
+
+
+def test_micom_detects_non_invariant_composite_and_warns():
+    # group b forms Q differently: its q3 is reverse-keyed (loads -0.8), e.g. a recoding
+    # error in one segment -> q3's weight changes sign and the composites differ
+    df = _mga_data(250, 0.4, 0.4, seed=4, loadings_b=(0.8, 0.8, -0.8))
+    with pytest.warns(InferenceWarning, match=r"Compositional invariance \(MICOM step 2\) is not established for "
+                                              r"construct 'Q'"):
+        res = pls_mga(df, MGA_MODEL, "g", n_permutations=300, seed=1)
+    t = res.micom.table.set_index("construct")
+    assert not t.at["Q", "compositional_invariance"] and t.at["Q", "invariance"] == "none"
+    assert t.at["Q", "c"] < t.at["Q", "c_critical"] and t.at["Q", "c_p_value"] < 0.05
+    assert t.at["S", "compositional_invariance"]
+
+
+def test_micom_step3_detects_mean_shift():
+    # all S items of group b shifted by +0.5 (about 0.5 SD): unequal composite means for S only
+    df = _mga_data(200, 0.4, 0.4, seed=4, shift_b=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InferenceWarning)  # invariance holds: no warning
+        m = micom(df, MGA_MODEL, "g", n_permutations=400, seed=2)
+    t = m.table.set_index("construct")
+    assert m.compositional_invariance
+    assert not t.at["S", "equal_means"] and t.at["S", "mean_difference"] > 0 and t.at["S", "mean_p_value"] < 0.01
+    assert t.at["S", "invariance"] == "partial"
+    assert t.at["Q", "equal_means"]
+    assert t.at["S", "mean_ci_lower"] < 0 < t.at["S", "mean_ci_upper"]
+
+
+def test_mga_group_choice_and_errors():
+    df = _mga_data(40, 0.4, 0.4, seed=5)
+    df["g3"] = np.tile(["x", "y", "z", "z"], 20)
+    with pytest.raises(SurveyDataError, match=r"compares two groups.*3 segments.*groups=\(a, b\)"):
+        pls_mga(df, MGA_MODEL, "g3", n_permutations=50)
+    res = pls_mga(df, MGA_MODEL, "g3", groups=("z", "x"), n_permutations=50, seed=0)
+    assert res.micom.groups == ("z", "x") and res.settings["n_a"] == 40 and res.settings["n_b"] == 20
+    with pytest.raises(SurveyDataError, match="Segment 'w' is not in the data"):
+        pls_mga(df, MGA_MODEL, "g3", groups=("w", "x"))
+    with pytest.raises(ValueError, match="n_permutations"):
+        pls_mga(df, MGA_MODEL, "g", n_permutations=3)
+
+
+# --------------------------------------------------------------------------- by= on the other analyses
+import dataclasses  # noqa: E402
+
+DRIVERS = ["SAFE", "CREW", "PUNC", "CABN", "CATR", "ENT"]
+
+
+def _assert_same_result(got, alone):
+    """Every tidy DataFrame and scalar field of two result dataclasses is exactly equal."""
+    assert type(got) is type(alone)
+    n_frames = 0
+    for f in dataclasses.fields(alone):
+        a, b = getattr(got, f.name), getattr(alone, f.name)
+        if isinstance(b, pd.DataFrame):
+            assert_frame_equal(a, b)
+            n_frames += 1
+        elif isinstance(b, (float, int, str, tuple)) and not f.name.startswith("_"):
+            assert a == b or (a != a and b != b), f.name
+    assert n_frames > 0
+
+
+@pytest.mark.parametrize("func, kwargs", [
+    ("ratio_index", {}),
+    ("dual_evaluation", {}),
+    ("ipa", {}),
+    ("driver_weights", {"target": "QUAL", "drivers": DRIVERS, "bootstrap": 200, "seed": 7}),
+])
+def test_scoring_by_equals_each_segment_alone(airline, func, kwargs):
+    f = getattr(csindex, func)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = f(airline, by="route", n_jobs=2, **kwargs)
+        parts = split_segments(airline, "route")
+        assert isinstance(res, SegmentResults) and list(res) == list(parts)
+        for key, part in parts.items():
+            _assert_same_result(res[key], f(part, **kwargs))
+
+
+def test_scoring_by_stacks_tidy_frames(airline):
+    res = csindex.ipa(airline, by="gender")
+    items = res.frame("items")
+    assert list(items.columns[:1]) == ["segment"]
+    assert len(items) == sum(len(r.items) for r in res.values())
+
+
+def test_kano_by():
+    df = pd.DataFrame({"F1": [1, 2, 3, 1, 1, 5], "D1": [3, 5, 5, 5, 4, 1], "g": ["x", "x", "x", "y", "y", "y"]})
+    res = csindex.kano(df, ["F1"], ["D1"], by="g")
+    for key, part in split_segments(df, "g").items():
+        _assert_same_result(res[key], csindex.kano(part, ["F1"], ["D1"]))
+
+
+def test_fit_sem_by_equals_each_segment_alone(airline):
+    spec = csindex.models.ccsi(airline)
+    data = airline.responses.dropna(subset=list(spec.items))
+    res = csindex.fit_sem(data, spec, by="gender", scale=(1, 10))
+    assert list(res) == ["female", "male"]
+    for key, part in split_segments(data, "gender").items():
+        alone = csindex.fit_sem(part, spec, scale=(1, 10))
+        assert_frame_equal(res[key].paths, alone.paths)
+        assert_frame_equal(res[key].estimates, alone.estimates)
+    paths = res.frame("paths")
+    assert set(paths["segment"]) == {"female", "male"}
+
+
+# --------------------------------------------------------------------------- trend across waves
+from csindex.exceptions import SpecError  # noqa: E402
+from csindex.segments import TrendResult, trend  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def wave2():
+    return csindex.datasets.airline_wave2()
+
+
+def test_trend_simple_indices_and_changes(airline, wave2):
+    from csindex.datasets._generate import WAVE2_SHIFT
+
+    t = trend({"2024": airline, "2025": wave2}, n_resamples=400, n_permutations=400, seed=3)
+    assert isinstance(t, TrendResult) and t.waves == ["2024", "2025"]
+    tab = t.table
+    assert list(tab.columns) == ["wave", "construct", "n", "index", "ci_lower", "ci_upper", "change",
+                                 "change_ci_lower", "change_ci_upper", "p_value"]
+    assert list(tab["wave"].cat.categories) == ["2024", "2025"] and tab["wave"].cat.ordered
+    for label, data in (("2024", airline), ("2025", wave2)):
+        alone = csindex.simple_scores(data).constructs.set_index("construct")
+        rows = tab[tab["wave"] == label].set_index("construct")
+        np.testing.assert_array_equal(rows["index"], alone.loc[rows.index, "score"])
+        np.testing.assert_array_equal(rows["ci_lower"], alone.loc[rows.index, "ci_lower"])
+    assert tab.loc[tab["wave"] == "2024", ["change", "p_value"]].isna().all().all()
+    w1 = tab[tab["wave"] == "2024"].set_index("construct")
+    w2 = tab[tab["wave"] == "2025"].set_index("construct")
+    np.testing.assert_allclose(w2["change"], w2["index"] - w1["index"], atol=1e-9)
+    # designed shifts of the generator (see test_compare_waves_detects_generator_shift)
+    for block in ("PUNC", "ENT", "CATR"):
+        assert w2.at[block, "change"] == pytest.approx(100 * WAVE2_SHIFT[block] / 9, abs=3.0)
+        assert w2.at[block, "p_value"] < 0.01
+    assert len(t.changes(alpha=0.01)) >= 3
+
+
+def test_trend_three_waves_changes_chain(airline, wave2):
+    t = trend({"w1": airline, "w2": wave2, "w3": airline}, items=["SAT1", "SAT2", "SAT3"], n_resamples=200,
+              n_permutations=200, seed=1)
+    tab = t.table.set_index(["wave", "construct"])
+    assert tab.loc[("w3", "SAT"), "change"] == pytest.approx(-tab.loc[("w2", "SAT"), "change"], abs=1e-9)
+    assert tab.loc[("w3", "SAT"), "index"] == tab.loc[("w1", "SAT"), "index"]
+
+
+def test_trend_pls_matches_fit_pls_and_detects_shift(airline, wave2):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = trend({"W1": airline, "W2": wave2}, method="pls", model="ccsi", bootstrap=100, n_permutations=300,
+                  seed=2)
+        spec = csindex.models.ccsi(airline)
+        scale = {i: airline.scale(i) for i in spec.items}
+        alone = {w: csindex.fit_pls(d, spec, bootstrap=100, seed=2, scale=scale).index.set_index("construct")
+                 for w, d in (("W1", airline), ("W2", wave2))}
+    tab = t.table
+    for w in ("W1", "W2"):
+        rows = tab[tab["wave"] == w].set_index("construct")
+        np.testing.assert_array_equal(rows["index"], alone[w].loc[rows.index, "estimate"])
+        np.testing.assert_array_equal(rows["ci_upper"], alone[w].loc[rows.index, "ci_upper"])
+    w2 = tab[tab["wave"] == "W2"].set_index("construct")
+    np.testing.assert_allclose(w2["change"], w2["index"] - tab[tab["wave"] == "W1"].set_index("construct")["index"],
+                               atol=1e-12)
+    # the batched permutation engine's observed index difference equals that of the two fits
+    from csindex.segments import _pooled_waves, _run_mga
+
+    pooled = _pooled_waves(airline, wave2, list(spec.items), None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = _run_mga(pooled, spec, "__wave__", groups=(0, 1), n_permutations=20, seed=0, n_jobs=None,
+                       progress=False, alpha=0.05, scheme="path", standardize=True, missing="listwise",
+                       weights="__weight__", tol=1e-7, max_iter=300, convergence="max_abs", chunk_size=250,
+                       min_size=2, where="test", scale=scale)
+    engine = pd.Series(out[4]["index"][0], index=list(spec.constructs))
+    np.testing.assert_allclose(engine.loc[w2.index], w2["change"], atol=1e-8)
+    assert ((w2["p_value"] > 0) & (w2["p_value"] <= 1)).all()
+    # generator: SAT items +0.2 and LOY items +0.1 scale points in wave 2 (2.2 and 1.1 index points,
+    # block-offset noise SD ~1.6 points) -> positive changes of about that size
+    from csindex.datasets._generate import WAVE2_SHIFT
+
+    assert w2.at["SAT", "change"] == pytest.approx(100 * WAVE2_SHIFT["SAT"] / 9, abs=3.0)
+    assert w2.at["LOY", "change"] == pytest.approx(100 * WAVE2_SHIFT["LOY"] / 9, abs=3.0)
+    assert w2.at["SAT", "change"] > 0 and w2.at["LOY", "change"] > 0
+    assert (w2["change_ci_lower"] < w2["change"]).all() and (w2["change"] < w2["change_ci_upper"]).all()
+
+
+def test_trend_plot_uses_trend_chart(airline, wave2):
+    import matplotlib.pyplot as plt
+
+    t = trend({"2024": airline, "2025": wave2}, items=["SAT1", "SAT2", "PUNC1"], n_resamples=50,
+              n_permutations=50, seed=0)
+    d = t.plot(["SAT", "PUNC"])
+    assert sorted(d.lines_) == ["PUNC", "SAT"] and d.waves == ["2024", "2025"]
+    assert len(d.bands_) == 2
+    plt.close(d.figure_)
+    with pytest.raises(SurveyDataError, match="'SATT' is not in the trend table"):
+        t.plot(["SATT"])
+
+
+def test_trend_errors(airline):
+    with pytest.raises(SurveyDataError, match="needs a mapping"):
+        trend([airline])
+    with pytest.raises(SpecError, match="needs model="):
+        trend({"a": airline}, method="pls")
+    with pytest.raises(ValueError, match="'method' parameter of trend"):
+        trend({"a": airline}, method="PLS-SEM")
+
+
+# --------------------------------------------------------------------------- Dask
+def _pls_frame():
+    rng = np.random.default_rng(11)
+    n = 600
+    q = rng.normal(size=n)
+    s = 0.5 * q + 0.85 * rng.normal(size=n)
+    d = {f"q{k}": 0.8 * q + 0.6 * rng.normal(size=n) for k in (1, 2, 3)}
+    d |= {f"s{k}": 0.8 * s + 0.6 * rng.normal(size=n) for k in (1, 2, 3)}
+    d["region"] = np.tile(["north", "south", "east"], n // 3)
+    return pd.DataFrame(d)
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    distributed = pytest.importorskip("distributed", reason="dask[distributed] is not installed (optional extra "
+                                                            "csindex[dask]); the Dask backend cannot be tested")
+    pytest.importorskip("dask", reason="dask is not installed (optional extra csindex[dask])")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                       silence_logs=40)
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+def test_dask_backend_identical_results(dask_client, airline):
+    # map_segments and fit_pls(by=..., bootstrap=...) on a 2-worker LocalCluster (separate
+    # processes) give exactly the numbers of a sequential run with the same seed
+    df = _pls_frame()
+    model = MGA_MODEL
+    seq_simple = map_segments(csindex.simple_scores, airline, "route")
+    seq_pls = csindex.fit_pls(df, model, by="region", bootstrap=200, seed=3, chunk_size=50)
+    seq_mga = pls_mga(df, model, "region", groups=("north", "south"), n_permutations=200, seed=4, chunk_size=50)
+    from distributed import get_task_stream
+
+    with get_task_stream(dask_client) as stream, joblib.parallel_backend("dask"):
+        dsk_simple = map_segments(csindex.simple_scores, airline, "route")  # unchanged call
+        dsk_pls = csindex.fit_pls(df, model, by="region", bootstrap=200, seed=3, chunk_size=50, n_jobs=2)
+        dsk_mga = pls_mga(df, model, "region", groups=("north", "south"), n_permutations=200, seed=4,
+                          chunk_size=50)
+    # the work really ran on the cluster: 3 segments + 3 x 4 bootstrap chunks + 4 permutation chunks
+    assert len(stream.data) >= 3 + 12 + 4
+    assert len({t["worker"] for t in stream.data}) == 2
+    assert_frame_equal(dsk_simple.frame("constructs"), seq_simple.frame("constructs"))
+    assert list(dsk_pls) == list(seq_pls) == ["east", "north", "south"]
+    for key in seq_pls:
+        assert_frame_equal(dsk_pls[key].paths, seq_pls[key].paths)
+        assert_frame_equal(dsk_pls[key].index, seq_pls[key].index)
+    assert_frame_equal(dsk_mga.paths, seq_mga.paths)
+    assert_frame_equal(dsk_mga.micom.table, seq_mga.micom.table)
+
+
+def test_results_pickle_round_trip(airline):
+    import pickle
+
+    res = csindex.simple_scores(airline, by="route")
+    back = pickle.loads(pickle.dumps(res))
+    assert list(back) == list(res)
+    assert_frame_equal(back.frame("constructs"), res.frame("constructs"))
+    with pytest.raises(TypeError):
+        back.results["x"] = 1  # type: ignore[index]
+
+
+def test_decorated_function_warnings_point_at_the_caller():
+    df = pd.DataFrame({"SAT1": [3.0], "SAT2": [4.0]})
+    with pytest.warns(csindex.exceptions.InferenceWarning) as rec:
+        csindex.simple_scores(df, scale=(1, 5))
+    assert {r.filename for r in rec} == {__file__}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", csindex.exceptions.InferenceWarning)
+        with pytest.raises(csindex.exceptions.InferenceWarning):
+            csindex.simple_scores(df, scale=(1, 5))
+
+
+@pytest.mark.parametrize("standardize", [True, False])
+def test_mga_weighted_and_raw_match_fit_pls_alone(standardize):
+    df = _mga_data(100, 0.3, 0.6, seed=8)
+    df["w"] = np.random.default_rng(1).uniform(0.2, 3.0, len(df))
+    res = pls_mga(df, MGA_MODEL, "g", weights="w", standardize=standardize, n_permutations=50, seed=0)
+    for g, col in (("a", "path_a"), ("b", "path_b")):
+        alone = csindex.fit_pls(df[df["g"] == g], MGA_MODEL, weights="w", standardize=standardize).paths
+        np.testing.assert_allclose(res.paths[col].to_numpy(), alone["estimate"].to_numpy(), rtol=0, atol=1e-10)
+    unweighted = pls_mga(df, MGA_MODEL, "g", standardize=standardize, n_permutations=50, seed=0)
+    assert abs(unweighted.paths.loc[0, "path_a"] - res.paths.loc[0, "path_a"]) > 1e-4
+
+
+def test_swapping_groups_negates_differences(airline):
+    ab = compare_segments(airline, "gender", groups=["female", "male"], n_resamples=50, n_permutations=50, seed=1)
+    ba = compare_segments(airline, "gender", groups=["male", "female"], n_resamples=50, n_permutations=50, seed=1)
+    np.testing.assert_allclose(ab.differences["difference"], -ba.differences["difference"], atol=1e-12)
+    np.testing.assert_array_equal(ab.differences["index_a"], ba.differences["index_b"])
+    df = _mga_data(80, 0.3, 0.5, seed=9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InferenceWarning)  # MICOM verdicts are not what this test checks
+        m_ab = pls_mga(df, MGA_MODEL, "g", groups=("a", "b"), n_permutations=50, seed=0)
+        m_ba = pls_mga(df, MGA_MODEL, "g", groups=("b", "a"), n_permutations=50, seed=0)
+    np.testing.assert_allclose(m_ab.paths["difference"], -m_ba.paths["difference"], atol=1e-12)
+
+
+@settings(max_examples=10, deadline=None)
+@given(scale=st.floats(0.1, 10.0), shift=st.floats(-5.0, 5.0))
+def test_mga_invariant_to_affine_item_rescaling(scale, shift):
+    # standardised PLS: rescaling an item (x -> a x + b, a > 0) changes no estimate or p-value
+    df = _mga_data(60, 0.3, 0.5, seed=10)
+    base = pls_mga(df, MGA_MODEL, "g", n_permutations=60, seed=2)
+    df2 = df.assign(q1=df["q1"] * scale + shift, s2=df["s2"] * scale - shift)
+    moved = pls_mga(df2, MGA_MODEL, "g", n_permutations=60, seed=2)
+    np.testing.assert_allclose(moved.paths["difference"], base.paths["difference"], atol=1e-9)
+    np.testing.assert_array_equal(moved.paths["p_value"], base.paths["p_value"])
+    np.testing.assert_allclose(moved.micom.table["c"], base.micom.table["c"], atol=1e-9)
+
+
+def test_waves_with_different_inferred_scales_raise():
+    a = pd.DataFrame({"SAT1": [1.0, 5, 10, 7], "SAT2": [2.0, 4, 10, 6]})
+    b = pd.DataFrame({"SAT1": [2.0, 3, 4, 3], "SAT2": [3.0, 2, 4, 5]})  # answers 2-5: inferred 1-5
+    with pytest.raises(SurveyDataError, match=r"Item 'SAT1' has the scale 1-5 in wave 'wave 2' but 1-10"):
+        compare_waves(a, b)
+    ok = compare_waves(a, b, scale=(1, 10), n_resamples=20, n_permutations=20, seed=0)
+    # hand-computed: SAT composite a = mean of (x-1)/9*100 over both items
+    ia = np.mean((np.c_[a["SAT1"], a["SAT2"]] - 1) / 9 * 100)
+    assert ok.differences.iloc[0]["index_a"] == pytest.approx(ia, rel=1e-12)
+
+
+def test_frame_of_scalar_and_bool_attributes():
+    df = _mga_data(60, 0.3, 0.5, seed=12)
+    res = csindex.fit_pls(df, MGA_MODEL, by="g")
+    conv = res.frame("converged")
+    assert list(conv.columns) == ["segment", "converged"] and conv["converged"].all()
+    n = res.frame("n")
+    assert n["n"].tolist() == [60, 60]
+    with pytest.raises(AttributeError, match="has no attribute 'pahts'. Did you mean 'paths'"):
+        res.frame("pahts")
+
+
+def test_progress_bar_over_segments(capsys):
+    res = map_segments(_mean_sat, _frame(), "region", progress=True)
+    err = capsys.readouterr().err
+    assert "segments (_mean_sat)" in err and "3/3" in err
+    assert dict(res) == dict(map_segments(_mean_sat, _frame(), "region", progress=False))

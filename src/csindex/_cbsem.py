@@ -136,26 +136,34 @@ class Structure:
                 "sigma": sigma}
 
     def rank_two(self, mats: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Vectors u, v (R, n_cells, p) with dSigma/dcell = u v' + v u'."""
+        """Vectors u, v (R, n_cells, p) with dSigma/dcell = u v' + v u'.
+
+        Lambda[i, j]: u = e_i, v = (Lambda C)[:, j];  B[i, j] (path j -> i):
+        u = (Lambda A)[:, i], v = (Lambda C)[:, j];  Psi[i, j]: u = (Lambda A)[:, i],
+        v = (Lambda A)[:, j] (halved on the diagonal);  Theta[i, j]: u = e_i, v = e_j
+        (halved on the diagonal); A = (I - B)^-1, C = A Psi A'.
+        """
         r = mats["sigma"].shape[0]
         p = self.p
         n = len(self.cell_mat)
         u = np.zeros((r, n, p))
         v = np.zeros((r, n, p))
-        eye = np.eye(p)
-        for k, (code, i, j) in enumerate(zip(self.cell_mat, self.cell_row, self.cell_col)):
-            if code == LAM:                      # Lambda[i, j]
-                u[:, k] = eye[i]
-                v[:, k] = mats["lc"][:, :, j]
-            elif code == BET:                    # B[i, j]: path j -> i
-                u[:, k] = mats["la"][:, :, i]
-                v[:, k] = mats["lc"][:, :, j]
-            elif code == PSI:
-                u[:, k] = mats["la"][:, :, i]
-                v[:, k] = mats["la"][:, :, j] * (0.5 if i == j else 1.0)
-            else:                                # Theta
-                u[:, k] = eye[i]
-                v[:, k] = eye[j] * (0.5 if i == j else 1.0)
+        la = np.swapaxes(mats["la"], 1, 2)          # (r, m, p): rows are columns of Lambda A
+        lc = np.swapaxes(mats["lc"], 1, 2)
+        rows, cols, code = self.cell_row, self.cell_col, self.cell_mat
+        half = np.where(rows == cols, 0.5, 1.0)
+        k = np.flatnonzero(code == LAM)
+        u[:, k, rows[k]] = 1.0
+        v[:, k] = lc[:, cols[k]]
+        k = np.flatnonzero(code == BET)
+        u[:, k] = la[:, rows[k]]
+        v[:, k] = lc[:, cols[k]]
+        k = np.flatnonzero(code == PSI)
+        u[:, k] = la[:, rows[k]]
+        v[:, k] = la[:, cols[k]] * half[k][None, :, None]
+        k = np.flatnonzero(code == THE)
+        u[:, k, rows[k]] = 1.0
+        v[:, k, cols[k]] = half[k]
         return u, v
 
     def jacobian_cells(self) -> np.ndarray:
@@ -169,19 +177,19 @@ class Structure:
 def ml_objective(sigma: np.ndarray, s: np.ndarray, logdet_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """F_ML (batched) and Sigma^-1; +inf where Sigma is not positive definite."""
     p = sigma.shape[-1]
-    sign, logdet = np.linalg.slogdet(sigma)
-    bad = sign <= 0
-    safe = np.where(bad[:, None, None], np.eye(p)[None], sigma)
-    inv = np.linalg.inv(safe)
+    try:
+        chol = np.linalg.cholesky(sigma)
+        logdet = 2.0 * np.sum(np.log(np.diagonal(chol, axis1=1, axis2=2)), axis=1)
+        inv = np.linalg.inv(sigma)
+        bad = np.zeros(len(sigma), bool)
+    except np.linalg.LinAlgError:
+        # some member is not positive definite: find which, one by one
+        bad = np.array([np.linalg.eigvalsh(x)[0] <= 0 if np.all(np.isfinite(x)) else True for x in sigma])
+        safe = np.where(bad[:, None, None], np.eye(p)[None], sigma)
+        logdet = np.linalg.slogdet(safe)[1]
+        inv = np.linalg.inv(safe)
     f = logdet + np.einsum("rij,rji->r", s, inv) - logdet_s - p
     f = np.where(bad | ~np.isfinite(f), np.inf, f)
-    # a negative-definite-looking Sigma can pass slogdet's sign test in pairs; check eigenvalues
-    if not bad.all():
-        ok = ~bad
-        mins = np.linalg.eigvalsh(safe[ok])[:, 0]
-        f_ok = f[ok]
-        f_ok[mins <= 0] = np.inf
-        f[ok] = f_ok
     return f, inv
 
 
@@ -219,64 +227,99 @@ class FitState:
 
 
 def fit_ml(structure: Structure, s: np.ndarray, theta0: np.ndarray, *, max_iter: int = 500,
-           tol: float = 1e-10, newton: bool = True) -> FitState:
+           tol: float = 1e-10, newton: bool = True, newton_switch: float = 1e-7) -> FitState:
     """Minimise F_ML for each of R sample covariances ``s`` (R, p, p) from ``theta0`` (R, q).
 
-    Fisher scoring with step halving; a batch member converges when the largest
-    absolute gradient element is below ``tol`` times ``max(1, F)``, or when the
-    Fisher step no longer changes F. Newton polishing on the exact Hessian follows
-    when ``newton``.
+    Fisher scoring with step halving until the largest absolute gradient element is below
+    ``newton_switch`` (or the step stalls), then Newton steps on the exact Hessian (when
+    ``newton``); a member has converged when its largest gradient element is below ``tol``.
     """
     s = np.asarray(s, dtype=float)
-    theta = np.array(theta0, dtype=float, copy=True)
-    r, q = theta.shape
-    sign, logdet_s = np.linalg.slogdet(s)
-    state = gradient_information(structure, theta, s, logdet_s)
-    f, grad, info = state["f"], state["grad"], state["info"]
+    logdet_s = np.linalg.slogdet(s)[1]
+
+    def fun(x: np.ndarray, idx: np.ndarray, info: bool) -> dict[str, np.ndarray]:
+        return gradient_information(structure, x, s[idx], logdet_s[idx], info=info)
+
+    def hess(x: np.ndarray, k: int) -> np.ndarray:
+        return numerical_hessian(structure, x, s[k], logdet_s[k : k + 1])
+
+    return optimize(fun, hess, theta0, max_iter=max_iter, tol=tol, newton=newton, newton_switch=newton_switch)
+
+
+def optimize(fun, hess, x0: np.ndarray, *, max_iter: int, tol: float, newton: bool,
+             newton_switch: float = 1e-7, scoring_limit: int = 150) -> FitState:
+    """Batched Fisher scoring with step halving, then Newton polishing.
+
+    ``fun(x, idx, info)`` returns ``f``, ``grad`` (and ``info``: the expected Hessian of f)
+    for the batch members ``idx`` at ``x``; ``hess(x, k)`` the exact Hessian of member k.
+    """
+    x = np.array(x0, dtype=float, copy=True)
+    r = x.shape[0]
+    all_idx = np.arange(r)
+    st = fun(x, all_idx, True)
+    f, grad, info = st["f"].copy(), st["grad"].copy(), st["info"].copy()
     iters = np.zeros(r, int)
-    converged = np.zeros(r, bool)
-    active = np.isfinite(f)
-    for _ in range(max_iter):
-        crit = np.abs(grad).max(axis=1) < tol
-        converged |= crit
-        active &= ~converged
+    converged = np.abs(grad).max(axis=1) < tol
+    switch = newton_switch if newton else 0.0
+    active = np.isfinite(f) & ~converged
+    for it in range(max_iter):
+        if newton and it >= scoring_limit:
+            break                         # slow linear convergence: let Newton finish
+        active &= np.abs(grad).max(axis=1) >= max(tol, switch)
         if not active.any():
             break
         idx = np.flatnonzero(active)
         step = _solve(info[idx], -grad[idx])
         f_old = f[idx]
-        t_new = theta[idx] + step
+        x_new = x[idx] + step
         alpha = np.ones(len(idx))
         accepted = np.zeros(len(idx), bool)
-        st_new = None
+        st = None
         for _half in range(30):
-            st_new = gradient_information(structure, t_new, s[idx], logdet_s[idx], info=False)
-            ok = st_new["f"] <= f_old + 1e-14 * np.maximum(1.0, np.abs(f_old))
+            st_try = fun(x_new, idx, True)
+            ok = st_try["f"] <= f_old + 1e-14 * np.maximum(1.0, np.abs(f_old))
+            if st is None:
+                st = {k: np.array(v, copy=True) for k, v in st_try.items() if k in ("f", "grad", "info")}
+            else:
+                for k in ("f", "grad", "info"):
+                    st[k][ok & ~accepted] = st_try[k][ok & ~accepted]
             accepted |= ok
             if accepted.all():
                 break
-            # halve the step of the members that did not improve
             alpha = np.where(accepted, alpha, alpha / 2)
-            t_new = np.where(accepted[:, None], t_new, theta[idx] + alpha[:, None] * step)
-        st = gradient_information(structure, t_new, s[idx], logdet_s[idx])
+            x_new = np.where(accepted[:, None], x_new, x[idx] + alpha[:, None] * step)
+        assert st is not None
         stalled = ~accepted | (np.abs(st["f"] - f_old) <= 1e-15 * np.maximum(1.0, np.abs(f_old)))
-        keep = accepted
-        theta[idx[keep]] = t_new[keep]
-        f[idx[keep]] = st["f"][keep]
-        grad[idx[keep]] = st["grad"][keep]
-        info[idx[keep]] = st["info"][keep]
+        keep = idx[accepted]
+        x[keep] = x_new[accepted]
+        f[keep] = st["f"][accepted]
+        grad[keep] = st["grad"][accepted]
+        info[keep] = st["info"][accepted]
         iters[idx] += 1
-        # a member whose step no longer changes F is at the optimum to machine precision
-        done = stalled & (np.abs(grad[idx]).max(axis=1) < 1e-6)
-        converged[idx[done]] = True
-        active[idx[stalled & ~done]] = False  # cannot improve further: hand over to Newton
+        active[idx[stalled]] = False      # no further progress by scoring: hand over to Newton
+    converged |= np.abs(grad).max(axis=1) < tol
     budget = max_iter - int(iters.max(initial=0))
     if newton and budget > 0:
-        theta, f, grad, info, iters_n, newton_ok = _newton_polish(structure, s, logdet_s, theta, f, grad, info,
-                                                                  max_steps=min(8, budget))
-        iters += iters_n
-        converged |= newton_ok
-    return FitState(theta, f, grad, info, iters, converged)
+        for k in range(r):
+            if converged[k] or not np.isfinite(f[k]):
+                continue
+            for _step in range(min(budget, 20)):
+                try:
+                    d = -np.linalg.solve(hess(x[k], k), grad[k])
+                except np.linalg.LinAlgError:
+                    break
+                st_k = fun(x[k][None] + d[None], np.array([k]), True)
+                if not np.isfinite(st_k["f"][0]) or st_k["f"][0] > f[k] + 1e-12 * max(1.0, abs(f[k])):
+                    break
+                if np.abs(st_k["grad"][0]).max() >= np.abs(grad[k]).max():
+                    break
+                x[k] += d
+                f[k], grad[k], info[k] = st_k["f"][0], st_k["grad"][0], st_k["info"][0]
+                iters[k] += 1
+                if np.abs(grad[k]).max() < tol:
+                    break
+        converged |= np.abs(grad).max(axis=1) < tol
+    return FitState(x, f, grad, info, iters, converged)
 
 
 def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -299,35 +342,6 @@ def numerical_hessian(structure: Structure, theta: np.ndarray, s: np.ndarray, lo
     g = gradient_information(structure, both, ss, ld, info=False)["grad"]
     hess = (g[:q] - g[q:]) / (2 * steps[:, None])
     return 0.5 * (hess + hess.T)
-
-
-def _newton_polish(structure, s, logdet_s, theta, f, grad, info, max_steps: int = 8):
-    """A few Newton steps on the exact Hessian for each batch member (only where it helps)."""
-    r = theta.shape[0]
-    iters = np.zeros(r, int)
-    ok = np.zeros(r, bool)
-    for k in range(r):
-        if not np.isfinite(f[k]):
-            continue
-        for _ in range(max_steps):
-            if np.abs(grad[k]).max() < 1e-12:
-                ok[k] = True
-                break
-            hess = numerical_hessian(structure, theta[k], s[k], logdet_s[k : k + 1])
-            try:
-                step = -np.linalg.solve(hess, grad[k])
-            except np.linalg.LinAlgError:
-                break
-            t_new = theta[k] + step
-            st = gradient_information(structure, t_new[None], s[k : k + 1], logdet_s[k : k + 1])
-            if not (st["f"][0] <= f[k] + 1e-13 * max(1.0, abs(f[k]))) or not np.isfinite(st["f"][0]):
-                break
-            if np.abs(st["grad"][0]).max() >= np.abs(grad[k]).max():
-                break
-            theta[k], f[k], grad[k], info[k] = t_new, st["f"][0], st["grad"][0], st["info"][0]
-            iters[k] += 1
-        ok[k] |= np.abs(grad[k]).max() < 1e-8
-    return theta, f, grad, info, iters, ok
 
 
 # --------------------------------------------------------------------------- model building
@@ -506,3 +520,269 @@ def start_values(structure: Structure, spec, s: np.ndarray) -> np.ndarray:
                 val = mats[par.mat][par.row, par.col]
             theta[par.index] = val
     return theta
+
+
+# --------------------------------------------------------------------------- FIML
+@dataclass
+class Patterns:
+    """Missing-data patterns: observed columns, weight n_g / N, mean and covariance (divisor
+    n_g) of the rows with that pattern."""
+
+    obs: list[np.ndarray]
+    weight: np.ndarray
+    mean: list[np.ndarray]
+    cov: list[np.ndarray]
+    rows: list[np.ndarray]
+    n: int
+    p: int
+
+
+def missing_patterns(x: np.ndarray, weights: np.ndarray | None = None) -> Patterns:
+    """Group rows by missing-data pattern; with ``weights`` the pattern shares, means and
+    covariances are weighted (pseudo-ML)."""
+    mask = ~np.isnan(x)
+    keep = mask.any(axis=1)
+    uniq, inverse = np.unique(mask[keep], axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    rows_all = np.flatnonzero(keep)
+    wts = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=float)
+    total = wts[keep].sum()
+    obs, weight, means, covs, rows = [], [], [], [], []
+    n = int(keep.sum())
+    for g, pattern in enumerate(uniq):
+        r = rows_all[inverse == g]
+        o = np.flatnonzero(pattern)
+        xg = x[np.ix_(r, o)]
+        wg = wts[r]
+        m = wg @ xg / wg.sum()
+        xc = xg - m
+        obs.append(o)
+        weight.append(wg.sum() / total)
+        means.append(m)
+        covs.append((xc * wg[:, None]).T @ xc / wg.sum())
+        rows.append(r)
+    return Patterns(obs, np.array(weight), means, covs, rows, n, x.shape[1])
+
+
+def fiml_information(structure: Structure, pat: Patterns, phi: np.ndarray, info: bool = True) -> dict[str, np.ndarray]:
+    """FIML discrepancy F = sum_g w_g [log|Sigma_o| + tr(Sigma_o^-1 S_g(mu))], its gradient in
+    (theta, mu) and the expected information (batched over the rows of ``phi`` = [theta, mu]).
+
+    ``-2 logL / N = F + p_obs log(2 pi)`` with ``S_g(mu) = C_g + (m_g - mu_o)(m_g - mu_o)'``.
+    """
+    q = structure.n_free
+    theta, mu = phi[:, :q], phi[:, q:]
+    mats = structure.implied(theta)
+    sigma = mats["sigma"]
+    r, p = sigma.shape[0], sigma.shape[1]
+    f = np.zeros(r)
+    g_mat = np.zeros((r, p, p))
+    g_mu = np.zeros((r, p))
+    u, v = structure.rank_two(mats)
+    n_cells = u.shape[1]
+    h_cells = np.zeros((r, n_cells, n_cells)) if info else None
+    h_mu = np.zeros((r, p, p)) if info else None
+    bad = np.zeros(r, bool)
+    for o, w, m, c in zip(pat.obs, pat.weight, pat.mean, pat.cov):
+        so = sigma[:, o][:, :, o]
+        try:
+            chol = np.linalg.cholesky(so)
+        except np.linalg.LinAlgError:
+            ok = np.array([np.all(np.isfinite(a)) and np.linalg.eigvalsh(a)[0] > 0 for a in so])
+            bad |= ~ok
+            so = np.where(ok[:, None, None], so, np.eye(len(o))[None])
+            chol = np.linalg.cholesky(so)
+        logdet = 2.0 * np.sum(np.log(np.diagonal(chol, axis1=1, axis2=2)), axis=1)
+        inv = np.linalg.inv(so)
+        d = m[None] - mu[:, o]                                   # (r, k)
+        sg = c[None] + d[:, :, None] * d[:, None, :]
+        isg = inv @ sg
+        f += w * (logdet + np.trace(isg, axis1=1, axis2=2))
+        g_mat[:, o[:, None], o[None, :]] += w * (inv - isg @ inv)
+        g_mu[:, o] += -2.0 * w * np.einsum("rij,rj->ri", inv, d)
+        if info:
+            uo, vo = u[:, :, o], v[:, :, o]
+            iu, iv = uo @ inv, vo @ inv
+            uu = iu @ np.swapaxes(uo, 1, 2)
+            vv = iv @ np.swapaxes(vo, 1, 2)
+            uv = iu @ np.swapaxes(vo, 1, 2)
+            h_cells += w * 2.0 * (uu * vv + uv * np.swapaxes(uv, 1, 2))
+            h_mu[:, o[:, None], o[None, :]] += 2.0 * w * inv
+    jac = structure.jacobian_cells()
+    g_theta = (2.0 * np.sum(u * (v @ g_mat), axis=-1)) @ jac
+    f = np.where(bad | ~np.isfinite(f), np.inf, f)
+    out = {"f": f, "grad": np.hstack([g_theta, g_mu]), "sigma": sigma}
+    if info:
+        k = q + p
+        full = np.zeros((r, k, k))
+        full[:, :q, :q] = jac.T[None] @ h_cells @ jac[None]
+        full[:, q:, q:] = h_mu
+        out["info"] = full
+    return out
+
+
+def fiml_hessian(structure: Structure, pat: Patterns, phi: np.ndarray, h: float = 1e-5) -> np.ndarray:
+    """Exact Hessian of the FIML F at one point (central differences of the analytic gradient)."""
+    k = phi.shape[0]
+    steps = h * np.maximum(1.0, np.abs(phi))
+    both = np.vstack([phi[None] + np.diag(steps), phi[None] - np.diag(steps)])
+    g = fiml_information(structure, pat, both, info=False)["grad"]
+    hess = (g[:k] - g[k:]) / (2 * steps[:, None])
+    return 0.5 * (hess + hess.T)
+
+
+def fit_fiml(structure: Structure, pat: Patterns, phi0: np.ndarray, *, max_iter: int = 500,
+             tol: float = 1e-10) -> FitState:
+    def fun(x, idx, info):
+        return fiml_information(structure, pat, x, info=info)
+
+    def hess(x, k):
+        return fiml_hessian(structure, pat, x)
+
+    return optimize(fun, hess, phi0[None], max_iter=max_iter, tol=tol, newton=True)
+
+
+def em_saturated(pat: Patterns, max_iter: int = 5000, tol: float = 1e-12) -> tuple[np.ndarray, np.ndarray, int]:
+    """ML mean and covariance of incomplete normal data by EM (the saturated H1 model)."""
+    p = pat.p
+    mu = np.zeros(p)
+    tot = np.zeros(p)
+    cnt = np.zeros(p)
+    for o, w, m in zip(pat.obs, pat.weight, pat.mean):
+        tot[o] += w * m
+        cnt[o] += w
+    mu = tot / cnt
+    sigma = np.zeros((p, p))
+    var_tot = np.zeros(p)
+    for o, w, m, c in zip(pat.obs, pat.weight, pat.mean, pat.cov):
+        var_tot[o] += w * (np.diag(c) + (m - mu[o]) ** 2)
+    sigma = np.diag(var_tot / cnt)
+    it = 0
+    for it in range(1, max_iter + 1):
+        t1 = np.zeros(p)
+        t2 = np.zeros((p, p))
+        for o, w, m, c in zip(pat.obs, pat.weight, pat.mean, pat.cov):
+            mis = np.setdiff1d(np.arange(p), o)
+            if len(mis) == 0:
+                t1 += w * m
+                t2 += w * (c + np.outer(m, m))
+                continue
+            soo = sigma[np.ix_(o, o)]
+            smo = sigma[np.ix_(mis, o)]
+            b = np.linalg.solve(soo, smo.T).T                      # regression of missing on observed
+            xm = mu[mis] + b @ (m - mu[o])                           # conditional mean at the pattern mean
+            full_m = np.empty(p)
+            full_m[o], full_m[mis] = m, xm
+            cond = sigma[np.ix_(mis, mis)] - b @ smo.T
+            e2 = np.zeros((p, p))
+            e2[np.ix_(o, o)] = c
+            e2[np.ix_(mis, o)] = b @ c
+            e2[np.ix_(o, mis)] = (b @ c).T
+            e2[np.ix_(mis, mis)] = b @ c @ b.T + cond
+            t1 += w * full_m
+            t2 += w * (e2 + np.outer(full_m, full_m))
+        mu_new = t1
+        sigma_new = t2 - np.outer(mu_new, mu_new)
+        change = max(np.abs(mu_new - mu).max(), np.abs(sigma_new - sigma).max())
+        mu, sigma = mu_new, sigma_new
+        if change < tol:
+            break
+    return mu, sigma, it
+
+
+def fiml_loglik(pat: Patterns, mu: np.ndarray, sigma: np.ndarray) -> float:
+    """Observed-data normal log-likelihood."""
+    ll = 0.0
+    for o, w, m, c in zip(pat.obs, pat.weight, pat.mean, pat.cov):
+        so = sigma[np.ix_(o, o)]
+        d = m - mu[o]
+        inv = np.linalg.inv(so)
+        ll += -0.5 * w * pat.n * (len(o) * np.log(2 * np.pi) + np.linalg.slogdet(so)[1]
+                                  + np.trace(inv @ (c + np.outer(d, d))))
+    return float(ll)
+
+
+# --------------------------------------------------------------------------- multiple groups
+EQUALITY_CLASSES = ("loadings", "regressions", "residuals", "residual.covariances", "lv.variances",
+                    "lv.covariances")
+
+
+def parameter_class(par: Param) -> str:
+    """lavaan's ``group.equal`` class of a parameter."""
+    if par.mat == LAM:
+        return "loadings"
+    if par.mat == BET:
+        return "regressions"
+    if par.mat == THE:
+        return "residuals" if par.row == par.col else "residual.covariances"
+    return "lv.variances" if par.row == par.col else "lv.covariances"
+
+
+def multigroup_structures(base: Structure, n_groups: int, equal: tuple[str, ...]) -> tuple[list[Structure], list[np.ndarray], int]:
+    """One Structure per group whose free cells point into a global parameter vector.
+
+    Parameters of a class in ``equal`` (and labelled parameters, as in lavaan) are one
+    global parameter shared by all groups; every other free parameter has a copy per group.
+    Returns the structures, each group's map from base to global indices, and the global size.
+    """
+    q = base.n_free
+    shared = np.zeros(q, bool)
+    for par in base.params:
+        if par.free and (parameter_class(par) in equal or par.label):
+            shared[par.index] = True
+    maps = []
+    nxt = 0
+    shared_idx = {}
+    for k in np.flatnonzero(shared):
+        shared_idx[k] = nxt
+        nxt += 1
+    for _g in range(n_groups):
+        mp = np.empty(q, int)
+        for k in range(q):
+            if shared[k]:
+                mp[k] = shared_idx[k]
+            else:
+                mp[k] = nxt
+                nxt += 1
+        maps.append(mp)
+    structs = []
+    for mp in maps:
+        st = Structure(base.observed, base.latent, base.params, base.n_free)
+        st.base = base.base
+        st.cell_mat, st.cell_row, st.cell_col = base.cell_mat, base.cell_row, base.cell_col
+        st.cell_par = mp[base.cell_par]
+        st.n_free = nxt
+        structs.append(st)
+    return structs, maps, nxt
+
+
+def fit_multigroup(structs: list[Structure], s_list: list[np.ndarray], weights: np.ndarray, x0: np.ndarray, *,
+                   max_iter: int = 500, tol: float = 1e-10) -> FitState:
+    """Minimise sum_g w_g F_ML,g over the global parameter vector."""
+    logdets = [np.linalg.slogdet(s)[1] for s in s_list]
+
+    def fun(x, idx, info):
+        out = None
+        r = x.shape[0]
+        for st, s, ld, w in zip(structs, s_list, logdets, weights):
+            res = gradient_information(st, x, np.repeat(s[None], r, axis=0), np.full(r, ld), info=info)
+            if out is None:
+                out = {"f": w * res["f"], "grad": w * res["grad"]}
+                if info:
+                    out["info"] = w * res["info"]
+            else:
+                out["f"] = out["f"] + w * res["f"]
+                out["grad"] = out["grad"] + w * res["grad"]
+                if info:
+                    out["info"] = out["info"] + w * res["info"]
+        return out
+
+    def hess(x, k):
+        n = x.shape[0]
+        steps = 1e-5 * np.maximum(1.0, np.abs(x))
+        both = np.vstack([x[None] + np.diag(steps), x[None] - np.diag(steps)])
+        g = fun(both, None, False)["grad"]
+        h = (g[:n] - g[n:]) / (2 * steps[:, None])
+        return 0.5 * (h + h.T)
+
+    return optimize(fun, hess, x0[None], max_iter=max_iter, tol=tol, newton=True)

@@ -8,17 +8,13 @@ as a :class:`~csindex.spec.ModelSpec` that every engine (:func:`csindex.fit_pls`
 Constructs are named by one code in every template, so that results of different models
 line up:
 
-========  =============================  ======================================
-code      key (``items=`` mapping)        meaning
-========  =============================  ======================================
-``IMAG``  ``image``                      (brand / corporate) image
-``EXPE``  ``expectation``                customer expectations / expected quality
-``QUAL``  ``quality``                    perceived quality
-``VAL``   ``value``                      perceived value (SCSB: perceived performance)
-``SAT``   ``satisfaction``               customer satisfaction (the index)
-``COMP``  ``complaints``                 complaints (SCSB: voice)
-``LOY``   ``loyalty``                    customer loyalty
-========  =============================  ======================================
+* ``IMAG`` (key ``image``): brand / corporate image;
+* ``EXPE`` (``expectation``): customer expectations / expected quality;
+* ``QUAL`` (``quality``): perceived quality;
+* ``VAL`` (``value``): perceived value (SCSB: perceived performance);
+* ``SAT`` (``satisfaction``): customer satisfaction (the index);
+* ``COMP`` (``complaints``): complaints (SCSB: voice);
+* ``LOY`` (``loyalty``): customer loyalty.
 
 The ``items=`` argument is a mapping from a key (or a code, or an alias such as
 ``"brand_image"``, ``"expected_quality"``, ``"performance"``, ``"voice"``) to item
@@ -400,13 +396,13 @@ def ccsi(
     Paths (11): IMAG -> EXPE, QUAL, VAL, SAT; EXPE -> QUAL, VAL, SAT; QUAL -> VAL, SAT;
     VAL -> SAT; SAT -> LOY.
 
-    .. warning:: The path list is **not confirmed** by a readable primary source. It is
-       the reconstruction of the project's METHODS.md §5.5 (exactly 11 paths, consistent
-       with "image, expected quality, perceived quality and perceived value cause
-       satisfaction; loyalty is its consequence"; source: GB/T 19038-2009 and the CNIS
-       survey descriptions). Check it against Annex A of the standard and override it
-       with ``paths=`` or ``ModelSpec.add_path`` / ``remove_path`` where it differs.
-       The list is data: :data:`TEMPLATE_PATHS` ``["ccsi"]``.
+    Warning: the path list is **not confirmed** by a readable primary source. It is
+    the reconstruction of the project's METHODS.md §5.5 (exactly 11 paths, consistent
+    with "image, expected quality, perceived quality and perceived value cause
+    satisfaction; loyalty is its consequence"; source: GB/T 19038-2009 and the CNIS
+    survey descriptions). Check it against Annex A of the standard and override it
+    with ``paths=`` or ``ModelSpec.add_path`` / ``remove_path`` where it differs.
+    The list is data: ``TEMPLATE_PATHS["ccsi"]``.
 
     Parameters
     ----------

@@ -35,7 +35,6 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -43,7 +42,7 @@ import pandas as pd
 
 from ._summary import Summary, SummaryMixin
 from ._validation import did_you_mean, quote_list
-from .exceptions import CsindexError, MissingDataWarning, SurveyDataError
+from .exceptions import CsindexError, MissingDataWarning, SpecError, SurveyDataError
 
 __all__ = [
     "split_segments",
@@ -53,6 +52,12 @@ __all__ = [
     "IndexComparison",
     "compare_segments",
     "compare_waves",
+    "MICOMResult",
+    "MGAResult",
+    "micom",
+    "pls_mga",
+    "TrendResult",
+    "trend",
 ]
 
 logger = logging.getLogger(__name__)
@@ -213,6 +218,12 @@ def split_segments(data: Any, by: Any, *, min_size: int = MIN_SEGMENT_SIZE) -> d
     >>> sum(v.n for v in parts.values())
     1000
     """
+    index, names = _segment_positions(data, by, min_size)
+    return {key: _subset(data, rows, _key_label(names, key)) for key, rows in index.items()}
+
+
+def _segment_positions(data: Any, by: Any, min_size: int) -> tuple[dict[Any, np.ndarray], list[str]]:
+    """-> ({segment: row positions}, by names), segments in order, checked for size."""
     frame = _frame_of(data)
     if not isinstance(min_size, (int, np.integer)) or min_size < 1:
         raise ValueError(f"min_size must be a whole number >= 1; got {min_size!r}.")
@@ -227,7 +238,7 @@ def split_segments(data: Any, by: Any, *, min_size: int = MIN_SEGMENT_SIZE) -> d
         warnings.warn(
             f"{k} row{'s' * (k != 1)} with a missing segment value ({quote_list(names)}) "
             f"{'are' if k != 1 else 'is'} left out of the segments.",
-            MissingDataWarning, stacklevel=2,
+            MissingDataWarning, stacklevel=3,
         )
     positions = np.arange(len(frame))[~missing]
     kept = codes.iloc[positions].reset_index(drop=True)
@@ -249,16 +260,43 @@ def split_segments(data: Any, by: Any, *, min_size: int = MIN_SEGMENT_SIZE) -> d
                 f"Segment {_key_label(names, key)} {what}; at least {min_size} are needed. Merge it with another "
                 f"segment (recode the column), drop its rows before splitting{fix}, or lower min_size=."
             )
-    return {key: _subset(data, index[key], _key_label(names, key)) for key in order}
+    return {key: index[key] for key in order}, names
 
 
 # --------------------------------------------------------------------------- results
+class _ReadOnlyDict(Mapping):
+    """A read-only, picklable view of a dict (``types.MappingProxyType`` cannot be pickled)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[Any, Any]) -> None:
+        self._data = dict(data)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._data!r})"
+
+    def __getstate__(self) -> dict[Any, Any]:
+        return self._data
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        self._data = state
+
+
 def _as_frame(value: Any, attr: str) -> pd.DataFrame | None:
     if isinstance(value, pd.DataFrame):
         return value.reset_index() if not isinstance(value.index, pd.RangeIndex) else value
     if isinstance(value, pd.Series):
         return value.rename(value.name if value.name is not None else attr).reset_index()
-    if isinstance(value, (int, float, np.number, bool, str)) and not isinstance(value, bool):
+    if isinstance(value, (int, float, bool, str, np.number, np.bool_)):
         return pd.DataFrame({attr: [value]})
     if isinstance(value, Mapping) and value and all(np.isscalar(v) for v in value.values()):
         return pd.DataFrame({"key": list(value), attr: list(value.values())})
@@ -416,7 +454,7 @@ def _show_progress(progress: bool | None, n: int) -> bool:
     return bool(progress)
 
 
-def map_segments(func: Callable[..., Any], data: Any, by: Any, *, n_jobs: int | None = 1,
+def map_segments(func: Callable[..., Any], data: Any, by: Any, *, n_jobs: int | None = None,
                  progress: bool | None = None, min_size: int = MIN_SEGMENT_SIZE, **kwargs: Any) -> SegmentResults:
     """Run ``func(segment, **kwargs)`` on every segment, in parallel through joblib.
 
@@ -429,8 +467,9 @@ def map_segments(func: Callable[..., Any], data: Any, by: Any, *, n_jobs: int | 
     by : str, list of str, Series or array
         See :func:`split_segments`.
     n_jobs : int or None
-        joblib workers (``-1`` = all cores). The active joblib backend is used, so
-        ``with joblib.parallel_backend("dask"):`` runs the segments on a Dask cluster.
+        joblib workers (``-1`` = all cores). None (default) runs the segments one after
+        another, unless a joblib context sets it: ``with joblib.parallel_backend("dask"):``
+        runs them on a Dask cluster, unchanged code.
     progress : bool or None
         A tqdm bar over segments; None shows it only for 20+ segments when stderr is a
         terminal.
@@ -492,7 +531,7 @@ def _map_segments(func: Callable[..., Any], data: Any, by: Any, *, n_jobs: int |
     sizes = pd.DataFrame({"segment": pd.Series(list(parts), dtype=object),
                           "n": np.array([len(_frame_of(p)) for p in parts.values()], dtype=np.int64)})
     settings = {"function": fname, "n_jobs": n_jobs, "min_size": min_size, **kwargs}
-    return SegmentResults(results=MappingProxyType(results), by=names, sizes=sizes, settings=settings)
+    return SegmentResults(results=_ReadOnlyDict(results), by=names, sizes=sizes, settings=settings)
 
 
 # --------------------------------------------------------------------------- by= for analysis functions
@@ -525,11 +564,11 @@ def segmentable(func: Callable[..., Any] | None = None, *, min_size: int = MIN_S
     @functools.wraps(func)
     def wrapper(data: Any, *args: Any, by: Any = None, **kwargs: Any) -> Any:
         if by is None:
-            return func(data, *args, **kwargs)
+            return _call_in_place(func, data, args, kwargs)
         if args:
             names = list(params)[1:1 + len(args)]
             kwargs.update(dict(zip(names, args)))
-        jobs = kwargs.pop("n_jobs", 1)
+        jobs = kwargs.pop("n_jobs", None)
         if own_jobs:  # parallelise the segments, not inside each (same numbers either way)
             kwargs["n_jobs"] = 1
         progress = kwargs.pop("progress", None)
@@ -543,6 +582,32 @@ def segmentable(func: Callable[..., Any] | None = None, *, min_size: int = MIN_S
     wrapper.__signature__ = _with_by(inspect.signature(func))  # type: ignore[attr-defined]
     wrapper.__wrapped_segmentable__ = func  # type: ignore[attr-defined]
     return wrapper
+
+
+def _call_in_place(func: Callable[..., Any], data: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
+    """Call ``func``; warnings it attributes to its caller (``stacklevel=2``), which would point at
+    the decorator's wrapper, are re-issued at the wrapper's caller instead."""
+    caller = sys._getframe(2)
+    pending: list[Any] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                return func(data, *args, **kwargs)
+            finally:
+                pending = list(caught)
+    finally:  # after the with-block has restored the caller's warning filters
+        _reissue(pending, caller)
+
+
+def _reissue(pending: list[Any], caller: Any) -> None:
+    for w in pending:
+        if w.filename == __file__:
+            registry = caller.f_globals.setdefault("__warningregistry__", {})
+            warnings.warn_explicit(w.message, w.category, caller.f_code.co_filename, caller.f_lineno,
+                                   module=caller.f_globals.get("__name__"), registry=registry)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def _with_by(sig: inspect.Signature) -> inspect.Signature:
@@ -783,6 +848,10 @@ def compare_segments(data: Any, by: Any, *, groups: Sequence[Any] | None = None,
     from .kpi import _resolve_seed
 
     rng, seed_used = _resolve_seed(seed)
+    if isinstance(data, pd.DataFrame):  # one codebook (and scale) for every segment
+        from .io import load_survey
+
+        data = load_survey(data, scale=scale)
     parts = split_segments(data, by, min_size=min_size)
     if groups is not None:
         groups = list(groups)
@@ -853,7 +922,7 @@ def compare_waves(wave_a: Any, wave_b: Any, *, labels: tuple[Any, Any] = ("wave 
     from .kpi import _resolve_seed
 
     rng, seed_used = _resolve_seed(seed)
-    table, _ = _wave_composites({labels[0]: wave_a, labels[1]: wave_b}, items, weights, scale)
+    table, _, _ = _wave_composites({labels[0]: wave_a, labels[1]: wave_b}, items, weights, scale)
     comps, constructs = table
     out = _compare_pairs(comps, constructs, [(labels[0], labels[1])], n_resamples=n_resamples,
                          n_permutations=n_permutations, confidence=confidence, rng=rng)
@@ -863,23 +932,822 @@ def compare_waves(wave_a: Any, wave_b: Any, *, labels: tuple[Any, Any] = ("wave 
     return IndexComparison(differences=out, settings=settings)
 
 
-def _wave_composites(waves: Mapping[Any, Any], items: Any, weights: Any, scale: Any) -> tuple[Any, list[str]]:
-    """Composites of every wave on the items (and constructs) of the first wave."""
+def _wave_composites(waves: Mapping[Any, Any], items: Any, weights: Any,
+                     scale: Any) -> tuple[Any, list[str], dict[Any, Any]]:
+    """Composites of every wave on the items (and constructs) of the first wave.
+
+    -> ((composites per wave, construct names), items used, the waves as Surveys)
+    """
+    from .io import load_survey
     from .scoring.simple import _resolve
 
+    loaded = {label: load_survey(d, scale=scale) if isinstance(d, pd.DataFrame) else d for label, d in waves.items()}
     comps: dict[Any, tuple[np.ndarray, np.ndarray]] = {}
-    first = next(iter(waves))
-    _, _, construct_of, _ = _resolve(waves[first], items, weights, scale)
+    first = next(iter(loaded))
+    _, _, construct_of, first_scales = _resolve(loaded[first], items, weights, scale)
     used = list(construct_of)
     constructs: list[str] = []
-    for label, data in waves.items():
-        cols = _frame_of(data if not isinstance(data, pd.DataFrame) else data).columns
+    for label, data in loaded.items():
+        cols = _frame_of(data).columns
         lacking = [i for i in used if i not in cols]
         if lacking:
             raise SurveyDataError(
                 f"Wave {label!r} lacks items {quote_list(lacking)} that wave {first!r} has; waves are compared on "
                 "the same items. Pass items= with the items every wave has."
             )
+        differ = [i for i in used if data.scale(i) != first_scales[i]]
+        if differ:
+            i = differ[0]
+            raise SurveyDataError(
+                f"Item {i!r} has the scale {data.scale(i)[0]:g}-{data.scale(i)[1]:g} in wave {label!r} but "
+                f"{first_scales[i][0]:g}-{first_scales[i][1]:g} in wave {first!r} ({len(differ)} item(s) differ; "
+                "a scale inferred from the answers depends on which values occur). Pass scale=(min, max) or load "
+                "the waves with the same codebook."
+            )
         c, w, constructs, _ = _composites(data, used, weights, scale, construct_of=construct_of)
         comps[label] = (c, w)
-    return (comps, constructs), used
+    return (comps, constructs), used, loaded
+
+
+# --------------------------------------------------------------------------- PLS multi-group analysis
+_MICOM_COLUMNS = ["construct", "c", "c_critical", "c_p_value", "compositional_invariance", "mean_difference",
+                  "mean_ci_lower", "mean_ci_upper", "mean_p_value", "equal_means", "log_variance_ratio",
+                  "variance_ci_lower", "variance_ci_upper", "variance_p_value", "equal_variances", "invariance"]
+_MGA_COLUMNS = ["source", "target", "group_a", "group_b", "path_a", "path_b", "difference", "p_value"]
+
+
+@dataclass(frozen=True, repr=False)
+class MICOMResult(SummaryMixin):
+    """Measurement invariance of composites (Henseler, Ringle & Sarstedt 2016), steps 2 and 3.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per construct: ``c`` (correlation of the composite scores computed on the
+        pooled, standardised data with group a's and with group b's weights),
+        ``c_critical`` (the ``alpha`` quantile of ``c`` under permutation), ``c_p_value``
+        (share of permutations with a smaller ``c``), ``compositional_invariance``
+        (``c >= c_critical``); step 3 on composite scores from the pooled-data weights:
+        ``mean_difference`` (group b minus group a, in pooled SD units) and
+        ``log_variance_ratio`` (``log var_b - log var_a``), each with the permutation
+        interval ``[alpha/2, 1 - alpha/2]`` (``*_ci_lower``, ``*_ci_upper``), a two-sided
+        permutation p-value and a verdict (``equal_means``, ``equal_variances``: the value
+        lies inside its interval); ``invariance``: ``"full"`` (steps 2 and 3 hold),
+        ``"partial"`` (step 2 holds: path coefficients may be compared) or ``"none"``.
+        Step 1 (configural invariance: same model, items and data treatment in both
+        groups) holds by construction.
+    groups : tuple
+        (group a, group b).
+    settings : dict
+        ``n_permutations, seed, alpha, n_a, n_b, scheme, standardize, n_failed``.
+    """
+
+    table: pd.DataFrame
+    groups: tuple[Any, Any]
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def compositional_invariance(self) -> bool:
+        """True when step 2 holds for every construct."""
+        return bool(self.table["compositional_invariance"].all())
+
+    def summary(self) -> Summary:
+        """The MICOM table."""
+        facts = {"groups": f"{self.groups[0]!r} vs {self.groups[1]!r}",
+                 **{k: self.settings[k] for k in ("n_a", "n_b", "n_permutations", "alpha", "seed")
+                    if k in self.settings}}
+        return Summary("MICOM: measurement invariance of composites (steps 2-3)", facts=facts,
+                       tables={"Invariance": self.table})
+
+
+@dataclass(frozen=True, repr=False)
+class MGAResult(SummaryMixin):
+    """PLS multi-group analysis: permutation test of path differences (Chin & Dibbern 2010).
+
+    Attributes
+    ----------
+    paths : pandas.DataFrame
+        ``source, target, group_a, group_b, path_a, path_b, difference`` (``path_b -
+        path_a``) and ``p_value`` (two-sided permutation p-value
+        ``(1 + #{|d*| >= |d|}) / (R + 1)``).
+    micom : MICOMResult
+        Measurement invariance, steps 2-3 (checked first; a warning is issued when
+        compositional invariance fails).
+    results : dict
+        Group -> :class:`~csindex.pls.PLSResult` of that group alone.
+    settings : dict
+        ``n_permutations, seed, alpha, scheme, standardize, n_failed`` (permutations whose
+        estimation did not converge; they are left out of the reference distributions).
+    """
+
+    paths: pd.DataFrame
+    micom: MICOMResult
+    results: Mapping[Any, Any]
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def significant(self, alpha: float | None = None) -> pd.DataFrame:
+        """Paths whose permutation p-value is below ``alpha`` (default: the analysis' alpha)."""
+        a = self.settings.get("alpha", 0.05) if alpha is None else alpha
+        return self.paths[self.paths["p_value"] < a].reset_index(drop=True)
+
+    def summary(self) -> Summary:
+        """Path differences and the MICOM table."""
+        facts = {"groups": f"{self.micom.groups[0]!r} vs {self.micom.groups[1]!r}",
+                 **{k: self.settings[k] for k in ("n_a", "n_b", "n_permutations", "alpha", "seed", "n_failed")
+                    if k in self.settings}}
+        notes = () if self.micom.compositional_invariance else (
+            "Compositional invariance failed for some constructs; compare their paths with caution.",)
+        return Summary("PLS multi-group analysis (permutation test)", facts=facts,
+                       tables={"Path differences": self.paths, "MICOM": self.micom.table}, notes=notes)
+
+
+def _resolve_int_seed(seed: int | np.random.Generator | None) -> int:
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(0, 2**63 - 1))
+    if seed is None:
+        return int(np.random.SeedSequence().entropy % (2**63))
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, a numpy Generator or None. Got {seed!r} instead.")
+    return int(seed)
+
+
+@dataclass(frozen=True)
+class _MGAData:
+    X: np.ndarray  # (n, p) items of both groups, block order, centred on the pooled mean
+    w: np.ndarray  # (n,) sampling weights (ones when unweighted)
+    in_b: np.ndarray  # (n,) 1.0 for group b rows
+    lo: np.ndarray
+    hi: np.ndarray
+    center: np.ndarray  # (p,) pooled mean removed from X (added back for the 0-100 index)
+
+
+def _group_moments(Xc: np.ndarray, XX: np.ndarray, W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Means (B, p) and population covariances (B, p, p) for a batch of row weightings ``W`` (B, n)."""
+    p = Xc.shape[1]
+    sw = W.sum(axis=1)
+    mean = (W @ Xc) / sw[:, None]
+    second = (W @ XX).reshape(-1, p, p) / sw[:, None, None]
+    S = second - mean[:, :, None] * mean[:, None, :]
+    return mean, (S + np.swapaxes(S, 1, 2)) / 2.0
+
+
+def _std_weights(st: Any, S: np.ndarray, standardize: bool) -> np.ndarray:
+    """Outer weights on the standardised-item scale, (B, p)."""
+    w = st.final.weights
+    return w if standardize else w * np.sqrt(np.einsum("bii->bi", S))
+
+
+def _mga_batch(d: _MGAData, layout: Any, pairs: list[tuple[int, int]], labels: np.ndarray, options: Mapping[str, Any],
+               R_pooled: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]:
+    """Estimate both groups for a batch of label vectors ``labels`` (B, n); return the statistics."""
+    from .pls._stats import estimate_stack
+
+    XX = (d.X[:, :, None] * d.X[:, None, :]).reshape(len(d.X), -1)
+    B = labels.shape[0]
+    Wb = labels * d.w
+    Wa = (1.0 - labels) * d.w
+    mean_a, S_a = _group_moments(d.X, XX, Wa)
+    mean_b, S_b = _group_moments(d.X, XX, Wb)
+    S = np.concatenate([S_a, S_b])
+    st = estimate_stack(S, np.concatenate([mean_a, mean_b]) + d.center, layout, with_htmt=False, lo=d.lo, hi=d.hi,
+                        **options)
+    ok = st.iteration.converged[:B] & st.iteration.converged[B:]
+    paths = st.final.paths
+    src = [s for s, _ in pairs]
+    tgt = [t for _, t in pairs]
+    diff = paths[B:, src, tgt] - paths[:B, src, tgt]
+    # MICOM step 2: correlation of pooled-data composites built with each group's weights
+    ws = _std_weights(st, S, options["standardized"])
+    Da, Db = layout.dense(ws[:B]), layout.dense(ws[B:])
+    RDb = R_pooled @ Db
+    RDa = R_pooled @ Da
+    num = np.einsum("bpj,bpj->bj", Da, RDb)
+    den = np.sqrt(np.einsum("bpj,bpj->bj", Da, RDa) * np.einsum("bpj,bpj->bj", Db, RDb))
+    c = num / den
+    # MICOM step 3: means and log variances of the pooled-weight composites in each group
+    sa, sb = Wa.sum(axis=1), Wb.sum(axis=1)
+    ma, mb = (Wa @ Y) / sa[:, None], (Wb @ Y) / sb[:, None]
+    va = (Wa @ (Y * Y)) / sa[:, None] - ma**2
+    vb = (Wb @ (Y * Y)) / sb[:, None] - mb**2
+    return {"diff": diff, "c": c, "mean": mb - ma, "logvar": np.log(vb) - np.log(va), "ok": ok,
+            "index": st.index[B:] - st.index[:B],
+            "path_a": paths[:B, src, tgt], "path_b": paths[B:, src, tgt]}
+
+
+def _mga_chunk(d: _MGAData, layout: Any, pairs: list[tuple[int, int]], options: Mapping[str, Any],
+               R_pooled: np.ndarray, Y: np.ndarray, size: int,
+               seed_seq: np.random.SeedSequence) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed_seq)
+    labels = rng.permuted(np.broadcast_to(d.in_b, (size, len(d.in_b))), axis=1)
+    return _mga_batch(d, layout, pairs, labels, options, R_pooled, Y)
+
+
+def _mga_setup(data: Any, model: Any, by: Any, groups: Sequence[Any] | None, *, scheme: str, standardize: bool,
+               missing: str, weights: Any, tol: float, max_iter: int, convergence: str, min_size: int, where: str,
+               scale: Any = None):
+    from .pls.estimate import MISSING, RULES, SCHEMES, _resolve_model, prepare
+    from .pls._algorithm import Layout, moments
+
+    from ._validation import check_option
+
+    check_option("scheme", scheme, SCHEMES, where)
+    check_option("missing", missing, MISSING, where)
+    check_option("convergence", convergence, RULES, where)
+    spec = _resolve_model(model, data)
+    index, names = _segment_positions(data, by, min_size)
+    if groups is None:
+        if len(index) != 2:
+            raise SurveyDataError(
+                f"{where} compares two groups, but {quote_list(names)} has {len(index)} segments "
+                f"({quote_list(list(index), limit=8)}). Pass groups=(a, b) to choose two."
+            )
+        ga, gb = list(index)
+    else:
+        if len(groups) != 2 or groups[0] == groups[1]:
+            raise ValueError(f"groups= must name two different segments; got {groups!r}.")
+        unknown = [g for g in groups if g not in index]
+        if unknown:
+            raise SurveyDataError(
+                f"Segment {quote_list(unknown)} is not in the data; segments: {quote_list(list(index), limit=10)}."
+                f"{did_you_mean(str(unknown[0]), [str(k) for k in index])}"
+            )
+        ga, gb = groups
+    rows = np.concatenate([index[ga], index[gb]])
+    pooled = _subset(data, rows, f"{_key_label(names, ga)} and {_key_label(names, gb)}")
+    frame = _frame_of(pooled)
+    if not frame.index.is_unique:
+        raise SurveyDataError("The data's row index has duplicated labels; reset it (df.reset_index(drop=True)).")
+    if weights is not None and not isinstance(weights, str) and weights is not False:
+        weights = np.asarray(weights, dtype=np.float64)[rows]
+    is_b = pd.Series(np.r_[np.zeros(len(index[ga])), np.ones(len(index[gb]))], index=frame.index)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        prep = prepare(pooled, spec, missing=missing, weights=None if weights is False else weights, scale=scale)
+    for wmsg in caught:
+        warnings.warn(str(wmsg.message), wmsg.category, stacklevel=4)
+    if weights is False:
+        w = np.ones(len(prep.X))
+    else:
+        w = np.ones(len(prep.X)) if prep.weights is None else prep.weights
+    layout = Layout.from_spec(spec)
+    in_b = is_b.loc[prep.rows].to_numpy()
+    for g, k in ((ga, int((in_b == 0).sum())), (gb, int((in_b == 1).sum()))):
+        if k < max(3, min_size):
+            raise SurveyDataError(f"Segment {_key_label(names, g)} has only {k} complete respondents; "
+                                  "too few for a PLS fit. Use missing='mean' or merge segments.")
+    mean_p, S_p = moments(prep.X, w)
+    d = _MGAData(X=prep.X - mean_p, w=w, in_b=in_b.astype(np.float64), lo=prep.lo, hi=prep.hi, center=mean_p)
+    options = dict(scheme=scheme, tol=tol, max_iter=max_iter, rule=convergence, standardized=standardize)
+    return spec, layout, d, (ga, gb), names, S_p, pooled, weights
+
+
+def _micom_table(constructs: Sequence[str], obs: Mapping[str, np.ndarray], perm: Mapping[str, np.ndarray],
+                 alpha: float, single: Sequence[bool]) -> pd.DataFrame:
+    R = perm["c"].shape[0]
+    c_obs = obs["c"][0]
+    c_crit = np.quantile(perm["c"], alpha, axis=0)
+    c_p = (1.0 + (perm["c"] <= c_obs[None, :] + 1e-12).sum(axis=0)) / (R + 1.0)
+    single_arr = np.asarray(single, dtype=bool)
+    comp = (c_obs >= c_crit - 1e-12) | single_arr
+    c_p = np.where(single_arr, 1.0, c_p)
+    rows: dict[str, Any] = {"construct": list(constructs), "c": c_obs, "c_critical": c_crit, "c_p_value": c_p,
+                            "compositional_invariance": comp}
+    verdicts = []
+    for key, name, lo_col, hi_col, p_col, eq_col in (
+            ("mean", "mean_difference", "mean_ci_lower", "mean_ci_upper", "mean_p_value", "equal_means"),
+            ("logvar", "log_variance_ratio", "variance_ci_lower", "variance_ci_upper", "variance_p_value",
+             "equal_variances")):
+        val = obs[key][0]
+        lo, hi = np.quantile(perm[key], [alpha / 2.0, 1.0 - alpha / 2.0], axis=0)
+        p = (1.0 + (np.abs(perm[key]) >= np.abs(val)[None, :] - 1e-12).sum(axis=0)) / (R + 1.0)
+        eq = (val >= lo) & (val <= hi)
+        rows.update({name: val, lo_col: lo, hi_col: hi, p_col: p, eq_col: eq})
+        verdicts.append(eq)
+    rows["invariance"] = np.where(comp & verdicts[0] & verdicts[1], "full", np.where(comp, "partial", "none"))
+    table = pd.DataFrame(rows, columns=_MICOM_COLUMNS)
+    for col in ("compositional_invariance", "equal_means", "equal_variances"):
+        table[col] = table[col].astype(bool)
+    return table
+
+
+def _run_mga(data: Any, model: Any, by: Any, *, groups: Any, n_permutations: int, seed: Any, n_jobs: int | None,
+             progress: bool | None, alpha: float, scheme: str, standardize: bool, missing: str, weights: Any,
+             tol: float, max_iter: int, convergence: str, chunk_size: int, min_size: int, where: str,
+             scale: Any = None):
+    import joblib
+
+    from .pls.estimate import prepare  # noqa: F401  (import check: the PLS engine is present)
+    from .pls._stats import estimate_stack
+
+    n_permutations = _check_count(n_permutations, "n_permutations", where)
+    if not 0 < alpha < 0.5:
+        raise ValueError(f"alpha must be between 0 and 0.5; got {alpha!r}.")
+    if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive int; got {chunk_size!r}.")
+    seed_used = _resolve_int_seed(seed)
+    spec, layout, d, (ga, gb), names, S_p, pooled, weights = _mga_setup(
+        data, model, by, groups, scheme=scheme, standardize=standardize, missing=missing, weights=weights, tol=tol,
+        max_iter=max_iter, convergence=convergence, min_size=min_size, where=where, scale=scale)
+    options = dict(scheme=scheme, tol=tol, max_iter=max_iter, rule=convergence, standardized=standardize)
+    # pooled fit: weights for the MICOM step-3 composites; pooled correlation for step 2
+    sd_p = np.sqrt(np.diag(S_p))
+    R_p = S_p / np.outer(sd_p, sd_p)
+    pooled_st = estimate_stack(S_p[None], np.zeros((1, layout.p)), layout, with_htmt=False, lo=d.lo, hi=d.hi,
+                               **options)
+    if not pooled_st.iteration.converged[0]:
+        from .exceptions import ConvergenceWarning
+
+        warnings.warn("The PLS weights of the pooled data did not converge; MICOM step 3 uses them anyway. "
+                      "Raise max_iter.", ConvergenceWarning, stacklevel=3)
+    w_pool = _std_weights(pooled_st, S_p[None], standardize)[0]
+    Y = (d.X / sd_p) @ layout.dense(w_pool[None])[0]  # pooled composites, unit (weighted) variance
+    pairs_idx = [(layout.constructs.index(s), layout.constructs.index(t)) for s, t in spec.paths]
+    obs = _mga_batch(d, layout, pairs_idx, d.in_b[None, :], options, R_p, Y)
+    if not obs["ok"][0]:
+        from .exceptions import ConvergenceWarning
+
+        warnings.warn(f"The PLS weights of segment {ga!r} or {gb!r} did not converge within max_iter={max_iter}.",
+                      ConvergenceWarning, stacklevel=3)
+    sizes = [min(chunk_size, n_permutations - s) for s in range(0, n_permutations, chunk_size)]
+    seeds = np.random.SeedSequence(seed_used).spawn(len(sizes))
+    tasks = (joblib.delayed(_mga_chunk)(d, layout, pairs_idx, options, R_p, Y, k, ss) for k, ss in zip(sizes, seeds))
+    if _show_progress(progress, n_permutations // 50):
+        from tqdm.auto import tqdm
+
+        chunks = list(tqdm(joblib.Parallel(n_jobs=n_jobs, return_as="generator")(tasks), total=len(sizes),
+                           desc="permutations", unit="chunk"))
+    else:
+        chunks = joblib.Parallel(n_jobs=n_jobs)(tasks)
+    perm = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+    ok = perm["ok"] & np.isfinite(perm["diff"]).all(axis=1) & np.isfinite(perm["c"]).all(axis=1)
+    n_failed = int((~ok).sum())
+    perm = {k: v[ok] for k, v in perm.items()}
+    if n_failed:
+        from .exceptions import InferenceWarning
+
+        warnings.warn(f"{n_failed} of {n_permutations} permutations did not converge and were left out of the "
+                      "reference distributions.", InferenceWarning, stacklevel=3)
+    if len(perm["diff"]) < 10:
+        from .exceptions import EstimationError
+
+        raise EstimationError(f"Only {len(perm['diff'])} permutations converged; raise max_iter or check the model.")
+    single = [sl.stop - sl.start == 1 for sl in layout.slices]
+    micom_table = _micom_table(layout.constructs, obs, perm, alpha, single)
+    settings = {"n_permutations": n_permutations, "seed": seed_used, "alpha": alpha, "scheme": scheme,
+                "standardize": standardize, "missing": missing, "n_failed": n_failed,
+                "n_a": int((d.in_b == 0).sum()), "n_b": int((d.in_b == 1).sum()), "by": _by_label(by)}
+    micom = MICOMResult(table=micom_table, groups=(ga, gb), settings=settings)
+    failed = micom_table.loc[~micom_table["compositional_invariance"], "construct"].tolist()
+    return spec, layout, d, (ga, gb), obs, perm, micom, failed, settings, pairs_idx
+
+
+def micom(data: Any, model: Any, by: Any, *, groups: Sequence[Any] | None = None, n_permutations: int = 1000,
+          seed: int | np.random.Generator | None = None, n_jobs: int | None = None, progress: bool | None = None,
+          alpha: float = 0.05, scheme: str = "path", standardize: bool = True, missing: str = "listwise",
+          weights: Any = None, tol: float = 1e-7, max_iter: int = 300, convergence: str = "max_abs",
+          chunk_size: int = 250, min_size: int = 10) -> MICOMResult:
+    """Measurement invariance of composites between two segments (MICOM steps 2-3).
+
+    Henseler, Ringle & Sarstedt (2016, International Marketing Review 33(3):405-431).
+    Step 2 (compositional invariance): ``c = cor(Z w_a, Z w_b)``, the correlation of the
+    composite scores computed on the pooled standardised data ``Z`` with the weights
+    estimated in group a and in group b; invariance holds when ``c`` is not below the
+    ``alpha`` quantile of its permutation distribution. Step 3: composite scores from the
+    pooled-data weights; the group difference of their means and the log ratio of their
+    variances must lie inside the central ``1 - alpha`` permutation interval.
+
+    Parameters
+    ----------
+    data : Survey or DataFrame
+    model : str or ModelSpec
+        As in :func:`csindex.fit_pls`.
+    by : str, list of str or Series
+        Segments (see :func:`split_segments`); exactly two, or choose them with ``groups``.
+    groups : (a, b), optional
+        The two segments to compare.
+    n_permutations : int
+        Permutations of the group labels (default 1,000; Henseler et al. recommend 5,000).
+    seed : int, numpy.random.Generator or None
+        Random seed; results do not depend on ``n_jobs``.
+    n_jobs : int or None
+        joblib workers over chunks of permutations (None: one, or as set by a
+        ``joblib.parallel_backend`` context, e.g. Dask).
+    progress : bool or None
+        tqdm bar over chunks.
+    alpha : float
+        Significance level (default 0.05).
+    scheme, standardize, missing, weights, tol, max_iter, convergence
+        As in :func:`csindex.fit_pls` (missing values are handled on the pooled data).
+    chunk_size : int
+        Permutations estimated together in one batched call (fixes the random streams).
+    min_size : int
+        Smallest segment size (default 10).
+
+    Returns
+    -------
+    MICOMResult
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> q = rng.normal(size=300); s = 0.5 * q + rng.normal(size=300)
+    >>> df = pd.DataFrame({"q1": q + rng.normal(size=300), "q2": q + rng.normal(size=300),
+    ...                    "s1": s + rng.normal(size=300), "s2": s + rng.normal(size=300),
+    ...                    "g": np.repeat(["a", "b"], 150)})
+    >>> m = micom(df, "Q =~ q1 + q2\\nS =~ s1 + s2\\nS ~ Q", "g", n_permutations=200, seed=1)
+    >>> m.table[["construct", "compositional_invariance"]]
+      construct  compositional_invariance
+    0         Q                      True
+    1         S                      True
+    """
+    where = "micom()"
+    *_, micom_res, failed, _, _ = _run_mga(
+        data, model, by, groups=groups, n_permutations=n_permutations, seed=seed, n_jobs=n_jobs, progress=progress,
+        alpha=alpha, scheme=scheme, standardize=standardize, missing=missing, weights=weights, tol=tol,
+        max_iter=max_iter, convergence=convergence, chunk_size=chunk_size, min_size=min_size, where=where)
+    if failed:
+        _warn_invariance(failed, micom_res.groups)
+    return micom_res
+
+
+def _warn_invariance(failed: list[str], groups: tuple[Any, Any]) -> None:
+    from .exceptions import InferenceWarning
+
+    warnings.warn(
+        f"Compositional invariance (MICOM step 2) is not established for construct {quote_list(failed)} between "
+        f"{groups[0]!r} and {groups[1]!r}: the composites are formed differently in the two groups, so their path "
+        "coefficients are not comparable. Check the items' weights per group (result.results[g].weights).",
+        InferenceWarning, stacklevel=3,
+    )
+
+
+def pls_mga(data: Any, model: Any, by: Any, *, groups: Sequence[Any] | None = None, n_permutations: int = 1000,
+            seed: int | np.random.Generator | None = None, n_jobs: int | None = None, progress: bool | None = None,
+            alpha: float = 0.05, scheme: str = "path", standardize: bool = True, missing: str = "listwise",
+            weights: Any = None, tol: float = 1e-7, max_iter: int = 300, convergence: str = "max_abs",
+            chunk_size: int = 250, min_size: int = 10) -> MGAResult:
+    """PLS multi-group analysis: permutation test of path-coefficient differences between two segments.
+
+    Chin & Dibbern (2010, in Handbook of Partial Least Squares, pp. 171-193): the model is
+    estimated in each group; the group labels of the pooled respondents are permuted
+    (group sizes kept), both groups re-estimated, and the two-sided p-value of a path
+    difference is ``(1 + #{|d*| >= |d|}) / (R + 1)``. Measurement invariance is checked
+    first with MICOM steps 2-3 (:func:`micom`, Henseler, Ringle & Sarstedt 2016) on the
+    same permutations; an :class:`~csindex.exceptions.InferenceWarning` is issued when
+    compositional invariance fails.
+
+    All permutations of a chunk are estimated in one batched call of the PLS engine
+    (stacked covariance matrices); chunks run in parallel through joblib (``n_jobs``, any
+    backend) with per-chunk random streams, so results do not depend on ``n_jobs``.
+
+    Parameters
+    ----------
+    data, model, by, groups, n_permutations, seed, n_jobs, progress, alpha, scheme,
+    standardize, missing, weights, tol, max_iter, convergence, chunk_size, min_size
+        As in :func:`micom`.
+
+    Returns
+    -------
+    MGAResult
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> g = np.repeat(["a", "b"], 200)
+    >>> q = rng.normal(size=400); s = np.where(g == "a", 0.2, 0.7) * q + 0.7 * rng.normal(size=400)
+    >>> df = pd.DataFrame({"q1": q + 0.5 * rng.normal(size=400), "q2": q + 0.5 * rng.normal(size=400),
+    ...                    "s1": s + 0.5 * rng.normal(size=400), "s2": s + 0.5 * rng.normal(size=400), "g": g})
+    >>> res = pls_mga(df, "Q =~ q1 + q2\\nS =~ s1 + s2\\nS ~ Q", "g", n_permutations=200, seed=1)
+    >>> row = res.paths.iloc[0]
+    >>> bool(row["difference"] > 0.2), bool(row["p_value"] < 0.01)
+    (True, True)
+    """
+    where = "pls_mga()"
+    spec, layout, d, (ga, gb), obs, perm, micom_res, failed, settings, pairs_idx = _run_mga(
+        data, model, by, groups=groups, n_permutations=n_permutations, seed=seed, n_jobs=n_jobs, progress=progress,
+        alpha=alpha, scheme=scheme, standardize=standardize, missing=missing, weights=weights, tol=tol,
+        max_iter=max_iter, convergence=convergence, chunk_size=chunk_size, min_size=min_size, where=where)
+    if failed:
+        _warn_invariance(failed, (ga, gb))
+    R = perm["diff"].shape[0]
+    diff = obs["diff"][0]
+    p = (1.0 + (np.abs(perm["diff"]) >= np.abs(diff)[None, :] - 1e-12).sum(axis=0)) / (R + 1.0)
+    paths = pd.DataFrame({"source": [s for s, _ in spec.paths], "target": [t for _, t in spec.paths],
+                          "group_a": pd.Series([ga] * len(diff), dtype=object),
+                          "group_b": pd.Series([gb] * len(diff), dtype=object),
+                          "path_a": obs["path_a"][0], "path_b": obs["path_b"][0], "difference": diff, "p_value": p},
+                         columns=_MGA_COLUMNS)
+    from .pls import fit_pls
+
+    parts = split_segments(data, by, min_size=min_size)
+    fit_opts = dict(scheme=scheme, standardize=standardize, missing=missing, tol=tol, max_iter=max_iter,
+                    convergence=convergence)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # already reported by the pooled preparation
+        results = {g: fit_pls(parts[g], spec, **fit_opts,
+                              **({"weights": weights} if isinstance(weights, str) else {}))
+                   for g in (ga, gb)} if weights is None or isinstance(weights, str) else {}
+    return MGAResult(paths=paths, micom=micom_res, results=_ReadOnlyDict(results), settings=settings)
+
+
+# --------------------------------------------------------------------------- trend across waves
+_TREND_COLUMNS = ["wave", "construct", "n", "index", "ci_lower", "ci_upper", "change", "change_ci_lower",
+                  "change_ci_upper", "p_value"]
+
+
+@dataclass(frozen=True, repr=False)
+class TrendResult(SummaryMixin):
+    """0-100 indices across survey waves, with the change from each wave to the next.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per wave and construct: ``wave`` (ordered categorical, waves in the order
+        given), ``construct, n, index, ci_lower, ci_upper``, ``change`` (index minus the
+        previous wave's), ``change_ci_lower, change_ci_upper`` and ``p_value`` (permutation
+        test of the change). The change columns are NaN in the first wave, which has no
+        previous wave.
+    results : Mapping
+        Wave -> the per-wave result (:class:`~csindex.scoring.simple.SimpleScores` or
+        :class:`~csindex.pls.PLSResult`).
+    settings : dict
+        ``method, confidence, n_permutations, seed`` and the method's options.
+    """
+
+    table: pd.DataFrame
+    results: Mapping[Any, Any]
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def waves(self) -> list[Any]:
+        """Wave labels, in order."""
+        return list(self.results)
+
+    def changes(self, alpha: float | None = None) -> pd.DataFrame:
+        """Rows with a change (every wave but the first); with ``alpha``, only significant ones."""
+        out = self.table[self.table["change"].notna()]
+        if alpha is not None:
+            out = out[out["p_value"] < alpha]
+        return out.reset_index(drop=True)
+
+    def plot(self, constructs: Sequence[str] | None = None, *, ax: Any = None) -> Any:
+        """Line chart of the indices with CI bands (:func:`csindex.plots.trend_chart`).
+
+        Parameters
+        ----------
+        constructs : list of str, optional
+            Constructs to draw (default all).
+        ax : matplotlib.axes.Axes, optional
+
+        Returns
+        -------
+        csindex.plots.TrendChartDisplay
+        """
+        from .plots import trend_chart
+
+        table = self.table
+        if constructs is not None:
+            unknown = [c for c in constructs if c not in set(table["construct"])]
+            if unknown:
+                raise SurveyDataError(f"Construct {quote_list(unknown)} is not in the trend table; constructs: "
+                                      f"{quote_list(list(dict.fromkeys(table['construct'])), limit=10)}.")
+            table = table[table["construct"].isin(list(constructs))]
+        return trend_chart(table, ci_lower="ci_lower", ci_upper="ci_upper", ax=ax)
+
+    def summary(self) -> Summary:
+        """The trend table."""
+        facts = {"waves": ", ".join(str(w) for w in self.results), "method": self.settings.get("method"),
+                 "confidence": self.settings.get("confidence")}
+        return Summary("Index trend across waves (0-100)", facts=facts, tables={"Trend": self.table},
+                       notes=("change = index - previous wave's index; p-value: permutation test.",))
+
+
+def _wave_table(waves: Mapping[Any, Any], rows: list[dict[str, Any]]) -> pd.DataFrame:
+    table = pd.DataFrame(rows, columns=_TREND_COLUMNS)
+    labels = list(waves)
+    table["wave"] = pd.Categorical(table["wave"], categories=labels, ordered=True)
+    table["n"] = table["n"].astype(np.int64)
+    return table
+
+
+def _trend_simple(waves: Mapping[Any, Any], *, items: Any, weights: Any, confidence: float, n_resamples: int,
+                  n_permutations: int, rng: np.random.Generator, scale: Any) -> tuple[pd.DataFrame, dict[Any, Any]]:
+    from .scoring.simple import simple_scores
+
+    (comps, constructs), used, loaded = _wave_composites(waves, items, weights, scale)
+    results = {label: simple_scores(data, used, weights=weights, confidence=confidence, scale=scale)
+               for label, data in loaded.items()}
+    labels = list(waves)
+    pairs = list(zip(labels[:-1], labels[1:]))
+    diffs = (_compare_pairs(comps, constructs, pairs, n_resamples=n_resamples, n_permutations=n_permutations,
+                            confidence=confidence, rng=rng).set_index(["group_b", "construct"])
+             if pairs else None)
+    rows = []
+    for label in labels:
+        cons = results[label].constructs.set_index("construct")
+        for c in constructs:
+            if c not in cons.index:
+                raise SurveyDataError(f"Wave {label!r} groups the items differently: it has no construct {c!r}. "
+                                      "Give every wave the same codebook.")
+            row = {"wave": label, "construct": c, "n": int(cons.at[c, "n"]), "index": float(cons.at[c, "score"]),
+                   "ci_lower": float(cons.at[c, "ci_lower"]), "ci_upper": float(cons.at[c, "ci_upper"]),
+                   "change": np.nan, "change_ci_lower": np.nan, "change_ci_upper": np.nan, "p_value": np.nan}
+            if label != labels[0]:
+                d = diffs.loc[(label, c)]
+                row.update(change=float(d["difference"]), change_ci_lower=float(d["ci_lower"]),
+                           change_ci_upper=float(d["ci_upper"]), p_value=float(d["p_value"]))
+            rows.append(row)
+    return _wave_table(waves, rows), results
+
+
+def _pooled_waves(a: Any, b: Any, items: list[str], weights: Any) -> pd.DataFrame:
+    """Model items of two waves stacked, with ``__wave__`` (0/1) and ``__weight__`` columns."""
+    from .survey import Survey
+
+    frames = []
+    for k, data in enumerate((a, b)):
+        frame = _frame_of(data)
+        part = frame[items].reset_index(drop=True).copy()
+        part["__wave__"] = k
+        if weights is False:
+            w = np.ones(len(part))
+        elif isinstance(weights, str):
+            w = pd.to_numeric(frame[weights], errors="coerce").to_numpy(dtype=np.float64)
+        elif isinstance(data, Survey) and data.weights is not None:
+            w = data.weights.to_numpy(dtype=np.float64)
+        else:
+            w = np.ones(len(part))
+        part["__weight__"] = w
+        frames.append(part)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _trend_pls(waves: Mapping[Any, Any], model: Any, *, weights: Any, confidence: float, bootstrap: int,
+               n_permutations: int, seed: int, scale: Any, n_jobs: int | None, progress: bool | None,
+               options: Mapping[str, Any]) -> tuple[pd.DataFrame, dict[Any, Any]]:
+    from scipy import stats as _st
+
+    from .pls import fit_pls
+    from .pls.estimate import _resolve_model
+    from .survey import Survey
+
+    labels = list(waves)
+    first = waves[labels[0]]
+    spec = _resolve_model(model, first)
+    items = list(spec.items)
+    for label, data in waves.items():
+        lacking = [i for i in items if i not in _frame_of(data).columns]
+        if lacking:
+            raise SurveyDataError(f"Wave {label!r} lacks model items {quote_list(lacking)}; every wave needs them.")
+    # one scale for every wave, so the 0-100 indices are comparable
+    if scale is None:
+        if isinstance(first, Survey):
+            scale = {i: first.scale(i) for i in items}
+        else:
+            allx = np.concatenate([_frame_of(d)[items].to_numpy(dtype=np.float64, na_value=np.nan).ravel()
+                                   for d in waves.values()])
+            scale = (float(np.nanmin(allx)), float(np.nanmax(allx)))
+    fit_opts = {k: v for k, v in options.items()}
+    results = {}
+    for label, data in waves.items():
+        w_arg = weights if isinstance(weights, str) else None
+        part = data
+        if weights is False and isinstance(data, Survey):
+            part = data.responses
+        results[label] = fit_pls(part, spec, bootstrap=bootstrap, seed=seed, confidence=confidence, n_jobs=n_jobs,
+                                 progress=progress, scale=scale, weights=w_arg, **fit_opts)
+    z = float(_st.norm.ppf(0.5 + confidence / 2.0))
+    mga_opts = {k: options[k] for k in ("scheme", "standardize", "missing", "tol", "max_iter", "convergence")
+                if k in options}
+    rows = []
+    prev_tab = None
+    for k, label in enumerate(labels):
+        tab = results[label].index.set_index("construct")
+        change = {}
+        if k:
+            pooled = _pooled_waves(waves[labels[k - 1]], waves[label], items, weights)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # missing-data warnings were issued by the per-wave fits
+                out = _run_mga(pooled, spec, "__wave__", groups=(0, 1), n_permutations=n_permutations, seed=seed,
+                               n_jobs=n_jobs, progress=progress, alpha=0.05, weights="__weight__",
+                               chunk_size=250, min_size=2, where="trend()", scale=scale,
+                               **{"scheme": "path", "standardize": True, "missing": "listwise", "tol": 1e-7,
+                                  "max_iter": 300, "convergence": "max_abs", **mga_opts})
+            obs, perm = out[4], out[5]
+            R = perm["index"].shape[0]
+            d_obs = obs["index"][0]
+            pv = (1.0 + (np.abs(perm["index"]) >= np.abs(d_obs)[None, :] - 1e-12).sum(axis=0)) / (R + 1.0)
+            change = {c: (float(d_obs[j]), float(pv[j])) for j, c in enumerate(spec.constructs)}
+        for c in spec.constructs:
+            est = float(tab.at[c, "estimate"])
+            row = {"wave": label, "construct": c, "n": results[label].n, "index": est,
+                   "ci_lower": float(tab.at[c, "ci_lower"]) if "ci_lower" in tab.columns else np.nan,
+                   "ci_upper": float(tab.at[c, "ci_upper"]) if "ci_upper" in tab.columns else np.nan,
+                   "change": np.nan, "change_ci_lower": np.nan, "change_ci_upper": np.nan, "p_value": np.nan}
+            if k:
+                # the change is the difference of the two fits' indices; the permutation test's own
+                # observed difference equals it with listwise deletion (pooled-mean imputation moves it)
+                pv_c = change[c][1]
+                d = est - float(prev_tab.at[c, "estimate"])
+                se = float(np.hypot(tab.at[c, "std_error"], prev_tab.at[c, "std_error"]))
+                row.update(change=d, change_ci_lower=d - z * se, change_ci_upper=d + z * se, p_value=pv_c)
+            rows.append(row)
+        prev_tab = tab
+    return _wave_table(waves, rows), results
+
+
+def trend(waves: Mapping[Any, Any], *, method: str = "simple", model: Any = None, items: Any = None,
+          weights: Any = None, confidence: float = 0.95, n_resamples: int = 2000, n_permutations: int = 2000,
+          bootstrap: int = 500, seed: int | np.random.Generator | None = None,
+          scale: tuple[float, float] | None = None, n_jobs: int | None = None, progress: bool | None = None,
+          **pls_options: Any) -> TrendResult:
+    """0-100 indices across survey waves with the change from wave to wave and its significance.
+
+    Parameters
+    ----------
+    waves : Mapping
+        Wave label -> Survey or DataFrame, in chronological order (e.g.
+        ``{"2024": wave1, "2025": wave2}``).
+    method : {"simple", "pls"}
+        ``"simple"``: simple-method construct scores (:func:`csindex.simple_scores`, t
+        interval); the change has a percentile-bootstrap CI (``n_resamples``) and a
+        permutation p-value, as in :func:`compare_waves`. ``"pls"``: the ACSI-style PLS
+        index of every construct of ``model`` (:func:`csindex.fit_pls` with a
+        ``bootstrap``-resample percentile CI); the change has a normal CI from the two
+        waves' bootstrap standard errors and a permutation p-value from re-estimating the
+        model on the two waves with shuffled wave labels (batched, as in :func:`pls_mga`).
+    model : str or ModelSpec
+        The PLS model (``method="pls"``), or a template name with Survey waves.
+    items : list of str, optional
+        Items to score (``method="simple"``; default as in :func:`csindex.simple_scores`).
+        Items and constructs are taken from the first wave.
+    weights : None, False or str
+        Sampling weights (None: each Survey's own; False: none; a column name).
+    confidence : float
+        CI level (default 0.95).
+    n_resamples : int
+        Bootstrap resamples for the CI of a change (``method="simple"``).
+    n_permutations : int
+        Permutations for the p-value of a change (default 2,000).
+    bootstrap : int
+        Bootstrap resamples of each PLS fit (``method="pls"``, default 500).
+    seed : int, numpy.random.Generator or None
+        Random seed (resolved seed in ``settings["seed"]``).
+    scale : (min, max), optional
+        Item scale when it is not in a Survey codebook.
+    n_jobs, progress
+        Parallel workers and progress bars of the PLS bootstraps and permutations.
+    **pls_options
+        Passed to :func:`csindex.fit_pls` (``scheme``, ``standardize``, ``missing``, ...).
+
+    Returns
+    -------
+    TrendResult
+
+    Examples
+    --------
+    >>> import csindex
+    >>> t = trend({"2024": csindex.datasets.airline(), "2025": csindex.datasets.airline_wave2()},
+    ...           items=["PUNC1", "PUNC2", "PUNC3", "SAT1", "SAT2", "SAT3"], n_resamples=300,
+    ...           n_permutations=300, seed=1)
+    >>> t.table[["wave", "construct", "change"]].round(1)
+       wave construct  change
+    0  2024      PUNC     NaN
+    1  2024       SAT     NaN
+    2  2024   overall     NaN
+    3  2025      PUNC     5.5
+    4  2025       SAT     2.6
+    5  2025   overall     4.0
+    """
+    from ._validation import check_option
+
+    where = "trend()"
+    check_option("method", method, ("simple", "pls"), where)
+    if not isinstance(waves, Mapping) or not waves:
+        raise SurveyDataError("trend() needs a mapping wave label -> Survey or DataFrame, e.g. "
+                              "{'2024': wave1, '2025': wave2}, with at least one wave.")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1; got {confidence!r}.")
+    n_permutations = _check_count(n_permutations, "n_permutations", where)
+    seed_used = _resolve_int_seed(seed)
+    settings: dict[str, Any] = {"method": method, "confidence": confidence, "n_permutations": n_permutations,
+                                "seed": seed_used}
+    if method == "simple":
+        if pls_options:
+            raise TypeError(f"trend(method='simple') got unexpected options {quote_list(list(pls_options))}.")
+        n_resamples = _check_count(n_resamples, "n_resamples", where)
+        table, results = _trend_simple(waves, items=items, weights=weights, confidence=confidence,
+                                       n_resamples=n_resamples, n_permutations=n_permutations,
+                                       rng=np.random.default_rng(seed_used), scale=scale)
+        settings["n_resamples"] = n_resamples
+    else:
+        if model is None:
+            raise SpecError("trend(method='pls') needs model=: lavaan syntax, a ModelSpec or a template name.")
+        bootstrap = _check_count(bootstrap, "bootstrap", where)
+        table, results = _trend_pls(waves, model, weights=weights, confidence=confidence, bootstrap=bootstrap,
+                                    n_permutations=n_permutations, seed=seed_used, scale=scale, n_jobs=n_jobs,
+                                    progress=progress, options=pls_options)
+        settings.update(bootstrap=bootstrap, **pls_options)
+    return TrendResult(table=table, results=_ReadOnlyDict(results), settings=settings)

@@ -18,9 +18,10 @@ finished by Newton steps (:mod:`csindex._cbsem`), which converges to machine pre
 on the flat ECSI likelihood semopy's default SLSQP stops early (``SAT ~ QUAL`` off by 0.6),
 while lavaan and csindex agree to lavaan's own optimiser tolerance. ``engine="semopy"``
 lets semopy optimise (with tight SLSQP settings) and computes every reported number
-from semopy's solution with the same formulas; ``missing="fiml"`` uses semopy's FIML
-objective. semopy's own ``calc_stats`` differs from lavaan in RMSEA (N-1), GFI/AGFI
-(semopy's GFI is the NFI), log-likelihood, AIC and BIC; csindex never reports those.
+from semopy's solution with the same formulas. ``missing="fiml"`` is csindex's own
+full-information ML. semopy's own ``calc_stats`` differs from lavaan in RMSEA (N-1),
+GFI/AGFI (semopy's GFI is the NFI), log-likelihood, AIC and BIC; csindex never reports
+those.
 
 Examples
 --------
@@ -47,8 +48,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
+from .segments import segmentable
 from . import _cbsem as eng
 from ._summary import Summary, SummaryMixin
 from ._validation import check_option, quote_list
@@ -65,7 +67,7 @@ from .exceptions import (
 )
 from .spec import ModelSpec
 
-__all__ = ["SEMResult", "fit_sem"]
+__all__ = ["SEMResult", "MultiGroupSEMResult", "fit_sem", "fit_sem_multigroup"]
 
 logger = logging.getLogger(__name__)
 
@@ -251,6 +253,7 @@ def _check_sample_cov(s: np.ndarray, items: list[str], n: int) -> None:
 
 
 # --------------------------------------------------------------------------- main
+@segmentable
 def fit_sem(
     data: Any,
     model: ModelSpec | str,
@@ -259,13 +262,17 @@ def fit_sem(
     missing: str = "listwise",
     bootstrap: int = 0,
     seed: int | np.random.Generator | None = None,
-    information: str = "expected",
+    information: str | None = None,
     engine: str = "csindex",
     scale: tuple[float, float] | Mapping[str, tuple[float, float]] | None = None,
     confidence: float = 0.95,
     max_iter: int = 500,
     progress: bool | None = None,
-) -> SEMResult:
+    use_weights: bool | None = None,
+    group: str | None = None,
+    equal: tuple[str, ...] | list[str] | str = ("loadings",),
+    by: Any = None,
+) -> SEMResult | MultiGroupSEMResult:
     """Fit a covariance-based structural equation model by maximum likelihood.
 
     Parameters
@@ -281,15 +288,19 @@ def fit_sem(
         Maximum likelihood (lavaan's default).
     missing : {"listwise", "fiml"}
         Drop incomplete rows (with a MissingDataWarning giving the count), or full
-        information ML through semopy (estimates, standard errors, log-likelihood, AIC
-        and BIC; chi-square-based indices need the saturated model and are NaN).
+        information ML (csindex's own: saturated item means, the H1 model for the
+        chi-square estimated by EM, lavaan's ``missing = "ml"``). semopy's FIML objective
+        is not used: on the bundled airline data it stops at a solution with standardised
+        loadings near 1.
     bootstrap : int, default 0
         Number of bootstrap resamples for standard errors and percentile intervals of
-        every parameter and of the index (resamples are estimated together, batched).
+        every parameter and of the index (resamples are estimated together, batched;
+        listwise only).
     seed : int or numpy.random.Generator, optional
         Seed of the bootstrap.
-    information : {"expected", "observed"}
-        Information matrix of the standard errors (lavaan's default: expected).
+    information : {"expected", "observed"}, optional
+        Information matrix of the standard errors. Default as lavaan: expected for
+        listwise ML, observed for FIML.
     engine : {"csindex", "semopy"}
         Optimiser: csindex's Fisher scoring + Newton (default, converged to machine
         precision), or semopy's SLSQP with ``ftol=1e-12`` (numbers then computed from its
@@ -303,6 +314,20 @@ def fit_sem(
         Iteration limit of the optimiser.
     progress : bool, optional
         Progress bar over bootstrap batches (default: only for long runs on a TTY).
+    use_weights : bool, optional
+        Use a Survey's sampling weights for the sample moments (pseudo-ML; point estimates
+        and index weighted, standard errors as for simple random sampling). Default: use
+        them when the Survey has weights; ``False`` ignores them (lavaan's default fit).
+    group : str, optional
+        Fit a multi-group model by this column (see :func:`fit_sem_multigroup`, which
+        returns a :class:`MultiGroupSEMResult` with the chi-square difference test).
+    equal : sequence of str
+        With ``group``: parameter classes held equal across groups (lavaan's
+        ``group.equal``), default ``("loadings",)``.
+    by : str, list of str or Series, optional
+        Analyse every segment separately (see :func:`csindex.segments.split_segments`);
+        returns a :class:`~csindex.segments.SegmentResults` mapping segment -> SEMResult,
+        each equal to running on that segment alone (``n_jobs=`` runs segments in parallel).
 
     Returns
     -------
@@ -347,9 +372,17 @@ def fit_sem(
     >>> bool(res.parameter("SAT ~ VAL")["p_value"] < 0.001)
     True
     """
+    if group is not None:
+        if missing != "listwise" or bootstrap or engine != "csindex":
+            raise ValueError("A multi-group fit (group=) supports missing='listwise', bootstrap=0 and "
+                             "engine='csindex' only.")
+        return fit_sem_multigroup(data, model, group, equal=equal, scale=scale, confidence=confidence,
+                                  max_iter=max_iter, use_weights=use_weights)
     t_start = time.perf_counter()
     check_option("estimator", estimator, ("ML",), "fit_sem")
     check_option("missing", missing, ("listwise", "fiml"), "fit_sem")
+    information_default = information is None
+    information = "expected" if information is None else information
     check_option("information", information, ("expected", "observed"), "fit_sem")
     check_option("engine", engine, ("csindex", "semopy"), "fit_sem")
     if not (0 < confidence < 1):
@@ -358,6 +391,8 @@ def fit_sem(
         raise ValueError(f"bootstrap must be a non-negative number of resamples, got {bootstrap!r}.")
     spec = ModelSpec.coerce(model)
     frame, weights, survey = _resolve_data(data)
+    if use_weights and weights is None:
+        raise SurveyDataError("use_weights=True but the data has no sampling weights (pass a Survey with weights).")
     spec.check_data(frame.columns)
     items = list(spec.items)
     raw = frame[items]
@@ -398,21 +433,26 @@ def fit_sem(
     if n == 0:
         raise SurveyDataError("No row has all the model's items answered; nothing to fit.")
     w = None
-    if weights is not None:
+    if weights is not None and use_weights is not False:
         w = np.asarray(weights, dtype=float)[complete if missing == "listwise" else slice(None)]
         if not np.all(np.isfinite(w)) or (w < 0).any():
             raise SurveyDataError("The sampling weights have missing or negative values.")
         w = w / w.sum()
     if missing == "fiml":
-        return _fit_fiml(spec, structure, frame, x, row_index, survey, scale, confidence, notes, t_start, w)
+        if engine != "csindex":
+            raise ValueError("missing='fiml' uses csindex's engine; semopy's FIML objective does not reach the "
+                             "ML solution on the bundled data (loadings near 1). Use engine='csindex'.")
+        return _fit_fiml(spec, structure, frame, x, row_index, survey, scale, confidence, notes, t_start, w,
+                         "observed" if information_default else information, max_iter, bootstrap)
     mean, s = _moments(x, w)
     _check_sample_cov(s, items, n)
 
     theta0 = eng.start_values(structure, spec, s)
     if engine == "semopy":
-        theta0 = _semopy_solution(spec, structure, pd.DataFrame(x, columns=items), max_iter)
+        theta0 = _semopy_solution(spec, structure, pd.DataFrame(s, index=items, columns=items), n, max_iter)
         fs = eng.fit_ml(structure, s[None], theta0[None], max_iter=0, newton=False)
-        converged = True
+        # semopy's SLSQP stops on its own criterion; report how close to the optimum it is
+        converged = bool(np.abs(fs.grad[0]).max() < 1e-5)   # lavaan's default stops near 2e-6
     else:
         fs = eng.fit_ml(structure, s[None], theta0[None], max_iter=max_iter)
         converged = bool(fs.converged[0])
@@ -427,11 +467,11 @@ def fit_sem(
     if not converged:
         k = int(np.argmax(np.abs(grad)))
         name = _param_name(structure, k)
-        warnings.warn(
-            f"fit_sem did not converge in {max_iter} iterations (largest gradient {abs(grad[k]):.2e} at "
-            f"{name!r}); estimates may be inaccurate. Increase max_iter or simplify the model.",
-            ConvergenceWarning, stacklevel=2,
-        )
+        where = (f"semopy stopped with the largest gradient {abs(grad[k]):.2e} at {name!r}; estimates may be "
+                 "inaccurate. Use engine='csindex'." if engine == "semopy" else
+                 f"fit_sem did not converge in {max_iter} iterations (largest gradient {abs(grad[k]):.2e} at "
+                 f"{name!r}); estimates may be inaccurate. Increase max_iter or simplify the model.")
+        warnings.warn(where, ConvergenceWarning, stacklevel=2)
     info = fs.info[0]
     if information == "observed":
         info = eng.numerical_hessian(structure, theta, s, np.array([np.linalg.slogdet(s)[1]]))
@@ -523,12 +563,22 @@ def _standardised_se(structure: eng.Structure, theta: np.ndarray, cov_theta: np.
 
 def _fit_measures(f_min: float, s: np.ndarray, sigma: np.ndarray, n: int, q: int, p: int) -> pd.Series:
     """lavaan's fitMeasures for a single-group ML fit without mean structure."""
-    df = p * (p + 1) / 2 - q
-    chi2 = n * f_min
-    pval = float(stats.chi2.sf(chi2, df)) if df > 0 else float("nan")
     logdet_s = np.linalg.slogdet(s)[1]
     f0 = float(np.sum(np.log(np.diag(s))) - logdet_s)
-    chi2_0 = n * f0
+    inv = np.linalg.inv(sigma)
+    logl = -n / 2 * (p * np.log(2 * np.pi) + np.linalg.slogdet(sigma)[1] + np.trace(inv @ s))
+    logl_h1 = -n / 2 * (p * np.log(2 * np.pi) + logdet_s + p)
+    return _fit_measures_core(n * f_min, n * f0, s, sigma, n, q, p, float(logl), float(logl_h1))
+
+
+def _fit_measures_core(chi2: float, chi2_0: float, s: np.ndarray, sigma: np.ndarray, n: int, q: int, p: int,
+                       logl: float, logl_h1: float, mean_resid: np.ndarray | None = None,
+                       n_means: int = 0) -> pd.Series:
+    """Fit indices from the model and baseline chi-squares (lavaan's formulas). ``s`` is the
+    (H1) sample covariance; with a mean structure (FIML) ``mean_resid`` are the mean
+    residuals (entering SRMR as lavaan does) and ``n_means`` the number of free means."""
+    df = p * (p + 1) / 2 - q
+    pval = float(special.chdtrc(df, chi2)) if df > 0 else float("nan")
     df0 = p * (p - 1) / 2
     cfi_den = max(chi2 - df, chi2_0 - df0, 0.0)
     cfi = 1.0 - max(chi2 - df, 0.0) / cfi_den if cfi_den > 0 else 1.0
@@ -539,13 +589,17 @@ def _fit_measures(f_min: float, s: np.ndarray, sigma: np.ndarray, n: int, q: int
     if df > 0:
         rmsea = math.sqrt(max(chi2 - df, 0.0) / (df * n))
         lo, hi = _rmsea_ci(chi2, df, n)
-        rmsea_p = float(stats.ncx2.sf(chi2, df, n * df * 0.05**2)) if chi2 > 0 else 1.0
+        rmsea_p = float(1.0 - special.chndtr(chi2, df, n * df * 0.05**2)) if chi2 > 0 else 1.0
     else:
         rmsea = lo = hi = rmsea_p = float("nan")
     d = 1.0 / np.sqrt(np.diag(s))
     tri = np.tril_indices(p)
     resid = (s - sigma) * np.outer(d, d)
-    srmr = float(np.sqrt(np.mean(resid[tri] ** 2)))
+    if mean_resid is None:
+        srmr = float(np.sqrt(np.mean(resid[tri] ** 2)))
+    else:
+        mr = mean_resid * d
+        srmr = float(np.sqrt((np.sum(resid[tri] ** 2) + np.sum(mr**2)) / (len(tri[0]) + p)))
     ds = 1.0 / np.sqrt(np.diag(sigma))
     rdiff = s * np.outer(d, d) - sigma * np.outer(ds, ds)
     diag_term = (np.diag(s) - np.diag(sigma)) / np.diag(s)
@@ -556,19 +610,18 @@ def _fit_measures(f_min: float, s: np.ndarray, sigma: np.ndarray, n: int, q: int
     a = inv @ s
     gfi = 1.0 - np.sum(np.diag((a - np.eye(p)) @ (a - np.eye(p)))) / np.sum(np.diag(a @ a))
     agfi = 1.0 - (p * (p + 1) / 2) / df * (1.0 - gfi) if df > 0 else float("nan")
-    logl = -n / 2 * (p * np.log(2 * np.pi) + np.linalg.slogdet(sigma)[1] + np.trace(a))
-    logl_h1 = -n / 2 * (p * np.log(2 * np.pi) + logdet_s + p)
-    aic = -2 * logl + 2 * q
-    bic = -2 * logl + q * np.log(n)
-    bic2 = -2 * logl + q * np.log((n + 2) / 24)
+    k = q + n_means
+    aic = -2 * logl + 2 * k
+    bic = -2 * logl + k * np.log(n)
+    bic2 = -2 * logl + k * np.log((n + 2) / 24)
     return pd.Series({
-        "npar": float(q), "ntotal": float(n), "fmin": f_min / 2, "chi2": chi2, "df": df, "pvalue": pval,
-        "baseline_chi2": chi2_0, "baseline_df": df0, "baseline_pvalue": float(stats.chi2.sf(chi2_0, df0)),
+        "npar": float(k), "ntotal": float(n), "fmin": chi2 / (2 * n), "chi2": chi2, "df": df, "pvalue": pval,
+        "baseline_chi2": chi2_0, "baseline_df": df0, "baseline_pvalue": float(special.chdtrc(df0, chi2_0)),
         "cfi": cfi, "tli": tli, "nfi": nfi, "ifi": ifi, "rni": rni,
         "rmsea": rmsea, "rmsea_ci_lower": lo, "rmsea_ci_upper": hi, "rmsea_pvalue": rmsea_p,
         "srmr": srmr, "srmr_mplus": srmr_mplus, "rmr": rmr, "gfi": float(gfi), "agfi": float(agfi),
         "logl": float(logl), "unrestricted_logl": float(logl_h1), "aic": float(aic), "bic": float(bic),
-        "bic2": float(bic2), "ecvi": chi2 / n + 2 * q / n,
+        "bic2": float(bic2), "ecvi": chi2 / n + 2 * k / n,
     }, dtype="float64")
 
 
@@ -577,7 +630,9 @@ def _rmsea_ci(chi2: float, df: float, n: int, level: float = 0.90) -> tuple[floa
     from scipy.optimize import brentq
 
     def solve(prob: float) -> float:
-        fn = lambda lam: stats.ncx2.cdf(chi2, df, lam) - prob if lam > 0 else stats.chi2.cdf(chi2, df) - prob
+        def fn(lam: float) -> float:
+            return (special.chndtr(chi2, df, lam) if lam > 0 else special.chdtr(df, chi2)) - prob
+
         if fn(0.0) < 0:
             return 0.0
         hi = max(chi2, 1.0)
@@ -592,48 +647,50 @@ def _rmsea_ci(chi2: float, df: float, n: int, level: float = 0.90) -> tuple[floa
 
 
 def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_min, converged, iterations,
-              survey, scale, confidence, bootstrap, seed, progress, notes, settings, t_start) -> SEMResult:
+              survey, scale, confidence, bootstrap, seed, progress, notes, settings, t_start,
+              fit=None, scores_arr=None, mean_cov=None) -> SEMResult:
     items = list(structure.observed)
     latent = list(structure.latent)
     mats = {k: v[0] for k, v in structure.implied(theta[None]).items()}
     sigma = mats["sigma"]
     se = np.sqrt(np.clip(np.diag(cov_theta), 0, None))
-    z_crit = float(stats.norm.ppf(0.5 + confidence / 2))
+    z_crit = float(special.ndtri(0.5 + confidence / 2))
     std_lv_all, std_all_all = _standardised(structure, theta[None])
     std_lv, std_all = std_lv_all[0], std_all_all[0]
     std_se = _standardised_se(structure, theta, cov_theta)
-    rows = []
-    for k, par in enumerate(structure.params):
-        if par.free:
-            est, sej = float(theta[par.index]), float(se[par.index])
-            z = est / sej if sej > 0 else float("nan")
-            pv = float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else float("nan")
-            lo, hi = est - z_crit * sej, est + z_crit * sej
-        else:
-            est, sej, z, pv, lo, hi = par.value, float("nan"), float("nan"), float("nan"), par.value, par.value
-        sse = float(std_se[k])
-        rows.append([par.lhs, par.op, par.rhs, est, sej, z, pv, lo, hi, float(std_lv[k]), float(std_all[k]),
-                     sse, par.free, par.label])
-    estimates = pd.DataFrame(rows, columns=_EST_COLUMNS)
-    for c in _EST_FLOATS:
-        estimates[c] = estimates[c].astype("float64")
+    free = np.array([par.free for par in structure.params])
+    pidx = np.array([par.index for par in structure.params])
+    fixed_val = np.array([par.value for par in structure.params], dtype=float)
+    est = np.where(free, theta[np.where(free, pidx, 0)], fixed_val)
+    sej = np.where(free, se[np.where(free, pidx, 0)], np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zval = np.where(sej > 0, est / sej, np.nan)
+    pval = 2.0 * special.ndtr(-np.abs(zval))
+    lo_w = np.where(free, est - z_crit * sej, est)
+    hi_w = np.where(free, est + z_crit * sej, est)
+    params = structure.params
+    cols = {"lhs": [par.lhs for par in params], "op": [par.op for par in params],
+            "rhs": [par.rhs for par in params], "estimate": est, "std_error": sej, "z_value": zval,
+            "p_value": pval, "ci_lower": lo_w, "ci_upper": hi_w, "std_lv": std_lv, "std_all": std_all,
+            "std_all_se": std_se, "free": free, "label": [par.label for par in params]}
+    estimates = pd.DataFrame({c: np.asarray(v, dtype="float64") if c in _EST_FLOATS else v for c, v in cols.items()})
 
     c_lat = mats["c"]
     sd_lv = np.sqrt(np.clip(np.diag(c_lat), 1e-300, None))
     corr = c_lat / np.outer(sd_lv, sd_lv)
     latent_corr = pd.DataFrame(corr, index=latent, columns=latent)
-    _warn_problems(structure, mats, estimates, latent_corr)
+    _warn_problems(structure, est, std_all, latent_corr)
 
-    fit = _fit_measures(f_min, s, sigma, n, structure.n_free, structure.p)
+    if fit is None:
+        fit = _fit_measures(f_min, s, sigma, n, structure.n_free, structure.p)
 
     # structural paths, R², effects
-    reg = estimates[estimates["op"] == "~"]
+    reg = np.array([par.op == "~" for par in params])
     paths = pd.DataFrame({
-        "source": reg["rhs"].to_numpy(), "target": reg["lhs"].to_numpy(),
-        "estimate": reg["estimate"].to_numpy(), "std_error": reg["std_error"].to_numpy(),
-        "z_value": reg["z_value"].to_numpy(), "p_value": reg["p_value"].to_numpy(),
-        "ci_lower": reg["ci_lower"].to_numpy(), "ci_upper": reg["ci_upper"].to_numpy(),
-        "std_all": reg["std_all"].to_numpy(), "std_all_se": reg["std_all_se"].to_numpy(),
+        "source": [par.rhs for par in params if par.op == "~"],
+        "target": [par.lhs for par in params if par.op == "~"],
+        "estimate": est[reg], "std_error": sej[reg], "z_value": zval[reg], "p_value": pval[reg],
+        "ci_lower": lo_w[reg], "ci_upper": hi_w[reg], "std_all": std_all[reg], "std_all_se": std_se[reg],
     })
     li = {c: k for k, c in enumerate(latent)}
     r2 = pd.Series({t: 1.0 - mats["psi"][li[t], li[t]] / c_lat[li[t], li[t]] for t in spec.endogenous},
@@ -642,7 +699,9 @@ def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_
 
     # scores, weights, index
     fs_w = mats["c"] @ mats["lam"].T @ np.linalg.inv(sigma)          # (m, p) factor-score weights
-    scores = pd.DataFrame((x - mean) @ fs_w.T, index=row_index, columns=latent)
+    if scores_arr is None:
+        scores_arr = (x - mean) @ fs_w.T
+    scores = pd.DataFrame(scores_arr, index=row_index, columns=latent)
     lo, hi, scale_src = _scale_bounds(items, x, scale, survey)
     if scale_src == "inferred":
         notes.append(f"Index scale inferred from the data: {lo[0]:g} to {hi[0]:g}; pass scale= to set it.")
@@ -662,6 +721,15 @@ def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_
             )
         for i, a, c in zip(b.items, wj, wn):
             weight_rows.append({"construct": b.name, "item": i, "weight": float(a), "normalized_weight": float(c)})
+        if mean_cov is not None:
+            # FIML: the index of the model-estimated item means, SE from their covariance
+            g = wn / (hi[idx] - lo[idx]) * 100
+            val = float(((mean[idx] - lo[idx]) / (hi[idx] - lo[idx]) * 100) @ wn)
+            se_i = float(np.sqrt(g @ mean_cov[np.ix_(idx, idx)] @ g))
+            zc = float(special.ndtri(z))
+            index_rows.append({"construct": b.name, "index": val, "std_error": se_i,
+                               "ci_lower": val - zc * se_i, "ci_upper": val + zc * se_i})
+            continue
         resc = (x[:, idx] - lo[idx]) / (hi[idx] - lo[idx]) * 100
         person = resc @ wn
         if w is None:
@@ -673,7 +741,7 @@ def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_
             n_eff = 1.0 / float(np.sum(w**2))
             se_i = float(np.sqrt(w @ (person - val) ** 2 * n_eff / max(n_eff - 1, 1)) / np.sqrt(n_eff))
             dfree = max(n_eff - 1, 1)
-        t = float(stats.t.ppf(z, dfree))
+        t = float(special.stdtrit(dfree, z))
         index_rows.append({"construct": b.name, "index": val, "std_error": se_i,
                            "ci_lower": val - t * se_i, "ci_upper": val + t * se_i})
     weights_df = pd.DataFrame(weight_rows)
@@ -686,8 +754,6 @@ def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_
             lo, hi)
         if boot_info.get("failed"):
             notes.append(f"{boot_info['failed']} of {bootstrap} bootstrap resamples did not converge and were dropped.")
-    if spec.topological_order and any(c < 0 for c in (fit["df"],)):
-        pass
     settings = dict(settings)
     settings.update({
         "bootstrap": int(bootstrap), "seed": boot_info.get("seed"), "confidence": confidence,
@@ -707,29 +773,34 @@ def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_
     )
 
 
-def _warn_problems(structure, mats, estimates, latent_corr) -> None:
-    var_rows = estimates[(estimates["op"] == "~~") & (estimates["lhs"] == estimates["rhs"]) & estimates["free"]]
-    neg = var_rows[var_rows["estimate"] < 0]
-    if not neg.empty:
-        names = [f"{r.lhs} ~~ {r.rhs} = {r.estimate:.3g}" for r in neg.itertuples()]
+def _warn_problems(structure, est, std_all, latent_corr) -> None:
+    params = structure.params
+    neg = [f"{p.lhs} ~~ {p.rhs} = {e:.3g}" for p, e in zip(params, est)
+           if p.free and p.op == "~~" and p.lhs == p.rhs and e < 0]
+    if neg:
         warnings.warn(
-            f"Heywood case: negative variance estimate(s) {quote_list(names)}. The solution is improper; "
+            f"Heywood case: negative variance estimate(s) {quote_list(neg)}. The solution is improper; "
             "the construct may have too few or too weak items, or the model is misspecified.",
             HeywoodWarning, stacklevel=4,
         )
-    load = estimates[(estimates["op"] == "=~") & (estimates["std_all"].abs() > 1.0)]
-    if not load.empty:
-        names = [f"{r.lhs} =~ {r.rhs} ({r.std_all:.3f})" for r in load.itertuples()]
+    # an optimiser that bounds variances at zero (semopy) shows an improper solution as a
+    # variance sitting exactly at the bound
+    zero = [f"{p.lhs} ~~ {p.rhs}" for p, e in zip(params, est)
+            if p.free and p.op == "~~" and p.lhs == p.rhs and 0 <= e < 1e-10]
+    if zero:
         warnings.warn(
-            f"Heywood case: standardised loading(s) above 1: {quote_list(names)}.", HeywoodWarning, stacklevel=4,
+            f"Heywood case: variance estimate(s) {quote_list(zero)} sit at zero (the bound of the optimiser); "
+            "an unbounded fit would make them negative. Use engine='csindex' to see the improper value.",
+            HeywoodWarning, stacklevel=4,
         )
+    big = [f"{p.lhs} =~ {p.rhs} ({v:.3f})" for p, v in zip(params, std_all) if p.op == "=~" and abs(v) > 1.0]
+    if big:
+        warnings.warn(f"Heywood case: standardised loading(s) above 1: {quote_list(big)}.", HeywoodWarning,
+                      stacklevel=4)
     lat = list(latent_corr.index)
-    pairs = []
-    for a in range(len(lat)):
-        for b in range(a + 1, len(lat)):
-            r = latent_corr.iat[a, b]
-            if abs(r) > DISCRIMINANT_THRESHOLD:
-                pairs.append(f"{lat[a]} and {lat[b]} ({r:.3f})")
+    corr = latent_corr.to_numpy()
+    pairs = [f"{lat[a]} and {lat[b]} ({corr[a, b]:.3f})" for a in range(len(lat)) for b in range(a + 1, len(lat))
+             if abs(corr[a, b]) > DISCRIMINANT_THRESHOLD]
     if pairs:
         warnings.warn(
             f"Constructs {quote_list(pairs)} correlate above {DISCRIMINANT_THRESHOLD}: they may not be "
@@ -824,7 +895,7 @@ def _bootstrap(structure, spec, theta, x, w, n_boot, seed, progress, confidence,
             xc = xb - mb[:, None, :]
             sb = np.swapaxes(xc * wb[:, :, None], 1, 2) @ xc
         r = len(sel)
-        fs = eng.fit_ml(structure, sb, np.repeat(theta[None], r, axis=0), max_iter=200, tol=1e-8, newton=False)
+        fs = eng.fit_ml(structure, sb, np.repeat(theta[None], r, axis=0), max_iter=200, tol=1e-6, newton=False)
         ok = fs.converged & np.isfinite(fs.f)
         failed += int((~ok).sum())
         th = np.where(ok[:, None], fs.theta, np.nan)
@@ -880,71 +951,364 @@ def _semopy_model(spec: ModelSpec):
     return semopy.Model(spec.to_semopy())
 
 
-def _semopy_solution(spec: ModelSpec, structure: eng.Structure, df: pd.DataFrame, max_iter: int,
+def _semopy_solution(spec: ModelSpec, structure: eng.Structure, cov: pd.DataFrame, n: int, max_iter: int,
                      obj: str = "MLW") -> np.ndarray:
-    """Optimise with semopy (SLSQP, ftol 1e-12) and map its solution onto csindex's parameters."""
+    """Optimise with semopy (SLSQP, ftol 1e-12) on the sample covariance (divisor N) and map
+    its solution onto csindex's parameters."""
     model = _semopy_model(spec)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model.fit(df, obj=obj, solver="SLSQP", options={"ftol": 1e-12, "maxiter": max(max_iter, 10000)})
-    return _theta_from_semopy(structure, model.inspect())
+        model.fit(cov=cov, n_samples=n, obj=obj, solver="SLSQP",
+                  options={"ftol": 1e-12, "maxiter": max(max_iter, 10000)})
+    return _theta_from_semopy_matrices(structure, model)
 
 
-def _theta_from_semopy(structure: eng.Structure, ins: pd.DataFrame) -> np.ndarray:
-    lookup = {}
-    for r in ins.itertuples(index=False):
-        lval, op, rval, est = r[0], r[1], r[2], float(r[3])
-        lookup[(lval, op, rval)] = est
-        if op == "~~":
-            lookup[(rval, op, lval)] = est
+def _theta_from_semopy_matrices(structure: eng.Structure, model: Any) -> np.ndarray:
+    """Read the estimates from semopy's fitted matrices (faster than ``inspect()``, which also
+    computes standard errors)."""
+    mats = {eng.LAM: (model.mx_lambda, model.names_lambda), eng.BET: (model.mx_beta, model.names_beta),
+            eng.PSI: (model.mx_psi, model.names_psi), eng.THE: (model.mx_theta, model.names_theta)}
+    pos = {code: ({n: k for k, n in enumerate(names[0])}, {n: k for k, n in enumerate(names[1])})
+           for code, (_, names) in mats.items()}
+    rows_of = {eng.LAM: structure.observed, eng.BET: structure.latent, eng.PSI: structure.latent,
+               eng.THE: structure.observed}
+    cols_of = {eng.LAM: structure.latent, eng.BET: structure.latent, eng.PSI: structure.latent,
+               eng.THE: structure.observed}
     theta = np.zeros(structure.n_free)
     for par in structure.params:
         if not par.free:
             continue
-        key = (par.rhs, "~", par.lhs) if par.op == "=~" else (par.lhs, par.op, par.rhs)
-        if key not in lookup:
+        rname, cname = rows_of[par.mat][par.row], cols_of[par.mat][par.col]
+        rmap, cmap = pos[par.mat]
+        if rname not in rmap or cname not in cmap:
             raise EstimationError(f"semopy did not report the parameter '{par.lhs} {par.op} {par.rhs}'.")
-        theta[par.index] = lookup[key]
+        theta[par.index] = mats[par.mat][0][rmap[rname], cmap[cname]]
     return theta
 
 
-def _fit_fiml(spec, structure, frame, x, row_index, survey, scale, confidence, notes, t_start, w):
-    """Full-information ML through semopy; SEs from semopy's information matrix."""
-    if w is not None:
-        raise SurveyDataError("missing='fiml' does not support sampling weights; use missing='listwise'.")
+def _fit_fiml(spec, structure, frame, x, row_index, survey, scale, confidence, notes, t_start, w, information,
+              max_iter, bootstrap):
+    """Full-information ML (csindex's own engine): saturated means, expected or observed
+    information, chi-square against the EM-estimated saturated model (lavaan's H1)."""
+    if bootstrap:
+        raise ValueError("bootstrap= is not available with missing='fiml'; use missing='listwise' or bootstrap=0.")
     items = list(structure.observed)
-    df = pd.DataFrame(x, columns=items)
-    model = _semopy_model(spec)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model.fit(df, obj="FIML", solver="SLSQP", options={"ftol": 1e-12, "maxiter": 10000})
-        ins = model.inspect()
-    theta = _theta_from_semopy(structure, ins)
-    se_lookup = {}
-    for r in ins.itertuples(index=False):
+    empty = np.isnan(x).all(axis=1)
+    if empty.any():
+        warnings.warn(f"fit_sem dropped {int(empty.sum())} rows with no answered item of the model.",
+                      MissingDataWarning, stacklevel=3)
+    x = x[~empty]
+    row_index = row_index[~empty]
+    if w is not None:
+        w = w[~empty] / w[~empty].sum()
+        notes.append("Sampling weights used (weighted FIML, pseudo-ML); standard errors assume simple random "
+                     "sampling.")
+    pat = eng.missing_patterns(x, w)
+    n, p, q = pat.n, structure.p, structure.n_free
+    never = [items[k] for k in range(p) if not any(k in o for o in pat.obs)]
+    if never:
+        raise SurveyDataError(f"Item(s) {quote_list(never)} have no answers at all.")
+    mu_h1, s_h1, _ = eng.em_saturated(pat)
+    _check_sample_cov(s_h1, items, n)
+    theta0 = eng.start_values(structure, spec, s_h1)
+    warm = eng.fit_ml(structure, s_h1[None], theta0[None], max_iter=max_iter)
+    phi0 = np.concatenate([warm.theta[0], mu_h1])
+    fs = eng.fit_fiml(structure, pat, phi0, max_iter=max_iter)
+    phi = fs.theta[0]
+    converged = bool(fs.converged[0])
+    if not np.isfinite(fs.f[0]):
+        raise ConvergenceError("The FIML estimation found no admissible solution (the implied covariance matrix "
+                               "is not positive definite).")
+    if not converged:
+        k = int(np.argmax(np.abs(fs.grad[0])))
+        name = _param_name(structure, k) if k < q else f"mean of {items[k - q]!r}"
+        warnings.warn(f"fit_sem (FIML) did not converge in {max_iter} iterations (largest gradient "
+                      f"{abs(fs.grad[0][k]):.2e} at {name!r}).", ConvergenceWarning, stacklevel=3)
+    info = fs.info[0] if information == "expected" else eng.fiml_hessian(structure, pat, phi)
+    cov_phi = _invert_information(structure, info, n)
+    theta, mu = phi[:q], phi[q:]
+    cov_theta, cov_mu = cov_phi[:q, :q], cov_phi[q:, q:]
+    sigma = structure.implied(theta[None])["sigma"][0]
+    ll = eng.fiml_loglik(pat, mu, sigma)
+    ll_h1 = eng.fiml_loglik(pat, mu_h1, s_h1)
+    # baseline: independent items with free means and variances (separable: per-item ML)
+    mu0 = np.zeros(p)
+    var0 = np.zeros(p)
+    wv = np.ones(len(x)) if w is None else w
+    for k in range(p):
+        ok = ~np.isnan(x[:, k])
+        col, wk = x[ok, k], wv[ok] / wv[ok].sum()
+        mu0[k] = wk @ col
+        var0[k] = wk @ (col - mu0[k]) ** 2
+    ll_0 = eng.fiml_loglik(pat, mu0, np.diag(var0))
+    fit = _fit_measures_core(2 * (ll_h1 - ll), 2 * (ll_h1 - ll_0), s_h1, sigma, n, q, p, ll, ll_h1,
+                             mean_resid=mu_h1 - mu, n_means=p)
+    # factor scores from each respondent's answered items
+    mats = {k2: v[0] for k2, v in structure.implied(theta[None]).items()}
+    lc = mats["c"] @ mats["lam"].T                                  # (m, p)
+    scores = np.empty((n, structure.m))
+    for o, rows in zip(pat.obs, pat.rows):
+        wgt = np.linalg.solve(sigma[np.ix_(o, o)], lc[:, o].T).T      # (m, |o|)
+        scores[rows] = (x[np.ix_(rows, o)] - mu[o]) @ wgt.T
+    notes.append("Missing data: full-information ML (saturated means, H1 by EM); "
+                 f"{len(pat.obs)} missing-data patterns, {n} rows.")
+    return _assemble(spec, structure, theta, cov_theta, s_h1, mu, x, None, row_index, n, float("nan"),
+                     converged, int(fs.iterations[0]), survey, scale, confidence, 0, None, None, notes,
+                     settings={"estimator": "ML", "missing": "fiml", "engine": "csindex",
+                               "information": information},
+                     t_start=t_start, fit=fit, scores_arr=scores, mean_cov=cov_mu)
+
+
+# --------------------------------------------------------------------------- multiple groups
+@dataclass(frozen=True, repr=False)
+class MultiGroupSEMResult(SummaryMixin):
+    """Result of a multi-group CB-SEM fit (:func:`fit_sem_multigroup`).
+
+    Attributes
+    ----------
+    groups : dict of str to SEMResult
+        Per-group results (estimates, paths, index, scores, ... of that group under the
+        constrained model; their ``fit_indices`` describe the group's share of the fit only).
+    estimates, paths, index : pandas.DataFrame
+        The per-group tables stacked, with a leading ``group`` column.
+    r_squared : pandas.DataFrame
+        R² by group (rows) and endogenous construct (columns).
+    fit_indices : pandas.Series
+        Overall fit of the constrained model (lavaan's multi-group definitions: chi-square
+        ``sum_g N_g F_g``, baseline the sum of the groups' independence models, RMSEA with
+        lavaan's ``sqrt(G)`` factor, SRMR the ``N_g``-weighted mean of the groups').
+    comparison : pandas.DataFrame
+        The unconstrained (``free``) and constrained model: ``model, equal, chi2, df, cfi,
+        tli, rmsea, aic, bic, delta_chi2, delta_df, p_value`` -- the chi-square difference
+        (likelihood-ratio) test of the equality constraints.
+    settings : dict
+        ``group, equal, n_by_group, notes``.
+    """
+
+    groups: Mapping[str, SEMResult]
+    estimates: pd.DataFrame
+    paths: pd.DataFrame
+    index: pd.DataFrame
+    r_squared: pd.DataFrame
+    fit_indices: pd.Series
+    comparison: pd.DataFrame
+    spec: ModelSpec
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> Summary:
+        """Comparison of the free and constrained models, paths and index by group."""
+        facts = {"group": self.settings.get("group"), "groups": ", ".join(map(str, self.groups)),
+                 "equal": ", ".join(self.settings.get("equal", ())) or "(none)",
+                 "chi2": float(self.fit_indices["chi2"]), "df": float(self.fit_indices["df"]),
+                 "CFI": float(self.fit_indices["cfi"]), "RMSEA": float(self.fit_indices["rmsea"])}
+        return Summary("Multi-group covariance-based SEM", facts=facts,
+                       tables={"Constrained vs free": self.comparison, "Structural paths": self.paths,
+                               "Index (0-100)": self.index},
+                       notes=tuple(self.settings.get("notes", ())))
+
+
+def fit_sem_multigroup(
+    data: Any,
+    model: ModelSpec | str,
+    group: str,
+    *,
+    equal: tuple[str, ...] | list[str] | str = ("loadings",),
+    scale: tuple[float, float] | Mapping[str, tuple[float, float]] | None = None,
+    confidence: float = 0.95,
+    max_iter: int = 500,
+    use_weights: bool | None = None,
+) -> MultiGroupSEMResult:
+    """Multi-group CB-SEM with equality constraints across groups and their chi-square test.
+
+    Every group gets the same model; parameters of the classes in ``equal`` (lavaan's
+    ``group.equal``: ``"loadings"``, ``"regressions"``, ``"residuals"``,
+    ``"residual.covariances"``, ``"lv.variances"``, ``"lv.covariances"``) and labelled
+    parameters are constrained equal across groups; the others are free in each group.
+    The fit minimises ``sum_g (N_g/N) F_ML,g`` (lavaan's multi-group ML, item means
+    saturated per group) and is compared with the unconstrained model by the chi-square
+    difference test. Incomplete rows are dropped (listwise).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or Survey
+    model : ModelSpec or str
+    group : str
+        Column defining the groups (rows with a missing group are dropped).
+    equal : sequence of str or str
+        Classes of parameters held equal across groups (``()`` for none).
+    scale, confidence, max_iter, use_weights
+        As in :func:`fit_sem`.
+
+    Returns
+    -------
+    MultiGroupSEMResult
+
+    Examples
+    --------
+    >>> import csindex
+    >>> from csindex.sem import fit_sem_multigroup
+    >>> survey = csindex.datasets.airline()
+    >>> spec = csindex.models.ccsi(survey)
+    >>> data = survey.responses.dropna(subset=list(spec.items))
+    >>> res = fit_sem_multigroup(data, spec, "gender", equal=("loadings", "regressions"))
+    >>> res.comparison[["model", "df", "delta_df"]]
+             model     df  delta_df
+    0         free  216.0       NaN
+    1  constrained  238.0      22.0
+    >>> bool(res.comparison["p_value"].iloc[1] > 0.01)  # the generator has no group differences
+    True
+    """
+    t_start = time.perf_counter()
+    if isinstance(equal, str):
+        equal = (equal,)
+    equal = tuple(equal)
+    unknown = [e for e in equal if e not in eng.EQUALITY_CLASSES]
+    if unknown:
+        raise ValueError(
+            f"equal= names unknown parameter classes {quote_list(unknown)}; use "
+            f"{quote_list(eng.EQUALITY_CLASSES, limit=10, conj='or')} (intercepts and means are not modelled)."
+        )
+    spec = ModelSpec.coerce(model)
+    frame, weights, survey = _resolve_data(data)
+    if group not in frame.columns:
+        from ._validation import did_you_mean
+
+        raise SurveyDataError(f"The data has no group column {group!r}.{did_you_mean(group, frame.columns)}")
+    spec.check_data(frame.columns)
+    items = list(spec.items)
+    x_all = frame[items].to_numpy(dtype=float)
+    gcol = frame[group]
+    ok = ~np.isnan(x_all).any(axis=1) & gcol.notna().to_numpy()
+    n_drop = int((~ok).sum())
+    if n_drop:
+        warnings.warn(f"fit_sem_multigroup dropped {n_drop} of {len(frame)} rows with a missing item or group "
+                      "(listwise deletion).", MissingDataWarning, stacklevel=2)
+    labels = [g for g in pd.unique(gcol[ok])]
+    labels = sorted(labels, key=str)
+    if len(labels) < 2:
+        raise SurveyDataError(f"Group column {group!r} has {len(labels)} group(s) among complete rows; need at least 2.")
+    base = eng.build_structure(spec)
+    p = base.p
+    use_w = weights is not None and use_weights is not False
+    xs, ss, means, ws, ns, idxs = [], [], [], [], [], []
+    for g in labels:
+        sel = ok & (gcol == g).to_numpy()
+        xg = x_all[sel]
+        if len(xg) <= p:
+            raise SurveyDataError(
+                f"Group {g!r} of {group!r} has {len(xg)} complete rows for {p} items: too few to estimate its "
+                "covariance matrix. Merge small groups or use fewer items."
+            )
+        wg = None
+        if use_w:
+            wg = np.asarray(weights, dtype=float)[sel]
+            wg = wg / wg.sum()
+        mg, sg = _moments(xg, wg)
         try:
-            se_lookup[(r[0], r[1], r[2])] = float(r[4])
-        except (TypeError, ValueError):
-            pass
-    se = np.full(structure.n_free, np.nan)
-    for par in structure.params:
-        if par.free:
-            key = (par.rhs, "~", par.lhs) if par.op == "=~" else (par.lhs, par.op, par.rhs)
-            se[par.index] = se_lookup.get(key, se_lookup.get((par.rhs, par.op, par.lhs), np.nan))
-    cov_theta = np.diag(se**2)
-    complete = ~np.isnan(x).any(axis=1)
-    mean = np.nanmean(x, axis=0)
-    # pairwise-available moments for the descriptive sample covariance
-    s = pd.DataFrame(x).cov(ddof=0).to_numpy()
-    n = len(x)
-    mats = {k: v[0] for k, v in structure.implied(theta[None]).items()}
-    sigma = mats["sigma"]
-    f_min = float("nan")
-    notes.append("FIML via semopy: chi-square-based fit indices need the saturated model and are not "
-                 "computed (NaN); standard errors are semopy's.")
-    res = _assemble(spec, structure, theta, cov_theta, s, mean, np.where(np.isnan(x), mean, x), None,
-                    row_index, n, f_min, True, 0, survey, scale, confidence, 0, None, None, notes,
-                    settings={"estimator": "ML", "missing": "fiml", "engine": "semopy", "information": "semopy"},
-                    t_start=t_start)
-    del complete, sigma
-    return res
+            _check_sample_cov(sg, items, len(xg))
+        except EstimationError as err:
+            raise EstimationError(f"In group {g!r}: {err}") from None
+        xs.append(xg); ss.append(sg); means.append(mg); ws.append(wg); ns.append(len(xg))
+        idxs.append(frame.index[sel])
+    n_tot = int(sum(ns))
+    wgt = np.array(ns, float) / n_tot
+
+    def fit_model(eq: tuple[str, ...]):
+        structs, maps, q_glob = eng.multigroup_structures(base, len(labels), eq)
+        x0 = np.zeros(q_glob)
+        cnt = np.zeros(q_glob)
+        for st_g, mp, sg in zip(structs, maps, ss):
+            th = eng.fit_ml(base, sg[None], eng.start_values(base, spec, sg)[None], max_iter=max_iter).theta[0]
+            np.add.at(x0, mp, th)
+            np.add.at(cnt, mp, 1.0)
+        x0 /= cnt
+        fs = eng.fit_multigroup(structs, ss, wgt, x0, max_iter=max_iter)
+        return structs, maps, q_glob, fs
+
+    notes: list[str] = []
+    fits = {}
+    for name, eq in (("free", ()), ("constrained", equal)):
+        structs, maps, q_glob, fs = fit_model(eq)
+        if not np.isfinite(fs.f[0]):
+            raise ConvergenceError(f"The {name} multi-group model found no admissible solution.")
+        if not fs.converged[0]:
+            warnings.warn(f"fit_sem_multigroup: the {name} model did not converge in {max_iter} iterations.",
+                          ConvergenceWarning, stacklevel=2)
+        fits[name] = (structs, maps, q_glob, fs)
+
+    def overall(structs, maps, q_glob, fs):
+        theta = fs.theta[0]
+        chi2 = chi2_0 = 0.0
+        logl = logl_h1 = 0.0
+        srmr = 0.0
+        for st_g, sg, ng, wg in zip(structs, ss, ns, wgt):
+            sigma = st_g.implied(theta[None])["sigma"][0]
+            one = _fit_measures(float(ng and eng.ml_objective(sigma[None], sg[None],
+                                                                np.array([np.linalg.slogdet(sg)[1]]))[0][0]),
+                                sg, sigma, ng, base.n_free, p)
+            chi2 += one["chi2"]
+            chi2_0 += one["baseline_chi2"]
+            logl += one["logl"]
+            logl_h1 += one["unrestricted_logl"]
+            srmr += wg * one["srmr"]
+        G = len(structs)
+        df = G * p * (p + 1) / 2 - q_glob
+        df0 = G * p * (p - 1) / 2
+        pval = float(special.chdtrc(df, chi2)) if df > 0 else float("nan")
+        cfi_den = max(chi2 - df, chi2_0 - df0, 0.0)
+        cfi = 1.0 - max(chi2 - df, 0.0) / cfi_den if cfi_den > 0 else 1.0
+        tli = ((chi2_0 / df0) - (chi2 / df)) / ((chi2_0 / df0) - 1.0) if df > 0 else float("nan")
+        rmsea = math.sqrt(max(chi2 - df, 0.0) / (df * n_tot)) * math.sqrt(G) if df > 0 else float("nan")
+        k = q_glob + G * p                      # + the saturated item means of each group (lavaan's npar)
+        return pd.Series({"npar": float(k), "ntotal": float(n_tot), "chi2": chi2, "df": df, "pvalue": pval,
+                          "baseline_chi2": chi2_0, "baseline_df": df0, "cfi": cfi, "tli": tli, "rmsea": rmsea,
+                          "srmr": srmr, "logl": logl, "unrestricted_logl": logl_h1,
+                          "aic": -2 * logl + 2 * k, "bic": -2 * logl + k * np.log(n_tot)}, dtype="float64")
+
+    fi_free = overall(*fits["free"])
+    fi_con = overall(*fits["constrained"])
+    d_chi2 = fi_con["chi2"] - fi_free["chi2"]
+    d_df = fi_con["df"] - fi_free["df"]
+    p_diff = float(special.chdtrc(d_df, max(d_chi2, 0.0))) if d_df > 0 else float("nan")
+    comparison = pd.DataFrame([
+        {"model": "free", "equal": "", **{k: fi_free[k] for k in ("chi2", "df", "cfi", "tli", "rmsea", "aic", "bic")},
+         "delta_chi2": np.nan, "delta_df": np.nan, "p_value": np.nan},
+        {"model": "constrained", "equal": ", ".join(equal),
+         **{k: fi_con[k] for k in ("chi2", "df", "cfi", "tli", "rmsea", "aic", "bic")},
+         "delta_chi2": d_chi2, "delta_df": d_df, "p_value": p_diff},
+    ])
+
+    structs, maps, q_glob, fs = fits["constrained"]
+    theta_glob = fs.theta[0]
+    cov_glob = _invert_information(structs[0], fs.info[0], n_tot)
+    groups: dict[str, SEMResult] = {}
+    for g, st_g, mp, sg, mg, xg, wg_, ng, rows in zip(labels, structs, maps, ss, means, xs, ws, ns, idxs):
+        theta_g = theta_glob[mp]
+        cov_g = cov_glob[np.ix_(mp, mp)]
+        f_g = float(eng.ml_objective(base.implied(theta_g[None])["sigma"], sg[None],
+                                     np.array([np.linalg.slogdet(sg)[1]]))[0][0])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res_g = _assemble(spec, base, theta_g, cov_g, sg, mg, xg, wg_, rows, ng, f_g, bool(fs.converged[0]),
+                              int(fs.iterations[0]), survey, scale, confidence, 0, None, None,
+                              [f"Group {g!r} of the multi-group fit; its fit indices cover this group's share only."],
+                              settings={"estimator": "ML", "missing": "listwise", "engine": "csindex",
+                                        "information": "expected"}, t_start=t_start)
+        for wmsg in caught:
+            warnings.warn(f"Group {g!r}: {wmsg.message}", wmsg.category, stacklevel=2)
+        groups[str(g)] = res_g
+
+    def stack(attr: str) -> pd.DataFrame:
+        return pd.concat([getattr(r, attr).assign(group=g)[["group", *getattr(r, attr).columns]]
+                          for g, r in groups.items()], ignore_index=True)
+
+    shared_k = {k for k in range(base.n_free) if all(m[k] == maps[0][k] for m in maps)}
+    est = stack("estimates")
+    eq_flag = [bool(par.free and par.index in shared_k) for par in base.params] * len(groups)
+    est["equal"] = eq_flag
+    r2 = pd.DataFrame({g: r.r_squared for g, r in groups.items()}).T
+    settings = {"group": group, "equal": equal, "n_by_group": dict(zip(map(str, labels), ns)),
+                "weighted": use_w, "runtime_s": time.perf_counter() - t_start, "notes": tuple(notes)}
+    return MultiGroupSEMResult(groups=groups, estimates=est, paths=stack("paths"), index=stack("index"),
+                               r_squared=r2, fit_indices=fi_con, comparison=comparison, spec=spec,
+                               settings=settings)

@@ -43,6 +43,9 @@ class Layout:
     onehot: np.ndarray = None  # (p, J) item-to-construct indicator matrix
     # all structural regressions as one block-diagonal system: entry k regresses reg_tgt[k]
     # on predecessor reg_pred[k]; reg_mask[k, l] when k and l belong to the same regression
+    starts: np.ndarray = None  # first item of each block (items of a block are contiguous)
+    item_idx: np.ndarray = None  # arange(p)
+    mode_b_slices: tuple[slice, ...] = ()  # Mode B blocks that have structural neighbours
     reg_pred: np.ndarray = None
     reg_tgt: np.ndarray = None
     reg_mask: np.ndarray = None
@@ -76,6 +79,10 @@ class Layout:
             endogenous=tuple(j for j in range(J) if preds[j]),
             isolated=tuple(j for j in range(J) if not preds[j] and not succs[j]),
             onehot=np.eye(J)[np.asarray(block, dtype=np.intp)] if block else np.zeros((0, J)),
+            starts=np.asarray([sl.start for sl in slices], dtype=np.intp),
+            item_idx=np.arange(len(items)),
+            mode_b_slices=tuple(slices[j] for j, b in enumerate(spec.blocks)
+                                if b.mode.pls_mode == "B" and (preds[j] or succs[j])),
             reg_pred=np.asarray([k for j in range(J) for k in preds[j]], dtype=np.intp),
             reg_tgt=np.asarray([j for j in range(J) for _ in preds[j]], dtype=np.intp),
             reg_mask=_same_group([j for j in range(J) for _ in preds[j]]),
@@ -109,19 +116,33 @@ def regressions(C: np.ndarray, layout: Layout) -> np.ndarray:
     return np.linalg.solve(A, C[:, P, T][..., None])[..., 0]
 
 
-def moments(X: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted mean and population (divisor Σw) covariance of the columns of ``X``."""
-    if weights is None:
-        mean = X.mean(axis=0)
-        Xc = X - mean
-        S = Xc.T @ Xc / X.shape[0]
-    else:
-        w = weights / weights.sum()
-        mean = w @ X
-        Xc = X - mean
-        S = (Xc * w[:, None]).T @ Xc
+def moments(X: np.ndarray, weights: np.ndarray | None = None,
+            chunk: int = 16_384) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted mean and population (divisor Σw) covariance of the columns of ``X``.
+
+    Rows are processed in chunks about a provisional centre (the mean of the first
+    chunk), so memory stays bounded and the cross-product needs no full centred copy.
+    """
+    n = X.shape[0]
+    wsum = float(n) if weights is None else float(weights.sum())
+    head = X[:chunk]
+    c = head.mean(axis=0) if weights is None else (weights[:chunk] @ head) / max(weights[:chunk].sum(), 1e-300)
+    p = X.shape[1]
+    M = np.zeros((p, p))
+    d = np.zeros(p)
+    for start in range(0, n, chunk):
+        Z = X[start:start + chunk] - c
+        if weights is None:
+            d += Z.sum(axis=0)
+            M += Z.T @ Z
+        else:
+            wz = Z * weights[start:start + chunk, None]
+            d += wz.sum(axis=0)
+            M += wz.T @ Z
+    d /= wsum
+    S = M / wsum - np.outer(d, d)
     S = (S + S.T) / 2.0
-    return mean, S
+    return c + d, S
 
 
 @dataclass(frozen=True)
@@ -148,18 +169,19 @@ def _inner_weights(C: np.ndarray, layout: Layout, scheme: str) -> np.ndarray:
 
 def _block_products(S: np.ndarray, w: np.ndarray, layout: Layout) -> np.ndarray:
     """``S @ Wd`` for block-diagonal weights, as one BLAS product: ``(B, p, J)``."""
-    B, p = w.shape
-    return ((S * w[:, None, :]).reshape(B * p, p) @ layout.onehot).reshape(B, p, layout.J)
+    # blocks are contiguous, so summing within blocks is a reduceat (no BLAS call: threaded
+    # BLAS is slow for these skinny products on a busy machine)
+    return np.add.reduceat(S * w[:, None, :], layout.starts, axis=2)
 
 
 def _own(M: np.ndarray, layout: Layout) -> np.ndarray:
     """``M[b, i, block(i)]`` for a ``(B, p, J)`` array."""
-    return M[:, np.arange(layout.p), layout.block]
+    return M[:, layout.item_idx, layout.block]
 
 
 def _block_sum(v: np.ndarray, layout: Layout) -> np.ndarray:
     """Sum a ``(B, p)`` array within blocks: ``(B, J)``."""
-    return v @ layout.onehot
+    return np.add.reduceat(v, layout.starts, axis=1)
 
 
 def _normalised(w: np.ndarray, S: np.ndarray, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
@@ -172,9 +194,7 @@ def _normalised(w: np.ndarray, S: np.ndarray, layout: Layout) -> tuple[np.ndarra
 
 def _proxy_cor(w: np.ndarray, SW: np.ndarray, layout: Layout) -> np.ndarray:
     """``Wd' S Wd`` from ``SW = S Wd``: ``(B, J, J)``."""
-    B = w.shape[0]
-    T = (w[:, :, None] * SW).transpose(0, 2, 1).reshape(B * layout.J, layout.p) @ layout.onehot
-    return T.reshape(B, layout.J, layout.J).transpose(0, 2, 1)
+    return np.add.reduceat(w[:, :, None] * SW, layout.starts, axis=1)
 
 
 def _update(w: np.ndarray, SW: np.ndarray, S: np.ndarray, layout: Layout,
@@ -185,9 +205,8 @@ def _update(w: np.ndarray, SW: np.ndarray, S: np.ndarray, layout: Layout,
     new = np.einsum("bik,bki->bi", SW, E[:, :, layout.block])
     for j in layout.isolated:  # a construct without structural neighbours keeps its weights
         new[:, layout.slices[j]] = w[:, layout.slices[j]]
-    for j, sl in enumerate(layout.slices):
-        if layout.mode_b[j] and j not in layout.isolated:
-            new[:, sl] = np.linalg.solve(S[:, sl, sl], new[:, sl][..., None])[..., 0]
+    for sl in layout.mode_b_slices:
+        new[:, sl] = np.linalg.solve(S[:, sl, sl], new[:, sl][..., None])[..., 0]
     return _normalised(new, S, layout)
 
 
@@ -272,7 +291,7 @@ def finalize(w: np.ndarray, S: np.ndarray, layout: Layout, *, sign_fix: bool = T
     own = _own(cross, layout)
     signs = np.ones((B, layout.J))
     if sign_fix:
-        pos = np.where(own > 0, 1.0, -1.0) @ layout.onehot  # (#positive - #non-positive) per block
+        pos = _block_sum(np.where(own > 0, 1.0, -1.0), layout)  # (#positive - #non-positive) per block
         signs = np.where(pos < 0, -1.0, 1.0)
         if (signs < 0).any():
             w = w * signs[:, layout.block]
@@ -280,7 +299,12 @@ def finalize(w: np.ndarray, S: np.ndarray, layout: Layout, *, sign_fix: bool = T
             own = own * signs[:, layout.block]
             SW = SW * signs[:, None, :]
     C = _proxy_cor(w, SW, layout)
-    J = layout.J
+    return _structural(w, own, cross, C, signs, layout)
+
+
+def _structural(w, own, cross, C, signs, layout: Layout) -> FinalEstimates:
+    """OLS paths, R² and total effects from construct correlations ``C``."""
+    B, J = C.shape[0], layout.J
     paths = np.zeros((B, J, J))
     r2 = np.full((B, J), np.nan)
     if layout.reg_pred.size:
@@ -292,3 +316,38 @@ def finalize(w: np.ndarray, S: np.ndarray, layout: Layout, *, sign_fix: bool = T
     eye = np.eye(J)
     total = np.linalg.inv(eye - paths) - eye
     return FinalEstimates(w, own, cross, C, paths, r2, total, signs)
+
+
+def consistent(fe: FinalEstimates, S: np.ndarray, layout: Layout) -> tuple[FinalEstimates, np.ndarray]:
+    """Consistent PLS (PLSc; Dijkstra & Henseler 2015, MIS Quarterly 39(2)).
+
+    For each Mode A block with two or more items, with weights ``w`` in standardised units
+    and item correlations ``R``: ``c² = w'(R - diag R)w / w'(ww' - diag ww')w``,
+    ``rho_A = (w'w)² c²``, consistent loadings ``c·w``. Construct correlations are
+    disattenuated, ``r_ij / sqrt(rho_A,i rho_A,j)`` (1 for single items and Mode B blocks),
+    and the paths, R² and total effects are re-estimated from them.
+
+    Returns the corrected estimates and ``rho_A`` ``(B, J)``.
+    """
+    sd = np.sqrt(np.einsum("bii->bi", S))
+    R = S / (sd[:, :, None] * sd[:, None, :])
+    w = fe.weights * sd  # standardised units
+    B, J = w.shape[0], layout.J
+    rho = np.ones((B, J))
+    own = fe.loadings.copy()
+    for j, sl in enumerate(layout.slices):
+        if layout.mode_b[j] or sl.stop - sl.start < 2:
+            continue
+        wj = w[:, sl]
+        Rj = R[:, sl, sl]
+        off = Rj - np.einsum("bii->bi", Rj)[:, :, None] * np.eye(sl.stop - sl.start)
+        num = np.einsum("bi,bij,bj->b", wj, off, wj)
+        ww = (wj * wj).sum(axis=1)
+        den = ww ** 2 - (wj ** 4).sum(axis=1)
+        c2 = num / den
+        rho[:, j] = ww ** 2 * c2
+        own[:, sl] = np.sqrt(np.abs(c2))[:, None] * wj
+    q = np.sqrt(np.abs(rho))
+    C = fe.construct_cor / (q[:, :, None] * q[:, None, :])
+    C[:, np.arange(J), np.arange(J)] = 1.0
+    return _structural(fe.weights, own, fe.cross_loadings, C, fe.signs, layout), rho

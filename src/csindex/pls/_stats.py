@@ -23,6 +23,7 @@ class Statistics:
     index_weights: np.ndarray  # (B, p) weights of the 0-100 rescaled items, sum 1 per block
     index: np.ndarray  # (B, J) 0-100 index of each construct
     htmt: np.ndarray  # (B, J, J)
+    rho_a: np.ndarray | None = None  # (B, J) under consistent PLS
 
 
 def index_weights(w: np.ndarray, sd: np.ndarray, layout: Layout, standardized: bool,
@@ -35,18 +36,14 @@ def index_weights(w: np.ndarray, sd: np.ndarray, layout: Layout, standardized: b
     """
     wu = w / sd if standardized else w
     wr = wu * (hi - lo)
-    onehot = np.zeros((layout.p, layout.J))
-    onehot[np.arange(layout.p), layout.block] = 1.0
-    tot = wr @ onehot
+    tot = np.add.reduceat(wr, layout.starts, axis=1)
     return wr / tot[:, layout.block]
 
 
 def index_values(wstar: np.ndarray, mean: np.ndarray, layout: Layout, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """``Σ w*_i (x̄_i - min_i)/(max_i - min_i)·100`` per block."""
     rel = (mean - lo) / (hi - lo) * 100.0
-    onehot = np.zeros((layout.p, layout.J))
-    onehot[np.arange(layout.p), layout.block] = 1.0
-    return (wstar * rel) @ onehot
+    return np.add.reduceat(wstar * rel, layout.starts, axis=1)
 
 
 def htmt_stack(S: np.ndarray, layout: Layout) -> np.ndarray:
@@ -58,10 +55,9 @@ def htmt_stack(S: np.ndarray, layout: Layout) -> np.ndarray:
     sd = np.sqrt(np.einsum("bii->bi", S))
     R = np.abs(S / (sd[:, :, None] * sd[:, None, :]))
     J = layout.J
-    onehot = np.zeros((layout.p, J))
-    onehot[np.arange(layout.p), layout.block] = 1.0
-    sums = onehot.T @ R @ onehot  # (B, J, J) sums of |r| over item pairs
-    sizes = onehot.sum(axis=0)
+    st = layout.starts
+    sums = np.add.reduceat(np.add.reduceat(R, st, axis=1), st, axis=2)  # (B, J, J) sums of |r| over item pairs
+    sizes = layout.onehot.sum(axis=0)
     counts = np.outer(sizes, sizes)
     mono_sum = np.einsum("bjj->bj", sums) - sizes  # drop the unit diagonal
     mono_cnt = sizes * (sizes - 1)
@@ -75,14 +71,19 @@ def htmt_stack(S: np.ndarray, layout: Layout) -> np.ndarray:
 
 def estimate_stack(S: np.ndarray, mean: np.ndarray, layout: Layout, *, scheme: str, tol: float,
                    max_iter: int, rule: str, standardized: bool, lo: np.ndarray, hi: np.ndarray,
-                   with_htmt: bool = True) -> Statistics:
+                   with_htmt: bool = True, consistent: bool = False) -> Statistics:
     """Run the iteration and every derived statistic on a stack of raw covariances ``S``
     (``(B, p, p)``, population divisor) with item means ``mean`` (``(B, p)``)."""
     sd = np.sqrt(np.einsum("bii->bi", S))
     work = S / (sd[:, :, None] * sd[:, None, :]) if standardized else S
     it = wold(work, layout, scheme=scheme, tol=tol, max_iter=max_iter, rule=rule)
     fe = finalize(it.weights, work, layout)
+    rho_a = None
+    if consistent:
+        from ._algorithm import consistent as plsc
+
+        fe, rho_a = plsc(fe, work, layout)
     wstar = index_weights(fe.weights, sd, layout, standardized, lo, hi)
     idx = index_values(wstar, mean, layout, lo, hi)
     ht = htmt_stack(S, layout) if with_htmt else np.empty((S.shape[0], 0, 0))
-    return Statistics(it, fe, wstar, idx, ht)
+    return Statistics(it, fe, wstar, idx, ht, rho_a)

@@ -217,7 +217,7 @@ def _estimate_counts(Xc, w, mean, layout, opts, counts, outer_ok) -> dict:
         S[degenerate] = opts["S"]  # placeholder, excluded below
     st = estimate_stack(S, m + mean, layout, scheme=opts["scheme"], tol=opts["tol"], max_iter=opts["max_iter"],
                         rule=opts["rule"], standardized=opts["standardized"], lo=opts["lo"], hi=opts["hi"],
-                        with_htmt=True)
+                        with_htmt=True, consistent=opts.get("consistent", False))
     ok = st.iteration.converged & ~degenerate
     stats = extract(st, opts["spec"], layout)
     return {"stats": {k: v[ok] for k, v in stats.items()}, "degenerate": int(degenerate.sum()),
@@ -242,7 +242,7 @@ def run_bootstrap(prep, layout: Layout, full: Statistics, S: np.ndarray, mean: n
     children = np.random.SeedSequence(entropy).spawn(n_chunks)
     opts = dict(scheme=settings["scheme"], tol=settings["tol"], max_iter=settings["max_iter"],
                 rule=settings["convergence"], standardized=settings["standardize"], lo=prep.lo, hi=prep.hi,
-                spec=spec, S=S)
+                spec=spec, S=S, consistent=settings.get("consistent", False))
     tasks = (joblib.delayed(_run_chunk)(Xc, w, mean, layout, opts, children[c], sizes[c], outer_ok)
              for c in range(n_chunks))
     show = progress if progress is not None else (B * n * p * p > 5e9 and sys.stderr.isatty())
@@ -263,6 +263,12 @@ def run_bootstrap(prep, layout: Layout, full: Statistics, S: np.ndarray, mean: n
             f"{n_deg + n_nc} of {B} bootstrap resamples were excluded ({n_nc} did not converge within "
             f"max_iter={settings['max_iter']}, {n_deg} had a constant item or a singular Mode B block); "
             f"the intervals use the remaining {n_valid}.", InferenceWarning, stacklevel=4)
+    if not full.htmt.size:
+        from dataclasses import replace
+
+        from ._stats import htmt_stack
+
+        full = replace(full, htmt=htmt_stack(S[None], layout))
     estimates = {k: v[0] for k, v in extract(full, spec, layout).items()}
     jack = _jackknife(Xc, w, mean, layout, opts, entropy) if ci == "bca" else None
     return BootstrapResult(n_requested=B, n_valid=n_valid, n_failed=n_deg + n_nc, n_nonconverged=n_nc,

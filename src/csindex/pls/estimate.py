@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
 from collections.abc import Mapping, Sequence
@@ -15,6 +16,7 @@ from .._validation import check_option, did_you_mean, quote_list
 from ..exceptions import (
     ConvergenceWarning,
     EstimationError,
+    InferenceWarning,
     MissingDataWarning,
     SpecError,
     SurveyDataError,
@@ -82,7 +84,25 @@ def _resolve_model(model: Any, data: Any) -> ModelSpec:
 _SPEC_CACHE: dict[str, ModelSpec] = {}
 
 
-def _scale_bounds(spec_items: Sequence[str], X: np.ndarray, scale: Any, survey: Any) -> tuple[np.ndarray, np.ndarray, str]:
+@functools.lru_cache(maxsize=64)
+def _layout(spec: ModelSpec) -> Layout:
+    return Layout.from_spec(spec)
+
+
+def _to_float(sub: pd.DataFrame) -> np.ndarray:
+    """The items as a float64 array; large frames are copied column by column into a
+    Fortran-ordered array (one pass, no interleaving copy)."""
+    n, p = sub.shape
+    if n * p <= 2_000_000:
+        return sub.to_numpy(dtype=float, na_value=np.nan)
+    out = np.empty((p, n)).T
+    for k in range(p):
+        out[:, k] = sub.iloc[:, k].to_numpy(dtype=float, na_value=np.nan)
+    return out
+
+
+def _scale_bounds(spec_items: Sequence[str], X: np.ndarray, scale: Any, survey: Any,
+                  data_range: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray, str]:
     p = len(spec_items)
     if scale is not None:
         if isinstance(scale, Mapping):
@@ -104,7 +124,7 @@ def _scale_bounds(spec_items: Sequence[str], X: np.ndarray, scale: Any, survey: 
         pairs = [survey.scale(i) for i in spec_items]
         source = "codebook"
     else:
-        lo_, hi_ = float(np.nanmin(X)), float(np.nanmax(X))
+        lo_, hi_ = (float(np.nanmin(X)), float(np.nanmax(X))) if data_range is None else map(float, data_range)
         pairs = [(lo_, hi_)] * p
         source = "data"
     lo = np.array([a for a, _ in pairs], dtype=float)
@@ -138,15 +158,26 @@ def prepare(data: Any, spec: ModelSpec, *, missing: str, weights: Any = None, sc
     if frame.shape[1] == len(items) and frame.columns.tolist() == items:
         sub = frame
     else:
-        sub = frame.take(frame.columns.get_indexer(items), axis=1)
-    nonnum = [c for c, dt in zip(items, sub.dtypes) if not (dt.kind in "fiub" or pd.api.types.is_numeric_dtype(dt))]
-    if nonnum:
+        cols = frame.columns.tolist()
+        if len(set(cols)) != len(cols):
+            dup = sorted({str(c) for c in cols if cols.count(c) > 1})
+            raise SurveyDataError(f"The data has duplicated column names ({quote_list(dup)}); rename them.")
+        where = {c: k for k, c in enumerate(cols)}
+        sub = frame.take([where[c] for c in items], axis=1)  # positions: faster than frame[items] in pandas 3
+    try:
+        X = _to_float(sub)
+    except (TypeError, ValueError):
+        X = None
+    if X is None:  # text (or dates) among the items
+        nonnum = [c for c, dt in zip(items, sub.dtypes)
+                  if not (getattr(dt, "kind", "O") in "fiub" or pd.api.types.is_numeric_dtype(dt))]
         raise SurveyDataError(
-            f"Item(s) {quote_list(nonnum)} are not numeric. PLS needs numeric ratings; recode them "
+            f"Item(s) {quote_list(nonnum or items)} are not numeric. PLS needs numeric ratings; recode them "
             "(csindex.load_survey does this for a codebook's rated items)."
         )
-    X = np.ascontiguousarray(sub.to_numpy(dtype=float, na_value=np.nan))
     n_total = X.shape[0]
+    if n_total == 0:
+        raise SurveyDataError("The data has no rows.")
     w = None
     if weights is not None:
         w = np.asarray(weights, dtype=float).reshape(-1)
@@ -154,11 +185,18 @@ def prepare(data: Any, spec: ModelSpec, *, missing: str, weights: Any = None, sc
             raise SurveyDataError(f"weights has {w.shape[0]} values but the data has {n_total} rows.")
         if not np.all(np.isfinite(w)) or np.any(w < 0):
             raise SurveyDataError("Sampling weights must be finite and >= 0; fix the weight column.")
+    rows = frame.index
+    col_min = X.min(axis=0)
+    col_max = X.max(axis=0)
+    if np.isfinite(col_min).all() and np.isfinite(col_max).all():  # no NaN, no inf
+        report = {"policy": missing, "n_total": n_total, "rows_affected": 0, "cells_missing": 0,
+                  "rows_dropped": 0, "cells_imputed": 0}
+        lo, hi, source = _scale_bounds(items, X, scale, survey, data_range=(col_min.min(), col_max.max()))
+        return Prepared(X, w, rows, lo, hi, source, report)
     nan = np.isnan(X)
     if np.isinf(X).any():
         bad = [items[k] for k in np.flatnonzero(np.isinf(X).any(axis=0))]
         raise SurveyDataError(f"Item(s) {quote_list(bad)} contain infinite values.")
-    rows = frame.index
     report: dict[str, Any] = {"policy": missing, "n_total": n_total, "rows_affected": 0, "cells_missing": 0,
                               "rows_dropped": 0, "cells_imputed": 0}
     row_nan = nan.any(axis=1)
@@ -175,6 +213,11 @@ def prepare(data: Any, spec: ModelSpec, *, missing: str, weights: Any = None, sc
             if w is not None:
                 w = w[keep]
             report["rows_dropped"] = n_aff
+            if X.shape[0] == 0:
+                raise SurveyDataError(
+                    f"Only 0 complete respondents: all {n_total} miss at least one model item (most missing: "
+                    f"{', '.join(worst)}). Use missing='mean' or drop those items."
+                )
             msg = (f"{n_aff} of {n_total} respondents have missing answers on model items and were dropped "
                    f"(listwise); most missing: {', '.join(worst)}. Use missing='mean' to keep them.")
         else:
@@ -193,7 +236,7 @@ def prepare(data: Any, spec: ModelSpec, *, missing: str, weights: Any = None, sc
     return Prepared(X, w, rows, lo, hi, source, report)
 
 
-def _check_design(prep: Prepared, spec: ModelSpec, layout: Layout, S: np.ndarray) -> None:
+def _check_size(prep: Prepared, layout: Layout) -> None:
     n = prep.X.shape[0]
     max_pred = max([len(layout.preds[j]) for j in range(layout.J)] + [1])
     if n < max(3, 2 * max_pred):
@@ -201,8 +244,11 @@ def _check_design(prep: Prepared, spec: ModelSpec, layout: Layout, S: np.ndarray
             f"Only {n} complete respondents; PLS needs at least {max(3, 2 * max_pred)} (twice the largest number "
             f"of predictors, {max_pred}). Collect more data, use missing='mean', or simplify the model."
         )
+
+
+def _check_design(prep: Prepared, spec: ModelSpec, layout: Layout, S: np.ndarray) -> None:
     sd = np.sqrt(np.diag(S))
-    const = [k for k in range(layout.p) if not sd[k] > 1e-12 * max(1.0, abs(prep.X[:, k]).max(initial=0))]
+    const = [k for k in range(layout.p) if not sd[k] > 1e-12 * max(1.0, abs(prep.lo[k]), abs(prep.hi[k]))]
     if const:
         names = [f"{layout.items[k]!r} (construct {layout.constructs[layout.block[k]]!r})" for k in const]
         raise SurveyDataError(
@@ -241,6 +287,7 @@ def fit_pls(
     preset: str | None = None,
     convergence: str = "max_abs",
     chunk_size: int = 500,
+    consistent: bool = False,
     by: Any = None,
 ):
     """Estimate a PLS path model (PLS-PM) with Wold's iterative algorithm.
@@ -300,6 +347,11 @@ def fit_pls(
         (seminr) or ``Σ (Δ|w|)² < tol`` (R plspm).
     chunk_size : int
         Bootstrap resamples per chunk (bounds memory; fixes the random streams).
+    consistent : bool
+        Consistent PLS (PLSc, Dijkstra & Henseler 2015): disattenuate the construct
+        correlations of reflective (Mode A) blocks by their rho_A, and report consistent
+        loadings and the paths and R² re-estimated from the corrected correlations.
+        Weights, scores and the 0-100 index are those of PLS.
     by : str, optional
         Column (of the data or a Survey's responses) to split on; returns a mapping
         ``segment -> PLSResult``, each equal to fitting that segment alone.
@@ -348,7 +400,7 @@ def fit_pls(
     options = dict(scheme=scheme, standardize=standardize, max_iter=max_iter, tol=tol, missing=missing,
                    bootstrap=bootstrap, ci=ci, confidence=confidence, seed=seed, n_jobs=n_jobs,
                    progress=progress, weights=weights, scale=scale, preset=preset, convergence=convergence,
-                   chunk_size=chunk_size)
+                   chunk_size=chunk_size, consistent=bool(consistent))
     if by is not None:
         from .segments import fit_by
 
@@ -359,17 +411,18 @@ def fit_pls(
 
 def _fit(data: Any, spec: ModelSpec, *, scheme: str, standardize: bool, max_iter: int, tol: float, missing: str,
          bootstrap: int, ci: str, confidence: float, seed: Any, n_jobs: int, progress: bool | None, weights: Any,
-         scale: Any, preset: str | None, convergence: str, chunk_size: int):
+         scale: Any, preset: str | None, convergence: str, chunk_size: int, consistent: bool = False):
     from .results import PLSResult
 
-    layout = Layout.from_spec(spec)
+    layout = _layout(spec)
     prep = prepare(data, spec, missing=missing, weights=weights, scale=scale)
+    _check_size(prep, layout)
     if prep.weights is not None and not prep.weights.sum() > 0:
         raise SurveyDataError("The sampling weights of the respondents used sum to 0.")
     mean, S = moments(prep.X, prep.weights)
     _check_design(prep, spec, layout, S)
     st = estimate_stack(S[None], mean[None], layout, scheme=scheme, tol=tol, max_iter=max_iter, rule=convergence,
-                        standardized=standardize, lo=prep.lo, hi=prep.hi)
+                        standardized=standardize, lo=prep.lo, hi=prep.hi, with_htmt=False, consistent=consistent)
     converged = bool(st.iteration.converged[0])
     if not converged:
         worst = _worst_blocks(st, S, layout, scheme, standardize)
@@ -380,7 +433,17 @@ def _fit(data: Any, spec: ModelSpec, *, scheme: str, standardize: bool, max_iter
             "near-zero loading).", ConvergenceWarning, stacklevel=3)
     settings = dict(scheme=scheme, standardize=bool(standardize), max_iter=int(max_iter), tol=float(tol),
                     convergence=convergence, missing=missing, preset=preset or "csindex",
-                    weighted=prep.weights is not None, scale_source=prep.scale_source)
+                    weighted=prep.weights is not None, scale_source=prep.scale_source, consistent=consistent)
+    if consistent and st.rho_a is not None:
+        bad = [layout.constructs[j] for j in range(layout.J) if st.rho_a[0, j] > 1 or st.rho_a[0, j] <= 0]
+        C = st.final.construct_cor[0]
+        off = np.abs(C[~np.eye(layout.J, dtype=bool)]).max(initial=0) > 1
+        if bad or off:
+            warnings.warn(
+                "Consistent PLS gave an inadmissible solution: "
+                + (f"rho_A outside (0, 1] for {quote_list(bad)}" if bad else "")
+                + ("; " if bad and off else "") + ("a disattenuated construct correlation above 1" if off else "")
+                + ". Interpret the PLSc estimates with care or use PLS.", InferenceWarning, stacklevel=3)
     boot = None
     if bootstrap:
         from .bootstrap import run_bootstrap

@@ -121,7 +121,7 @@ def _r2_without(res, source: str, target: str) -> float:
     p = res._prep
     out = estimate_stack(res._S[None], res._mean[None], layout, scheme=st["scheme"], tol=st["tol"],
                          max_iter=st["max_iter"], rule=st["convergence"], standardized=st["standardize"],
-                         lo=p.lo, hi=p.hi, with_htmt=False)
+                         lo=p.lo, hi=p.hi, with_htmt=False, consistent=st.get("consistent", False))
     return float(out.final.r_squared[0, layout.constructs.index(target)])
 
 
@@ -162,7 +162,9 @@ def compute_quality(res) -> PLSQuality:
     np.fill_diagonal(fl, np.sqrt(reliability["ave"].to_numpy()))
     fornell = pd.DataFrame(fl, index=list(L.constructs), columns=list(L.constructs))
     # HTMT
-    H = res._stats.htmt[0]
+    from ._stats import htmt_stack
+
+    H = htmt_stack(S[None], L)[0]
     pairs = [(a, b) for a in range(L.J) for b in range(a)]
     htmt = pd.DataFrame({"construct_a": [L.constructs[a] for a, _ in pairs],
                          "construct_b": [L.constructs[b] for _, b in pairs],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -296,6 +297,47 @@ class PLSResult(SummaryMixin):
             for k in range(L.slices[s].start, L.slices[s].stop):
                 rows.append((L.constructs[s], L.items[k], float(iw[k] * Tu[s, tgt]), float(item_perf[k])))
         return pd.DataFrame(rows, columns=["construct", "item", "importance", "performance"])
+
+    # ------------------------------------------------------------------ plots
+    def plot(self, *, ax: Any = None, labels: Mapping[str, str] | None = None, ci: bool | None = None) -> Any:
+        """Path diagram (:func:`csindex.plots.path_diagram`): coefficients, R², and after a
+        bootstrap significance stars and CIs.
+
+        Returns
+        -------
+        csindex.plots.PathDiagramDisplay
+        """
+        from ..plots import path_diagram
+
+        return path_diagram(self.paths, self.r_squared, layers=self.spec, ax=ax, labels=labels,
+                            ci=ci if self._boot is not None else False)
+
+    def plot_ipma(self, target: str = "satisfaction", *, level: str = "construct", crosshair: Any = "mean",
+                  ax: Any = None) -> Any:
+        """Importance-performance map (:func:`csindex.plots.priority_matrix`) of :meth:`ipma`.
+
+        Returns
+        -------
+        csindex.plots.PriorityMatrixDisplay
+        """
+        from ..plots import priority_matrix
+
+        table = self.ipma(target, level=level)
+        name = "item" if level == "item" else "construct"
+        return priority_matrix(table.rename(columns={name: "name"}), crosshair=crosshair, ax=ax,
+                               title=f"IPMA: {self._resolve_construct(target)}")
+
+    def plot_index(self, *, ax: Any = None) -> Any:
+        """0-100 indices with their bootstrap CIs (:func:`csindex.plots.index_chart`).
+
+        Returns
+        -------
+        csindex.plots.IndexChartDisplay
+        """
+        from ..plots import index_chart
+
+        table = self.index.rename(columns={"estimate": "index"})
+        return index_chart(table, ax=ax)
 
     # ------------------------------------------------------------------ quality
     @cached_property

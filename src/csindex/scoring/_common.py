@@ -16,12 +16,11 @@ from scipy import stats
 
 from .._validation import did_you_mean, quote_list
 from ..exceptions import SurveyDataError
-from .simple import _row_mean, _weighted_stats
+from .simple import _row_mean
 
-__all__ = ["as_survey", "as_names", "check_items", "sampling_weights", "matrix", "weighted_stats", "row_mean",
-           "wilson", "weighted_share", "ratio_of_means_stats", "z_quantile", "composite"]
+__all__ = ["as_survey", "as_names", "check_items", "sampling_weights", "matrix", "row_mean", "wilson",
+           "Moments", "RatioMoments", "group_means", "BandCounter", "row_chunks", "z_quantile"]
 
-weighted_stats = _weighted_stats
 row_mean = _row_mean
 
 
@@ -104,32 +103,11 @@ def matrix(survey: Any, names: Sequence[str]) -> np.ndarray:
         return frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def composite(survey: Any, name: str) -> np.ndarray | None:
-    """Respondent mean of a construct's items (NaN when none answered), or None when ``name``
-    is not a construct of the survey."""
-    items = survey.constructs.get(name)
-    if not items:
-        return None
-    return row_mean(matrix(survey, items))
-
-
 def z_quantile(confidence: float) -> float:
     """Two-sided normal quantile for ``confidence``."""
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be between 0 and 1; got {confidence!r}.")
     return float(stats.norm.ppf(0.5 + confidence / 2.0))
-
-
-def weighted_share(flags: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Column-wise weighted share of True among non-NaN entries of ``flags`` (n x k float with NaN
-    for missing), the Kish effective n and the unweighted count of valid answers."""
-    valid = ~np.isnan(flags)
-    wm = np.where(valid, w[:, None], 0.0)
-    wsum = wm.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = (np.where(valid, flags, 0.0) * wm).sum(axis=0) / wsum
-        n_eff = wsum**2 / (wm**2).sum(axis=0)
-    return share, n_eff, valid.sum(axis=0)
 
 
 def wilson(p: np.ndarray, n_eff: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
@@ -145,19 +123,140 @@ def wilson(p: np.ndarray, n_eff: np.ndarray, z: float) -> tuple[np.ndarray, np.n
     return lo, hi
 
 
-def ratio_of_means_stats(num: np.ndarray, den: np.ndarray, w: np.ndarray, confidence: float) -> dict[str, np.ndarray]:
-    """Column-wise ratio estimator ``R = Σ w b / Σ w a`` over rows where both are present, with a
-    linearisation (delta-method) standard error ``se = sd_w(z) / sqrt(n_eff)``,
-    ``z = (b − R a) / ā``, and a t interval."""
-    valid = ~(np.isnan(num) | np.isnan(den))
-    wm = np.where(valid, w[:, None], 0.0)
-    wsum = wm.sum(axis=0)
-    b = np.where(valid, num, 0.0)
-    a = np.where(valid, den, 0.0)
+CHUNK_ELEMENTS = 250_000
+
+
+def row_chunks(n: int, m: int):
+    """Row slices of about :data:`CHUNK_ELEMENTS` cells each (blocks, never single respondents)."""
+    step = max(256, CHUNK_ELEMENTS // max(m, 1))
+    for r0 in range(0, n, step):
+        yield slice(r0, min(n, r0 + step))
+
+
+def _wsum(w: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``w @ x`` without BLAS: on a shared machine OpenBLAS threads can spin for milliseconds
+    on these small blocks; einsum's own loop is steady."""
+    return np.einsum("i,ij->j", w, x)
+
+
+def group_means(x: np.ndarray, groups: np.ndarray, counts: np.ndarray | None = None) -> np.ndarray:
+    """Row means of the answered columns of each group (``groups`` is an m x g 0/1 matrix),
+    NaN where a row answered none of a group's columns. ``counts`` (answered columns per row
+    and group) can be passed when several arrays share the missing pattern."""
+    valid = ~np.isnan(x)
+    sums = np.einsum("ij,jk->ik", np.where(valid, x, 0.0), groups)
+    if counts is None:
+        counts = np.einsum("ij,jk->ik", valid.astype(np.float64), groups)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mb = (b * wm).sum(axis=0) / wsum
-        ma = (a * wm).sum(axis=0) / wsum
-        r = mb / ma
-        z = np.where(valid, (num - r * den) / ma, np.nan)
-    zs = _weighted_stats(z, w, confidence)
-    return {"ratio": r, "mean_num": mb, "mean_den": ma, "se": zs["se"], "t": zs["t"], "n": valid.sum(axis=0)}
+        return np.where(counts > 0, sums / np.where(counts > 0, counts, 1.0), np.nan)
+
+
+class Moments:
+    """Weighted moments of the columns of row blocks (NaN = missing), accumulated block by block.
+
+    Values are shifted by the first block's column means before squaring, so the variance
+    ``Σ w (x − s)² / Σ w − (mean − s)²`` does not lose precision.
+    """
+
+    def __init__(self, m: int) -> None:
+        self.sw = np.zeros(m)
+        self.sw2 = np.zeros(m)
+        self.swx = np.zeros(m)
+        self.swxx = np.zeros(m)
+        self.n = np.zeros(m, dtype=np.int64)
+        self.shift: np.ndarray | None = None
+
+    def add(self, x: np.ndarray, w: np.ndarray) -> None:
+        valid = ~np.isnan(x)
+        vf = valid.astype(np.float64)
+        if self.shift is None:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                cnt = vf.sum(axis=0)
+                self.shift = np.where(cnt > 0, np.where(valid, x, 0.0).sum(axis=0) / np.maximum(cnt, 1), 0.0)
+        xz = np.where(valid, x - self.shift, 0.0)
+        self.sw += _wsum(w, vf)
+        self.sw2 += _wsum(w * w, vf)
+        self.swx += _wsum(w, xz)
+        self.swxx += _wsum(w, xz * xz)
+        self.n += valid.sum(axis=0)
+
+    def stats(self, confidence: float) -> dict[str, np.ndarray]:
+        shift = self.shift if self.shift is not None else 0.0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mshift = self.swx / self.sw
+            mean = mshift + shift
+            ss = np.clip(self.swxx - self.sw * mshift**2, 0.0, None)
+            n_eff = self.sw**2 / self.sw2
+            var = ss / self.sw * n_eff / (n_eff - 1.0)
+            sd = np.sqrt(var)
+            se = sd / np.sqrt(n_eff)
+        tq = stats.t.ppf(0.5 + confidence / 2.0, np.maximum(np.nan_to_num(n_eff - 1.0, nan=1.0), 1.0))
+        return {"n": self.n, "n_eff": n_eff, "mean": mean, "std": sd, "se": se, "t": tq}
+
+
+class RatioMoments:
+    """Accumulated moments for the ratio estimator ``R = Σ w b / Σ w a`` over rows where both are
+    present, with the linearisation variance of ``z = (b − R a) / ā``."""
+
+    def __init__(self, m: int) -> None:
+        self.sw = np.zeros(m)
+        self.sw2 = np.zeros(m)
+        self.sb = np.zeros(m)
+        self.sa = np.zeros(m)
+        self.sbb = np.zeros(m)
+        self.sab = np.zeros(m)
+        self.saa = np.zeros(m)
+        self.n = np.zeros(m, dtype=np.int64)
+
+    def add(self, b: np.ndarray, a: np.ndarray, w: np.ndarray) -> None:
+        valid = ~(np.isnan(b) | np.isnan(a))
+        vf = valid.astype(np.float64)
+        bz = np.where(valid, b, 0.0)
+        az = np.where(valid, a, 0.0)
+        self.sw += _wsum(w, vf)
+        self.sw2 += _wsum(w * w, vf)
+        self.sb += _wsum(w, bz)
+        self.sa += _wsum(w, az)
+        self.sbb += _wsum(w, bz * bz)
+        self.sab += _wsum(w, az * bz)
+        self.saa += _wsum(w, az * az)
+        self.n += valid.sum(axis=0)
+
+    def stats(self, confidence: float) -> dict[str, np.ndarray]:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mb = self.sb / self.sw
+            ma = self.sa / self.sw
+            r = mb / ma
+            szz = np.clip(self.sbb - 2 * r * self.sab + r * r * self.saa, 0.0, None) / ma**2
+            n_eff = self.sw**2 / self.sw2
+            var = szz / self.sw * n_eff / (n_eff - 1.0)
+            se = np.sqrt(var) / np.sqrt(n_eff)
+        tq = stats.t.ppf(0.5 + confidence / 2.0, np.maximum(np.nan_to_num(n_eff - 1.0, nan=1.0), 1.0))
+        return {"ratio": r, "mean_num": mb, "mean_den": ma, "se": se, "t": tq, "n": self.n}
+
+
+class BandCounter:
+    """Weighted counts of integer codes 0..k-1 per column (-1 = missing), block by block."""
+
+    def __init__(self, m: int, k: int) -> None:
+        self.m, self.k = m, k
+        self.counts = np.zeros((m, k + 1))
+        self.w2 = np.zeros(m)
+        self.n = np.zeros(m, dtype=np.int64)
+
+    def add(self, codes: np.ndarray, w: np.ndarray) -> None:
+        n, m = codes.shape
+        valid = codes >= 0
+        idx = (np.arange(m, dtype=np.int64) * (self.k + 1))[None, :] + np.where(valid, codes, self.k)
+        wb = np.broadcast_to(w[:, None], (n, m)).ravel()
+        self.counts += np.bincount(idx.ravel(), weights=wb, minlength=m * (self.k + 1)).reshape(m, self.k + 1)
+        self.w2 += _wsum(w * w, valid.astype(np.float64))
+        self.n += valid.sum(axis=0)
+
+    def shares(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        counts = self.counts[:, : self.k]
+        wsum = counts.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return counts / wsum[:, None], wsum**2 / self.w2, self.n
+
+

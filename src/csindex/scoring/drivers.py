@@ -52,10 +52,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..segments import segmentable
 from .._summary import Summary, SummaryMixin
 from .._validation import check_option, quote_list
 from ..exceptions import CollinearityWarning, MissingDataWarning, SurveyDataError
-from ._common import as_names, as_survey, matrix, row_mean, sampling_weights
+from ._common import as_names, as_survey, matrix, row_chunks, row_mean, sampling_weights
 
 __all__ = ["DriverWeights", "driver_weights", "subset_r2", "shapley_from_r2", "relative_weights",
            "dominance_from_r2", "METHODS"]
@@ -298,16 +299,39 @@ def _column(survey: Any, name: str, what: str) -> tuple[np.ndarray, tuple[float,
     )
 
 
-def _weighted_corr(z: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(correlation, means, standard deviations (population form)) of the columns of z."""
-    ws = w.sum()
-    mean = w @ z / ws
-    zc = z - mean
-    cov = (zc * w[:, None]).T @ zc / ws
+def _block_moments(cols: list[np.ndarray], w: np.ndarray):
+    """Weighted correlation, means, SDs (population form), weight total and the listwise mask of
+    the columns, accumulated over row blocks (shifted by the first block's means for precision)."""
+    n, q = len(w), len(cols)
+    keep = np.zeros(n, dtype=bool)
+    shift = None
+    sw = 0.0
+    s1 = np.zeros(q)
+    s2 = np.zeros((q, q))
+    for rows in row_chunks(n, q):
+        zb = np.column_stack([c[rows] for c in cols])
+        wb = w[rows]
+        kb = ~np.isnan(zb).any(axis=1) & (wb > 0)
+        keep[rows] = kb
+        if not kb.any():
+            continue
+        zb, wb = zb[kb], wb[kb]
+        if shift is None:
+            shift = zb.mean(axis=0)
+        zs = zb - shift
+        sw += float(wb.sum())
+        s1 += np.einsum("n,ni->i", wb, zs)
+        s2 += np.einsum("ni,nj->ij", zs * wb[:, None], zs)
+    if shift is None:
+        return np.full((q, q), np.nan), np.full(q, np.nan), np.full(q, np.nan), 0.0, keep
+    d = s1 / sw
+    cov = s2 / sw - np.outer(d, d)
+    cov = (cov + cov.T) / 2.0
     sd = np.sqrt(np.clip(np.diag(cov), 0.0, None))
     with np.errstate(invalid="ignore", divide="ignore"):
         corr = cov / np.outer(sd, sd)
-    return corr, mean, sd
+    np.fill_diagonal(corr, 1.0)
+    return corr, shift + d, sd, sw, keep
 
 
 def _bootstrap_corr(z: np.ndarray, w: np.ndarray, n_boot: int, rng: np.random.Generator,
@@ -350,10 +374,11 @@ def _shares(weights: np.ndarray, negative: str, names: Sequence[str], method: st
         return np.where(total > 0, pos / np.where(total > 0, total, 1.0), np.nan)
 
 
+@segmentable
 def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers: Sequence[str] | None = None, *,
                    method: str = "shapley", negative: str = "clip", weights: Any = None, bootstrap: int = 0,
                    confidence: float = 0.95, seed: int | np.random.Generator | None = None,
-                   scale: tuple[float, float] | None = None) -> DriverWeights:
+                   scale: tuple[float, float] | None = None, by: Any = None) -> DriverWeights:
     """Importance of drivers for a target rating: OLS, Pratt, Shapley/LMG, relative weights, dominance.
 
     Parameters
@@ -382,6 +407,10 @@ def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers
         Bootstrap seed; the resolved seed is stored in ``settings``.
     scale : (min, max), optional
         Scale used when a DataFrame's codebook is inferred.
+    by : str, list of str or Series, optional
+        Analyse every segment separately (see :func:`csindex.segments.split_segments`);
+        returns a :class:`~csindex.segments.SegmentResults` mapping segment -> DriverWeights,
+        each equal to running on that segment alone (``n_jobs=`` runs segments in parallel).
 
     Returns
     -------
@@ -421,7 +450,8 @@ def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers
     if not names:
         raise SurveyDataError(f"{where} needs drivers=: the columns or constructs that drive the target.")
     if len(set(names)) != len(names):
-        raise SurveyDataError(f"The drivers passed to {where} repeat {quote_list(sorted({n for n in names if names.count(n) > 1}))}.")
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise SurveyDataError(f"The drivers passed to {where} repeat {quote_list(dup)}; give each driver once.")
     p = len(names)
     if method in ("shapley", "dominance") and p > MAX_EXACT:
         raise SurveyDataError(
@@ -447,11 +477,10 @@ def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers
         v, sc = _column(survey, n, "driver")
         cols.append(v)
         scales.append(sc)
-    x = np.column_stack(cols)
+    cols.append(y)
     w = sampling_weights(survey, weights, where)
     wv = np.ones(survey.n) if w is None else w
-    z = np.column_stack([x, y])
-    keep = ~np.isnan(z).any(axis=1) & (wv > 0)
+    corr, mean, sd, ws, keep = _block_moments(cols, wv)
     n_used = int(keep.sum())
     n_dropped = survey.n - n_used
     if n_used < p + 2:
@@ -463,9 +492,6 @@ def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers
             f"{n_dropped} of {survey.n} respondents were left out of {where} because they miss the target or a "
             "driver (listwise deletion).", MissingDataWarning, stacklevel=2,
         )
-    z = z[keep]
-    wk = wv[keep]
-    corr, mean, sd = _weighted_corr(z, wk)
     tiny = sd <= 1e-12 * np.maximum(1.0, np.abs(mean))
     if tiny[:p].any():
         bad = [n for n, f in zip(names, tiny[:p]) if f]
@@ -474,7 +500,9 @@ def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers
             "makes the correlation matrix singular. Remove it from drivers=."
         )
     if tiny[p]:
-        raise SurveyDataError(f"The target {tlabel!r} is constant among the respondents used; there is nothing to explain.")
+        raise SurveyDataError(
+            f"The target {tlabel!r} is constant among the respondents used; there is nothing to explain."
+        )
     rxx = corr[:p, :p]
     lam, vec = np.linalg.eigh(rxx)
     if lam[0] < 1e-10:
@@ -499,7 +527,6 @@ def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers
     # regression table (weighted least squares, statsmodels WLS conventions)
     b = beta * sd[p] / sd[:p]
     b0 = mean[p] - b @ mean[:p]
-    ws = wk.sum()
     df_resid = n_used - p - 1
     cov_x = corr[:p, :p] * np.outer(sd[:p], sd[:p])
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -530,7 +557,8 @@ def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers
             ss = np.random.SeedSequence(seed)
             settings["seed"] = ss.entropy
             rng = np.random.default_rng(ss)
-        bcorr = _bootstrap_corr(z, wk, int(bootstrap), rng)
+        z = np.column_stack([c[keep] for c in cols])
+        bcorr = _bootstrap_corr(z, wv[keep], int(bootstrap), rng)
         ok = np.isfinite(bcorr).all(axis=(1, 2))
         bw, br2 = _measure(bcorr[ok], method)
         bs = _shares(bw, "clip", names, method)

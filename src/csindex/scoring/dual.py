@@ -52,12 +52,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from ..segments import segmentable
 from .._summary import Summary, SummaryMixin
 from .._validation import check_option, quote_list
 from ..exceptions import InferenceWarning, MissingDataWarning, SurveyDataError
-from ._common import as_names, as_survey, check_items, matrix, sampling_weights, weighted_stats, z_quantile
+from ._common import Moments, as_names, as_survey, check_items, matrix, row_chunks, sampling_weights, z_quantile
 
 __all__ = ["DualEvaluation", "AHPWeights", "dual_evaluation", "ahp_weights", "RANDOM_INDEX"]
 
@@ -216,34 +216,110 @@ class DualEvaluation(SummaryMixin):
 
 
 # --------------------------------------------------------------------------- helpers
-def _wmean(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    valid = ~np.isnan(x)
-    wm = np.where(valid, w[:, None], 0.0)
-    ws = wm.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (np.where(valid, x, 0.0) * wm).sum(axis=0) / ws, ws
+def _dual_from_frequencies(ft: Any, s_names: list[str] | None, i_names: list[str] | None,
+                           e_names: list[str] | None, *, aggregation: str, method: str, variant: str, provider: str,
+                           explicit: pd.Series | None, ahp_matrix: Any, max_cr: float | None, z: float,
+                           confidence: float) -> DualEvaluation:
+    """Variant D3: dual evaluation from aggregated frequency tables (item means from the counts)."""
+    where = "dual_evaluation"
+    if aggregation != "aggregate":
+        raise SurveyDataError("A frequency table has no respondent-level answers; use aggregation='aggregate'.")
+    if provider in ("constant_sum", "derived"):
+        raise SurveyDataError(f"importance_method={provider!r} needs respondent-level data, not a frequency table.")
+    counts = ft.counts
+    if not s_names:
+        raise SurveyDataError(f"{where} on a frequency table needs satisfaction= (rows of the table).")
+    k = len(s_names)
+    need = list(s_names)
+    if provider == "stated":
+        if not i_names or len(i_names) != k:
+            raise SurveyDataError(f"{where} on a frequency table needs importance= with one row per satisfaction row.")
+        need += i_names
+    if method == "improved":
+        if not e_names or len(e_names) != k:
+            raise SurveyDataError(f"The improved method on a frequency table needs expected= (one row per item).")
+        need += e_names
+    unknown = [r for r in need if r not in counts.index]
+    if unknown:
+        raise SurveyDataError(f"The frequency table has no rows {quote_list(unknown)}.")
+    points = counts.columns.to_numpy(dtype=np.float64)
+
+    def moments(rows: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        c = counts.loc[rows].to_numpy(dtype=np.float64)
+        nn = c.sum(axis=1)
+        mean = c @ points / nn
+        with np.errstate(invalid="ignore", divide="ignore"):
+            var = (c * (points[None, :] - mean[:, None]) ** 2).sum(axis=1) / (nn - 1.0) / nn  # variance of the mean
+        return mean, var
+
+    lo, hi = ft.scale
+    span = hi - lo
+    ms, vs = moments(s_names)
+    if method == "classic":
+        scores, raw_scores = 100.0 * (ms - lo) / span, ms
+        v_scores = vs * (100.0 / span) ** 2
+    else:
+        me, ve = moments(e_names)
+        if variant == "I1":
+            scores = ms / me
+            v_scores = vs / me**2 + ve * ms**2 / me**4
+        else:
+            scores = ms - me
+            v_scores = vs + ve
+        raw_scores = scores
+    ahp = None
+    mi = np.full(k, np.nan)
+    if provider == "stated":
+        mi, vi = moments(i_names)
+        wts = mi / mi.sum()
+    elif provider == "ahp":
+        if ahp_matrix is None:
+            raise SurveyDataError("importance_method='ahp' needs ahp_matrix= (pairwise comparisons of the attributes).")
+        ahp = ahp_weights(ahp_matrix, None if isinstance(ahp_matrix, pd.DataFrame) else s_names, max_cr=max_cr)
+        wts = ahp.weights.reindex(s_names).to_numpy()
+    else:
+        wts = explicit.reindex(s_names).to_numpy()
+        if not np.isfinite(wts).all() or (wts < 0).any() or wts.sum() <= 0:
+            raise SurveyDataError("Explicit weights must be finite, non-negative and give every item a weight.")
+        wts = wts / wts.sum()
+    index_100 = float(wts @ scores)
+    index_raw = float(wts @ raw_scores)
+    var = float((wts**2 * v_scores).sum())
+    if provider == "stated":
+        var += float((((scores - index_100) / mi.sum()) ** 2 * vi).sum())
+    se = float(np.sqrt(var))
+    if method == "improved":
+        factor = 100.0 if variant == "I1" else 100.0 / span
+        index, se_index = factor * index_raw, factor * se
+    else:
+        index, se_index = index_100, se
+    items = pd.DataFrame({"n": counts.loc[s_names].sum(axis=1).round().astype(np.int64).to_numpy(),
+                          "mean_satisfaction": ms}, index=pd.Index(s_names, name="item"))
+    if method == "improved":
+        items.insert(0, "expected_item", e_names)
+        items["mean_expected"] = me
+    items["score"] = scores
+    items["weight"] = wts
+    items["contribution"] = wts * scores
+    wtable = pd.DataFrame({"weight": wts, "importance_item": i_names if provider == "stated" else [""] * k,
+                           "mean_importance": mi}, index=pd.Index(s_names, name="item"))
+    settings = {"method": method, "variant": variant if method == "improved" else "D3", "aggregation": aggregation,
+                "importance_method": provider, "confidence": confidence, "weighted": False,
+                "n_used": int(items["n"].max()), "source": "frequencies",
+                "note": "frequency tables carry no link between items: the interval treats the item means as "
+                        "independent"}
+    return DualEvaluation(weights=wtable, items=items, index=float(index), index_raw=float(index_raw),
+                          std_error=se_index, ci_lower=float(index - z * se_index),
+                          ci_upper=float(index + z * se_index), ahp=ahp, settings=settings)
 
 
-def _linearised_se(w: np.ndarray, dev_s: np.ndarray, ws_s: np.ndarray, wts: np.ndarray,
-                   dev_i: np.ndarray | None, ws_i: np.ndarray | None, scores: np.ndarray, index: float,
-                   sum_imp: float) -> float:
-    """SE of ``Σ W_i m_i`` by linearisation; ``dev_s`` = per-respondent score deviations (NaN = none)."""
-    u = (np.nan_to_num(dev_s) * (wts / ws_s)).sum(axis=1)
-    if dev_i is not None:
-        u = u + (np.nan_to_num(dev_i) * ((scores - index) / sum_imp / ws_i)).sum(axis=1)
-    u = w * u
-    n = int((w > 0).sum())
-    if n < 2:
-        return float("nan")
-    return float(np.sqrt((u**2).sum() * n / (n - 1)))
-
-
+@segmentable
 def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, importance: Sequence[str] | None = None,
                     *, scale: tuple[float, float] | None = None, aggregation: str = "aggregate",
                     method: str = "classic", variant: str = "I1", importance_method: Any = "stated",
                     expected: Sequence[str] | None = None, ahp_matrix: Any = None, max_cr: float | None = 0.1,
                     target: Any = None, derived_method: str = "shapley", weights: Any = None,
-                    confidence: float = 0.95) -> DualEvaluation:
+                    confidence: float = 0.95, by: Any = None) -> DualEvaluation:
     """Importance-weighted satisfaction index (dual evaluation) and its improved form.
 
     The textbook's exact definitions are **unconfirmed**; the defaults are variant D1
@@ -253,8 +329,11 @@ def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, import
 
     Parameters
     ----------
-    data : Survey or DataFrame
-        A DataFrame is loaded with :func:`csindex.load_survey` (``scale`` passed on).
+    data : Survey, DataFrame or FrequencyTable
+        A DataFrame is loaded with :func:`csindex.load_survey` (``scale`` passed on). A
+        :class:`~csindex.scoring.simple.FrequencyTable` (counts per scale point, from
+        :func:`~csindex.scoring.simple.from_frequencies`) gives variant D3: item means from the
+        counts, aggregate weights only, intervals treating the items as independent.
     satisfaction : list of str, optional
         Satisfaction (perceived performance) items. Default: the perception items the codebook
         pairs with importance items (:meth:`Survey.pairs` ``("importance")``).
@@ -288,6 +367,10 @@ def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, import
         Sampling weights (None: the survey's, False: none).
     confidence : float
         Interval level.
+    by : str, list of str or Series, optional
+        Analyse every segment separately (see :func:`csindex.segments.split_segments`);
+        returns a :class:`~csindex.segments.SegmentResults` mapping segment -> DualEvaluation,
+        each equal to running on that segment alone (``n_jobs=`` runs segments in parallel).
 
     Returns
     -------
@@ -321,6 +404,13 @@ def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, import
     else:
         provider = check_option("importance_method", importance_method, _PROVIDERS, where)
     z = z_quantile(confidence)
+    from .simple import FrequencyTable
+
+    if isinstance(data, FrequencyTable):
+        return _dual_from_frequencies(data, as_names(satisfaction), as_names(importance), as_names(expected),
+                                      aggregation=aggregation, method=method, variant=variant, provider=provider,
+                                      explicit=explicit, ahp_matrix=ahp_matrix, max_cr=max_cr, z=z,
+                                      confidence=confidence)
     survey = as_survey(data, scale, where)
     s_names = as_names(satisfaction)
     i_names = as_names(importance)
@@ -350,17 +440,16 @@ def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, import
     w = sampling_weights(survey, weights, where)
     wv = np.ones(survey.n) if w is None else w
 
-    s = matrix(survey, s_names)
-    empty = [n for n, c in zip(s_names, (~np.isnan(s)).sum(axis=0)) if c == 0]
-    if empty:
-        raise SurveyDataError(f"Satisfaction items {quote_list(empty)} have no answers; leave them out.")
+    s_all = matrix(survey, s_names)
     scales = [scale if scale is not None else survey.scale(n) for n in s_names]
     lo = np.array([float(sc[0]) for sc in scales])
     hi = np.array([float(sc[1]) for sc in scales])
+    span_i = hi - lo
     same_scale = len({(a, b) for a, b in zip(lo, hi)}) == 1
 
     # improved: perceived/expected per attribute
     e_names: list[str] | None = None
+    e_all = None
     if method == "improved":
         e_names = as_names(expected)
         if e_names is None:
@@ -375,38 +464,13 @@ def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, import
         if len(e_names) != k:
             raise SurveyDataError(f"{where} needs one expected item per satisfaction item.")
         check_items(survey, e_names, "expected items", where)
-        e = matrix(survey, e_names)
-        if variant == "I1":
-            nonpos = ~np.isnan(e) & (e <= 0)
-            if nonpos.any():
-                warnings.warn(f"{int(nonpos.sum())} expectation ratings are <= 0; C = P/E is undefined there and "
-                              "those cells are left out.", MissingDataWarning, stacklevel=2)
-            e = np.where(nonpos, np.nan, e)
-        both = ~(np.isnan(s) | np.isnan(e))
-        s = np.where(both, s, np.nan)
-        e = np.where(both, e, np.nan)
-        empty = [n for n, c in zip(s_names, both.sum(axis=0)) if c == 0]
-        if empty:
-            raise SurveyDataError(f"Items {quote_list(empty)} have no respondent with both a perceived and a "
-                                  "valid expected rating.")
+        e_all = matrix(survey, e_names)
 
     # importance per respondent (stated / constant sum) or fixed weights
-    imp = None
+    i_all = matrix(survey, i_names) if needs_ratings else None
     ahp = None
     fixed = None
-    if needs_ratings:
-        imp = matrix(survey, i_names)
-        empty = [n for n, c in zip(i_names, (~np.isnan(imp)).sum(axis=0)) if c == 0]
-        if empty:
-            raise SurveyDataError(f"Importance items {quote_list(empty)} have no answers; leave them out.")
-        if (imp < 0).any():
-            bad = [n for n, f in zip(i_names, (imp < 0).any(axis=0)) if f]
-            raise SurveyDataError(f"Importance items {quote_list(bad)} have negative values; importance must be >= 0.")
-        if provider == "constant_sum":
-            tot = np.nansum(imp, axis=1)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                imp = np.where(tot[:, None] > 0, imp / np.where(tot > 0, tot, 1.0)[:, None], np.nan)
-    elif provider == "ahp":
+    if provider == "ahp":
         if ahp_matrix is None:
             raise SurveyDataError("importance_method='ahp' needs ahp_matrix= (pairwise comparisons of the attributes).")
         ahp = ahp_weights(ahp_matrix, None if isinstance(ahp_matrix, pd.DataFrame) else s_names, max_cr=max_cr)
@@ -419,7 +483,7 @@ def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, import
 
         dw = driver_weights(survey, target=target, drivers=s_names, method=derived_method, weights=weights)
         fixed = dw.weights["share"].reindex(s_names).to_numpy()
-    else:
+    elif provider == "explicit":
         missing = [n for n in s_names if n not in explicit.index]
         if missing:
             raise SurveyDataError(f"The explicit weights give no weight for {quote_list(missing)}.")
@@ -431,72 +495,138 @@ def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, import
             raise SurveyDataError("The weights sum to 0; at least one attribute must carry weight.")
         fixed = fixed / fixed.sum()
 
-    # per-attribute scores
-    if method == "classic":
-        score_resp = 100.0 * (s - lo) / (hi - lo)  # per respondent 0-100
-        raw_resp = s
-    else:
+    improved = method == "improved"
+    n_nonpos = 0
+
+    def block(rows: slice):
+        """Copies of one row block: satisfaction, expectation (masked to pairs), importance."""
+        nonlocal n_nonpos
+        ss = np.array(s_all[rows], dtype=np.float64, order="C", copy=True)
+        ee = ii = None
+        if improved:
+            ee = np.array(e_all[rows], dtype=np.float64, order="C", copy=True)
+            if variant == "I1":
+                with np.errstate(invalid="ignore"):
+                    bad = ee <= 0
+                n_nonpos += int(bad.sum())
+                ee[bad] = np.nan
+            both = ~(np.isnan(ss) | np.isnan(ee))
+            ss[~both] = np.nan
+            ee[~both] = np.nan
+        if i_all is not None:
+            ii = np.array(i_all[rows], dtype=np.float64, order="C", copy=True)
+            with np.errstate(invalid="ignore"):
+                neg = (ii < 0).any(axis=0)
+            if neg.any():
+                bad_items = [nm for nm, f in zip(i_names, neg) if f]
+                raise SurveyDataError(f"Importance items {quote_list(bad_items)} have negative values; importance "
+                                      "must be >= 0.")
+            if provider == "constant_sum":
+                tot = np.nansum(ii, axis=1)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    ii = np.where(tot[:, None] > 0, ii / np.where(tot > 0, tot, 1.0)[:, None], np.nan)
+        return ss, ee, ii
+
+    def respondent_scores(ss, ee):
+        if not improved:
+            return 100.0 * (ss - lo) / span_i, ss
         with np.errstate(invalid="ignore", divide="ignore"):
-            score_resp = s / e if variant == "I1" else s - e
-        raw_resp = score_resp
+            sc = ss / ee if variant == "I1" else ss - ee
+        return sc, sc
+
+    n = survey.n
+    chunks = list(row_chunks(n, 3 * k))
+    mom_s, mom_e, mom_i = Moments(k), Moments(k), Moments(k)
+    mom_csi, mom_share, mom_score = Moments(2), Moments(k), Moments(k)
+    n_used = 0
+    dropped = 0
+    for rows in chunks:
+        ss, ee, ii = block(rows)
+        ww = wv[rows]
+        mom_s.add(ss, ww)
+        if ee is not None:
+            mom_e.add(ee, ww)
+        if ii is not None:
+            mom_i.add(ii, ww)
+        n_used += int((~np.isnan(ss)).any(axis=1).sum())
+        if aggregation == "respondent":
+            score_resp, raw_resp = respondent_scores(ss, ee)
+            iw = np.where(np.isnan(score_resp), np.nan, ii if ii is not None else fixed[None, :])
+            tot = np.nansum(iw, axis=1)
+            ok = tot > 0
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share = np.where(ok[:, None], iw / np.where(ok, tot, 1.0)[:, None], np.nan)
+            csi100 = np.where(ok, np.nansum(share * score_resp, axis=1), np.nan)
+            csiraw = np.where(ok, np.nansum(share * raw_resp, axis=1), np.nan)
+            dropped += int((~ok).sum() - np.isnan(score_resp).all(axis=1).sum())
+            mom_csi.add(np.column_stack([csi100, csiraw]), ww)
+            mom_share.add(share, ww)
+            if improved:
+                mom_score.add(score_resp, ww)
+    if n_nonpos:
+        warnings.warn(f"{n_nonpos} expectation ratings are <= 0; C = P/E is undefined there and those cells are "
+                      "left out.", MissingDataWarning, stacklevel=2)
+    empty = [nm for nm, c in zip(s_names, mom_s.n) if c == 0]
+    if empty:
+        if improved:
+            raise SurveyDataError(f"Items {quote_list(empty)} have no respondent with both a perceived and a "
+                                  "valid expected rating.")
+        raise SurveyDataError(f"Satisfaction items {quote_list(empty)} have no answers; leave them out.")
+    if i_all is not None:
+        empty = [nm for nm, c in zip(i_names, mom_i.n) if c == 0]
+        if empty:
+            raise SurveyDataError(f"Importance items {quote_list(empty)} have no answers; leave them out.")
+    ms = mom_s.stats(confidence)["mean"]
+    me = mom_e.stats(confidence)["mean"] if improved else None
+    mi = mom_i.stats(confidence)["mean"] if i_all is not None else np.full(k, np.nan)
+    if not improved:
+        scores, raw_scores = 100.0 * (ms - lo) / span_i, ms
+    elif aggregation == "aggregate":
+        scores = ms / me if variant == "I1" else ms - me
+        raw_scores = scores
+    else:
+        scores = mom_score.stats(confidence)["mean"]
+        raw_scores = scores
 
     if aggregation == "aggregate":
-        ms, ws_s = _wmean(s, wv)
-        if method == "classic":
-            scores = 100.0 * (ms - lo) / (hi - lo)
-            dev_s = 100.0 * (s - ms) / (hi - lo)
-            raw_scores = ms
-        else:
-            me, _ = _wmean(e, wv)
-            if variant == "I1":
-                scores = ms / me
-                dev_s = (s - scores * e) / me
-            else:
-                scores = ms - me
-                dev_s = (s - ms) - (e - me)
-            raw_scores = scores
-        if imp is not None:
-            mi, ws_i = _wmean(imp, wv)
+        if i_all is not None:
             if mi.sum() <= 0:
                 raise SurveyDataError("The mean importance of every attribute is 0; the weights are undefined.")
             wts = mi / mi.sum()
-            dev_i = imp - mi
             sum_imp = float(mi.sum())
         else:
-            wts, mi, ws_i, dev_i, sum_imp = fixed, np.full(k, np.nan), None, None, 1.0
+            wts, sum_imp = fixed, 1.0
         index_100 = float(wts @ scores)
         index_raw = float(wts @ raw_scores)
-        se = _linearised_se(wv, dev_s, ws_s, wts, dev_i, ws_i, scores, index_100, sum_imp)
-        n_used = int((~np.isnan(s)).any(axis=1).sum())
+        # second pass: linearisation (influence) of the index, summed in blocks
+        coef_s = wts / mom_s.sw
+        coef_i = (scores - index_100) / sum_imp / mom_i.sw if i_all is not None else None
+        u2 = 0.0
+        for rows in chunks:
+            ss, ee, ii = block(rows)
+            if not improved:
+                dev = 100.0 * (ss - ms) / span_i
+            elif variant == "I1":
+                dev = (ss - scores * ee) / me
+            else:
+                dev = (ss - ms) - (ee - me)
+            u = np.nansum(dev * coef_s, axis=1)
+            if ii is not None:
+                u += np.nansum((ii - mi) * coef_i, axis=1)
+            u2 += float(((wv[rows] * u) ** 2).sum())
+        n_pos = int((wv > 0).sum())
+        se = float(np.sqrt(u2 * n_pos / (n_pos - 1))) if n_pos > 1 else float("nan")
         tq = z
     else:
-        if imp is not None:
-            iw = np.where(np.isnan(score_resp), np.nan, imp)
-        else:
-            iw = np.where(np.isnan(score_resp), np.nan, fixed[None, :])
-        tot = np.nansum(iw, axis=1)
-        ok = tot > 0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where(ok[:, None], iw / np.where(ok, tot, 1.0)[:, None], np.nan)
-            csi100 = np.where(ok, np.nansum(share * score_resp, axis=1), np.nan)
-            csiraw = np.where(ok, np.nansum(share * raw_resp, axis=1), np.nan)
-        dropped = int((~ok).sum() - np.isnan(score_resp).all(axis=1).sum())
         if dropped > 0:
             warnings.warn(f"{dropped} respondents gave every answered attribute an importance of 0; their CSI is "
                           "undefined and they are left out.", MissingDataWarning, stacklevel=2)
-        st = weighted_stats(np.column_stack([csi100, csiraw]), wv, confidence)
+        st = mom_csi.stats(confidence)
         index_100, index_raw = float(st["mean"][0]), float(st["mean"][1])
         se, tq = float(st["se"][0]), float(st["t"][0])
         n_used = int(st["n"][0])
-        mw, _ = _wmean(share, wv)
+        mw = mom_share.stats(confidence)["mean"]
         wts = np.nan_to_num(mw) / np.nansum(mw)
-        mi = _wmean(imp, wv)[0] if imp is not None else np.full(k, np.nan)
-        if method == "classic":
-            ms, _ = _wmean(s, wv)
-            scores, raw_scores = 100.0 * (ms - lo) / (hi - lo), ms
-        else:
-            scores, _ = _wmean(score_resp, wv)
-            raw_scores = scores
 
     if method == "improved":
         if variant == "I1":
@@ -515,11 +645,11 @@ def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, import
     if not np.isfinite(se_index):
         warnings.warn("The interval of the index is undefined (fewer than two respondents).", InferenceWarning,
                       stacklevel=2)
-    items = pd.DataFrame({"n": (~np.isnan(s)).sum(axis=0).astype(np.int64),
-                          "mean_satisfaction": _wmean(s, wv)[0]}, index=pd.Index(s_names, name="item"))
+    items = pd.DataFrame({"n": mom_s.n.astype(np.int64), "mean_satisfaction": ms},
+                         index=pd.Index(s_names, name="item"))
     if method == "improved":
         items.insert(0, "expected_item", e_names)
-        items["mean_expected"] = _wmean(e, wv)[0]
+        items["mean_expected"] = me
     items["score"] = scores
     items["weight"] = wts
     items["contribution"] = wts * scores

@@ -33,6 +33,8 @@ Examples
 
 from __future__ import annotations
 
+import warnings
+
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,10 +42,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..segments import segmentable
 from .._summary import Summary, SummaryMixin
 from .._validation import check_option, quote_list
-from ..exceptions import SurveyDataError
-from ._common import as_names, as_survey, check_items, matrix, sampling_weights, weighted_share, weighted_stats
+from ..exceptions import InferenceWarning, SurveyDataError
+from ._common import Moments, as_names, as_survey, check_items, matrix, row_chunks, sampling_weights
 
 __all__ = ["IPAResult", "ipa", "QUADRANTS"]
 
@@ -92,10 +95,12 @@ class IPAResult(SummaryMixin):
         return priority_matrix(t, crosshair=self.crosshair, ax=ax, title=title)
 
 
+@segmentable
 def ipa(data: Any, performance: Sequence[str] | None = None, importance: Sequence[str] | None = None, *,
         importance_method: str = "stated", crosshair: str | tuple[float, float] = "scale_midpoint",
         target: Any = None, derived_method: str = "shapley", top_box: int = 2,
-        scale: tuple[float, float] | None = None, weights: Any = None, confidence: float = 0.95) -> IPAResult:
+        scale: tuple[float, float] | None = None, weights: Any = None, confidence: float = 0.95,
+        by: Any = None) -> IPAResult:
     """Importance-performance analysis: quadrants, cross-hairs and the Ulwick opportunity score.
 
     Parameters
@@ -124,6 +129,10 @@ def ipa(data: Any, performance: Sequence[str] | None = None, importance: Sequenc
         Sampling weights (None: the survey's, False: none).
     confidence : float
         Level of the performance intervals.
+    by : str, list of str or Series, optional
+        Analyse every segment separately (see :func:`csindex.segments.split_segments`);
+        returns a :class:`~csindex.segments.SegmentResults` mapping segment -> IPAResult,
+        each equal to running on that segment alone (``n_jobs=`` runs segments in parallel).
 
     Returns
     -------
@@ -171,26 +180,38 @@ def ipa(data: Any, performance: Sequence[str] | None = None, importance: Sequenc
         check_items(survey, i_names, "importance items", where)
     w = sampling_weights(survey, weights, where)
     wv = np.ones(survey.n) if w is None else w
-    x = matrix(survey, p_names)
-    empty = [n for n, c in zip(p_names, (~np.isnan(x)).sum(axis=0)) if c == 0]
+    x_all = matrix(survey, p_names)
+    p_scales = [survey.scale(n) for n in p_names]
+    p_hi = np.array([sc[1] for sc in p_scales])
+    m = len(p_names)
+    if stated:
+        i_all = matrix(survey, i_names)
+        i_scales = [survey.scale(n) for n in i_names]
+        i_hi = np.array([sc[1] for sc in i_scales])
+    mom_p, mom_pt, mom_i, mom_it = Moments(m), Moments(m), Moments(m), Moments(m)
+    for rows in row_chunks(survey.n, 2 * m):
+        ww = wv[rows]
+        xx = np.ascontiguousarray(x_all[rows])
+        mom_p.add(xx, ww)
+        with np.errstate(invalid="ignore"):
+            mom_pt.add(np.where(np.isnan(xx), np.nan, (xx > p_hi - top_box).astype(np.float64)), ww)
+        if stated:
+            ii = np.ascontiguousarray(i_all[rows])
+            mom_i.add(ii, ww)
+            with np.errstate(invalid="ignore"):
+                mom_it.add(np.where(np.isnan(ii), np.nan, (ii > i_hi - top_box).astype(np.float64)), ww)
+    empty = [nm for nm, c in zip(p_names, mom_p.n) if c == 0]
     if empty:
         raise SurveyDataError(f"Performance items {quote_list(empty)} have no answers; leave them out.")
-    pst = weighted_stats(x, wv, confidence)
-    p_scales = [survey.scale(n) for n in p_names]
-    p_hi = np.array([s[1] for s in p_scales])
-    top = np.where(np.isnan(x), np.nan, (x > p_hi - top_box).astype(np.float64))
-    perf_top2 = weighted_share(top, wv)[0]
+    pst = mom_p.stats(confidence)
+    perf_top2 = mom_pt.stats(confidence)["mean"]
     notes: list[str] = []
     if stated:
-        imp = matrix(survey, i_names)
-        empty = [n for n, c in zip(i_names, (~np.isnan(imp)).sum(axis=0)) if c == 0]
+        empty = [nm for nm, c in zip(i_names, mom_i.n) if c == 0]
         if empty:
             raise SurveyDataError(f"Importance items {quote_list(empty)} have no answers; leave them out.")
-        importance_values = weighted_stats(imp, wv, confidence)["mean"]
-        i_scales = [survey.scale(n) for n in i_names]
-        i_hi = np.array([s[1] for s in i_scales])
-        itop = np.where(np.isnan(imp), np.nan, (imp > i_hi - top_box).astype(np.float64))
-        imp_top2 = weighted_share(itop, wv)[0]
+        importance_values = mom_i.stats(confidence)["mean"]
+        imp_top2 = mom_it.stats(confidence)["mean"]
         big_i = 10.0 * imp_top2
         big_s = 10.0 * perf_top2
         opportunity = big_i + np.maximum(big_i - big_s, 0.0)
@@ -227,7 +248,9 @@ def ipa(data: Any, performance: Sequence[str] | None = None, importance: Sequenc
         try:
             cx, cy = (float(v) for v in crosshair)
         except (TypeError, ValueError):
-            raise SurveyDataError(f"crosshair must be 'scale_midpoint', 'mean', 'median' or (x, y); got {crosshair!r}.") from None
+            raise SurveyDataError(
+                f"crosshair must be 'scale_midpoint', 'mean', 'median' or (x, y); got {crosshair!r}."
+            ) from None
         label = "fixed"
     quadrant = [QUADRANTS[(bool(i >= cx), bool(pv >= cy))] for i, pv in zip(importance_values, perf)]
     items = pd.DataFrame({
@@ -242,6 +265,10 @@ def ipa(data: Any, performance: Sequence[str] | None = None, importance: Sequenc
         "performance_top2": perf_top2,
         "opportunity": opportunity,
     }, index=pd.Index(p_names, name="item"))
+    undefined = list(items.index[items["performance_ci_lower"].isna()])
+    if undefined:
+        warnings.warn(f"The performance intervals of {quote_list(undefined)} are undefined (NaN): fewer than two "
+                      "answers (or effective answers after weighting).", InferenceWarning, stacklevel=2)
     settings = {"importance_method": importance_method, "crosshair": label, "top_box": int(top_box),
                 "weighted": w is not None, "confidence": confidence, "notes": tuple(notes)}
     return IPAResult(items=items, crosshair=(float(cx), float(cy)), settings=settings)

@@ -4,15 +4,13 @@ Each attribute has a functional question ("if present") and a dysfunctional ques
 absent"), answered 1 like, 2 must-be/expect, 3 neutral, 4 live with, 5 dislike. The standard
 evaluation table (rows functional, columns dysfunctional; METHODS.md §7.2 [V]):
 
-==========  ====  =======  =======  =========  =======
-functional  like  must-be  neutral  live-with  dislike
-==========  ====  =======  =======  =========  =======
-like        Q     A        A        A          O
-must-be     R     I        I        I          M
-neutral     R     I        I        I          M
-live-with   R     I        I        I          M
-dislike     R     R        R        R          Q
-==========  ====  =======  =======  =========  =======
+| functional | like | must-be | neutral | live-with | dislike |
+|---|---|---|---|---|---|
+| like | Q | A | A | A | O |
+| must-be | R | I | I | I | M |
+| neutral | R | I | I | I | M |
+| live-with | R | I | I | I | M |
+| dislike | R | R | R | R | Q |
 
 A attractive, O one-dimensional, M must-be, I indifferent, R reverse, Q questionable.
 The attribute's category is the modal one over respondents (weighted), ties broken in the
@@ -40,10 +38,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..segments import segmentable
 from .._summary import Summary, SummaryMixin
 from .._validation import quote_list
 from ..exceptions import MissingDataWarning, SurveyDataError
-from ._common import as_names, as_survey, check_items, matrix, sampling_weights
+from ._common import as_names, as_survey, check_items, matrix, row_chunks, sampling_weights
 
 __all__ = ["KanoResult", "kano", "EVALUATION_TABLE", "CATEGORIES"]
 
@@ -79,8 +78,17 @@ class KanoResult(SummaryMixin):
     """
 
     attributes: pd.DataFrame
-    respondents: pd.DataFrame
     settings: Mapping[str, Any] = field(default_factory=dict)
+    _answers: Any = field(default=None, compare=False)
+
+    @property
+    def respondents(self) -> pd.DataFrame:
+        """Category letter per respondent (rows) and attribute; missing where an answer is
+        missing. Computed on access."""
+        fr, dr, codes, f_names, d_names, index, names = self._answers
+        cat = _categories(fr, dr, codes, f_names, d_names)
+        letters = np.array(CATEGORIES + (None,), dtype=object)
+        return pd.DataFrame(letters[cat], index=index, columns=names)
 
     def summary(self) -> Summary:
         """The attribute table."""
@@ -97,9 +105,10 @@ class KanoResult(SummaryMixin):
         return priority_matrix(t, x="abs_worse", y="better", crosshair=(0.5, 0.5), ax=ax, title="Kano Better-Worse")
 
 
+@segmentable
 def kano(data: Any, functional: Sequence[str] | None = None, dysfunctional: Sequence[str] | None = None, *,
          attributes: Sequence[str] | None = None, codes: Mapping[Any, int] | None = None,
-         tie_break: str = "MOAIRQ", weights: Any = None) -> KanoResult:
+         tie_break: str = "MOAIRQ", weights: Any = None, by: Any = None) -> KanoResult:
     """Kano categories per respondent and attribute, modal category and Better/Worse coefficients.
 
     Parameters
@@ -117,6 +126,10 @@ def kano(data: Any, functional: Sequence[str] | None = None, dysfunctional: Sequ
         Priority of categories when two are equally frequent (default ``"MOAIRQ"``).
     weights : None, False, str or array
         Sampling weights (None: the survey's, False: none).
+    by : str, list of str or Series, optional
+        Analyse every segment separately (see :func:`csindex.segments.split_segments`);
+        returns a :class:`~csindex.segments.SegmentResults` mapping segment -> KanoResult,
+        each equal to running on that segment alone (``n_jobs=`` runs segments in parallel).
 
     Returns
     -------
@@ -152,18 +165,67 @@ def kano(data: Any, functional: Sequence[str] | None = None, dysfunctional: Sequ
     w = sampling_weights(survey, weights, where)
     wv = np.ones(survey.n) if w is None else w
 
-    def coded(cols: list[str]) -> np.ndarray:
-        raw = matrix(survey, cols)
+    fr = matrix(survey, f_names)
+    dr = matrix(survey, d_names)
+    m = len(names)
+    totals = np.zeros((m, 7))
+    n_valid = np.zeros(m, dtype=np.int64)
+    for rows in row_chunks(survey.n, 2 * m):
+        ww = wv[rows]
+        cat = _categories(np.ascontiguousarray(fr[rows]), np.ascontiguousarray(dr[rows]), codes, f_names, d_names)
+        idx = (np.arange(m, dtype=np.int64) * 7)[None, :] + cat
+        totals += np.bincount(idx.ravel(), weights=np.broadcast_to(ww[:, None], cat.shape).ravel(),
+                              minlength=7 * m).reshape(m, 7)
+        n_valid += (cat < 6).sum(axis=0)
+    totals = totals[:, :6]
+    wsum = totals.sum(axis=1)
+    empty = [nm for nm, v in zip(names, n_valid) if v == 0]
+    if empty:
+        raise SurveyDataError(f"Attributes {quote_list(empty)} have no respondent with both answers.")
+    shares = totals / wsum[:, None]
+    order = [_CODE[c] for c in tie_break]
+    rank = np.empty(6)
+    rank[order] = np.arange(6)
+    # modal category: largest share, ties to the earliest in tie_break
+    best = shares.max(axis=1, keepdims=True)
+    ties = np.isclose(shares, best, rtol=1e-12, atol=0.0) & (best > 0)
+    modal = np.where(ties, rank[None, :], 99).argmin(axis=1)
+    a, o, mm, i = (totals[:, _CODE[c]] for c in "AOMI")
+    denom = a + o + mm + i
+    with np.errstate(invalid="ignore", divide="ignore"):
+        better = np.where(denom > 0, (a + o) / denom, np.nan)
+        worse = np.where(denom > 0, -(o + mm) / denom, np.nan)
+    if (denom <= 0).any():
+        bad = [nm for nm, v in zip(names, denom <= 0) if v]
+        warnings.warn(f"Attributes {quote_list(bad)} have only reverse or questionable answers; Better and Worse "
+                      "are undefined (NaN).", MissingDataWarning, stacklevel=2)
+    table = pd.DataFrame({"n": n_valid}, index=pd.Index(names, name="attribute"))
+    for j, c in enumerate(CATEGORIES):
+        table[c] = shares[:, j]
+    table["category"] = [CATEGORIES[k] for k in modal]
+    table["category_name"] = [CATEGORY_NAMES[CATEGORIES[k]] for k in modal]
+    table["better"] = better
+    table["worse"] = worse
+    settings = {"tie_break": tie_break, "weighted": w is not None, "n_missing": int(survey.n * m - n_valid.sum())}
+    return KanoResult(attributes=table, settings=settings,
+                      _answers=(fr, dr, codes, f_names, d_names, survey.responses.index, names))
+
+
+def _categories(f_raw: np.ndarray, d_raw: np.ndarray, codes: Mapping[Any, int] | None,
+                f_names: list[str], d_names: list[str]) -> np.ndarray:
+    """Category code 0..5 (A O M I R Q) per cell, 6 where an answer is missing."""
+    def coded(raw: np.ndarray, cols: list[str]) -> np.ndarray:
         if codes is not None:
             out = np.full(raw.shape, np.nan)
             for k, v in codes.items():
                 out[raw == float(k)] = float(v)
-            out[np.isnan(raw)] = np.nan
             unmapped = ~np.isnan(raw) & np.isnan(out)
         else:
             out = raw
             unmapped = np.zeros(raw.shape, dtype=bool)
-        bad = unmapped | (~np.isnan(out) & ~np.isin(out, [1.0, 2.0, 3.0, 4.0, 5.0]))
+        with np.errstate(invalid="ignore"):
+            off = ~np.isnan(out) & ((out < 1) | (out > 5) | (out != np.round(out)))
+        bad = unmapped | off
         if bad.any():
             j = int(np.flatnonzero(bad.any(axis=0))[0])
             vals = sorted(set(raw[bad[:, j], j].tolist()))[:5]
@@ -173,44 +235,9 @@ def kano(data: Any, functional: Sequence[str] | None = None, dysfunctional: Sequ
             )
         return out
 
-    f = coded(f_names)
-    d = coded(d_names)
+    f = coded(f_raw, f_names)
+    d = coded(d_raw, d_names)
     valid = ~(np.isnan(f) | np.isnan(d))
     fi = np.where(valid, f, 1).astype(np.int64) - 1
     di = np.where(valid, d, 1).astype(np.int64) - 1
-    cat = np.where(valid, _TABLE[fi, di], -1)
-    onehot = (cat[:, :, None] == np.arange(6)).astype(np.float64)  # n x k x 6
-    wsum = (valid * wv[:, None]).sum(axis=0)
-    totals = np.einsum("n,nkc->kc", wv, onehot)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        shares = totals / wsum[:, None]
-    order = [_CODE[c] for c in tie_break]
-    rank = np.empty(6)
-    rank[order] = np.arange(6)
-    # modal category: largest share, ties to the earliest in tie_break (relative tolerance for weights)
-    best = shares.max(axis=1, keepdims=True)
-    ties = np.isclose(shares, best, rtol=1e-12, atol=0.0) & (best > 0)
-    modal = np.where(ties, rank[None, :], 99).argmin(axis=1)
-    a, o, m, i = (totals[:, _CODE[c]] for c in "AOMI")
-    denom = a + o + m + i
-    empty = [n for n, v in zip(names, valid.sum(axis=0)) if v == 0]
-    if empty:
-        raise SurveyDataError(f"Attributes {quote_list(empty)} have no respondent with both answers.")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        better = np.where(denom > 0, (a + o) / denom, np.nan)
-        worse = np.where(denom > 0, -(o + m) / denom, np.nan)
-    if (denom <= 0).any():
-        bad = [n for n, v in zip(names, denom <= 0) if v]
-        warnings.warn(f"Attributes {quote_list(bad)} have only reverse or questionable answers; Better and Worse "
-                      "are undefined (NaN).", MissingDataWarning, stacklevel=2)
-    table = pd.DataFrame({"n": valid.sum(axis=0).astype(np.int64)}, index=pd.Index(names, name="attribute"))
-    for j, c in enumerate(CATEGORIES):
-        table[c] = shares[:, j]
-    table["category"] = [CATEGORIES[k] for k in modal]
-    table["category_name"] = [CATEGORY_NAMES[CATEGORIES[k]] for k in modal]
-    table["better"] = better
-    table["worse"] = worse
-    letters = np.array(CATEGORIES + (None,), dtype=object)
-    resp = pd.DataFrame(letters[np.where(cat >= 0, cat, 6)], index=survey.responses.index, columns=names)
-    settings = {"tie_break": tie_break, "weighted": w is not None, "n_missing": int((~valid).sum())}
-    return KanoResult(attributes=table, respondents=resp, settings=settings)
+    return np.where(valid, _TABLE[fi, di], 6)

@@ -45,19 +45,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..segments import segmentable
 from .._summary import Summary, SummaryMixin
 from .._validation import check_option, quote_list
 from ..exceptions import InferenceWarning, MissingDataWarning, SurveyDataError
 from ._common import (
+    BandCounter,
+    Moments,
+    RatioMoments,
     as_names,
     as_survey,
     check_items,
+    group_means,
     matrix,
-    ratio_of_means_stats,
+    row_chunks,
     row_mean,
     sampling_weights,
-    weighted_share,
-    weighted_stats,
     wilson,
     z_quantile,
 )
@@ -82,23 +85,19 @@ def classify_ratio(c: Any, tol: float = 0.05) -> np.ndarray:
     """
     r = np.asarray(c, dtype=np.float64)
     eps = 1e-9 * max(tol, 1.0)
-    dev = r - 1.0
-    out = np.full(r.shape, -1, dtype=np.int8)
     with np.errstate(invalid="ignore"):
-        out[dev > tol + eps] = 3
-        out[np.abs(dev) <= tol + eps] = 2
-        out[(dev < -(tol + eps)) & (r > 0)] = 1
+        out = (r >= 1.0 - tol - eps).view(np.int8) + (r > 1.0 + tol + eps).view(np.int8) + np.int8(1)
         out[r == 0] = 0
+    out[np.isnan(r)] = -1
     return out
 
 
 def _classify_difference(d: np.ndarray, tol: float) -> np.ndarray:
     eps = 1e-9 * max(tol, 1.0)
-    out = np.full(d.shape, -1, dtype=np.int8)
+    d = np.asarray(d, dtype=np.float64)
     with np.errstate(invalid="ignore"):
-        out[d < -(tol + eps)] = 0
-        out[np.abs(d) <= tol + eps] = 1
-        out[d > tol + eps] = 2
+        out = (d >= -(tol + eps)).view(np.int8) + (d > tol + eps).view(np.int8)
+    out[np.isnan(d)] = -1
     return out
 
 
@@ -138,10 +137,28 @@ class RatioIndex(SummaryMixin):
     items: pd.DataFrame
     constructs: pd.DataFrame
     bands: pd.DataFrame
-    ratios: pd.DataFrame
-    differences: pd.DataFrame
     index: float
     settings: Mapping[str, Any] = field(default_factory=dict)
+    _pairs: Any = field(default=None, compare=False)
+
+    @property
+    def ratios(self) -> pd.DataFrame:
+        """``C = b/a`` per respondent (rows, aligned to the survey) and perceived item (columns);
+        NaN where ``a`` is missing or ``<= 0`` or ``b`` is missing. Computed on access."""
+        b, a, index, names = self._pairs
+        valid = ~(np.isnan(b) | np.isnan(a))
+        with np.errstate(invalid="ignore"):
+            valid &= a > 0
+        c = np.divide(b, a, out=np.full(b.shape, np.nan), where=valid)
+        return pd.DataFrame(c, index=index, columns=names)
+
+    @property
+    def differences(self) -> pd.DataFrame:
+        """``b − a`` on the cells where ``C`` is defined. Computed on access."""
+        b, a, index, names = self._pairs
+        with np.errstate(invalid="ignore"):
+            d = np.where(a > 0, b - a, np.nan)
+        return pd.DataFrame(d, index=index, columns=names)
 
     def summary(self) -> Summary:
         """Construct and item tables with the overall band shares."""
@@ -220,11 +237,12 @@ def _resolve_pairs(survey: Any, perceived: list[str] | None, reference_items: li
     return perceived, [pairs[p] for p in perceived]
 
 
+@segmentable
 def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Sequence[str] | None = None, *,
                 aggregation: str = "ratio_of_means", tol: float = 0.05, diff_tol: float = 0.0,
                 reference: str = "expected", constructs: Mapping[str, Sequence[str]] | None = None,
                 weights: Any = None, confidence: float = 0.95,
-                scale: tuple[float, float] | None = None) -> RatioIndex:
+                scale: tuple[float, float] | None = None, by: Any = None) -> RatioIndex:
     """Satisfaction ratio C = b/a (and difference b − a) per respondent, item, construct and overall.
 
     Parameters
@@ -257,6 +275,10 @@ def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Seq
         Level of all intervals.
     scale : (min, max), optional
         Scale used when a DataFrame's codebook is inferred.
+    by : str, list of str or Series, optional
+        Analyse every segment separately (see :func:`csindex.segments.split_segments`);
+        returns a :class:`~csindex.segments.SegmentResults` mapping segment -> RatioIndex,
+        each equal to running on that segment alone (``n_jobs=`` runs segments in parallel).
 
     Returns
     -------
@@ -300,33 +322,13 @@ def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Seq
 
     b = matrix(survey, b_names)
     a = matrix(survey, a_names)
-    neg = [n for n, bad in zip(b_names, (b < 0).any(axis=0)) if bad]
+    with np.errstate(invalid="ignore"):
+        neg = [n for n, bad in zip(b_names, (b < 0).any(axis=0)) if bad]
     if neg:
         raise SurveyDataError(
             f"Perceived items {quote_list(neg)} have negative ratings; C = b/a needs ratings on a non-negative "
             "scale. Recode the scale (e.g. -3..3 -> 1..7) first."
         )
-    answered = ~(np.isnan(b) | np.isnan(a))
-    nonpos = answered & (a <= 0)
-    valid = answered & ~nonpos
-    empty = [n for n, k in zip(b_names, valid.sum(axis=0)) if k == 0]
-    if empty:
-        raise SurveyDataError(
-            f"Items {quote_list(empty)} have no respondent with both ratings and a reference rating > 0; they "
-            "cannot be scored. Leave them out with perceived= and expected=."
-        )
-    if nonpos.any():
-        bad = [n for n, k in zip(a_names, nonpos.sum(axis=0)) if k]
-        warnings.warn(
-            f"{int(nonpos.sum())} reference ratings are <= 0 (items {quote_list(bad)}); C = b/a is undefined "
-            "there, so those cells are left out (counted in n_nonpositive).",
-            MissingDataWarning, stacklevel=2,
-        )
-    bv = np.where(valid, b, np.nan)
-    av = np.where(valid, a, np.nan)
-    safe_a = np.where(valid, a, 1.0)
-    c = np.where(valid, b / safe_a, np.nan)
-    d = bv - av
 
     table = survey.codebook.items
     if constructs is None:
@@ -342,11 +344,59 @@ def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Seq
     groups: dict[str, list[int]] = {}
     for j, item in enumerate(b_names):
         groups.setdefault(construct_of[item], []).append(j)
+    cols = [*groups.values(), list(range(len(b_names)))]
+    names = [*groups, "overall"]
 
-    def level_stats(cm, dm, bm, am):
-        ms = weighted_stats(cm, wv, confidence)
-        rs = ratio_of_means_stats(bm, am, wv, confidence)
-        ds = weighted_stats(dm, wv, confidence)
+    # one pass over row blocks: ratios, differences, moments and band counts
+    n, m, g = survey.n, len(b_names), len(cols)
+    gmat = np.zeros((m, g))
+    for j, js in enumerate(cols):
+        gmat[js, j] = 1.0
+    n_answered = np.zeros(m, dtype=np.int64)
+    n_nonpos = np.zeros(m, dtype=np.int64)
+    acc = {key: (Moments(m), Moments(m), RatioMoments(m)) for key in ("item",)}
+    acc["construct"] = (Moments(g), Moments(g), RatioMoments(g))
+    bands_acc = {"item": (BandCounter(m, 4), BandCounter(m, 3)), "construct": (BandCounter(g, 4), BandCounter(g, 3))}
+    for rows in row_chunks(n, m):
+        bb, aa, ww = np.ascontiguousarray(b[rows]), np.ascontiguousarray(a[rows]), wv[rows]
+        answered = ~(np.isnan(bb) | np.isnan(aa))
+        with np.errstate(invalid="ignore"):
+            nonpos = answered & (aa <= 0)
+        valid = answered & ~nonpos
+        n_answered += answered.sum(axis=0)
+        n_nonpos += nonpos.sum(axis=0)
+        cc = np.divide(bb, aa, out=np.full(bb.shape, np.nan), where=valid)
+        dd = np.where(valid, bb - aa, np.nan)
+        bv = np.where(valid, bb, np.nan)
+        av = np.where(valid, aa, np.nan)
+        counts = np.einsum("ij,jk->ik", valid.astype(np.float64), gmat)
+        comp = [group_means(x, gmat, counts) for x in (cc, dd, bv, av)]
+        for key, (xc, xd, xb, xa) in (("item", (cc, dd, bv, av)), ("construct", comp)):
+            mc, md, mr = acc[key]
+            mc.add(xc, ww)
+            md.add(xd, ww)
+            mr.add(xb, xa, ww)
+            bc, bd = bands_acc[key]
+            bc.add(classify_ratio(xc, tol), ww)
+            bd.add(_classify_difference(xd, diff_tol), ww)
+    n_valid = n_answered - n_nonpos
+    empty = [nm for nm, k in zip(b_names, n_valid) if k == 0]
+    if empty:
+        raise SurveyDataError(
+            f"Items {quote_list(empty)} have no respondent with both ratings and a reference rating > 0; they "
+            "cannot be scored. Leave them out with perceived= and expected=."
+        )
+    if n_nonpos.any():
+        bad = [nm for nm, k in zip(a_names, n_nonpos) if k]
+        warnings.warn(
+            f"{int(n_nonpos.sum())} reference ratings are <= 0 (items {quote_list(bad)}); C = b/a is undefined "
+            "there, so those cells are left out (counted in n_nonpositive).",
+            MissingDataWarning, stacklevel=2,
+        )
+
+    def level_stats(key):
+        mc, md, mr = acc[key]
+        ms, ds, rs = mc.stats(confidence), md.stats(confidence), mr.stats(confidence)
         return {
             "n": ms["n"].astype(np.int64),
             "mean_perceived": rs["mean_num"],
@@ -365,27 +415,19 @@ def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Seq
             "difference_ci_upper": ds["mean"] + ds["t"] * ds["se"],
         }
 
-    st = level_stats(c, d, bv, av)
+    st = level_stats("item")
     items = pd.DataFrame({
         "reference_item": a_names,
         "construct": [construct_of[i] for i in b_names],
         "n": st.pop("n"),
-        "n_missing": (~answered).sum(axis=0).astype(np.int64),
-        "n_nonpositive": nonpos.sum(axis=0).astype(np.int64),
+        "n_missing": (n - n_answered).astype(np.int64),
+        "n_nonpositive": n_nonpos.astype(np.int64),
         **st,
     }, index=pd.Index(b_names, name="item"))
     items["band"] = np.array(RATIO_BANDS + ("",), dtype=object)[classify_ratio(items["ratio"].to_numpy(), tol)]
     items["disconfirmation"] = np.array(DIFFERENCE_BANDS + ("",), dtype=object)[
         _classify_difference(items["mean_difference"].to_numpy(), diff_tol)]
-
-    # respondent composites per construct and overall
-    cols = [*groups.values(), list(range(len(b_names)))]
-    names = [*groups, "overall"]
-    cc = np.column_stack([row_mean(c[:, js]) for js in cols])
-    dc = np.column_stack([row_mean(d[:, js]) for js in cols])
-    bc = np.column_stack([row_mean(bv[:, js]) for js in cols])
-    ac = np.column_stack([row_mean(av[:, js]) for js in cols])
-    cst = level_stats(cc, dc, bc, ac)
+    cst = level_stats("construct")
     cons = pd.DataFrame({"n_items": [len(js) for js in cols], "n": cst.pop("n"), **cst},
                         index=pd.Index(names, name="construct"))
     cons["band"] = np.array(RATIO_BANDS + ("",), dtype=object)[classify_ratio(cons["ratio"].to_numpy(), tol)]
@@ -394,20 +436,19 @@ def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Seq
 
     # band shares per level
     frames = []
-    for level, cm, dm, labels in (("item", c, d, b_names),
-                                  ("construct", cc[:, :-1], dc[:, :-1], names[:-1]),
-                                  ("overall", cc[:, -1:], dc[:, -1:], ["overall"])):
-        for measure, codes_of, band_names in (("ratio", classify_ratio(cm, tol), RATIO_BANDS),
-                                              ("difference", _classify_difference(dm, diff_tol), DIFFERENCE_BANDS)):
+    for level, key, sel, labels in (("item", "item", slice(None), b_names),
+                                    ("construct", "construct", slice(0, g - 1), names[:-1]),
+                                    ("overall", "construct", slice(g - 1, g), ["overall"])):
+        for measure, counter, band_names in (("ratio", bands_acc[key][0], RATIO_BANDS),
+                                             ("difference", bands_acc[key][1], DIFFERENCE_BANDS)):
             k = len(band_names)
-            present = codes_of >= 0
-            flags = np.where(present[:, :, None], (codes_of[:, :, None] == np.arange(k)).astype(np.float64), np.nan)
-            m = flags.shape[1]
-            share, n_eff, n_valid = weighted_share(flags.reshape(len(flags), m * k), wv)
-            lo, hi = wilson(share, n_eff, z)
+            share2, n_eff1, n_valid1 = counter.shares()
+            share2, n_eff1, n_valid1 = share2[sel], n_eff1[sel], n_valid1[sel]
+            share = share2.ravel()
+            lo, hi = wilson(share, np.repeat(n_eff1, k), z)
             frames.append(pd.DataFrame({
                 "level": level, "name": np.repeat(labels, k), "measure": measure,
-                "band": np.tile(band_names, m), "n": n_valid.astype(np.int64),
+                "band": np.tile(band_names, len(labels)), "n": np.repeat(n_valid1, k).astype(np.int64),
                 "share": share, "ci_lower": lo, "ci_upper": hi,
             }))
     bands = pd.concat(frames, ignore_index=True)
@@ -423,13 +464,11 @@ def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Seq
     settings = {
         "aggregation": aggregation, "tol": float(tol), "diff_tol": float(diff_tol), "reference": reference,
         "confidence": confidence, "weighted": w is not None,
-        "n_invalid": int((~valid).sum()), "n_nonpositive": int(nonpos.sum()),
+        "n_invalid": int(n * m - n_valid.sum()), "n_nonpositive": int(n_nonpos.sum()),
     }
     return RatioIndex(
         items=items, constructs=cons, bands=bands,
-        ratios=pd.DataFrame(c, index=idx, columns=b_names),
-        differences=pd.DataFrame(d, index=idx, columns=b_names),
-        index=float(cons.at["overall", "ratio"]), settings=settings,
+        index=float(cons.at["overall", "ratio"]), settings=settings, _pairs=(b, a, idx, list(b_names)),
     )
 
 

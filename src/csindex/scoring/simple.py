@@ -318,23 +318,53 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
         raise ValueError(f"confidence must be between 0 and 1; got {confidence!r}.")
     if isinstance(survey_or_df, FrequencyTable):
         return _simple_from_frequencies(survey_or_df, items, by_construct, confidence)
+    from ._common import Moments, group_means, row_chunks
+
     frame, w, construct_of, scales = _resolve(survey_or_df, items, weights, scale)
     names = list(frame.columns)
-    x = frame.to_numpy(dtype=np.float64, na_value=np.nan)
-    wv = np.ones(len(x)) if w is None else w
+    try:
+        x_all = frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError):
+        x_all = frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    wv = np.ones(len(x_all)) if w is None else w
     lo = np.array([scales[i][0] for i in names])
     hi = np.array([scales[i][1] for i in names])
-    empty = [i for i, k in zip(names, (~np.isnan(x)).sum(axis=0)) if k == 0]
+    span = hi - lo
+    constructs_of = [construct_of[i] if by_construct else "all" for i in names]
+    groups: dict[str, list[int]] = {}
+    for j, c in enumerate(constructs_of):
+        groups.setdefault(c, []).append(j)
+    m, g = len(names), len(groups)
+    gmat = np.zeros((m, g))
+    for j, js in enumerate(groups.values()):
+        gmat[js, j] = 1.0
+    # statistics accumulated over row blocks (respondent-level composites built per block)
+    mom_x, mom_t = Moments(m), Moments(m)
+    mom_c, mom_ct, mom_cr = Moments(g + 1), Moments(g + 1), Moments(g + 1)
+    for rows in row_chunks(len(x_all), m):
+        xb = np.ascontiguousarray(x_all[rows])
+        wb = wv[rows]
+        valid = ~np.isnan(xb)
+        with np.errstate(invalid="ignore"):
+            top2 = np.where(valid, (xb >= (hi - 1.0)).astype(np.float64), np.nan)
+        mom_x.add(xb, wb)
+        mom_t.add(top2, wb)
+        counts = np.einsum("ij,jk->ik", valid.astype(np.float64), gmat)
+        comp = group_means(100.0 * (xb - lo) / span, gmat, counts)
+        comp_top2 = group_means(top2, gmat, counts)
+        comp_raw = group_means(xb, gmat, counts)
+        mom_c.add(np.column_stack([comp, _row_mean(comp)]), wb)
+        mom_ct.add(np.column_stack([comp_top2, _row_mean(comp_top2)]), wb)
+        mom_cr.add(np.column_stack([comp_raw, _row_mean(comp_raw)]), wb)
+    empty = [i for i, k in zip(names, mom_x.n) if k == 0]
     if empty:
         raise SurveyDataError(f"Items {quote_list(empty)} have no valid answers; they cannot be scored. "
                               "Leave them out with items=.")
-    st = _weighted_stats(x, wv, confidence)
-    top2 = np.where(np.isnan(x), np.nan, (x >= (hi - 1.0)).astype(np.float64))
-    top2_share = _weighted_stats(top2, wv, confidence)["mean"]
-    span = hi - lo
+    st = mom_x.stats(confidence)
+    top2_share = mom_t.stats(confidence)["mean"]
     item_rows = pd.DataFrame({
         "item": names,
-        "construct": [construct_of[i] if by_construct else "all" for i in names],
+        "construct": constructs_of,
         "n": st["n"].astype(np.int64),
         "mean": st["mean"],
         "std": st["std"],
@@ -348,19 +378,7 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
     }, columns=_ITEM_COLUMNS)
     _warn_undefined(item_rows, "item")
 
-    # respondent-level composites per construct (0-100), then statistics over respondents
-    rescaled = 100.0 * (x - lo) / span
-    groups: dict[str, list[int]] = {}
-    for j, c in enumerate(item_rows["construct"]):
-        groups.setdefault(c, []).append(j)
-    comp = np.column_stack([_row_mean(rescaled[:, js]) for js in groups.values()])
-    comp_top2 = np.column_stack([_row_mean(top2[:, js]) for js in groups.values()])
-    comp_raw = np.column_stack([_row_mean(x[:, js]) for js in groups.values()])
-    overall = _row_mean(comp)
-    comp = np.column_stack([comp, overall])
-    comp_top2 = np.column_stack([comp_top2, _row_mean(comp_top2)])
-    comp_raw = np.column_stack([comp_raw, _row_mean(comp_raw)])
-    cst = _weighted_stats(comp, wv, confidence)
+    cst = mom_c.stats(confidence)
     mixed = []
     c_lo, c_hi = [], []
     for js in [*groups.values(), list(range(len(names)))]:
@@ -368,13 +386,13 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
         mixed.append(not same)
         c_lo.append(lo[js[0]] if same else np.nan)
         c_hi.append(hi[js[0]] if same else np.nan)
-    raw_mean = _weighted_stats(comp_raw, wv, confidence)["mean"]
+    raw_mean = mom_cr.stats(confidence)["mean"]
     construct_rows = pd.DataFrame({
         "construct": [*groups, "overall"],
         "n_items": [len(js) for js in groups.values()] + [len(names)],
         "n": cst["n"].astype(np.int64),
         "mean": np.where(mixed, np.nan, raw_mean),
-        "top2_share": _weighted_stats(comp_top2, wv, confidence)["mean"],
+        "top2_share": mom_ct.stats(confidence)["mean"],
         "score": cst["mean"],
         "std_error": cst["se"],
         "ci_lower": cst["mean"] - cst["t"] * cst["se"],

@@ -133,6 +133,9 @@ def test_bootstrap_seeded_and_close_to_analytic():
     idx = r1.index.set_index("construct").loc["Y"]
     assert idx["ci_lower"] < idx["index"] < idx["ci_upper"]
     assert r1.settings["bootstrap"] == 200
+    eff = r1.effects.set_index(["source", "target"]).loc[("X", "Y")]
+    assert eff["total_lower"] < eff["total"] < eff["total_upper"]
+    assert eff["indirect_lower"] == eff["indirect_upper"] == 0  # no indirect route X -> Y
 
 
 def test_item_missing_from_data():
@@ -181,6 +184,7 @@ def test_heywood_case_named():
         assert not any("x1 ~~ x1" in str(w.message) for w in heywood)
 
 
+@pytest.mark.filterwarnings("ignore::csindex.exceptions.InferenceWarning")
 def test_negative_variance_reported():
     # a sample covariance that forces a negative residual variance (Heywood case)
     # one factor, three items: lambda_c^2 psi = s_ac s_bc / s_ab = 0.84 > s_cc = 0.8
@@ -191,8 +195,11 @@ def test_negative_variance_reported():
     z = (z - z.mean(0)) @ np.linalg.inv(np.linalg.cholesky(np.cov(z, rowvar=False, ddof=0))).T
     x = z @ np.linalg.cholesky(s).T
     df = pd.DataFrame(x, columns=["a", "b", "c"])
-    with pytest.warns(HeywoodWarning, match=r"negative variance estimate\(s\) 'c ~~ c"):
+    with pytest.warns(HeywoodWarning) as rec:
         csindex.fit_sem(df, "F =~ a + b + c")
+    messages = [str(w.message) for w in rec if issubclass(w.category, HeywoodWarning)]
+    assert any("negative variance estimate(s) 'c ~~ c" in m for m in messages)
+    assert any("standardised loading(s) above 1: 'F =~ c" in m for m in messages)
 
 
 def test_discriminant_validity_warning_names_pair():
@@ -319,7 +326,12 @@ def test_fiml_saturated_model_reproduces_em_and_zero_chi2():
     df = simulate(n=400, seed=8)[["x1", "x2", "x3"]]
     rng = np.random.default_rng(1)
     df = df.mask(rng.random(df.shape) < 0.1)
-    res = csindex.fit_sem(df, "X =~ x1 + x2 + x3", missing="fiml")
+    n_empty = int(df.isna().all(axis=1).sum())
+    if n_empty:
+        with pytest.warns(MissingDataWarning, match=f"dropped {n_empty} row"):
+            res = csindex.fit_sem(df, "X =~ x1 + x2 + x3", missing="fiml")
+    else:
+        res = csindex.fit_sem(df, "X =~ x1 + x2 + x3", missing="fiml")
     assert res.fit_indices["df"] == 0
     assert res.fit_indices["chi2"] == pytest.approx(0.0, abs=1e-7)
     assert res.n == len(df.dropna(how="all"))
@@ -437,3 +449,36 @@ def test_fiml_observed_information_equals_ml_observed_on_complete_data():
     # and observed differs from expected for a misspecified-free model only slightly
     c = csindex.fit_sem(df, MODEL)
     np.testing.assert_allclose(c.estimates["std_error"], a.estimates["std_error"], rtol=0.1)
+
+
+def test_settings_count_rows_used_and_dropped():
+    df = simulate(n=120)
+    df.iloc[:5, 2] = np.nan
+    with pytest.warns(MissingDataWarning):
+        res = csindex.fit_sem(df, MODEL)
+    assert (res.settings["n_used"], res.settings["n_dropped"]) == (115, 5)
+    fiml = csindex.fit_sem(df, MODEL, missing="fiml")
+    assert (fiml.settings["n_used"], fiml.settings["n_dropped"]) == (120, 0)
+
+
+def test_fixed_latent_variance_parameterisation_is_equivalent():
+    df = simulate(n=400, seed=17)
+    marker = csindex.fit_sem(df, MODEL)
+    stdlv = csindex.fit_sem(df, "X =~ NA*x1 + x2 + x3\nY =~ y1 + y2 + y3\nY ~ X\nX ~~ 1*X")
+    assert stdlv.fit_indices["chi2"] == pytest.approx(marker.fit_indices["chi2"], rel=1e-8)
+    assert stdlv.fit_indices["df"] == marker.fit_indices["df"]
+    np.testing.assert_allclose(stdlv.estimates["std_all"], marker.estimates["std_all"], rtol=1e-6, atol=1e-9)
+    # with Var(X) = 1 the free loading of x1 is its std_lv in the marker parameterisation
+    x1 = stdlv.parameter("X =~ x1")
+    assert x1["estimate"] == pytest.approx(marker.parameter("X =~ x1")["std_lv"], rel=1e-6)
+    assert np.isnan(stdlv.parameter("X ~~ X")["std_error"])
+
+
+def test_residual_covariance_between_items():
+    df = simulate(n=500, seed=19)
+    base = csindex.fit_sem(df, MODEL)
+    res = csindex.fit_sem(df, MODEL + "\nx2 ~~ y2")
+    assert res.fit_indices["df"] == base.fit_indices["df"] - 1
+    cov = res.parameter("x2 ~~ y2")
+    assert abs(cov["estimate"]) < 3 * cov["std_error"]  # no such covariance in the simulation
+    assert res.fit_indices["chi2"] <= base.fit_indices["chi2"]

@@ -130,3 +130,20 @@ def test_semopy_engine_lands_on_the_same_optimum(satisfaction_data, lavaan, resu
     worst = max(abs(rows[k].estimate - v["est"]) / abs(v["est"]) for k, v in ref.items())
     assert worst < 1e-3
     assert res.fit_indices["chi2"] == pytest.approx(lavaan["results"]["fit_measures"]["chisq"], rel=1e-6)
+
+
+def test_matches_semopy_tight_reference(result, load_reference):
+    """semopy 2.3.11 re-run with SLSQP ftol 1e-12 (stored in ../shared/reference) lands on the same
+    optimum: estimates and SEs within 1e-4 relative, chi-square within 1e-9 relative."""
+    ref = load_reference("cbsem_satisfaction_semopy")["auxiliary_tight_optimisation"]
+    rows = _rows(result)
+    for name, v in ref["parameter_estimates"].items():
+        assert rows[name].estimate == pytest.approx(v["est"], rel=1e-4), name
+        if v["se"] is not None:
+            assert rows[name].std_error == pytest.approx(v["se"], rel=1e-4), name
+    assert result.fit_indices["chi2"] == pytest.approx(ref["chi2"], rel=1e-9)
+    # semopy's own RMSEA uses N - 1; csindex follows lavaan (N)
+    n = result.n
+    chi2, df = result.fit_indices["chi2"], result.fit_indices["df"]
+    assert ref["rmsea"] == pytest.approx(np.sqrt((chi2 / df - 1) / (n - 1)), rel=1e-6)
+    assert result.fit_indices["rmsea"] == pytest.approx(np.sqrt((chi2 / df - 1) / n), rel=1e-12)

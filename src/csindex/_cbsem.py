@@ -240,18 +240,20 @@ def fit_ml(structure: Structure, s: np.ndarray, theta0: np.ndarray, *, max_iter:
     def fun(x: np.ndarray, idx: np.ndarray, info: bool) -> dict[str, np.ndarray]:
         return gradient_information(structure, x, s[idx], logdet_s[idx], info=info)
 
-    def hess(x: np.ndarray, k: int) -> np.ndarray:
-        return numerical_hessian(structure, x, s[k], logdet_s[k : k + 1])
-
-    return optimize(fun, hess, theta0, max_iter=max_iter, tol=tol, newton=newton, newton_switch=newton_switch)
+    return optimize(fun, theta0, max_iter=max_iter, tol=tol, newton=newton, newton_switch=newton_switch)
 
 
-def optimize(fun, hess, x0: np.ndarray, *, max_iter: int, tol: float, newton: bool,
-             newton_switch: float = 1e-7, scoring_limit: int = 150) -> FitState:
-    """Batched Fisher scoring with step halving, then Newton polishing.
+def optimize(fun, x0: np.ndarray, *, max_iter: int, tol: float, newton: bool,
+             newton_switch: float = 1e-7, scoring_limit: int = 150, newton_limit: int = 30) -> FitState:
+    """Batched Fisher scoring with step halving, then batched Newton steps.
 
-    ``fun(x, idx, info)`` returns ``f``, ``grad`` (and ``info``: the expected Hessian of f)
-    for the batch members ``idx`` at ``x``; ``hess(x, k)`` the exact Hessian of member k.
+    ``fun(x, idx, info)`` returns ``f``, ``grad`` (and with ``info`` the expected Hessian)
+    of the batch members ``idx`` (rows of ``x``; ``idx`` may repeat a member). Scoring
+    runs until a member's largest gradient element is below ``newton_switch`` (or it
+    stalls, or after ``scoring_limit`` iterations); Newton steps on the exact Hessian
+    (central differences of the analytic gradient, evaluated in batches) finish it, with
+    the scoring direction where the Hessian is not positive definite. A member has
+    converged when its largest gradient element is below ``tol``.
     """
     x = np.array(x0, dtype=float, copy=True)
     r = x.shape[0]
@@ -259,9 +261,8 @@ def optimize(fun, hess, x0: np.ndarray, *, max_iter: int, tol: float, newton: bo
     st = fun(x, all_idx, True)
     f, grad, info = st["f"].copy(), st["grad"].copy(), st["info"].copy()
     iters = np.zeros(r, int)
-    converged = np.abs(grad).max(axis=1) < tol
     switch = newton_switch if newton else 0.0
-    active = np.isfinite(f) & ~converged
+    active = np.isfinite(f) & (np.abs(grad).max(axis=1) >= tol)
     for it in range(max_iter):
         if newton and it >= scoring_limit:
             break                         # slow linear convergence: let Newton finish
@@ -270,56 +271,89 @@ def optimize(fun, hess, x0: np.ndarray, *, max_iter: int, tol: float, newton: bo
             break
         idx = np.flatnonzero(active)
         step = _solve(info[idx], -grad[idx])
-        f_old = f[idx]
-        x_new = x[idx] + step
-        alpha = np.ones(len(idx))
-        accepted = np.zeros(len(idx), bool)
-        st = None
-        for _half in range(30):
-            st_try = fun(x_new, idx, True)
-            ok = st_try["f"] <= f_old + 1e-14 * np.maximum(1.0, np.abs(f_old))
-            if st is None:
-                st = {k: np.array(v, copy=True) for k, v in st_try.items() if k in ("f", "grad", "info")}
-            else:
-                for k in ("f", "grad", "info"):
-                    st[k][ok & ~accepted] = st_try[k][ok & ~accepted]
-            accepted |= ok
-            if accepted.all():
-                break
-            alpha = np.where(accepted, alpha, alpha / 2)
-            x_new = np.where(accepted[:, None], x_new, x[idx] + alpha[:, None] * step)
-        assert st is not None
-        stalled = ~accepted | (np.abs(st["f"] - f_old) <= 1e-15 * np.maximum(1.0, np.abs(f_old)))
+        accepted, new = _line_search(fun, x[idx], f[idx], step, idx)
+        stalled = ~accepted | (np.abs(new["f"] - f[idx]) <= 1e-15 * np.maximum(1.0, np.abs(f[idx])))
         keep = idx[accepted]
-        x[keep] = x_new[accepted]
-        f[keep] = st["f"][accepted]
-        grad[keep] = st["grad"][accepted]
-        info[keep] = st["info"][accepted]
+        x[keep] = new["x"][accepted]
+        f[keep] = new["f"][accepted]
+        grad[keep] = new["grad"][accepted]
+        info[keep] = new["info"][accepted]
         iters[idx] += 1
         active[idx[stalled]] = False      # no further progress by scoring: hand over to Newton
-    converged |= np.abs(grad).max(axis=1) < tol
     budget = max_iter - int(iters.max(initial=0))
     if newton and budget > 0:
-        for k in range(r):
-            if converged[k] or not np.isfinite(f[k]):
-                continue
-            for _step in range(min(budget, 20)):
-                try:
-                    d = -np.linalg.solve(hess(x[k], k), grad[k])
-                except np.linalg.LinAlgError:
-                    break
-                st_k = fun(x[k][None] + d[None], np.array([k]), True)
-                if not np.isfinite(st_k["f"][0]) or st_k["f"][0] > f[k] + 1e-12 * max(1.0, abs(f[k])):
-                    break
-                if np.abs(st_k["grad"][0]).max() >= np.abs(grad[k]).max():
-                    break
-                x[k] += d
-                f[k], grad[k], info[k] = st_k["f"][0], st_k["grad"][0], st_k["info"][0]
-                iters[k] += 1
-                if np.abs(grad[k]).max() < tol:
-                    break
-        converged |= np.abs(grad).max(axis=1) < tol
+        alive = np.isfinite(f) & (np.abs(grad).max(axis=1) >= tol)
+        for _step in range(min(budget, newton_limit)):
+            if not alive.any():
+                break
+            idx = np.flatnonzero(alive)
+            hess = _batched_hessian(fun, x[idx], idx)
+            pd_ok = np.linalg.eigvalsh(hess)[:, 0] > 0
+            step = np.empty((len(idx), x.shape[1]))
+            if pd_ok.any():
+                step[pd_ok] = _solve(hess[pd_ok], -grad[idx][pd_ok])
+            if (~pd_ok).any():                  # not positive definite: scoring direction
+                step[~pd_ok] = _solve(info[idx][~pd_ok], -grad[idx][~pd_ok])
+            accepted, new = _line_search(fun, x[idx], f[idx], step, idx, halvings=8)
+            better = accepted & (np.abs(new["grad"]).max(axis=1) < np.abs(grad[idx]).max(axis=1) * 1.0001)
+            keep = idx[better]
+            x[keep] = new["x"][better]
+            f[keep] = new["f"][better]
+            grad[keep] = new["grad"][better]
+            info[keep] = new["info"][better]
+            iters[keep] += 1
+            alive[idx[~better]] = False
+            alive &= np.abs(grad).max(axis=1) >= tol
+    converged = np.isfinite(f) & (np.abs(grad).max(axis=1) < tol)
     return FitState(x, f, grad, info, iters, converged)
+
+
+def _line_search(fun, x0, f0, step, idx, halvings: int = 12):
+    """Step halving: accept the first trial that does not increase f (batched)."""
+    tiny = 1e-14 * np.maximum(1.0, np.abs(f0))
+    first = fun(x0 + step, idx, True)
+    out = {"x": x0 + step, "f": first["f"].copy(), "grad": first["grad"].copy(), "info": first["info"].copy()}
+    accepted = first["f"] <= f0 + tiny
+    alpha = 1.0
+    pending = ~accepted
+    for _ in range(halvings):
+        if not pending.any():
+            break
+        alpha /= 2
+        sel = np.flatnonzero(pending)
+        xt = x0[sel] + alpha * step[sel]
+        ft = fun(xt, idx[sel], False)["f"]
+        ok = ft <= f0[sel] + tiny[sel]
+        if ok.any():
+            good = sel[ok]
+            full = fun(xt[ok], idx[good], True)
+            out["x"][good] = xt[ok]
+            out["f"][good] = full["f"]
+            out["grad"][good] = full["grad"]
+            out["info"][good] = full["info"]
+            accepted[good] = True
+            pending[good] = False
+    return accepted, out
+
+
+def _batched_hessian(fun, xs: np.ndarray, idx: np.ndarray, h: float = 1e-5, max_rows: int = 2048) -> np.ndarray:
+    """Exact Hessians of several members by central differences of the analytic gradient."""
+    r, k = xs.shape
+    steps = h * np.maximum(1.0, np.abs(xs))                      # (r, k)
+    eye = np.eye(k)
+    out = np.empty((r, k, k))
+    per = max(1, max_rows // (2 * k))
+    for a in range(0, r, per):
+        b = min(r, a + per)
+        xa, sa = xs[a:b], steps[a:b]
+        plus = xa[:, None, :] + eye[None] * sa[:, :, None]         # (m, k, k)
+        minus = xa[:, None, :] - eye[None] * sa[:, :, None]
+        both = np.concatenate([plus, minus], axis=1).reshape(-1, k)
+        ids = np.repeat(idx[a:b], 2 * k)
+        g = fun(both, ids, False)["grad"].reshape(b - a, 2 * k, k)
+        hess = (g[:, :k] - g[:, k:]) / (2 * sa[:, :, None])
+        out[a:b] = 0.5 * (hess + np.swapaxes(hess, 1, 2))
+    return out
 
 
 def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -636,10 +670,7 @@ def fit_fiml(structure: Structure, pat: Patterns, phi0: np.ndarray, *, max_iter:
     def fun(x, idx, info):
         return fiml_information(structure, pat, x, info=info)
 
-    def hess(x, k):
-        return fiml_hessian(structure, pat, x)
-
-    return optimize(fun, hess, phi0[None], max_iter=max_iter, tol=tol, newton=True)
+    return optimize(fun, phi0[None], max_iter=max_iter, tol=tol, newton=True)
 
 
 def em_saturated(pat: Patterns, max_iter: int = 5000, tol: float = 1e-12) -> tuple[np.ndarray, np.ndarray, int]:
@@ -777,12 +808,4 @@ def fit_multigroup(structs: list[Structure], s_list: list[np.ndarray], weights: 
                     out["info"] = out["info"] + w * res["info"]
         return out
 
-    def hess(x, k):
-        n = x.shape[0]
-        steps = 1e-5 * np.maximum(1.0, np.abs(x))
-        both = np.vstack([x[None] + np.diag(steps), x[None] - np.diag(steps)])
-        g = fun(both, None, False)["grad"]
-        h = (g[:n] - g[n:]) / (2 * steps[:, None])
-        return 0.5 * (h + h.T)
-
-    return optimize(fun, hess, x0[None], max_iter=max_iter, tol=tol, newton=True)
+    return optimize(fun, x0[None], max_iter=max_iter, tol=tol, newton=True)

@@ -103,7 +103,9 @@ class SEMResult(SummaryMixin):
         R² of each endogenous construct (``1 - psi / var``).
     effects : pandas.DataFrame
         ``source, target, direct, indirect, total`` (unstandardised), their delta-method
-        standard errors ``indirect_se, total_se`` and the standardised ``total_std``.
+        standard errors ``indirect_se, total_se`` and the standardised ``total_std``; with
+        ``bootstrap > 0`` also percentile intervals ``indirect_lower, indirect_upper,
+        total_lower, total_upper``.
     scores : pandas.DataFrame
         Regression (Thurstone) factor scores ``(x - mean) Sigma^-1 Lambda Phi``, indexed
         like the rows used.
@@ -123,8 +125,8 @@ class SEMResult(SummaryMixin):
     converged : bool
     iterations : int
     settings : dict
-        ``estimator, missing, engine, information, bootstrap, seed, confidence, scale,
-        weighted, runtime_s`` and ``notes``.
+        ``estimator, missing, engine, information, bootstrap, bootstrap_failed, seed,
+        confidence, n_used, n_dropped, scale, weighted, runtime_s`` and ``notes``.
     """
 
     estimates: pd.DataFrame
@@ -413,6 +415,10 @@ def fit_sem(
             f"variances and covariances of {p} items (df = {df_model}). Fix parameters or add items."
         )
     notes: list[str] = []
+    single = [b.name for b in spec.blocks if len(b.items) == 1]
+    if single:
+        notes.append(f"Construct(s) {quote_list(single)} have one item: its residual variance is fixed to 0 "
+                     "(the item is the construct).")
     complete = ~np.isnan(x_all).any(axis=1)
     if missing == "listwise":
         n_drop = int((~complete).sum())
@@ -424,6 +430,7 @@ def fit_sem(
                 f"missing: {', '.join(worst)}. Use missing='fiml' to keep them.",
                 MissingDataWarning, stacklevel=2,
             )
+            notes.append(f"Listwise deletion: {n_drop} of {len(x_all)} rows dropped.")
         x = x_all[complete]
         row_index = frame.index[complete]
     else:
@@ -480,7 +487,7 @@ def fit_sem(
     return _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_min, converged,
                      int(fs.iterations[0]), survey, scale, confidence, bootstrap, seed, progress, notes,
                      settings={"estimator": estimator, "missing": missing, "engine": engine,
-                               "information": information},
+                               "information": information, "n_total": len(frame)},
                      t_start=t_start)
 
 
@@ -754,9 +761,12 @@ def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_
             lo, hi)
         if boot_info.get("failed"):
             notes.append(f"{boot_info['failed']} of {bootstrap} bootstrap resamples did not converge and were dropped.")
+        effects = _bootstrap_effects(structure, effects, boot_info["thetas"], confidence)
     settings = dict(settings)
     settings.update({
         "bootstrap": int(bootstrap), "seed": boot_info.get("seed"), "confidence": confidence,
+        "n_used": int(n), "n_dropped": int(settings.pop("n_total", n)) - int(n),
+        "bootstrap_failed": int(boot_info.get("failed", 0)),
         "scale": scale_src, "weighted": w is not None, "runtime_s": time.perf_counter() - t_start,
         "notes": tuple(notes),
     })
@@ -895,7 +905,8 @@ def _bootstrap(structure, spec, theta, x, w, n_boot, seed, progress, confidence,
             xc = xb - mb[:, None, :]
             sb = np.swapaxes(xc * wb[:, :, None], 1, 2) @ xc
         r = len(sel)
-        fs = eng.fit_ml(structure, sb, np.repeat(theta[None], r, axis=0), max_iter=200, tol=1e-6, newton=False)
+        fs = eng.fit_ml(structure, sb, np.repeat(theta[None], r, axis=0), max_iter=300, tol=1e-7,
+                        newton_switch=1e-5)
         ok = fs.converged & np.isfinite(fs.f)
         failed += int((~ok).sum())
         th = np.where(ok[:, None], fs.theta, np.nan)
@@ -935,7 +946,26 @@ def _bootstrap(structure, spec, theta, x, w, n_boot, seed, progress, confidence,
     if failed:
         warnings.warn(f"{failed} of {n_boot} bootstrap resamples did not converge and were dropped.",
                       InferenceWarning, stacklevel=4)
-    return estimates, index_df, {"seed": seed_used, "failed": failed}
+    return estimates, index_df, {"seed": seed_used, "failed": failed, "thetas": tb}
+
+
+def _bootstrap_effects(structure, effects: pd.DataFrame, thetas: np.ndarray, confidence: float) -> pd.DataFrame:
+    """Percentile intervals of the indirect and total effects over the bootstrap estimates."""
+    if len(thetas) < 2 or effects.empty:
+        return effects
+    m = structure.m
+    bet = structure.matrices(thetas)[eng.BET]
+    total = np.linalg.inv(np.eye(m)[None] - bet) - np.eye(m)[None]
+    indirect = total - bet
+    li = {c: k for k, c in enumerate(structure.latent)}
+    ti = np.array([li[t] for t in effects["target"]])
+    si = np.array([li[s] for s in effects["source"]])
+    alpha = (1 - confidence) / 2
+    ind, tot = indirect[:, ti, si], total[:, ti, si]
+    return effects.assign(
+        indirect_lower=np.quantile(ind, alpha, axis=0), indirect_upper=np.quantile(ind, 1 - alpha, axis=0),
+        total_lower=np.quantile(tot, alpha, axis=0), total_upper=np.quantile(tot, 1 - alpha, axis=0),
+    )
 
 
 def _stderr_tty() -> bool:
@@ -995,7 +1025,8 @@ def _fit_fiml(spec, structure, frame, x, row_index, survey, scale, confidence, n
     items = list(structure.observed)
     empty = np.isnan(x).all(axis=1)
     if empty.any():
-        warnings.warn(f"fit_sem dropped {int(empty.sum())} rows with no answered item of the model.",
+        k = int(empty.sum())
+        warnings.warn(f"fit_sem dropped {k} row{'s' if k > 1 else ''} with no answered item of the model.",
                       MissingDataWarning, stacklevel=3)
     x = x[~empty]
     row_index = row_index[~empty]
@@ -1055,7 +1086,7 @@ def _fit_fiml(spec, structure, frame, x, row_index, survey, scale, confidence, n
     return _assemble(spec, structure, theta, cov_theta, s_h1, mu, x, None, row_index, n, float("nan"),
                      converged, int(fs.iterations[0]), survey, scale, confidence, 0, None, None, notes,
                      settings={"estimator": "ML", "missing": "fiml", "engine": "csindex",
-                               "information": information},
+                               "information": information, "n_total": len(frame)},
                      t_start=t_start, fit=fit, scores_arr=scores, mean_cov=cov_mu)
 
 
@@ -1076,7 +1107,9 @@ class MultiGroupSEMResult(SummaryMixin):
     fit_indices : pandas.Series
         Overall fit of the constrained model (lavaan's multi-group definitions: chi-square
         ``sum_g N_g F_g``, baseline the sum of the groups' independence models, RMSEA with
-        lavaan's ``sqrt(G)`` factor, SRMR the ``N_g``-weighted mean of the groups').
+        lavaan's ``sqrt(G)`` factor, SRMR the ``N_g``-weighted mean of the groups' (each
+        with the saturated means' zero residuals in its denominator, as lavaan's mean
+        structure has them)).
     comparison : pandas.DataFrame
         The unconstrained (``free``) and constrained model: ``model, equal, chi2, df, cfi,
         tli, rmsea, aic, bic, delta_chi2, delta_df, p_value`` -- the chi-square difference
@@ -1250,7 +1283,9 @@ def fit_sem_multigroup(
             chi2_0 += one["baseline_chi2"]
             logl += one["logl"]
             logl_h1 += one["unrestricted_logl"]
-            srmr += wg * one["srmr"]
+            # lavaan's multi-group fit has a (saturated) mean structure: the zero mean residuals
+            # count in the SRMR denominator, p(p+1)/2 + p
+            srmr += wg * one["srmr"] * math.sqrt((p * (p + 1) / 2) / (p * (p + 1) / 2 + p))
         G = len(structs)
         df = G * p * (p + 1) / 2 - q_glob
         df0 = G * p * (p - 1) / 2

@@ -132,3 +132,20 @@ def test_collinear_predictors_warn():
         warnings.simplefilter("ignore", DiscriminantValidityWarning)
         with pytest.warns(CollinearityWarning, match="'A' -> 'C'"):
             res.quality
+
+
+def test_htmt2_by_hand(fitted, satisfaction_data):
+    """HTMT2: geometric means of absolute correlations (Roemer, Schuberth & Henseler 2021)."""
+    from itertools import combinations
+    from statistics import geometric_mean
+
+    q = fitted["path"].quality
+    R = satisfaction_data.drop(columns=["gender"]).corr().abs()
+    a_items = [f"imag{k}" for k in range(1, 6)]
+    b_items = [f"expe{k}" for k in range(1, 6)]
+    het = geometric_mean([R.loc[i, j] for i in a_items for j in b_items])
+    mono_a = geometric_mean([R.loc[i, j] for i, j in combinations(a_items, 2)])
+    mono_b = geometric_mean([R.loc[i, j] for i, j in combinations(b_items, 2)])
+    h2 = q.htmt2.set_index(["construct_a", "construct_b"])["estimate"]
+    assert h2[("EXPE", "IMAG")] == pytest.approx(het / np.sqrt(mono_a * mono_b), abs=1e-12)
+    assert len(h2) == 15

@@ -93,7 +93,7 @@ def test_acsi_index_matches_plspm_rescale(satisfaction_data, load_reference, ecs
     iw = res.index_weights.set_index("item")["estimate"]
     for item, value in ref["normalised_weights"].items():
         assert iw[item] == pytest.approx(value, abs=1e-8), item
-    idx = res.index.set_index("construct")["estimate"]
+    idx = res.index.set_index("construct")["index"]
     for con, value in ref["index_0_100"].items():
         assert idx[con] == pytest.approx(value, abs=1e-8), con
     for con, first5 in ref["rescaled_scores_first5"].items():
@@ -105,3 +105,21 @@ def test_r_squared_adjusted(satisfaction_data, load_reference, ecsi_syntax):
     res = csindex.fit_pls(satisfaction_data, ecsi_syntax, tol=1e-14, max_iter=1000)
     for con, value in ref["r_squared_adj"].items():
         assert res.r_squared_adj[con] == pytest.approx(value, abs=1e-8), con
+
+
+@pytest.mark.parametrize("scheme", ["path", "centroid", "factorial"])
+def test_index_with_standardized_weights_matches_plspm_scaled_rescale(satisfaction_data, load_reference, ecsi_syntax,
+                                                                      scheme):
+    """plspm's rescale() on a scaled=TRUE fit normalises the standardised weights directly
+    (index_weights="standardized"); the default (Fornell) unstandardises them first."""
+    ref = load_reference(f"pls_satisfaction_plspmR_{scheme}_std")["results"]["tight_tol"]["acsi_style"]
+    res = csindex.fit_pls(satisfaction_data, ecsi_syntax, scheme=scheme, tol=1e-14, max_iter=1000, scale=(0, 10),
+                          index_weights="standardized")
+    iw = res.index_weights.set_index("item")["estimate"]
+    for item, value in ref["normalised_weights"].items():
+        assert iw[item] == pytest.approx(value, abs=1e-8), item
+    idx = res.index.set_index("construct")["index"]
+    for con, value in ref["index_0_100"].items():
+        assert idx[con] == pytest.approx(value, abs=1e-8), con
+    default = csindex.fit_pls(satisfaction_data, ecsi_syntax, scheme=scheme, scale=(0, 10))
+    assert not np.allclose(default.index["index"], res.index["index"], atol=1e-3)

@@ -169,9 +169,8 @@ def _inner_weights(C: np.ndarray, layout: Layout, scheme: str) -> np.ndarray:
 
 def _block_products(S: np.ndarray, w: np.ndarray, layout: Layout) -> np.ndarray:
     """``S @ Wd`` for block-diagonal weights, as one BLAS product: ``(B, p, J)``."""
-    # blocks are contiguous, so summing within blocks is a reduceat (no BLAS call: threaded
-    # BLAS is slow for these skinny products on a busy machine)
-    return np.add.reduceat(S * w[:, None, :], layout.starts, axis=2)
+    B, p = w.shape
+    return ((S * w[:, None, :]).reshape(B * p, p) @ layout.onehot).reshape(B, p, layout.J)
 
 
 def _own(M: np.ndarray, layout: Layout) -> np.ndarray:

@@ -27,13 +27,16 @@ class Statistics:
 
 
 def index_weights(w: np.ndarray, sd: np.ndarray, layout: Layout, standardized: bool,
-                  lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+                  lo: np.ndarray, hi: np.ndarray, kind: str = "unstandardized") -> np.ndarray:
     """Outer weights for the 0-100 index (Fornell et al. 1996; METHODS.md §4.2-4.3).
 
     Unstandardised weights ``w_u = w / sd`` (or the raw-scale weights when the model was
     fit on centred data) are applied to items rescaled to 0-100, so each item's weight is
     ``w_u·(max - min)``, normalised to sum 1 in its block.
     """
+    if kind == "standardized":  # seminrExtras / R plspm rescale() on a scaled fit (METHODS §4.5.3)
+        ws = w if standardized else w * sd
+        return ws / np.add.reduceat(ws, layout.starts, axis=1)[:, layout.block]
     wu = w / sd if standardized else w
     wr = wu * (hi - lo)
     tot = np.add.reduceat(wr, layout.starts, axis=1)
@@ -71,19 +74,31 @@ def htmt_stack(S: np.ndarray, layout: Layout) -> np.ndarray:
 
 def estimate_stack(S: np.ndarray, mean: np.ndarray, layout: Layout, *, scheme: str, tol: float,
                    max_iter: int, rule: str, standardized: bool, lo: np.ndarray, hi: np.ndarray,
-                   with_htmt: bool = True, consistent: bool = False) -> Statistics:
+                   with_htmt: bool = True, consistent: bool = False,
+                   index_kind: str = "unstandardized", align_to: np.ndarray | None = None) -> Statistics:
     """Run the iteration and every derived statistic on a stack of raw covariances ``S``
-    (``(B, p, p)``, population divisor) with item means ``mean`` (``(B, p)``)."""
+    (``(B, p, p)``, population divisor) with item means ``mean`` (``(B, p)``).
+
+    ``align_to`` (the full-sample loadings) applies the construct-level sign change of
+    Tenenhaus et al. (2005, p. 177) to bootstrap resamples: a block's weights are flipped
+    when ``|Σ(λ̂ - λ*)| > |Σ(λ̂ + λ*)|``, and the estimates recomputed.
+    """
     sd = np.sqrt(np.einsum("bii->bi", S))
     work = S / (sd[:, :, None] * sd[:, None, :]) if standardized else S
     it = wold(work, layout, scheme=scheme, tol=tol, max_iter=max_iter, rule=rule)
     fe = finalize(it.weights, work, layout)
+    if align_to is not None:
+        minus = np.abs(np.add.reduceat(align_to - fe.loadings, layout.starts, axis=1))
+        plus = np.abs(np.add.reduceat(align_to + fe.loadings, layout.starts, axis=1))
+        flip = np.where(minus > plus, -1.0, 1.0)
+        if (flip < 0).any():
+            fe = finalize(fe.weights * flip[:, layout.block], work, layout, sign_fix=False)
     rho_a = None
     if consistent:
         from ._algorithm import consistent as plsc
 
         fe, rho_a = plsc(fe, work, layout)
-    wstar = index_weights(fe.weights, sd, layout, standardized, lo, hi)
+    wstar = index_weights(fe.weights, sd, layout, standardized, lo, hi, index_kind)
     idx = index_values(wstar, mean, layout, lo, hi)
     ht = htmt_stack(S, layout) if with_htmt else np.empty((S.shape[0], 0, 0))
     return Statistics(it, fe, wstar, idx, ht, rho_a)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 _COLS = ["std_error", "t_value", "p_value", "ci_lower", "ci_upper"]
 _OUTER_BUDGET = 40_000_000  # floats of precomputed outer products per worker
+_COUNT_BUDGET = 20_000_000  # cells of a chunk's resampling count matrix
 
 
 def path_pairs(spec, layout: Layout) -> list[tuple[int, int]]:
@@ -89,8 +91,9 @@ class BootstrapResult:
     n_requested, n_valid, n_failed : int
         Resamples asked for, used, and excluded (did not converge, or an item was
         constant / a Mode B block singular in the resample).
-    n_nonconverged, n_degenerate : int
-        The two kinds of failure.
+    n_nonconverged, n_degenerate, n_inadmissible : int
+        The kinds of failure (inadmissible: PLSc with rho_A outside (0, 1] or a
+        disattenuated correlation above 1).
     seed : int
         The resolved seed (entropy of the root ``SeedSequence``).
     draws : dict of str to ndarray
@@ -111,8 +114,11 @@ class BootstrapResult:
     draws: dict[str, np.ndarray]
     estimates: dict[str, np.ndarray]
     jackknife: dict[str, np.ndarray] | None = field(default=None)
+    chunk_size: int = 0
+    n_inadmissible: int = 0
 
     def interval(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper interval ends (percentile or BCa) of the statistics ``key``."""
         d = self.draws[key]
         alpha = 1.0 - self.confidence
         if self.ci == "percentile" or self.jackknife is None:
@@ -132,6 +138,7 @@ class BootstrapResult:
         for q in (alpha / 2, 1 - alpha / 2):
             zq = norm.ppf(q)
             adj = norm.cdf(z0 + (z0 + zq) / (1 - a * (z0 + zq)))
+            adj = np.where(np.isfinite(adj), adj, q)  # degenerate jackknife: percentile end
             out.append(np.array([_quantile(d[:, k:k + 1], adj[k])[0] for k in range(d.shape[1])]))
         return out[0], out[1]
 
@@ -191,11 +198,27 @@ def _chunk_moments(Xc: np.ndarray, w: np.ndarray | None, counts: np.ndarray, out
     return m, S
 
 
-def _run_chunk(Xc, w, mean, layout, opts, seed_seq, size, outer_ok) -> dict:
+def _single_threaded_blas():
+    """Limit BLAS to one thread while a chunk runs: its products are skinny and threaded
+    BLAS slows them down (parallelism comes from the chunks). A no-op context without
+    threadpoolctl (installed with semopy's scikit-learn)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _run_chunk(Xc, w, mean, layout, opts, seed_seq, size, outer_ok, parent_pid) -> dict:
     rng = np.random.default_rng(seed_seq)
     n = Xc.shape[0]
     counts = rng.multinomial(n, np.full(n, 1.0 / n), size=size)
-    return _estimate_counts(Xc, w, mean, layout, opts, counts, outer_ok)
+    if os.getpid() == parent_pid:  # in the caller's process (sequential or threads): limited there
+        return _estimate_counts(Xc, w, mean, layout, opts, counts, outer_ok)
+    with _single_threaded_blas():  # a worker process
+        return _estimate_counts(Xc, w, mean, layout, opts, counts, outer_ok)
 
 
 def _estimate_counts(Xc, w, mean, layout, opts, counts, outer_ok) -> dict:
@@ -217,11 +240,26 @@ def _estimate_counts(Xc, w, mean, layout, opts, counts, outer_ok) -> dict:
         S[degenerate] = opts["S"]  # placeholder, excluded below
     st = estimate_stack(S, m + mean, layout, scheme=opts["scheme"], tol=opts["tol"], max_iter=opts["max_iter"],
                         rule=opts["rule"], standardized=opts["standardized"], lo=opts["lo"], hi=opts["hi"],
-                        with_htmt=True, consistent=opts.get("consistent", False))
+                        with_htmt=True, consistent=opts.get("consistent", False),
+                        index_kind=opts.get("index_kind", "unstandardized"),
+                        align_to=opts["loadings"] if opts.get("sign_change") == "construct" else None)
     ok = st.iteration.converged & ~degenerate
+    inadmissible = np.zeros_like(ok)
+    if st.rho_a is not None:  # PLSc: drop inadmissible resamples (as cSEM's default)
+        J = layout.J
+        off = ~np.eye(J, dtype=bool)
+        inadmissible = ((st.rho_a > 1) | (st.rho_a <= 0)).any(axis=1) | \
+            (np.abs(st.final.construct_cor[:, off]) > 1).any(axis=1)
+        inadmissible &= ok
+        ok &= ~inadmissible
     stats = extract(st, opts["spec"], layout)
+    if opts.get("sign_change") == "individual":  # each estimate takes the sign of the original
+        for key in ("paths", "weights", "loadings", "total"):
+            ref = opts["estimates"][key]
+            stats[key] = np.where(np.sign(stats[key]) * np.sign(ref) < 0, -stats[key], stats[key])
     return {"stats": {k: v[ok] for k, v in stats.items()}, "degenerate": int(degenerate.sum()),
-            "nonconverged": int((~st.iteration.converged & ~degenerate).sum())}
+            "nonconverged": int((~st.iteration.converged & ~degenerate).sum()),
+            "inadmissible": int(inadmissible.sum())}
 
 
 def run_bootstrap(prep, layout: Layout, full: Statistics, S: np.ndarray, mean: np.ndarray, settings: dict, *,
@@ -237,31 +275,42 @@ def run_bootstrap(prep, layout: Layout, full: Statistics, S: np.ndarray, mean: n
     Xc = prep.X - mean
     w = prep.weights
     outer_ok = n * p * (p + 1) // 2 <= _OUTER_BUDGET
+    # the count matrix of a chunk is (chunk, n): cap it at _COUNT_BUDGET cells for large n
+    # (deterministic given n and chunk_size, so still independent of n_jobs)
+    chunk_size = max(1, min(chunk_size, _COUNT_BUDGET // n))
     n_chunks = math.ceil(B / chunk_size)
     sizes = [min(chunk_size, B - c * chunk_size) for c in range(n_chunks)]
     children = np.random.SeedSequence(entropy).spawn(n_chunks)
     opts = dict(scheme=settings["scheme"], tol=settings["tol"], max_iter=settings["max_iter"],
                 rule=settings["convergence"], standardized=settings["standardize"], lo=prep.lo, hi=prep.hi,
-                spec=spec, S=S, consistent=settings.get("consistent", False))
-    tasks = (joblib.delayed(_run_chunk)(Xc, w, mean, layout, opts, children[c], sizes[c], outer_ok)
+                spec=spec, S=S, consistent=settings.get("consistent", False),
+                index_kind=settings.get("index_weights", "unstandardized"),
+                sign_change=settings.get("sign_change", "none"), loadings=full.final.loadings,
+                estimates={k: v[0] for k, v in extract(full, spec, layout).items() if k != "htmt"})
+    tasks = (joblib.delayed(_run_chunk)(Xc, w, mean, layout, opts, children[c], sizes[c], outer_ok, os.getpid())
              for c in range(n_chunks))
     show = progress if progress is not None else (B * n * p * p > 5e9 and sys.stderr.isatty())
-    parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
-    results = parallel(tasks)
-    if show:
-        from tqdm.auto import tqdm
+    # threads by default (numpy releases the GIL in the heavy parts); an explicit
+    # joblib.parallel_config(backend=...) -- loky, Dask -- takes precedence
+    parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator", prefer="threads")
+    with _single_threaded_blas():
+        results = parallel(tasks)
+        if show:
+            from tqdm.auto import tqdm
 
-        results = tqdm(results, total=n_chunks, desc="PLS bootstrap", unit="chunk")
-    parts = list(results)
+            results = tqdm(results, total=n_chunks, desc="PLS bootstrap", unit="chunk")
+        parts = list(results)
     keys = parts[0]["stats"].keys()
     draws = {k: np.concatenate([r["stats"][k] for r in parts], axis=0) for k in keys}
     n_deg = sum(r["degenerate"] for r in parts)
     n_nc = sum(r["nonconverged"] for r in parts)
+    n_inad = sum(r["inadmissible"] for r in parts)
     n_valid = next(iter(draws.values())).shape[0]
-    if n_deg or n_nc:
+    if n_deg or n_nc or n_inad:
+        inad = f", {n_inad} were inadmissible under PLSc (rho_A or a construct correlation above 1)" if n_inad else ""
         warnings.warn(
-            f"{n_deg + n_nc} of {B} bootstrap resamples were excluded ({n_nc} did not converge within "
-            f"max_iter={settings['max_iter']}, {n_deg} had a constant item or a singular Mode B block); "
+            f"{n_deg + n_nc + n_inad} of {B} bootstrap resamples were excluded ({n_nc} did not converge within "
+            f"max_iter={settings['max_iter']}, {n_deg} had a constant item or a singular Mode B block{inad}); "
             f"the intervals use the remaining {n_valid}.", InferenceWarning, stacklevel=4)
     if not full.htmt.size:
         from dataclasses import replace
@@ -271,9 +320,10 @@ def run_bootstrap(prep, layout: Layout, full: Statistics, S: np.ndarray, mean: n
         full = replace(full, htmt=htmt_stack(S[None], layout))
     estimates = {k: v[0] for k, v in extract(full, spec, layout).items()}
     jack = _jackknife(Xc, w, mean, layout, opts, entropy) if ci == "bca" else None
-    return BootstrapResult(n_requested=B, n_valid=n_valid, n_failed=n_deg + n_nc, n_nonconverged=n_nc,
+    return BootstrapResult(n_requested=B, n_valid=n_valid, n_failed=n_deg + n_nc + n_inad, n_nonconverged=n_nc,
+                           n_inadmissible=n_inad,
                            n_degenerate=n_deg, seed=entropy, ci=ci, confidence=confidence, draws=draws,
-                           estimates=estimates, jackknife=jack)
+                           estimates=estimates, jackknife=jack, chunk_size=chunk_size)
 
 
 def _jackknife(Xc, w, mean, layout, opts, entropy) -> dict[str, np.ndarray]:
@@ -285,12 +335,14 @@ def _jackknife(Xc, w, mean, layout, opts, entropy) -> dict[str, np.ndarray]:
         G = n
     else:
         G = 1000
-        rng = np.random.default_rng(np.random.SeedSequence(entropy).spawn(1)[0])
+        # a stream of its own (spawn key outside the chunks' range)
+        rng = np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(1 << 30,)))
         groups = rng.permutation(np.arange(n) % G)
     parts = []
     for start in range(0, G, 500):
         gs = np.arange(start, min(G, start + 500))
         counts = (groups[None, :] != gs[:, None]).astype(np.int64)
-        res = _estimate_counts(Xc, w, mean, layout, opts, counts, n * Xc.shape[1] ** 2 <= _OUTER_BUDGET)
+        with _single_threaded_blas():
+            res = _estimate_counts(Xc, w, mean, layout, opts, counts, n * Xc.shape[1] ** 2 <= _OUTER_BUDGET)
         parts.append(res["stats"])
     return {k: np.concatenate([p_[k] for p_ in parts], axis=0) for k in parts[0]}

@@ -140,10 +140,13 @@ def prepare(data: Any, spec: ModelSpec, *, missing: str, weights: Any = None, sc
     from ..survey import Survey
 
     survey = None
+    ignore_weights = weights is False
+    if ignore_weights:
+        weights = None
     if isinstance(data, Survey):
         survey = data
         frame = data.responses
-        if weights is None and data.weights is not None:
+        if weights is None and data.weights is not None and not ignore_weights:
             weights = data.weights.to_numpy(dtype=float)
     elif isinstance(data, pd.DataFrame):
         frame = data
@@ -231,7 +234,7 @@ def prepare(data: Any, spec: ModelSpec, *, missing: str, weights: Any = None, sc
             report["cells_imputed"] = int(nan.sum())
             msg = (f"{int(nan.sum())} missing answers of {n_aff} respondents were replaced by the item means; "
                    f"most missing: {', '.join(worst)}.")
-        warnings.warn(msg, MissingDataWarning, stacklevel=3)
+        warnings.warn(msg, MissingDataWarning, stacklevel=4)
     lo, hi, source = _scale_bounds(items, X, scale, survey)
     return Prepared(X, w, rows, lo, hi, source, report)
 
@@ -288,6 +291,8 @@ def fit_pls(
     convergence: str = "max_abs",
     chunk_size: int = 500,
     consistent: bool = False,
+    index_weights: str = "unstandardized",
+    sign_change: str = "none",
     by: Any = None,
 ):
     """Estimate a PLS path model (PLS-PM) with Wold's iterative algorithm.
@@ -331,8 +336,9 @@ def fit_pls(
         Parallel workers for the bootstrap chunks (joblib; any joblib backend, e.g. Dask).
     progress : bool or None
         tqdm bar for the bootstrap; None shows it for long runs on a terminal.
-    weights : str, array or None
-        Sampling weights (a column name or values); defaults to ``Survey.weights``.
+    weights : str, array, None or False
+        Sampling weights (a column name or values); defaults to ``Survey.weights``;
+        ``False`` ignores the Survey's weights.
     scale : (min, max) or dict, optional
         Item scale bounds for the 0-100 index; defaults to the Survey codebook, else the
         smallest and largest value of the model items in the data.
@@ -346,12 +352,24 @@ def fit_pls(
         is scale free): ``max |Δ|w|| < tol`` (default, as cSEM), ``Σ |Δ|w|| < tol``
         (seminr) or ``Σ (Δ|w|)² < tol`` (R plspm).
     chunk_size : int
-        Bootstrap resamples per chunk (bounds memory; fixes the random streams).
+        Bootstrap resamples per chunk (bounds memory; fixes the random streams). Capped
+        so that a chunk's resampling count matrix has at most 20 million cells
+        (``chunk <= 2e7 / n``); the value used is ``settings["chunk_size"]``.
     consistent : bool
         Consistent PLS (PLSc, Dijkstra & Henseler 2015): disattenuate the construct
         correlations of reflective (Mode A) blocks by their rho_A, and report consistent
         loadings and the paths and R² re-estimated from the corrected correlations.
         Weights, scores and the 0-100 index are those of PLS.
+    index_weights : {"unstandardized", "standardized"}
+        Weights of the 0-100 index: the unstandardised outer weights (Fornell et al. 1996;
+        cSEM, SmartPLS; default), or the standardised weights normalised directly
+        (seminrExtras' IPMA and R plspm's ``rescale()`` of a ``scaled=TRUE`` fit), for
+        cross-checking with those tools. The two agree when the items' SDs are equal.
+    sign_change : {"none", "individual", "construct"}
+        Bootstrap sign-change correction (Tenenhaus et al. 2005, p. 177): none (default,
+        as seminr, plspm and SmartPLS); ``"individual"`` gives each resample estimate the
+        sign of the full-sample one; ``"construct"`` flips a block's weights in a resample
+        when ``|Σ(λ̂ - λ*)| > |Σ(λ̂ + λ*)|`` and re-estimates.
     by : str, optional
         Column (of the data or a Survey's responses) to split on; returns a mapping
         ``segment -> PLSResult``, each equal to fitting that segment alone.
@@ -388,6 +406,8 @@ def fit_pls(
     check_option("preset", preset, PRESETS, "fit_pls")
     check_option("convergence", convergence, RULES, "fit_pls")
     check_option("ci", ci, ("percentile", "bca"), "fit_pls")
+    check_option("index_weights", index_weights, ("unstandardized", "standardized"), "fit_pls")
+    check_option("sign_change", sign_change, ("none", "individual", "construct"), "fit_pls")
     if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
         raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}.")
     if not (tol > 0):
@@ -400,7 +420,8 @@ def fit_pls(
     options = dict(scheme=scheme, standardize=standardize, max_iter=max_iter, tol=tol, missing=missing,
                    bootstrap=bootstrap, ci=ci, confidence=confidence, seed=seed, n_jobs=n_jobs,
                    progress=progress, weights=weights, scale=scale, preset=preset, convergence=convergence,
-                   chunk_size=chunk_size, consistent=bool(consistent))
+                   chunk_size=chunk_size, consistent=bool(consistent), index_weights=index_weights,
+                   sign_change=sign_change)
     if by is not None:
         from .segments import fit_by
 
@@ -411,7 +432,8 @@ def fit_pls(
 
 def _fit(data: Any, spec: ModelSpec, *, scheme: str, standardize: bool, max_iter: int, tol: float, missing: str,
          bootstrap: int, ci: str, confidence: float, seed: Any, n_jobs: int, progress: bool | None, weights: Any,
-         scale: Any, preset: str | None, convergence: str, chunk_size: int, consistent: bool = False):
+         scale: Any, preset: str | None, convergence: str, chunk_size: int, consistent: bool = False,
+         index_weights: str = "unstandardized", sign_change: str = "none"):
     from .results import PLSResult
 
     layout = _layout(spec)
@@ -422,7 +444,8 @@ def _fit(data: Any, spec: ModelSpec, *, scheme: str, standardize: bool, max_iter
     mean, S = moments(prep.X, prep.weights)
     _check_design(prep, spec, layout, S)
     st = estimate_stack(S[None], mean[None], layout, scheme=scheme, tol=tol, max_iter=max_iter, rule=convergence,
-                        standardized=standardize, lo=prep.lo, hi=prep.hi, with_htmt=False, consistent=consistent)
+                        standardized=standardize, lo=prep.lo, hi=prep.hi, with_htmt=False, consistent=consistent,
+                        index_kind=index_weights)
     converged = bool(st.iteration.converged[0])
     if not converged:
         worst = _worst_blocks(st, S, layout, scheme, standardize)
@@ -433,7 +456,8 @@ def _fit(data: Any, spec: ModelSpec, *, scheme: str, standardize: bool, max_iter
             "near-zero loading).", ConvergenceWarning, stacklevel=3)
     settings = dict(scheme=scheme, standardize=bool(standardize), max_iter=int(max_iter), tol=float(tol),
                     convergence=convergence, missing=missing, preset=preset or "csindex",
-                    weighted=prep.weights is not None, scale_source=prep.scale_source, consistent=consistent)
+                    weighted=prep.weights is not None, scale_source=prep.scale_source, consistent=consistent,
+                    index_weights=index_weights)
     if consistent and st.rho_a is not None:
         bad = [layout.constructs[j] for j in range(layout.J) if st.rho_a[0, j] > 1 or st.rho_a[0, j] <= 0]
         C = st.final.construct_cor[0]
@@ -445,12 +469,14 @@ def _fit(data: Any, spec: ModelSpec, *, scheme: str, standardize: bool, max_iter
                 + ("; " if bad and off else "") + ("a disattenuated construct correlation above 1" if off else "")
                 + ". Interpret the PLSc estimates with care or use PLS.", InferenceWarning, stacklevel=3)
     boot = None
+    settings["sign_change"] = sign_change
     if bootstrap:
         from .bootstrap import run_bootstrap
 
         boot = run_bootstrap(prep, layout, st, S, mean, settings, B=bootstrap, seed=seed, n_jobs=n_jobs,
                              progress=progress, chunk_size=chunk_size, ci=ci, confidence=confidence, spec=spec)
-        settings.update(bootstrap=bootstrap, ci=ci, confidence=confidence, seed=boot.seed, chunk_size=chunk_size)
+        settings.update(bootstrap=bootstrap, ci=ci, confidence=confidence, seed=boot.seed, chunk_size=boot.chunk_size,
+                        sign_change=sign_change)
     return PLSResult._build(spec=spec, layout=layout, prep=prep, mean=mean, S=S, stats=st, settings=settings,
                             boot=boot)
 

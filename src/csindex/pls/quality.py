@@ -58,6 +58,9 @@ class PLSQuality(SummaryMixin):
         ``std_error, t_value, p_value, ci_lower, ci_upper``; t tests HTMT against 1).
     htmt_matrix : DataFrame
         HTMT as a lower-triangular construct × construct matrix.
+    htmt2 : DataFrame
+        ``construct_a, construct_b, estimate``: HTMT2 (Roemer, Schuberth & Henseler 2021),
+        geometric instead of arithmetic means, consistent for congeneric measures.
     vif : DataFrame
         ``source, target, vif`` of the structural predictors.
     f_squared : DataFrame
@@ -74,6 +77,7 @@ class PLSQuality(SummaryMixin):
     fornell_larcker: pd.DataFrame
     htmt: pd.DataFrame
     htmt_matrix: pd.DataFrame
+    htmt2: pd.DataFrame
     vif: pd.DataFrame
     f_squared: pd.DataFrame
     gof: float
@@ -173,6 +177,17 @@ def compute_quality(res) -> PLSQuality:
         extra = res._boot.table("htmt")
         if extra is not None:
             htmt = pd.concat([htmt, extra], axis=1)
+    logR = np.log(np.abs(R))
+    H2 = []
+    for a, b in pairs:
+        sa, sb = L.slices[a], L.slices[b]
+        het = logR[sa, sb].mean()
+        mono = []
+        for sl in (sa, sb):
+            k = sl.stop - sl.start
+            mono.append(logR[sl, sl][~np.eye(k, dtype=bool)].mean() if k > 1 else 0.0)
+        H2.append(float(np.exp(het - 0.5 * (mono[0] + mono[1]))))
+    htmt2 = pd.DataFrame({"construct_a": htmt["construct_a"], "construct_b": htmt["construct_b"], "estimate": H2})
     Hl = np.where(np.tril(np.ones((L.J, L.J), dtype=bool), -1), H, np.nan)
     htmt_matrix = pd.DataFrame(Hl, index=list(L.constructs), columns=list(L.constructs))
     # GoF
@@ -210,15 +225,15 @@ def compute_quality(res) -> PLSQuality:
         warnings.warn(
             "Structural predictor(s) " + ", ".join(f"{s!r} -> {t!r} (VIF {v:.1f})" for s, t, v in
                                                    high.itertuples(index=False)) +
-            " are highly collinear (VIF > 5); their path coefficients are unstable.", CollinearityWarning, stacklevel=3)
+            " are highly collinear (VIF > 5); their path coefficients are unstable.", CollinearityWarning, stacklevel=4)
     bad = htmt[htmt["estimate"] > 0.9]
     if len(bad):
         warnings.warn(
             "HTMT above 0.90 for " + ", ".join(f"{a!r}/{b!r} ({v:.2f})" for a, b, v in
                                                bad[["construct_a", "construct_b", "estimate"]].itertuples(index=False))
             + ": these constructs may lack discriminant validity (Henseler et al. 2015).",
-            DiscriminantValidityWarning, stacklevel=3)
-    return PLSQuality(reliability, communality, redundancy, fornell, htmt, htmt_matrix, vif, f_squared, gof, srmr,
+            DiscriminantValidityWarning, stacklevel=4)
+    return PLSQuality(reliability, communality, redundancy, fornell, htmt, htmt_matrix, htmt2, vif, f_squared, gof, srmr,
                       {"preset": preset or "csindex", "rho_c": "first principal component" if preset == "plspm"
                        else "PLS loadings"})
 

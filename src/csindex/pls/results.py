@@ -144,7 +144,8 @@ class PLSResult(SummaryMixin):
     @cached_property
     def effects(self) -> pd.DataFrame:
         """Direct, indirect and total effects: ``source, target, direct, indirect, total``
-        for every pair joined by a directed path (total = ``(I - B)⁻¹ - I``)."""
+        for every pair joined by a directed path (total = ``(I - B)⁻¹ - I``). After a
+        bootstrap the added columns (``std_error`` ... ``ci_upper``) refer to the total effect."""
         L = self._layout
         pairs = self._effect_pairs
         B = self._fe.paths[0]
@@ -201,7 +202,8 @@ class PLSResult(SummaryMixin):
 
     @cached_property
     def index(self) -> pd.DataFrame:
-        """ACSI-style 0-100 index per construct: ``construct, estimate``.
+        """ACSI-style 0-100 index per construct: ``construct, index`` (after a bootstrap
+        also ``std_error, t_value, p_value, ci_lower, ci_upper``; as ``SEMResult.index``).
 
         ``index_j = Σ_i w̃_i (x̄_i - min_i)/(max_i - min_i)·100`` with the index weights
         (Fornell et al. 1996; see the user guide).
@@ -212,8 +214,8 @@ class PLSResult(SummaryMixin):
             warnings.warn(
                 f"Construct(s) {quote_list(sorted(set(neg['construct'])))} have negative outer weights "
                 f"(item(s) {quote_list(list(neg['item']))}); their 0-100 index can leave [0, 100].",
-                InferenceWarning, stacklevel=2)
-        df = pd.DataFrame({"construct": list(L.constructs), "estimate": self._stats.index[0].astype(float)})
+                InferenceWarning, stacklevel=3)
+        df = pd.DataFrame({"construct": list(L.constructs), "index": self._stats.index[0].astype(float)})
         return self._with_boot(df, "index")
 
     @cached_property
@@ -336,8 +338,7 @@ class PLSResult(SummaryMixin):
         """
         from ..plots import index_chart
 
-        table = self.index.rename(columns={"estimate": "index"})
-        return index_chart(table, ax=ax)
+        return index_chart(self.index, ax=ax)
 
     # ------------------------------------------------------------------ quality
     @cached_property
@@ -355,6 +356,8 @@ class PLSResult(SummaryMixin):
         facts = {"respondents": self.n, "scheme": self.settings["scheme"],
                  "standardized": self.settings["standardize"], "iterations": self.iterations,
                  "converged": self.converged, "weighted": self.settings["weighted"]}
+        if self.settings.get("consistent"):
+            facts["consistent (PLSc)"] = True
         if self.missing.get("rows_affected"):
             facts["missing"] = (f"{self.missing['rows_affected']} respondents ({self.missing['policy']})")
         notes: list[str] = []

@@ -877,3 +877,15 @@ def test_mga_index_differences_match_group_fits():
     # S items of group b are 0.5 higher (0.5 / 8 * 100 = 6.25 index points): detected; Q unchanged
     assert idx.at["S", "difference"] == pytest.approx(6.25, abs=2.0) and idx.at["S", "p_value"] < 0.01
     assert idx.at["Q", "p_value"] > 0.01
+
+
+def _blas_threads(df):
+    from threadpoolctl import threadpool_info
+
+    return max([i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"] or [1])
+
+
+def test_segments_run_with_single_threaded_blas():
+    pytest.importorskip("threadpoolctl")
+    assert set(map_segments(_blas_threads, _frame(), "region").values()) == {1}
+    assert set(map_segments(_blas_threads, _frame(), "region", n_jobs=2).values()) == {1}

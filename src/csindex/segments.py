@@ -477,23 +477,41 @@ def _run_segment(func: Callable[..., Any], key: Any, label: str, part: Any, kwar
                  inner_sequential: bool = False) -> Any:
     """Run ``func`` on one segment; csindex errors are re-raised naming the segment.
 
-    With ``inner_sequential`` (segments already run in parallel) any joblib call inside
+    BLAS runs single-threaded (:func:`_single_threaded_blas`). With ``inner_sequential``
+    (segments already run in parallel) any joblib call inside
     ``func`` -- e.g. a bootstrap's chunks -- runs sequentially in the segment's worker instead
     of submitting nested tasks (same numbers: the chunks' random streams do not depend on it).
     """
     try:
-        if inner_sequential:
-            import joblib
+        with _single_threaded_blas():
+            if inner_sequential:
+                import joblib
 
-            with joblib.parallel_config(backend="sequential"):
-                return func(part, **kwargs)
-        return func(part, **kwargs)
+                with joblib.parallel_config(backend="sequential"):
+                    return func(part, **kwargs)
+            return func(part, **kwargs)
     except CsindexError as err:
         try:
             new = type(err)(f"Segment {label}: {err}")
         except Exception:  # pragma: no cover - exotic constructor
             raise err from None
         raise new from err
+
+
+def _single_threaded_blas() -> Any:
+    """BLAS limited to one thread while a segment runs, in the caller's process and in workers alike.
+
+    Worker processes (joblib's loky, Dask) run BLAS single-threaded; a multi-threaded BLAS
+    sums large products in another order, so holding every segment to one thread keeps the
+    results bit-identical for any ``n_jobs`` or backend (and segments are the parallelism).
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is a declared dependency
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _segment_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:

@@ -16,8 +16,7 @@ Prints the wall time of
 
 with the speed-up against the sequential run, and checks that every run gives the same
 numbers. BLAS is set to one thread per process (as joblib's loky workers and Dask workers
-run it): a multi-threaded BLAS in the parent sums in another order and changes the last
-digits (~1e-15), so bit-identical results need the same BLAS thread count everywhere.
+run it, and as map_segments holds it while a segment runs).
 Run from the repository root::
 
     PYTHONPATH=src python benchmarks/bench_segments.py [--segments 200] [--n 1000] [--boot 1000]

@@ -634,7 +634,7 @@ def test_trend_pls_matches_fit_pls_and_detects_shift(airline, wave2):
     tab = t.table
     for w in ("W1", "W2"):
         rows = tab[tab["wave"] == w].set_index("construct")
-        np.testing.assert_array_equal(rows["index"], alone[w].loc[rows.index, "estimate"])
+        np.testing.assert_array_equal(rows["index"], alone[w].loc[rows.index, "index"])
         np.testing.assert_array_equal(rows["ci_upper"], alone[w].loc[rows.index, "ci_upper"])
     w2 = tab[tab["wave"] == "W2"].set_index("construct")
     np.testing.assert_allclose(w2["change"], w2["index"] - tab[tab["wave"] == "W1"].set_index("construct")["index"],
@@ -823,3 +823,69 @@ def test_progress_bar_over_segments(capsys):
     err = capsys.readouterr().err
     assert "segments (_mean_sat)" in err and "3/3" in err
     assert dict(res) == dict(map_segments(_mean_sat, _frame(), "region", progress=False))
+
+
+def _inner_backend(df):
+    from joblib.parallel import get_active_backend
+
+    return type(get_active_backend()[0]).__name__
+
+
+def test_parallel_segments_run_inner_joblib_sequentially():
+    # segments in parallel: a bootstrap inside a segment must not submit nested tasks
+    with joblib.parallel_backend("threading", n_jobs=2):
+        res = map_segments(_inner_backend, _frame(), "region", n_jobs=2)
+    assert set(res.values()) == {"SequentialBackend"}
+    # segments one after another: the function's own parallelism is left alone
+    with joblib.parallel_backend("threading", n_jobs=2):
+        res = map_segments(_inner_backend, _frame(), "region", n_jobs=1)
+    assert set(res.values()) == {"ThreadingBackend"}
+
+
+def test_segmentable_positional_arguments(airline):
+    res = csindex.simple_scores(airline, ["SAT1", "SAT2"], by="route")
+    assert list(res["regional"].items["item"]) == ["SAT1", "SAT2"]
+    with pytest.raises(TypeError, match="takes 2 positional arguments but 3 were given"):
+        csindex.simple_scores(airline, ["SAT1"], True, by="route")
+
+
+def test_plot_index_per_segment(airline):
+    import matplotlib.pyplot as plt
+
+    res = csindex.simple_scores(airline, by="route")
+    d = res.plot_index(["SAT", "LOY"])
+    assert d.figure_ is not None
+    plt.close(d.figure_)
+    df = _mga_data(60, 0.3, 0.5, seed=12)
+    pls = csindex.fit_pls(df, MGA_MODEL, by="g", scale=(-4, 4))
+    d = pls.plot_index()
+    plt.close(d.figure_)
+    with pytest.raises(SurveyDataError, match="'XX' is not in the results"):
+        res.plot_index(["XX"])
+
+
+def test_mga_index_differences_match_group_fits():
+    df = _mga_data(150, 0.4, 0.4, seed=4, shift_b=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InferenceWarning)
+        res = pls_mga(df, MGA_MODEL, "g", n_permutations=300, seed=3, scale=(-4, 4))
+    idx = res.index.set_index("construct")
+    for g, col in (("a", "index_a"), ("b", "index_b")):
+        alone = csindex.fit_pls(df[df["g"] == g], MGA_MODEL, scale=(-4, 4)).index.set_index("construct")["index"]
+        np.testing.assert_allclose(idx[col], alone.loc[idx.index], atol=1e-9)
+        assert_frame_equal(res.results[g].index, csindex.fit_pls(df[df["g"] == g], MGA_MODEL, scale=(-4, 4)).index)
+    # S items of group b are 0.5 higher (0.5 / 8 * 100 = 6.25 index points): detected; Q unchanged
+    assert idx.at["S", "difference"] == pytest.approx(6.25, abs=2.0) and idx.at["S", "p_value"] < 0.01
+    assert idx.at["Q", "p_value"] > 0.01
+
+
+def _blas_threads(df):
+    from threadpoolctl import threadpool_info
+
+    return max([i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"] or [1])
+
+
+def test_segments_run_with_single_threaded_blas():
+    pytest.importorskip("threadpoolctl")
+    assert set(map_segments(_blas_threads, _frame(), "region").values()) == {1}
+    assert set(map_segments(_blas_threads, _frame(), "region", n_jobs=2).values()) == {1}

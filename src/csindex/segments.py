@@ -412,6 +412,48 @@ class SegmentResults(SummaryMixin, Mapping):
             return pd.DataFrame({"segment": []})
         return pd.concat(parts, ignore_index=True)
 
+    def plot_index(self, constructs: Sequence[str] | None = None, *, ax: Any = None) -> Any:
+        """Grouped bar chart of the 0-100 indices per segment (:func:`csindex.plots.index_chart`).
+
+        Works for results with an ``index`` table (:func:`csindex.fit_pls`,
+        :func:`csindex.fit_sem`) or a ``constructs`` table with a ``score`` column
+        (:func:`csindex.simple_scores`).
+
+        Parameters
+        ----------
+        constructs : list of str, optional
+            Constructs to draw (default all).
+        ax : matplotlib.axes.Axes, optional
+
+        Returns
+        -------
+        csindex.plots.IndexChartDisplay
+        """
+        from .plots import index_chart
+
+        first = next(iter(self.results.values()), None)
+        source = None
+        for attr, col in (("index", "index"), ("index", "estimate"), ("constructs", "score")):
+            value = getattr(first, attr, None)
+            if isinstance(value, pd.DataFrame) and col in value.columns and "construct" in value.columns:
+                source = (attr, col)
+                break
+        if source is None:
+            raise TypeError(f"The segment results ({type(first).__name__}) have no 0-100 index table to plot.")
+        table = self.frame(source[0]).rename(columns={source[1]: "index"})
+        table["segment"] = [", ".join(map(str, k)) if isinstance(k, tuple) else str(k) for k in table["segment"]]
+        if constructs is not None:
+            unknown = [c for c in constructs if c not in set(table["construct"])]
+            if unknown:
+                raise SurveyDataError(f"Construct {quote_list(unknown)} is not in the results; constructs: "
+                                      f"{quote_list(list(dict.fromkeys(table['construct'])), limit=10)}.")
+            table = table[table["construct"].isin(list(constructs))]
+        has_ci = {"ci_lower", "ci_upper"} <= set(table.columns) and table[["ci_lower", "ci_upper"]].notna().all().all()
+        return index_chart(table[[c for c in ("construct", "segment", "index", "ci_lower", "ci_upper")
+                                  if c in table.columns]],
+                           group="segment", ci_lower="ci_lower" if has_ci else None,
+                           ci_upper="ci_upper" if has_ci else None, ax=ax)
+
     def map(self, func: Callable[[Any], Any]) -> dict[Any, Any]:
         """``{segment: func(result)}`` in segment order."""
         return {k: func(v) for k, v in self.results.items()}
@@ -431,16 +473,45 @@ _MISSING = object()
 
 
 # --------------------------------------------------------------------------- running
-def _run_segment(func: Callable[..., Any], key: Any, label: str, part: Any, kwargs: dict[str, Any]) -> Any:
-    """Run ``func`` on one segment; csindex errors are re-raised naming the segment."""
+def _run_segment(func: Callable[..., Any], key: Any, label: str, part: Any, kwargs: dict[str, Any],
+                 inner_sequential: bool = False) -> Any:
+    """Run ``func`` on one segment; csindex errors are re-raised naming the segment.
+
+    BLAS runs single-threaded (:func:`_single_threaded_blas`). With ``inner_sequential``
+    (segments already run in parallel) any joblib call inside
+    ``func`` -- e.g. a bootstrap's chunks -- runs sequentially in the segment's worker instead
+    of submitting nested tasks (same numbers: the chunks' random streams do not depend on it).
+    """
     try:
-        return func(part, **kwargs)
+        with _single_threaded_blas():
+            if inner_sequential:
+                import joblib
+
+                with joblib.parallel_config(backend="sequential"):
+                    return func(part, **kwargs)
+            return func(part, **kwargs)
     except CsindexError as err:
         try:
             new = type(err)(f"Segment {label}: {err}")
         except Exception:  # pragma: no cover - exotic constructor
             raise err from None
         raise new from err
+
+
+def _single_threaded_blas() -> Any:
+    """BLAS limited to one thread while a segment runs, in the caller's process and in workers alike.
+
+    Worker processes (joblib's loky, Dask) run BLAS single-threaded; a multi-threaded BLAS
+    sums large products in another order, so holding every segment to one thread keeps the
+    results bit-identical for any ``n_jobs`` or backend (and segments are the parallelism).
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is a declared dependency
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _segment_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
@@ -518,7 +589,9 @@ def _map_segments(func: Callable[..., Any], data: Any, by: Any, *, n_jobs: int |
     labels = {k: _key_label(name_list, k) for k in parts}
     fname = name or getattr(func, "__qualname__", getattr(func, "__name__", repr(func)))
     logger.debug("Running %s on %d segments with n_jobs=%s", fname, len(parts), n_jobs)
-    tasks = (joblib.delayed(_run_segment)(func, k, labels[k], p, _segment_kwargs(kwargs)) for k, p in parts.items())
+    inner_sequential = len(parts) > 1 and joblib.effective_n_jobs(n_jobs) != 1
+    tasks = (joblib.delayed(_run_segment)(func, k, labels[k], p, _segment_kwargs(kwargs), inner_sequential)
+             for k, p in parts.items())
     show = _show_progress(progress, len(parts))
     if show:
         from tqdm.auto import tqdm
@@ -566,8 +639,12 @@ def segmentable(func: Callable[..., Any] | None = None, *, min_size: int = MIN_S
         if by is None:
             return _call_in_place(func, data, args, kwargs)
         if args:
-            names = list(params)[1:1 + len(args)]
-            kwargs.update(dict(zip(names, args)))
+            positional = [n for n, p in params.items()
+                          if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)][1:]
+            if len(args) > len(positional):
+                raise TypeError(f"{func.__name__}() takes {len(positional) + 1} positional arguments but "
+                                f"{len(args) + 1} were given.")
+            kwargs.update(dict(zip(positional, args)))
         jobs = kwargs.pop("n_jobs", None)
         if own_jobs:  # parallelise the segments, not inside each (same numbers either way)
             kwargs["n_jobs"] = 1
@@ -1030,6 +1107,10 @@ class MGAResult(SummaryMixin):
         ``source, target, group_a, group_b, path_a, path_b, difference`` (``path_b -
         path_a``) and ``p_value`` (two-sided permutation p-value
         ``(1 + #{|d*| >= |d|}) / (R + 1)``).
+    index : pandas.DataFrame
+        ``construct, group_a, group_b, index_a, index_b, difference`` (``index_b -
+        index_a``) and ``p_value``: the 0-100 PLS indices of both groups and the same
+        permutation test of their difference.
     micom : MICOMResult
         Measurement invariance, steps 2-3 (checked first; a warning is issued when
         compositional invariance fails).
@@ -1041,6 +1122,7 @@ class MGAResult(SummaryMixin):
     """
 
     paths: pd.DataFrame
+    index: pd.DataFrame
     micom: MICOMResult
     results: Mapping[Any, Any]
     settings: Mapping[str, Any] = field(default_factory=dict)
@@ -1058,7 +1140,8 @@ class MGAResult(SummaryMixin):
         notes = () if self.micom.compositional_invariance else (
             "Compositional invariance failed for some constructs; compare their paths with caution.",)
         return Summary("PLS multi-group analysis (permutation test)", facts=facts,
-                       tables={"Path differences": self.paths, "MICOM": self.micom.table}, notes=notes)
+                       tables={"Path differences": self.paths, "Index differences (0-100)": self.index,
+                               "MICOM": self.micom.table}, notes=notes)
 
 
 def _resolve_int_seed(seed: int | np.random.Generator | None) -> int:
@@ -1130,7 +1213,7 @@ def _mga_batch(d: _MGAData, layout: Any, pairs: list[tuple[int, int]], labels: n
     va = (Wa @ (Y * Y)) / sa[:, None] - ma**2
     vb = (Wb @ (Y * Y)) / sb[:, None] - mb**2
     return {"diff": diff, "c": c, "mean": mb - ma, "logvar": np.log(vb) - np.log(va), "ok": ok,
-            "index": st.index[B:] - st.index[:B],
+            "index": st.index[B:] - st.index[:B], "index_a": st.index[:B], "index_b": st.index[B:],
             "path_a": paths[:B, src, tgt], "path_b": paths[B:, src, tgt]}
 
 
@@ -1197,7 +1280,6 @@ def _mga_setup(data: Any, model: Any, by: Any, groups: Sequence[Any] | None, *, 
                                   "too few for a PLS fit. Use missing='mean' or merge segments.")
     mean_p, S_p = moments(prep.X, w)
     d = _MGAData(X=prep.X - mean_p, w=w, in_b=in_b.astype(np.float64), lo=prep.lo, hi=prep.hi, center=mean_p)
-    options = dict(scheme=scheme, tol=tol, max_iter=max_iter, rule=convergence, standardized=standardize)
     return spec, layout, d, (ga, gb), names, S_p, pooled, weights
 
 
@@ -1236,7 +1318,6 @@ def _run_mga(data: Any, model: Any, by: Any, *, groups: Any, n_permutations: int
              scale: Any = None):
     import joblib
 
-    from .pls.estimate import prepare  # noqa: F401  (import check: the PLS engine is present)
     from .pls._stats import estimate_stack
 
     n_permutations = _check_count(n_permutations, "n_permutations", where)
@@ -1386,7 +1467,7 @@ def pls_mga(data: Any, model: Any, by: Any, *, groups: Sequence[Any] | None = No
             seed: int | np.random.Generator | None = None, n_jobs: int | None = None, progress: bool | None = None,
             alpha: float = 0.05, scheme: str = "path", standardize: bool = True, missing: str = "listwise",
             weights: Any = None, tol: float = 1e-7, max_iter: int = 300, convergence: str = "max_abs",
-            chunk_size: int = 250, min_size: int = 10) -> MGAResult:
+            chunk_size: int = 250, min_size: int = 10, scale: Any = None) -> MGAResult:
     """PLS multi-group analysis: permutation test of path-coefficient differences between two segments.
 
     Chin & Dibbern (2010, in Handbook of Partial Least Squares, pp. 171-193): the model is
@@ -1406,6 +1487,10 @@ def pls_mga(data: Any, model: Any, by: Any, *, groups: Sequence[Any] | None = No
     data, model, by, groups, n_permutations, seed, n_jobs, progress, alpha, scheme,
     standardize, missing, weights, tol, max_iter, convergence, chunk_size, min_size
         As in :func:`micom`.
+    scale : (min, max) or dict, optional
+        Item scales for the 0-100 indices (as in :func:`csindex.fit_pls`); default the
+        Survey codebook, else the smallest and largest answer of the pooled data (one scale
+        for both groups).
 
     Returns
     -------
@@ -1428,7 +1513,8 @@ def pls_mga(data: Any, model: Any, by: Any, *, groups: Sequence[Any] | None = No
     spec, layout, d, (ga, gb), obs, perm, micom_res, failed, settings, pairs_idx = _run_mga(
         data, model, by, groups=groups, n_permutations=n_permutations, seed=seed, n_jobs=n_jobs, progress=progress,
         alpha=alpha, scheme=scheme, standardize=standardize, missing=missing, weights=weights, tol=tol,
-        max_iter=max_iter, convergence=convergence, chunk_size=chunk_size, min_size=min_size, where=where)
+        max_iter=max_iter, convergence=convergence, chunk_size=chunk_size, min_size=min_size, where=where,
+        scale=scale)
     if failed:
         _warn_invariance(failed, (ga, gb))
     R = perm["diff"].shape[0]
@@ -1439,17 +1525,25 @@ def pls_mga(data: Any, model: Any, by: Any, *, groups: Sequence[Any] | None = No
                           "group_b": pd.Series([gb] * len(diff), dtype=object),
                           "path_a": obs["path_a"][0], "path_b": obs["path_b"][0], "difference": diff, "p_value": p},
                          columns=_MGA_COLUMNS)
+    d_idx = obs["index"][0]
+    p_idx = (1.0 + (np.abs(perm["index"]) >= np.abs(d_idx)[None, :] - 1e-12).sum(axis=0)) / (R + 1.0)
+    index = pd.DataFrame({"construct": list(layout.constructs),
+                          "group_a": pd.Series([ga] * layout.J, dtype=object),
+                          "group_b": pd.Series([gb] * layout.J, dtype=object),
+                          "index_a": obs["index_a"][0], "index_b": obs["index_b"][0], "difference": d_idx,
+                          "p_value": p_idx})
     from .pls import fit_pls
 
     parts = split_segments(data, by, min_size=min_size)
     fit_opts = dict(scheme=scheme, standardize=standardize, missing=missing, tol=tol, max_iter=max_iter,
-                    convergence=convergence)
+                    convergence=convergence,
+                    scale={i: (float(lo), float(hi)) for i, lo, hi in zip(layout.items, d.lo, d.hi)})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # already reported by the pooled preparation
         results = {g: fit_pls(parts[g], spec, **fit_opts,
                               **({"weights": weights} if isinstance(weights, str) else {}))
                    for g in (ga, gb)} if weights is None or isinstance(weights, str) else {}
-    return MGAResult(paths=paths, micom=micom_res, results=_ReadOnlyDict(results), settings=settings)
+    return MGAResult(paths=paths, index=index, micom=micom_res, results=_ReadOnlyDict(results), settings=settings)
 
 
 # --------------------------------------------------------------------------- trend across waves
@@ -1625,6 +1719,7 @@ def _trend_pls(waves: Mapping[Any, Any], model: Any, *, weights: Any, confidence
     prev_tab = None
     for k, label in enumerate(labels):
         tab = results[label].index.set_index("construct")
+        value_col = "index" if "index" in tab.columns else "estimate"
         change = {}
         if k:
             pooled = _pooled_waves(waves[labels[k - 1]], waves[label], items, weights)
@@ -1641,7 +1736,7 @@ def _trend_pls(waves: Mapping[Any, Any], model: Any, *, weights: Any, confidence
             pv = (1.0 + (np.abs(perm["index"]) >= np.abs(d_obs)[None, :] - 1e-12).sum(axis=0)) / (R + 1.0)
             change = {c: (float(d_obs[j]), float(pv[j])) for j, c in enumerate(spec.constructs)}
         for c in spec.constructs:
-            est = float(tab.at[c, "estimate"])
+            est = float(tab.at[c, value_col])
             row = {"wave": label, "construct": c, "n": results[label].n, "index": est,
                    "ci_lower": float(tab.at[c, "ci_lower"]) if "ci_lower" in tab.columns else np.nan,
                    "ci_upper": float(tab.at[c, "ci_upper"]) if "ci_upper" in tab.columns else np.nan,
@@ -1650,7 +1745,7 @@ def _trend_pls(waves: Mapping[Any, Any], model: Any, *, weights: Any, confidence
                 # the change is the difference of the two fits' indices; the permutation test's own
                 # observed difference equals it with listwise deletion (pooled-mean imputation moves it)
                 pv_c = change[c][1]
-                d = est - float(prev_tab.at[c, "estimate"])
+                d = est - float(prev_tab.at[c, value_col])
                 se = float(np.hypot(tab.at[c, "std_error"], prev_tab.at[c, "std_error"]))
                 row.update(change=d, change_ci_lower=d - z * se, change_ci_upper=d + z * se, p_value=pv_c)
             rows.append(row)

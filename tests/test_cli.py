@@ -42,9 +42,9 @@ def test_report_in_empty_folder_subprocess(tmp_path):
     proc = run(["report"], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     out = tmp_path / "csindex-report"
-    assert out.is_dir() and str(out) in proc.stdout
+    assert out.is_dir() and str(out / "index.html") in proc.stdout
     files = {p.name for p in out.iterdir()}
-    assert {"validation.md", "scores.md", "construct_scores.csv"} <= files
+    assert {"index.html", "results.json", "construct_scores.csv"} <= files
     scores = pd.read_csv(out / "construct_scores.csv")
     assert scores["construct"].iloc[-1] == "overall" and scores["score"].between(0, 100).all()
 

@@ -1,7 +1,8 @@
 """Command-line interface: ``csindex report`` and ``csindex validate``.
 
-``csindex report [FILE]`` runs on the bundled sample survey when no file is given and
-writes its output to ``./csindex-report/``. ``csindex validate FILE`` prints the
+``csindex report [DATA]`` runs on the bundled sample survey when no file is given and
+writes the report (``index.html``, ``results.json``, CSV files, an Excel workbook) to
+``./csindex-report/``; see :func:`csindex.report.report` for the options. ``csindex validate FILE`` prints the
 validation summary and exits with status 1 when the data is invalid. Errors print one
 line (``csindex: error: ...``); ``--debug`` shows the traceback instead.
 
@@ -18,8 +19,6 @@ csindex ...
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -48,12 +47,27 @@ def _parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("report", parents=[debug], help="analyse a survey and write a report",
                          description="Analyse a survey file (default: the bundled sample airline survey) and "
-                                     f"write the report files to ./{DEFAULT_OUT}/.")
-    rep.add_argument("file", nargs="?", help="survey file (CSV, Excel, SPSS, Stata, Parquet); default: bundled sample")
+                                     f"write a self-contained HTML report with results.json, CSV files and an "
+                                     f"Excel workbook to ./{DEFAULT_OUT}/.")
+    rep.add_argument("file", nargs="?", metavar="DATA",
+                     help="survey file (CSV, Excel, SPSS, Stata, Parquet); default: bundled sample")
     rep.add_argument("--codebook", metavar="F", help="codebook file (YAML or JSON)")
-    rep.add_argument("--scale", nargs=2, type=float, metavar=("MIN", "MAX"), help="scale of rated items")
+    rep.add_argument("--model", metavar="F|ccsi|acsi|ecsi|scsb",
+                     help="index model: a template name or a file with lavaan-style syntax "
+                          "(default: CCSI when the codebook maps the index constructs)")
+    rep.add_argument("--method", choices=("pls", "sem", "both"), default="pls",
+                     help="estimate the model by PLS path modeling, covariance-based SEM, or both (default: pls)")
     rep.add_argument("--out", metavar="DIR", default=DEFAULT_OUT, help=f"output folder (default: ./{DEFAULT_OUT})")
-    rep.add_argument("--quiet", action="store_true", help="print nothing on success")
+    rep.add_argument("--lang", choices=("en", "zh"), default="en", help="report language (default: en)")
+    rep.add_argument("--bootstrap", metavar="B", type=_nonneg_int, default=None,
+                     help="bootstrap resamples for the PLS confidence intervals (default: 1000; 0 = none)")
+    rep.add_argument("--seed", metavar="S", type=int, default=None, help="random seed (default: 2024)")
+    rep.add_argument("--scale", nargs=2, type=float, metavar=("MIN", "MAX"), help="scale of rated items")
+    rep.add_argument("--by", metavar="COLUMN", help="add scores by the groups of this profile column (e.g. route)")
+    rep.add_argument("--on-invalid", choices=("raise", "nan"), default="raise",
+                     help="values off the scale or text in numeric items: stop with an error (default) or "
+                          "treat them as missing (counted in the data-quality section)")
+    rep.add_argument("--quiet", action="store_true", help="no progress bar, print nothing on success")
 
     val = sub.add_parser("validate", parents=[debug], help="check a survey file and print the validation summary",
                          description="Load and validate a survey file; exit with status 1 if it has invalid "
@@ -141,63 +155,43 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _nonneg_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text!r}")
+    return value
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
-    from . import datasets
+    from .report import DEFAULT_BOOTSTRAP, report
 
-    if args.file is None:
-        if args.codebook is not None:
-            print("csindex: error: --codebook needs a survey FILE.", file=sys.stderr)
-            return 2
-        survey = datasets.airline()
-    else:
-        survey = _load(args, "raise")
-    out = Path(args.out)
-    report_module = _report_module()
-    if report_module is not None:
-        result = report_module.report(survey, out=out)
-        written = Path(result) if isinstance(result, (str, Path)) else out
-    else:
-        _interim_report(survey, out)
-        written = out
-    if not args.quiet:
-        print(f"Report written to {written.resolve()}{'/' if written.is_dir() else ''}")
-    return 0
-
-
-def _report_module() -> Any:
-    """``csindex.report`` once it exists (it replaces the interim writer), else None."""
-    if importlib.util.find_spec("csindex.report") is None:
-        return None
-    module = importlib.import_module("csindex.report")
-    return module if hasattr(module, "report") else None
-
-
-def _interim_report(survey: Any, out: Path) -> list[Path]:
-    """Validation summary (Markdown) and simple-method scores (CSV + Markdown)."""
-    from .scoring.simple import simple_scores
-
-    out.mkdir(parents=True, exist_ok=True)
-    scores = simple_scores(survey)
-    files = {
-        "validation.md": survey.validation.summary().to_markdown(),
-        "scores.md": scores.summary().to_markdown(),
+    if args.file is None and args.codebook is not None:
+        print("csindex: error: --codebook needs a survey DATA file.", file=sys.stderr)
+        return 2
+    options: dict[str, Any] = {
+        "codebook": args.codebook,
+        "model": args.model,
+        "method": args.method,
+        "out": Path(args.out),
+        "lang": args.lang,
+        "bootstrap": DEFAULT_BOOTSTRAP if args.bootstrap is None else args.bootstrap,
+        "scale": _scale(args),
+        "on_invalid": args.on_invalid,
+        "by": args.by,
+        "progress": not args.quiet,
     }
-    paths = []
-    for name, text in files.items():
-        path = out / name
-        path.write_text(text, encoding="utf-8")
-        paths.append(path)
-    for name, table in (("construct_scores.csv", scores.constructs), ("item_scores.csv", scores.items)):
-        path = out / name
-        table.to_csv(path, index=False, lineterminator="\n")
-        paths.append(path)
-    index = out / "README.md"
-    index.write_text(
-        f"# csindex report\n\nSource: `{survey.source}` ({survey.n} respondents).\n\n"
-        + "\n".join(f"- [{p.name}]({p.name})" for p in paths) + "\n",
-        encoding="utf-8",
-    )
-    return [index, *paths]
+    if args.seed is not None:
+        options["seed"] = args.seed
+    result = report(args.file, **options)
+    if not args.quiet:
+        failed = result.sections[result.sections["status"] == "failed"]
+        for row in failed.itertuples():
+            print(f"csindex: warning: section {row.title!r} could not be computed: {row.note}", file=sys.stderr)
+        print(f"Report written to {result.index_html.resolve()}")
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,434 @@
+"""Report sections built on the scoring functions and the PLS/SEM engines."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..exceptions import SpecError, SurveyDataError
+from ._render import Section
+from ._sections import Context, _has
+
+logger = logging.getLogger(__name__)
+
+
+# --------------------------------------------------------------------------- the model
+
+
+def resolve_model(model: Any, survey: Any) -> tuple[Any, str]:
+    """(ModelSpec or None, display name) for ``model=``."""
+    from ..spec import ModelSpec
+
+    if model is None:
+        if not _has("csindex.models"):
+            return None, ""
+        from .. import models
+
+        try:
+            if len(models.items_from_survey(survey)) < 2:
+                return None, ""
+            return models.ccsi(survey), "CCSI"
+        except (SpecError, SurveyDataError) as exc:  # the codebook maps too few constructs
+            logger.info("no default CCSI model: %s", exc)
+            return None, ""
+    if isinstance(model, ModelSpec):
+        return model, "custom model"
+    if isinstance(model, Path) or (isinstance(model, str) and "\n" not in model and "~" not in model
+                                   and model.lower() not in ("ccsi", "acsi", "ecsi", "scsb")):
+        path = Path(model)
+        if not path.is_file():
+            raise SpecError(f"model={str(model)!r} is neither a template ('ccsi', 'acsi', 'ecsi', 'scsb'), "
+                            "lavaan-style syntax nor an existing file. Check the name or the path.")
+        return ModelSpec.from_lavaan(path.read_text(encoding="utf-8")), path.name
+    if isinstance(model, str) and model.lower() in ("ccsi", "acsi", "ecsi", "scsb"):
+        if not _has("csindex.models"):
+            raise SpecError(f"The {model.upper()} template is not available in this csindex build.")
+        from .. import models
+
+        return models.template(model.lower(), survey), model.upper()
+    return ModelSpec.coerce(model), "custom model"
+
+
+def _skip_engine(ctx: Context, sec: Section, what: str) -> None:
+    sec.status, sec.note = "skipped", ctx.labels("no_engine", what=what)
+
+
+def build_ratio(ctx: Context, sec: Section) -> None:
+    if not _has("csindex.scoring.ratio"):
+        return _skip_engine(ctx, sec, "csindex.scoring.ratio")
+    L = ctx.labels
+    if not ctx.survey.pairs("expectation"):
+        sec.status, sec.note = "skipped", L("no_expectation")
+        return
+    from ..scoring.ratio import ratio_index
+
+    res = ratio_index(ctx.survey)
+    ctx.results["ratio"] = res
+    tol = float(res.settings["tol"])
+    sec.p(L("r_intro", tol=tol))
+    items = res.items.reset_index()
+    constructs = res.constructs.reset_index()
+    ctx.tables["ratio_items"] = items
+    ctx.tables["ratio_constructs"] = constructs
+    ctx.tables["ratio_bands"] = res.bands
+    ctx.key["ratio_overall"] = float(res.index)
+    ctx.key["ratio_aggregation"] = str(res.settings["aggregation"])
+    overall = constructs[constructs["construct"] == "overall"].iloc[0]
+    ctx.key["ratio_overall_ci"] = [float(overall["ratio_of_means_ci_lower"]), float(overall["ratio_of_means_ci_upper"])]
+    sec.add("facts", {"C = b/a (overall, " + str(res.settings["aggregation"]).replace("_", " ") + ")": float(res.index),
+                      "mean of ratios": float(overall["mean_ratio"]),
+                      "ratio of means": float(overall["ratio_of_means"])})
+    ctx.figure(sec, res.plot("overall"), L("r_fig"))
+    shown = constructs[["construct", "n", "mean_perceived", "mean_reference", "mean_ratio", "ratio_of_means",
+                        "ratio_of_means_ci_lower", "ratio_of_means_ci_upper", "band"]].copy()
+    shown["band"] = [L.band(b) for b in shown["band"]]
+    from ._sections import _with_labels
+
+    sec.add("table", L.columns(_with_labels(shown, ctx, "construct")), L("r_items"))
+    bands = res.bands[(res.bands["level"] == "overall") & (res.bands["measure"] == "ratio")]
+    bands = bands[["band", "n", "share", "ci_lower", "ci_upper"]].reset_index(drop=True)
+    bands["band"] = [L.band(b) for b in bands["band"]]
+    sec.add("table", L.columns(bands), L("r_bands"))
+
+
+def build_dual(ctx: Context, sec: Section) -> None:
+    if not (_has("csindex.scoring.dual") and _has("csindex.scoring.ipa")):
+        return _skip_engine(ctx, sec, "csindex.scoring.dual / csindex.scoring.ipa")
+    from ..scoring.dual import dual_evaluation
+    from ..scoring.ipa import ipa
+    from ._sections import _with_labels
+
+    L = ctx.labels
+    if not ctx.survey.pairs("importance"):
+        sec.status, sec.note = "skipped", L("no_importance")
+        return
+    dual = dual_evaluation(ctx.survey)
+    ctx.results["dual"] = dual
+    sec.p(L("d_intro"))
+    sec.add("facts", {"CSI (0–100)": float(dual.index), "95% CI": f"[{dual.ci_lower:.2f}, {dual.ci_upper:.2f}]",
+                      "CSI on the rating scale": float(dual.index_raw),
+                      "variant": f"{dual.settings.get('variant')}, {dual.settings.get('aggregation')}"})
+    ctx.key["dual_index"] = float(dual.index)
+    ctx.key["dual_index_ci"] = [float(dual.ci_lower), float(dual.ci_upper)]
+    items = dual.items.reset_index().merge(dual.weights.reset_index()[["item", "importance_item", "mean_importance"]],
+                                           on="item", how="left")
+    ctx.tables["dual_items"] = items
+    res = ipa(ctx.survey, crosshair="mean")
+    ctx.results["ipa"] = res
+    table = res.items.reset_index()
+    ctx.tables["ipa"] = table
+    ctx.key["ipa_quadrant_counts"] = {str(k): int(v) for k, v in table["quadrant"].value_counts().items()}
+    ctx.figure(sec, res.plot(title="IPA"), L("d_fig"))
+    shown = items[["item", "mean_importance", "weight", "mean_satisfaction", "score", "contribution"]]
+    sec.add("table", L.columns(_with_labels(shown, ctx, "item")), L("d_weights"))
+    shown_ipa = table[["item", "importance", "performance", "quadrant", "opportunity"]].copy()
+    shown_ipa["quadrant"] = [L.quadrant(q) for q in shown_ipa["quadrant"]]
+    sec.add("table", L.columns(_with_labels(shown_ipa, ctx, "item")), L("d_ipa"))
+    ctx.priority_sources["ipa"] = _rank(table.rename(columns={"item": "name"}), ctx, "IPA (stated importance)",
+                                        gain=table["opportunity"].to_numpy())
+
+
+def _driver_constructs(survey: Any) -> list[str]:
+    """Attribute constructs: perception constructs outside the index model, else all perception ones."""
+    table = survey.codebook.items
+    percept = [i for i in survey.items(role="perception")]
+    attr = [i for i in percept if not str(table.at[i, "index_construct"] or "").strip()]
+    chosen = attr if len({table.at[i, "construct"] for i in attr}) >= 2 else percept
+    out: list[str] = []
+    for i in chosen:
+        c = table.at[i, "construct"] or i
+        if c not in out:
+            out.append(c)
+    return out
+
+
+def build_drivers(ctx: Context, sec: Section) -> None:
+    if not _has("csindex.scoring.drivers"):
+        return _skip_engine(ctx, sec, "csindex.scoring.drivers")
+    from ..scoring.drivers import driver_weights
+    from ._sections import _with_labels
+
+    L = ctx.labels
+    survey = ctx.survey
+    target = survey.items(role="overall_satisfaction")
+    drivers = _driver_constructs(survey)
+    if not target or len(drivers) < 2:
+        sec.status, sec.note = "skipped", L("no_target")
+        return
+    res = driver_weights(survey, target=target, drivers=drivers, method="shapley",
+                         bootstrap=ctx.bootstrap, seed=ctx.seed)
+    ctx.results["drivers"] = res
+    target_name = ", ".join(target)
+    sec.p(L("dr_intro", target=target_name, r2=res.r_squared))
+    table = res.weights.reset_index()
+    ctx.tables["driver_weights"] = table
+    ctx.tables["driver_regression"] = res.regression.reset_index()
+    ctx.key["driver_r_squared"] = float(res.r_squared)
+    ctx.key["driver_shares"] = {str(d): float(v) for d, v in res.weights["share"].items()}
+    ctx.key["top_driver"] = str(res.weights["share"].idxmax())
+    chart = table.copy()
+    chart["driver"] = [L.construct(d) for d in chart["driver"]]
+    from ..plots import driver_chart
+
+    has_ci = "share_ci_lower" in chart
+    disp = driver_chart(chart, value="share", driver="driver", ci_lower="share_ci_lower" if has_ci else None,
+                        ci_upper="share_ci_upper" if has_ci else None)
+    ctx.figure(sec, disp, L("dr_fig"))
+    cols = ["driver", "weight", "share"] + (["share_ci_lower", "share_ci_upper"] if has_ci else []) + ["rank", "mean"]
+    shown = _with_labels(table[cols], ctx, "driver")
+    sec.add("table", L.columns(shown), L("dr_table"))
+    # candidates for "what to improve first" when no IPMA/IPA is available
+    simple = ctx.results.get("simple")
+    if simple is not None:
+        perf = simple.constructs.set_index("construct")["score"]
+        t = table[table["driver"].isin(perf.index)]
+        if len(t) >= 2:
+            from ..plots import priority_matrix
+            import matplotlib.pyplot as plt
+
+            pm = priority_matrix(pd.DataFrame({"name": t["driver"], "importance": t["share"],
+                                               "performance": perf.loc[t["driver"]].to_numpy()}))
+            plt.close(pm.figure_)
+            ctx.priority_sources["drivers"] = _rank(
+                pm.data, ctx, "Shapley share", gain=pm.data["importance"].to_numpy() * (100 - pm.data["performance"].to_numpy()))
+
+
+def _rank(data: pd.DataFrame, ctx: Context, source: str, gain: Any) -> list[dict[str, Any]]:
+    from ._sections import rank_priority
+
+    rows = rank_priority(data, source=source, gain=gain)
+    for r in rows:
+        r["code"] = r["name"]
+        r["name"] = ctx.labels.item_or_construct(r["name"])
+    return rows
+
+
+# --------------------------------------------------------------------------- PLS / SEM
+
+
+def _fit_pls(ctx: Context) -> Any:
+    from ..pls import fit_pls
+
+    return fit_pls(ctx.survey, ctx.model, bootstrap=ctx.bootstrap, seed=ctx.seed, progress=False)
+
+
+def _target(ctx: Context) -> str | None:
+    cons = list(ctx.model.constructs)
+    for c in cons:
+        if c.upper().startswith("SAT") or c.lower() == "satisfaction":
+            return c
+    endo = list(ctx.model.endogenous)
+    return endo[-1] if endo else None
+
+
+def build_model(ctx: Context, sec: Section) -> None:
+    L = ctx.labels
+    if ctx.model is None:
+        sec.status, sec.note = "skipped", L("no_model")
+        return
+    spec = ctx.model
+    sec.p(L("m_intro", model=f"{ctx.model_name} — " + ", ".join(f"{s} → {t}" for s, t in spec.paths)))
+    done = False
+    if ctx.method in ("pls", "both"):
+        if not _has("csindex.pls"):
+            sec.add("note", L("no_engine", what="csindex.pls"))
+        else:
+            _model_pls(ctx, sec)
+            done = True
+    if ctx.method in ("sem", "both"):
+        if not _has("csindex.sem"):
+            sec.add("note", L("no_engine", what="csindex.sem"))
+        else:
+            _model_sem(ctx, sec)
+            done = True
+    if not done:
+        sec.status, sec.note = "skipped", L("no_engine", what=f"the {ctx.method.upper()} engine")
+
+
+def _labels_for(ctx: Context, names: Any) -> dict[str, str]:
+    return {str(c): ctx.labels.construct(str(c)) for c in names}
+
+
+def _model_pls(ctx: Context, sec: Section) -> None:
+    from ..plots import path_diagram
+
+    L = ctx.labels
+    res = _fit_pls(ctx)
+    ctx.results["pls"] = res
+    sec.h3(L("m_pls"))
+    q = res.quality
+    facts = {"respondents used": res.n, "dropped (missing answers)": int(res.missing.get("rows_dropped", 0) or 0),
+             "scheme": res.settings["scheme"], "converged": bool(res.converged), "iterations": res.iterations,
+             "GoF": float(q.gof), "SRMR": float(q.srmr)}
+    if res.bootstrap is not None:
+        boot = res.bootstrap
+        facts["bootstrap"] = f"{boot.n_valid} of {boot.n_requested} resamples, seed {ctx.seed}"
+    sec.add("facts", facts)
+    paths = res.paths
+    ctx.tables["pls_paths"] = paths
+    r2 = pd.DataFrame({"construct": res.r_squared.index, "r_squared": res.r_squared.to_numpy(),
+                       "r_squared_adj": res.r_squared_adj.reindex(res.r_squared.index).to_numpy()})
+    ctx.tables["pls_r_squared"] = r2
+    ctx.tables["pls_weights"] = res.weights
+    ctx.tables["pls_loadings"] = res.loadings
+    ctx.tables["pls_effects"] = res.effects
+    ctx.key["pls_r_squared"] = {str(k): float(v) for k, v in res.r_squared.items()}
+    ctx.key["pls_gof"] = float(q.gof)
+    ctx.key["pls_srmr"] = float(q.srmr)
+    tgt = _target(ctx)
+    if tgt is not None and tgt in res.r_squared.index:
+        ctx.key["pls_r_squared_satisfaction"] = float(res.r_squared[tgt])
+    disp = path_diagram(paths, res.r_squared, layers=ctx.model, ci=False, labels=_labels_for(ctx, ctx.model.constructs))
+    ctx.figure(sec, disp, L("m_pls_fig"))
+    sec.add("table", L.columns(paths), L("m_paths"))
+    sec.add("table", L.columns(r2), L("m_r2"))
+
+
+def _model_sem(ctx: Context, sec: Section) -> None:
+    from ..plots import path_diagram
+    from ..sem import fit_sem
+
+    L = ctx.labels
+    res = fit_sem(ctx.survey, ctx.model, progress=False)
+    ctx.results["sem"] = res
+    sec.h3(L("m_sem"))
+    fi = res.fit_indices
+    facts = {"respondents used": res.n, "converged": bool(res.converged),
+             "χ² (df, p)": f"{fi['chi2']:.2f} ({fi['df']:.0f}, p = {fi['pvalue']:.3g})",
+             "CFI": float(fi["cfi"]), "TLI": float(fi["tli"]),
+             "RMSEA [90% CI]": f"{fi['rmsea']:.3f} [{fi['rmsea_ci_lower']:.3f}, {fi['rmsea_ci_upper']:.3f}]",
+             "SRMR": float(fi["srmr"])}
+    sec.add("facts", facts)
+    fit = fi.rename_axis("measure").reset_index(name="value")
+    ctx.tables["sem_fit"] = fit
+    ctx.tables["sem_paths"] = res.paths
+    ctx.tables["sem_estimates"] = res.estimates
+    ctx.key["sem_fit"] = {k: float(fi[k]) for k in ("chi2", "df", "pvalue", "cfi", "tli", "rmsea", "srmr")}
+    ctx.key["sem_r_squared"] = {str(k): float(v) for k, v in res.r_squared.items()}
+    tgt = _target(ctx)
+    if tgt is not None and tgt in res.r_squared.index:
+        ctx.key["sem_r_squared_satisfaction"] = float(res.r_squared[tgt])
+    std = res.paths[["source", "target", "std_all", "p_value"]].rename(columns={"std_all": "estimate"})
+    disp = path_diagram(std, res.r_squared, layers=ctx.model, ci=False, labels=_labels_for(ctx, ctx.model.constructs))
+    ctx.figure(sec, disp, L("m_sem_fig"))
+    sec.add("table", L.columns(res.paths), L("m_paths") + " (SEM)")
+    r2 = pd.DataFrame({"construct": res.r_squared.index, "r_squared": res.r_squared.to_numpy()})
+    ctx.tables["sem_r_squared"] = r2
+    sec.add("table", L.columns(r2), L("m_r2") + " (SEM)")
+
+
+def build_index(ctx: Context, sec: Section) -> None:
+    L = ctx.labels
+    pls, sem = ctx.results.get("pls"), ctx.results.get("sem")
+    if pls is None and sem is None:
+        sec.status, sec.note = "skipped", L("no_model")
+        return
+    from ..plots import index_chart
+    from ._sections import _with_labels
+
+    if pls is not None:
+        sec.p(L("i_intro"))
+    if sem is not None:
+        sec.p(L("i_sem"))
+    tgt = _target(ctx)
+    frames = []
+    if pls is not None:
+        idx = pls.index
+        ctx.tables["pls_index"] = idx
+        ctx.tables["pls_index_weights"] = pls.index_weights
+        ctx.key["pls_index"] = {str(r.construct): float(r.index) for r in idx.itertuples()}
+        frames.append(idx.assign(method="PLS"))
+    if sem is not None:
+        sidx = sem.index
+        ctx.tables["sem_index"] = sidx
+        ctx.key["sem_index"] = {str(r.construct): float(r.index) for r in sidx.itertuples()}
+        frames.append(sidx.assign(method="SEM"))
+    for frame in frames:
+        method = frame["method"].iloc[0].lower()
+        if tgt is not None and tgt in set(frame["construct"]):
+            row = frame.set_index("construct").loc[tgt]
+            ctx.key[f"{method}_satisfaction_index"] = float(row["index"])
+            if "ci_lower" in frame.columns and pd.notna(row["ci_lower"]):
+                ctx.key[f"{method}_satisfaction_index_ci"] = [float(row["ci_lower"]), float(row["ci_upper"])]
+    both = pd.concat(frames, ignore_index=True)
+    has_ci = "ci_lower" in both.columns and bool(both["ci_lower"].notna().all())
+    chart = both.assign(construct=[L.construct(c) for c in both["construct"]])
+    disp = index_chart(chart, ci_lower="ci_lower" if has_ci else None, ci_upper="ci_upper" if has_ci else None,
+                       group="method" if len(frames) > 1 else None)
+    ctx.figure(sec, disp, L("i_fig"))
+    cols = ["method", "construct", "index"] + [c for c in ("std_error", "ci_lower", "ci_upper") if c in both.columns]
+    sec.add("table", L.columns(_with_labels(both[cols], ctx, "construct")), L("i_table"))
+
+
+def build_ipma(ctx: Context, sec: Section) -> None:
+    L = ctx.labels
+    res = ctx.results.get("pls")
+    if res is None:
+        sec.status, sec.note = "skipped", L("no_pls") if ctx.model is not None else L("no_model")
+        return
+    from ..plots import priority_matrix
+
+    tgt = _target(ctx)
+    tname = L.construct(tgt)
+    sec.p(L("p_intro", target=tname))
+    cons = res.ipma(tgt)
+    items = res.ipma(tgt, level="item")
+    pm = priority_matrix(cons.assign(name=[L.construct(c) for c in cons["construct"]]),
+                         title=L("p_fig", target=tname).rstrip(".。"))
+    quad = dict(zip(cons["construct"], pm.data["quadrant"]))
+    cons = cons.assign(quadrant=[quad[c] for c in cons["construct"]])
+    ctx.figure(sec, pm, L("p_fig", target=tname))
+    pmi = priority_matrix(items.assign(name=items["item"]), title=L("p_fig", target=tname).rstrip(".。") + (" (items)" if L.lang == "en" else "（题目）"))
+    items = items.assign(quadrant=pmi.data["quadrant"].to_numpy())
+    ctx.figure(sec, pmi, L("p_fig", target=tname).rstrip(".。") + (" (items)." if L.lang == "en" else "（题目）。"))
+    ctx.tables["pls_ipma"] = cons
+    ctx.tables["pls_ipma_items"] = items
+    ctx.key["pls_ipma_target"] = str(tgt)
+    from ._sections import _with_labels
+
+    shown = cons.assign(quadrant=[L.quadrant(x) for x in cons["quadrant"]])
+    sec.add("table", L.columns(_with_labels(shown, ctx, "construct")), L("p_table"))
+    shown_i = items.assign(quadrant=[L.quadrant(x) for x in items["quadrant"]])
+    sec.add("table", L.columns(_with_labels(shown_i, ctx, "item")), L("p_table") + (" (items)" if L.lang == "en" else "（题目）"))
+    ctx.priority_sources["ipma"] = _rank(items.assign(name=items["item"]), ctx, f"IPMA, total effect on {tname}",
+                                         gain=items["importance"].to_numpy() * (100 - items["performance"].to_numpy()))
+
+
+def build_reliability(ctx: Context, sec: Section) -> None:
+    L = ctx.labels
+    res = ctx.results.get("pls")
+    if res is None and "sem" not in ctx.results:
+        sec.status, sec.note = "skipped", L("no_model")
+        return
+    sec.p(L("v_intro"))
+    from ._sections import _with_labels
+
+    if res is not None:
+        q = res.quality
+        rel = q.reliability
+        ctx.tables["pls_reliability"] = rel
+        ctx.tables["pls_htmt"] = q.htmt
+        fl = q.fornell_larcker.copy()
+        fl.index.name = "construct"
+        ctx.tables["pls_fornell_larcker"] = fl
+        ctx.tables["pls_vif"] = q.vif
+        ctx.key["pls_reliability"] = {str(r.construct): {"alpha": float(r.alpha), "rho_c": float(r.rho_c),
+                                                          "ave": float(r.ave)} for r in rel.itertuples()}
+        sec.add("table", L.columns(_with_labels(rel, ctx, "construct")), L("v_table"))
+        sec.add("table", L.columns(q.htmt), L("v_htmt"))
+        sec.add("table", L.columns(fl), L("v_fl"))
+    sem = ctx.results.get("sem")
+    if sem is not None:
+        est = sem.estimates
+        loads = est[est["op"] == "=~"][["lhs", "rhs", "estimate", "std_all", "p_value"]]
+        loads = loads.rename(columns={"lhs": "construct", "rhs": "item"}).reset_index(drop=True)
+        ctx.tables["sem_loadings"] = loads
+        sec.add("table", L.columns(_with_labels(loads, ctx, "item")), L("v_sem_loadings"))
+
+
+__all__ = ["resolve_model", "build_ratio", "build_dual", "build_drivers", "build_model", "build_index",
+           "build_ipma", "build_reliability", "importlib"]

@@ -1,0 +1,198 @@
+"""The report opened in a real browser: headless Chromium, driven over the DevTools protocol.
+
+Chromium is started with ``--remote-debugging-pipe`` (commands on fd 3, replies on fd 4,
+NUL-separated JSON), so no port, no websocket and no extra package is needed. The test
+loads ``index.html`` from disk, waits for the load event, takes a screenshot and checks
+that every image decoded (``naturalWidth > 0``), that no console error or exception
+occurred and that the page requested nothing but itself and ``data:`` URIs.
+
+Skipped with a reason when Chromium is not installed (Debian: ``apt-get install chromium``).
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import json
+import os
+import select
+import shutil
+import struct
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import csindex
+
+CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+
+
+def _chromium() -> str | None:
+    env = os.environ.get("CSINDEX_CHROMIUM")
+    if env and Path(env).exists():
+        return env
+    for path in CANDIDATES:
+        if Path(path).exists():
+            return path
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+CHROMIUM = _chromium()
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="headless Chromium is not installed (/usr/bin/chromium absent); install Debian's 'chromium' "
+           "package (CI's .ci/run does) to run the browser test of the HTML report",
+)
+
+
+class DevTools:
+    """Minimal Chrome DevTools Protocol client over --remote-debugging-pipe."""
+
+    def __init__(self, binary: str, profile: Path, timeout: float = 60.0) -> None:
+        self.timeout = timeout
+        cmd_r, self._cmd_w = os.pipe()  # we write commands, Chromium reads them on fd 3
+        self._out_r, out_w = os.pipe()  # Chromium writes replies on fd 4
+        hi_r = fcntl.fcntl(cmd_r, fcntl.F_DUPFD, 10)
+        hi_w = fcntl.fcntl(out_w, fcntl.F_DUPFD, 10)
+        os.close(cmd_r)
+        os.close(out_w)
+
+        def _fds() -> None:  # in the child: put the pipe ends on fds 3 and 4
+            os.dup2(hi_r, 3)
+            os.dup2(hi_w, 4)
+
+        args = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--no-first-run", "--no-default-browser-check",
+                "--disable-extensions", "--disable-sync", "--hide-scrollbars", "--mute-audio", "--disable-dev-shm-usage",
+                "--window-size=1280,1000", f"--user-data-dir={profile}", "--remote-debugging-pipe",
+                "about:blank"]
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, pass_fds=(3, 4, hi_r, hi_w), preexec_fn=_fds)
+        os.close(hi_r)
+        os.close(hi_w)
+        self._buf = b""
+        self._id = 0
+        self.events: list[dict[str, Any]] = []
+
+    def _read_message(self, deadline: float) -> dict[str, Any]:
+        while b"\0" not in self._buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("no reply from Chromium over the DevTools pipe")
+            ready, _, _ = select.select([self._out_r], [], [], left)
+            if ready:
+                chunk = os.read(self._out_r, 1 << 20)
+                if not chunk:
+                    raise RuntimeError("Chromium closed the DevTools pipe")
+                self._buf += chunk
+        raw, self._buf = self._buf.split(b"\0", 1)
+        return json.loads(raw)
+
+    def send(self, method: str, params: dict[str, Any] | None = None, session: str | None = None) -> dict[str, Any]:
+        self._id += 1
+        msg: dict[str, Any] = {"id": self._id, "method": method, "params": params or {}}
+        if session:
+            msg["sessionId"] = session
+        os.write(self._cmd_w, json.dumps(msg).encode() + b"\0")
+        deadline = time.monotonic() + self.timeout
+        while True:
+            reply = self._read_message(deadline)
+            if reply.get("id") == self._id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method} failed: {reply['error']}")
+                return reply.get("result", {})
+            self.events.append(reply)
+
+    def wait_for(self, method: str, timeout: float | None = None) -> dict[str, Any]:
+        for ev in self.events:
+            if ev.get("method") == method:
+                return ev
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while True:
+            ev = self._read_message(deadline)
+            self.events.append(ev)
+            if ev.get("method") == method:
+                return ev
+
+    def close(self) -> None:
+        try:
+            self.send("Browser.close")
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        for fd in (self._cmd_w, self._out_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+def open_in_chromium(page: Path, profile: Path, screenshot: Path) -> dict[str, Any]:
+    """Load ``page``; return images, console errors, requested URLs and the screenshot size."""
+    dt = DevTools(CHROMIUM, profile)  # type: ignore[arg-type]
+    try:
+        targets = dt.send("Target.getTargets")["targetInfos"]
+        pages = [t for t in targets if t["type"] == "page"]
+        target = pages[0]["targetId"] if pages else dt.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = dt.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            dt.send(f"{domain}.enable", session=session)
+        dt.events.clear()
+        dt.send("Page.navigate", {"url": page.resolve().as_uri()}, session=session)
+        dt.wait_for("Page.loadEventFired")
+        images = dt.send("Runtime.evaluate", {
+            "expression": "JSON.stringify(Array.from(document.images).map(i => "
+                          "({complete: i.complete, w: i.naturalWidth, h: i.naturalHeight})))",
+            "returnByValue": True}, session=session)["result"]["value"]
+        sections = dt.send("Runtime.evaluate", {
+            "expression": "Array.from(document.querySelectorAll('section')).map(s => s.id).join(',')",
+            "returnByValue": True}, session=session)["result"]["value"]
+        shot = dt.send("Page.captureScreenshot", {"format": "png"}, session=session)["data"]
+        data = base64.b64decode(shot)
+        screenshot.write_bytes(data)
+        events = list(dt.events)
+    finally:
+        dt.close()
+    errors = []
+    for ev in events:
+        m, p = ev.get("method"), ev.get("params", {})
+        if m == "Runtime.exceptionThrown":
+            errors.append(p["exceptionDetails"].get("text", "exception"))
+        elif m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
+            errors.append(" ".join(str(a.get("value", a.get("description", ""))) for a in p.get("args", [])))
+        elif m == "Log.entryAdded" and p["entry"].get("level") == "error":
+            errors.append(p["entry"].get("text", ""))
+        elif m == "Network.loadingFailed":
+            errors.append(f"loading failed: {p.get('errorText')}")
+    requests = [ev["params"]["request"]["url"] for ev in events if ev.get("method") == "Network.requestWillBeSent"]
+    return {"images": json.loads(images), "errors": errors, "requests": requests,
+            "screenshot": _png_size(data), "sections": sections.split(",")}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_report_renders_in_chromium(tmp_path, lang):
+    out = tmp_path / "report"
+    res = csindex.report(out=out, lang=lang, bootstrap=50, seed=1, excel=False, progress=False)
+    seen = open_in_chromium(res.index_html, tmp_path / "profile", tmp_path / "screenshot.png")
+    assert seen["errors"] == []
+    assert len(seen["images"]) == res.n_figures >= 4
+    assert all(img["complete"] and img["w"] > 0 and img["h"] > 0 for img in seen["images"]), seen["images"]
+    page_uri = res.index_html.resolve().as_uri()
+    assert all(u == page_uri or u.startswith("data:") for u in seen["requests"]), seen["requests"]
+    assert seen["sections"] == list(res.sections["id"])
+    w, h = seen["screenshot"]
+    assert w >= 800 and h >= 600
+    assert (tmp_path / "screenshot.png").stat().st_size > 20_000  # a rendered page, not a blank one

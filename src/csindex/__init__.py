@@ -57,13 +57,23 @@ _LAZY: dict[str, str] = {
     # kpi
     "nps": "csindex.kpi",
     "kpi": "csindex.kpi",
+    # segments and waves
+    "segments": "csindex.segments",
+    "split_segments": "csindex.segments",
+    "map_segments": "csindex.segments",
+    "SegmentResults": "csindex.segments",
+    "compare_segments": "csindex.segments",
+    "compare_waves": "csindex.segments",
+    "micom": "csindex.segments",
+    "pls_mga": "csindex.segments",
+    "trend": "csindex.segments",
     # output
     "plots": "csindex.plots",
     "report": "csindex.report",
 }
 
 # lazy names that are modules themselves
-_MODULES = frozenset({"datasets", "models", "plots", "kpi"})
+_MODULES = frozenset({"datasets", "models", "plots", "kpi", "segments"})
 
 __all__ = [
     "__version__",
@@ -98,7 +108,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from . import datasets, models, plots
+    from . import datasets, models, plots, segments
     from .io import load_survey
     from .kpi import nps
     from .pls import fit_pls
@@ -109,5 +119,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .scoring.kano import kano
     from .scoring.ratio import ratio_index
     from .scoring.simple import satisfaction_rate, simple_scores
+    from .segments import (SegmentResults, compare_segments, compare_waves, map_segments, micom,
+                           pls_mga, split_segments, trend)
     from .sem import fit_sem
     from .survey import Survey

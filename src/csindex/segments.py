@@ -1812,9 +1812,9 @@ def trend(waves: Mapping[Any, Any], *, method: str = "simple", model: Any = None
     0  2024      PUNC     NaN
     1  2024       SAT     NaN
     2  2024   overall     NaN
-    3  2025      PUNC     5.5
-    4  2025       SAT     2.6
-    5  2025   overall     4.0
+    3  2025      PUNC     7.7
+    4  2025       SAT     2.0
+    5  2025   overall     4.9
     """
     from ._validation import check_option
 

@@ -44,6 +44,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -189,8 +190,21 @@ def _discretize(mu: float | np.ndarray, x: np.ndarray, lo: int = 1, hi: int = 10
     return np.clip(np.rint(mu + SD * x), lo, hi).astype(np.int64)
 
 
-def generate(n: int, rng: np.random.Generator, *, wave: int = 1) -> pd.DataFrame:
-    """Draw one wave of the survey (raw file values: 99 = cannot answer, CABN8 reversed)."""
+def generate(n: int, rng: np.random.Generator, *, wave: int = 1,
+             offsets: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """Draw one wave of the survey (raw file values: 99 = cannot answer, CABN8 reversed).
+
+    Each item's mean is its block mean plus a small item offset (and, for importance items,
+    a jitter). ``offsets`` (from a previous wave's ``df.attrs["offsets"]``) reuses them, so a
+    later wave differs from the first only by the documented ``WAVE2_SHIFT``; without it they
+    are drawn and recorded in ``df.attrs["offsets"]``.
+    """
+    drawn: dict[str, np.ndarray] = {}
+
+    def offset(key: str, draw: Any) -> np.ndarray:
+        drawn[key] = np.asarray(offsets[key] if offsets is not None else draw())
+        return drawn[key]
+
     beta, psi, _ = _latent_covariance()
     k = len(LATENTS)
     eta = np.zeros((n, k))
@@ -210,10 +224,10 @@ def generate(n: int, rng: np.random.Generator, *, wave: int = 1) -> pd.DataFrame
 
     item_mu: dict[str, float] = {}
     for blk, (latent, lams, mu, _, _) in BLOCKS.items():
-        offsets = np.round(rng.uniform(-0.3, 0.3, size=len(lams)), 2)
+        item_off = offset(blk, lambda: np.round(rng.uniform(-0.3, 0.3, size=len(lams)), 2))
         for i, lam in enumerate(lams):
             name = f"{blk}{i + 1}"
-            m = mu + offsets[i] + shift.get(blk, 0.0)
+            m = mu + item_off[i] + shift.get(blk, 0.0)
             item_mu[name] = m
             x = lam * lat[latent] + np.sqrt(1 - lam**2) * rng.standard_normal(n)
             cols[name] = _discretize(m, x)
@@ -229,7 +243,8 @@ def generate(n: int, rng: np.random.Generator, *, wave: int = 1) -> pd.DataFrame
     for name in attr_items:
         blk = name.rstrip("0123456789")
         x = (0.5 * tendency + np.sqrt(0.75) * rng.standard_normal(n)) * 0.7
-        cols[f"IMP_{name}"] = _discretize(IMP_MEAN[blk] + rng.uniform(-0.15, 0.15), x)
+        jitter = offset(f"IMP_{name}", lambda: rng.uniform(-0.15, 0.15))
+        cols[f"IMP_{name}"] = _discretize(IMP_MEAN[blk] + float(jitter), x)
 
     df = pd.DataFrame(cols)
     rated = [c for c in df.columns if c not in PROFILE and c not in ("resp_id", "weight", "NPS")]
@@ -252,6 +267,7 @@ def generate(n: int, rng: np.random.Generator, *, wave: int = 1) -> pd.DataFrame
     miss[rows, :] = False
     block[miss] = MISSING_CODE
     df[rated] = block
+    df.attrs["offsets"] = drawn
     return df
 
 
@@ -378,8 +394,10 @@ def write_samples(directory: Path | str = SAMPLES) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     rng1, rng2 = (np.random.default_rng(s) for s in np.random.SeedSequence(SEED).spawn(2))
     paths = []
-    for fname, df in (("airline.csv", generate(N_WAVE1, rng1, wave=1)),
-                      ("airline_wave2.csv", generate(N_WAVE2, rng2, wave=2))):
+    wave1 = generate(N_WAVE1, rng1, wave=1)
+    # wave 2 keeps wave 1's item offsets: the waves differ only by WAVE2_SHIFT
+    wave2 = generate(N_WAVE2, rng2, wave=2, offsets=wave1.attrs["offsets"])
+    for fname, df in (("airline.csv", wave1), ("airline_wave2.csv", wave2)):
         path = out / fname
         path.write_bytes(df.to_csv(index=False, lineterminator="\n", float_format="%.4f").encode("utf-8"))
         paths.append(path)

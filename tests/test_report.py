@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import importlib.util
-import inspect
 import json
 import os
 import re
@@ -26,26 +24,6 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 SECTION_IDS = ["overview", "data-quality", "simple-scores", "kpi", "ratio", "dual-ipa", "drivers", "model",
                "index", "ipma", "reliability", "improve", "about"]
-
-# sections that need a module another part of the library provides
-NEEDS = {
-    "ratio": ["csindex.scoring.ratio"],
-    "dual-ipa": ["csindex.scoring.dual", "csindex.scoring.ipa"],
-    "drivers": ["csindex.scoring.drivers"],
-    "model": ["csindex.pls"],
-    "index": ["csindex.pls"],
-    "ipma": ["csindex.pls"],
-    "reliability": ["csindex.pls"],
-    "improve": ["csindex.pls"],
-}
-
-
-def _available(sid: str) -> bool:
-    return all(importlib.util.find_spec(m) is not None for m in NEEDS.get(sid, []))
-
-
-ALL_ENGINES = all(_available(s) for s in SECTION_IDS)
-
 
 @pytest.fixture(scope="module")
 def en(tmp_path_factory):
@@ -84,8 +62,7 @@ def test_every_section_present_and_computed(en):
     status = res.sections.set_index("id")["status"]
     assert list(res.sections["id"]) == SECTION_IDS
     for sid in SECTION_IDS:
-        if _available(sid):
-            assert status[sid] == "ok", (sid, res.sections.set_index("id").loc[sid, "note"])
+        assert status[sid] == "ok", (sid, res.sections.set_index("id").loc[sid, "note"])
     assert not (res.sections["status"] == "failed").any(), res.sections[res.sections["status"] == "failed"]
 
 
@@ -94,9 +71,8 @@ def test_headings_name_the_methods(en):
     text = re.sub(r"<[^>]+>", " ", _html(out))
     for needle in ["Data quality", "Simple-method scores", "C = b/a", "Net Promoter Score"]:
         assert needle in text, needle
-    if ALL_ENGINES:
-        for needle in ["IPA", "Shapley", "R²", "index", "Priority matrix", "Reliability", "What to improve first"]:
-            assert needle in text, needle
+    for needle in ["IPA", "Shapley", "R²", "index", "Priority matrix", "Reliability", "What to improve first"]:
+        assert needle in text, needle
 
 
 def test_figures_are_embedded_pngs(en):
@@ -104,7 +80,7 @@ def test_figures_are_embedded_pngs(en):
     page = _html(out)
     uris = re.findall(r'<img src="(data:image/png;base64,[^"]+)"', page)
     assert len(uris) == res.n_figures == len(re.findall(r"<img ", page))
-    assert len(uris) >= (6 if ALL_ENGINES else 4)
+    assert len(uris) >= 6
     for uri in uris:
         w, h = _png_size(base64.b64decode(uri.split(",", 1)[1]))
         assert w > 100 and h > 100
@@ -138,8 +114,7 @@ def test_results_json_key_numbers(en):
     assert key["nps"] == pytest.approx(csindex.kpi.nps(survey.responses["NPS"], weights=survey.weights.to_numpy(),
                                                        scale="0-10").score, abs=1e-9)
     assert 0 < key["overall_score"] < 100 and -100 <= key["nps"] <= 100
-    if _available("ratio"):
-        assert key["ratio_overall"] == pytest.approx(csindex.ratio_index(survey).index, abs=1e-12)
+    assert key["ratio_overall"] == pytest.approx(csindex.ratio_index(survey).index, abs=1e-12)
     assert [s["id"] for s in payload["sections"]] == SECTION_IDS
     assert set(payload["tables"]) == set(res.tables)
     rows = payload["tables"]["construct_scores"]
@@ -195,8 +170,7 @@ def test_chinese_report(zh):
     assert "<th>维度</th>" in page and "<th>得分</th>" in page
     assert "Data quality" not in text
     assert res.sections.set_index("id").loc["data-quality", "title"] == "数据质量"
-    if _available("drivers"):
-        assert "驱动因素" in text
+    assert "驱动因素" in text
 
 
 # --------------------------------------------------------------------------- inputs and behaviour
@@ -278,7 +252,7 @@ def test_cli_quiet_in_empty_folder(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "" and proc.stderr == ""
     page = (tmp_path / "csindex-report" / "index.html").read_text(encoding="utf-8")
-    assert len(re.findall(r'<img src="data:image/png;base64,', page)) >= (6 if ALL_ENGINES else 4)
+    assert len(re.findall(r'<img src="data:image/png;base64,', page)) >= 6
     assert elapsed < 60
     payload = json.loads((tmp_path / "csindex-report" / "results.json").read_text(encoding="utf-8"))
     assert payload["settings"]["bootstrap"] == 1000  # the documented default
@@ -330,8 +304,6 @@ def test_cli_bad_option_usage_error(tmp_path):
 
 def test_improve_first_comes_from_the_priority_matrix(en):
     res, _, _ = en
-    if not _available("ipma"):
-        pytest.skip("needs csindex.pls")
     key = res.key_numbers
     assert key["improve_first_source"] == "ipma"
     items = res.tables["pls_ipma_items"]
@@ -350,8 +322,6 @@ def test_improve_first_comes_from_the_priority_matrix(en):
 
 def test_pls_numbers_match_fit_pls(en):
     res, _, _ = en
-    if not _available("model"):
-        pytest.skip("needs csindex.pls")
     survey = csindex.datasets.airline()
     import warnings
 
@@ -368,7 +338,6 @@ def test_pls_numbers_match_fit_pls(en):
     assert {"std_error", "ci_lower", "ci_upper", "p_value"} <= set(paths.columns)  # bootstrapped
 
 
-@pytest.mark.skipif(importlib.util.find_spec("csindex.sem") is None, reason="needs csindex.sem")
 def test_method_sem_only(tmp_path):
     res = csindex.report(out=tmp_path, method="sem", bootstrap=0, excel=False, progress=False)
     status = res.sections.set_index("id")
@@ -386,7 +355,6 @@ def test_method_sem_only(tmp_path):
     assert "CFI" in page and "RMSEA" in page
 
 
-@pytest.mark.skipif(importlib.util.find_spec("csindex.pls") is None, reason="needs csindex.pls")
 def test_cli_with_codebook_and_model_file(tmp_path, capsys):
     from csindex import datasets
 

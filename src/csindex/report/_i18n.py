@@ -153,7 +153,6 @@ TEXT: dict[str, dict[str, str]] = {
                  "zh": "没有指数模型：请传入 model=（lavaan 语法、ModelSpec 或 'ccsi'、'acsi'、'ecsi'、'scsb'），"
                        "或在编码簿中填写 'index_construct'。"},
     "no_nps": {"en": "The data has no NPS item and no loyalty items.", "zh": "数据中没有 NPS 题和忠诚度题。"},
-    "no_engine": {"en": "This csindex build does not include {what}.", "zh": "此版本的 csindex 不包含{what}。"},
     "no_pls": {"en": "The PLS results are needed for this section; run with method='pls' or 'both'.",
                "zh": "本节需要 PLS 结果；请使用 method='pls' 或 'both'。"},
     "no_priority": {"en": "No priority matrix was computed (no IPMA, IPA or driver weights).",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ import pandas as pd
 
 from ..exceptions import SpecError, SurveyDataError
 from ._render import Section
-from ._sections import Context, _has
+from ._sections import Context
 
 logger = logging.getLogger(__name__)
 
@@ -24,8 +23,6 @@ def resolve_model(model: Any, survey: Any) -> tuple[Any, str]:
     from ..spec import ModelSpec
 
     if model is None:
-        if not _has("csindex.models"):
-            return None, ""
         from .. import models
 
         try:
@@ -45,21 +42,13 @@ def resolve_model(model: Any, survey: Any) -> tuple[Any, str]:
                             "lavaan-style syntax nor an existing file. Check the name or the path.")
         return ModelSpec.from_lavaan(path.read_text(encoding="utf-8")), path.name
     if isinstance(model, str) and model.lower() in ("ccsi", "acsi", "ecsi", "scsb"):
-        if not _has("csindex.models"):
-            raise SpecError(f"The {model.upper()} template is not available in this csindex build.")
         from .. import models
 
         return models.template(model.lower(), survey), model.upper()
     return ModelSpec.coerce(model), "custom model"
 
 
-def _skip_engine(ctx: Context, sec: Section, what: str) -> None:
-    sec.status, sec.note = "skipped", ctx.labels("no_engine", what=what)
-
-
 def build_ratio(ctx: Context, sec: Section) -> None:
-    if not _has("csindex.scoring.ratio"):
-        return _skip_engine(ctx, sec, "csindex.scoring.ratio")
     L = ctx.labels
     if not ctx.survey.pairs("expectation"):
         sec.status, sec.note = "skipped", L("no_expectation")
@@ -96,8 +85,6 @@ def build_ratio(ctx: Context, sec: Section) -> None:
 
 
 def build_dual(ctx: Context, sec: Section) -> None:
-    if not (_has("csindex.scoring.dual") and _has("csindex.scoring.ipa")):
-        return _skip_engine(ctx, sec, "csindex.scoring.dual / csindex.scoring.ipa")
     from ..scoring.dual import dual_evaluation
     from ..scoring.ipa import ipa
     from ._sections import _with_labels
@@ -147,8 +134,6 @@ def _driver_constructs(survey: Any) -> list[str]:
 
 
 def build_drivers(ctx: Context, sec: Section) -> None:
-    if not _has("csindex.scoring.drivers"):
-        return _skip_engine(ctx, sec, "csindex.scoring.drivers")
     from ..scoring.drivers import driver_weights
     from ._sections import _with_labels
 
@@ -232,21 +217,10 @@ def build_model(ctx: Context, sec: Section) -> None:
         return
     spec = ctx.model
     sec.p(L("m_intro", model=f"{ctx.model_name} — " + ", ".join(f"{s} → {t}" for s, t in spec.paths)))
-    done = False
     if ctx.method in ("pls", "both"):
-        if not _has("csindex.pls"):
-            sec.add("note", L("no_engine", what="csindex.pls"))
-        else:
-            _model_pls(ctx, sec)
-            done = True
+        _model_pls(ctx, sec)
     if ctx.method in ("sem", "both"):
-        if not _has("csindex.sem"):
-            sec.add("note", L("no_engine", what="csindex.sem"))
-        else:
-            _model_sem(ctx, sec)
-            done = True
-    if not done:
-        sec.status, sec.note = "skipped", L("no_engine", what=f"the {ctx.method.upper()} engine")
+        _model_sem(ctx, sec)
 
 
 def _labels_for(ctx: Context, names: Any) -> dict[str, str]:
@@ -431,4 +405,4 @@ def build_reliability(ctx: Context, sec: Section) -> None:
 
 
 __all__ = ["resolve_model", "build_ratio", "build_dual", "build_drivers", "build_model", "build_index",
-           "build_ipma", "build_reliability", "importlib"]
+           "build_ipma", "build_reliability"]

@@ -90,15 +90,6 @@ def _with_labels(df: pd.DataFrame, ctx: Context, column: str, *, after: str | No
     return out
 
 
-def _has(module: str) -> bool:
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:  # pragma: no cover - parent package missing
-        return False
-
-
 def _weighted_note(ctx: Context) -> str:
     return ctx.labels("weighted") if ctx.survey.weights is not None else ""
 

@@ -6,6 +6,8 @@ import difflib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from .exceptions import ParameterError
+
 
 def quote_list(values: Iterable[Any], limit: int = 5, conj: str = "and") -> str:
     """Quote values with ``repr`` and join them, stopping after ``limit``.
@@ -46,8 +48,8 @@ def check_option(name: str, value: Any, allowed: Sequence[Any], where: str) -> A
 
     Raises
     ------
-    ValueError
-        With the message "The 'name' parameter of where must be one of ...".
+    ParameterError
+        (a ``CsindexError`` and ``ValueError``) with the message "The 'name' parameter of where must be one of ...".
 
     Examples
     --------
@@ -56,11 +58,11 @@ def check_option(name: str, value: Any, allowed: Sequence[Any], where: str) -> A
     >>> check_option("scheme", "paht", ("path", "centroid"), "fit_pls")
     Traceback (most recent call last):
     ...
-    ValueError: The 'scheme' parameter of fit_pls must be one of 'path' or 'centroid'. Got 'paht' instead. Did you mean 'path'?
+    csindex.exceptions.ParameterError: The 'scheme' parameter of fit_pls must be one of 'path' or 'centroid'. Got 'paht' instead. Did you mean 'path'?
     """
     if value not in allowed:
         hint = did_you_mean(value, [str(a) for a in allowed]) if isinstance(value, str) else ""
-        raise ValueError(
+        raise ParameterError(
             f"The {name!r} parameter of {where} must be one of {quote_list(allowed, limit=10, conj='or')}. "
             f"Got {value!r} instead.{hint}"
         )

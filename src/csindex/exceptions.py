@@ -22,6 +22,7 @@ __all__ = [
     "SurveyDataError",
     "CodebookError",
     "SpecError",
+    "ParameterError",
     "EstimationError",
     "ConvergenceError",
     "MissingDependencyError",
@@ -54,6 +55,11 @@ class CodebookError(SurveyError):
 
 class SpecError(CsindexError, ValueError):
     """A model specification is invalid (syntax, unknown construct, cycle, ...)."""
+
+
+class ParameterError(CsindexError, ValueError):
+    """A function option has an invalid value (a confidence of 1, a negative resample count,
+    an unknown scheme, ...); the message names the option, the function and what is allowed."""
 
 
 class EstimationError(CsindexError, RuntimeError):

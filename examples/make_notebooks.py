@@ -174,7 +174,7 @@ matrix.data"""),
 csindex.plots.priority_matrix(items.rename(columns={"item": "name"})).figure_"""),
     ("md", "## ACSI versus ECSI"),
     ("code", """acsi_fit = csindex.fit_pls(survey, acsi, progress=False)
-pd.DataFrame({"ACSI": acsi_fit.r_squared, "ECSI": pls.r_squared}).round(3)"""),
+acsi_fit.r_squared.merge(pls.r_squared, on="construct", how="outer", suffixes=("_acsi", "_ecsi")).round(3)"""),
 ]
 
 NOTEBOOKS["04_ratio_dual_ipa"] = [
@@ -196,19 +196,19 @@ survey.pairs("expectation")[:3], survey.pairs("importance")[:3]"""),
 above 1 + tol very satisfied (tol = 0.05). Two aggregations are reported: the mean of the
 respondents' ratios and the ratio of the means (the default)."""),
     ("code", """ratio = csindex.ratio_index(survey)
-print(f"C (overall, {ratio.settings['aggregation']}) = {ratio.index:.3f}")
+print(f"C (overall, {ratio.settings['aggregation']}) = {ratio.overall:.3f}")
 ratio.constructs[["mean_perceived", "mean_reference", "mean_ratio", "ratio_of_means", "band"]].round(3)"""),
     ("code", """bands = ratio.bands
 bands[(bands["level"] == "overall") & (bands["measure"] == "ratio")]"""),
     ("code", """ratio.plot("overall").figure_"""),
     ("md", "## Dual evaluation\n\n`W_i = Ī_i / Σ Ī`, `CSI = Σ W_i · S̄_i`, rescaled to 0–100 (variant D1)."),
     ("code", """dual = csindex.dual_evaluation(survey)
-print(f"CSI = {dual.index:.2f} (95% CI {dual.ci_lower:.2f} to {dual.ci_upper:.2f}); on the 1-10 scale {dual.index_raw:.2f}")
+print(f"CSI = {dual.overall:.2f} (95% CI {dual.ci_lower:.2f} to {dual.ci_upper:.2f}); on the 1-10 scale {dual.index_raw:.2f}")
 assert abs(dual.weights["weight"].sum() - 1) < 1e-12
 dual.items.head().round(3)"""),
     ("md", "Weighting per respondent first (variant D2) gives a slightly different number:"),
     ("code", """resp = csindex.dual_evaluation(survey, aggregation="respondent")
-round(dual.index, 3), round(resp.index, 3)"""),
+round(dual.overall, 3), round(resp.overall, 3)"""),
     ("md", "The improved form weights the attribute-level C = b/a by importance (variant I1):"),
     ("code", """improved = csindex.dual_evaluation(survey, method="improved")
 print(f"importance-weighted C = {improved.index_raw:.3f}")"""),
@@ -244,16 +244,17 @@ target = survey.items(role="overall_satisfaction")
 target"""),
     ("code", """res = csindex.driver_weights(survey, target=target, drivers=drivers, method="shapley",
                              bootstrap=500, seed=7)
-print(f"R² = {res.r_squared:.3f}")
+r2 = float(res.r_squared["r_squared"].iloc[0])
+print(f"R² = {r2:.3f}")
 res.weights.round(3)"""),
     ("code", """res.plot().figure_"""),
     ("md", "Shapley values add up to R²:"),
-    ("code", """assert abs(res.weights["weight"].sum() - res.r_squared) < 1e-10
+    ("code", """assert abs(res.weights["weight"].sum() - r2) < 1e-10
 res.regression.round(3)"""),
     ("md", "## All measures side by side"),
     ("code", """table = {}
 for method in ["shapley", "dominance", "relative_weights", "pratt", "ols"]:
-    table[method] = csindex.driver_weights(survey, target=target, drivers=drivers, method=method).weights["share"]
+    table[method] = csindex.driver_weights(survey, target=target, drivers=drivers, method=method).weights.set_index("driver")["share"]
 shares = pd.DataFrame(table)
 shares.round(3)"""),
     ("code", """dom = csindex.driver_weights(survey, target=target, drivers=drivers, method="dominance")
@@ -261,9 +262,9 @@ dom.complete_dominance"""),
     ("md", "## Compare with the generator's truth\n\nThe dimensions load on perceived quality with decreasing strength SAFE > CREW > PUNC > CABN > CATR > ENT."),
     ("code", """truth = csindex.datasets.airline_truth()["driver_order"]
 print("true order:   ", truth)
-print("Shapley order:", list(res.weights.sort_values("rank").index))"""),
+print("Shapley order:", list(res.weights.sort_values("rank")["driver"]))"""),
     ("md", "## A CSI from the driver weights\n\n`index` = Σ share_j · (0–100 score of driver j)."),
-    ("code", """print(f"driver-weighted CSI = {res.index:.1f}")"""),
+    ("code", """print(f"driver-weighted CSI = {res.overall:.1f}")"""),
 ]
 
 

@@ -60,12 +60,12 @@ def orthogonal() -> pd.DataFrame:
 def test_orthogonal_drivers_by_hand(orthogonal, method, expected):
     res = driver_weights(orthogonal, target="Y1", drivers=["X1", "Z1"], method=method, scale=(-1, 3))
     assert res.weights["weight"].tolist() == pytest.approx(expected)
-    assert res.r_squared == pytest.approx(1.0)
+    assert res.r_squared["r_squared"].iloc[0] == pytest.approx(1.0)
     assert res.weights["share"].sum() == pytest.approx(1.0)
-    assert res.regression.loc["X1", "coefficient"] == pytest.approx(1.0)
-    assert res.regression.loc["Z1", "coefficient"] == pytest.approx(0.5)
-    assert res.regression.loc["intercept", "coefficient"] == pytest.approx(1.5)
-    assert res.regression.loc["X1", "vif"] == pytest.approx(1.0)
+    assert res.regression.set_index("term").loc["X1", "coefficient"] == pytest.approx(1.0)
+    assert res.regression.set_index("term").loc["Z1", "coefficient"] == pytest.approx(0.5)
+    assert res.regression.set_index("term").loc["intercept", "coefficient"] == pytest.approx(1.5)
+    assert res.regression.set_index("term").loc["X1", "vif"] == pytest.approx(1.0)
 
 
 def _random_corr(seed: int, p: int) -> np.ndarray:
@@ -133,7 +133,7 @@ def test_shapley_matches_statsmodels_brute_force(satisfaction_data):
     lmg, full = _brute_force_lmg(satisfaction_data, "sat1", SAT_DRIVERS)
     res = driver_weights(satisfaction_data, target="sat1", drivers=SAT_DRIVERS, method="shapley")
     assert np.abs(res.weights["weight"].to_numpy() - lmg).max() < 1e-8
-    assert abs(res.r_squared - full) < 1e-8
+    assert abs(res.r_squared["r_squared"].iloc[0] - full) < 1e-8
 
 
 def test_weighted_shapley_matches_statsmodels_wls(satisfaction_data):
@@ -142,7 +142,7 @@ def test_weighted_shapley_matches_statsmodels_wls(satisfaction_data):
     lmg, full = _brute_force_lmg(satisfaction_data, "sat1", drivers, w=w)
     res = driver_weights(satisfaction_data, target="sat1", drivers=drivers, weights=w)
     assert np.abs(res.weights["weight"].to_numpy() - lmg).max() < 1e-8
-    assert abs(res.r_squared - full) < 1e-8
+    assert abs(res.r_squared["r_squared"].iloc[0] - full) < 1e-8
 
 
 def test_relative_weights_match_johnson_regressions(satisfaction_data):
@@ -177,7 +177,7 @@ def test_regression_table_matches_statsmodels(satisfaction_data):
         assert reg["coefficient"].to_numpy() == pytest.approx(fit.params, abs=1e-9)
         assert reg["std_error"].to_numpy() == pytest.approx(fit.bse, rel=1e-8)
         assert reg["p_value"].to_numpy() == pytest.approx(fit.pvalues, rel=1e-6, abs=1e-12)
-        assert res.r_squared == pytest.approx(fit.rsquared, abs=1e-10)
+        assert res.r_squared["r_squared"].iloc[0] == pytest.approx(fit.rsquared, abs=1e-10)
 
 
 def test_sampling_weights_equal_replicated_rows(satisfaction_data):
@@ -199,9 +199,9 @@ def test_airline_ranking_recovers_generator_order():
     dims = ["SAFE", "CREW", "PUNC", "CABN", "CATR", "ENT"]
     for target in ("QUAL", "SAT"):
         res = driver_weights(air, target=target, drivers=dims, method="shapley")
-        w = res.weights["weight"]
+        w = res.weights.set_index("driver")["weight"]
         assert min(w["SAFE"], w["CREW"]) > w["PUNC"] > w["CABN"] > w["CATR"] > w["ENT"]
-        assert set(res.weights.index[res.weights["rank"] <= 2]) == {"SAFE", "CREW"}
+        assert set(res.weights["driver"][res.weights["rank"] <= 2]) == {"SAFE", "CREW"}
 
 
 def test_dominance_tables_on_airline():
@@ -224,7 +224,7 @@ def test_bootstrap_seeded_and_covering(satisfaction_data):
     assert ((t["ci_lower"] <= t["weight"]) & (t["weight"] <= t["ci_upper"])).all()
     assert ((t["share_ci_lower"] <= t["share"]) & (t["share"] <= t["share_ci_upper"])).all()
     lo, hi = a.settings["r_squared_ci"]
-    assert lo < a.r_squared < hi
+    assert lo < a.r_squared["r_squared"].iloc[0] < hi
     assert a.settings["seed"] == 11
 
 
@@ -263,13 +263,13 @@ def test_too_many_drivers_for_exact_shapley():
     with pytest.raises(SurveyDataError, match="relative_weights"):
         driver_weights(df, target="Y1", drivers=[f"X{i}" for i in range(21)])
     res = driver_weights(df, target="Y1", drivers=[f"X{i}" for i in range(21)], method="relative_weights")
-    assert res.weights["weight"].sum() == pytest.approx(res.r_squared)
+    assert res.weights["weight"].sum() == pytest.approx(res.r_squared["r_squared"].iloc[0])
 
 
 def test_target_list_and_unknown_names(orthogonal):
     df = orthogonal.assign(Y2=orthogonal["Y1"])
     res = driver_weights(df, target=["Y1", "Y2"], drivers=["X1", "Z1"])
-    assert res.target == "Y1 + Y2" and res.r_squared == pytest.approx(1.0)
+    assert res.target == "Y1 + Y2" and res.r_squared["r_squared"].iloc[0] == pytest.approx(1.0)
     with pytest.raises(SurveyDataError, match="neither a column nor a construct"):
         driver_weights(df, target="Y1", drivers=["X1", "Q9"])
     with pytest.raises(SurveyDataError, match="drivers="):
@@ -283,9 +283,9 @@ def test_index_from_shares_and_plot(orthogonal):
 
     df = pd.DataFrame({"A1": [1, 2, 3, 4, 5, 3], "B1": [2, 2, 3, 5, 4, 1], "Y1": [1, 2, 4, 5, 5, 2]})
     res = driver_weights(df, target="Y1", drivers=["A1", "B1"], scale=(1, 5))
-    sh = res.weights["share"]
+    sh = res.weights.set_index("driver")["share"]
     expected = sh["A1"] * 100 * (3 - 1) / 4 + sh["B1"] * 100 * (17 / 6 - 1) / 4
-    assert res.index == pytest.approx(expected)
+    assert res.overall == pytest.approx(expected)
     disp = res.plot()
     assert disp.data["driver"].iloc[0] == sh.idxmax()
     plt.close(disp.figure_)

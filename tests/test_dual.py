@@ -34,9 +34,9 @@ def test_classic_aggregate_by_hand(df):
     assert res.weights["weight"].sum() == pytest.approx(1.0)
     assert res.weights["mean_importance"].tolist() == pytest.approx([5, 2])
     assert res.index_raw == pytest.approx((5 * 4.5 + 2 * 2.5) / 7)
-    assert res.index == pytest.approx((5 * 87.5 + 2 * 37.5) / 7)
-    assert res.items.loc["Q1", "score"] == pytest.approx(87.5)
-    assert res.items["contribution"].sum() == pytest.approx(res.index)
+    assert res.overall == pytest.approx((5 * 87.5 + 2 * 37.5) / 7)
+    assert res.items.set_index("item").loc["Q1", "score"] == pytest.approx(87.5)
+    assert res.items["contribution"].sum() == pytest.approx(res.overall)
     assert res.settings["variant"] == "D1"
 
 
@@ -45,18 +45,18 @@ def test_classic_respondent_by_hand(df):
     # respondent 1: (5*4 + 3*2)/8, respondent 2: (5*5 + 1*3)/6
     assert res.index_raw == pytest.approx((26 / 8 + 28 / 6) / 2)
     # 0-100: (5*75 + 3*25)/8 = 56.25 and (5*100 + 1*50)/6
-    assert res.index == pytest.approx((56.25 + 550 / 6) / 2)
+    assert res.overall == pytest.approx((56.25 + 550 / 6) / 2)
     assert res.std_error == pytest.approx(abs(550 / 6 - 56.25) / 2)
     assert res.weights["weight"].tolist() == pytest.approx([(5 / 8 + 5 / 6) / 2, (3 / 8 + 1 / 6) / 2])
     assert res.settings["variant"] == "D2"
-    assert res.index != pytest.approx(_dual(df).index)  # D1 != D2
+    assert res.overall != pytest.approx(_dual(df).overall)  # D1 != D2
 
 
 def test_aggregate_se_equals_respondent_sd_with_fixed_weights():
     d = pd.DataFrame({"Q1": [4, 5, 2], "Q2": [2, 3, 5]})
     res = dual_evaluation(d, satisfaction=["Q1", "Q2"], importance_method={"Q1": 1, "Q2": 1}, scale=(1, 5))
     per = 0.5 * 100 * (d["Q1"] - 1) / 4 + 0.5 * 100 * (d["Q2"] - 1) / 4
-    assert res.index == pytest.approx(per.mean())
+    assert res.overall == pytest.approx(per.mean())
     assert res.std_error == pytest.approx(per.std(ddof=1) / math.sqrt(3))
     z = 1.959963984540054
     assert res.ci_lower == pytest.approx(per.mean() - z * per.std(ddof=1) / math.sqrt(3))
@@ -66,7 +66,7 @@ def test_constant_importance_gives_equal_weights(df):
     d = df.assign(IMP_Q1=4, IMP_Q2=4)
     res = _dual(d, importance=["IMP_Q1", "IMP_Q2"])
     assert res.weights["weight"].tolist() == pytest.approx([0.5, 0.5])
-    assert res.index == pytest.approx((87.5 + 37.5) / 2)
+    assert res.overall == pytest.approx((87.5 + 37.5) / 2)
     fixed = _dual(d, importance_method={"Q1": 1, "Q2": 1})
     assert res.std_error == pytest.approx(fixed.std_error)  # constant importance adds no variance
 
@@ -92,26 +92,26 @@ def test_improved_i1_aggregate_and_respondent(df):
     w = np.array([5 / 7, 2 / 7])
     assert res.items["score"].tolist() == pytest.approx(c.tolist())
     assert res.index_raw == pytest.approx(w @ c)
-    assert res.index == pytest.approx(100 * w @ c)
+    assert res.overall == pytest.approx(100 * w @ c)
     assert res.settings["variant"] == "I1"
     resp = _dual(df, method="improved", aggregation="respondent")
     # respondent 1: C = .8, .5 with importance 5, 3; respondent 2: C = 1, 1
     assert resp.index_raw == pytest.approx(((5 * 0.8 + 3 * 0.5) / 8 + 1.0) / 2)
-    assert resp.index == pytest.approx(100 * resp.index_raw)
+    assert resp.overall == pytest.approx(100 * resp.index_raw)
 
 
 def test_improved_i2_gap(df):
     res = _dual(df, method="improved", variant="I2")
     assert res.index_raw == pytest.approx((5 * -0.5 + 2 * -1.0) / 7)
-    assert res.index == pytest.approx(100 * res.index_raw / 4)
+    assert res.overall == pytest.approx(100 * res.index_raw / 4)
 
 
 def test_ahp_weights_by_hand():
     res = ahp_weights([[1, 3], [1 / 3, 1]], ["a", "b"])
-    assert res.weights.tolist() == pytest.approx([0.75, 0.25])
+    assert res.weights["weight"].tolist() == pytest.approx([0.75, 0.25])
     assert res.consistency_ratio == 0
     cons = ahp_weights([[1, 2, 4], [0.5, 1, 2], [0.25, 0.5, 1]])
-    assert cons.weights.tolist() == pytest.approx([4 / 7, 2 / 7, 1 / 7])
+    assert cons.weights["weight"].tolist() == pytest.approx([4 / 7, 2 / 7, 1 / 7])
     assert cons.lambda_max == pytest.approx(3.0)
     a = np.array([[1, 3, 0.5], [1 / 3, 1, 0.25], [2, 4, 1]])
     res = ahp_weights(a)
@@ -130,7 +130,7 @@ def test_ahp_provider(df):
     mat = pd.DataFrame([[1, 3], [1 / 3, 1]], index=["Q1", "Q2"], columns=["Q1", "Q2"])
     res = _dual(df, importance_method="ahp", ahp_matrix=mat)
     assert res.weights["weight"].tolist() == pytest.approx([0.75, 0.25])
-    assert res.index == pytest.approx(0.75 * 87.5 + 0.25 * 37.5)
+    assert res.overall == pytest.approx(0.75 * 87.5 + 0.25 * 37.5)
     assert res.ahp.consistency_ratio == 0
     with pytest.raises(SurveyDataError, match="ahp_matrix"):
         _dual(df, importance_method="ahp")
@@ -151,7 +151,7 @@ def test_airline_defaults_from_codebook():
     res = dual_evaluation(air)
     assert len(res.weights) == len(air.pairs("importance"))
     assert res.weights["weight"].sum() == pytest.approx(1.0)
-    assert 0 < res.index < 100 and res.ci_lower < res.index < res.ci_upper
+    assert 0 < res.overall < 100 and res.ci_lower < res.overall < res.ci_upper
     assert res.settings["weighted"]
 
 
@@ -165,7 +165,7 @@ def test_edge_cases(df):
     one = pd.DataFrame({"Q1": [4], "IMP_Q1": [5]})
     with pytest.warns(InferenceWarning):
         res = dual_evaluation(one, satisfaction=["Q1"], scale=(1, 5))
-    assert res.index == pytest.approx(75.0)
+    assert res.overall == pytest.approx(75.0)
 
 
 def test_summary_and_plot(df):
@@ -192,7 +192,7 @@ def test_linearised_se_agrees_with_bootstrap(method):
                      columns=["Q1", "Q2", "Q3", "IMP_Q1", "IMP_Q2", "IMP_Q3", "EXP_Q1", "EXP_Q2", "EXP_Q3"])
     kw = dict(satisfaction=["Q1", "Q2", "Q3"], scale=(1, 5), method=method, weights=False)
     res = dual_evaluation(d, **kw)
-    boot = [dual_evaluation(d.iloc[rng.integers(0, n, n)].reset_index(drop=True), **kw).index for _ in range(200)]
+    boot = [dual_evaluation(d.iloc[rng.integers(0, n, n)].reset_index(drop=True), **kw).overall for _ in range(200)]
     assert res.std_error == pytest.approx(np.std(boot, ddof=1), rel=0.2)
 
 
@@ -207,18 +207,18 @@ def test_frequency_table_variant_d3():
     res = dual_evaluation(ft, satisfaction=["Q1", "Q2"], importance=["IMP_Q1", "IMP_Q2"])
     assert res.weights["weight"].tolist() == pytest.approx([5 / 7.5, 2.5 / 7.5])
     assert res.index_raw == pytest.approx((5 * 4 + 2.5 * 3) / 7.5)
-    assert res.index == pytest.approx((5 * 75 + 2.5 * 50) / 7.5)
+    assert res.overall == pytest.approx((5 * 75 + 2.5 * 50) / 7.5)
     assert res.settings["variant"] == "D3"
     # same numbers as the respondent-level D1 on the equivalent answers (complete data)
     df = pd.DataFrame({"Q1": [3, 4, 5], "Q2": [2, 2, 5], "IMP_Q1": [5, 5, 5], "IMP_Q2": [2, 3, np.nan]})
     d1 = dual_evaluation(df, satisfaction=["Q1", "Q2"], scale=(1, 5), weights=False)
-    assert d1.index == pytest.approx(res.index)
+    assert d1.overall == pytest.approx(res.overall)
     # SE with independent items: W1^2 var(s1) + W2^2 var(s2) + importance terms
     w = np.array([5, 2.5]) / 7.5
     s100 = np.array([75.0, 50.0])
     var_s = np.array([1.0 / 3, 3.0 / 3]) * (100 / 4) ** 2  # sample variances 1 and 3, over n = 3
     var_i = np.array([0.0, 0.5 / 2])
-    expected = np.sqrt((w**2 * var_s).sum() + (((s100 - res.index) / 7.5) ** 2 * var_i).sum())
+    expected = np.sqrt((w**2 * var_s).sum() + (((s100 - res.overall) / 7.5) ** 2 * var_i).sum())
     assert res.std_error == pytest.approx(expected)
     with pytest.raises(SurveyDataError, match="aggregate"):
         dual_evaluation(ft, satisfaction=["Q1", "Q2"], importance=["IMP_Q1", "IMP_Q2"], aggregation="respondent")

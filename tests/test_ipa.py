@@ -26,7 +26,7 @@ ITEMS = ["A1", "B1", "C1", "D1"]
 
 def test_quadrants_at_scale_midpoint(df):
     res = ipa(df, ITEMS, scale=(1, 5))  # importance pairs from the IMP_ prefix
-    it = res.items
+    it = res.items.set_index("item")
     assert res.crosshair == (3.0, 3.0)
     assert it["importance"].tolist() == pytest.approx([14 / 3, 5 / 3, 13 / 3, 4 / 3])
     assert it["performance"].tolist() == pytest.approx([5 / 3, 13 / 3, 13 / 3, 4 / 3])
@@ -35,7 +35,7 @@ def test_quadrants_at_scale_midpoint(df):
 
 
 def test_opportunity_score_by_hand(df):
-    it = ipa(df, ITEMS, scale=(1, 5)).items
+    it = ipa(df, ITEMS, scale=(1, 5)).items.set_index("item")
     # A: all importance in {4,5} -> IMP 10, no performance in {4,5} -> SAT 0 -> 10 + 10
     assert it.loc["A1", "opportunity"] == pytest.approx(20)
     assert it.loc["B1", "opportunity"] == pytest.approx(0)  # IMP 0, SAT 10
@@ -47,20 +47,20 @@ def test_mean_median_and_fixed_crosshairs(df):
     assert ipa(df, ITEMS, scale=(1, 5), crosshair="mean").crosshair == pytest.approx((3.0, 35 / 12))
     assert ipa(df, ITEMS, scale=(1, 5), crosshair="median").crosshair == pytest.approx((3.0, 3.0))
     res = ipa(df, ITEMS, scale=(1, 5), crosshair=(14 / 3, 5 / 3))
-    assert res.items.loc["A1", "quadrant"] == "Keep up the good work"  # on the cross-hair counts as high
+    assert res.items.set_index("item").loc["A1", "quadrant"] == "Keep up the good work"  # on the cross-hair counts as high
     with pytest.raises(ValueError, match="crosshair"):
         ipa(df, ITEMS, scale=(1, 5), crosshair="centre")
 
 
 def test_top_box_on_ten_point_scale():
     d = pd.DataFrame({"A1": [10, 9, 8, 1], "IMP_A1": [10, 10, 10, 7]})
-    it = ipa(d, ["A1"], scale=(1, 10)).items
+    it = ipa(d, ["A1"], scale=(1, 10)).items.set_index("item")
     assert it.loc["A1", "performance_top2"] == pytest.approx(0.5)
     assert it.loc["A1", "opportunity"] == pytest.approx(7.5 + 2.5)
 
 
 def test_sampling_weights(df):
-    it = ipa(df, ITEMS, scale=(1, 5), weights=[2, 1, 1]).items
+    it = ipa(df, ITEMS, scale=(1, 5), weights=[2, 1, 1]).items.set_index("item")
     assert it.loc["A1", "importance"] == pytest.approx((10 + 5 + 4) / 4)
     assert it.loc["A1", "performance"] == pytest.approx((4 + 1 + 2) / 4)
 
@@ -106,5 +106,5 @@ def test_one_respondent():
     d = pd.DataFrame({"A1": [2], "IMP_A1": [5]})
     with pytest.warns(csindex.exceptions.InferenceWarning, match="A1"):
         res = ipa(d, ["A1"], scale=(1, 5))
-    assert res.items.loc["A1", "quadrant"] == "Concentrate here"
-    assert np.isnan(res.items.loc["A1", "performance_ci_lower"])
+    assert res.items.set_index("item").loc["A1", "quadrant"] == "Concentrate here"
+    assert np.isnan(res.items.set_index("item").loc["A1", "performance_ci_lower"])

@@ -24,7 +24,7 @@ def test_shares_modal_better_worse_by_hand():
     # attribute X: A A O M I -> better (2+1)/5, worse -(1+1)/5, modal A
     df = pd.DataFrame({"FX": [1, 1, 1, 2, 3], "DX": [3, 4, 5, 5, 3]})
     res = kano(df, ["FX"], ["DX"], attributes=["X"])
-    row = res.attributes.loc["X"]
+    row = res.attributes.set_index("attribute").loc["X"]
     assert row["A"] == pytest.approx(0.4) and row["O"] == pytest.approx(0.2) and row["M"] == pytest.approx(0.2)
     assert row["category"] == "A" and row["category_name"] == "attractive"
     assert row["better"] == pytest.approx(3 / 5)
@@ -35,18 +35,18 @@ def test_shares_modal_better_worse_by_hand():
 def test_tie_break_and_weights():
     # one M and one A: tie -> M by default (M > O > A > I)
     df = pd.DataFrame({"F1": [2, 1], "D1": [5, 2]})
-    assert kano(df, ["F1"], ["D1"]).attributes.loc["F1", "category"] == "M"
-    assert kano(df, ["F1"], ["D1"], tie_break="AOMIRQ").attributes.loc["F1", "category"] == "A"
+    assert kano(df, ["F1"], ["D1"]).attributes.set_index("attribute").loc["F1", "category"] == "M"
+    assert kano(df, ["F1"], ["D1"], tie_break="AOMIRQ").attributes.set_index("attribute").loc["F1", "category"] == "A"
     res = kano(df, ["F1"], ["D1"], weights=[1, 3])
-    assert res.attributes.loc["F1", "category"] == "A"
-    assert res.attributes.loc["F1", "A"] == pytest.approx(0.75)
-    assert res.attributes.loc["F1", "worse"] == pytest.approx(-0.25)
+    assert res.attributes.set_index("attribute").loc["F1", "category"] == "A"
+    assert res.attributes.set_index("attribute").loc["F1", "A"] == pytest.approx(0.75)
+    assert res.attributes.set_index("attribute").loc["F1", "worse"] == pytest.approx(-0.25)
 
 
 def test_missing_and_codes():
     df = pd.DataFrame({"F1": [1, np.nan, 2], "D1": [5, 5, 5]})
     res = kano(df, ["F1"], ["D1"])
-    assert res.attributes.loc["F1", "n"] == 2
+    assert res.attributes.set_index("attribute").loc["F1", "n"] == 2
     assert pd.isna(res.respondents["F1"].tolist()[1])
     assert res.settings["n_missing"] == 1
     # codes 5..1 reversed (5 = like)
@@ -63,7 +63,7 @@ def test_errors():
     only_q = pd.DataFrame({"F1": [1, 5], "D1": [1, 5]})
     with pytest.warns(MissingDataWarning, match="undefined"):
         res = kano(only_q, ["F1"], ["D1"])
-    assert res.attributes.loc["F1", "category"] == "Q"
+    assert res.attributes.set_index("attribute").loc["F1", "category"] == "Q"
 
 
 def test_summary_and_plot():
@@ -81,6 +81,6 @@ def test_one_respondent_and_input_untouched():
     df = pd.DataFrame({"F1": [1], "D1": [5]})
     before = df.copy()
     res = kano(df, ["F1"], ["D1"])
-    assert res.attributes.loc["F1", "category"] == "O"
-    assert res.attributes.loc["F1", "better"] == 1 and res.attributes.loc["F1", "worse"] == -1
+    assert res.attributes.set_index("attribute").loc["F1", "category"] == "O"
+    assert res.attributes.set_index("attribute").loc["F1", "better"] == 1 and res.attributes.set_index("attribute").loc["F1", "worse"] == -1
     pd.testing.assert_frame_equal(df, before)

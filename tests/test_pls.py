@@ -63,7 +63,7 @@ def test_estimates_equal_hand_computation(small):
     assert paths[("S", "L")] == pytest.approx(beta[2], abs=1e-10)
     fitted = X @ beta
     r2 = 1 - ((Y["L"] - fitted) ** 2).sum() / ((Y["L"] - Y["L"].mean()) ** 2).sum()
-    assert res.r_squared["L"] == pytest.approx(r2, abs=1e-10)
+    assert res.r_squared.set_index("construct").loc["L", "r_squared"] == pytest.approx(r2, abs=1e-10)
     eff = res.effects.set_index(["source", "target"])
     assert eff.at[("Q", "L"), "indirect"] == pytest.approx(paths[("Q", "S")] * paths[("S", "L")], abs=1e-12)
     assert eff.at[("Q", "L"), "total"] == pytest.approx(paths[("Q", "L")] + paths[("Q", "S")] * paths[("S", "L")])
@@ -78,7 +78,8 @@ def test_result_tables_have_fixed_columns(small):
     assert list(res.loadings.columns) == ["construct", "item", "estimate"]
     assert list(res.effects.columns) == ["source", "target", "direct", "indirect", "total"]
     assert list(res.index.columns) == ["construct", "index"]
-    assert list(res.r_squared.index) == ["S", "L"] and res.r_squared.name == "r_squared"
+    assert res.r_squared["construct"].tolist() == ["S", "L"]
+    assert list(res.r_squared.columns) == ["construct", "r_squared", "r_squared_adj"]
     assert res.r_squared.dtype == np.float64 and res.paths["estimate"].dtype == np.float64
     assert res.scores.shape == (len(small), 3) and list(res.scores.columns) == ["Q", "S", "L"]
     assert res.converged and 1 <= res.iterations < 300
@@ -533,8 +534,8 @@ def test_plsc_recovers_latent_paths_and_loadings():
         assert lam[item] == pytest.approx(value, abs=0.03), item
     # the disattenuation uses rho_A: r / sqrt(rho_A,X rho_A,M) is the X-M correlation
     rho = pls.quality.reliability.set_index("construct")["rho_a"]
-    r = pls.construct_correlations.loc["X", "M"]
-    assert plsc.construct_correlations.loc["X", "M"] == pytest.approx(r / np.sqrt(rho["X"] * rho["M"]), abs=1e-10)
+    r = pls.construct_correlations.set_index("construct").loc["X", "M"]
+    assert plsc.construct_correlations.set_index("construct").loc["X", "M"] == pytest.approx(r / np.sqrt(rho["X"] * rho["M"]), abs=1e-10)
     assert plsc.settings["consistent"]
     # PLSc weights, scores and index are those of PLS
     pd.testing.assert_frame_equal(plsc.weights, pls.weights)

@@ -25,7 +25,7 @@ def _data(seed: int, n: int = 120) -> pd.DataFrame:
 
 def _numbers(res) -> np.ndarray:
     return np.concatenate([res.paths["estimate"], res.weights["estimate"], res.loadings["estimate"],
-                           res.r_squared.to_numpy()])
+                           res.r_squared["r_squared"].to_numpy()])
 
 
 COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -33,7 +33,7 @@ def _compare(res, ref, atol):
     for key, value in ref["path_coefficients"].items():
         assert paths[key] == pytest.approx(value, abs=atol), key
     for con, value in ref["r_squared"].items():
-        assert res.r_squared[con] == pytest.approx(value, abs=atol), con
+        assert res.r_squared.set_index("construct").loc[con, "r_squared"] == pytest.approx(value, abs=atol), con
 
 
 @pytest.mark.parametrize("tool,scheme,scaling", CASES, ids=["-".join(c) for c in CASES])

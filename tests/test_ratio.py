@@ -36,7 +36,7 @@ def _run(df, **kw):
 
 def test_item_ratios_by_hand(df):
     res = _run(df)
-    it = res.items
+    it = res.items.set_index("item")
     # CREW1: row 3 has a = 0 -> left out; C = .8, 1, 1
     assert it.loc["CREW1", "n"] == 3
     assert it.loc["CREW1", "n_nonpositive"] == 1
@@ -56,7 +56,7 @@ def test_item_ratios_by_hand(df):
 
 
 def test_item_intervals_by_hand(df):
-    it = _run(df).items
+    it = _run(df).items.set_index("item")
     # mean ratio: values .8 1 1, sd^2 = .026667/2, se = sqrt(var/3)
     se = math.sqrt((0.4 / 3) ** 2 * 1.5 / 2 / 3)  # SS = (2/15)^2 + 2 (1/15)^2 = 6/225
     assert se == pytest.approx(math.sqrt(6 / 225 / 2 / 3))
@@ -72,14 +72,14 @@ def test_item_intervals_by_hand(df):
 
 def test_constructs_and_overall_by_hand(df):
     res = _run(df)
-    row = res.constructs.loc["CREW"]
+    row = res.constructs.set_index("construct").loc["CREW"]
     # respondent means of C: .65, 1, 1 (only CREW1), 1 (only CREW2)
     assert row["mean_ratio"] == pytest.approx(3.65 / 4)
     # respondent mean b: 3, 4.5, 3, 3 ; mean a: 4.5, 4.5, 3, 3
     assert row["ratio_of_means"] == pytest.approx(13.5 / 15)
-    assert res.constructs.index[-1] == "overall"
-    assert res.index == pytest.approx(13.5 / 15)
-    assert _run(df, aggregation="mean_ratio").index == pytest.approx(3.65 / 4)
+    assert res.constructs["construct"].iloc[-1] == "overall"
+    assert res.overall == pytest.approx(13.5 / 15)
+    assert _run(df, aggregation="mean_ratio").overall == pytest.approx(3.65 / 4)
 
 
 def test_bands_with_wilson_interval(df):
@@ -98,7 +98,7 @@ def test_bands_with_wilson_interval(df):
     assert b.loc[("item", "CREW1", "difference", "confirmation"), "share"] == pytest.approx(2 / 3)
     # overall respondent ratios .65 1 1 1
     assert b.loc[("overall", "overall", "ratio", "fairly satisfied"), "share"] == pytest.approx(0.75)
-    assert res.items.loc["CREW2", "band"] == "dissatisfied"  # 9/11 = .818
+    assert res.items.set_index("item").loc["CREW2", "band"] == "dissatisfied"  # 9/11 = .818
 
 
 def test_tolerance_and_unmet():
@@ -112,8 +112,8 @@ def test_tolerance_and_unmet():
 
 def test_sampling_weights(df):
     res = _run(df, weights=[1, 2, 1, 1])
-    assert res.items.loc["CREW1", "mean_ratio"] == pytest.approx((0.8 + 2 + 1) / 4)
-    assert res.items.loc["CREW1", "ratio_of_means"] == pytest.approx((4 + 10 + 3) / (5 + 10 + 3))
+    assert res.items.set_index("item").loc["CREW1", "mean_ratio"] == pytest.approx((0.8 + 2 + 1) / 4)
+    assert res.items.set_index("item").loc["CREW1", "ratio_of_means"] == pytest.approx((4 + 10 + 3) / (5 + 10 + 3))
     assert res.settings["weighted"]
 
 
@@ -130,7 +130,7 @@ def test_no_numpy_warning_leaks(df):
         warnings.simplefilter("ignore", MissingDataWarning)
         warnings.simplefilter("ignore", InferenceWarning)
         res = ratio_index(df, ["CREW1", "CREW2"], ["EXP_CREW1", "EXP_CREW2"], scale=(0, 5))
-    assert res.items.loc["CREW2", "n"] == 1
+    assert res.items.set_index("item").loc["CREW2", "n"] == 1
 
 
 def test_all_missing_item_raises(df):
@@ -143,8 +143,8 @@ def test_one_respondent():
     df = pd.DataFrame({"Q1": [4], "EXP_Q1": [5]})
     with pytest.warns(InferenceWarning):
         res = ratio_index(df, ["Q1"], ["EXP_Q1"], scale=(1, 5))
-    assert res.items.loc["Q1", "ratio_of_means"] == 0.8
-    assert np.isnan(res.items.loc["Q1", "mean_ratio_ci_lower"])
+    assert res.items.set_index("item").loc["Q1", "ratio_of_means"] == 0.8
+    assert np.isnan(res.items.set_index("item").loc["Q1", "mean_ratio_ci_lower"])
 
 
 def test_bad_input():
@@ -165,12 +165,12 @@ def test_pairs_from_codebook_and_input_untouched(df):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MissingDataWarning)
         res = ratio_index(df, scale=(0, 5))  # EXP_ prefix -> expectation pairs
-    assert list(res.items.index) == ["CREW1", "CREW2"]
+    assert list(res.items["item"]) == ["CREW1", "CREW2"]
     assert list(res.items["reference_item"]) == ["EXP_CREW1", "EXP_CREW2"]
     pd.testing.assert_frame_equal(df, before)
     air = csindex.datasets.airline()
     res = ratio_index(air, perceived=["SAFE1"])
-    assert res.items.loc["SAFE1", "reference_item"] == "EXP_SAFE1"
+    assert res.items.set_index("item").loc["SAFE1", "reference_item"] == "EXP_SAFE1"
     assert res.settings["weighted"]  # the airline sample carries sampling weights
 
 
@@ -178,7 +178,7 @@ def test_desired_reference_same_code_path():
     df = pd.DataFrame({"Q1": [4, 5, 2], "WANT_Q1": [5, 5, 4]})
     res = disconfirmation(df, ["Q1"], ["WANT_Q1"], reference="desired", scale=(1, 5), diff_tol=0.5)
     assert res.settings["reference"] == "desired"
-    assert res.items.loc["Q1", "mean_difference"] == pytest.approx(-1)
+    assert res.items.set_index("item").loc["Q1", "mean_difference"] == pytest.approx(-1)
     b = res.bands.set_index(["level", "name", "measure", "band"])["share"]
     assert b[("item", "Q1", "difference", "confirmation")] == pytest.approx(1 / 3)
 
@@ -187,8 +187,8 @@ def test_constructs_override_and_summary_plot(df):
     import matplotlib.pyplot as plt
 
     res = _run(df, constructs={"A": ["CREW1"], "B": ["CREW2"]})
-    assert list(res.constructs.index) == ["A", "B", "overall"]
-    assert res.constructs.loc["A", "mean_ratio"] == pytest.approx(2.8 / 3)
+    assert list(res.constructs["construct"]) == ["A", "B", "overall"]
+    assert res.constructs.set_index("construct").loc["A", "mean_ratio"] == pytest.approx(2.8 / 3)
     assert "Satisfaction ratio" in str(res.summary())
     disp = res.plot()
     assert disp.shares["fairly satisfied"] == pytest.approx(0.75)
@@ -203,8 +203,8 @@ def test_ratio_of_means_equals_mean_ratio_when_a_constant_property(pairs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InferenceWarning)
         res = ratio_index(df, ["Q1"], ["EXP_Q1"], scale=(1, 7))
-    assert res.items.loc["Q1", "mean_ratio"] == pytest.approx(np.mean(b) / 4)
-    assert res.items.loc["Q1", "ratio_of_means"] == pytest.approx(np.mean(b) / 4)
+    assert res.items.set_index("item").loc["Q1", "mean_ratio"] == pytest.approx(np.mean(b) / 4)
+    assert res.items.set_index("item").loc["Q1", "ratio_of_means"] == pytest.approx(np.mean(b) / 4)
     shares = res.bands.query("level == 'item' and measure == 'ratio'")["share"]
     assert shares.sum() == pytest.approx(1.0)
 
@@ -240,4 +240,4 @@ def test_by_segment_equals_subset():
                        "grp": np.repeat(["a", "b"], 20)})
     seg = ratio_index(df, ["Q1"], ["EXP_Q1"], scale=(1, 7), by="grp")
     alone = ratio_index(df[df["grp"] == "b"].reset_index(drop=True), ["Q1"], ["EXP_Q1"], scale=(1, 7))
-    assert seg["b"].index == pytest.approx(alone.index)
+    assert seg["b"].overall == pytest.approx(alone.overall)

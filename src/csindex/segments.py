@@ -1564,7 +1564,7 @@ class TrendResult(SummaryMixin):
         test of the change). The change columns are NaN in the first wave, which has no
         previous wave.
     results : Mapping
-        Wave -> the per-wave result (:class:`~csindex.scoring.simple.SimpleScores` or
+        Wave -> the per-wave result (:class:`~csindex.scoring.simple.SimpleScoresResult` or
         :class:`~csindex.pls.PLSResult`).
     settings : dict
         ``method, confidence, n_permutations, seed`` and the method's options.

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._bands import ratio_band_shares
 from ..exceptions import MissingDataWarning, SurveyDataError
 from ._base import (
     Display,
@@ -332,24 +333,9 @@ def index_chart(
 
 
 def ratio_bands(ratios: np.ndarray, tol: float) -> pd.Series:
-    """Share of ratios per band: ``C == 0`` unmet, ``C < 1 - tol`` dissatisfied,
-    ``|C - 1| <= tol`` fairly satisfied, ``C > 1 + tol`` very satisfied."""
-    r = np.asarray(ratios, dtype="float64")
-    dev = r - 1.0
-    eps = 1e-9 * max(tol, 1.0)  # 1.05 - 1 is 0.0500000000000000444: count it as on the edge
-    fair = np.abs(dev) <= tol + eps
-    counts = {
-        "unmet": int(np.sum(r == 0)),
-        "dissatisfied": int(np.sum((r > 0) & (dev < 0) & ~fair)),
-        "fairly satisfied": int(np.sum(fair)),
-        "very satisfied": int(np.sum((dev > 0) & ~fair)),
-    }
-    shares = pd.Series(counts, dtype="float64") / len(r)
-    if counts["unmet"] == 0:
-        shares = shares.drop("unmet")
-    shares.index.name = "band"
-    shares.name = "share"
-    return shares
+    """Share of ratios per band, by the one classifier the scores use
+    (:func:`csindex._bands.ratio_band_shares`)."""
+    return ratio_band_shares(ratios, tol)
 
 
 class RatioDistributionDisplay(Display):

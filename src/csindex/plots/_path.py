@@ -372,7 +372,7 @@ def _lookup_pairs(obj: Any, column: str, what: str) -> dict[tuple[str, str], Any
 
 def path_diagram(
     paths: pd.DataFrame,
-    r_squared: pd.Series | Mapping[str, float] | None = None,
+    r_squared: pd.Series | pd.DataFrame | Mapping[str, float] | None = None,
     *,
     layers: Sequence[Sequence[str]] | Any | None = None,
     ci: bool | pd.DataFrame | None = None,
@@ -395,7 +395,7 @@ def path_diagram(
     paths : pandas.DataFrame
         Columns ``source``, ``target``, ``estimate``; optional ``p_value``,
         ``ci_lower``, ``ci_upper`` (the tidy paths table of a PLS or SEM result).
-    r_squared : pandas.Series or dict, optional
+    r_squared : pandas.Series, dict or DataFrame, optional
         R² by construct.
     layers : sequence of sequences of str, or ModelSpec, optional
         Constructs per layer, left to right (``ModelSpec.layers()``; a spec is
@@ -475,6 +475,8 @@ def path_diagram(
             tidy["ci_upper"] = numeric_column(df, "ci_upper", what, where, labels=names)
 
     r2: pd.Series | None = None
+    if isinstance(r_squared, pd.DataFrame):  # a result's tidy table: construct, r_squared
+        r_squared = pd.Series(r_squared["r_squared"].to_numpy(), index=r_squared["construct"].astype(str))
     if r_squared is not None:
         r2 = pd.Series(r_squared, dtype="float64") if not isinstance(r_squared, pd.Series) else r_squared.astype("float64")
         r2.index = r2.index.astype(str)

@@ -398,7 +398,7 @@ def fit_pls(
     >>> res = csindex.fit_pls(df, "QUAL =~ q1 + q2 + q3\\nSAT =~ s1 + s2\\nSAT ~ QUAL")
     >>> res.paths[["source", "target"]].values.tolist()
     [['QUAL', 'SAT']]
-    >>> bool(res.converged), round(float(res.r_squared["SAT"]), 2)
+    >>> bool(res.converged), round(float(res.r_squared.set_index("construct").loc["SAT", "r_squared"]), 2)
     (True, 0.13)
     """
     check_option("scheme", scheme, SCHEMES, "fit_pls")

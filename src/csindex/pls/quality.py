@@ -158,8 +158,9 @@ def compute_quality(res) -> PLSQuality:
                                 "loading": lam.astype(float), "communality": (lam ** 2).astype(float)})
     block_comm = reliability.set_index("construct")["ave"]
     r2 = res.r_squared
-    redundancy = pd.DataFrame({"construct": list(r2.index), "communality": block_comm[r2.index].to_numpy(),
-                               "r_squared": r2.to_numpy()})
+    redundancy = pd.DataFrame({"construct": r2["construct"].to_numpy(),
+                               "communality": block_comm[r2["construct"]].to_numpy(),
+                               "r_squared": r2["r_squared"].to_numpy()})
     redundancy["redundancy"] = redundancy["communality"] * redundancy["r_squared"]
     C = fe.construct_cor[0]
     fl = C.copy()

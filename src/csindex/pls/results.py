@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._results import INDEX_COLUMNS
 from .._summary import Summary, SummaryMixin
 from .._validation import did_you_mean, quote_list
 from ..exceptions import InferenceWarning, SpecError
@@ -44,9 +45,11 @@ class PLSResult(SummaryMixin):
 
     Tables (all tidy DataFrames, float64 estimates; after a bootstrap also
     ``std_error, t_value, p_value, ci_lower, ci_upper``): :attr:`paths`,
-    :attr:`weights`, :attr:`loadings`, :attr:`effects`, :attr:`index`; wide tables
-    :attr:`cross_loadings`, :attr:`construct_correlations`; Series :attr:`r_squared`,
-    :attr:`r_squared_adj`; respondent tables :attr:`scores`, :attr:`index_scores`;
+    :attr:`weights`, :attr:`loadings`, :attr:`effects`, :attr:`index` (the standard index
+    table ``construct, index, std_error, ci_lower, ci_upper``), :attr:`r_squared`
+    (``construct, r_squared, r_squared_adj``); wide tables with their key column first
+    :attr:`cross_loadings` (``item``), :attr:`construct_correlations` (``construct``);
+    respondent tables (rows keep the data's index) :attr:`scores`, :attr:`index_scores`;
     quality criteria :attr:`quality`; :meth:`ipma`.
     """
 
@@ -65,6 +68,10 @@ class PLSResult(SummaryMixin):
 
     @classmethod
     def _build(cls, *, spec, layout, prep, mean, S, stats, settings, boot) -> PLSResult:
+        n_used = int(prep.X.shape[0])
+        settings = {**settings, "n_used": n_used,
+                    "n_dropped": int(prep.missing.get("n_total", n_used)) - n_used,
+                    "seed": settings.get("seed")}
         return cls(spec=spec, settings=settings, n=int(prep.X.shape[0]), iterations=int(stats.iteration.iterations[0]),
                    converged=bool(stats.iteration.converged[0]), missing=dict(prep.missing), _layout=layout,
                    _prep=prep, _mean=mean, _S=S, _stats=stats, _boot=boot)
@@ -131,15 +138,17 @@ class PLSResult(SummaryMixin):
     def cross_loadings(self) -> pd.DataFrame:
         """Correlation of every item (rows) with every construct score (columns)."""
         L = self._layout
-        df = pd.DataFrame(self._fe.cross_loadings[0], index=pd.Index(L.items, name="item"),
-                          columns=list(L.constructs))
+        df = pd.DataFrame(self._fe.cross_loadings[0], columns=list(L.constructs))
+        df.insert(0, "item", list(L.items))
         return df
 
     @cached_property
     def construct_correlations(self) -> pd.DataFrame:
-        """Correlations between the construct scores."""
+        """Correlations between the construct scores (first column ``construct``)."""
         L = self._layout
-        return pd.DataFrame(self._fe.construct_cor[0], index=list(L.constructs), columns=list(L.constructs))
+        df = pd.DataFrame(self._fe.construct_cor[0], columns=list(L.constructs))
+        df.insert(0, "construct", list(L.constructs))
+        return df
 
     @cached_property
     def effects(self) -> pd.DataFrame:
@@ -158,21 +167,25 @@ class PLSResult(SummaryMixin):
         return self._with_boot(df, "total")
 
     @cached_property
-    def r_squared(self) -> pd.Series:
-        """R² of each endogenous construct (Series indexed by construct)."""
-        L = self._layout
-        idx = [L.constructs[j] for j in L.endogenous]
-        return pd.Series([float(self._fe.r_squared[0, j]) for j in L.endogenous], index=pd.Index(idx, name="construct"),
-                         name="r_squared", dtype=float)
+    def r_squared(self) -> pd.DataFrame:
+        """R² of each endogenous construct: ``construct, r_squared, r_squared_adj``.
 
-    @cached_property
-    def r_squared_adj(self) -> pd.Series:
-        """Adjusted R², ``1 - (1 - R²)(n - 1)/(n - k - 1)`` with ``k`` predictors."""
+        Adjusted R² is ``1 - (1 - R²)(n - 1)/(n - k - 1)`` with ``k`` predictors.
+        """
         L = self._layout
+        r2 = np.array([float(self._fe.r_squared[0, j]) for j in L.endogenous], dtype=float)
         k = np.array([len(L.preds[j]) for j in L.endogenous], dtype=float)
-        r2 = self.r_squared.to_numpy()
         adj = 1.0 - (1.0 - r2) * (self.n - 1) / (self.n - k - 1)
-        return pd.Series(adj, index=self.r_squared.index, name="r_squared_adj", dtype=float)
+        return pd.DataFrame({"construct": [L.constructs[j] for j in L.endogenous], "r_squared": r2,
+                             "r_squared_adj": adj})
+
+    @property
+    def r_squared_adj(self) -> pd.Series:
+        """Adjusted R² as a Series indexed by construct (also the ``r_squared_adj`` column of
+        :attr:`r_squared`)."""
+        t = self.r_squared
+        return pd.Series(t["r_squared_adj"].to_numpy(), index=pd.Index(t["construct"], name="construct"),
+                         name="r_squared_adj", dtype=float)
 
     @cached_property
     def scores(self) -> pd.DataFrame:
@@ -202,8 +215,10 @@ class PLSResult(SummaryMixin):
 
     @cached_property
     def index(self) -> pd.DataFrame:
-        """ACSI-style 0-100 index per construct: ``construct, index`` (after a bootstrap
-        also ``std_error, t_value, p_value, ci_lower, ci_upper``; as ``SEMResult.index``).
+        """ACSI-style 0-100 index per construct, the standard index table ``construct, index,
+        std_error, ci_lower, ci_upper`` (bootstrap standard error and percentile/BCa interval;
+        NaN without a bootstrap, ``settings["bootstrap"] == 0``). No t or p value: testing
+        "index = 0" on a 0-100 scale answers no question.
 
         ``index_j = Σ_i w̃_i (x̄_i - min_i)/(max_i - min_i)·100`` with the index weights
         (Fornell et al. 1996; see the user guide).
@@ -216,7 +231,11 @@ class PLSResult(SummaryMixin):
                 f"(item(s) {quote_list(list(neg['item']))}); their 0-100 index can leave [0, 100].",
                 InferenceWarning, stacklevel=3)
         df = pd.DataFrame({"construct": list(L.constructs), "index": self._stats.index[0].astype(float)})
-        return self._with_boot(df, "index")
+        df = self._with_boot(df, "index")
+        for col in ("std_error", "ci_lower", "ci_upper"):
+            if col not in df:
+                df[col] = np.nan
+        return df[list(INDEX_COLUMNS)]
 
     @cached_property
     def index_scores(self) -> pd.DataFrame:
@@ -366,8 +385,7 @@ class PLSResult(SummaryMixin):
             if self._boot.n_failed:
                 notes.append(f"{self._boot.n_failed} bootstrap resamples did not converge or were degenerate and "
                              "were excluded.")
-        r2 = pd.DataFrame({"r_squared": self.r_squared, "r_squared_adj": self.r_squared_adj})
-        tables = {"Paths": self.paths, "R squared": r2, "Index (0-100)": self.index}
+        tables = {"Paths": self.paths, "R squared": self.r_squared, "Index (0-100)": self.index}
         return Summary("PLS path model", facts=facts, tables=tables, notes=tuple(notes))
 
     @property

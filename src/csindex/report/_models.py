@@ -59,16 +59,16 @@ def build_ratio(ctx: Context, sec: Section) -> None:
     ctx.results["ratio"] = res
     tol = float(res.settings["tol"])
     sec.p(L("r_intro", tol=tol))
-    items = res.items.reset_index()
-    constructs = res.constructs.reset_index()
+    items = res.items
+    constructs = res.constructs
     ctx.tables["ratio_items"] = items
     ctx.tables["ratio_constructs"] = constructs
     ctx.tables["ratio_bands"] = res.bands
-    ctx.key["ratio_overall"] = float(res.index)
+    ctx.key["ratio_overall"] = float(res.overall)
     ctx.key["ratio_aggregation"] = str(res.settings["aggregation"])
     overall = constructs[constructs["construct"] == "overall"].iloc[0]
     ctx.key["ratio_overall_ci"] = [float(overall["ratio_of_means_ci_lower"]), float(overall["ratio_of_means_ci_upper"])]
-    sec.add("facts", {"C = b/a (overall, " + str(res.settings["aggregation"]).replace("_", " ") + ")": float(res.index),
+    sec.add("facts", {"C = b/a (overall, " + str(res.settings["aggregation"]).replace("_", " ") + ")": res.overall,
                       "mean of ratios": float(overall["mean_ratio"]),
                       "ratio of means": float(overall["ratio_of_means"])})
     ctx.figure(sec, res.plot("overall"), L("r_fig"))
@@ -96,17 +96,16 @@ def build_dual(ctx: Context, sec: Section) -> None:
     dual = dual_evaluation(ctx.survey)
     ctx.results["dual"] = dual
     sec.p(L("d_intro"))
-    sec.add("facts", {"CSI (0–100)": float(dual.index), "95% CI": f"[{dual.ci_lower:.2f}, {dual.ci_upper:.2f}]",
+    sec.add("facts", {"CSI (0–100)": dual.overall, "95% CI": f"[{dual.ci_lower:.2f}, {dual.ci_upper:.2f}]",
                       "CSI on the rating scale": float(dual.index_raw),
                       "variant": f"{dual.settings.get('variant')}, {dual.settings.get('aggregation')}"})
-    ctx.key["dual_index"] = float(dual.index)
+    ctx.key["dual_index"] = dual.overall
     ctx.key["dual_index_ci"] = [float(dual.ci_lower), float(dual.ci_upper)]
-    items = dual.items.reset_index().merge(dual.weights.reset_index()[["item", "importance_item", "mean_importance"]],
-                                           on="item", how="left")
+    items = dual.items.merge(dual.weights[["item", "importance_item", "mean_importance"]], on="item", how="left")
     ctx.tables["dual_items"] = items
     res = ipa(ctx.survey, crosshair="mean")
     ctx.results["ipa"] = res
-    table = res.items.reset_index()
+    table = res.items
     ctx.tables["ipa"] = table
     ctx.key["ipa_quadrant_counts"] = {str(k): int(v) for k, v in table["quadrant"].value_counts().items()}
     ctx.figure(sec, res.plot(title="IPA"), L("d_fig"))
@@ -148,13 +147,15 @@ def build_drivers(ctx: Context, sec: Section) -> None:
                          bootstrap=ctx.bootstrap, seed=ctx.seed)
     ctx.results["drivers"] = res
     target_name = ", ".join(target)
-    sec.p(L("dr_intro", target=target_name, r2=res.r_squared))
-    table = res.weights.reset_index()
+    r2 = float(res.r_squared["r_squared"].iloc[0])
+    sec.p(L("dr_intro", target=target_name, r2=r2))
+    table = res.weights
     ctx.tables["driver_weights"] = table
-    ctx.tables["driver_regression"] = res.regression.reset_index()
-    ctx.key["driver_r_squared"] = float(res.r_squared)
-    ctx.key["driver_shares"] = {str(d): float(v) for d, v in res.weights["share"].items()}
-    ctx.key["top_driver"] = str(res.weights["share"].idxmax())
+    ctx.tables["driver_regression"] = res.regression
+    ctx.key["driver_r_squared"] = r2
+    shares = table.set_index("driver")["share"]
+    ctx.key["driver_shares"] = {str(d): float(v) for d, v in shares.items()}
+    ctx.key["top_driver"] = str(shares.idxmax())
     chart = table.copy()
     chart["driver"] = [L.construct(d) for d in chart["driver"]]
     from ..plots import driver_chart
@@ -244,18 +245,18 @@ def _model_pls(ctx: Context, sec: Section) -> None:
     sec.add("facts", facts)
     paths = res.paths
     ctx.tables["pls_paths"] = paths
-    r2 = pd.DataFrame({"construct": res.r_squared.index, "r_squared": res.r_squared.to_numpy(),
-                       "r_squared_adj": res.r_squared_adj.reindex(res.r_squared.index).to_numpy()})
+    r2 = res.r_squared
     ctx.tables["pls_r_squared"] = r2
     ctx.tables["pls_weights"] = res.weights
     ctx.tables["pls_loadings"] = res.loadings
     ctx.tables["pls_effects"] = res.effects
-    ctx.key["pls_r_squared"] = {str(k): float(v) for k, v in res.r_squared.items()}
+    r2_of = r2.set_index("construct")["r_squared"]
+    ctx.key["pls_r_squared"] = {str(k): float(v) for k, v in r2_of.items()}
     ctx.key["pls_gof"] = float(q.gof)
     ctx.key["pls_srmr"] = float(q.srmr)
     tgt = _target(ctx)
-    if tgt is not None and tgt in res.r_squared.index:
-        ctx.key["pls_r_squared_satisfaction"] = float(res.r_squared[tgt])
+    if tgt is not None and tgt in r2_of.index:
+        ctx.key["pls_r_squared_satisfaction"] = float(r2_of[tgt])
     disp = path_diagram(paths, res.r_squared, layers=ctx.model, ci=False, labels=_labels_for(ctx, ctx.model.constructs))
     ctx.figure(sec, disp, L("m_pls_fig"))
     sec.add("table", L.columns(paths), L("m_paths"))

@@ -32,9 +32,9 @@ Examples
 >>> df = pd.DataFrame({"A1": x[:, 0], "B1": x[:, 1], "C1": x[:, 2],
 ...                    "Y1": x @ [0.6, 0.3, 0.0] + rng.normal(size=500)})
 >>> res = driver_weights(df, target="Y1", drivers=["A1", "B1", "C1"])
->>> bool(np.isclose(res.weights["weight"].sum(), res.r_squared))
+>>> bool(np.isclose(res.weights["weight"].sum(), res.r_squared["r_squared"].iloc[0]))
 True
->>> res.weights["share"].idxmax()
+>>> res.weights.set_index("driver")["share"].idxmax()
 'A1'
 """
 
@@ -46,19 +46,22 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from ..segments import segmentable
-from .._summary import Summary, SummaryMixin
-from .._validation import check_option, quote_list
+from .._params import check_param
+from .._random import resolve_seed
+from .._results import ResultMixin, deprecated_aliases, index_table, scalar_table
+from .._summary import Summary
+from .._validation import check_option, did_you_mean, quote_list
 from ..exceptions import CollinearityWarning, MissingDataWarning, SurveyDataError
 from ._common import as_names, as_survey, matrix, row_chunks, row_mean, sampling_weights
 
-__all__ = ["DriverWeights", "driver_weights", "subset_r2", "shapley_from_r2", "relative_weights",
+__all__ = ["DriverWeightsResult", "driver_weights", "subset_r2", "shapley_from_r2", "relative_weights",
            "dominance_from_r2", "METHODS"]
 
 logger = logging.getLogger(__name__)
@@ -216,26 +219,29 @@ def _measure(corr: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
 
 # --------------------------------------------------------------------------- result
 @dataclass(frozen=True, repr=False)
-class DriverWeights(SummaryMixin):
+class DriverWeightsResult(ResultMixin):
     """Result of :func:`driver_weights`.
 
     Attributes
     ----------
     weights : pandas.DataFrame
-        Indexed by driver: ``weight`` (the raw measure: Shapley/LMG, relative weight, Pratt,
+        One row per driver: ``driver, weight`` (the raw measure: Shapley/LMG, relative weight, Pratt,
         general dominance or standardised beta), ``share`` (weights normalised to sum to 1,
         negatives clipped), ``rank`` (1 = largest share), ``mean`` (weighted mean rating of
         the driver), and with ``bootstrap=`` also ``ci_lower, ci_upper, share_ci_lower,
         share_ci_upper``.
     regression : pandas.DataFrame
-        Indexed by term (``intercept`` and the drivers): ``coefficient, std_error, t_value,
+        One row per term (``intercept`` and the drivers): ``term, coefficient, std_error, t_value,
         p_value, beta, vif`` of the (weighted) least-squares fit; ``beta`` and ``vif`` are NaN
         for the intercept by definition.
-    r_squared : float
-        R² of the regression on all drivers.
-    index : float
-        CSI built from the shares: ``Σ share_j · 100 (x̄_j − min_j)/(max_j − min_j)``; NaN
-        when a driver's scale is unknown.
+    r_squared : pandas.DataFrame
+        ``target, r_squared`` (plus ``ci_lower, ci_upper`` after a bootstrap): R² of the
+        regression on all drivers. (A float before; ``float(res.r_squared)`` works for one
+        release with a ``FutureWarning``.)
+    index : pandas.DataFrame
+        The standard index table, one row ``construct == "overall"``: the CSI built from the
+        shares, ``Σ share_j · 100 (x̄_j − min_j)/(max_j − min_j)``; NaN when a driver's scale
+        is unknown (``settings["index_note"]`` says why). A float before; see :attr:`overall`.
     method, target : str
     conditional_dominance : pandas.DataFrame or None
         (method "dominance") driver x subset size ``k`` (columns ``0 .. p−1``).
@@ -247,17 +253,37 @@ class DriverWeights(SummaryMixin):
 
     weights: pd.DataFrame
     regression: pd.DataFrame
-    r_squared: float
-    index: float
+    r_squared: pd.DataFrame
+    index: pd.DataFrame
     method: str
     target: str
     conditional_dominance: pd.DataFrame | None = None
     complete_dominance: pd.DataFrame | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
 
+    _tables: ClassVar[Mapping[str, str]] = {"weights": "driver", "regression": "term"}
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.index, pd.DataFrame):  # built from the numbers
+            table = index_table(["overall"], float(self.index))
+            object.__setattr__(self, "index", scalar_table(table, "index", "res.overall"))
+        if not isinstance(self.r_squared, pd.DataFrame):
+            r2 = pd.DataFrame({"target": [self.target], "r_squared": [float(self.r_squared)]})
+            ci = self.settings.get("r_squared_ci")
+            if ci is not None:
+                r2["ci_lower"], r2["ci_upper"] = ci
+            object.__setattr__(self, "r_squared", scalar_table(r2, "r_squared", "res.r_squared['r_squared']"))
+
+    @property
+    def overall(self) -> float:
+        """The driver-weighted CSI (0–100) as a number."""
+        return float(pd.DataFrame(self.index)["index"].iloc[0])
+
     def summary(self) -> Summary:
         """Weights and the regression table."""
-        facts = {"method": self.method, "target": self.target, "R2": self.r_squared, "index": self.index,
+        r2 = float(pd.DataFrame(self.r_squared)["r_squared"].iloc[0])
+        facts = {"method": self.method, "target": self.target, "R2": r2, "index": self.overall,
                  "respondents used": self.settings.get("n_used"), "weighted": self.settings.get("weighted")}
         tables = {"Driver weights": self.weights, "Regression": self.regression}
         if self.conditional_dominance is not None:
@@ -270,7 +296,7 @@ class DriverWeights(SummaryMixin):
         :func:`csindex.plots.driver_chart`."""
         from ..plots import driver_chart
 
-        table = self.weights.reset_index()
+        table = self.weights
         has_ci = "share_ci_lower" in table
         return driver_chart(table, value="share", driver="driver",
                             ci_lower="share_ci_lower" if has_ci else None,
@@ -291,8 +317,6 @@ def _column(survey: Any, name: str, what: str) -> tuple[np.ndarray, tuple[float,
         items = survey.constructs[name]
         scales = {survey.scale(i) for i in items}
         return row_mean(matrix(survey, items)), (next(iter(scales)) if len(scales) == 1 else None)
-    from .._validation import did_you_mean
-
     raise SurveyDataError(
         f"The {what} {name!r} is neither a column nor a construct of the data."
         f"{did_you_mean(name, [*survey.responses.columns, *survey.constructs])}"
@@ -378,7 +402,7 @@ def _shares(weights: np.ndarray, negative: str, names: Sequence[str], method: st
 def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers: Sequence[str] | None = None, *,
                    method: str = "shapley", negative: str = "clip", weights: Any = None, bootstrap: int = 0,
                    confidence: float = 0.95, seed: int | np.random.Generator | None = None,
-                   scale: tuple[float, float] | None = None, by: Any = None) -> DriverWeights:
+                   scale: tuple[float, float] | None = None, by: Any = None) -> DriverWeightsResult:
     """Importance of drivers for a target rating: OLS, Pratt, Shapley/LMG, relative weights, dominance.
 
     Parameters
@@ -392,8 +416,8 @@ def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers
         Columns or constructs (composites) that drive the target.
     method : {"shapley", "relative_weights", "pratt", "ols", "dominance"}
         What ``weights["weight"]`` holds. Shapley/LMG is exact over all subsets (at most 20
-        drivers); ``"dominance"`` adds :attr:`~DriverWeights.conditional_dominance` and
-        :attr:`~DriverWeights.complete_dominance` (its weight is general dominance, equal to
+        drivers); ``"dominance"`` adds :attr:`~DriverWeightsResult.conditional_dominance` and
+        :attr:`~DriverWeightsResult.complete_dominance` (its weight is general dominance, equal to
         Shapley); ``"ols"`` reports standardised betas.
     negative : {"clip", "error"}
         Negative betas or Pratt values: clip them to 0 and renormalise the shares, or raise.
@@ -409,12 +433,12 @@ def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers
         Scale used when a DataFrame's codebook is inferred.
     by : str, list of str or Series, optional
         Analyse every segment separately (see :func:`csindex.segments.split_segments`);
-        returns a :class:`~csindex.segments.SegmentResults` mapping segment -> DriverWeights,
+        returns a :class:`~csindex.segments.SegmentResults` mapping segment -> DriverWeightsResult,
         each equal to running on that segment alone (``n_jobs=`` runs segments in parallel).
 
     Returns
     -------
-    DriverWeights
+    DriverWeightsResult
 
     Raises
     ------
@@ -435,16 +459,14 @@ def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers
     >>> import csindex
     >>> res = driver_weights(csindex.datasets.airline(), target="QUAL",
     ...                      drivers=["SAFE", "CREW", "PUNC", "CABN", "CATR", "ENT"])
-    >>> res.weights["rank"].idxmin()
+    >>> res.weights.set_index("driver")["rank"].idxmin()
     'SAFE'
     """
     where = "driver_weights"
     check_option("method", method, METHODS, where)
     check_option("negative", negative, ("clip", "error"), where)
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be between 0 and 1; got {confidence!r}.")
-    if int(bootstrap) != bootstrap or bootstrap < 0:
-        raise ValueError(f"bootstrap must be a non-negative integer; got {bootstrap!r}.")
+    confidence = check_param("confidence", confidence, where=where)
+    bootstrap = check_param("bootstrap", bootstrap, where=where)
     survey = as_survey(data, scale, where)
     names = as_names(drivers)
     if not names:
@@ -548,15 +570,10 @@ def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers
     table["mean"] = mean[:p]
 
     settings: dict[str, Any] = {"n_used": n_used, "n_dropped": n_dropped, "weighted": w is not None,
-                                "negative": negative, "bootstrap": int(bootstrap), "confidence": confidence}
+                                "negative": negative, "bootstrap": int(bootstrap), "confidence": confidence,
+                                "seed": None}
     if bootstrap:
-        if isinstance(seed, np.random.Generator):
-            rng = seed
-            settings["seed"] = "Generator"
-        else:
-            ss = np.random.SeedSequence(seed)
-            settings["seed"] = ss.entropy
-            rng = np.random.default_rng(ss)
+        rng, settings["seed"] = resolve_seed(seed, where)
         z = np.column_stack([c[keep] for c in cols])
         bcorr = _bootstrap_corr(z, wv[keep], int(bootstrap), rng)
         ok = np.isfinite(bcorr).all(axis=(1, 2))
@@ -574,11 +591,16 @@ def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers
         index = float(np.sum(share * 100.0 * (mean[:p] - lo) / (hi - lo)))
     else:
         index = float("nan")
+        settings["index_note"] = ("no driver-weighted index: the rating scale of "
+                                  f"{quote_list([n for n, sc in zip(names, scales) if sc is None])} is unknown")
     cond = comp = None
     if method == "dominance":
         c, _, cm = dominance_from_r2(subset_r2(corr), p)
         cond = pd.DataFrame(c, index=pd.Index(names, name="driver"), columns=pd.Index(range(p), name="k"))
         comp = pd.DataFrame(cm, index=pd.Index(names, name="driver"), columns=pd.Index(names, name="dominated"))
     logger.debug("driver_weights: method=%s, p=%d, n=%d, R2=%.4f", method, p, n_used, r2)
-    return DriverWeights(weights=table, regression=regression, r_squared=r2, index=index, method=method,
+    return DriverWeightsResult(weights=table, regression=regression, r_squared=r2, index=index, method=method,
                          target=tlabel, conditional_dominance=cond, complete_dominance=comp, settings=settings)
+
+
+__getattr__ = deprecated_aliases(__name__, {"DriverWeights": DriverWeightsResult})

@@ -39,7 +39,7 @@ Examples
 >>> res = dual_evaluation(df, satisfaction=["Q1", "Q2"], importance=["IMP_Q1", "IMP_Q2"], scale=(1, 5))
 >>> res.weights["weight"].round(4).tolist()
 [0.7143, 0.2857]
->>> round(res.index_raw, 4), round(res.index, 2)
+>>> round(res.index_raw, 4), round(res.overall, 2)
 (3.9286, 73.21)
 """
 
@@ -48,18 +48,20 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from ..segments import segmentable
-from .._summary import Summary, SummaryMixin
+from .._results import ResultMixin, deprecated_aliases, index_table, scalar_table
+from .._summary import Summary
 from .._validation import check_option, quote_list
 from ..exceptions import InferenceWarning, MissingDataWarning, SurveyDataError
+from .drivers import driver_weights
 from ._common import Moments, as_names, as_survey, check_items, matrix, row_chunks, sampling_weights, z_quantile
 
-__all__ = ["DualEvaluation", "AHPWeights", "dual_evaluation", "ahp_weights", "RANDOM_INDEX"]
+__all__ = ["DualEvaluationResult", "AHPWeightsResult", "dual_evaluation", "ahp_weights", "RANDOM_INDEX"]
 
 # Saaty's random consistency index RI(n), n = 1..15
 RANDOM_INDEX = (0.0, 0.0, 0.58, 0.90, 1.12, 1.24, 1.32, 1.41, 1.45, 1.49, 1.51, 1.48, 1.56, 1.57, 1.59)
@@ -68,13 +70,13 @@ _PROVIDERS = ("stated", "constant_sum", "ahp", "derived")
 
 # --------------------------------------------------------------------------- AHP
 @dataclass(frozen=True, repr=False)
-class AHPWeights(SummaryMixin):
+class AHPWeightsResult(ResultMixin):
     """Weights from an AHP pairwise-comparison matrix.
 
     Attributes
     ----------
-    weights : pandas.Series
-        Principal right eigenvector normalised to sum to 1, indexed by attribute.
+    weights : pandas.DataFrame
+        ``attribute, weight``: the principal right eigenvector normalised to sum to 1.
     lambda_max : float
         Principal eigenvalue.
     consistency_index : float
@@ -83,19 +85,33 @@ class AHPWeights(SummaryMixin):
         ``CR = CI / RI(n)`` (Saaty's random index; 0 for n ≤ 2).
     """
 
-    weights: pd.Series
+    weights: pd.DataFrame
     lambda_max: float
     consistency_index: float
     consistency_ratio: float
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    _tables: ClassVar[Mapping[str, str]] = {"weights": "attribute"}
+
+    def weight_of(self, names: Sequence[str]) -> np.ndarray:
+        """The weights of ``names``, in that order (NaN for a name not in the matrix)."""
+        return self.weights.set_index("attribute")["weight"].reindex(list(names)).to_numpy(dtype=np.float64)
 
     def summary(self) -> Summary:
         """Weights and consistency."""
         return Summary("AHP weights", facts={"lambda_max": self.lambda_max, "CI": self.consistency_index,
                                             "CR": self.consistency_ratio},
-                       tables={"Weights": self.weights.rename("weight").to_frame()})
+                       tables={"Weights": self.weights})
+
+    def plot(self, *, ax: Any = None):
+        """The weights as bars (:func:`csindex.plots.driver_chart`)."""
+        from ..plots import driver_chart
+
+        return driver_chart(self.weights.rename(columns={"attribute": "driver", "weight": "value"}),
+                            value_label="AHP weight", ax=ax)
 
 
-def ahp_weights(matrix: Any, names: Sequence[str] | None = None, *, max_cr: float | None = 0.1) -> AHPWeights:
+def ahp_weights(matrix: Any, names: Sequence[str] | None = None, *, max_cr: float | None = 0.1) -> AHPWeightsResult:
     """AHP weights (Saaty): principal eigenvector of a positive reciprocal comparison matrix.
 
     Parameters
@@ -110,7 +126,7 @@ def ahp_weights(matrix: Any, names: Sequence[str] | None = None, *, max_cr: floa
 
     Returns
     -------
-    AHPWeights
+    AHPWeightsResult
 
     Raises
     ------
@@ -121,7 +137,7 @@ def ahp_weights(matrix: Any, names: Sequence[str] | None = None, *, max_cr: floa
     --------
     >>> a = [[1, 3, 5], [1/3, 1, 5/3], [1/5, 3/5, 1]]   # perfectly consistent
     >>> res = ahp_weights(a, ["crew", "food", "seat"])
-    >>> res.weights.round(4).tolist(), round(res.consistency_ratio, 6)
+    >>> res.weights["weight"].round(4).tolist(), round(res.consistency_ratio, 6)
     ([0.6522, 0.2174, 0.1304], 0.0)
     """
     if isinstance(matrix, pd.DataFrame):
@@ -157,50 +173,70 @@ def ahp_weights(matrix: Any, names: Sequence[str] | None = None, *, max_cr: floa
             f"The AHP judgements are inconsistent: consistency ratio {cr:.3f} > {max_cr:g}. Revise the pairwise "
             "comparisons, or pass max_cr=None to accept them."
         )
-    return AHPWeights(weights=pd.Series(wts, index=pd.Index(labels, name="attribute"), name="weight"),
-                      lambda_max=lam, consistency_index=float(ci), consistency_ratio=float(cr))
+    return AHPWeightsResult(weights=pd.DataFrame({"attribute": [str(x) for x in labels], "weight": wts}),
+                            lambda_max=lam, consistency_index=float(ci), consistency_ratio=float(cr),
+                            settings={"n_used": len(labels), "n_dropped": 0, "seed": None, "max_cr": max_cr})
 
 
 # --------------------------------------------------------------------------- result
 @dataclass(frozen=True, repr=False)
-class DualEvaluation(SummaryMixin):
+class DualEvaluationResult(ResultMixin):
     """Result of :func:`dual_evaluation`.
 
     Attributes
     ----------
     weights : pandas.DataFrame
-        Indexed by satisfaction item: ``weight`` (sums to 1), ``importance_item``,
+        One row per satisfaction item: ``item, weight`` (sums to 1), ``importance_item``,
         ``mean_importance`` (NaN when the weights are not from importance ratings).
     items : pandas.DataFrame
-        Indexed by satisfaction item: ``n, mean_satisfaction, score, weight, contribution``
+        One row per satisfaction item: ``item, n, mean_satisfaction, score, weight, contribution``
         (and ``expected_item, mean_expected`` for the improved method). ``score`` is the
         0-100 rescaled mean (classic), ``C = P̄/Ē`` (I1) or ``P̄ − Ē`` (I2);
         ``contribution = weight · score``.
-    index : float
-        The CSI on 0-100 (classic); ``100 · Σ W C`` (I1); ``100 · Σ W (P̄ − Ē)/(max − min)`` (I2).
+    index : pandas.DataFrame
+        The standard index table (``construct, index, std_error, ci_lower, ci_upper``), one row
+        ``construct == "overall"``: the CSI on 0-100 (classic); ``100 · Σ W C`` (I1);
+        ``100 · Σ W (P̄ − Ē)/(max − min)`` (I2). It was a float before; ``float(res.index)``
+        still works for one release with a ``FutureWarning`` — use :attr:`overall`.
+    overall : float
+        The same CSI as a number.
     index_raw : float
         The CSI on the rating scale (classic; NaN when items mix scales), ``Σ W C`` (I1) or
         ``Σ W (P̄ − Ē)`` (I2).
     std_error, ci_lower, ci_upper : float
         Uncertainty of ``index``.
-    ahp : AHPWeights or None
+    ahp : AHPWeightsResult or None
     settings : dict
-        ``method, variant, aggregation, importance_method, confidence, weighted, n_used``.
+        ``method, variant, aggregation, importance_method, confidence, weighted, n_used,
+        n_dropped, seed``.
     """
 
     weights: pd.DataFrame
     items: pd.DataFrame
-    index: float
+    index: pd.DataFrame
     index_raw: float
     std_error: float
     ci_lower: float
     ci_upper: float
-    ahp: AHPWeights | None = None
+    ahp: AHPWeightsResult | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
+
+    _tables: ClassVar[Mapping[str, str]] = {"weights": "item", "items": "item"}
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.index, pd.DataFrame):  # built from the CSI number
+            table = index_table(["overall"], float(self.index), self.std_error, self.ci_lower, self.ci_upper)
+            object.__setattr__(self, "index", scalar_table(table, "index", "res.overall"))
+
+    @property
+    def overall(self) -> float:
+        """The CSI (0–100) as a number."""
+        return float(pd.DataFrame(self.index)["index"].iloc[0])
 
     def summary(self) -> Summary:
         """Index, weights and item contributions."""
-        facts = {"index": self.index, "index_raw": self.index_raw, "CI": f"[{self.ci_lower:.2f}, {self.ci_upper:.2f}]",
+        facts = {"index": self.overall, "index_raw": self.index_raw, "CI": f"[{self.ci_lower:.2f}, {self.ci_upper:.2f}]",
                  **{k: self.settings.get(k) for k in ("method", "variant", "aggregation", "importance_method",
                                                       "weighted")}}
         notes = ("The textbook's exact definition of (improved) dual evaluation is unconfirmed; see "
@@ -211,7 +247,7 @@ class DualEvaluation(SummaryMixin):
         """Weight against score per attribute as a priority matrix (:func:`csindex.plots.priority_matrix`)."""
         from ..plots import priority_matrix
 
-        t = self.items.reset_index().rename(columns={"item": "name", "weight": "importance", "score": "performance"})
+        t = self.items.rename(columns={"item": "name", "weight": "importance", "score": "performance"})
         return priority_matrix(t, crosshair=crosshair, ax=ax)
 
 
@@ -219,7 +255,7 @@ class DualEvaluation(SummaryMixin):
 def _dual_from_frequencies(ft: Any, s_names: list[str] | None, i_names: list[str] | None,
                            e_names: list[str] | None, *, aggregation: str, method: str, variant: str, provider: str,
                            explicit: pd.Series | None, ahp_matrix: Any, max_cr: float | None, z: float,
-                           confidence: float) -> DualEvaluation:
+                           confidence: float) -> DualEvaluationResult:
     """Variant D3: dual evaluation from aggregated frequency tables (item means from the counts)."""
     where = "dual_evaluation"
     if aggregation != "aggregate":
@@ -276,7 +312,7 @@ def _dual_from_frequencies(ft: Any, s_names: list[str] | None, i_names: list[str
         if ahp_matrix is None:
             raise SurveyDataError("importance_method='ahp' needs ahp_matrix= (pairwise comparisons of the attributes).")
         ahp = ahp_weights(ahp_matrix, None if isinstance(ahp_matrix, pd.DataFrame) else s_names, max_cr=max_cr)
-        wts = ahp.weights.reindex(s_names).to_numpy()
+        wts = ahp.weight_of(s_names)
     else:
         wts = explicit.reindex(s_names).to_numpy()
         if not np.isfinite(wts).all() or (wts < 0).any() or wts.sum() <= 0:
@@ -305,10 +341,10 @@ def _dual_from_frequencies(ft: Any, s_names: list[str] | None, i_names: list[str
                            "mean_importance": mi}, index=pd.Index(s_names, name="item"))
     settings = {"method": method, "variant": variant if method == "improved" else "D3", "aggregation": aggregation,
                 "importance_method": provider, "confidence": confidence, "weighted": False,
-                "n_used": int(items["n"].max()), "source": "frequencies",
+                "n_used": int(items["n"].max()), "n_dropped": 0, "seed": None, "source": "frequencies",
                 "note": "frequency tables carry no link between items: the interval treats the item means as "
                         "independent"}
-    return DualEvaluation(weights=wtable, items=items, index=float(index), index_raw=float(index_raw),
+    return DualEvaluationResult(weights=wtable, items=items, index=float(index), index_raw=float(index_raw),
                           std_error=se_index, ci_lower=float(index - z * se_index),
                           ci_upper=float(index + z * se_index), ahp=ahp, settings=settings)
 
@@ -319,7 +355,7 @@ def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, import
                     method: str = "classic", variant: str = "I1", importance_method: Any = "stated",
                     expected: Sequence[str] | None = None, ahp_matrix: Any = None, max_cr: float | None = 0.1,
                     target: Any = None, derived_method: str = "shapley", weights: Any = None,
-                    confidence: float = 0.95, by: Any = None) -> DualEvaluation:
+                    confidence: float = 0.95, by: Any = None) -> DualEvaluationResult:
     """Importance-weighted satisfaction index (dual evaluation) and its improved form.
 
     The textbook's exact definitions are **unconfirmed**; the defaults are variant D1
@@ -369,12 +405,12 @@ def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, import
         Interval level.
     by : str, list of str or Series, optional
         Analyse every segment separately (see :func:`csindex.segments.split_segments`);
-        returns a :class:`~csindex.segments.SegmentResults` mapping segment -> DualEvaluation,
+        returns a :class:`~csindex.segments.SegmentResults` mapping segment -> DualEvaluationResult,
         each equal to running on that segment alone (``n_jobs=`` runs segments in parallel).
 
     Returns
     -------
-    DualEvaluation
+    DualEvaluationResult
 
     Raises
     ------
@@ -474,15 +510,13 @@ def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, import
         if ahp_matrix is None:
             raise SurveyDataError("importance_method='ahp' needs ahp_matrix= (pairwise comparisons of the attributes).")
         ahp = ahp_weights(ahp_matrix, None if isinstance(ahp_matrix, pd.DataFrame) else s_names, max_cr=max_cr)
-        missing = [n for n in s_names if n not in ahp.weights.index]
+        missing = [n for n in s_names if n not in set(ahp.weights["attribute"])]
         if missing:
             raise SurveyDataError(f"The AHP matrix has no row for {quote_list(missing)}.")
-        fixed = ahp.weights.reindex(s_names).to_numpy()
+        fixed = ahp.weight_of(s_names)
     elif provider == "derived":
-        from .drivers import driver_weights
-
         dw = driver_weights(survey, target=target, drivers=s_names, method=derived_method, weights=weights)
-        fixed = dw.weights["share"].reindex(s_names).to_numpy()
+        fixed = dw.weights.set_index("driver")["share"].reindex(s_names).to_numpy()
     elif provider == "explicit":
         missing = [n for n in s_names if n not in explicit.index]
         if missing:
@@ -658,7 +692,10 @@ def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, import
                            "mean_importance": mi}, index=pd.Index(s_names, name="item"))
     settings = {"method": method, "variant": variant if method == "improved" else "D1" if aggregation == "aggregate"
                 else "D2", "aggregation": aggregation, "importance_method": provider, "confidence": confidence,
-                "weighted": w is not None, "n_used": n_used}
-    return DualEvaluation(weights=wtable, items=items, index=float(index), index_raw=float(index_raw),
+                "weighted": w is not None, "n_used": n_used, "n_dropped": survey.n - n_used, "seed": None}
+    return DualEvaluationResult(weights=wtable, items=items, index=float(index), index_raw=float(index_raw),
                           std_error=float(se_index), ci_lower=float(index - tq * se_index),
                           ci_upper=float(index + tq * se_index), ahp=ahp, settings=settings)
+
+
+__getattr__ = deprecated_aliases(__name__, {"DualEvaluation": DualEvaluationResult, "AHPWeights": AHPWeightsResult})

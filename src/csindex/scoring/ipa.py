@@ -37,15 +37,17 @@ import warnings
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from ..segments import segmentable
-from .._summary import Summary, SummaryMixin
+from .._results import ResultMixin
+from .._summary import Summary
 from .._validation import check_option, quote_list
 from ..exceptions import InferenceWarning, SurveyDataError
+from .drivers import driver_weights
 from ._common import Moments, as_names, as_survey, check_items, matrix, row_chunks, sampling_weights
 
 __all__ = ["IPAResult", "ipa", "QUADRANTS"]
@@ -59,13 +61,13 @@ QUADRANTS = {
 
 
 @dataclass(frozen=True, repr=False)
-class IPAResult(SummaryMixin):
+class IPAResult(ResultMixin):
     """Result of :func:`ipa`.
 
     Attributes
     ----------
     items : pandas.DataFrame
-        Indexed by performance item: ``importance_item, n, importance, performance,
+        One row per performance item: ``item, importance_item, n, importance, performance,
         performance_ci_lower, performance_ci_upper, quadrant, importance_top2,
         performance_top2, opportunity``.
     crosshair : tuple of float
@@ -77,6 +79,8 @@ class IPAResult(SummaryMixin):
     items: pd.DataFrame
     crosshair: tuple[float, float]
     settings: Mapping[str, Any] = field(default_factory=dict)
+
+    _tables: ClassVar[Mapping[str, str]] = {"items": "item"}
 
     def summary(self) -> Summary:
         """The attribute table and quadrant counts."""
@@ -91,7 +95,7 @@ class IPAResult(SummaryMixin):
         """Priority matrix with the quadrant names (:func:`csindex.plots.priority_matrix`)."""
         from ..plots import priority_matrix
 
-        t = self.items.reset_index().rename(columns={"item": "name"})
+        t = self.items.rename(columns={"item": "name"})
         return priority_matrix(t, crosshair=self.crosshair, ax=ax, title=title)
 
 
@@ -189,9 +193,11 @@ def ipa(data: Any, performance: Sequence[str] | None = None, importance: Sequenc
         i_scales = [survey.scale(n) for n in i_names]
         i_hi = np.array([sc[1] for sc in i_scales])
     mom_p, mom_pt, mom_i, mom_it = Moments(m), Moments(m), Moments(m), Moments(m)
+    n_used = 0
     for rows in row_chunks(survey.n, 2 * m):
         ww = wv[rows]
         xx = np.ascontiguousarray(x_all[rows])
+        n_used += int((~np.isnan(xx)).any(axis=1).sum())
         mom_p.add(xx, ww)
         with np.errstate(invalid="ignore"):
             mom_pt.add(np.where(np.isnan(xx), np.nan, (xx > p_hi - top_box).astype(np.float64)), ww)
@@ -216,14 +222,13 @@ def ipa(data: Any, performance: Sequence[str] | None = None, importance: Sequenc
         big_s = 10.0 * perf_top2
         opportunity = big_i + np.maximum(big_i - big_s, 0.0)
     else:
-        from .drivers import driver_weights
-
         dw = driver_weights(survey, target=target, drivers=p_names, method=derived_method, weights=weights)
-        importance_values = dw.weights["share"].reindex(p_names).to_numpy()
+        importance_values = dw.weights.set_index("driver")["share"].reindex(p_names).to_numpy()
         imp_top2 = np.full(len(p_names), np.nan)
         opportunity = np.full(len(p_names), np.nan)
+        r2 = float(dw.r_squared["r_squared"].iloc[0])
         notes.append(f"Importance derived from {derived_method} driver shares for {dw.target!r} "
-                     f"(R2 = {dw.r_squared:.3f}); the opportunity score needs stated importance and is NaN.")
+                     f"(R2 = {r2:.3f}); the opportunity score needs stated importance and is NaN.")
 
     perf = pst["mean"]
     if isinstance(crosshair, str):
@@ -266,9 +271,11 @@ def ipa(data: Any, performance: Sequence[str] | None = None, importance: Sequenc
         "opportunity": opportunity,
     }, index=pd.Index(p_names, name="item"))
     undefined = list(items.index[items["performance_ci_lower"].isna()])
+    items = items.reset_index()
     if undefined:
         warnings.warn(f"The performance intervals of {quote_list(undefined)} are undefined (NaN): fewer than two "
                       "answers (or effective answers after weighting).", InferenceWarning, stacklevel=2)
     settings = {"importance_method": importance_method, "crosshair": label, "top_box": int(top_box),
-                "weighted": w is not None, "confidence": confidence, "notes": tuple(notes)}
+                "weighted": w is not None, "confidence": confidence, "notes": tuple(notes),
+                "n_used": n_used, "n_dropped": survey.n - n_used, "seed": None}
     return IPAResult(items=items, crosshair=(float(cx), float(cy)), settings=settings)

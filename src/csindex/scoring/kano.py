@@ -23,7 +23,7 @@ Examples
 >>> import pandas as pd
 >>> df = pd.DataFrame({"F1": [1, 1, 2], "D1": [5, 3, 5]})
 >>> res = kano(df, functional=["F1"], dysfunctional=["D1"])
->>> row = res.attributes.loc["F1"]   # one O, one A, one M: tie broken M > O > A
+>>> row = res.attributes.set_index("attribute").loc["F1"]   # one O, one A, one M: tie broken M > O > A
 >>> row["category"], round(float(row["better"]), 4), round(float(row["worse"]), 4)
 ('M', 0.6667, -0.6667)
 """
@@ -33,15 +33,16 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from ..segments import segmentable
-from .._summary import Summary, SummaryMixin
+from .._results import ResultMixin
+from .._summary import Summary
 from .._validation import quote_list
-from ..exceptions import MissingDataWarning, SurveyDataError
+from ..exceptions import MissingDataWarning, ParameterError, SurveyDataError
 from ._common import as_names, as_survey, check_items, matrix, row_chunks, sampling_weights
 
 __all__ = ["KanoResult", "kano", "EVALUATION_TABLE", "CATEGORIES"]
@@ -61,13 +62,13 @@ _TABLE = np.array([[_CODE[c] for c in row] for row in EVALUATION_TABLE], dtype=n
 
 
 @dataclass(frozen=True, repr=False)
-class KanoResult(SummaryMixin):
+class KanoResult(ResultMixin):
     """Result of :func:`kano`.
 
     Attributes
     ----------
     attributes : pandas.DataFrame
-        Indexed by attribute: ``n`` (respondents with both answers), the weighted shares
+        One row per attribute: ``attribute, n`` (respondents with both answers), the weighted shares
         ``A, O, M, I, R, Q`` (sum to 1), ``category`` (modal, tie-broken), ``category_name``,
         ``better``, ``worse``.
     respondents : pandas.DataFrame
@@ -80,6 +81,8 @@ class KanoResult(SummaryMixin):
     attributes: pd.DataFrame
     settings: Mapping[str, Any] = field(default_factory=dict)
     _answers: Any = field(default=None, compare=False)
+
+    _tables: ClassVar[Mapping[str, str]] = {"attributes": "attribute"}
 
     @property
     def respondents(self) -> pd.DataFrame:
@@ -100,7 +103,7 @@ class KanoResult(SummaryMixin):
         """Better (vertical) against |Worse| (horizontal) per attribute, as a priority matrix split at 0.5."""
         from ..plots import priority_matrix
 
-        t = pd.DataFrame({"name": self.attributes.index, "abs_worse": -self.attributes["worse"].to_numpy(),
+        t = pd.DataFrame({"name": self.attributes["attribute"], "abs_worse": -self.attributes["worse"].to_numpy(),
                           "better": self.attributes["better"].to_numpy()})
         return priority_matrix(t, x="abs_worse", y="better", crosshair=(0.5, 0.5), ax=ax, title="Kano Better-Worse")
 
@@ -155,7 +158,8 @@ def kano(data: Any, functional: Sequence[str] | None = None, dysfunctional: Sequ
         raise SurveyDataError(f"{where} got {len(f_names)} functional and {len(d_names)} dysfunctional columns; "
                               "they must pair up.")
     if sorted(tie_break) != sorted(CATEGORIES):
-        raise ValueError(f"tie_break must order all six categories {''.join(CATEGORIES)}; got {tie_break!r}.")
+        raise ParameterError(f"The 'tie_break' parameter of kano must order all six categories "
+                             f"{''.join(CATEGORIES)}. Got {tie_break!r} instead.")
     names = as_names(attributes) or f_names
     if len(names) != len(f_names):
         raise SurveyDataError(f"{where} needs one attribute name per pair.")
@@ -170,6 +174,7 @@ def kano(data: Any, functional: Sequence[str] | None = None, dysfunctional: Sequ
     m = len(names)
     totals = np.zeros((m, 7))
     n_valid = np.zeros(m, dtype=np.int64)
+    n_used = 0
     for rows in row_chunks(survey.n, 2 * m):
         ww = wv[rows]
         cat = _categories(np.ascontiguousarray(fr[rows]), np.ascontiguousarray(dr[rows]), codes, f_names, d_names)
@@ -177,6 +182,7 @@ def kano(data: Any, functional: Sequence[str] | None = None, dysfunctional: Sequ
         totals += np.bincount(idx.ravel(), weights=np.broadcast_to(ww[:, None], cat.shape).ravel(),
                               minlength=7 * m).reshape(m, 7)
         n_valid += (cat < 6).sum(axis=0)
+        n_used += int((cat < 6).any(axis=1).sum())
     totals = totals[:, :6]
     wsum = totals.sum(axis=1)
     empty = [nm for nm, v in zip(names, n_valid) if v == 0]
@@ -206,7 +212,8 @@ def kano(data: Any, functional: Sequence[str] | None = None, dysfunctional: Sequ
     table["category_name"] = [CATEGORY_NAMES[CATEGORIES[k]] for k in modal]
     table["better"] = better
     table["worse"] = worse
-    settings = {"tie_break": tie_break, "weighted": w is not None, "n_missing": int(survey.n * m - n_valid.sum())}
+    settings = {"tie_break": tie_break, "weighted": w is not None, "n_missing": int(survey.n * m - n_valid.sum()),
+                "n_used": n_used, "n_dropped": survey.n - n_used, "seed": None}
     return KanoResult(attributes=table, settings=settings,
                       _answers=(fr, dr, codes, f_names, d_names, survey.responses.index, names))
 

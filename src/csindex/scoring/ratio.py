@@ -13,7 +13,7 @@ Formulas (METHODS.md §0.1 and §7.1):
   - ``mean_ratio`` = weighted mean over respondents of ``C_ni`` (t interval);
   - ``ratio_of_means`` = ``Σ w b / Σ w a`` over the valid pairs (delta-method interval);
 
-  ``aggregation`` picks which one fills the ``ratio`` column and :attr:`RatioIndex.index`;
+  ``aggregation`` picks which one fills the ``ratio`` column and :attr:`RatioIndexResult.overall`;
   the default is ``"ratio_of_means"`` (the textbook writes C = b/a for aggregated perceived and
   expected values; it is also robust to small expectations). **The textbook does not say
   which one it means [U].**
@@ -31,7 +31,7 @@ Examples
 >>> import pandas as pd
 >>> df = pd.DataFrame({"CREW1": [4, 5, 3], "EXP_CREW1": [5, 5, 3]})
 >>> res = ratio_index(df, perceived=["CREW1"], expected=["EXP_CREW1"], scale=(1, 5))
->>> res.items.loc["CREW1", ["mean_ratio", "ratio_of_means"]].round(4).tolist()
+>>> res.items.set_index("item").loc["CREW1", ["mean_ratio", "ratio_of_means"]].round(4).tolist()
 [0.9333, 0.9231]
 """
 
@@ -40,13 +40,16 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from ..segments import segmentable
-from .._summary import Summary, SummaryMixin
+from .._bands import DIFFERENCE_BANDS, RATIO_BANDS, classify_difference, classify_ratio
+from .._results import ResultMixin, deprecated_aliases
+from .._params import Interval, check_param
+from .._summary import Summary
 from .._validation import check_option, quote_list
 from ..exceptions import InferenceWarning, MissingDataWarning, SurveyDataError
 from ._common import (
@@ -65,50 +68,19 @@ from ._common import (
     z_quantile,
 )
 
-__all__ = ["RatioIndex", "ratio_index", "disconfirmation", "classify_ratio", "RATIO_BANDS", "DIFFERENCE_BANDS"]
+__all__ = ["RatioIndexResult", "ratio_index", "disconfirmation", "classify_ratio", "RATIO_BANDS", "DIFFERENCE_BANDS"]
 
-RATIO_BANDS = ("unmet", "dissatisfied", "fairly satisfied", "very satisfied")
-DIFFERENCE_BANDS = ("negative disconfirmation", "confirmation", "positive disconfirmation")
 _AGGREGATIONS = ("ratio_of_means", "mean_ratio")
 
 
-def classify_ratio(c: Any, tol: float = 0.05) -> np.ndarray:
-    """Band code per ratio: 0 unmet, 1 dissatisfied, 2 fairly satisfied, 3 very satisfied, -1 NaN.
-
-    Values within ``1e-9`` of the tolerance edge count as fairly satisfied (1.05 − 1 is not
-    exactly 0.05 in floating point).
-
-    Examples
-    --------
-    >>> classify_ratio([0.0, 0.8, 0.95, 1.0, 1.05, 1.2, float("nan")]).tolist()
-    [0, 1, 2, 2, 2, 3, -1]
-    """
-    r = np.asarray(c, dtype=np.float64)
-    eps = 1e-9 * max(tol, 1.0)
-    with np.errstate(invalid="ignore"):
-        out = (r >= 1.0 - tol - eps).view(np.int8) + (r > 1.0 + tol + eps).view(np.int8) + np.int8(1)
-        out[r == 0] = 0
-    out[np.isnan(r)] = -1
-    return out
-
-
-def _classify_difference(d: np.ndarray, tol: float) -> np.ndarray:
-    eps = 1e-9 * max(tol, 1.0)
-    d = np.asarray(d, dtype=np.float64)
-    with np.errstate(invalid="ignore"):
-        out = (d >= -(tol + eps)).view(np.int8) + (d > tol + eps).view(np.int8)
-    out[np.isnan(d)] = -1
-    return out
-
-
 @dataclass(frozen=True, repr=False)
-class RatioIndex(SummaryMixin):
+class RatioIndexResult(ResultMixin):
     """Result of :func:`ratio_index`.
 
     Attributes
     ----------
     items : pandas.DataFrame
-        Indexed by the perceived item (``item``). Columns: ``reference_item, construct, n,
+        One row per perceived item. Columns: ``item, reference_item, construct, n,
         n_missing, n_nonpositive, mean_perceived, mean_reference, mean_ratio,
         mean_ratio_std_error, mean_ratio_ci_lower, mean_ratio_ci_upper, ratio_of_means,
         ratio_of_means_std_error, ratio_of_means_ci_lower, ratio_of_means_ci_upper, ratio,
@@ -116,7 +88,7 @@ class RatioIndex(SummaryMixin):
         ``ratio`` is the aggregation chosen with ``aggregation=``; ``band`` classifies it;
         ``disconfirmation`` classifies ``mean_difference``.
     constructs : pandas.DataFrame
-        Indexed by construct, with a final ``overall`` row; same statistics as ``items``
+        One row per construct (column ``construct``), with a final ``overall`` row; same statistics as ``items``
         (``n_items`` instead of the item columns).
     bands : pandas.DataFrame
         Tidy shares of respondents per band: ``level`` ("item", "construct", "overall"),
@@ -127,19 +99,30 @@ class RatioIndex(SummaryMixin):
         where ``a`` is missing or ``a <= 0`` or ``b`` is missing.
     differences : pandas.DataFrame
         ``b − a`` on the same cells.
-    index : float
-        The overall ratio under the chosen aggregation.
+    overall : float
+        The overall ratio C under the chosen aggregation. (It was called ``index`` before;
+        ``index`` still returns it for one release with a ``FutureWarning``: C is a ratio, not
+        a 0–100 index.)
     settings : dict
         ``aggregation, tol, diff_tol, reference, confidence, weighted, n_invalid,
-        n_nonpositive``.
+        n_nonpositive, n_used, n_dropped, seed``.
     """
 
     items: pd.DataFrame
     constructs: pd.DataFrame
     bands: pd.DataFrame
-    index: float
+    overall: float
     settings: Mapping[str, Any] = field(default_factory=dict)
     _pairs: Any = field(default=None, compare=False)
+
+    _tables: ClassVar[Mapping[str, str]] = {"items": "item", "constructs": "construct", "bands": "band"}
+
+    @property
+    def index(self) -> float:
+        """Deprecated: the overall ratio C, now :attr:`overall` (C is not a 0–100 index)."""
+        warnings.warn("RatioIndexResult.index is the overall ratio C and is renamed 'overall'; "
+                      "'index' will stop working in the next release.", FutureWarning, stacklevel=2)
+        return self.overall
 
     @property
     def ratios(self) -> pd.DataFrame:
@@ -164,20 +147,22 @@ class RatioIndex(SummaryMixin):
         """Construct and item tables with the overall band shares."""
         cols = ["mean_ratio", "ratio_of_means", "ratio", "band", "mean_difference", "disconfirmation"]
         overall = self.bands[self.bands["level"] == "overall"].drop(columns=["level", "name"])
-        facts = {"index (C)": self.index, **{k: self.settings.get(k) for k in
+        facts = {"overall C": self.overall, **{k: self.settings.get(k) for k in
                                             ("aggregation", "tol", "reference", "weighted", "n_invalid")}}
         notes = ()
         if self.settings.get("n_invalid"):
             notes = (f"{self.settings['n_invalid']} respondent-item cells have no ratio "
                      f"({self.settings.get('n_nonpositive', 0)} with a reference rating <= 0).",)
         return Summary("Satisfaction ratio C = b/a", facts=facts,
-                       tables={"Constructs": self.constructs[["n"] + cols],
-                               "Items": self.items[["reference_item", "n"] + cols],
+                       tables={"Constructs": self.constructs[["construct", "n"] + cols],
+                               "Items": self.items[["item", "reference_item", "n"] + cols],
                                "Overall bands": overall.reset_index(drop=True)},
                        notes=notes)
 
     def plot(self, name: str = "overall", *, ax: Any = None):
-        """Histogram of the respondents' ratios with band shares (:func:`csindex.plots.ratio_distribution`).
+        """Histogram of the respondents' ratios with the band shares of :attr:`bands`
+        (:func:`csindex.plots.ratio_distribution`; the plot draws this result's shares, it does
+        not classify again).
 
         Parameters
         ----------
@@ -199,12 +184,17 @@ class RatioIndex(SummaryMixin):
                 raise SurveyDataError(f"{name!r} is neither 'overall', a construct nor an item of this result.")
             values = row_mean(self.ratios[cols].to_numpy())
         values = values[np.isfinite(values)]
-        return ratio_distribution(values, tol=float(self.settings["tol"]), ax=ax)
+        level = "overall" if name == "overall" else ("item" if name in self.ratios.columns else "construct")
+        rows = self.bands[(self.bands["level"] == level) & (self.bands["name"] == name)
+                          & (self.bands["measure"] == "ratio")]
+        if not (rows["band"] == "unmet").any() or float(rows.loc[rows["band"] == "unmet", "share"].sum()) == 0.0:
+            rows = rows[rows["band"] != "unmet"]
+        return ratio_distribution(values, rows[["band", "share"]], tol=float(self.settings["tol"]), ax=ax)
 
 
 def _groups(items: pd.DataFrame) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for item, c in items["construct"].items():
+    for item, c in zip(items["item"], items["construct"]):
         out.setdefault(str(c), []).append(str(item))
     return out
 
@@ -242,7 +232,7 @@ def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Seq
                 aggregation: str = "ratio_of_means", tol: float = 0.05, diff_tol: float = 0.0,
                 reference: str = "expected", constructs: Mapping[str, Sequence[str]] | None = None,
                 weights: Any = None, confidence: float = 0.95,
-                scale: tuple[float, float] | None = None, by: Any = None) -> RatioIndex:
+                scale: tuple[float, float] | None = None, by: Any = None) -> RatioIndexResult:
     """Satisfaction ratio C = b/a (and difference b − a) per respondent, item, construct and overall.
 
     Parameters
@@ -257,7 +247,7 @@ def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Seq
         (``reference="expected"``) or desired levels (``reference="desired"``). Default: the
         codebook's expectation item of each perceived item.
     aggregation : {"ratio_of_means", "mean_ratio"}
-        Which aggregate fills ``ratio`` and :attr:`RatioIndex.index` (both are always
+        Which aggregate fills ``ratio`` and :attr:`RatioIndexResult.overall` (both are always
         reported). Default ``"ratio_of_means"`` [U: the textbook's choice is unknown].
     tol : float
         Half-width of the "fairly satisfied" band around C = 1 (default 0.05 [U]).
@@ -277,12 +267,12 @@ def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Seq
         Scale used when a DataFrame's codebook is inferred.
     by : str, list of str or Series, optional
         Analyse every segment separately (see :func:`csindex.segments.split_segments`);
-        returns a :class:`~csindex.segments.SegmentResults` mapping segment -> RatioIndex,
+        returns a :class:`~csindex.segments.SegmentResults` mapping segment -> RatioIndexResult,
         each equal to running on that segment alone (``n_jobs=`` runs segments in parallel).
 
     Returns
     -------
-    RatioIndex
+    RatioIndexResult
 
     Raises
     ------
@@ -300,7 +290,7 @@ def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Seq
     --------
     >>> import csindex
     >>> res = ratio_index(csindex.datasets.airline())
-    >>> res.constructs.index[-1]
+    >>> res.constructs["construct"].iloc[-1]
     'overall'
     >>> sorted(res.bands["band"].unique())[:2]
     ['confirmation', 'dissatisfied']
@@ -308,10 +298,8 @@ def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Seq
     where = "ratio_index"
     check_option("aggregation", aggregation, _AGGREGATIONS, where)
     check_option("reference", reference, ("expected", "desired"), where)
-    if not (np.isfinite(tol) and 0 <= tol < 1):
-        raise ValueError(f"tol must be in [0, 1); got {tol!r}.")
-    if not (np.isfinite(diff_tol) and diff_tol >= 0):
-        raise ValueError(f"diff_tol must be >= 0; got {diff_tol!r}.")
+    tol = check_param("tol", tol, Interval(0, 1, closed="left"), where)
+    diff_tol = check_param("diff_tol", diff_tol, Interval(0, None), where)
     z = z_quantile(confidence)
     survey = as_survey(data, scale, where)
     b_names, a_names = _resolve_pairs(survey, as_names(perceived), as_names(expected), where)
@@ -354,6 +342,7 @@ def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Seq
         gmat[js, j] = 1.0
     n_answered = np.zeros(m, dtype=np.int64)
     n_nonpos = np.zeros(m, dtype=np.int64)
+    n_rows_used = 0
     acc = {key: (Moments(m), Moments(m), RatioMoments(m)) for key in ("item",)}
     acc["construct"] = (Moments(g), Moments(g), RatioMoments(g))
     bands_acc = {"item": (BandCounter(m, 4), BandCounter(m, 3)), "construct": (BandCounter(g, 4), BandCounter(g, 3))}
@@ -365,6 +354,7 @@ def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Seq
         valid = answered & ~nonpos
         n_answered += answered.sum(axis=0)
         n_nonpos += nonpos.sum(axis=0)
+        n_rows_used += int(valid.any(axis=1).sum())
         cc = np.divide(bb, aa, out=np.full(bb.shape, np.nan), where=valid)
         dd = np.where(valid, bb - aa, np.nan)
         bv = np.where(valid, bb, np.nan)
@@ -378,7 +368,7 @@ def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Seq
             mr.add(xb, xa, ww)
             bc, bd = bands_acc[key]
             bc.add(classify_ratio(xc, tol), ww)
-            bd.add(_classify_difference(xd, diff_tol), ww)
+            bd.add(classify_difference(xd, diff_tol), ww)
     n_valid = n_answered - n_nonpos
     empty = [nm for nm, k in zip(b_names, n_valid) if k == 0]
     if empty:
@@ -426,13 +416,13 @@ def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Seq
     }, index=pd.Index(b_names, name="item"))
     items["band"] = np.array(RATIO_BANDS + ("",), dtype=object)[classify_ratio(items["ratio"].to_numpy(), tol)]
     items["disconfirmation"] = np.array(DIFFERENCE_BANDS + ("",), dtype=object)[
-        _classify_difference(items["mean_difference"].to_numpy(), diff_tol)]
+        classify_difference(items["mean_difference"].to_numpy(), diff_tol)]
     cst = level_stats("construct")
     cons = pd.DataFrame({"n_items": [len(js) for js in cols], "n": cst.pop("n"), **cst},
                         index=pd.Index(names, name="construct"))
     cons["band"] = np.array(RATIO_BANDS + ("",), dtype=object)[classify_ratio(cons["ratio"].to_numpy(), tol)]
     cons["disconfirmation"] = np.array(DIFFERENCE_BANDS + ("",), dtype=object)[
-        _classify_difference(cons["mean_difference"].to_numpy(), diff_tol)]
+        classify_difference(cons["mean_difference"].to_numpy(), diff_tol)]
 
     # band shares per level
     frames = []
@@ -465,15 +455,16 @@ def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Seq
         "aggregation": aggregation, "tol": float(tol), "diff_tol": float(diff_tol), "reference": reference,
         "confidence": confidence, "weighted": w is not None,
         "n_invalid": int(n * m - n_valid.sum()), "n_nonpositive": int(n_nonpos.sum()),
+        "n_used": n_rows_used, "n_dropped": n - n_rows_used, "seed": None,
     }
-    return RatioIndex(
+    return RatioIndexResult(
         items=items, constructs=cons, bands=bands,
-        index=float(cons.at["overall", "ratio"]), settings=settings, _pairs=(b, a, idx, list(b_names)),
+        overall=float(cons.at["overall", "ratio"]), settings=settings, _pairs=(b, a, idx, list(b_names)),
     )
 
 
 def disconfirmation(data: Any, perceived: Sequence[str] | None = None, reference_items: Sequence[str] | None = None,
-                    *, reference: str = "expected", diff_tol: float = 0.0, **kwargs: Any) -> RatioIndex:
+                    *, reference: str = "expected", diff_tol: float = 0.0, **kwargs: Any) -> RatioIndexResult:
     """Subtractive disconfirmation ``b − a`` (Oliver 1980) or value-percept disparity (Westbrook & Reilly 1983).
 
     The same computation as :func:`ratio_index` (read ``mean_difference`` and the
@@ -485,7 +476,11 @@ def disconfirmation(data: Any, perceived: Sequence[str] | None = None, reference
     >>> import pandas as pd
     >>> df = pd.DataFrame({"Q1": [4, 5, 2], "WANT_Q1": [5, 5, 4]})
     >>> res = disconfirmation(df, ["Q1"], ["WANT_Q1"], reference="desired", scale=(1, 5))
-    >>> float(res.items.loc["Q1", "mean_difference"]), res.items.loc["Q1", "disconfirmation"]
+    >>> row = res.items.set_index("item").loc["Q1"]
+    >>> float(row["mean_difference"]), row["disconfirmation"]
     (-1.0, 'negative disconfirmation')
     """
     return ratio_index(data, perceived, reference_items, reference=reference, diff_tol=diff_tol, **kwargs)
+
+
+__getattr__ = deprecated_aliases(__name__, {"RatioIndex": RatioIndexResult})

@@ -34,18 +34,19 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._results import ResultMixin, deprecated_aliases, index_table
 from .._summary import Summary, SummaryMixin
 from .._validation import quote_list
 from ..exceptions import InferenceWarning, SurveyDataError
 from ..segments import segmentable
 
-__all__ = ["SimpleScores", "SatisfactionRate", "FrequencyTable", "simple_scores", "satisfaction_rate",
+__all__ = ["SimpleScoresResult", "SatisfactionRateResult", "FrequencyTable", "simple_scores", "satisfaction_rate",
            "from_frequencies"]
 
 _DEFAULT_ROLES = ("perception", "overall_satisfaction", "loyalty")
@@ -56,7 +57,7 @@ _CONSTRUCT_COLUMNS = ["construct", "n_items", "n", "mean", "top2_share", "score"
 
 
 @dataclass(frozen=True, repr=False)
-class SimpleScores(SummaryMixin):
+class SimpleScoresResult(ResultMixin):
     """Simple-method scores.
 
     Attributes
@@ -69,13 +70,31 @@ class SimpleScores(SummaryMixin):
         One row per construct plus a final ``overall`` row: ``construct, n_items, n, mean,
         top2_share, score, std_error, ci_lower, ci_upper, scale_min, scale_max`` (``mean``
         and the scale are NaN when a construct mixes scales).
+    index : pandas.DataFrame
+        The constructs' 0–100 scores as the standard index table (``construct, index,
+        std_error, ci_lower, ci_upper``), ``overall`` last.
     settings : dict
-        ``confidence``, ``weighted``, ``source`` ("responses" or "frequencies").
+        ``confidence``, ``weighted``, ``source`` ("responses" or "frequencies"), ``n_used``
+        (respondents with at least one answer), ``n_dropped``, ``seed`` (None).
     """
 
     items: pd.DataFrame
     constructs: pd.DataFrame
     settings: Mapping[str, Any] = field(default_factory=dict)
+
+    _tables: ClassVar[Mapping[str, str]] = {"items": "item", "constructs": "construct"}
+
+    @property
+    def index(self) -> pd.DataFrame:
+        """The 0–100 construct scores as the standard index table."""
+        c = self.constructs
+        return index_table(c["construct"], c["score"], c["std_error"], c["ci_lower"], c["ci_upper"])
+
+    def plot(self, *, ax: Any = None):
+        """The construct scores with their intervals (:func:`csindex.plots.index_chart`)."""
+        from ..plots import index_chart
+
+        return index_chart(self.index, ax=ax)
 
     def summary(self) -> Summary:
         """Construct and item tables."""
@@ -86,7 +105,7 @@ class SimpleScores(SummaryMixin):
 
 
 @dataclass(frozen=True, repr=False)
-class SatisfactionRate(SummaryMixin):
+class SatisfactionRateResult(ResultMixin):
     """Satisfaction rate per item.
 
     Attributes
@@ -95,15 +114,25 @@ class SatisfactionRate(SummaryMixin):
         ``item, construct, n, n_satisfied, rate, ci_lower, ci_upper`` (rate in [0, 1];
         ``n_satisfied`` counts respondents, unweighted).
     settings : dict
-        ``satisfied`` (codes per item as text), ``confidence``, ``weighted``.
+        ``satisfied`` (codes per item as text), ``confidence``, ``weighted``, ``n_used``,
+        ``n_dropped``, ``seed`` (None).
     """
 
     items: pd.DataFrame
     settings: Mapping[str, Any] = field(default_factory=dict)
 
+    _tables: ClassVar[Mapping[str, str]] = {"items": "item"}
+
     def summary(self) -> Summary:
         """The per-item table."""
         return Summary("Satisfaction rate", facts=dict(self.settings), tables={"Items": self.items})
+
+    def plot(self, *, ax: Any = None):
+        """Rates with their Wilson intervals as bars (:func:`csindex.plots.driver_chart`)."""
+        from ..plots import driver_chart
+
+        t = self.items.rename(columns={"item": "driver", "rate": "value"})
+        return driver_chart(t, ci_lower="ci_lower", ci_upper="ci_upper", value_label="satisfaction rate", ax=ax)
 
 
 @dataclass(frozen=True, repr=False)
@@ -275,7 +304,7 @@ def _resolve(data: Any, items: Iterable[str] | None, weights: Any, scale: tuple[
 def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_construct: bool = True,
                   weights: Any = None, confidence: float = 0.95,
                   scale: tuple[float, float] | None = None,
-                  by: Any = None) -> SimpleScores:
+                  by: Any = None) -> SimpleScoresResult:
     """Simple-method scores per item and construct: weighted mean, top-2-box share, 0-100 score with CI.
 
     Parameters
@@ -298,12 +327,12 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
         Scale used when a DataFrame's codebook is inferred.
     by : str, list of str or Series, optional
         Score every segment separately (see :func:`csindex.segments.split_segments`);
-        returns a :class:`~csindex.segments.SegmentResults` of SimpleScores (``n_jobs=``
+        returns a :class:`~csindex.segments.SegmentResults` of SimpleScoresResult (``n_jobs=``
         runs segments in parallel).
 
     Returns
     -------
-    SimpleScores
+    SimpleScoresResult
 
     Examples
     --------
@@ -341,10 +370,12 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
     # statistics accumulated over row blocks (respondent-level composites built per block)
     mom_x, mom_t = Moments(m), Moments(m)
     mom_c, mom_ct, mom_cr = Moments(g + 1), Moments(g + 1), Moments(g + 1)
+    n_used = 0
     for rows in row_chunks(len(x_all), m):
         xb = np.ascontiguousarray(x_all[rows])
         wb = wv[rows]
         valid = ~np.isnan(xb)
+        n_used += int(valid.any(axis=1).sum())
         with np.errstate(invalid="ignore"):
             top2 = np.where(valid, (xb >= (hi - 1.0)).astype(np.float64), np.nan)
         mom_x.add(xb, wb)
@@ -401,8 +432,9 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
         "scale_max": c_hi,
     }, columns=_CONSTRUCT_COLUMNS)
     _warn_undefined(construct_rows, "construct")
-    settings = {"confidence": confidence, "weighted": w is not None, "source": "responses"}
-    return SimpleScores(items=item_rows, constructs=construct_rows, settings=settings)
+    settings = {"confidence": confidence, "weighted": w is not None, "source": "responses",
+                "n_used": n_used, "n_dropped": len(x_all) - n_used, "seed": None}
+    return SimpleScoresResult(items=item_rows, constructs=construct_rows, settings=settings)
 
 
 def _row_mean(a: np.ndarray) -> np.ndarray:
@@ -425,7 +457,7 @@ def _warn_undefined(table: pd.DataFrame, what: str) -> None:
 
 
 def _simple_from_frequencies(ft: FrequencyTable, items: Iterable[str] | None, by_construct: bool,
-                             confidence: float) -> SimpleScores:
+                             confidence: float) -> SimpleScoresResult:
     counts = ft.counts if items is None else ft.counts.loc[[str(i) for i in items]]
     lo, hi = ft.scale
     span = hi - lo
@@ -456,8 +488,9 @@ def _simple_from_frequencies(ft: FrequencyTable, items: Iterable[str] | None, by
     construct_rows = pd.DataFrame(crow, columns=_CONSTRUCT_COLUMNS)
     _warn_undefined(item_rows, "item")
     settings = {"confidence": confidence, "weighted": False, "source": "frequencies",
+                "n_used": int(item_rows["n"].max()), "n_dropped": 0, "seed": None,
                 "note": "construct rows pool the answer counts of their items (answers treated as independent)"}
-    return SimpleScores(items=item_rows, constructs=construct_rows, settings=settings)
+    return SimpleScoresResult(items=item_rows, constructs=construct_rows, settings=settings)
 
 
 # --------------------------------------------------------------------------- satisfaction rate
@@ -466,7 +499,7 @@ def satisfaction_rate(survey_or_df: Any, items: Iterable[str] | None = None, *,
                       satisfied: Iterable[float] | None = None, threshold: float | None = None,
                       weights: Any = None, confidence: float = 0.95,
                       scale: tuple[float, float] | None = None,
-                      by: Any = None) -> SatisfactionRate:
+                      by: Any = None) -> SatisfactionRateResult:
     """Share of "satisfied" answers per item (顾客满意率), with Wilson confidence intervals.
 
     Parameters
@@ -533,6 +566,7 @@ def satisfaction_rate(survey_or_df: Any, items: Iterable[str] | None = None, *,
             rows.append(_rate_row(str(item), construct_of.get(item, item), int(round(n)), int(round(k)), k / n, n, z,
                                   r))
         weighted = False
+        n_total = n_used = int(round(float(counts.sum(axis=1).max())))
     else:
         from ..survey import Survey
 
@@ -553,11 +587,14 @@ def satisfaction_rate(survey_or_df: Any, items: Iterable[str] | None = None, *,
             rate = float((wi * sat).sum() / wi.sum())
             rows.append(_rate_row(item, construct_of[item], int(valid.sum()), int(sat.sum()), rate, n_eff, z, r))
         weighted = w is not None
+        n_total = len(frame)
+        n_used = int(frame.notna().any(axis=1).sum())
     table = pd.DataFrame(rows, columns=["item", "construct", "n", "n_satisfied", "rate", "ci_lower", "ci_upper",
                                        "satisfied"])
     settings = {"confidence": confidence, "weighted": weighted,
-                "satisfied": dict(zip(table["item"], table.pop("satisfied")))}
-    return SatisfactionRate(items=table, settings=settings)
+                "satisfied": dict(zip(table["item"], table.pop("satisfied"))),
+                "n_used": n_used, "n_dropped": n_total - n_used, "seed": None}
+    return SatisfactionRateResult(items=table, settings=settings)
 
 
 def _rate_row(item: str, construct: str, n: int, k: int, p: float, n_eff: float, z: float,
@@ -568,3 +605,7 @@ def _rate_row(item: str, construct: str, n: int, k: int, p: float, n_eff: float,
     label = ("{" + ", ".join(f"{c:g}" for c in r) + "}") if isinstance(r, np.ndarray) else f">= {r:g}"
     return {"item": item, "construct": construct, "n": n, "n_satisfied": k, "rate": p,
             "ci_lower": max(0.0, centre - half), "ci_upper": min(1.0, centre + half), "satisfied": label}
+
+
+__getattr__ = deprecated_aliases(__name__, {"SimpleScores": SimpleScoresResult,
+                                            "SatisfactionRate": SatisfactionRateResult})

@@ -110,7 +110,7 @@ def test_srmr_by_hand(fitted, satisfaction_data):
     R = satisfaction_data[items].corr().to_numpy()
     lam = res.loadings["estimate"].to_numpy()
     con = list(res.loadings["construct"])
-    Cs = res.construct_correlations
+    Cs = res.construct_correlations.set_index("construct")
     total, count = 0.0, 0
     for i in range(len(items)):
         for k in range(i + 1):

@@ -333,7 +333,7 @@ def test_pls_numbers_match_fit_pls(en):
     lo, hi = res.key_numbers["pls_satisfaction_index_ci"]
     assert (lo, hi) == pytest.approx((idx.loc["SAT", "ci_lower"], idx.loc["SAT", "ci_upper"]), abs=1e-12)
     assert lo < res.key_numbers["pls_satisfaction_index"] < hi
-    assert res.key_numbers["pls_r_squared"] == pytest.approx(fit.r_squared.to_dict(), abs=1e-12)
+    assert res.key_numbers["pls_r_squared"] == pytest.approx(fit.r_squared.set_index("construct")["r_squared"].to_dict(), abs=1e-12)
     paths = res.tables["pls_paths"]
     assert {"std_error", "ci_lower", "ci_upper", "p_value"} <= set(paths.columns)  # bootstrapped
 

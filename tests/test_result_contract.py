@@ -84,7 +84,7 @@ def _followup():
 def _wave2():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return csindex.datasets.airline(wave=2)
+        return csindex.datasets.airline_wave2()
 
 
 FACTORIES: dict[str, Callable[[], Any]] = {

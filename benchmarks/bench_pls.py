@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("CSINDEX_SHARED", REPO.parent / "shared"))
+REFERENCE = REPO / "tests" / "reference"  # vendored public data sets, see SOURCES.md there
 
 ECSI = """
 IMAG =~ imag1 + imag2 + imag3 + imag4 + imag5
@@ -62,10 +62,7 @@ LOY  ~ IMAG + SAT
 
 
 def load_data() -> pd.DataFrame:
-    path = SHARED / "datasets" / "satisfaction.csv"
-    if not path.exists():
-        sys.exit(f"The ECSI data is needed: {path} is absent (set CSINDEX_SHARED to the shared folder).")
-    return pd.read_csv(path)
+    return pd.read_csv(REFERENCE / "satisfaction.csv")
 
 
 def timed(fn, repeat: int) -> tuple[float, float, float]:
@@ -151,7 +148,7 @@ def ensure_peer(venv: Path) -> tuple[Path | None, str]:
 def run_peer(python: Path, task: str, boot: int, rows: int) -> dict | None:
     script = Path("/tmp") / "csindex_bench_plspm_peer.py"
     script.write_text(PEER_SCRIPT)
-    out = subprocess.run([str(python), str(script), task, str(SHARED / "datasets" / "satisfaction.csv"),
+    out = subprocess.run([str(python), str(script), task, str(REFERENCE / "satisfaction.csv"),
                           str(boot), str(rows)], capture_output=True, text=True, timeout=3600)
     if out.returncode != 0:
         print(f"    peer failed on {task}: {out.stderr.strip().splitlines()[-1] if out.stderr else out.returncode}")

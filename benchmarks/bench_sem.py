@@ -18,7 +18,7 @@ Each timing is the median of ``--repeat`` runs after one warm-up.
 
 Run from the repository root::
 
-    PYTHONPATH=src python benchmarks/bench_sem.py [--repeat 7] [--shared ../shared]
+    PYTHONPATH=src python benchmarks/bench_sem.py [--repeat 7]
 """
 
 from __future__ import annotations
@@ -92,11 +92,10 @@ def main() -> None:
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=7)
-    ap.add_argument("--shared", default=str(Path(__file__).resolve().parents[1].parent / "shared"))
     args = ap.parse_args()
-    shared = Path(args.shared)
-    sat = pd.read_csv(shared / "datasets" / "satisfaction.csv")
-    lav = json.loads((shared / "reference" / "cbsem_satisfaction_lavaan.json").read_text())
+    reference = Path(__file__).resolve().parents[1] / "tests" / "reference"  # vendored, see SOURCES.md
+    sat = pd.read_csv(reference / "satisfaction.csv")
+    lav = json.loads((reference / "cbsem_satisfaction_lavaan.json").read_text())
     syntax = lav["model"]["lavaan_syntax"]
     spec = csindex.spec.ModelSpec.from_lavaan(syntax)
     desc = spec.to_semopy()
@@ -116,7 +115,7 @@ def main() -> None:
     print(f"  ratio csindex(semopy) / semopy tight {t_cse / t_st:8.2f}   (target <= 1.20)")
     print(f"  ratio csindex / semopy tight         {t_cs / t_st:8.2f}")
 
-    mobi = pd.read_csv(shared / "datasets" / "mobi.csv")
+    mobi = pd.read_csv(reference / "mobi.csv")
     items = {
         "image": [f"IMAG{k}" for k in range(1, 6)], "expectation": [f"CUEX{k}" for k in range(1, 4)],
         "quality": [f"PERQ{k}" for k in range(1, 8)], "value": ["PERV1", "PERV2"],

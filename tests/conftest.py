@@ -1,4 +1,11 @@
-"""Shared fixtures: the ../shared reference folder (skipped when absent) and plotting backend."""
+"""Shared fixtures: the vendored reference data (``tests/reference/``) and the plotting backend.
+
+The public data sets and the numbers of the reference software (R lavaan, plspm, seminr, cSEM;
+semopy) live in ``tests/reference/``; ``tests/reference/SOURCES.md`` names each file's origin, tool,
+version and sha256. Tests reach them through :func:`reference_path` (a plain function, importable as
+``from conftest import reference_path``, and a fixture of the same name), or the ``load_reference``
+and ``satisfaction_data`` fixtures. Nothing here reads anything outside the repository.
+"""
 
 from __future__ import annotations
 
@@ -10,48 +17,50 @@ import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("CSINDEX_SHARED", REPO.parent / "shared"))
+REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 
 
-def _require_shared(sub: str) -> Path:
-    path = SHARED / sub
-    if not path.exists():
-        pytest.skip(
-            f"reference data not available: {path} is absent. These tests need the shared "
-            "folder (datasets/ and reference/) beside the repository, or CSINDEX_SHARED set to it."
+def reference_path(name: str) -> Path:
+    """Path of one vendored reference file, e.g. ``reference_path("satisfaction.csv")``.
+
+    ``name`` is a file name in ``tests/reference/``; a JSON reference may be given by its stem
+    (``"cbsem_satisfaction_lavaan"``). A missing file is an error, never a skip: the data is part
+    of the repository.
+    """
+    path = REFERENCE_DIR / name
+    if not path.suffix:
+        path = path.with_suffix(".json")
+    if not path.is_file():
+        known = ", ".join(sorted(p.name for p in REFERENCE_DIR.iterdir() if p.suffix in {".json", ".csv"}))
+        raise FileNotFoundError(
+            f"no vendored reference file {path.name!r} in {REFERENCE_DIR}; known files: {known}. "
+            "Add new reference files there and list them in tests/reference/SOURCES.md."
         )
     return path
 
 
-@pytest.fixture(scope="session")
-def shared_datasets() -> Path:
-    """``../shared/datasets`` or skip."""
-    return _require_shared("datasets")
+@pytest.fixture(name="reference_path", scope="session")
+def _reference_path_fixture():
+    """The :func:`reference_path` function as a fixture."""
+    return reference_path
 
 
 @pytest.fixture(scope="session")
-def shared_reference() -> Path:
-    """``../shared/reference`` or skip."""
-    return _require_shared("reference")
-
-
-@pytest.fixture(scope="session")
-def load_reference(shared_reference: Path):
-    """Load one reference JSON by its file stem."""
+def load_reference():
+    """Load one vendored reference JSON by its file stem."""
 
     def _load(stem: str) -> dict:
-        return json.loads((shared_reference / f"{stem}.json").read_text())
+        return json.loads(reference_path(stem).read_text(encoding="utf-8"))
 
     return _load
 
 
 @pytest.fixture(scope="session")
-def satisfaction_data(shared_datasets: Path):
+def satisfaction_data():
     """The ECSI ``satisfaction.csv`` data (250 bank customers)."""
     import pandas as pd
 
-    return pd.read_csv(shared_datasets / "satisfaction.csv")
+    return pd.read_csv(reference_path("satisfaction.csv"))
 
 
 ECSI_SYNTAX = """
@@ -71,5 +80,5 @@ LOY  ~ IMAG + SAT
 
 @pytest.fixture(scope="session")
 def ecsi_syntax() -> str:
-    """The ECSI model on the satisfaction data, as in ../shared/reference/README.md."""
+    """The ECSI model on the satisfaction data, as in tests/reference/SOURCES.md."""
     return ECSI_SYNTAX

@@ -91,35 +91,54 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'csindex' has no attribute {name!r}")
-    module = importlib.import_module(module_name)
-    # csindex.models, csindex.plots, ... are modules; every other lazy name is a function or
-    # class defined in its module (csindex.ipa is the function scoring.ipa.ipa, not a module)
-    value = module if name in _MODULES else getattr(module, name)
-    globals()[name] = value
-    return value
+# Hidden from type checkers: with a module-level __getattr__ in view they would accept any
+# attribute (a typo like csindex.fit_psl would type-check); they read the re-exports below.
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Any:
+        module_name = _LAZY.get(name)
+        if module_name is None:
+            raise AttributeError(f"module 'csindex' has no attribute {name!r}")
+        module = importlib.import_module(module_name)
+        # csindex.models, csindex.plots, ... are modules; every other lazy name is a function or
+        # class defined in its module (csindex.ipa is the function scoring.ipa.ipa, not a module)
+        value = module if name in _MODULES else getattr(module, name)
+        globals()[name] = value
+        return value
 
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 
-if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from . import datasets, models, plots, segments
-    from .io import load_survey
-    from .kpi import nps
-    from .pls import fit_pls
-    from .report import report
-    from .scoring.drivers import driver_weights
-    from .scoring.dual import dual_evaluation
-    from .scoring.ipa import ipa
-    from .scoring.kano import kano
-    from .scoring.ratio import ratio_index
-    from .scoring.simple import satisfaction_rate, simple_scores
-    from .segments import (SegmentResults, compare_segments, compare_waves, map_segments, micom,
-                           pls_mga, split_segments, trend)
-    from .sem import fit_sem
-    from .survey import Survey
+# Static view of the lazy names above, for type checkers and IDEs only (never executed). The
+# redundant ``name as name`` form marks each one as an explicit re-export, which ``mypy --strict``
+# (no_implicit_reexport) and pyright require; keep it in step with ``_LAZY``
+# (tests/test_typing.py checks that it is).
+if TYPE_CHECKING:  # pragma: no cover
+    from . import datasets as datasets
+    from . import kpi as kpi
+    from . import models as models
+    from . import plots as plots
+    from . import segments as segments
+    from .io import load_survey as load_survey
+    from .kpi import nps as nps
+    from .pls import fit_pls as fit_pls
+    from .report import report as report
+    from .scoring.drivers import driver_weights as driver_weights
+    from .scoring.dual import dual_evaluation as dual_evaluation
+    from .scoring.ipa import ipa as ipa
+    from .scoring.kano import kano as kano
+    from .scoring.ratio import ratio_index as ratio_index
+    from .scoring.simple import satisfaction_rate as satisfaction_rate
+    from .scoring.simple import simple_scores as simple_scores
+    from .segments import SegmentResults as SegmentResults
+    from .segments import compare_segments as compare_segments
+    from .segments import compare_waves as compare_waves
+    from .segments import map_segments as map_segments
+    from .segments import micom as micom
+    from .segments import pls_mga as pls_mga
+    from .segments import split_segments as split_segments
+    from .segments import trend as trend
+    from .sem import fit_sem as fit_sem
+    from .survey import Survey as Survey

@@ -17,7 +17,7 @@ import csindex
 from csindex import datasets
 from csindex.datasets import _generate
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 FILES = ("airline.csv", "airline_wave2.csv", "airline_codebook.json", "README.md")
 ATTRS = {"CREW": 4, "CABN": 8, "CATR": 3, "ENT": 5, "SAFE": 3, "PUNC": 3, "PRICE": 3}
 

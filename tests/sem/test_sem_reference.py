@@ -1,4 +1,4 @@
-"""fit_sem against R lavaan 0.6-14 on the ECSI satisfaction data (../shared/reference)."""
+"""fit_sem against R lavaan 0.6-14 on the ECSI satisfaction data (tests/reference)."""
 
 from __future__ import annotations
 
@@ -133,7 +133,7 @@ def test_semopy_engine_lands_on_the_same_optimum(satisfaction_data, lavaan, resu
 
 
 def test_matches_semopy_tight_reference(result, load_reference):
-    """semopy 2.3.11 re-run with SLSQP ftol 1e-12 (stored in ../shared/reference) lands on the same
+    """semopy 2.3.11 re-run with SLSQP ftol 1e-12 (stored in tests/reference) lands on the same
     optimum: estimates and SEs within 1e-4 relative, chi-square within 1e-9 relative."""
     ref = load_reference("cbsem_satisfaction_semopy")["auxiliary_tight_optimisation"]
     rows = _rows(result)

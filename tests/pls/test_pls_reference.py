@@ -1,6 +1,6 @@
 """fit_pls against R plspm 0.5.1, seminr 2.3.4 and cSEM on the ECSI satisfaction data.
 
-The reference files (../shared/reference, README there) hold each tool's solution at a
+The reference files (tests/reference, described in SOURCES.md there) hold each tool's solution at a
 machine-precision tolerance (``tight_tol``; the tools agree with each other to ~1e-15)
 and at its default stopping rule (``default_tol``). csindex must match ``tight_tol`` to
 1e-8 when run with a tight tolerance and to 1e-6 with its own defaults.

@@ -20,7 +20,7 @@ import csindex
 from csindex import cli
 from csindex.exceptions import CsindexError, SurveyDataError
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 SECTION_IDS = ["overview", "data-quality", "simple-scores", "kpi", "ratio", "dual-ipa", "drivers", "model",
                "index", "ipma", "reliability", "improve", "about"]

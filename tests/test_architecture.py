@@ -64,8 +64,8 @@ OVERSIZED_FUNCTIONS: dict[str, int] = {
     "csindex/pls/estimate.py::fit_pls": 158,
     "csindex/scoring/drivers.py::driver_weights": 207,
     "csindex/scoring/dual.py::dual_evaluation": 348,
-    "csindex/scoring/ipa.py::ipa": 176,
-    "csindex/scoring/ratio.py::ratio_index": 232,
+    "csindex/scoring/ipa.py::ipa": 179,
+    "csindex/scoring/ratio.py::ratio_index": 233,
     "csindex/sem.py::fit_sem": 233,
     "csindex/sem.py::fit_sem_multigroup": 207,
 }

@@ -54,6 +54,8 @@ _LAZY: dict[str, str] = {
     "models": "csindex.models",
     "fit_sem": "csindex.sem",
     "fit_pls": "csindex.pls",
+    "plspredict": "csindex.pls",
+    "PLSPredictResult": "csindex.pls",
     # kpi
     "nps": "csindex.kpi",
     "kpi": "csindex.kpi",
@@ -111,7 +113,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from . import datasets, models, plots, segments
     from .io import load_survey
     from .kpi import nps
-    from .pls import fit_pls
+    from .pls import PLSPredictResult, fit_pls, plspredict
     from .report import report
     from .scoring.drivers import driver_weights
     from .scoring.dual import dual_evaluation

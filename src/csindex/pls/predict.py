@@ -70,6 +70,8 @@ class PLSPredictResult(SummaryMixin):
     predictions, lm_predictions, naive_predictions : DataFrame
         Out-of-sample predictions (respondents × items, original item scale) by PLS, by
         the linear-model benchmark, and the training means (the Q²predict benchmark).
+    in_sample_predictions : DataFrame
+        In-sample PLS predictions (mean over the folds that trained on the row).
     actual : DataFrame
         The observed items, same shape.
     folds : ndarray
@@ -85,6 +87,7 @@ class PLSPredictResult(SummaryMixin):
     predictions: pd.DataFrame
     lm_predictions: pd.DataFrame
     naive_predictions: pd.DataFrame
+    in_sample_predictions: pd.DataFrame
     actual: pd.DataFrame
     folds: np.ndarray
     settings: dict[str, Any] = field(default_factory=dict)
@@ -134,7 +137,8 @@ def _fold_codes(folds: Any, n_total: int, repetitions: int | None, seed: Any) ->
     arr = np.asarray(folds)
     if arr.ndim == 1:
         arr = arr[None, :]
-    if arr.ndim != 2 or arr.shape[1] != n_total or arr.dtype.kind not in "iuUSO":
+    whole = arr.dtype.kind == "f" and bool(np.all(np.isfinite(arr) & (arr == np.round(arr))))
+    if arr.ndim != 2 or arr.shape[1] != n_total or not (arr.dtype.kind in "iuUSO" or whole):
         raise ParameterError(f"The 'folds' parameter of {_WHERE} must be 'loo', a number of folds, or fold ids "
                              f"with one entry per data row ({n_total}), or a (repetitions, {n_total}) array. "
                              f"Got an array of shape {np.shape(folds)} and dtype {np.asarray(folds).dtype}.")
@@ -385,7 +389,7 @@ def plspredict(data: Any, model: Any, *, folds: Any = 10, technique: str = "DA",
         return pd.DataFrame(values, index=prep.rows, columns=names)
 
     return PLSPredictResult(items=items, in_sample=in_sample, predictions=frame(oos), lm_predictions=frame(oos_lm),
-                            naive_predictions=frame(naive), actual=frame(Y), folds=np.stack(codes),
+                            naive_predictions=frame(naive), in_sample_predictions=frame(ins), actual=frame(Y), folds=np.stack(codes),
                             settings=settings)
 
 

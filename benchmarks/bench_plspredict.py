@@ -77,7 +77,8 @@ def main() -> None:
     for label, run, opts in [("(a) LOOCV, default tol", "default_tol", {}),
                              ("(b) LOOCV, tol 1e-14", "tight_tol", dict(tol=1e-14, max_iter=1000))]:
         for tech in ("DA", "EA"):
-            t = _time(lambda: csindex.plspredict(data, ECSI, folds="loo", technique=tech, **opts), args.repeats)
+            t = _time(lambda tech=tech, opts=opts: csindex.plspredict(data, ECSI, folds="loo", technique=tech, **opts),
+                      args.repeats)
             ref = seminr.get(run, {}).get(tech)
             ratio = f"; seminr {ref:.1f} s, {ref / t:,.0f}x faster" if ref else "; seminr time not recorded"
             print(f"{label:24s} {tech}: {t * 1e3:8.1f} ms{ratio}")

@@ -218,12 +218,16 @@ def test_missing_rows_are_dropped_and_explicit_folds_follow():
     assert 3 not in res.predictions.index
     clean = csindex.plspredict(df.dropna(), MIXED, folds=ids[df.notna().all(axis=1).to_numpy()])
     pd.testing.assert_frame_equal(res.items, clean.items)
+    with pytest.warns(MissingDataWarning):
+        kf = csindex.plspredict(df, MIXED, folds=10, repetitions=2, seed=0)
+    assert kf.folds.shape == (2, 58)
+    assert all(sorted(set(np.bincount(r).tolist())) == [5, 6] for r in kf.folds)  # 58 rows: sizes 5 and 6
 
 
 @pytest.mark.parametrize("kwargs,match", [
     (dict(folds="bogus"), "'folds' parameter"),
-    (dict(folds=1), "from 2 to the number of rows"),
-    (dict(folds=61), "from 2 to the number of rows"),
+    (dict(folds=1), "from 2 to the number of rows used"),
+    (dict(folds=61), "from 2 to the number of rows used"),
     (dict(folds=True), "'folds' parameter"),
     (dict(folds=np.zeros(59)), "one entry per data row"),
     (dict(folds=np.full(60, 0.5)), "one entry per data row"),

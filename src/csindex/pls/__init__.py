@@ -14,4 +14,4 @@ from .estimate import fit_pls
 from .predict import PLSPredictResult, plspredict
 from .results import PLSResult
 
-__all__ = ["fit_pls", "PLSResult", "plspredict", "PLSPredictResult"]
+__all__ = ["PLSPredictResult", "PLSResult", "fit_pls", "plspredict"]

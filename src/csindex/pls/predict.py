@@ -43,14 +43,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._params import COMMON, AnyOf, Count, Options, validate_params
+from .._params import AnyOf, Count, Options, validate_params
 from .._random import resolve_seed
 from .._summary import Summary, SummaryMixin
 from ..exceptions import ConvergenceWarning, EstimationError, ParameterError, SpecError, SurveyDataError
 from ._algorithm import Layout, finalize, wold
 from .estimate import RULES, SCHEMES, _layout, _resolve_model, prepare
 
-__all__ = ["plspredict", "PLSPredictResult"]
+__all__ = ["PLSPredictResult", "plspredict"]
 
 _WHERE = "plspredict"
 
@@ -112,8 +112,10 @@ def _describe_folds(s: dict[str, Any]) -> str:
 
 
 # ---------------------------------------------------------------------------- folds
-def _fold_codes(folds: Any, n_total: int, repetitions: int | None, seed: Any) -> tuple[np.ndarray, str, int | None]:
-    """``(R, n_total)`` fold labels, the kind ("loo", "kfold", "explicit") and the seed used."""
+def _fold_codes(folds: Any, n_total: int, n_used: int, repetitions: int | None,
+                seed: Any) -> tuple[np.ndarray, str, int | None]:
+    """Fold labels, the kind ("loo", "kfold", "explicit") and the seed used. Explicit ids are
+    ``(R, n_total)`` (one per data row); generated ones ``(R, n_used)`` (rows used)."""
     if isinstance(folds, str):
         if folds != "loo":
             raise ParameterError(f"The 'folds' parameter of {_WHERE} must be 'loo', a whole number of folds >= 2 "
@@ -121,18 +123,18 @@ def _fold_codes(folds: Any, n_total: int, repetitions: int | None, seed: Any) ->
         if repetitions not in (None, 1):
             raise ParameterError(f"Leave-one-out is deterministic: the 'repetitions' parameter of {_WHERE} must be "
                                  f"None or 1 with folds='loo'. Got {repetitions!r} instead.")
-        return np.arange(n_total)[None, :], "loo", None
+        return np.arange(n_used)[None, :], "loo", None
     if isinstance(folds, (int, np.integer)) and not isinstance(folds, (bool, np.bool_)):
         k = int(folds)
-        if not 2 <= k <= n_total:
+        if not 2 <= k <= n_used:
             raise ParameterError(f"The 'folds' parameter of {_WHERE} must be a number of folds from 2 to the "
-                                 f"number of rows ({n_total}). Got {folds!r} instead.")
+                                 f"number of rows used ({n_used}). Got {folds!r} instead.")
         reps = 10 if repetitions is None else repetitions
         resolved = resolve_seed(seed, _WHERE)
-        pos = (np.arange(n_total) * k) // n_total  # fold of each position: sizes differ by at most one
-        codes = np.empty((reps, n_total), dtype=np.intp)
+        pos = (np.arange(n_used) * k) // n_used  # fold of each position: sizes differ by at most one
+        codes = np.empty((reps, n_used), dtype=np.intp)
         for r in range(reps):  # one permutation per repetition
-            codes[r, resolved.rng.permutation(n_total)] = pos
+            codes[r, resolved.rng.permutation(n_used)] = pos
         return codes, "kfold", resolved.seed
     arr = np.asarray(folds)
     if arr.ndim == 1:
@@ -164,7 +166,7 @@ def _training_moments(X: np.ndarray, codes: np.ndarray, K: int) -> tuple[np.ndar
     """Training means ``(K, p)``, covariances ``(K, p, p)`` (divisor ``n_k - 1``) and sizes of
     the ``K`` folds, by downdating the full cross-product matrix (about the full-sample
     mean, for accuracy) by each fold's held-out rows."""
-    n, p = X.shape
+    n = X.shape[0]
     centre = X.mean(axis=0)
     Xc = X - centre
     order = np.argsort(codes, kind="stable")
@@ -192,7 +194,7 @@ def _pls_maps(mean: np.ndarray, S: np.ndarray, layout: Layout, target: np.ndarra
     R = S / (sd[:, :, None] * sd[:, None, :])
     it = wold(R, layout, scheme=scheme, tol=tol, max_iter=max_iter, rule=rule)
     fe = finalize(it.weights, R, layout)
-    B, J = fe.paths.shape[0], layout.J
+    J = layout.J
     exo = np.zeros(J)
     exo[[j for j in range(J) if j not in layout.endogenous]] = 1.0
     if technique == "DA":  # endogenous scores from their predecessors' scores; exogenous kept
@@ -325,12 +327,12 @@ def plspredict(data: Any, model: Any, *, folds: Any = 10, technique: str = "DA",
                         "of the endogenous constructs.")
     prep = prepare(data, spec, missing="listwise", weights=False)
     n_total = int(prep.missing["n_total"])
-    labels, kind, used_seed = _fold_codes(folds, n_total, repetitions, seed)
-    if prep.missing["rows_dropped"]:
+    labels, kind, used_seed = _fold_codes(folds, n_total, prep.X.shape[0], repetitions, seed)
+    if kind == "explicit" and prep.missing["rows_dropped"]:
         keep = _kept_positions(data, spec)
         labels = labels[:, keep]
     X = prep.X
-    n, p = X.shape
+    n = X.shape[0]
     if n < 4:
         raise SurveyDataError(f"plspredict needs at least 4 complete respondents; got {n}.")
     codes = _codes_per_rep(labels)
@@ -340,7 +342,9 @@ def plspredict(data: Any, model: Any, *, folds: Any = 10, technique: str = "DA",
         K = int(cr.max()) + 1
         m, S, counts = _training_moments(X, cr, K)
         offsets.append(sum(len(s) for s in sizes))
-        means.append(m), covs.append(S), sizes.append(counts)
+        means.append(m)
+        covs.append(S)
+        sizes.append(counts)
     mean, S = np.concatenate(means), np.concatenate(covs)
     n_train_min = int(min((n - c).min() for c in sizes))
     if n_train_min < 3:
@@ -348,7 +352,7 @@ def plspredict(data: Any, model: Any, *, folds: Any = 10, technique: str = "DA",
     sd = np.sqrt(np.einsum("bii->bi", S))
     const = np.argwhere(~(sd > 1e-12 * np.maximum(1.0, np.abs(mean))))
     if const.size:
-        b, k = const[0]
+        k = const[0][1]
         raise SurveyDataError(f"Item {layout.items[k]!r} is constant in the training rows of a fold ({const.shape[0]} "
                               "fold/item pairs); PLS cannot weight it. Use fewer folds or drop the item.")
     A, c, it = _pls_maps(mean, S, layout, target, technique, scheme=scheme, tol=tol, max_iter=max_iter,

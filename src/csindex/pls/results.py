@@ -305,9 +305,11 @@ class PLSResult(SummaryMixin):
                 benchmark: str = "seminr") -> Any:
         """PLSpredict for this model on the respondents it used (:func:`csindex.plspredict`).
 
-        The training fits reuse this fit's scheme, tolerance, iteration limit and stopping
-        rule; every fold is fit on standardised items (as seminr), and sampling weights are
-        not used.
+        The data are the rows this fit used, after its missing-data policy (with
+        ``missing="mean"`` the imputed values, imputed once on the full sample; call
+        :func:`csindex.plspredict` on the raw data for a listwise analysis). The training
+        fits reuse this fit's scheme, tolerance, iteration limit and stopping rule; every
+        fold is fit on standardised items (as seminr), and sampling weights are not used.
 
         Returns
         -------

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import csindex
 from csindex.exceptions import MissingDataWarning, ParameterError, SpecError
@@ -247,3 +249,27 @@ def test_bad_options_raise_parameter_error(kwargs, match):
 def test_model_without_paths_is_refused():
     with pytest.raises(SpecError, match="structural path"):
         csindex.plspredict(_sim(n=60), "X =~ x1 + x2 + x3")
+
+
+# ------------------------------------------------------------------ invariants
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scale=st.lists(st.floats(0.2, 20.0), min_size=8, max_size=8),
+       shift=st.lists(st.floats(-50.0, 50.0), min_size=8, max_size=8),
+       technique=st.sampled_from(["DA", "EA"]), seed=st.integers(0, 2**16))
+def test_predictions_are_equivariant_to_item_rescaling(scale, shift, technique, seed):
+    """Items are standardised per training fold, so an affine recoding of the items recodes
+    the predictions the same way and leaves Q²predict unchanged (PLS and LM alike)."""
+    df = _sim(n=50, seed=seed)
+    scale, shift = np.asarray(scale), np.asarray(shift)
+    moved = df * scale + shift
+    a = csindex.plspredict(df, MIXED, folds=5, repetitions=1, seed=1, technique=technique, tol=1e-12)
+    b = csindex.plspredict(moved, MIXED, folds=5, repetitions=1, seed=1, technique=technique, tol=1e-12)
+    cols = list(a.predictions.columns)
+    k = [list(df.columns).index(c) for c in cols]
+    for attr in ("predictions", "lm_predictions", "naive_predictions"):
+        np.testing.assert_allclose(getattr(b, attr).to_numpy(), getattr(a, attr).to_numpy() * scale[k] + shift[k],
+                                   rtol=1e-7, atol=1e-7 * (1 + np.abs(shift).max()))
+    np.testing.assert_allclose(b.items["q2_predict"], a.items["q2_predict"], atol=1e-8)
+    np.testing.assert_allclose(b.items["pls_rmse"], a.items["pls_rmse"] * scale[k], rtol=1e-7)

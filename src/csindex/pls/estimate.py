@@ -365,7 +365,9 @@ def fit_pls(
         Consistent PLS (PLSc, Dijkstra & Henseler 2015): disattenuate the construct
         correlations of reflective (Mode A) blocks by their rho_A, and report consistent
         loadings and the paths and R² re-estimated from the corrected correlations.
-        Weights, scores and the 0-100 index are those of PLS.
+        Weights, scores and the 0-100 index are those of PLS. Matches cSEM's PLSc
+        (``.disattenuate = TRUE``, Dijkstra's correction factor) to 1e-8; Mode B blocks and
+        single-item constructs get rho_A = 1, as in cSEM.
     index_weights : {"unstandardized", "standardized"}
         Weights of the 0-100 index: the unstandardised outer weights (Fornell et al. 1996;
         cSEM, SmartPLS; default), or the standardised weights normalised directly

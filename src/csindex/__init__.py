@@ -54,6 +54,8 @@ _LAZY: dict[str, str] = {
     "models": "csindex.models",
     "fit_sem": "csindex.sem",
     "fit_pls": "csindex.pls",
+    "plspredict": "csindex.pls",
+    "PLSPredictResult": "csindex.pls",
     # kpi
     "nps": "csindex.kpi",
     "kpi": "csindex.kpi",
@@ -123,7 +125,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from . import segments as segments
     from .io import load_survey as load_survey
     from .kpi import nps as nps
+    from .pls import PLSPredictResult as PLSPredictResult
     from .pls import fit_pls as fit_pls
+    from .pls import plspredict as plspredict
     from .report import report as report
     from .scoring.drivers import driver_weights as driver_weights
     from .scoring.dual import dual_evaluation as dual_evaluation

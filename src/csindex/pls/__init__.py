@@ -1,5 +1,5 @@
 """PLS path modeling (PLS-PM): Wold's algorithm in batched numpy, 0-100 indices,
-quality criteria and a fast bootstrap.
+quality criteria, a fast bootstrap and PLSpredict.
 
 Examples
 --------
@@ -11,6 +11,7 @@ True
 from __future__ import annotations
 
 from .estimate import fit_pls
+from .predict import PLSPredictResult, plspredict
 from .results import PLSResult
 
-__all__ = ["fit_pls", "PLSResult"]
+__all__ = ["PLSPredictResult", "PLSResult", "fit_pls", "plspredict"]

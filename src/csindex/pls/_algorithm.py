@@ -168,9 +168,8 @@ def _inner_weights(C: np.ndarray, layout: Layout, scheme: str) -> np.ndarray:
 
 
 def _block_products(S: np.ndarray, w: np.ndarray, layout: Layout) -> np.ndarray:
-    """``S @ Wd`` for block-diagonal weights, as one BLAS product: ``(B, p, J)``."""
-    B, p = w.shape
-    return ((S * w[:, None, :]).reshape(B * p, p) @ layout.onehot).reshape(B, p, layout.J)
+    """``S @ Wd`` for block-diagonal weights, as one batched product: ``(B, p, J)``."""
+    return np.matmul(S * w[:, None, :], layout.onehot)
 
 
 def _own(M: np.ndarray, layout: Layout) -> np.ndarray:

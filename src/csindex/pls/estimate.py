@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._params import Boolean, Count, check_param
 from .._validation import check_option, did_you_mean, quote_list
 from ..exceptions import (
     ConvergenceWarning,
@@ -247,6 +248,11 @@ def _check_size(prep: Prepared, layout: Layout) -> None:
             f"Only {n} complete respondents; PLS needs at least {max(3, 2 * max_pred)} (twice the largest number "
             f"of predictors, {max_pred}). Collect more data, use missing='mean', or simplify the model."
         )
+    if n < layout.p:
+        warnings.warn(
+            f"Only {n} complete respondents for {layout.p} model items: the item correlation matrix is singular "
+            "and the PLS estimates (paths, loadings) are unstable and can exceed 1. Collect more data or use "
+            "fewer items.", InferenceWarning, stacklevel=4)
 
 
 def _check_design(prep: Prepared, spec: ModelSpec, layout: Layout, S: np.ndarray) -> None:
@@ -359,7 +365,9 @@ def fit_pls(
         Consistent PLS (PLSc, Dijkstra & Henseler 2015): disattenuate the construct
         correlations of reflective (Mode A) blocks by their rho_A, and report consistent
         loadings and the paths and R² re-estimated from the corrected correlations.
-        Weights, scores and the 0-100 index are those of PLS.
+        Weights, scores and the 0-100 index are those of PLS. Matches cSEM's PLSc
+        (``.disattenuate = TRUE``, Dijkstra's correction factor) to 1e-8; Mode B blocks and
+        single-item constructs get rho_A = 1, as in cSEM.
     index_weights : {"unstandardized", "standardized"}
         Weights of the 0-100 index: the unstandardised outer weights (Fornell et al. 1996;
         cSEM, SmartPLS; default), or the standardised weights normalised directly
@@ -408,15 +416,13 @@ def fit_pls(
     check_option("ci", ci, ("percentile", "bca"), "fit_pls")
     check_option("index_weights", index_weights, ("unstandardized", "standardized"), "fit_pls")
     check_option("sign_change", sign_change, ("none", "individual", "construct"), "fit_pls")
-    if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
-        raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}.")
-    if not (tol > 0):
-        raise ValueError(f"tol must be positive, got {tol!r}.")
-    if not (0 < confidence < 1):
-        raise ValueError(f"confidence must be between 0 and 1, got {confidence!r}.")
-    bootstrap = int(bootstrap)
-    if bootstrap < 0:
-        raise ValueError(f"bootstrap must be >= 0, got {bootstrap}.")
+    max_iter, tol, confidence, bootstrap, seed, progress = (
+        check_param(name, value, where="fit_pls") for name, value in (
+            ("max_iter", max_iter), ("tol", tol), ("confidence", confidence), ("bootstrap", bootstrap),
+            ("seed", seed), ("progress", progress)))
+    chunk_size = check_param("chunk_size", chunk_size, Count(1), "fit_pls")
+    standardize = check_param("standardize", standardize, Boolean(), "fit_pls")
+    consistent = check_param("consistent", consistent, Boolean(), "fit_pls")
     options = dict(scheme=scheme, standardize=standardize, max_iter=max_iter, tol=tol, missing=missing,
                    bootstrap=bootstrap, ci=ci, confidence=confidence, seed=seed, n_jobs=n_jobs,
                    progress=progress, weights=weights, scale=scale, preset=preset, convergence=convergence,

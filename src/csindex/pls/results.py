@@ -319,6 +319,40 @@ class PLSResult(SummaryMixin):
                 rows.append((L.constructs[s], L.items[k], float(iw[k] * Tu[s, tgt]), float(item_perf[k])))
         return pd.DataFrame(rows, columns=["construct", "item", "importance", "performance"])
 
+    # ------------------------------------------------------------------ prediction
+    def predict(self, *, folds: Any = 10, technique: str = "DA", repetitions: int | None = None, seed: Any = None,
+                benchmark: str = "seminr") -> Any:
+        """PLSpredict for this model on the respondents it used (:func:`csindex.plspredict`).
+
+        The data are the rows this fit used, after its missing-data policy (with
+        ``missing="mean"`` the imputed values, imputed once on the full sample; call
+        :func:`csindex.plspredict` on the raw data for a listwise analysis). The training
+        fits reuse this fit's scheme, tolerance, iteration limit and stopping rule; every
+        fold is fit on standardised items (as seminr), and sampling weights are not used.
+
+        Returns
+        -------
+        PLSPredictResult
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd, csindex
+        >>> rng = np.random.default_rng(2)
+        >>> q = rng.normal(size=60); s = 0.7 * q + 0.7 * rng.normal(size=60)
+        >>> df = pd.DataFrame({"q1": q + rng.normal(size=60), "q2": q + rng.normal(size=60),
+        ...                    "s1": s + rng.normal(size=60), "s2": s + rng.normal(size=60)})
+        >>> res = csindex.fit_pls(df, "Q =~ q1 + q2\\nS =~ s1 + s2\\nS ~ Q")
+        >>> res.predict(folds="loo").items["item"].tolist()
+        ['s1', 's2']
+        """
+        from .predict import plspredict
+
+        data = pd.DataFrame(self._prep.X, index=self._prep.rows, columns=list(self._layout.items))
+        st = self.settings
+        return plspredict(data, self.spec, folds=folds, technique=technique, repetitions=repetitions, seed=seed,
+                          benchmark=benchmark, scheme=st["scheme"], tol=st["tol"], max_iter=st["max_iter"],
+                          convergence=st["convergence"])
+
     # ------------------------------------------------------------------ plots
     def plot(self, *, ax: Any = None, labels: Mapping[str, str] | None = None, ci: bool | None = None) -> Any:
         """Path diagram (:func:`csindex.plots.path_diagram`): coefficients, R², and after a

@@ -9,7 +9,7 @@ Work (issue 14 §6; ECSI model on the satisfaction data, 250 x 27):
 
 Printed per task: wall time (median of ``--repeats`` runs after a warm-up) and, for (a) and
 (b), the ratio to seminr's elapsed time for the same LOOCV run as recorded in
-``../shared/reference/pls_satisfaction_seminr_predict_loocv.json`` (``elapsed_s``; seminr ran
+``tests/reference/pls_satisfaction_seminr_predict_loocv.json`` (``elapsed_s``; seminr ran
 on 2 cores, ``cores = 2``). The seminr time was measured on another machine, so the ratio is
 indicative.
 
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import time
 from pathlib import Path
@@ -33,7 +32,7 @@ import pandas as pd
 import csindex
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("CSINDEX_SHARED", REPO.parent / "shared"))
+REFERENCE = REPO / "tests" / "reference"  # vendored copies of the shared reference set
 ECSI = """
 IMAG =~ imag1 + imag2 + imag3 + imag4 + imag5
 EXPE =~ expe1 + expe2 + expe3 + expe4 + expe5
@@ -60,7 +59,7 @@ def _time(fn, repeats: int) -> float:
 
 
 def _seminr_seconds() -> dict[str, dict[str, float]]:
-    path = SHARED / "reference" / "pls_satisfaction_seminr_predict_loocv.json"
+    path = REFERENCE / "pls_satisfaction_seminr_predict_loocv.json"
     if not path.exists():
         return {}
     res = json.loads(path.read_text())["results"]
@@ -71,7 +70,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
-    data = pd.read_csv(SHARED / "datasets" / "satisfaction.csv")
+    data = pd.read_csv(REFERENCE / "satisfaction.csv")
     seminr = _seminr_seconds()
     print(f"PLSpredict on {len(data)} respondents x 27 items (median of {args.repeats})")
     for label, run, opts in [("(a) LOOCV, default tol", "default_tol", {}),

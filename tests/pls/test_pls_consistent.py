@@ -64,13 +64,14 @@ def test_plsc_matches_cSEM_tight_1e8(plsc_tight, plsc_ref):
     assert set(paths) == set(ref["path_coefficients"])
     for key, value in ref["path_coefficients"].items():
         assert paths[key] == pytest.approx(value, abs=1e-8), key
-    C = res.construct_correlations
+    C = res.construct_correlations.set_index("construct")
     for a, row in ref["construct_correlations"].items():
         for b, value in row.items():
             assert C.loc[a, b] == pytest.approx(value, abs=1e-8), (a, b)
-    assert set(res.r_squared.index) == set(ref["r_squared"])
+    r2 = res.r_squared.set_index("construct")["r_squared"]
+    assert set(r2.index) == set(ref["r_squared"])
     for con, value in ref["r_squared"].items():
-        assert res.r_squared[con] == pytest.approx(value, abs=1e-8), con
+        assert r2[con] == pytest.approx(value, abs=1e-8), con
         assert res.r_squared_adj[con] == pytest.approx(ref["r_squared_adj"][con], abs=1e-8), con
 
 
@@ -139,13 +140,13 @@ def test_plsc_leaves_mode_b_and_single_item_blocks_uncorrected(satisfaction_data
     assert lam1["qual1"] == pytest.approx(1.0, abs=1e-12)
     assert not np.allclose(lam1[["sat1", "sat2"]], lam0[["sat1", "sat2"]], atol=1e-3)
     # construct correlations: proxy correlation / sqrt(rho_i rho_j), 1 for the uncorrected blocks
-    C0, C1 = pls.construct_correlations, plsc.construct_correlations
+    C0, C1 = pls.construct_correlations.set_index("construct"), plsc.construct_correlations.set_index("construct")
     for a in C0.index:
         for b in C0.columns:
             expect = 1.0 if a == b else C0.loc[a, b] / np.sqrt(rho[a] * rho[b])
             assert C1.loc[a, b] == pytest.approx(expect, abs=1e-12), (a, b)
     assert np.isfinite(plsc.paths["estimate"]).all()
-    assert np.isfinite(plsc.r_squared).all()
+    assert np.isfinite(plsc.r_squared["r_squared"]).all()
     # paths are OLS on the corrected correlations
     Cx = C1.loc[["IMAG", "EXPE", "QUAL"], ["IMAG", "EXPE", "QUAL"]].to_numpy()
     beta = np.linalg.solve(Cx, C1.loc[["IMAG", "EXPE", "QUAL"], "SAT"].to_numpy())

@@ -1,6 +1,6 @@
 """PLSpredict against seminr 2.3.4 ``predict_pls`` and against brute-force refits.
 
-References (``../shared/reference``): ``pls_satisfaction_seminr_predict_loocv.json``
+References (``tests/reference``, vendored from the shared reference set): ``pls_satisfaction_seminr_predict_loocv.json``
 (leave-one-out) and ``pls_satisfaction_seminr_predict_kfold10.json`` (10 folds, the fold of
 every row in ``settings.fold_of_row``). Their ``tight_tol`` runs (every training fold
 converged to machine precision) are matched at 1e-8; Q²predict is the file's own

@@ -10,7 +10,9 @@ Every CSV and Excel file that csindex writes goes through :func:`write_csv` or
   that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
   single quote (``=1+1`` is written ``'=1+1``), in CSV and XLSX alike, in cells and in
   column headers. Numbers stay numbers: ``-0.5`` is a number, only the *text* ``"-x"`` is
-  prefixed.
+  prefixed. One exception: the cell that is exactly the lavaan operator ``=~`` (column
+  ``op`` of the SEM estimates) is kept as it is; it holds no function, reference or
+  argument, so no spreadsheet can run anything from it.
 * **Control characters are escaped**, not dropped: the characters XML 1.0 (hence XLSX)
   cannot hold -- C0 controls other than tab, line feed and carriage return, lone
   surrogates, U+FFFE and U+FFFF -- are written as the visible escape ``\\xHH`` (``\\uHHHH``
@@ -23,8 +25,8 @@ the documented neutralisation and the round-trip tests compare against it.
 
 Examples
 --------
->>> clean_text("=~"), clean_text("@SUM(A1)"), clean_text("ok"), clean_text("a\\x0bb")
-("'=~", "'@SUM(A1)", 'ok', 'a\\\\x0bb')
+>>> clean_text("=1+1"), clean_text("@SUM(A1)"), clean_text("=~"), clean_text("a\\x0bb")
+("'=1+1", "'@SUM(A1)", '=~', 'a\\\\x0bb')
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _FORMULA_START = re.compile(r"^[=+\-@\t\r]")
+#: exact texts kept although they start with "=": lavaan's "is measured by" operator
+INERT_TEXTS = frozenset({"=~"})
 _LARGEST_EXACT_INT = 2**53  # Excel stores numbers as doubles
 
 
@@ -58,8 +62,8 @@ def clean_text(text: str) -> str:
     """The text as csindex writes it into a CSV or XLSX cell.
 
     A leading ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a single-quote
-    prefix; characters XML cannot hold are escaped as ``\\xHH``/``\\uHHHH``; ``\\r\\n`` and
-    ``\\r`` become ``\\n``.
+    prefix (except the lavaan operator ``=~`` itself); characters XML cannot hold are escaped
+    as ``\\xHH``/``\\uHHHH``; ``\\r\\n`` and ``\\r`` become ``\\n``.
 
     Parameters
     ----------
@@ -77,7 +81,7 @@ def clean_text(text: str) -> str:
     ("'-x", 'x-y', '')
     """
     out = _ILLEGAL.sub(_escape, text)
-    if _FORMULA_START.match(out):
+    if _FORMULA_START.match(out) and out not in INERT_TEXTS:
         out = "'" + out
     return out.replace("\r\n", "\n").replace("\r", "\n")
 
@@ -112,8 +116,8 @@ def clean_frame(df: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
-    >>> clean_frame(pd.DataFrame({"op": ["=~", "~"], "est": [-0.5, 1.0]})).to_dict("list")
-    {'op': ["'=~", '~'], 'est': [-0.5, 1.0]}
+    >>> clean_frame(pd.DataFrame({"lhs": ["=A1", "B"], "op": ["=~", "~"], "est": [-0.5, 1.0]})).to_dict("list")
+    {'lhs': ["'=A1", 'B'], 'op': ['=~', '~'], 'est': [-0.5, 1.0]}
     """
     frame = df if isinstance(df.index, pd.RangeIndex) else df.reset_index()
     frame = frame.copy()
@@ -223,9 +227,10 @@ def write_xlsx(path: str | Path, sheets: Mapping[str, pd.DataFrame]) -> Path:
     --------
     >>> import tempfile, pathlib, openpyxl
     >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     p = write_xlsx(pathlib.Path(tmp) / "t.xlsx", {"est": pd.DataFrame({"op": ["=~"], "v": [-0.5]})})
+    ...     t = pd.DataFrame({"lhs": ["-x"], "op": ["=~"], "v": [-0.5]})
+    ...     p = write_xlsx(pathlib.Path(tmp) / "t.xlsx", {"est": t})
     ...     [c.value for c in openpyxl.load_workbook(p, data_only=True)["est"][2]]
-    ["'=~", -0.5]
+    ["'-x", '=~', -0.5]
     """
     from ._deps import require
 

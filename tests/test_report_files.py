@@ -281,6 +281,31 @@ def test_stale_files_of_the_previous_manifest_are_removed_user_files_kept(tmp_pa
     assert names - set(manifest2) == {"my_notes.csv", "sem_extra.csv"}
 
 
+def test_out_as_a_link_to_a_folder_is_followed_a_broken_link_refused(tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    res = _report(tmp_path / "link")
+    assert (real / "index.html").is_file() and res.out == real.resolve()
+    assert (tmp_path / "link").is_symlink()
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(ParameterError, match="broken symbolic link"):
+        _report(tmp_path / "dangling")
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_a_folder_where_a_stale_file_was_is_kept(tmp_path):
+    out = tmp_path / "out"
+    _report(out, by="Q1")
+    (out / "segment_scores.csv").unlink()
+    (out / "segment_scores.csv").mkdir()
+    (out / "segment_scores.csv" / "mine.txt").write_text("x", encoding="utf-8")
+    _report(out)
+    assert (out / "segment_scores.csv" / "mine.txt").read_text(encoding="utf-8") == "x"
+    with pytest.raises(ParameterError, match="is a folder"):
+        _report(out, by="Q1")  # would write a file of that name
+
+
 def test_a_tampered_manifest_never_deletes_other_files(tmp_path):
     out = tmp_path / "out"
     _report(out)

@@ -62,7 +62,14 @@ def previous_manifest(target: Path) -> list[str]:
     return list(dict.fromkeys(n for n in names if _is_own_name(n)))
 
 
-def _refuse_links(target: Path, names: Iterable[str]) -> None:
+def _refuse_links(target: Path, names: Iterable[str], stale: Iterable[str] = ()) -> None:
+    """Refuse a symbolic link among ``names`` and ``stale``, and a folder among ``names``."""
+    for name in stale:
+        entry = target / name
+        if entry.is_symlink():
+            raise ParameterError(
+                f"The output folder entry {str(entry)!r} is a symbolic link; csindex never follows, replaces or "
+                "removes a link in out=. Remove the link or choose another out= folder.")
     for name in names:
         entry = target / name
         if entry.is_symlink():
@@ -104,6 +111,8 @@ def check_out(out: Any) -> Path:
         raise ParameterError("out= is empty; name the output folder, e.g. out='csindex-report'.")
     target = Path(text).expanduser()
     if target.is_symlink():
+        if not target.exists():
+            raise ParameterError(f"out={text!r} is a broken symbolic link; remove it or point it at a folder.")
         target = target.resolve()
     if target.exists() and not target.is_dir():
         raise ParameterError(f"out={text!r} is an existing file, not a folder. Choose a folder name "
@@ -119,7 +128,7 @@ def check_out(out: Any) -> Path:
     if not os.access(ancestor, os.W_OK | os.X_OK):
         raise ParameterError(f"csindex cannot write into {str(ancestor)!r} (permission denied); choose another out=.")
     if target.is_dir():
-        _refuse_links(target, [*FIXED_NAMES, *previous_manifest(target)])
+        _refuse_links(target, FIXED_NAMES, previous_manifest(target))
     return target
 
 
@@ -176,7 +185,7 @@ class OutputFolder:
 
     def stale(self) -> list[str]:
         """Files of the previous manifest this run does not write (removed on commit)."""
-        return [n for n in self.previous if n not in self.names]
+        return [n for n in self.previous if n not in self.names]  # only regular files are removed
 
     def commit(self) -> None:
         """Move the written files into the target; remove the previous run's stale files."""
@@ -200,7 +209,7 @@ class OutputFolder:
             names.remove("results.json")
             names.append("results.json")
         stale = self.stale()
-        _refuse_links(target, [*names, *stale])
+        _refuse_links(target, names, stale)
         backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
         set_aside: list[str] = []
         moved_in: list[str] = []

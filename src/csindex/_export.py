@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["FORMULA_PREFIXES", "clean_text", "clean_frame", "write_csv", "write_xlsx", "sheet_names"]
+__all__ = ["FORMULA_PREFIXES", "clean_frame", "clean_text", "sheet_names", "write_csv", "write_xlsx"]
 
 #: first characters that make a spreadsheet read a text cell as a formula (OWASP)
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

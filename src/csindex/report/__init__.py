@@ -34,12 +34,12 @@ from typing import Any
 
 import pandas as pd
 
+from .._export import write_csv, write_xlsx
 from .._summary import Summary, SummaryMixin
 from .._validation import check_option
 from ..exceptions import CsindexError, SurveyDataError
-from ._i18n import LANGS, Labels
-from .._export import write_csv, write_xlsx
 from ._files import OutputFolder, check_out
+from ._i18n import LANGS, Labels
 from ._render import Section, render_html, table_records, write_json
 from ._sections import (
     Context,

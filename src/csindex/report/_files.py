@@ -168,7 +168,7 @@ class OutputFolder:
         os.chmod(self.tmp, 0o777 & ~_umask())  # the folder may become the output: usual permissions
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self.tmp is not None:
             shutil.rmtree(self.tmp, ignore_errors=True)
             self.tmp = None

@@ -5,7 +5,8 @@ writes the report (``index.html``, ``results.json``, CSV files, an Excel workboo
 ``./csindex-report/`` (written whole or not at all; ``--out`` naming a file, or a symbolic
 link inside it, stops before the analysis); see :func:`csindex.report.report` for the
 options. ``csindex validate FILE`` prints the validation summary and exits with status 1
-when the data is invalid. Errors print one line (``csindex: error: ...``); ``--debug`` shows the traceback instead.
+when the data is invalid. Errors print one line (``csindex: error: ...``); ``--debug``
+shows the traceback instead.
 
 Exit status: 0 success, 1 invalid data or a csindex error, 2 command-line usage error,
 3 unexpected internal error.

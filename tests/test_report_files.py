@@ -377,6 +377,35 @@ def test_new_output_folder_appears_whole_with_usual_permissions(tmp_path):
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["b"]
 
 
+def test_only_the_target_writable_stages_inside_it(tmp_path, monkeypatch):
+    """out="." in a folder whose parent is read-only: the staging folder goes inside out."""
+    out = tmp_path / "p" / "out"
+    out.mkdir(parents=True)
+    (out / "mine.txt").write_text("x", encoding="utf-8")
+    from csindex.report import _files
+
+    real_access = os.access
+    monkeypatch.setattr(_files.os, "access",
+                        lambda path, mode: False if Path(path) == out.parent else real_access(path, mode))
+    staged_in = []
+    real_mkdtemp = _files.tempfile.mkdtemp
+
+    def spy(prefix, dir):
+        staged_in.append(Path(dir))
+        return real_mkdtemp(prefix=prefix, dir=dir)
+
+    monkeypatch.setattr(_files.tempfile, "mkdtemp", spy)
+    monkeypatch.chdir(out)
+    res = _report(Path("."))
+    assert staged_in and all(d.resolve() == out for d in staged_in)
+    assert res.out == out and (out / "index.html").is_file() and (out / "mine.txt").exists()
+    assert sorted(p.name for p in out.parent.iterdir()) == ["out"]
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+    monkeypatch.setattr(_files.os, "access", lambda path, mode: False)
+    with pytest.raises(ParameterError, match="cannot write into"):
+        _report(out)
+
+
 def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)

@@ -5,7 +5,8 @@
   entries the report writes or removes is a :class:`~csindex.exceptions.ParameterError`
   naming the path.
 * :class:`OutputFolder` writes every file into a fresh temporary folder next to the target
-  (``.<name>.tmp-*`` in the same parent, so moves are renames on one file system). Only when
+  (``.<name>.tmp-*`` in the same parent, so moves are renames on one file system; inside
+  the target when only the target itself is writable, e.g. ``out="."``). Only when
   every file is complete does :meth:`OutputFolder.commit` move them into place: a new target
   is the temporary folder renamed; into an existing folder the files are moved one by one
   (the old ones first set aside, and put back if any move fails). A failure at any point
@@ -125,8 +126,9 @@ def check_out(out: Any) -> Path:
         ancestor = ancestor.parent
     if not ancestor.is_dir():
         raise ParameterError(f"out={text!r} lies below {str(ancestor)!r}, which is a file, not a folder.")
-    if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise ParameterError(f"csindex cannot write into {str(ancestor)!r} (permission denied); choose another out=.")
+    writable = target if target.is_dir() else ancestor
+    if not os.access(writable, os.W_OK | os.X_OK):
+        raise ParameterError(f"csindex cannot write into {str(writable)!r} (permission denied); choose another out=.")
     if target.is_dir():
         _refuse_links(target, FIXED_NAMES, previous_manifest(target))
     return target
@@ -160,11 +162,14 @@ class OutputFolder:
         self.previous = previous_manifest(self.target)
         self.names: list[str] = []
         self.tmp: Path | None = None
+        self.staging = self.target.parent
 
     def __enter__(self) -> OutputFolder:
         parent = self.target.parent
         parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.tmp-", dir=parent))
+        # next to the target; inside it when only the target itself is writable (e.g. out=".")
+        self.staging = parent if os.access(parent, os.W_OK | os.X_OK) or not self.target.is_dir() else self.target
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.tmp-", dir=self.staging))
         os.chmod(self.tmp, 0o777 & ~_umask())  # the folder may become the output: usual permissions
         return self
 
@@ -210,7 +215,7 @@ class OutputFolder:
             names.append("results.json")
         stale = self.stale()
         _refuse_links(target, names, stale)
-        backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=self.staging))
         set_aside: list[str] = []
         moved_in: list[str] = []
         try:

@@ -2,9 +2,11 @@
 
 ``csindex report [DATA]`` runs on the bundled sample survey when no file is given and
 writes the report (``index.html``, ``results.json``, CSV files, an Excel workbook) to
-``./csindex-report/``; see :func:`csindex.report.report` for the options. ``csindex validate FILE`` prints the
-validation summary and exits with status 1 when the data is invalid. Errors print one
-line (``csindex: error: ...``); ``--debug`` shows the traceback instead.
+``./csindex-report/`` (written whole or not at all; ``--out`` naming a file, or a symbolic
+link inside it, stops before the analysis); see :func:`csindex.report.report` for the
+options. ``csindex validate FILE`` prints the validation summary and exits with status 1
+when the data is invalid. Errors print one line (``csindex: error: ...``); ``--debug``
+shows the traceback instead.
 
 Exit status: 0 success, 1 invalid data or a csindex error, 2 command-line usage error,
 3 unexpected internal error.
@@ -21,7 +23,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from . import __version__
@@ -57,7 +58,9 @@ def _parser() -> argparse.ArgumentParser:
                           "(default: CCSI when the codebook maps the index constructs)")
     rep.add_argument("--method", choices=("pls", "sem", "both"), default="pls",
                      help="estimate the model by PLS path modeling, covariance-based SEM, or both (default: pls)")
-    rep.add_argument("--out", metavar="DIR", default=DEFAULT_OUT, help=f"output folder (default: ./{DEFAULT_OUT})")
+    rep.add_argument("--out", metavar="DIR", type=_out_dir, default=DEFAULT_OUT,
+                     help=f"output folder (default: ./{DEFAULT_OUT}); written whole or not at all, files "
+                          "csindex did not write are kept")
     rep.add_argument("--lang", choices=("en", "zh"), default="en", help="report language (default: en)")
     rep.add_argument("--bootstrap", metavar="B", type=_nonneg_int, default=None,
                      help="bootstrap resamples for the PLS confidence intervals (default: 1000; 0 = none)")
@@ -165,6 +168,12 @@ def _nonneg_int(text: str) -> int:
     return value
 
 
+def _out_dir(text: str) -> str:
+    if text.strip() == "":
+        raise argparse.ArgumentTypeError("must name a folder, got an empty string")
+    return text
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from .report import DEFAULT_BOOTSTRAP, report
 
@@ -175,7 +184,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         "codebook": args.codebook,
         "model": args.model,
         "method": args.method,
-        "out": Path(args.out),
+        "out": args.out,
         "lang": args.lang,
         "bootstrap": DEFAULT_BOOTSTRAP if args.bootstrap is None else args.bootstrap,
         "scale": _scale(args),

@@ -49,6 +49,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._export import write_csv
+
 SEED = 20240611
 N_WAVE1 = 1000
 N_WAVE2 = 300
@@ -399,8 +401,7 @@ def write_samples(directory: Path | str = SAMPLES) -> list[Path]:
     wave2 = generate(N_WAVE2, rng2, wave=2, offsets=wave1.attrs["offsets"])
     for fname, df in (("airline.csv", wave1), ("airline_wave2.csv", wave2)):
         path = out / fname
-        path.write_bytes(df.to_csv(index=False, lineterminator="\n", float_format="%.4f").encode("utf-8"))
-        paths.append(path)
+        paths.append(write_csv(path, df, float_format="%.4f"))
     cb = out / "airline_codebook.json"
     cb.write_bytes((json.dumps(codebook(), ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
     card = out / "README.md"

@@ -181,8 +181,21 @@ def check_ci(df: pd.DataFrame, lower: str | None, upper: str | None, what: str, 
     return has_lo and has_hi
 
 
-def ci_errors(value: np.ndarray, lo: np.ndarray, hi: np.ndarray, names: Sequence[str], where: str) -> np.ndarray:
-    """Asymmetric error-bar lengths (2, n); raise when an estimate lies outside its CI."""
+def ci_errors(value: np.ndarray, lo: np.ndarray, hi: np.ndarray, names: Sequence[str], where: str,
+              contains: bool = True) -> np.ndarray:
+    """Asymmetric error-bar lengths (2, n); raise when an estimate lies outside its CI.
+
+    With ``contains=False`` (percentile intervals, which need not contain the estimate) only
+    an interval with ``lower > upper`` is refused; the lengths may then be negative.
+    """
+    if not contains:
+        reversed_ = lo > hi + 1e-12
+        if reversed_.any():
+            rows = [names[i] for i in np.flatnonzero(reversed_)]
+            raise SurveyDataError(
+                f"In the table passed to {where}, the lower bound of the interval exceeds the upper bound "
+                f"for {quote_list(rows)}. Check the 'ci_lower' and 'ci_upper' columns.")
+        return np.vstack([value - lo, hi - value])
     bad = (lo > value + 1e-12) | (hi < value - 1e-12)
     if bad.any():
         rows = [names[i] for i in np.flatnonzero(bad)]

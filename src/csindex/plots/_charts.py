@@ -534,9 +534,11 @@ class DriverChartDisplay(Display):
         self.errorbars_ = None
         if self.has_ci:
             v = d["value"].to_numpy() * scale
-            err = np.vstack([v - d["ci_lower"].to_numpy() * scale, d["ci_upper"].to_numpy() * scale - v])
-            self.errorbars_ = ax.errorbar(v, ys, xerr=err, fmt="none", ecolor="0.15", capsize=3, lw=1, zorder=3)
-            ends = np.maximum(v + err[1], v)
+            lo, hi = d["ci_lower"].to_numpy() * scale, d["ci_upper"].to_numpy() * scale
+            # centred on the interval, not on the estimate: a percentile interval may exclude it
+            self.errorbars_ = ax.errorbar((lo + hi) / 2, ys, xerr=(hi - lo) / 2, fmt="none", ecolor="0.15",
+                                          capsize=3, lw=1, zorder=3)
+            ends = np.maximum(hi, v)
             for yi, xi, vi in zip(ys, ends, v):
                 ax.annotate(f"{vi:.1f}%" if self.percent else f"{vi:.3g}", (xi, yi), xytext=(4, 0),
                             textcoords="offset points", va="center", fontsize=8)
@@ -577,7 +579,10 @@ def driver_chart(
     value : str
         Column of the weights.
     ci_lower, ci_upper : str, optional
-        CI columns; error bars are drawn when given.
+        CI columns; the intervals are drawn as given when both are given. A bootstrap
+        percentile interval need not contain its estimate (a share of 2.7e-6 whose resampled
+        shares are all larger lies below its interval), so only ``ci_lower <= ci_upper`` is
+        checked.
     driver : str
         Column of driver names; the index is used when absent.
     group : str, optional
@@ -614,7 +619,7 @@ def driver_chart(
     if has_ci:
         lo = numeric_column(df, ci_lower, what, where, labels=names)  # type: ignore[arg-type]
         hi = numeric_column(df, ci_upper, what, where, labels=names)  # type: ignore[arg-type]
-        ci_errors(vals, lo, hi, names, where)
+        ci_errors(vals, lo, hi, names, where, contains=False)
         data["ci_lower"], data["ci_upper"] = lo, hi
     order = data.groupby("driver", sort=False)["value"].mean().sort_values(ascending=False, kind="stable").index
     data["_rank"] = data["driver"].map({d: i for i, d in enumerate(order)})

@@ -34,11 +34,13 @@ from typing import Any
 
 import pandas as pd
 
+from .._export import write_csv, write_xlsx
 from .._summary import Summary, SummaryMixin
 from .._validation import check_option
 from ..exceptions import CsindexError, SurveyDataError
+from ._files import OutputFolder, check_out
 from ._i18n import LANGS, Labels
-from ._render import Section, render_html, table_records, write_csvs, write_excel, write_json
+from ._render import Section, render_html, table_records, write_json
 from ._sections import (
     Context,
     build_about,
@@ -180,7 +182,13 @@ def report(
         Estimate the model by PLS path modeling (0-100 indices, IPMA), covariance-based
         SEM (semopy), or both.
     out : str or Path
-        Output folder (created; files in it are overwritten).
+        Output folder (created if missing). Checked before the analysis: an empty name, an
+        existing file or a symbolic link among the entries the report writes is a
+        :class:`~csindex.exceptions.ParameterError`. The files are written into a temporary
+        folder next to it and moved in at the end, so a failure leaves the previous output
+        whole; files of the same name are replaced, files an earlier report listed in its
+        ``results.json`` manifest and this one does not write are removed, every other file
+        is kept.
     lang : {"en", "zh"}
         Language of headings, captions and labels (Chinese uses the codebook's
         ``label_zh``).
@@ -234,6 +242,7 @@ def report(
         from .._deps import require
 
         require("openpyxl", "Writing the report's Excel workbook")
+    target = check_out(out)
     survey = _load(data, codebook, scale, on_invalid)
     if by is not None and by not in survey.responses.columns:
         from .._validation import did_you_mean
@@ -285,7 +294,7 @@ def report(
             settings = _settings(ctx, survey, method, bootstrap, seed, lang, out_dir)
             build_about(ctx, sections["about"], settings)
             bar.set_postfix_str("writing files")
-            result = _write(ctx, sections, settings, out_dir, excel, start)
+            result = _write(ctx, sections, settings, target, excel, start)
             bar.update(1)
     finally:
         bar.close()
@@ -333,19 +342,16 @@ def _settings(ctx: Context, survey: Any, method: str, bootstrap: int, seed: Any,
     }
 
 
-def _write(ctx: Context, sections: Mapping[str, Section], settings: dict[str, Any], out: Path,
+def _write(ctx: Context, sections: Mapping[str, Section], settings: dict[str, Any], target: Path,
            excel: bool | None, start: float) -> ReportResult:
+    """Write every file into a temporary folder, then move them into ``target`` at once."""
     import importlib.util
 
-    out.mkdir(parents=True, exist_ok=True)
     L = ctx.labels
     tables = dict(ctx.tables)
     write_excel_now = excel is True or (excel is None and importlib.util.find_spec("openpyxl") is not None)
-    excel_path = out / EXCEL_NAME if write_excel_now else None
-    csv_files = write_csvs(out, tables)
-    file_names = ["index.html", "results.json", *(p.name for p in csv_files)]
-    if excel_path is not None:
-        file_names.insert(2, excel_path.name)
+    csv_names = [f"{name}.csv" for name in tables]
+    file_names = ["index.html", "results.json", *([EXCEL_NAME] if write_excel_now else []), *csv_names]
     about = sections["about"]
     about.h3(L("files"))
     about.add("html", "<p>" + ", ".join(f"<code>{n}</code>" for n in file_names) + "</p>")
@@ -355,22 +361,26 @@ def _write(ctx: Context, sections: Mapping[str, Section], settings: dict[str, An
                 + (f" · {ctx.model_name}" if ctx.model_name else ""))
     page = render_html(title=L("title"), subtitle=subtitle, lang=ctx.lang, sections=list(sections.values()),
                        labels=L, footer=L("generated", version=settings["csindex_version"], date=settings["created"]))
-    index_html = out / "index.html"
-    index_html.write_text(page, encoding="utf-8")
-    if excel_path is not None:
-        write_excel(excel_path, tables)
     payload = {
         "settings": settings,
         "key_numbers": ctx.key,
         "sections": sec_table.to_dict(orient="records"),
         "files": file_names,
         "tables": {name: table_records(df) for name, df in tables.items()},
+        "manifest": file_names,  # what this run wrote: the next run removes only these
     }
-    results_json = out / "results.json"
-    write_json(results_json, payload)
+    with OutputFolder(target) as folder:
+        for name, df in tables.items():
+            write_csv(folder.path(f"{name}.csv"), df)
+        folder.path("index.html").write_text(page, encoding="utf-8")
+        if write_excel_now:
+            write_xlsx(folder.path(EXCEL_NAME), tables)
+        write_json(folder.path("results.json"), payload)
+        folder.commit()
     return ReportResult(
-        out=out, index_html=index_html, results_json=results_json, excel=excel_path,
-        csv_files=tuple(csv_files), sections=sec_table, tables=tables, key_numbers=dict(ctx.key),
+        out=target, index_html=target / "index.html", results_json=target / "results.json",
+        excel=target / EXCEL_NAME if write_excel_now else None,
+        csv_files=tuple(target / n for n in csv_names), sections=sec_table, tables=tables, key_numbers=dict(ctx.key),
         n_figures=ctx.n_figures, settings=settings, elapsed=time.perf_counter() - start,
     )
 

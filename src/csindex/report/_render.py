@@ -1,6 +1,7 @@
 """Render the report: one self-contained HTML page, results.json, CSV files and an Excel workbook.
 
-Nothing here computes a statistic; it formats what the section builders collected.
+Nothing here computes a statistic; it formats what the section builders collected. CSV and
+Excel files are written by :mod:`csindex._export` (text cells are data, never formulas).
 """
 
 from __future__ import annotations
@@ -8,7 +9,6 @@ from __future__ import annotations
 import html
 import json
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -259,44 +259,3 @@ def table_records(df: pd.DataFrame) -> list[dict[str, Any]]:
 def write_json(path: Path, payload: Mapping[str, Any]) -> None:
     text = json.dumps(clean_json(payload), ensure_ascii=False, indent=1, default=_json_default, allow_nan=False)
     path.write_text(text + "\n", encoding="utf-8")
-
-
-def write_csvs(out: Path, tables: Mapping[str, pd.DataFrame]) -> list[Path]:
-    paths = []
-    for name, df in tables.items():
-        path = out / f"{name}.csv"
-        frame = df.reset_index() if not isinstance(df.index, pd.RangeIndex) else df
-        frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
-        paths.append(path)
-    return paths
-
-
-def sheet_names(names: Sequence[str]) -> list[str]:
-    """Excel sheet names (≤ 31 characters, no []:*?/\\, unique)."""
-    used: set[str] = set()
-    out = []
-    for name in names:
-        base = re.sub(r"[\[\]:*?/\\]", "_", name)[:31] or "sheet"
-        candidate, k = base, 1
-        while candidate.lower() in used:
-            k += 1
-            suffix = f"_{k}"
-            candidate = base[: 31 - len(suffix)] + suffix
-        used.add(candidate.lower())
-        out.append(candidate)
-    return out
-
-
-def write_excel(path: Path, tables: Mapping[str, pd.DataFrame]) -> None:
-    from .._deps import require
-
-    require("openpyxl", "Writing the report's Excel workbook")
-    names = sheet_names(list(tables))
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for sheet, df in zip(names, tables.values()):
-            frame = df.reset_index() if not isinstance(df.index, pd.RangeIndex) else df
-            frame = frame.copy()
-            for col in frame.columns:  # Excel has no tuples/objects: write text
-                if frame[col].dtype == object:
-                    frame[col] = frame[col].map(lambda v: v if v is None or isinstance(v, (str, int, float)) else str(v))
-            frame.to_excel(writer, sheet_name=sheet, index=False)

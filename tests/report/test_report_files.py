@@ -24,7 +24,7 @@ from csindex.exceptions import CsindexError, ParameterError
 
 openpyxl = pytest.importorskip("openpyxl")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = ["=1+1", "+cmd|' /C calc'!A0", "@SUM(A1)", "-x", "regional\x0bcode", "\tTab", "\rCR"]
 #: how the writer must store them (the neutralisation documented in docs/user/report.md)
 WRITTEN = ["'=1+1", "'+cmd|' /C calc'!A0", "'@SUM(A1)", "'-x", "regional\\x0bcode", "'\tTab", "'\nCR"]

@@ -36,7 +36,8 @@ import pandas as pd
 
 from .._export import write_csv, write_xlsx
 from .._summary import Summary, SummaryMixin
-from .._validation import check_option
+from .._params import check_param
+from .._validation import check_option, did_you_mean
 from ..exceptions import CsindexError, SurveyDataError
 from ._files import OutputFolder, check_out
 from ._i18n import LANGS, Labels
@@ -236,8 +237,7 @@ def report(
     check_option("method", method, ("pls", "sem", "both"), "report()")
     check_option("lang", lang, LANGS, "report()")
     check_option("on_invalid", on_invalid, ("raise", "nan"), "report()")
-    if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 0:
-        raise ValueError(f"bootstrap must be a whole number >= 0; got {bootstrap!r}.")
+    bootstrap = check_param("bootstrap", bootstrap, where="report()")
     if excel is True:
         from .._deps import require
 
@@ -245,8 +245,6 @@ def report(
     target = check_out(out)
     survey = _load(data, codebook, scale, on_invalid)
     if by is not None and by not in survey.responses.columns:
-        from .._validation import did_you_mean
-
         raise SurveyDataError(f"by={by!r} is not a column of the survey.{did_you_mean(str(by), list(survey.responses.columns))}")
     labels = Labels(lang, survey.codebook.items)
     ctx = Context(survey=survey, labels=labels, method=method, bootstrap=bootstrap, seed=seed, by=by)

@@ -304,7 +304,7 @@ def test_em_saturated_monotone_closed_form():
     # bivariate monotone pattern: x always observed, y missing for some rows. The ML solution
     # is Anderson's (1957): mu_x = mean of all x; beta, alpha from the complete pairs;
     # mu_y = ybar_c + beta (mu_x - xbar_c).
-    from csindex import _cbsem as eng
+    from csindex.sem import fiml as eng
 
     rng = np.random.default_rng(5)
     x = rng.standard_normal(400)

@@ -53,6 +53,7 @@ _LAZY: dict[str, str] = {
     # models
     "models": "csindex.models",
     "fit_sem": "csindex.sem",
+    "fit_sem_multigroup": "csindex.sem",
     "fit_pls": "csindex.pls",
     # kpi
     "nps": "csindex.kpi",
@@ -121,5 +122,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .scoring.simple import satisfaction_rate, simple_scores
     from .segments import (SegmentResults, compare_segments, compare_waves, map_segments, micom,
                            pls_mga, split_segments, trend)
-    from .sem import fit_sem
+    from .sem import fit_sem, fit_sem_multigroup
     from .survey import Survey

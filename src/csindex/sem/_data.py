@@ -1,0 +1,108 @@
+"""Data checks shared by the single- and multi-group fits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validation import quote_list
+from ..exceptions import EstimationError, SurveyDataError
+from ._engine import Structure
+
+
+# --------------------------------------------------------------------------- data
+def _resolve_data(data: Any) -> tuple[pd.DataFrame, pd.Series | None, Any]:
+    if hasattr(data, "responses") and hasattr(data, "codebook"):
+        return data.responses, getattr(data, "weights", None), data
+    if isinstance(data, pd.DataFrame):
+        return data, None, None
+    raise SurveyDataError(f"fit_sem() needs a pandas DataFrame or a csindex Survey, got {type(data).__name__}.")
+
+
+def _scale_bounds(items: list[str], x: np.ndarray, scale: Any, survey: Any) -> tuple[np.ndarray, np.ndarray, str]:
+    if scale is not None:
+        if isinstance(scale, Mapping):
+            missing = [i for i in items if i not in scale]
+            if missing:
+                raise SurveyDataError(f"scale= gives no bounds for item(s) {quote_list(missing)}.")
+            lo = np.array([float(scale[i][0]) for i in items])
+            hi = np.array([float(scale[i][1]) for i in items])
+        else:
+            lo = np.full(len(items), float(scale[0]))
+            hi = np.full(len(items), float(scale[1]))
+        src = "given"
+    elif survey is not None:
+        bounds = [survey.scale(i) for i in items]
+        lo = np.array([b[0] for b in bounds])
+        hi = np.array([b[1] for b in bounds])
+        src = "codebook"
+    else:
+        lo = np.full(len(items), float(np.nanmin(x)))
+        hi = np.full(len(items), float(np.nanmax(x)))
+        src = "inferred"
+    bad = [i for i, a, b in zip(items, lo, hi) if not b > a]
+    if bad:
+        raise SurveyDataError(f"Item(s) {quote_list(bad)} have an empty scale (max <= min). Pass scale=(min, max).")
+    return lo, hi, src
+
+
+def _check_sample_cov(s: np.ndarray, items: list[str], n: int) -> None:
+    var = np.diag(s)
+    const = [i for i, v in zip(items, var) if v <= 1e-12 * max(1.0, float(np.max(var)))]
+    if const:
+        raise EstimationError(
+            f"Item(s) {quote_list(const)} have zero variance in the data used; a covariance model cannot "
+            "use a constant item. Remove it from the model."
+        )
+    if n <= len(items):
+        raise EstimationError(
+            f"Only {n} complete observations for {len(items)} items: the sample covariance matrix is singular. "
+            "Use more data or fewer items."
+        )
+    d = 1 / np.sqrt(var)
+    r = s * np.outer(d, d)
+    if np.linalg.eigvalsh(r)[0] < 1e-8:
+        w, vec = np.linalg.eigh(r)
+        v = np.abs(vec[:, 0])
+        involved = [items[k] for k in np.argsort(-v) if v[k] > 0.1][:6]
+        raise EstimationError(
+            "The sample covariance matrix is not positive definite (smallest eigenvalue of the correlation "
+            f"matrix {w[0]:.2e}): items {quote_list(involved)} are linearly dependent. Remove one of them."
+        )
+
+
+def _moments(x: np.ndarray, w: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    if w is None:
+        mean = x.mean(axis=0)
+        xc = x - mean
+        return mean, xc.T @ xc / len(x)
+    mean = w @ x
+    xc = x - mean
+    return mean, (xc * w[:, None]).T @ xc
+
+
+def _param_name(structure: Structure, k: int) -> str:
+    for par in structure.params:
+        if par.free and par.index == k:
+            return f"{par.lhs} {par.op} {par.rhs}"
+    return f"parameter {k}"
+
+
+def _invert_information(structure: Structure, info: np.ndarray, n: int) -> np.ndarray:
+    info = 0.5 * (info + info.T)
+    ev = np.linalg.eigvalsh(info)
+    if ev[0] > 1e-10 * max(ev[-1], 1e-300):
+        return 2.0 / n * np.linalg.inv(info)
+    w, vec = np.linalg.eigh(info)
+    v = np.abs(vec[:, 0])
+    names = [_param_name(structure, k) for k in np.argsort(-v) if v[k] > 0.1][:6]
+    raise EstimationError(
+        "The model is not identified: the information matrix is singular (eigenvalue "
+        f"{w[0]:.2e}). Parameters involved: {quote_list(names)}. Fix a loading or a variance of the "
+        "construct(s) concerned, or give constructs at least two (three for a lone construct) items."
+    )
+
+

@@ -1,0 +1,133 @@
+"""The result of :func:`csindex.fit_sem`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._summary import Summary, SummaryMixin
+from .._validation import did_you_mean
+from ..exceptions import SpecError
+from ..spec import ModelSpec
+
+__all__ = ["SEMResult"]
+
+
+# --------------------------------------------------------------------------- result
+@dataclass(frozen=True, repr=False)
+class SEMResult(SummaryMixin):
+    """Result of :func:`fit_sem`.
+
+    Attributes
+    ----------
+    estimates : pandas.DataFrame
+        One row per parameter in lavaan's order and naming (``SAT ~ VAL``,
+        ``IMAG =~ imag2``, ``sat1 ~~ sat1``, ``SAT ~~ SAT``): ``lhs, op, rhs,
+        estimate, std_error, z_value, p_value, ci_lower, ci_upper, std_lv, std_all,
+        std_all_se, free, label`` (lavaan's ``parameterEstimates`` + ``standardizedSolution``; Wald CI);
+        with ``bootstrap > 0`` also ``boot_se, boot_lower, boot_upper`` (percentile).
+        Fixed parameters have NaN standard errors (there is none).
+    fit_indices : pandas.Series
+        ``npar, ntotal, fmin, chi2, df, pvalue, baseline_chi2, baseline_df,
+        baseline_pvalue, cfi, tli, nfi, ifi, rni, rmsea, rmsea_ci_lower, rmsea_ci_upper,
+        rmsea_pvalue, srmr, srmr_mplus, rmr, gfi, agfi, logl, unrestricted_logl, aic, bic,
+        bic2, ecvi`` with lavaan's definitions.
+    paths : pandas.DataFrame
+        The structural paths: ``source, target, estimate, std_error, z_value, p_value,
+        ci_lower, ci_upper, std_all, std_all_se``.
+    r_squared : pandas.Series
+        R² of each endogenous construct (``1 - psi / var``).
+    effects : pandas.DataFrame
+        ``source, target, direct, indirect, total`` (unstandardised), their delta-method
+        standard errors ``indirect_se, total_se`` and the standardised ``total_std``; with
+        ``bootstrap > 0`` also percentile intervals ``indirect_lower, indirect_upper,
+        total_lower, total_upper``.
+    scores : pandas.DataFrame
+        Regression (Thurstone) factor scores ``(x - mean) Sigma^-1 Lambda Phi``, indexed
+        like the rows used.
+    index : pandas.DataFrame
+        ``construct, index, std_error, ci_lower, ci_upper``: the 0-100 index of each
+        construct (factor-score weights of its own items normalised to sum 1, applied to
+        the items' mean scores rescaled with their scale bounds).
+    weights : pandas.DataFrame
+        ``construct, item, weight, normalized_weight``: the factor-score regression weights.
+    latent_correlations : pandas.DataFrame
+        Model-implied correlations of the constructs.
+    implied_cov, sample_cov : pandas.DataFrame
+        Model-implied and sample (divisor N) covariance of the items.
+    spec : ModelSpec
+    n : int
+        Number of observations used.
+    converged : bool
+    iterations : int
+    settings : dict
+        ``estimator, missing, engine, information, bootstrap, bootstrap_failed, seed,
+        confidence, n_used, n_dropped, scale, weighted, runtime_s`` and ``notes``.
+    """
+
+    estimates: pd.DataFrame
+    fit_indices: pd.Series
+    paths: pd.DataFrame
+    r_squared: pd.Series
+    effects: pd.DataFrame
+    scores: pd.DataFrame
+    index: pd.DataFrame
+    weights: pd.DataFrame
+    latent_correlations: pd.DataFrame
+    implied_cov: pd.DataFrame
+    sample_cov: pd.DataFrame
+    spec: ModelSpec
+    n: int
+    converged: bool
+    iterations: int
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> Summary:
+        """Fit indices, structural paths, R², index and the measurement model."""
+        fi = self.fit_indices
+        facts = {
+            "observations": self.n,
+            "estimator": self.settings.get("estimator", "ML"),
+            "chi2": float(fi["chi2"]), "df": int(fi["df"]) if np.isfinite(fi["df"]) else fi["df"],
+            "p-value": float(fi["pvalue"]), "CFI": float(fi["cfi"]), "TLI": float(fi["tli"]),
+            "RMSEA": float(fi["rmsea"]),
+            "RMSEA 90% CI": f"[{fi['rmsea_ci_lower']:.4f}, {fi['rmsea_ci_upper']:.4f}]",
+            "SRMR": float(fi["srmr"]), "converged": self.converged,
+        }
+        meas = self.estimates[self.estimates["op"] == "=~"][
+            ["lhs", "rhs", "estimate", "std_error", "p_value", "std_all"]]
+        r2 = self.r_squared.rename("r_squared").to_frame()
+        return Summary(
+            "Covariance-based SEM (maximum likelihood)", facts=facts,
+            tables={"Structural paths": self.paths, "R-squared": r2, "Index (0-100)": self.index,
+                    "Loadings": meas.reset_index(drop=True)},
+            notes=tuple(self.settings.get("notes", ())),
+        )
+
+    def plot(self, *, ax: Any = None, labels: Mapping[str, str] | None = None, ci: bool | None = False) -> Any:
+        """Path diagram of the structural model (csindex.plots.path_diagram) with
+        standardised coefficients (``std_all``), significance stars and R².
+
+        Returns
+        -------
+        csindex.plots.PathDiagramDisplay
+        """
+        from ..plots import path_diagram
+
+        tab = self.paths[["source", "target", "std_all", "p_value"]].rename(columns={"std_all": "estimate"})
+        return path_diagram(tab, self.r_squared, layers=self.spec, ax=ax, labels=labels, ci=ci)
+
+    def parameter(self, name: str) -> pd.Series:
+        """The estimates row of a parameter named as lavaan prints it (``"SAT ~ VAL"``)."""
+        key = " ".join(name.split())
+        names = self.estimates["lhs"] + " " + self.estimates["op"] + " " + self.estimates["rhs"]
+        hit = self.estimates[names == key]
+        if hit.empty:
+            raise SpecError(f"The model has no parameter {name!r}.{did_you_mean(key, names.tolist())}")
+        return hit.iloc[0]
+
+

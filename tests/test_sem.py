@@ -45,7 +45,8 @@ def test_recovers_known_parameters():
     for item, truth in (("x2", 0.7 / 0.8), ("x3", 0.6 / 0.8), ("y2", 0.7 / 0.8), ("y3", 0.6 / 0.8)):
         assert abs(lam.loc[item, "estimate"] - truth) < 3 * lam.loc[item, "std_error"], item
     assert res.fit_indices["df"] == 8
-    assert res.r_squared["Y"] == pytest.approx(0.36, abs=0.06)
+    assert list(res.r_squared.columns) == ["construct", "r_squared"]
+    assert res.r_squared.set_index("construct").loc["Y", "r_squared"] == pytest.approx(0.36, abs=0.06)
     # a correctly specified model fits
     assert res.fit_indices["pvalue"] > 0.001 and res.fit_indices["rmsea"] < 0.05
 
@@ -398,7 +399,7 @@ def test_multigroup_errors():
     df = _two_groups(n=100)
     with pytest.raises(SurveyDataError, match="no group column 'gg'"):
         csindex.fit_sem(df, MODEL, group="gg")
-    with pytest.raises(ValueError, match="unknown parameter classes 'intercepts'"):
+    with pytest.raises(csindex.exceptions.ParameterError, match="unknown parameter classes 'intercepts'"):
         csindex.fit_sem(df, MODEL, group="g", equal=("intercepts",))
     with pytest.raises(SurveyDataError, match="Group 'c' of 'g' has 3 complete rows"):
         csindex.fit_sem(pd.concat([df, df.head(3).assign(g="c")]), MODEL, group="g")
@@ -482,3 +483,71 @@ def test_residual_covariance_between_items():
     cov = res.parameter("x2 ~~ y2")
     assert abs(cov["estimate"]) < 3 * cov["std_error"]  # no such covariance in the simulation
     assert res.fit_indices["chi2"] <= base.fit_indices["chi2"]
+
+
+# --------------------------------------------------------------------------- options and contract
+def test_template_name_resolves_like_fit_pls():
+    survey = csindex.datasets.airline()
+    with pytest.warns(MissingDataWarning):
+        by_name = csindex.fit_sem(survey, "ccsi")
+    with pytest.warns(MissingDataWarning):
+        by_spec = csindex.fit_sem(survey, csindex.models.ccsi(survey))
+    pd.testing.assert_frame_equal(by_name.estimates, by_spec.estimates)
+    with pytest.warns(MissingDataWarning):
+        assert by_name.spec == csindex.fit_pls(survey, "ccsi", progress=False).spec
+    with pytest.raises(SpecError, match="template 'ccsi' needs a Survey"):
+        csindex.fit_sem(survey.responses, "ccsi")
+
+
+def test_options_validated_as_parameter_errors():
+    from csindex.exceptions import CsindexError, ParameterError
+
+    df = simulate(n=100)
+    for bad in ({"confidence": 1.0}, {"bootstrap": -1}, {"bootstrap": 2.5}, {"seed": -3}, {"estimator": "GLS"},
+                {"missing": "pairwise"}, {"information": "hessian"}, {"engine": "lavaan"}, {"max_iter": 0},
+                {"weights": "yes"}):
+        with pytest.raises(ParameterError, match=f"'{next(iter(bad))}' parameter of fit_sem"):
+            csindex.fit_sem(df, MODEL, **bad)
+    assert issubclass(ParameterError, CsindexError) and issubclass(ParameterError, ValueError)
+    with pytest.raises(ParameterError, match="missing='fiml'"):
+        csindex.fit_sem(df, MODEL, estimator="MLR", missing="fiml")
+
+
+def test_use_weights_renamed_weights_with_future_warning():
+    survey = csindex.datasets.airline()
+    spec = csindex.models.ccsi(survey)
+    with pytest.warns(FutureWarning, match="'use_weights' parameter of fit_sem is renamed 'weights'"), \
+            pytest.warns(MissingDataWarning):
+        old = csindex.fit_sem(survey, spec, use_weights=False)
+    with pytest.warns(MissingDataWarning):
+        new = csindex.fit_sem(survey, spec, weights=False)
+    with pytest.warns(MissingDataWarning):
+        weighted = csindex.fit_sem(survey, spec)
+    pd.testing.assert_frame_equal(old.estimates, new.estimates)
+    assert not new.settings["weighted"] and weighted.settings["weighted"]
+    assert not np.allclose(new.estimates["estimate"], weighted.estimates["estimate"])
+
+
+def test_settings_record_rows_and_resolved_seed():
+    df = simulate(n=300, seed=4)
+    df.iloc[:7, 0] = np.nan
+    with pytest.warns(MissingDataWarning):
+        plain = csindex.fit_sem(df, MODEL)
+    assert (plain.settings["n_used"], plain.settings["n_dropped"], plain.settings["seed"]) == (293, 7, None)
+    with pytest.warns(MissingDataWarning):
+        boot = csindex.fit_sem(df, MODEL, bootstrap=20, seed=np.random.default_rng(3))
+    assert isinstance(boot.settings["seed"], int)
+    with pytest.warns(MissingDataWarning):
+        again = csindex.fit_sem(df, MODEL, bootstrap=20, seed=boot.settings["seed"])
+    pd.testing.assert_frame_equal(boot.estimates, again.estimates)
+
+
+def test_r_squared_is_a_table_and_summary_columns_consistent():
+    res = csindex.fit_sem(simulate(n=300, seed=6), MODEL)
+    assert list(res.r_squared.columns) == ["construct", "r_squared"]
+    assert list(res.estimates.columns[:3]) == ["lhs", "op", "rhs"]
+    assert list(res.paths.columns[:2]) == ["source", "target"]
+    psi = res.parameter("Y ~~ Y")["estimate"]
+    var_y = res.latent_correlations  # correlation; R² from std_all of the residual variance instead
+    assert res.r_squared["r_squared"].iloc[0] == pytest.approx(1 - res.parameter("Y ~~ Y")["std_all"], rel=1e-12)
+    assert psi > 0 and var_y.shape == (2, 2)

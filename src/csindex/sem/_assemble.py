@@ -4,7 +4,6 @@ solution, effects, factor scores and the 0-100 index."""
 from __future__ import annotations
 
 import time
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -14,8 +13,8 @@ from .._validation import quote_list
 from ..exceptions import DiscriminantValidityWarning, HeywoodWarning, InferenceWarning
 from ..spec import ModelSpec
 from . import _engine as eng
-from ._data import _scale_bounds
-from ._fit_indices import _fit_measures
+from ._data import _scale_bounds, _warn
+from ._fit_indices import _fit_measures, scaled_indices
 from .bootstrap import _bootstrap, _bootstrap_effects
 from .results import SEMResult
 
@@ -71,8 +70,12 @@ def _standardised_se(structure: eng.Structure, theta: np.ndarray, cov_theta: np.
 
 
 def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_min, converged, iterations,
-              survey, scale, confidence, bootstrap, seed, progress, notes, settings, t_start,
-              fit=None, scores_arr=None, mean_cov=None) -> SEMResult:
+              survey, scale, confidence, bootstrap, resolved, progress, notes, settings, t_start,
+              fit=None, scores_arr=None, mean_cov=None, robust=None) -> SEMResult:
+    """Every table of a :class:`SEMResult` from the estimates ``theta`` and their covariance.
+
+    ``resolved`` is the :class:`~csindex._random.ResolvedSeed` of the bootstrap (None without);
+    ``robust`` the MLR/MLM test pieces (:func:`csindex.sem.robust.robust_fit`)."""
     items = list(structure.observed)
     latent = list(structure.latent)
     mats = {k: v[0] for k, v in structure.implied(theta[None]).items()}
@@ -107,6 +110,8 @@ def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_
 
     if fit is None:
         fit = _fit_measures(f_min, s, sigma, n, structure.n_free, structure.p)
+    if robust is not None:
+        fit = pd.concat([fit, scaled_indices(fit, robust["scaling_factor"], robust["baseline_scaling_factor"])])
 
     # structural paths, R², effects
     reg = np.array([par.op == "~" for par in params])
@@ -117,8 +122,8 @@ def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_
         "ci_lower": lo_w[reg], "ci_upper": hi_w[reg], "std_all": std_all[reg], "std_all_se": std_se[reg],
     })
     li = {c: k for k, c in enumerate(latent)}
-    r2 = pd.Series({t: 1.0 - mats["psi"][li[t], li[t]] / c_lat[li[t], li[t]] for t in spec.endogenous},
-                   name="r_squared", dtype="float64")
+    r2 = pd.DataFrame({"construct": list(spec.endogenous),
+                       "r_squared": [1.0 - mats["psi"][li[t], li[t]] / c_lat[li[t], li[t]] for t in spec.endogenous]})
     effects = _effects(structure, theta, cov_theta, spec, sd_lv)
 
     # scores, weights, index
@@ -129,6 +134,44 @@ def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_
     lo, hi, scale_src = _scale_bounds(items, x, scale, survey)
     if scale_src == "inferred":
         notes.append(f"Index scale inferred from the data: {lo[0]:g} to {hi[0]:g}; pass scale= to set it.")
+    weights_df, index_df = _index_tables(spec, items, latent, fs_w, x, w, n, mean, mean_cov, lo, hi, confidence)
+
+    boot_info = {}
+    if bootstrap:
+        estimates, index_df, boot_info = _bootstrap(
+            structure, spec, theta, x, w, int(bootstrap), resolved.rng, progress, confidence, estimates, index_df,
+            lo, hi)
+        if boot_info.get("failed"):
+            notes.append(f"{boot_info['failed']} of {bootstrap} bootstrap resamples did not converge and were dropped.")
+        effects = _bootstrap_effects(structure, effects, boot_info["thetas"], confidence)
+    settings = dict(settings)
+    settings.update({
+        "bootstrap": int(bootstrap), "seed": None if resolved is None else resolved.seed, "confidence": confidence,
+        "n_used": int(n), "n_dropped": int(settings.pop("n_total", n)) - int(n),
+        "bootstrap_failed": int(boot_info.get("failed", 0)),
+        "scale": scale_src, "weighted": w is not None, "runtime_s": time.perf_counter() - t_start,
+        "notes": tuple(notes),
+    })
+    if robust is not None:
+        settings.update({k: robust[k] for k in ("se", "test", "trace_h1", "trace_h0", "trace_ugamma") if k in robust})
+    if w is not None:
+        notes.append("Sampling weights used for the sample moments; standard errors assume simple random "
+                     "sampling (use bootstrap= for design-aware intervals).")
+        settings["notes"] = tuple(notes)
+    return SEMResult(
+        estimates=estimates, fit_indices=fit, paths=paths, r_squared=r2, effects=effects, scores=scores,
+        index=index_df, weights=weights_df, latent_correlations=latent_corr,
+        implied_cov=pd.DataFrame(sigma, index=items, columns=items),
+        sample_cov=pd.DataFrame(s, index=items, columns=items), spec=spec, n=int(n), converged=converged,
+        iterations=int(iterations), settings=settings,
+        _fit={"structure": structure, "theta": theta, "s": s, "n": int(n), "missing": settings.get("missing")},
+    )
+
+
+def _index_tables(spec, items, latent, fs_w, x, w, n, mean, mean_cov, lo, hi, confidence):
+    """Factor-score weights per block and the 0-100 index of each construct (with a t interval;
+    FIML: from the model-estimated item means and their covariance)."""
+    li = {c: k for k, c in enumerate(latent)}
     weight_rows, index_rows = [], []
     oi = {i: k for k, i in enumerate(items)}
     z = 1 - (1 - confidence) / 2
@@ -139,9 +182,9 @@ def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_
         wn = wj / wj.sum()
         neg = [i for i, v in zip(b.items, wn) if v < 0]
         if neg:
-            warnings.warn(
+            _warn(
                 f"Construct {b.name!r} has negative factor-score weights for {quote_list(neg)}; its 0-100 index "
-                "can leave [0, 100]. Check the items' coding or drop them.", InferenceWarning, stacklevel=3,
+                "can leave [0, 100]. Check the items' coding or drop them.", InferenceWarning
             )
         for i, a, c in zip(b.items, wj, wn):
             weight_rows.append({"construct": b.name, "item": i, "weight": float(a), "normalized_weight": float(c)})
@@ -168,36 +211,7 @@ def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_
         t = float(special.stdtrit(dfree, z))
         index_rows.append({"construct": b.name, "index": val, "std_error": se_i,
                            "ci_lower": val - t * se_i, "ci_upper": val + t * se_i})
-    weights_df = pd.DataFrame(weight_rows)
-    index_df = pd.DataFrame(index_rows)
-
-    boot_info = {}
-    if bootstrap:
-        estimates, index_df, boot_info = _bootstrap(
-            structure, spec, theta, x, w, int(bootstrap), seed, progress, confidence, estimates, index_df,
-            lo, hi)
-        if boot_info.get("failed"):
-            notes.append(f"{boot_info['failed']} of {bootstrap} bootstrap resamples did not converge and were dropped.")
-        effects = _bootstrap_effects(structure, effects, boot_info["thetas"], confidence)
-    settings = dict(settings)
-    settings.update({
-        "bootstrap": int(bootstrap), "seed": boot_info.get("seed"), "confidence": confidence,
-        "n_used": int(n), "n_dropped": int(settings.pop("n_total", n)) - int(n),
-        "bootstrap_failed": int(boot_info.get("failed", 0)),
-        "scale": scale_src, "weighted": w is not None, "runtime_s": time.perf_counter() - t_start,
-        "notes": tuple(notes),
-    })
-    if w is not None:
-        notes.append("Sampling weights used for the sample moments; standard errors assume simple random "
-                     "sampling (use bootstrap= for design-aware intervals).")
-        settings["notes"] = tuple(notes)
-    return SEMResult(
-        estimates=estimates, fit_indices=fit, paths=paths, r_squared=r2, effects=effects, scores=scores,
-        index=index_df, weights=weights_df, latent_correlations=latent_corr,
-        implied_cov=pd.DataFrame(sigma, index=items, columns=items),
-        sample_cov=pd.DataFrame(s, index=items, columns=items), spec=spec, n=int(n), converged=converged,
-        iterations=int(iterations), settings=settings,
-    )
+    return pd.DataFrame(weight_rows), pd.DataFrame(index_rows)
 
 
 def _warn_problems(structure, est, std_all, latent_corr) -> None:
@@ -205,34 +219,33 @@ def _warn_problems(structure, est, std_all, latent_corr) -> None:
     neg = [f"{p.lhs} ~~ {p.rhs} = {e:.3g}" for p, e in zip(params, est)
            if p.free and p.op == "~~" and p.lhs == p.rhs and e < 0]
     if neg:
-        warnings.warn(
+        _warn(
             f"Heywood case: negative variance estimate(s) {quote_list(neg)}. The solution is improper; "
             "the construct may have too few or too weak items, or the model is misspecified.",
-            HeywoodWarning, stacklevel=4,
+            HeywoodWarning
         )
     # an optimiser that bounds variances at zero (semopy) shows an improper solution as a
     # variance sitting exactly at the bound
     zero = [f"{p.lhs} ~~ {p.rhs}" for p, e in zip(params, est)
             if p.free and p.op == "~~" and p.lhs == p.rhs and 0 <= e < 1e-10]
     if zero:
-        warnings.warn(
+        _warn(
             f"Heywood case: variance estimate(s) {quote_list(zero)} sit at zero (the bound of the optimiser); "
             "an unbounded fit would make them negative. Use engine='csindex' to see the improper value.",
-            HeywoodWarning, stacklevel=4,
+            HeywoodWarning
         )
     big = [f"{p.lhs} =~ {p.rhs} ({v:.3f})" for p, v in zip(params, std_all) if p.op == "=~" and abs(v) > 1.0]
     if big:
-        warnings.warn(f"Heywood case: standardised loading(s) above 1: {quote_list(big)}.", HeywoodWarning,
-                      stacklevel=4)
+        _warn(f"Heywood case: standardised loading(s) above 1: {quote_list(big)}.", HeywoodWarning)
     lat = list(latent_corr.index)
     corr = latent_corr.to_numpy()
     pairs = [f"{lat[a]} and {lat[b]} ({corr[a, b]:.3f})" for a in range(len(lat)) for b in range(a + 1, len(lat))
              if abs(corr[a, b]) > DISCRIMINANT_THRESHOLD]
     if pairs:
-        warnings.warn(
+        _warn(
             f"Constructs {quote_list(pairs)} correlate above {DISCRIMINANT_THRESHOLD}: they may not be "
             "distinct (discriminant validity), and paths from both are poorly determined. Consider merging "
-            "them or revising their items.", DiscriminantValidityWarning, stacklevel=4,
+            "them or revising their items.", DiscriminantValidityWarning
         )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,6 +14,19 @@ import pandas as pd
 from .._validation import quote_list
 from ..exceptions import EstimationError, SurveyDataError
 from ._engine import Structure
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _warn(message: str, category: type[Warning]) -> None:
+    """Warn at the first caller outside csindex (however many wrappers sit in between)."""
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 # --------------------------------------------------------------------------- data

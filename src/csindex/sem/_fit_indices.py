@@ -73,22 +73,62 @@ def _fit_measures_core(chi2: float, chi2_0: float, s: np.ndarray, sigma: np.ndar
     }, dtype="float64")
 
 
-def _rmsea_ci(chi2: float, df: float, n: int, level: float = 0.90) -> tuple[float, float]:
-    """lavaan's RMSEA interval: non-centrality lambda with P(X2 <= chi2 | df, lambda) = 0.95 / 0.05."""
+def _ncp_interval(stat: float, df: float, level: float = 0.90) -> tuple[float, float]:
+    """Non-centralities lambda with P(X2 <= stat | df, lambda) = (1 + level)/2 and (1 - level)/2
+    (lavaan's RMSEA interval; solved to 1e-12 where lavaan's uniroot stops near 1e-4)."""
     def solve(prob: float) -> float:
         def fn(lam: float) -> float:
-            return (special.chndtr(chi2, df, lam) if lam > 0 else special.chdtr(df, chi2)) - prob
+            return (special.chndtr(stat, df, lam) if lam > 0 else special.chdtr(df, stat)) - prob
 
         if fn(0.0) < 0:
             return 0.0
-        hi = max(chi2, 1.0)
+        hi = max(stat, 1.0)
         while fn(hi) > 0:
             hi *= 2
         return optimize.brentq(fn, 0.0, hi, xtol=1e-12)
 
     upper_tail = (1 + level) / 2
-    lam_lo = solve(upper_tail)
-    lam_hi = solve(1 - upper_tail)
+    return solve(upper_tail), solve(1 - upper_tail)
+
+
+def _rmsea_ci(chi2: float, df: float, n: int, level: float = 0.90) -> tuple[float, float]:
+    """lavaan's RMSEA interval: non-centrality lambda with P(X2 <= chi2 | df, lambda) = 0.95 / 0.05."""
+    lam_lo, lam_hi = _ncp_interval(chi2, df, level)
     return math.sqrt(lam_lo / (n * df)), math.sqrt(lam_hi / (n * df))
 
 
+def scaled_indices(fit: pd.Series, c: float, c_base: float) -> pd.Series:
+    """Scaled and robust fit indices from the ML statistics and the scaling factors (lavaan 0.6).
+
+    ``T`` the ML chi-square, ``c`` its scaling factor, ``B`` the baseline model, ``N`` the
+    sample size: ``chi2_scaled = T/c``; ``cfi_scaled = 1 - max(T/c - df, 0) / max(T/c - df,
+    TB/cB - dfB, 0)``; ``tli_scaled`` likewise; ``rmsea_scaled = sqrt(max((T/c)/(N df) - 1/N, 0))``
+    with its interval from ``pchisq(T, c df, lambda)``; the robust versions after
+    Brosseau-Liang & Savalei (2011): ``cfi_robust = 1 - max(T - c df, 0) / max(T - c df, TB - cB
+    dfB, 0)``, ``tli_robust = 1 - ((T - c df) dfB) / ((TB - cB dfB) df)``, ``rmsea_robust =
+    sqrt(max(T/(N df) - c/N, 0))`` with its interval from ``pchisq(T/c, df, lambda)``.
+    """
+    t, df, n = float(fit["chi2"]), float(fit["df"]), float(fit["ntotal"])
+    tb, dfb = float(fit["baseline_chi2"]), float(fit["baseline_df"])
+    ts, tbs = t / c, tb / c_base
+    out = {"chi2_scaled": ts, "df_scaled": df, "pvalue_scaled": float(special.chdtrc(df, ts)) if df > 0 else np.nan,
+           "scaling_factor": c, "baseline_chi2_scaled": tbs, "baseline_scaling_factor": c_base,
+           "baseline_pvalue_scaled": float(special.chdtrc(dfb, tbs))}
+    den = max(ts - df, tbs - dfb, 0.0)
+    out["cfi_scaled"] = 1.0 - max(ts - df, 0.0) / den if den > 0 else 1.0
+    den_r = max(t - c * df, tb - c_base * dfb, 0.0)
+    out["cfi_robust"] = 1.0 - max(t - c * df, 0.0) / den_r if den_r > 0 else 1.0
+    if df > 0:
+        out["tli_scaled"] = 1.0 - ((ts - df) * dfb) / ((tbs - dfb) * df)
+        out["tli_robust"] = 1.0 - ((t - c * df) * dfb) / ((tb - c_base * dfb) * df)
+        out["rmsea_scaled"] = math.sqrt(max(ts / (n * df) - 1.0 / n, 0.0))
+        out["rmsea_robust"] = math.sqrt(max(t / (n * df) - c / n, 0.0))
+        lo, hi = _ncp_interval(t, c * df)
+        out["rmsea_ci_lower_scaled"] = math.sqrt(lo / (n * c * df))
+        out["rmsea_ci_upper_scaled"] = math.sqrt(hi / (n * c * df))
+        out["rmsea_pvalue_scaled"] = float(1.0 - special.chndtr(t, c * df, n * c * df * 0.05**2))
+        lo, hi = _ncp_interval(ts, df)
+        out["rmsea_ci_lower_robust"] = math.sqrt(c * lo / (n * df))
+        out["rmsea_ci_upper_robust"] = math.sqrt(c * hi / (n * df))
+        out["rmsea_pvalue_robust"] = float(1.0 - special.chndtr(ts, df, n * df * 0.05**2 / c))
+    return pd.Series(out, dtype="float64")

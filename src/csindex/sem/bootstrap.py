@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 import sys
-import warnings
 
 import numpy as np
 import pandas as pd
 
 from ..exceptions import InferenceWarning
 from . import _engine as eng
+from ._data import _warn
 
 
 # --------------------------------------------------------------------------- bootstrap
-def _bootstrap(structure, spec, theta, x, w, n_boot, seed, progress, confidence, estimates, index_df, lo, hi):
+def _bootstrap(structure, spec, theta, x, w, n_boot, rng, progress, confidence, estimates, index_df, lo, hi):
     from tqdm.auto import tqdm
 
-    if isinstance(seed, np.random.Generator):
-        rng = seed
-        seed_used = None
-    else:
-        ss = np.random.SeedSequence(seed)
-        seed_used = ss.entropy
-        rng = np.random.default_rng(ss)
     n, p = x.shape
     chunk = max(1, min(n_boot, 200))
     thetas = np.full((n_boot, structure.n_free), np.nan)
@@ -86,9 +79,9 @@ def _bootstrap(structure, spec, theta, x, w, n_boot, seed, progress, confidence,
             ci_upper=np.quantile(ib, 1 - alpha, axis=0),
         )
     if failed:
-        warnings.warn(f"{failed} of {n_boot} bootstrap resamples did not converge and were dropped.",
-                      InferenceWarning, stacklevel=4)
-    return estimates, index_df, {"seed": seed_used, "failed": failed, "thetas": tb}
+        _warn(f"{failed} of {n_boot} bootstrap resamples did not converge and were dropped.",
+                      InferenceWarning)
+    return estimates, index_df, {"failed": failed, "thetas": tb}
 
 
 def _bootstrap_effects(structure, effects: pd.DataFrame, thetas: np.ndarray, confidence: float) -> pd.DataFrame:

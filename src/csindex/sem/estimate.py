@@ -40,24 +40,31 @@ from __future__ import annotations
 
 import logging
 import time
-import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .._validation import check_option, quote_list
-from ..exceptions import ConvergenceError, ConvergenceWarning, MissingDataWarning, SpecError, SurveyDataError
+from .._params import AnyOf, Boolean, Options, renamed, validate_params
+from .._random import resolve_seed
+from .._validation import quote_list
+from ..exceptions import (ConvergenceError, ConvergenceWarning, MissingDataWarning, ParameterError, SpecError,
+                          SurveyDataError)
+from ..models import resolve_model
 from ..segments import segmentable
 from ..spec import ModelSpec
 from . import _engine as eng
 from ._assemble import _assemble
-from ._data import _check_sample_cov, _invert_information, _moments, _param_name, _resolve_data
+from ._data import _check_sample_cov, _invert_information, _moments, _param_name, _resolve_data, _warn
 from ._semopy import _semopy_solution
 from .fiml import _fit_fiml
 from .multigroup import MultiGroupSEMResult, fit_sem_multigroup
 from .results import SEMResult
+from .robust import robust_fit
+
+ESTIMATORS = ("ML", "MLR", "MLM")
 
 __all__ = ["fit_sem"]
 
@@ -65,6 +72,13 @@ logger = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------- main
 @segmentable
+@renamed(use_weights="weights")
+@validate_params(
+    {"estimator": Options(*ESTIMATORS), "missing": Options("listwise", "fiml"),
+     "information": AnyOf(Options("expected", "observed"), none_ok=True), "engine": Options("csindex", "semopy"),
+     "weights": AnyOf(Boolean(), none_ok=True)},
+    common=("confidence", "bootstrap", "seed", "max_iter", "progress"),
+)
 def fit_sem(
     data: Any,
     model: ModelSpec | str,
@@ -79,7 +93,7 @@ def fit_sem(
     confidence: float = 0.95,
     max_iter: int = 500,
     progress: bool | None = None,
-    use_weights: bool | None = None,
+    weights: bool | None = None,
     group: str | None = None,
     equal: tuple[str, ...] | list[str] | str = ("loadings",),
     by: Any = None,
@@ -93,10 +107,16 @@ def fit_sem(
         sampling ``weights`` (weighted sample moments) and its codebook scales (for
         the 0-100 index) are used.
     model : ModelSpec or str
-        The model, or lavaan-style syntax (``=~``, ``~``, ``~~``, modifiers ``1*x``,
+        The model; a template name (``"ccsi"``, ``"acsi"``, ``"ecsi"``, ``"scsb"``) filled
+        from a Survey's codebook (:func:`csindex.models.resolve_model`); or lavaan-style syntax (``=~``, ``~``, ``~~``, modifiers ``1*x``,
         ``NA*x``, labels ``a*x`` for equality constraints). Formative blocks are refused.
-    estimator : {"ML"}
-        Maximum likelihood (lavaan's default).
+    estimator : {"ML", "MLR", "MLM"}
+        Maximum likelihood (lavaan's default); ``"MLR"``: ML estimates with Huber-White
+        sandwich standard errors (observed information as bread) and the Yuan-Bentler
+        (Mplus) scaled chi-square; ``"MLM"``: ML estimates with Satorra-Bentler standard
+        errors (expected information, Gamma with divisor N) and scaled chi-square. Both add
+        ``chi2_scaled, scaling_factor, cfi/tli/rmsea_scaled, cfi/tli/rmsea_robust`` to
+        ``fit_indices`` with lavaan 0.6's definitions (complete data only).
     missing : {"listwise", "fiml"}
         Drop incomplete rows (with a MissingDataWarning giving the count), or full
         information ML (csindex's own: saturated item means, the H1 model for the
@@ -108,7 +128,8 @@ def fit_sem(
         every parameter and of the index (resamples are estimated together, batched;
         listwise only).
     seed : int or numpy.random.Generator, optional
-        Seed of the bootstrap.
+        Seed of the bootstrap; the int that reproduces the run is ``settings["seed"]``
+        (None without bootstrap).
     information : {"expected", "observed"}, optional
         Information matrix of the standard errors. Default as lavaan: expected for
         listwise ML, observed for FIML.
@@ -125,10 +146,11 @@ def fit_sem(
         Iteration limit of the optimiser.
     progress : bool, optional
         Progress bar over bootstrap batches (default: only for long runs on a TTY).
-    use_weights : bool, optional
+    weights : bool, optional
         Use a Survey's sampling weights for the sample moments (pseudo-ML; point estimates
         and index weighted, standard errors as for simple random sampling). Default: use
         them when the Survey has weights; ``False`` ignores them (lavaan's default fit).
+        (Formerly ``use_weights``, accepted with a FutureWarning.)
     group : str, optional
         Fit a multi-group model by this column (see :func:`fit_sem_multigroup`, which
         returns a :class:`MultiGroupSEMResult` with the chi-square difference test).
@@ -146,6 +168,8 @@ def fit_sem(
 
     Raises
     ------
+    ParameterError
+        An option out of range (``confidence``, ``bootstrap``, ``seed``, ``estimator``, ...).
     SurveyDataError
         An item of the model is not a data column (close matches suggested), or is not numeric.
     SpecError
@@ -184,26 +208,63 @@ def fit_sem(
     True
     """
     if group is not None:
-        if missing != "listwise" or bootstrap or engine != "csindex":
-            raise ValueError("A multi-group fit (group=) supports missing='listwise', bootstrap=0 and "
-                             "engine='csindex' only.")
+        if missing != "listwise" or bootstrap or engine != "csindex" or estimator != "ML":
+            raise ParameterError("A multi-group fit (group=) supports estimator='ML', missing='listwise', "
+                                 "bootstrap=0 and engine='csindex' only.")
         return fit_sem_multigroup(data, model, group, equal=equal, scale=scale, confidence=confidence,
-                                  max_iter=max_iter, use_weights=use_weights)
+                                  max_iter=max_iter, weights=weights)
     t_start = time.perf_counter()
-    check_option("estimator", estimator, ("ML",), "fit_sem")
-    check_option("missing", missing, ("listwise", "fiml"), "fit_sem")
-    information_default = information is None
-    information = "expected" if information is None else information
-    check_option("information", information, ("expected", "observed"), "fit_sem")
-    check_option("engine", engine, ("csindex", "semopy"), "fit_sem")
-    if not (0 < confidence < 1):
-        raise ValueError(f"confidence must be between 0 and 1, got {confidence!r}.")
-    if int(bootstrap) < 0:
-        raise ValueError(f"bootstrap must be a non-negative number of resamples, got {bootstrap!r}.")
-    spec = ModelSpec.coerce(model)
+    if estimator != "ML" and missing == "fiml":
+        raise ParameterError(f"estimator={estimator!r} is available for complete data (missing='listwise'); "
+                             "with missing='fiml' use estimator='ML'.")
+    if estimator != "ML" and information is not None:
+        raise ParameterError(f"estimator={estimator!r} sets the information matrix itself (MLR: observed, "
+                             "MLM: expected); leave information=None.")
+    if missing == "fiml" and engine != "csindex":
+        raise ParameterError("missing='fiml' uses csindex's engine; semopy's FIML objective does not reach the "
+                             "ML solution on the bundled data (loadings near 1). Use engine='csindex'.")
+    if missing == "fiml" and bootstrap:
+        raise ParameterError("bootstrap= is not available with missing='fiml'; use missing='listwise' or "
+                             "bootstrap=0.")
+    spec = resolve_model(model, data)
+    prep = _prepare(data, spec, missing, weights)
+    structure = eng.build_structure(spec)
+    _check_identified(structure)
+    resolved = resolve_seed(seed, "fit_sem") if bootstrap else None
+    if missing == "fiml":
+        return _fit_fiml(spec, structure, prep.frame, prep.x, prep.row_index, prep.survey, scale, confidence,
+                         prep.notes, t_start, prep.w, "observed" if information is None else information,
+                         max_iter, prep.n_total)
+    mean, s = _moments(prep.x, prep.w)
+    _check_sample_cov(s, prep.items, len(prep.x))
+    theta, fs, converged = _optimise(spec, structure, s, len(prep.x), engine, max_iter)
+    information = information or ("observed" if estimator == "MLR" else "expected")
+    cov_theta, robust = _covariance(structure, theta, fs, s, mean, prep, estimator, information)
+    return _assemble(spec, structure, theta, cov_theta, s, mean, prep.x, prep.w, prep.row_index, len(prep.x),
+                     float(fs.f[0]), converged, int(fs.iterations[0]), prep.survey, scale, confidence, bootstrap,
+                     resolved, progress, prep.notes,
+                     settings={"estimator": estimator, "missing": missing, "engine": engine,
+                               "information": information, "n_total": prep.n_total},
+                     t_start=t_start, robust=robust)
+
+
+@dataclass
+class _Prepared:
+    frame: pd.DataFrame
+    survey: Any
+    items: list[str]
+    x: np.ndarray
+    row_index: pd.Index
+    w: np.ndarray | None
+    notes: list[str]
+    n_total: int
+
+
+def _prepare(data: Any, spec: ModelSpec, missing: str, use_weights: bool | None) -> _Prepared:
+    """Item matrix (listwise: complete rows), row labels, normalised sampling weights and notes."""
     frame, weights, survey = _resolve_data(data)
     if use_weights and weights is None:
-        raise SurveyDataError("use_weights=True but the data has no sampling weights (pass a Survey with weights).")
+        raise SurveyDataError("weights=True but the data has no sampling weights (pass a Survey with weights).")
     spec.check_data(frame.columns)
     items = list(spec.items)
     raw = frame[items]
@@ -214,89 +275,87 @@ def fit_sem(
             "csindex.load_survey and a codebook) before fitting."
         )
     x_all = raw.to_numpy(dtype=float)
-    structure = eng.build_structure(spec)
-    p = structure.p
-    q = structure.n_free
+    notes: list[str] = []
+    single = [b.name for b in spec.blocks if len(b.items) == 1]
+    if single:
+        notes.append(f"Construct(s) {quote_list(single)} have one item: its residual variance is fixed to 0 "
+                     "(the item is the construct).")
+    keep = ~np.isnan(x_all).any(axis=1) if missing == "listwise" else np.ones(len(x_all), bool)
+    n_drop = int((~keep).sum())
+    if n_drop:
+        per_item = np.isnan(x_all).sum(axis=0)
+        worst = [f"{items[k]} ({per_item[k]})" for k in np.argsort(-per_item)[:3] if per_item[k]]
+        _warn(
+            f"fit_sem dropped {n_drop} of {len(x_all)} rows with a missing item (listwise deletion); most "
+            f"missing: {', '.join(worst)}. Use missing='fiml' to keep them.",
+            MissingDataWarning
+        )
+        notes.append(f"Listwise deletion: {n_drop} of {len(x_all)} rows dropped.")
+    x = x_all[keep]
+    if len(x) == 0:
+        raise SurveyDataError("No row has all the model's items answered; nothing to fit.")
+    w = None
+    if weights is not None and use_weights is not False:
+        w = np.asarray(weights, dtype=float)[keep]
+        if not np.all(np.isfinite(w)) or (w < 0).any():
+            raise SurveyDataError("The sampling weights have missing or negative values.")
+        w = w / w.sum()
+    return _Prepared(frame, survey, items, x, frame.index[keep], w, notes, len(frame))
+
+
+def _check_identified(structure: eng.Structure) -> None:
+    p, q = structure.p, structure.n_free
     df_model = p * (p + 1) // 2 - q
     if df_model < 0:
         raise SpecError(
             f"The model is under-identified: {q} free parameters but only {p * (p + 1) // 2} distinct "
             f"variances and covariances of {p} items (df = {df_model}). Fix parameters or add items."
         )
-    notes: list[str] = []
-    single = [b.name for b in spec.blocks if len(b.items) == 1]
-    if single:
-        notes.append(f"Construct(s) {quote_list(single)} have one item: its residual variance is fixed to 0 "
-                     "(the item is the construct).")
-    complete = ~np.isnan(x_all).any(axis=1)
-    if missing == "listwise":
-        n_drop = int((~complete).sum())
-        if n_drop:
-            per_item = np.isnan(x_all).sum(axis=0)
-            worst = [f"{items[k]} ({per_item[k]})" for k in np.argsort(-per_item)[:3] if per_item[k]]
-            warnings.warn(
-                f"fit_sem dropped {n_drop} of {len(x_all)} rows with a missing item (listwise deletion); most "
-                f"missing: {', '.join(worst)}. Use missing='fiml' to keep them.",
-                MissingDataWarning, stacklevel=2,
-            )
-            notes.append(f"Listwise deletion: {n_drop} of {len(x_all)} rows dropped.")
-        x = x_all[complete]
-        row_index = frame.index[complete]
-    else:
-        x = x_all
-        row_index = frame.index
-    n = len(x)
-    if n == 0:
-        raise SurveyDataError("No row has all the model's items answered; nothing to fit.")
-    w = None
-    if weights is not None and use_weights is not False:
-        w = np.asarray(weights, dtype=float)[complete if missing == "listwise" else slice(None)]
-        if not np.all(np.isfinite(w)) or (w < 0).any():
-            raise SurveyDataError("The sampling weights have missing or negative values.")
-        w = w / w.sum()
-    if missing == "fiml":
-        if engine != "csindex":
-            raise ValueError("missing='fiml' uses csindex's engine; semopy's FIML objective does not reach the "
-                             "ML solution on the bundled data (loadings near 1). Use engine='csindex'.")
-        return _fit_fiml(spec, structure, frame, x, row_index, survey, scale, confidence, notes, t_start, w,
-                         "observed" if information_default else information, max_iter, bootstrap)
-    mean, s = _moments(x, w)
-    _check_sample_cov(s, items, n)
 
+
+def _optimise(spec: ModelSpec, structure: eng.Structure, s: np.ndarray, n: int, engine: str,
+              max_iter: int) -> tuple[np.ndarray, eng.FitState, bool]:
+    """ML estimates by csindex's engine (or semopy's optimiser), with a ConvergenceWarning when
+    the gradient is not zero."""
     theta0 = eng.start_values(structure, spec, s)
     if engine == "semopy":
-        theta0 = _semopy_solution(spec, structure, pd.DataFrame(s, index=items, columns=items), n, max_iter)
+        theta0 = _semopy_solution(spec, structure, pd.DataFrame(s, index=structure.observed,
+                                                                columns=structure.observed), n, max_iter)
         fs = eng.fit_ml(structure, s[None], theta0[None], max_iter=0, newton=False)
         # semopy's SLSQP stops on its own criterion; report how close to the optimum it is
         converged = bool(np.abs(fs.grad[0]).max() < 1e-5)   # lavaan's default stops near 2e-6
     else:
         fs = eng.fit_ml(structure, s[None], theta0[None], max_iter=max_iter)
         converged = bool(fs.converged[0])
-    theta = fs.theta[0]
-    f_min = float(fs.f[0])
-    if not np.isfinite(f_min):
+    if not np.isfinite(fs.f[0]):
         raise ConvergenceError(
             "The ML estimation found no admissible solution (the implied covariance matrix is not positive "
             "definite). Check the model for constructs with too few or weak items."
         )
-    grad = fs.grad[0]
     if not converged:
+        grad = fs.grad[0]
         k = int(np.argmax(np.abs(grad)))
         name = _param_name(structure, k)
         where = (f"semopy stopped with the largest gradient {abs(grad[k]):.2e} at {name!r}; estimates may be "
                  "inaccurate. Use engine='csindex'." if engine == "semopy" else
                  f"fit_sem did not converge in {max_iter} iterations (largest gradient {abs(grad[k]):.2e} at "
                  f"{name!r}); estimates may be inaccurate. Increase max_iter or simplify the model.")
-        warnings.warn(where, ConvergenceWarning, stacklevel=2)
+        _warn(where, ConvergenceWarning)
+    return fs.theta[0], fs, converged
+
+
+def _covariance(structure: eng.Structure, theta: np.ndarray, fs: eng.FitState, s: np.ndarray, mean: np.ndarray,
+                prep: _Prepared, estimator: str, information: str) -> tuple[np.ndarray, dict[str, Any] | None]:
+    """Covariance of the estimates: ML (expected or observed information), MLR or MLM (sandwich),
+    and the robust test pieces."""
+    n = len(prep.x)
     info = fs.info[0]
     if information == "observed":
         info = eng.numerical_hessian(structure, theta, s, np.array([np.linalg.slogdet(s)[1]]))
-    cov_theta = _invert_information(structure, info, n)
-
-    return _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_min, converged,
-                     int(fs.iterations[0]), survey, scale, confidence, bootstrap, seed, progress, notes,
-                     settings={"estimator": estimator, "missing": missing, "engine": engine,
-                               "information": information, "n_total": len(frame)},
-                     t_start=t_start)
-
-
+    if estimator == "ML":
+        return _invert_information(structure, info, n), None
+    if prep.w is not None:
+        raise ParameterError(f"estimator={estimator!r} is not available with sampling weights; pass "
+                             "weights=False or use estimator='ML'.")
+    rob = robust_fit(structure, theta, prep.x, mean, s, info, estimator)
+    return rob.pop("vcov"), rob

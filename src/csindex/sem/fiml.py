@@ -4,7 +4,6 @@ model, and the fit of :func:`csindex.fit_sem` with ``missing="fiml"``."""
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,7 +11,7 @@ import numpy as np
 from .._validation import quote_list
 from ..exceptions import ConvergenceError, ConvergenceWarning, MissingDataWarning, SurveyDataError
 from ._assemble import _assemble
-from ._data import _check_sample_cov, _invert_information, _param_name
+from ._data import _check_sample_cov, _invert_information, _param_name, _warn
 from ._engine import FitState, Structure, fit_ml, optimize, start_values
 from ._fit_indices import _fit_measures_core
 
@@ -195,17 +194,15 @@ def fiml_loglik(pat: Patterns, mu: np.ndarray, sigma: np.ndarray) -> float:
 
 
 def _fit_fiml(spec, structure, frame, x, row_index, survey, scale, confidence, notes, t_start, w, information,
-              max_iter, bootstrap):
+              max_iter, n_total):
     """Full-information ML (csindex's own engine): saturated means, expected or observed
     information, chi-square against the EM-estimated saturated model (lavaan's H1)."""
-    if bootstrap:
-        raise ValueError("bootstrap= is not available with missing='fiml'; use missing='listwise' or bootstrap=0.")
     items = list(structure.observed)
     empty = np.isnan(x).all(axis=1)
     if empty.any():
         k = int(empty.sum())
-        warnings.warn(f"fit_sem dropped {k} row{'s' if k > 1 else ''} with no answered item of the model.",
-                      MissingDataWarning, stacklevel=3)
+        _warn(f"fit_sem dropped {k} row{'s' if k > 1 else ''} with no answered item of the model.",
+                      MissingDataWarning)
     x = x[~empty]
     row_index = row_index[~empty]
     if w is not None:
@@ -231,8 +228,8 @@ def _fit_fiml(spec, structure, frame, x, row_index, survey, scale, confidence, n
     if not converged:
         k = int(np.argmax(np.abs(fs.grad[0])))
         name = _param_name(structure, k) if k < q else f"mean of {items[k - q]!r}"
-        warnings.warn(f"fit_sem (FIML) did not converge in {max_iter} iterations (largest gradient "
-                      f"{abs(fs.grad[0][k]):.2e} at {name!r}).", ConvergenceWarning, stacklevel=3)
+        _warn(f"fit_sem (FIML) did not converge in {max_iter} iterations (largest gradient "
+                      f"{abs(fs.grad[0][k]):.2e} at {name!r}).", ConvergenceWarning)
     info = fs.info[0] if information == "expected" else fiml_hessian(structure, pat, phi)
     cov_phi = _invert_information(structure, info, n)
     theta, mu = phi[:q], phi[q:]
@@ -264,7 +261,7 @@ def _fit_fiml(spec, structure, frame, x, row_index, survey, scale, confidence, n
     return _assemble(spec, structure, theta, cov_theta, s_h1, mu, x, None, row_index, n, float("nan"),
                      converged, int(fs.iterations[0]), survey, scale, confidence, 0, None, None, notes,
                      settings={"estimator": "ML", "missing": "fiml", "engine": "csindex",
-                               "information": information, "n_total": len(frame)},
+                               "information": information, "n_total": n_total},
                      t_start=t_start, fit=fit, scores_arr=scores, mean_cov=cov_mu)
 
 

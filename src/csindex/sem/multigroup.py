@@ -15,12 +15,15 @@ import pandas as pd
 from scipy import special
 
 from .._summary import Summary, SummaryMixin
+from .._params import renamed, validate_params
 from .._validation import did_you_mean, quote_list
-from ..exceptions import ConvergenceError, ConvergenceWarning, EstimationError, MissingDataWarning, SurveyDataError
+from ..exceptions import (ConvergenceError, ConvergenceWarning, EstimationError, MissingDataWarning, ParameterError,
+                          SurveyDataError)
+from ..models import resolve_model
 from ..spec import ModelSpec
 from . import _engine as eng
 from ._assemble import _assemble
-from ._data import _check_sample_cov, _invert_information, _moments, _resolve_data
+from ._data import _check_sample_cov, _invert_information, _moments, _resolve_data, _warn
 from ._engine import BET, LAM, THE, FitState, Param, Structure, gradient_information, optimize
 from ._fit_indices import _fit_measures
 from .results import SEMResult
@@ -119,7 +122,7 @@ class MultiGroupSEMResult(SummaryMixin):
     estimates, paths, index : pandas.DataFrame
         The per-group tables stacked, with a leading ``group`` column.
     r_squared : pandas.DataFrame
-        R² by group (rows) and endogenous construct (columns).
+        ``group, construct, r_squared``.
     fit_indices : pandas.Series
         Overall fit of the constrained model (lavaan's multi-group definitions: chi-square
         ``sum_g N_g F_g``, baseline the sum of the groups' independence models, RMSEA with
@@ -156,6 +159,8 @@ class MultiGroupSEMResult(SummaryMixin):
                        notes=tuple(self.settings.get("notes", ())))
 
 
+@renamed(use_weights="weights")
+@validate_params(common=("confidence", "max_iter"))
 def fit_sem_multigroup(
     data: Any,
     model: ModelSpec | str,
@@ -165,7 +170,7 @@ def fit_sem_multigroup(
     scale: tuple[float, float] | Mapping[str, tuple[float, float]] | None = None,
     confidence: float = 0.95,
     max_iter: int = 500,
-    use_weights: bool | None = None,
+    weights: bool | None = None,
 ) -> MultiGroupSEMResult:
     """Multi-group CB-SEM with equality constraints across groups and their chi-square test.
 
@@ -185,7 +190,7 @@ def fit_sem_multigroup(
         Column defining the groups (rows with a missing group are dropped).
     equal : sequence of str or str
         Classes of parameters held equal across groups (``()`` for none).
-    scale, confidence, max_iter, use_weights
+    scale, confidence, max_iter, weights
         As in :func:`fit_sem`.
 
     Returns
@@ -213,12 +218,12 @@ def fit_sem_multigroup(
     equal = tuple(equal)
     unknown = [e for e in equal if e not in EQUALITY_CLASSES]
     if unknown:
-        raise ValueError(
+        raise ParameterError(
             f"equal= names unknown parameter classes {quote_list(unknown)}; use "
             f"{quote_list(EQUALITY_CLASSES, limit=10, conj='or')} (intercepts and means are not modelled)."
         )
-    spec = ModelSpec.coerce(model)
-    frame, weights, survey = _resolve_data(data)
+    spec = resolve_model(model, data)
+    frame, sampling_weights, survey = _resolve_data(data)
     if group not in frame.columns:
         raise SurveyDataError(f"The data has no group column {group!r}.{did_you_mean(group, frame.columns)}")
     spec.check_data(frame.columns)
@@ -228,15 +233,15 @@ def fit_sem_multigroup(
     ok = ~np.isnan(x_all).any(axis=1) & gcol.notna().to_numpy()
     n_drop = int((~ok).sum())
     if n_drop:
-        warnings.warn(f"fit_sem_multigroup dropped {n_drop} of {len(frame)} rows with a missing item or group "
-                      "(listwise deletion).", MissingDataWarning, stacklevel=2)
+        _warn(f"fit_sem_multigroup dropped {n_drop} of {len(frame)} rows with a missing item or group "
+                      "(listwise deletion).", MissingDataWarning)
     labels = [g for g in pd.unique(gcol[ok])]
     labels = sorted(labels, key=str)
     if len(labels) < 2:
         raise SurveyDataError(f"Group column {group!r} has {len(labels)} group(s) among complete rows; need at least 2.")
     base = eng.build_structure(spec)
     p = base.p
-    use_w = weights is not None and use_weights is not False
+    use_w = sampling_weights is not None and weights is not False
     xs, ss, means, ws, ns, idxs = [], [], [], [], [], []
     for g in labels:
         sel = ok & (gcol == g).to_numpy()
@@ -248,7 +253,7 @@ def fit_sem_multigroup(
             )
         wg = None
         if use_w:
-            wg = np.asarray(weights, dtype=float)[sel]
+            wg = np.asarray(sampling_weights, dtype=float)[sel]
             wg = wg / wg.sum()
         mg, sg = _moments(xg, wg)
         try:
@@ -279,8 +284,8 @@ def fit_sem_multigroup(
         if not np.isfinite(fs.f[0]):
             raise ConvergenceError(f"The {name} multi-group model found no admissible solution.")
         if not fs.converged[0]:
-            warnings.warn(f"fit_sem_multigroup: the {name} model did not converge in {max_iter} iterations.",
-                          ConvergenceWarning, stacklevel=2)
+            _warn(f"fit_sem_multigroup: the {name} model did not converge in {max_iter} iterations.",
+                          ConvergenceWarning)
         fits[name] = (structs, maps, q_glob, fs)
 
     def overall(structs, maps, q_glob, fs):
@@ -344,7 +349,7 @@ def fit_sem_multigroup(
                               settings={"estimator": "ML", "missing": "listwise", "engine": "csindex",
                                         "information": "expected"}, t_start=t_start)
         for wmsg in caught:
-            warnings.warn(f"Group {g!r}: {wmsg.message}", wmsg.category, stacklevel=2)
+            _warn(f"Group {g!r}: {wmsg.message}", wmsg.category)
         groups[str(g)] = res_g
 
     def stack(attr: str) -> pd.DataFrame:
@@ -355,7 +360,7 @@ def fit_sem_multigroup(
     est = stack("estimates")
     eq_flag = [bool(par.free and par.index in shared_k) for par in base.params] * len(groups)
     est["equal"] = eq_flag
-    r2 = pd.DataFrame({g: r.r_squared for g, r in groups.items()}).T
+    r2 = stack("r_squared")
     settings = {"group": group, "equal": equal, "n_by_group": dict(zip(map(str, labels), ns)),
                 "weighted": use_w, "runtime_s": time.perf_counter() - t_start, "notes": tuple(notes)}
     return MultiGroupSEMResult(groups=groups, estimates=est, paths=stack("paths"), index=stack("index"),

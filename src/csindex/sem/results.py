@@ -39,8 +39,8 @@ class SEMResult(SummaryMixin):
     paths : pandas.DataFrame
         The structural paths: ``source, target, estimate, std_error, z_value, p_value,
         ci_lower, ci_upper, std_all, std_all_se``.
-    r_squared : pandas.Series
-        R² of each endogenous construct (``1 - psi / var``).
+    r_squared : pandas.DataFrame
+        ``construct, r_squared``: R² of each endogenous construct (``1 - psi / var``).
     effects : pandas.DataFrame
         ``source, target, direct, indirect, total`` (unstandardised), their delta-method
         standard errors ``indirect_se, total_se`` and the standardised ``total_std``; with
@@ -66,13 +66,15 @@ class SEMResult(SummaryMixin):
     iterations : int
     settings : dict
         ``estimator, missing, engine, information, bootstrap, bootstrap_failed, seed,
-        confidence, n_used, n_dropped, scale, weighted, runtime_s`` and ``notes``.
+        confidence, n_used, n_dropped, scale, weighted, runtime_s`` and ``notes``; ``seed``
+        is the int that reproduces the bootstrap (None without bootstrap). MLR/MLM add
+        ``se, test`` and the traces of the scaled test.
     """
 
     estimates: pd.DataFrame
     fit_indices: pd.Series
     paths: pd.DataFrame
-    r_squared: pd.Series
+    r_squared: pd.DataFrame
     effects: pd.DataFrame
     scores: pd.DataFrame
     index: pd.DataFrame
@@ -85,6 +87,7 @@ class SEMResult(SummaryMixin):
     converged: bool
     iterations: int
     settings: Mapping[str, Any] = field(default_factory=dict)
+    _fit: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def summary(self) -> Summary:
         """Fit indices, structural paths, R², index and the measurement model."""
@@ -100,7 +103,7 @@ class SEMResult(SummaryMixin):
         }
         meas = self.estimates[self.estimates["op"] == "=~"][
             ["lhs", "rhs", "estimate", "std_error", "p_value", "std_all"]]
-        r2 = self.r_squared.rename("r_squared").to_frame()
+        r2 = self.r_squared
         return Summary(
             "Covariance-based SEM (maximum likelihood)", facts=facts,
             tables={"Structural paths": self.paths, "R-squared": r2, "Index (0-100)": self.index,
@@ -119,7 +122,8 @@ class SEMResult(SummaryMixin):
         from ..plots import path_diagram
 
         tab = self.paths[["source", "target", "std_all", "p_value"]].rename(columns={"std_all": "estimate"})
-        return path_diagram(tab, self.r_squared, layers=self.spec, ax=ax, labels=labels, ci=ci)
+        r2 = self.r_squared.set_index("construct")["r_squared"]
+        return path_diagram(tab, r2, layers=self.spec, ax=ax, labels=labels, ci=ci)
 
     def parameter(self, name: str) -> pd.Series:
         """The estimates row of a parameter named as lavaan prints it (``"SAT ~ VAL"``)."""

@@ -367,19 +367,31 @@ def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.einsum("rij,rj->ri", np.linalg.pinv(a), b)
 
 
-def numerical_hessian(structure: Structure, theta: np.ndarray, s: np.ndarray, logdet_s: np.ndarray,
-                      h: float = 1e-5) -> np.ndarray:
-    """Hessian of F for one parameter vector by central differences of the analytic gradient."""
-    q = theta.shape[0]
-    steps = h * np.maximum(1.0, np.abs(theta))
-    plus = theta[None] + np.diag(steps)
-    minus = theta[None] - np.diag(steps)
-    both = np.vstack([plus, minus])
-    ss = np.repeat(s[None], 2 * q, axis=0)
-    ld = np.repeat(logdet_s, 2 * q)
-    g = gradient_information(structure, both, ss, ld, info=False)["grad"]
-    hess = (g[:q] - g[q:]) / (2 * steps[:, None])
+def richardson_hessian(grad, x: np.ndarray, h: float = 1e-4) -> np.ndarray:
+    """Hessian at ``x`` from a batched analytic gradient ``grad(X) -> (R, k)``: central
+    differences with steps ``h`` and ``2h`` combined by Richardson extrapolation
+    (``(4 H_h - H_2h) / 3``, error O(h^4)): on the flat ECSI likelihood a plain central
+    difference with h = 1e-5 leaves ~5e-6 relative error in the sandwich standard errors,
+    this one ~3e-7 (the precision of lavaan's own numerical Hessian)."""
+    k = x.shape[0]
+    base = np.maximum(1.0, np.abs(x))
+    steps = np.concatenate([h * base, 2 * h * base])
+    eye = np.vstack([np.diag(h * base), np.diag(2 * h * base)])
+    g = grad(np.vstack([x[None] + eye, x[None] - eye]))
+    diff = (g[:2 * k] - g[2 * k:]) / (2 * steps[:, None])
+    hess = (4 * diff[:k] - diff[k:]) / 3
     return 0.5 * (hess + hess.T)
+
+
+def numerical_hessian(structure: Structure, theta: np.ndarray, s: np.ndarray, logdet_s: np.ndarray,
+                      h: float = 1e-4) -> np.ndarray:
+    """Hessian of F for one parameter vector (:func:`richardson_hessian` of the analytic gradient)."""
+    def grad(xs: np.ndarray) -> np.ndarray:
+        r = len(xs)
+        return gradient_information(structure, xs, np.repeat(s[None], r, axis=0), np.repeat(logdet_s, r),
+                                    info=False)["grad"]
+
+    return richardson_hessian(grad, theta, h)
 
 
 # --------------------------------------------------------------------------- model building

@@ -12,7 +12,7 @@ from .._validation import quote_list
 from ..exceptions import ConvergenceError, ConvergenceWarning, MissingDataWarning, SurveyDataError
 from ._assemble import _assemble
 from ._data import _check_sample_cov, _invert_information, _param_name, _warn
-from ._engine import FitState, Structure, fit_ml, optimize, start_values
+from ._engine import FitState, Structure, fit_ml, optimize, richardson_hessian, start_values
 from ._fit_indices import _fit_measures_core
 
 # --------------------------------------------------------------------------- FIML
@@ -114,14 +114,9 @@ def fiml_information(structure: Structure, pat: Patterns, phi: np.ndarray, info:
     return out
 
 
-def fiml_hessian(structure: Structure, pat: Patterns, phi: np.ndarray, h: float = 1e-5) -> np.ndarray:
-    """Exact Hessian of the FIML F at one point (central differences of the analytic gradient)."""
-    k = phi.shape[0]
-    steps = h * np.maximum(1.0, np.abs(phi))
-    both = np.vstack([phi[None] + np.diag(steps), phi[None] - np.diag(steps)])
-    g = fiml_information(structure, pat, both, info=False)["grad"]
-    hess = (g[:k] - g[k:]) / (2 * steps[:, None])
-    return 0.5 * (hess + hess.T)
+def fiml_hessian(structure: Structure, pat: Patterns, phi: np.ndarray, h: float = 1e-4) -> np.ndarray:
+    """Exact Hessian of the FIML F at one point (:func:`~csindex.sem._engine.richardson_hessian`)."""
+    return richardson_hessian(lambda xs: fiml_information(structure, pat, xs, info=False)["grad"], phi, h)
 
 
 def fit_fiml(structure: Structure, pat: Patterns, phi0: np.ndarray, *, max_iter: int = 500,

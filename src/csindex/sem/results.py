@@ -11,8 +11,9 @@ import pandas as pd
 
 from .._summary import Summary, SummaryMixin
 from .._validation import did_you_mean
-from ..exceptions import SpecError
+from ..exceptions import EstimationError, SpecError
 from ..spec import ModelSpec
+from .modindices import modification_indices
 
 __all__ = ["SEMResult"]
 
@@ -124,6 +125,45 @@ class SEMResult(SummaryMixin):
         tab = self.paths[["source", "target", "std_all", "p_value"]].rename(columns={"std_all": "estimate"})
         r2 = self.r_squared.set_index("construct")["r_squared"]
         return path_diagram(tab, r2, layers=self.spec, ax=ax, labels=labels, ci=ci)
+
+    def modification_indices(self, minimum: float = 0.0) -> pd.DataFrame:
+        """Modification indices of every parameter the model could add, as lavaan's ``modindices()``.
+
+        Parameters
+        ----------
+        minimum : float, default 0
+            Leave out candidates with a smaller modification index (lavaan's ``minimum.value``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``lhs, op, rhs, mi, epc, sepc_lv, sepc_all``, largest ``mi`` first: the chi-square
+            (1 df) drop expected from freeing the parameter, its expected value (``epc``) and
+            the standardised expected change (see :mod:`csindex.sem.modindices`).
+
+        Raises
+        ------
+        EstimationError
+            For a FIML fit (the score test needs the complete-data sample covariance).
+
+        Examples
+        --------
+        >>> import csindex
+        >>> survey = csindex.datasets.airline()
+        >>> data = survey.responses.dropna(subset=list(csindex.models.ccsi(survey).items))
+        >>> mi = csindex.fit_sem(data, "IMAG =~ IMAG1 + IMAG2 + IMAG3\nSAT =~ SAT1 + SAT2 + SAT3\nSAT ~ IMAG"
+        ...                      ).modification_indices()
+        >>> mi.columns.tolist()
+        ['lhs', 'op', 'rhs', 'mi', 'epc', 'sepc_lv', 'sepc_all']
+        """
+        fit = self._fit
+        if not fit or fit.get("missing") != "listwise":
+            raise EstimationError(
+                "modification_indices() needs a complete-data fit (missing='listwise'); refit with "
+                "missing='listwise' to screen the model."
+            )
+        table = modification_indices(fit["structure"], fit["theta"], fit["s"], fit["n"])
+        return table[table["mi"] >= minimum].reset_index(drop=True)
 
     def parameter(self, name: str) -> pd.Series:
         """The estimates row of a parameter named as lavaan prints it (``"SAT ~ VAL"``)."""

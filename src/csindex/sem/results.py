@@ -151,8 +151,7 @@ class SEMResult(SummaryMixin):
         >>> import csindex
         >>> survey = csindex.datasets.airline()
         >>> data = survey.responses.dropna(subset=list(csindex.models.ccsi(survey).items))
-        >>> mi = csindex.fit_sem(data, "IMAG =~ IMAG1 + IMAG2 + IMAG3\nSAT =~ SAT1 + SAT2 + SAT3\nSAT ~ IMAG"
-        ...                      ).modification_indices()
+        >>> mi = csindex.fit_sem(data, csindex.models.ccsi(survey)).modification_indices()
         >>> mi.columns.tolist()
         ['lhs', 'op', 'rhs', 'mi', 'epc', 'sepc_lv', 'sepc_all']
         """

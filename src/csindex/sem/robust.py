@@ -29,63 +29,37 @@ import numpy as np
 
 from ._engine import Structure
 
-__all__ = ["robust_fit", "vech_jacobian"]
+__all__ = ["robust_fit"]
 
 
-def _vech_index(p: int) -> tuple[np.ndarray, np.ndarray]:
-    return np.tril_indices(p)
-
-
-def unit_information(sigma: np.ndarray) -> np.ndarray:
-    """``W(Sigma)``: the unit normal-theory information of vech(Sigma) (p* x p*)."""
-    v = np.linalg.inv(sigma)
-    r, c = _vech_index(len(sigma))
-    h = np.where(r == c, 0.5, 1.0)
-    w = v[np.ix_(r, r)] * v[np.ix_(c, c)] + v[np.ix_(r, c)] * v[np.ix_(c, r)]
-    return w * np.outer(h, h)
-
-
-def vech_jacobian(structure: Structure, theta: np.ndarray) -> np.ndarray:
-    """``Delta = d vech(Sigma) / d theta`` (p* x q) from the rank-two cell derivatives."""
+def _theta_scores(structure: Structure, theta: np.ndarray, d: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """Rows ``Delta' W vech(d_i d_i' - centre)`` (n x q): with ``centre = Sigma`` the casewise
+    scores of the log-likelihood, ``u' V (d d' - centre) V v`` per rank-two cell."""
     mats = structure.implied(theta[None])
-    u, v = structure.rank_two(mats)
-    u, v = u[0], v[0]                                          # (cells, p)
-    r, c = _vech_index(structure.p)
-    d_cells = u[:, r] * v[:, c] + v[:, r] * u[:, c]            # (cells, p*)
-    return d_cells.T @ structure.jacobian_cells()
+    inv = np.linalg.inv(mats["sigma"][0])
+    u, v = (m[0] for m in structure.rank_two(mats))
+    a = d @ inv
+    ui, vi = u @ inv, v @ inv
+    cells = (a @ u.T) * (a @ v.T) - np.einsum("cp,pq,cq->c", ui, centre, vi)
+    return cells @ structure.jacobian_cells()
 
 
-def _centred_products(x: np.ndarray, mean: np.ndarray) -> np.ndarray:
-    d = x - mean
-    r, c = _vech_index(x.shape[1])
-    return d[:, r] * d[:, c]                                   # (n, p*): vech(d_i d_i')
-
-
-def _first_order(w: np.ndarray, prods: np.ndarray, sigma_vech: np.ndarray) -> np.ndarray:
-    """``(1/N) sum_i s_i s_i'`` with ``s_i = W (vech(d_i d_i') - sigma)``."""
-    scores = (prods - sigma_vech) @ w
-    return scores.T @ scores / len(prods)
-
-
-def _baseline_structure(p: int) -> np.ndarray:
-    """Delta of the independence model (free variances only) in vech coordinates."""
-    r, c = _vech_index(p)
-    diag = np.flatnonzero(r == c)
-    out = np.zeros((len(r), p))
-    out[diag, r[diag]] = 1.0
-    return out
-
-
-def _trace_u_gamma(w: np.ndarray, delta: np.ndarray, gamma: np.ndarray) -> float:
-    wd = w @ delta
-    a = delta.T @ wd
-    u = w - wd @ np.linalg.solve(a, wd.T)
-    return float(np.sum(u * gamma.T))
+def _trace_w_gamma(d: np.ndarray, sigma: np.ndarray, s: np.ndarray) -> float:
+    """``tr(W(Sigma) Gamma)`` = mean_i 1/2 tr((V (d_i d_i' - S))^2), V = Sigma^-1, in O(n p^2)."""
+    inv = np.linalg.inv(sigma)
+    a = d @ inv
+    m = np.einsum("ij,ij->i", a, d)                      # d' V d
+    vsv = inv @ s @ inv
+    m2 = np.einsum("ij,jk,ik->i", d, vsv, d)            # d' V S V d
+    return float(0.5 * np.mean(m**2 - 2 * m2) + 0.5 * np.trace(vsv @ s))
 
 
 def robust_fit(structure: Structure, theta: np.ndarray, x: np.ndarray, mean: np.ndarray, s: np.ndarray,
                info: np.ndarray, estimator: str) -> dict[str, Any]:
     """Robust covariance of the estimates and the scaling factors of the test statistics.
+
+    Every trace is computed in O(n p^2) or O(n q p) from the casewise pieces, never forming the
+    p* x p* matrices ``W`` and ``Gamma``.
 
     Parameters
     ----------
@@ -105,34 +79,27 @@ def robust_fit(structure: Structure, theta: np.ndarray, x: np.ndarray, mean: np.
         the traces (``trace_h1, trace_h0`` for MLR, ``trace_ugamma`` for MLM).
     """
     n, p = x.shape
-    r, c = _vech_index(p)
+    d = x - mean
+    df = p * (p + 1) // 2 - structure.n_free
+    df_base = p * (p - 1) // 2
     sigma = structure.implied(theta[None])["sigma"][0]
-    delta = vech_jacobian(structure, theta)
-    w = unit_information(sigma)
-    prods = _centred_products(x, mean)
-    s_vech = s[r, c]
-    df = len(r) - structure.n_free
-    s_base = np.diag(np.diag(s))
-    df_base = len(r) - p
-    a = 0.5 * (info + info.T) / 2.0                      # unit information (bread)
-    a_inv = np.linalg.inv(a)
+    a_inv = np.linalg.inv(0.5 * (info + info.T) / 2.0)        # unit information (bread)
+    svar = np.diag(s)
+    kurt_base = float(np.sum(0.5 * np.mean((d**2 / svar - 1.0) ** 2, axis=0)))   # tr(A_B^-1 B_B)
     if estimator == "MLR":
-        b = delta.T @ _first_order(w, prods, sigma[r, c]) @ delta
-        vcov = a_inv @ b @ a_inv / n
-        w1 = unit_information(s)
-        trace_h1 = float(np.sum(np.linalg.solve(w1, _first_order(w1, prods, s_vech)).diagonal()))
+        g = _theta_scores(structure, theta, d, sigma)            # casewise scores at Sigma-hat
+        b = g.T @ g / n
+        trace_h1 = _trace_w_gamma(d, s, s)                       # tr(A1^-1 B1) of the saturated model
         trace_h0 = float(np.sum(a_inv * b.T))
-        dvar = (x - mean) ** 2 / np.diag(s)
-        trace_h0_base = float(np.sum(0.5 * np.mean((dvar - 1.0) ** 2, axis=0)))
+        vcov = a_inv @ b @ a_inv / n
         return {"vcov": 0.5 * (vcov + vcov.T), "scaling_factor": (trace_h1 - trace_h0) / df,
-                "baseline_scaling_factor": (trace_h1 - trace_h0_base) / df_base,
+                "baseline_scaling_factor": (trace_h1 - kurt_base) / df_base,
                 "se": "robust.huber.white", "test": "yuan.bentler.mplus",
                 "trace_h1": trace_h1, "trace_h0": trace_h0}
-    gamma = (prods - s_vech).T @ (prods - s_vech) / n
-    wd = w @ delta
-    b = wd.T @ gamma @ wd
+    g = _theta_scores(structure, theta, d, s)                    # Delta' W (vech(d d') - vech(S))
+    b = g.T @ g / n                                              # Delta' W Gamma W Delta
     vcov = a_inv @ b @ a_inv / n
-    tr = _trace_u_gamma(w, delta, gamma)
-    tr_base = _trace_u_gamma(unit_information(s_base), _baseline_structure(p), gamma)
+    tr = _trace_w_gamma(d, sigma, s) - float(np.sum(a_inv * b.T))
+    tr_base = _trace_w_gamma(d, np.diag(svar), s) - kurt_base
     return {"vcov": 0.5 * (vcov + vcov.T), "scaling_factor": tr / df, "baseline_scaling_factor": tr_base / df_base,
             "se": "robust.sem", "test": "satorra.bentler", "trace_ugamma": tr}

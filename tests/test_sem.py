@@ -551,3 +551,53 @@ def test_r_squared_is_a_table_and_summary_columns_consistent():
     var_y = res.latent_correlations  # correlation; R² from std_all of the residual variance instead
     assert res.r_squared["r_squared"].iloc[0] == pytest.approx(1 - res.parameter("Y ~~ Y")["std_all"], rel=1e-12)
     assert psi > 0 and var_y.shape == (2, 2)
+
+
+# --------------------------------------------------------------------------- improper solutions
+def _data_with_cov(s, n=400, seed=0):
+    """Data whose sample covariance (divisor N) is exactly ``s``."""
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((n, len(s)))
+    z = (z - z.mean(0)) @ np.linalg.inv(np.linalg.cholesky(np.cov(z, rowvar=False, ddof=0))).T
+    return z @ np.linalg.cholesky(s).T
+
+
+def test_improper_solution_is_returned_with_heywood_warning():
+    rng = np.random.default_rng(3)
+    n = 120
+    f = rng.standard_normal(n)
+    g = 0.995 * f + np.sqrt(1 - 0.995**2) * rng.standard_normal(n)
+    cols = {f"a{k}": 0.7 * f + 0.71 * rng.standard_normal(n) for k in (1, 2, 3)}
+    cols.update({f"b{k}": 0.7 * g + 0.71 * rng.standard_normal(n) for k in (1, 2, 3)})
+    with pytest.warns(HeywoodWarning, match=r"negative variance estimate\(s\) 'B ~~ B = -0\.04"), \
+            pytest.warns(DiscriminantValidityWarning):
+        res = csindex.fit_sem(pd.DataFrame(cols), "A =~ a1 + a2 + a3\nB =~ b1 + b2 + b3\nB ~ A")
+    row = res.parameter("B ~~ B")
+    assert row["estimate"] < 0 and np.isfinite(row["std_error"])
+    assert res.r_squared["r_squared"].iloc[0] > 1           # the improper solution shows as R² > 1
+    assert np.isfinite(res.fit_indices[["chi2", "cfi", "rmsea"]]).all()
+
+
+def _two_item_model_data(eps):
+    s = np.eye(5)
+    s[0, 1] = s[1, 0] = 0.5
+    s[2:, 2:] = 0.5
+    np.fill_diagonal(s, 1.0)
+    s[0, 2:] = s[2:, 0] = eps
+    s[1, 2:] = s[2:, 1] = 2 * eps
+    return pd.DataFrame(_data_with_cov(s), columns=["x1", "x2", "y1", "y2", "y3"])
+
+
+def test_nearly_singular_information_warns_and_reports_estimates():
+    # a two-item construct whose only link to the rest is a path of ~1e-6: empirically
+    # under-identified, the information matrix is singular up to 4e-14 of its scale
+    from csindex.exceptions import InferenceWarning
+
+    with pytest.warns(InferenceWarning, match=r"nearly singular .*'X =~ x2'"):
+        res = csindex.fit_sem(_two_item_model_data(1e-6), "X =~ x1 + x2\nY =~ y1 + y2 + y3\nY ~ X")
+    assert res.parameter("X =~ x2")["std_error"] > 1e3      # reported, and huge
+    assert res.parameter("Y =~ y2")["std_error"] < 1        # parameters outside the problem unaffected
+    assert "se_note" in res.settings
+    # exactly no link: not identified, refused
+    with pytest.raises(EstimationError, match="not identified.*'X =~ x2'|not identified.*'X ~~ X'"):
+        csindex.fit_sem(_two_item_model_data(0.0), "X =~ x1 + x2\nY =~ y1 + y2 + y3\nY ~ X")

@@ -152,6 +152,11 @@ def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_
         "scale": scale_src, "weighted": w is not None, "runtime_s": time.perf_counter() - t_start,
         "notes": tuple(notes),
     })
+    missing_se = [f"{par.lhs} {par.op} {par.rhs}" for par, e in zip(params, sej) if par.free and np.isnan(e)]
+    settings["se_note"] = (
+        f"No standard error for {quote_list(missing_se, limit=8)}: the inverted information matrix gives them a "
+        "negative variance (nearly singular information; improper or empirically under-identified solution)."
+        if missing_se else None)
     if robust is not None:
         settings.update({k: robust[k] for k in ("se", "test", "trace_h1", "trace_h0", "trace_ugamma") if k in robust})
     if w is not None:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import quote_list
-from ..exceptions import EstimationError, SurveyDataError
+from ..exceptions import EstimationError, InferenceWarning, SurveyDataError
 from ._engine import Structure
 
 
@@ -107,18 +107,47 @@ def _param_name(structure: Structure, k: int) -> str:
     return f"parameter {k}"
 
 
-def _invert_information(structure: Structure, info: np.ndarray, n: int) -> np.ndarray:
+def _invert_information(structure: Structure, info: np.ndarray, n: int,
+                        extra_names: list[str] | None = None) -> np.ndarray:
+    """Covariance of the estimates ``(2/N) info^-1`` (``info`` = information of F_ML).
+
+    Raises only when the model is not identified: a free parameter that does not enter the
+    likelihood (a zero row), or an information matrix singular to machine precision. A
+    nearly singular one (an improper or empirically under-identified solution) is inverted
+    with an :class:`~csindex.exceptions.InferenceWarning` naming the parameters involved;
+    variances that come out negative give NaN standard errors (the reason goes to
+    ``settings["se_note"]`` through the result's notes), as lavaan reports them.
+    """
     info = 0.5 * (info + info.T)
-    ev = np.linalg.eigvalsh(info)
-    if ev[0] > 1e-10 * max(ev[-1], 1e-300):
-        return 2.0 / n * np.linalg.inv(info)
+    names = [_param_name(structure, k) for k in range(structure.n_free)] + list(extra_names or [])
+    names += [f"parameter {k}" for k in range(len(names), len(info))]
+    scale = max(float(np.abs(info).max()), 1e-300)
+    zero = [names[k] for k in np.flatnonzero(np.abs(info).max(axis=1) <= 1e-14 * scale)]
+    if zero:
+        raise EstimationError(
+            f"The model is not identified: parameter(s) {quote_list(zero)} do not enter the likelihood "
+            "(no item depends on them). Remove them or fix them to a value."
+        )
     w, vec = np.linalg.eigh(info)
+    if w[0] > 1e-10 * w[-1]:
+        return 2.0 / n * np.linalg.inv(info)
     v = np.abs(vec[:, 0])
-    names = [_param_name(structure, k) for k in np.argsort(-v) if v[k] > 0.1][:6]
-    raise EstimationError(
-        "The model is not identified: the information matrix is singular (eigenvalue "
-        f"{w[0]:.2e}). Parameters involved: {quote_list(names)}. Fix a loading or a variance of the "
-        "construct(s) concerned, or give constructs at least two (three for a lone construct) items."
+    involved = [names[k] for k in np.argsort(-v) if v[k] > 0.1][:6]
+    if w[0] <= 1e-14 * w[-1]:
+        raise EstimationError(
+            "The model is not identified: the information matrix is singular (eigenvalue "
+            f"{w[0]:.2e}). Parameters involved: {quote_list(involved)}. Fix a loading or a variance of the "
+            "construct(s) concerned, or give constructs at least two (three for a lone construct) items."
+        )
+    cov = 2.0 / n * np.linalg.inv(info)
+    bad = np.flatnonzero(np.diag(cov) < 0)
+    cov[bad, :] = np.nan
+    cov[:, bad] = np.nan
+    _warn(
+        f"The information matrix is nearly singular (smallest eigenvalue {w[0]:.2e}, {w[0] / w[-1]:.1e} of the "
+        f"largest): the estimates of {quote_list(involved)} are poorly determined and their standard errors "
+        "unreliable" + (f"; {len(bad)} standard error(s) do not exist (negative variance) and are NaN" if len(bad)
+                        else "") + ". The solution may be improper or the model empirically under-identified.",
+        InferenceWarning,
     )
-
-
+    return cov

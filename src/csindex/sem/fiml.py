@@ -226,7 +226,7 @@ def _fit_fiml(spec, structure, frame, x, row_index, survey, scale, confidence, n
         _warn(f"fit_sem (FIML) did not converge in {max_iter} iterations (largest gradient "
                       f"{abs(fs.grad[0][k]):.2e} at {name!r}).", ConvergenceWarning)
     info = fs.info[0] if information == "expected" else fiml_hessian(structure, pat, phi)
-    cov_phi = _invert_information(structure, info, n)
+    cov_phi = _invert_information(structure, info, n, [f"mean of {i}" for i in items])
     theta, mu = phi[:q], phi[q:]
     cov_theta, cov_mu = cov_phi[:q, :q], cov_phi[q:, q:]
     sigma = structure.implied(theta[None])["sigma"][0]

@@ -364,7 +364,8 @@ def test_multigroup_free_model_is_sum_of_group_fits():
     df = _two_groups()
     res = csindex.fit_sem(df, MODEL, group="g", equal=())
     single = [csindex.fit_sem(df[df.g == g], MODEL) for g in ("a", "b")]
-    free = res.comparison.set_index("model").loc["free"]
+    free = res.comparison.set_index("model").loc["configural"]
+    assert list(res.comparison["model"]) == ["configural"] and list(res.models) == ["configural"]
     assert free["chi2"] == pytest.approx(sum(r.fit_indices["chi2"] for r in single), rel=1e-8)
     assert free["df"] == sum(r.fit_indices["df"] for r in single)
     # per-group estimates equal the separate fits
@@ -387,12 +388,35 @@ def test_multigroup_all_equal_is_pooled_within_group_fit():
 def test_multigroup_chi2_difference_detects_a_different_path():
     same = csindex.fit_sem(_two_groups(b2=0.6), MODEL, group="g", equal=("loadings", "regressions"))
     diff = csindex.fit_sem(_two_groups(b2=0.1), MODEL, group="g", equal=("loadings", "regressions"))
-    c_same = same.comparison.set_index("model").loc["constrained"]
-    c_diff = diff.comparison.set_index("model").loc["constrained"]
-    assert c_same["delta_df"] == 5 and c_diff["delta_df"] == 5  # 4 loadings + 1 path
-    assert c_same["p_value"] > 0.01
-    assert c_diff["p_value"] < 1e-6
-    assert c_diff["delta_chi2"] == pytest.approx(c_diff["chi2"] - diff.comparison["chi2"].iloc[0])
+    for res in (same, diff):
+        cmp = res.comparison.set_index("model")
+        assert list(cmp.index) == ["configural", "loadings", "regressions"]
+        assert cmp.loc["loadings", "delta_df"] == 4 and cmp.loc["regressions", "delta_df"] == 1
+        assert cmp.loc["regressions", "delta_chi2"] == pytest.approx(
+            cmp.loc["regressions", "chi2"] - cmp.loc["loadings", "chi2"])
+        assert cmp.loc["regressions", "delta_cfi"] == pytest.approx(
+            res.models["regressions"].fit_indices["cfi"] - res.models["loadings"].fit_indices["cfi"])
+        assert res.fit_indices.equals(res.models["regressions"].fit_indices)
+    assert same.comparison["p_value"].iloc[1:].min() > 0.01
+    assert diff.comparison.set_index("model").loc["loadings", "p_value"] > 0.01   # same loadings
+    assert diff.comparison.set_index("model").loc["regressions", "p_value"] < 1e-6
+
+
+def test_multigroup_every_model_has_estimates_and_lavaan_group_order():
+    df = _two_groups(b2=0.1)
+    df = pd.concat([df[df.g == "b"], df[df.g == "a"]], ignore_index=True)   # "b" appears first
+    res = csindex.fit_sem_multigroup(df, MODEL, "g", equal=("loadings",))
+    assert list(res.groups) == ["b", "a"] and res.settings["groups"] == ["b", "a"]
+    conf, load = res.models["configural"], res.models["loadings"]
+    for mod in (conf, load):
+        assert {"srmr", "logl", "chi2", "cfi", "rmsea"} <= set(mod.fit_indices.index)
+        assert list(mod.estimates["group"].unique()) == ["b", "a"]
+    # configural: each group's own loadings; loadings model: one shared value
+    lam = load.estimates[load.estimates.op == "=~"].pivot_table(index="rhs", columns="group", values="estimate")
+    np.testing.assert_allclose(lam["a"], lam["b"])
+    lam0 = conf.estimates[conf.estimates.op == "=~"].pivot_table(index="rhs", columns="group", values="estimate")
+    assert not np.allclose(lam0["a"], lam0["b"])
+    assert res.settings["n_used"] == len(df) and res.settings["n_dropped"] == 0
 
 
 def test_multigroup_errors():

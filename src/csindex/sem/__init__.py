@@ -15,7 +15,7 @@ True
 from __future__ import annotations
 
 from .estimate import fit_sem
-from .multigroup import MultiGroupSEMResult, fit_sem_multigroup
+from .multigroup import InvarianceModel, MultiGroupSEMResult, fit_sem_multigroup
 from .results import SEMResult
 
-__all__ = ["SEMResult", "MultiGroupSEMResult", "fit_sem", "fit_sem_multigroup"]
+__all__ = ["SEMResult", "MultiGroupSEMResult", "InvarianceModel", "fit_sem", "fit_sem_multigroup"]

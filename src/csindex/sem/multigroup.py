@@ -28,7 +28,7 @@ from ._engine import BET, LAM, THE, FitState, Param, Structure, gradient_informa
 from ._fit_indices import _fit_measures
 from .results import SEMResult
 
-__all__ = ["MultiGroupSEMResult", "fit_sem_multigroup"]
+__all__ = ["InvarianceModel", "MultiGroupSEMResult", "fit_sem_multigroup"]
 
 
 
@@ -111,30 +111,64 @@ def fit_multigroup(structs: list[Structure], s_list: list[np.ndarray], weights: 
 
 # --------------------------------------------------------------------------- multiple groups
 @dataclass(frozen=True, repr=False)
+class InvarianceModel(SummaryMixin):
+    """One fitted model of the invariance sequence of :func:`fit_sem_multigroup`.
+
+    Attributes
+    ----------
+    name : str
+        ``"configural"`` or the class of parameters this step adds (``"loadings"``, ...).
+    equal : tuple of str
+        Every class held equal across groups in this model.
+    groups : dict of str to SEMResult
+        Per-group results under this model (their ``fit_indices`` cover the group's share only).
+    estimates, paths, index, r_squared : pandas.DataFrame
+        The per-group tables stacked with a leading ``group`` column; ``estimates`` also has
+        ``equal`` (the parameter is one parameter shared by all groups).
+    fit_indices : pandas.Series
+        Overall fit (lavaan's multi-group definitions): ``npar, ntotal, chi2, df, pvalue,
+        baseline_chi2, baseline_df, cfi, tli, rmsea, srmr, logl, unrestricted_logl, aic, bic``.
+    """
+
+    name: str
+    equal: tuple[str, ...]
+    groups: Mapping[str, SEMResult]
+    estimates: pd.DataFrame
+    paths: pd.DataFrame
+    index: pd.DataFrame
+    r_squared: pd.DataFrame
+    fit_indices: pd.Series
+
+    def summary(self) -> Summary:
+        """Fit and structural paths by group."""
+        fi = self.fit_indices
+        facts = {"model": self.name, "equal": ", ".join(self.equal) or "(none)", "chi2": float(fi["chi2"]),
+                 "df": float(fi["df"]), "CFI": float(fi["cfi"]), "RMSEA": float(fi["rmsea"]),
+                 "SRMR": float(fi["srmr"])}
+        return Summary(f"Multi-group CB-SEM: {self.name} model", facts=facts,
+                       tables={"Structural paths": self.paths, "Index (0-100)": self.index})
+
+
+@dataclass(frozen=True, repr=False)
 class MultiGroupSEMResult(SummaryMixin):
     """Result of a multi-group CB-SEM fit (:func:`fit_sem_multigroup`).
 
     Attributes
     ----------
+    models : dict of str to InvarianceModel
+        Every fitted model of the invariance sequence, in order (``"configural"`` first,
+        then one per class of ``equal``), each with full estimates and fit indices.
     groups : dict of str to SEMResult
-        Per-group results (estimates, paths, index, scores, ... of that group under the
-        constrained model; their ``fit_indices`` describe the group's share of the fit only).
-    estimates, paths, index : pandas.DataFrame
-        The per-group tables stacked, with a leading ``group`` column.
-    r_squared : pandas.DataFrame
-        ``group, construct, r_squared``.
-    fit_indices : pandas.Series
-        Overall fit of the constrained model (lavaan's multi-group definitions: chi-square
-        ``sum_g N_g F_g``, baseline the sum of the groups' independence models, RMSEA with
-        lavaan's ``sqrt(G)`` factor, SRMR the ``N_g``-weighted mean of the groups' (each
-        with the saturated means' zero residuals in its denominator, as lavaan's mean
-        structure has them)).
+        Per-group results of the most constrained model, groups in order of first appearance.
+    estimates, paths, index, r_squared, fit_indices
+        Those of the most constrained model (see :class:`InvarianceModel`).
     comparison : pandas.DataFrame
-        The unconstrained (``free``) and constrained model: ``model, equal, chi2, df, cfi,
-        tli, rmsea, aic, bic, delta_chi2, delta_df, p_value`` -- the chi-square difference
-        (likelihood-ratio) test of the equality constraints.
+        One row per model: ``model, equal, npar, chi2, df, pvalue, cfi, tli, rmsea, srmr,
+        aic, bic, delta_chi2, delta_df, p_value, delta_cfi, delta_rmsea`` -- the chi-square
+        difference (likelihood-ratio) test of each model against the previous one and the
+        changes in CFI and RMSEA (lavaan's ``lavTestLRT`` and ``fitMeasures`` per model).
     settings : dict
-        ``group, equal, n_by_group, notes``.
+        ``group, groups, equal, n_by_group, n_used, n_dropped, seed, weighted, runtime_s, notes``.
     """
 
     groups: Mapping[str, SEMResult]
@@ -146,17 +180,171 @@ class MultiGroupSEMResult(SummaryMixin):
     comparison: pd.DataFrame
     spec: ModelSpec
     settings: Mapping[str, Any] = field(default_factory=dict)
+    models: Mapping[str, InvarianceModel] = field(default_factory=dict)
 
     def summary(self) -> Summary:
-        """Comparison of the free and constrained models, paths and index by group."""
+        """The invariance sequence compared, paths and index by group."""
         facts = {"group": self.settings.get("group"), "groups": ", ".join(map(str, self.groups)),
                  "equal": ", ".join(self.settings.get("equal", ())) or "(none)",
                  "chi2": float(self.fit_indices["chi2"]), "df": float(self.fit_indices["df"]),
                  "CFI": float(self.fit_indices["cfi"]), "RMSEA": float(self.fit_indices["rmsea"])}
         return Summary("Multi-group covariance-based SEM", facts=facts,
-                       tables={"Constrained vs free": self.comparison, "Structural paths": self.paths,
+                       tables={"Invariance models": self.comparison, "Structural paths": self.paths,
                                "Index (0-100)": self.index},
                        notes=tuple(self.settings.get("notes", ())))
+
+
+@dataclass
+class _Groups:
+    labels: list[Any]
+    xs: list[np.ndarray]
+    ss: list[np.ndarray]
+    means: list[np.ndarray]
+    ws: list[np.ndarray | None]
+    ns: list[int]
+    rows: list[pd.Index]
+    n_dropped: int
+
+
+def _split_groups(frame: pd.DataFrame, items: list[str], group: str, sampling_weights: Any,
+                  use_w: bool) -> _Groups:
+    """Complete rows of each group (order of first appearance), their moments and weights."""
+    if group not in frame.columns:
+        raise SurveyDataError(f"The data has no group column {group!r}.{did_you_mean(group, frame.columns)}")
+    x_all = frame[items].to_numpy(dtype=float)
+    gcol = frame[group]
+    ok = ~np.isnan(x_all).any(axis=1) & gcol.notna().to_numpy()
+    n_drop = int((~ok).sum())
+    if n_drop:
+        _warn(f"fit_sem_multigroup dropped {n_drop} of {len(frame)} rows with a missing item or group "
+              "(listwise deletion).", MissingDataWarning)
+    labels = list(pd.unique(gcol[ok]))
+    if len(labels) < 2:
+        raise SurveyDataError(f"Group column {group!r} has {len(labels)} group(s) among complete rows; need at least 2.")
+    out = _Groups(labels, [], [], [], [], [], [], n_drop)
+    for g in labels:
+        sel = ok & (gcol == g).to_numpy()
+        xg = x_all[sel]
+        if len(xg) <= len(items):
+            raise SurveyDataError(
+                f"Group {g!r} of {group!r} has {len(xg)} complete rows for {len(items)} items: too few to estimate "
+                "its covariance matrix. Merge small groups or use fewer items."
+            )
+        wg = None
+        if use_w:
+            wg = np.asarray(sampling_weights, dtype=float)[sel]
+            wg = wg / wg.sum()
+        mg, sg = _moments(xg, wg)
+        try:
+            _check_sample_cov(sg, items, len(xg))
+        except EstimationError as err:
+            raise EstimationError(f"In group {g!r}: {err}") from None
+        for lst, val in ((out.xs, xg), (out.ss, sg), (out.means, mg), (out.ws, wg), (out.ns, len(xg)),
+                         (out.rows, frame.index[sel])):
+            lst.append(val)
+    return out
+
+
+def _overall_fit(base: Structure, structs: list[Structure], theta: np.ndarray, grp: _Groups, q_glob: int) -> pd.Series:
+    """lavaan's multi-group fit measures from the groups' single-group pieces."""
+    p = base.p
+    n_tot = int(sum(grp.ns))
+    chi2 = chi2_0 = logl = logl_h1 = srmr = 0.0
+    for st_g, sg, ng in zip(structs, grp.ss, grp.ns):
+        sigma = st_g.implied(theta[None])["sigma"][0]
+        f_g = float(eng.ml_objective(sigma[None], sg[None], np.array([np.linalg.slogdet(sg)[1]]))[0][0])
+        one = _fit_measures(f_g, sg, sigma, ng, base.n_free, p)
+        chi2 += one["chi2"]
+        chi2_0 += one["baseline_chi2"]
+        logl += one["logl"]
+        logl_h1 += one["unrestricted_logl"]
+        # lavaan's multi-group fit has a (saturated) mean structure: the zero mean residuals
+        # count in the SRMR denominator, p(p+1)/2 + p
+        srmr += ng / n_tot * one["srmr"] * math.sqrt((p * (p + 1) / 2) / (p * (p + 1) / 2 + p))
+    n_g = len(structs)
+    df = n_g * p * (p + 1) / 2 - q_glob
+    df0 = n_g * p * (p - 1) / 2
+    pval = float(special.chdtrc(df, chi2)) if df > 0 else float("nan")
+    cfi_den = max(chi2 - df, chi2_0 - df0, 0.0)
+    cfi = 1.0 - max(chi2 - df, 0.0) / cfi_den if cfi_den > 0 else 1.0
+    tli = ((chi2_0 / df0) - (chi2 / df)) / ((chi2_0 / df0) - 1.0) if df > 0 else float("nan")
+    rmsea = math.sqrt(max(chi2 - df, 0.0) / (df * n_tot)) * math.sqrt(n_g) if df > 0 else float("nan")
+    k = q_glob + n_g * p                      # + the saturated item means of each group (lavaan's npar)
+    return pd.Series({"npar": float(k), "ntotal": float(n_tot), "chi2": chi2, "df": df, "pvalue": pval,
+                      "baseline_chi2": chi2_0, "baseline_df": df0, "cfi": cfi, "tli": tli, "rmsea": rmsea,
+                      "srmr": srmr, "logl": logl, "unrestricted_logl": logl_h1,
+                      "aic": -2 * logl + 2 * k, "bic": -2 * logl + k * np.log(n_tot)}, dtype="float64")
+
+
+def _fit_invariance_model(name: str, eq: tuple[str, ...], spec: ModelSpec, base: Structure, grp: _Groups,
+                          survey: Any, scale: Any, confidence: float, max_iter: int, t_start: float,
+                          seen: set[tuple[str, str]]) -> InvarianceModel:
+    """Fit one model of the sequence and assemble its per-group results."""
+    structs, maps, q_glob = multigroup_structures(base, len(grp.labels), eq)
+    x0 = np.zeros(q_glob)
+    cnt = np.zeros(q_glob)
+    for mp, sg in zip(maps, grp.ss):
+        th = eng.fit_ml(base, sg[None], eng.start_values(base, spec, sg)[None], max_iter=max_iter).theta[0]
+        np.add.at(x0, mp, th)
+        np.add.at(cnt, mp, 1.0)
+    n_tot = int(sum(grp.ns))
+    fs = fit_multigroup(structs, grp.ss, np.array(grp.ns, float) / n_tot, x0 / cnt, max_iter=max_iter)
+    if not np.isfinite(fs.f[0]):
+        raise ConvergenceError(f"The {name} multi-group model found no admissible solution.")
+    if not fs.converged[0]:
+        _warn(f"fit_sem_multigroup: the {name} model did not converge in {max_iter} iterations.", ConvergenceWarning)
+    theta_glob = fs.theta[0]
+    cov_glob = _invert_information(structs[0], fs.info[0], n_tot)
+    groups: dict[str, SEMResult] = {}
+    for g, mp, sg, mg, xg, wg, ng, rows in zip(grp.labels, maps, grp.ss, grp.means, grp.xs, grp.ws, grp.ns,
+                                               grp.rows):
+        theta_g = theta_glob[mp]
+        f_g = float(eng.ml_objective(base.implied(theta_g[None])["sigma"], sg[None],
+                                     np.array([np.linalg.slogdet(sg)[1]]))[0][0])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res_g = _assemble(spec, base, theta_g, cov_glob[np.ix_(mp, mp)], sg, mg, xg, wg, rows, ng, f_g,
+                              bool(fs.converged[0]), int(fs.iterations[0]), survey, scale, confidence, 0, None,
+                              None, [f"Group {g!r} of the {name} multi-group model; its fit indices cover this "
+                                     "group's share only."],
+                              settings={"estimator": "ML", "missing": "listwise", "engine": "csindex",
+                                        "information": "expected"}, t_start=t_start)
+        for wmsg in caught:               # each problem once, whichever model of the sequence shows it
+            if (str(g), str(wmsg.message)) not in seen:
+                seen.add((str(g), str(wmsg.message)))
+                _warn(f"Group {g!r}: {wmsg.message}", wmsg.category)
+        groups[str(g)] = res_g
+
+    def stack(attr: str) -> pd.DataFrame:
+        return pd.concat([getattr(r, attr).assign(group=g)[["group", *getattr(r, attr).columns]]
+                          for g, r in groups.items()], ignore_index=True)
+
+    shared_k = {k for k in range(base.n_free) if all(m[k] == maps[0][k] for m in maps)}
+    est = stack("estimates")
+    est["equal"] = [bool(par.free and par.index in shared_k) for par in base.params] * len(groups)
+    return InvarianceModel(name=name, equal=eq, groups=groups, estimates=est, paths=stack("paths"),
+                           index=stack("index"), r_squared=stack("r_squared"),
+                           fit_indices=_overall_fit(base, structs, theta_glob, grp, q_glob))
+
+
+def _comparison(models: list[InvarianceModel]) -> pd.DataFrame:
+    rows = []
+    prev = None
+    for mod in models:
+        fi = mod.fit_indices
+        row = {"model": mod.name, "equal": ", ".join(mod.equal),
+               **{k: float(fi[k]) for k in ("npar", "chi2", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "aic",
+                                            "bic")}}
+        if prev is None:
+            row.update(delta_chi2=np.nan, delta_df=np.nan, p_value=np.nan, delta_cfi=np.nan, delta_rmsea=np.nan)
+        else:
+            d_chi2, d_df = fi["chi2"] - prev["chi2"], fi["df"] - prev["df"]
+            row.update(delta_chi2=d_chi2, delta_df=d_df,
+                       p_value=float(special.chdtrc(d_df, max(d_chi2, 0.0))) if d_df > 0 else np.nan,
+                       delta_cfi=fi["cfi"] - prev["cfi"], delta_rmsea=fi["rmsea"] - prev["rmsea"])
+        rows.append(row)
+        prev = fi
+    return pd.DataFrame(rows)
 
 
 @renamed(use_weights="weights")
@@ -179,8 +367,12 @@ def fit_sem_multigroup(
     ``"residual.covariances"``, ``"lv.variances"``, ``"lv.covariances"``) and labelled
     parameters are constrained equal across groups; the others are free in each group.
     The fit minimises ``sum_g (N_g/N) F_ML,g`` (lavaan's multi-group ML, item means
-    saturated per group) and is compared with the unconstrained model by the chi-square
-    difference test. Incomplete rows are dropped (listwise).
+    saturated per group). The invariance sequence is fitted in full: the configural model
+    (no constraint), then one model per class of ``equal``, each adding its class to the
+    previous constraints (``equal=("loadings", "regressions")``: configural, loadings,
+    loadings + regressions); each is compared with the previous one by the chi-square
+    difference test and the changes in CFI and RMSEA. Groups keep the order of their first
+    appearance in the data (as lavaan). Incomplete rows are dropped (listwise).
 
     Parameters
     ----------
@@ -207,162 +399,41 @@ def fit_sem_multigroup(
     >>> res = fit_sem_multigroup(data, spec, "gender", equal=("loadings", "regressions"))
     >>> res.comparison[["model", "df", "delta_df"]]
              model     df  delta_df
-    0         free  216.0       NaN
-    1  constrained  238.0      22.0
-    >>> bool(res.comparison["p_value"].iloc[1] > 0.01)  # the generator has no group differences
+    0   configural  216.0       NaN
+    1     loadings  227.0      11.0
+    2  regressions  238.0      11.0
+    >>> bool(res.comparison["p_value"].iloc[1:].min() > 0.01)  # the generator has no group differences
     True
+    >>> list(res.models), float(res.models["loadings"].fit_indices["df"])
+    (['configural', 'loadings', 'regressions'], 227.0)
     """
     t_start = time.perf_counter()
-    if isinstance(equal, str):
-        equal = (equal,)
-    equal = tuple(equal)
+    equal = (equal,) if isinstance(equal, str) else tuple(equal)
     unknown = [e for e in equal if e not in EQUALITY_CLASSES]
     if unknown:
         raise ParameterError(
             f"equal= names unknown parameter classes {quote_list(unknown)}; use "
             f"{quote_list(EQUALITY_CLASSES, limit=10, conj='or')} (intercepts and means are not modelled)."
         )
+    if len(set(equal)) < len(equal):
+        raise ParameterError(f"equal= names a class twice: {equal!r}.")
     spec = resolve_model(model, data)
     frame, sampling_weights, survey = _resolve_data(data)
-    if group not in frame.columns:
-        raise SurveyDataError(f"The data has no group column {group!r}.{did_you_mean(group, frame.columns)}")
     spec.check_data(frame.columns)
-    items = list(spec.items)
-    x_all = frame[items].to_numpy(dtype=float)
-    gcol = frame[group]
-    ok = ~np.isnan(x_all).any(axis=1) & gcol.notna().to_numpy()
-    n_drop = int((~ok).sum())
-    if n_drop:
-        _warn(f"fit_sem_multigroup dropped {n_drop} of {len(frame)} rows with a missing item or group "
-                      "(listwise deletion).", MissingDataWarning)
-    labels = [g for g in pd.unique(gcol[ok])]
-    labels = sorted(labels, key=str)
-    if len(labels) < 2:
-        raise SurveyDataError(f"Group column {group!r} has {len(labels)} group(s) among complete rows; need at least 2.")
-    base = eng.build_structure(spec)
-    p = base.p
     use_w = sampling_weights is not None and weights is not False
-    xs, ss, means, ws, ns, idxs = [], [], [], [], [], []
-    for g in labels:
-        sel = ok & (gcol == g).to_numpy()
-        xg = x_all[sel]
-        if len(xg) <= p:
-            raise SurveyDataError(
-                f"Group {g!r} of {group!r} has {len(xg)} complete rows for {p} items: too few to estimate its "
-                "covariance matrix. Merge small groups or use fewer items."
-            )
-        wg = None
-        if use_w:
-            wg = np.asarray(sampling_weights, dtype=float)[sel]
-            wg = wg / wg.sum()
-        mg, sg = _moments(xg, wg)
-        try:
-            _check_sample_cov(sg, items, len(xg))
-        except EstimationError as err:
-            raise EstimationError(f"In group {g!r}: {err}") from None
-        xs.append(xg); ss.append(sg); means.append(mg); ws.append(wg); ns.append(len(xg))
-        idxs.append(frame.index[sel])
-    n_tot = int(sum(ns))
-    wgt = np.array(ns, float) / n_tot
-
-    def fit_model(eq: tuple[str, ...]):
-        structs, maps, q_glob = multigroup_structures(base, len(labels), eq)
-        x0 = np.zeros(q_glob)
-        cnt = np.zeros(q_glob)
-        for st_g, mp, sg in zip(structs, maps, ss):
-            th = eng.fit_ml(base, sg[None], eng.start_values(base, spec, sg)[None], max_iter=max_iter).theta[0]
-            np.add.at(x0, mp, th)
-            np.add.at(cnt, mp, 1.0)
-        x0 /= cnt
-        fs = fit_multigroup(structs, ss, wgt, x0, max_iter=max_iter)
-        return structs, maps, q_glob, fs
-
-    notes: list[str] = []
-    fits = {}
-    for name, eq in (("free", ()), ("constrained", equal)):
-        structs, maps, q_glob, fs = fit_model(eq)
-        if not np.isfinite(fs.f[0]):
-            raise ConvergenceError(f"The {name} multi-group model found no admissible solution.")
-        if not fs.converged[0]:
-            _warn(f"fit_sem_multigroup: the {name} model did not converge in {max_iter} iterations.",
-                          ConvergenceWarning)
-        fits[name] = (structs, maps, q_glob, fs)
-
-    def overall(structs, maps, q_glob, fs):
-        theta = fs.theta[0]
-        chi2 = chi2_0 = 0.0
-        logl = logl_h1 = 0.0
-        srmr = 0.0
-        for st_g, sg, ng, wg in zip(structs, ss, ns, wgt):
-            sigma = st_g.implied(theta[None])["sigma"][0]
-            one = _fit_measures(float(ng and eng.ml_objective(sigma[None], sg[None],
-                                                                np.array([np.linalg.slogdet(sg)[1]]))[0][0]),
-                                sg, sigma, ng, base.n_free, p)
-            chi2 += one["chi2"]
-            chi2_0 += one["baseline_chi2"]
-            logl += one["logl"]
-            logl_h1 += one["unrestricted_logl"]
-            # lavaan's multi-group fit has a (saturated) mean structure: the zero mean residuals
-            # count in the SRMR denominator, p(p+1)/2 + p
-            srmr += wg * one["srmr"] * math.sqrt((p * (p + 1) / 2) / (p * (p + 1) / 2 + p))
-        G = len(structs)
-        df = G * p * (p + 1) / 2 - q_glob
-        df0 = G * p * (p - 1) / 2
-        pval = float(special.chdtrc(df, chi2)) if df > 0 else float("nan")
-        cfi_den = max(chi2 - df, chi2_0 - df0, 0.0)
-        cfi = 1.0 - max(chi2 - df, 0.0) / cfi_den if cfi_den > 0 else 1.0
-        tli = ((chi2_0 / df0) - (chi2 / df)) / ((chi2_0 / df0) - 1.0) if df > 0 else float("nan")
-        rmsea = math.sqrt(max(chi2 - df, 0.0) / (df * n_tot)) * math.sqrt(G) if df > 0 else float("nan")
-        k = q_glob + G * p                      # + the saturated item means of each group (lavaan's npar)
-        return pd.Series({"npar": float(k), "ntotal": float(n_tot), "chi2": chi2, "df": df, "pvalue": pval,
-                          "baseline_chi2": chi2_0, "baseline_df": df0, "cfi": cfi, "tli": tli, "rmsea": rmsea,
-                          "srmr": srmr, "logl": logl, "unrestricted_logl": logl_h1,
-                          "aic": -2 * logl + 2 * k, "bic": -2 * logl + k * np.log(n_tot)}, dtype="float64")
-
-    fi_free = overall(*fits["free"])
-    fi_con = overall(*fits["constrained"])
-    d_chi2 = fi_con["chi2"] - fi_free["chi2"]
-    d_df = fi_con["df"] - fi_free["df"]
-    p_diff = float(special.chdtrc(d_df, max(d_chi2, 0.0))) if d_df > 0 else float("nan")
-    comparison = pd.DataFrame([
-        {"model": "free", "equal": "", **{k: fi_free[k] for k in ("chi2", "df", "cfi", "tli", "rmsea", "aic", "bic")},
-         "delta_chi2": np.nan, "delta_df": np.nan, "p_value": np.nan},
-        {"model": "constrained", "equal": ", ".join(equal),
-         **{k: fi_con[k] for k in ("chi2", "df", "cfi", "tli", "rmsea", "aic", "bic")},
-         "delta_chi2": d_chi2, "delta_df": d_df, "p_value": p_diff},
-    ])
-
-    structs, maps, q_glob, fs = fits["constrained"]
-    theta_glob = fs.theta[0]
-    cov_glob = _invert_information(structs[0], fs.info[0], n_tot)
-    groups: dict[str, SEMResult] = {}
-    for g, st_g, mp, sg, mg, xg, wg_, ng, rows in zip(labels, structs, maps, ss, means, xs, ws, ns, idxs):
-        theta_g = theta_glob[mp]
-        cov_g = cov_glob[np.ix_(mp, mp)]
-        f_g = float(eng.ml_objective(base.implied(theta_g[None])["sigma"], sg[None],
-                                     np.array([np.linalg.slogdet(sg)[1]]))[0][0])
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            res_g = _assemble(spec, base, theta_g, cov_g, sg, mg, xg, wg_, rows, ng, f_g, bool(fs.converged[0]),
-                              int(fs.iterations[0]), survey, scale, confidence, 0, None, None,
-                              [f"Group {g!r} of the multi-group fit; its fit indices cover this group's share only."],
-                              settings={"estimator": "ML", "missing": "listwise", "engine": "csindex",
-                                        "information": "expected"}, t_start=t_start)
-        for wmsg in caught:
-            _warn(f"Group {g!r}: {wmsg.message}", wmsg.category)
-        groups[str(g)] = res_g
-
-    def stack(attr: str) -> pd.DataFrame:
-        return pd.concat([getattr(r, attr).assign(group=g)[["group", *getattr(r, attr).columns]]
-                          for g, r in groups.items()], ignore_index=True)
-
-    shared_k = {k for k in range(base.n_free) if all(m[k] == maps[0][k] for m in maps)}
-    est = stack("estimates")
-    eq_flag = [bool(par.free and par.index in shared_k) for par in base.params] * len(groups)
-    est["equal"] = eq_flag
-    r2 = stack("r_squared")
-    settings = {"group": group, "equal": equal, "n_by_group": dict(zip(map(str, labels), ns)),
-                "weighted": use_w, "runtime_s": time.perf_counter() - t_start, "notes": tuple(notes)}
-    return MultiGroupSEMResult(groups=groups, estimates=est, paths=stack("paths"), index=stack("index"),
-                               r_squared=r2, fit_indices=fi_con, comparison=comparison, spec=spec,
-                               settings=settings)
+    grp = _split_groups(frame, list(spec.items), group, sampling_weights, use_w)
+    base = eng.build_structure(spec)
+    sequence = [("configural", ())] + [(cls, equal[:k + 1]) for k, cls in enumerate(equal)]
+    seen: set[tuple[str, str]] = set()
+    models = [_fit_invariance_model(name, eq, spec, base, grp, survey, scale, confidence, max_iter, t_start, seen)
+              for name, eq in sequence]
+    last = models[-1]
+    n_used = int(sum(grp.ns))
+    settings = {"group": group, "groups": [str(g) for g in grp.labels], "equal": equal,
+                "n_by_group": dict(zip(map(str, grp.labels), grp.ns)), "n_used": n_used,
+                "n_dropped": int(grp.n_dropped), "seed": None, "weighted": use_w,
+                "runtime_s": time.perf_counter() - t_start, "notes": ()}
+    return MultiGroupSEMResult(groups=last.groups, estimates=last.estimates, paths=last.paths, index=last.index,
+                               r_squared=last.r_squared, fit_indices=last.fit_indices,
+                               comparison=_comparison(models), spec=spec, settings=settings,
+                               models={m.name: m for m in models})

@@ -34,6 +34,7 @@ def simulate(n=2000, seed=1, b=0.6, loadings=(0.8, 0.7, 0.6), corr=None):
 
 
 MODEL = "X =~ x1 + x2 + x3\nY =~ y1 + y2 + y3\nY ~ X"
+MODEL_ITEMS = ["x1", "x2", "x3", "y1", "y2", "y3"]
 
 
 def test_recovers_known_parameters():
@@ -294,8 +295,9 @@ def test_fiml_equals_ml_on_complete_data():
     df = simulate(n=300, seed=12)
     a = csindex.fit_sem(df, MODEL)
     b = csindex.fit_sem(df, MODEL, missing="fiml", information="expected")
-    np.testing.assert_allclose(b.estimates["estimate"], a.estimates["estimate"], rtol=1e-8, atol=1e-10)
-    np.testing.assert_allclose(b.estimates["std_error"], a.estimates["std_error"], rtol=1e-6)
+    b_est = b.estimates[b.estimates["op"] != "~1"]          # FIML adds lavaan's intercept rows
+    np.testing.assert_allclose(b_est["estimate"], a.estimates["estimate"], rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(b_est["std_error"], a.estimates["std_error"], rtol=1e-6)
     for key in ("chi2", "df", "cfi", "tli", "rmsea", "logl", "unrestricted_logl"):
         assert b.fit_indices[key] == pytest.approx(a.fit_indices[key], rel=1e-8, abs=1e-9), key
     assert b.fit_indices["npar"] == a.fit_indices["npar"] + 6  # + the six item means
@@ -470,7 +472,7 @@ def test_fiml_observed_information_equals_ml_observed_on_complete_data():
     a = csindex.fit_sem(df, MODEL, information="observed")
     b = csindex.fit_sem(df, MODEL, missing="fiml")
     assert b.settings["information"] == "observed"
-    np.testing.assert_allclose(b.estimates["std_error"], a.estimates["std_error"], rtol=1e-4)
+    np.testing.assert_allclose(b.estimates["std_error"].iloc[:len(a.estimates)], a.estimates["std_error"], rtol=1e-4)
     # and observed differs from expected for a misspecified-free model only slightly
     c = csindex.fit_sem(df, MODEL)
     np.testing.assert_allclose(c.estimates["std_error"], a.estimates["std_error"], rtol=0.1)
@@ -625,3 +627,32 @@ def test_nearly_singular_information_warns_and_reports_estimates():
     # exactly no link: not identified, refused
     with pytest.raises(EstimationError, match="not identified.*'X =~ x2'|not identified.*'X ~~ X'"):
         csindex.fit_sem(_two_item_model_data(0.0), "X =~ x1 + x2\nY =~ y1 + y2 + y3\nY ~ X")
+
+
+def test_fiml_reports_intercepts_and_mean_structure_fit_as_lavaan():
+    df = simulate(n=400, seed=12) + 5.0
+    rng = np.random.default_rng(2)
+    dm = df.mask(rng.random(df.shape) < 0.1)
+    res = csindex.fit_sem(dm, MODEL, missing="fiml")
+    ints = res.estimates[res.estimates["op"] == "~1"]
+    assert list(ints["lhs"]) == [*MODEL_ITEMS, "X", "Y"]
+    # an item intercept is its model mean; latent means are fixed at 0
+    assert res.parameter("x1 ~1")["estimate"] == pytest.approx(dm["x1"].mean(), abs=0.1)
+    assert (ints.set_index("lhs").loc[["X", "Y"], "estimate"] == 0).all()
+    assert res.parameter("x1 ~1")["std_error"] == pytest.approx(dm["x1"].std() / np.sqrt(dm["x1"].count()), rel=0.1)
+    fi = res.fit_indices
+    # with the mean structure, residual indices count the p mean residuals as lavaan does
+    # (saturated means fit almost exactly, so the mean-inclusive versions are smaller)
+    assert fi["srmr"] < fi["srmr_nomean"] and fi["rmr"] < fi["rmr_nomean"]
+    assert fi["srmr_mplus"] < fi["srmr_mplus_nomean"]
+    # GFI over (means, covariances): the means' large quadratic form dominates its denominator
+    ml = csindex.fit_sem(df, MODEL)
+    full = csindex.fit_sem(df, MODEL, missing="fiml")
+    p = 6
+    a = np.linalg.solve(ml.implied_cov.to_numpy(), ml.sample_cov.to_numpy())
+    m = df.mean().to_numpy()
+    t1 = 0.5 * np.trace((a - np.eye(p)) @ (a - np.eye(p)))
+    t2 = 0.5 * np.trace(a @ a) + m @ np.linalg.solve(ml.implied_cov.to_numpy(), m)
+    assert full.fit_indices["gfi"] == pytest.approx(1 - t1 / t2, rel=1e-8)
+    assert full.fit_indices["agfi"] == pytest.approx(1 - (p * (p + 1) / 2 + p) / 8 * (t1 / t2), rel=1e-8)
+    assert full.fit_indices["srmr_nomean"] == pytest.approx(ml.fit_indices["srmr"], rel=1e-7)

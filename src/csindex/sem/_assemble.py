@@ -101,6 +101,9 @@ def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_
             "p_value": pval, "ci_lower": lo_w, "ci_upper": hi_w, "std_lv": std_lv, "std_all": std_all,
             "std_all_se": std_se, "free": free, "label": [par.label for par in params]}
     estimates = pd.DataFrame({c: np.asarray(v, dtype="float64") if c in _EST_FLOATS else v for c, v in cols.items()})
+    if mean_cov is not None:
+        estimates = pd.concat([estimates, _intercept_rows(structure, mean, mean_cov, sigma, z_crit)],
+                              ignore_index=True)
 
     c_lat = mats["c"]
     sd_lv = np.sqrt(np.clip(np.diag(c_lat), 1e-300, None))
@@ -171,6 +174,29 @@ def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_
         iterations=int(iterations), settings=settings,
         _fit={"structure": structure, "theta": theta, "s": s, "n": int(n), "missing": settings.get("missing")},
     )
+
+
+def _intercept_rows(structure, mu, mean_cov, sigma, z_crit) -> pd.DataFrame:
+    """lavaan's ``~1`` rows of a model with a mean structure (FIML): the item intercepts (free;
+    the latent means are fixed to 0, so an intercept is the item's model mean) and the latent
+    means (fixed 0). ``std_all`` of an intercept is ``nu / sd(item)``, as lavaan's."""
+    items, latent = list(structure.observed), list(structure.latent)
+    se = np.sqrt(np.clip(np.diag(mean_cov), 0, None))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, mu / se, np.nan)
+    sd = np.sqrt(np.diag(sigma))
+    rows = {"lhs": items + latent, "op": ["~1"] * (len(items) + len(latent)), "rhs": [""] * (len(items) + len(latent)),
+            "estimate": np.concatenate([mu, np.zeros(len(latent))]),
+            "std_error": np.concatenate([se, np.full(len(latent), np.nan)]),
+            "z_value": np.concatenate([z, np.full(len(latent), np.nan)]),
+            "p_value": np.concatenate([2.0 * special.ndtr(-np.abs(z)), np.full(len(latent), np.nan)]),
+            "ci_lower": np.concatenate([mu - z_crit * se, np.zeros(len(latent))]),
+            "ci_upper": np.concatenate([mu + z_crit * se, np.zeros(len(latent))]),
+            "std_lv": np.concatenate([mu, np.zeros(len(latent))]),
+            "std_all": np.concatenate([mu / sd, np.zeros(len(latent))]),
+            "std_all_se": np.concatenate([se / sd, np.full(len(latent), np.nan)]),
+            "free": [True] * len(items) + [False] * len(latent), "label": [""] * (len(items) + len(latent))}
+    return pd.DataFrame(rows)
 
 
 def _index_tables(spec, items, latent, fs_w, x, w, n, mean, mean_cov, lo, hi, confidence):

@@ -20,11 +20,15 @@ def _fit_measures(f_min: float, s: np.ndarray, sigma: np.ndarray, n: int, q: int
 
 
 def _fit_measures_core(chi2: float, chi2_0: float, s: np.ndarray, sigma: np.ndarray, n: int, q: int, p: int,
-                       logl: float, logl_h1: float, mean_resid: np.ndarray | None = None,
+                       logl: float, logl_h1: float, means: tuple[np.ndarray, np.ndarray] | None = None,
                        n_means: int = 0) -> pd.Series:
     """Fit indices from the model and baseline chi-squares (lavaan's formulas). ``s`` is the
-    (H1) sample covariance; with a mean structure (FIML) ``mean_resid`` are the mean
-    residuals (entering SRMR as lavaan does) and ``n_means`` the number of free means."""
+    (H1) sample covariance; with a mean structure (FIML) ``means`` = (H1 means, implied means)
+    and ``n_means`` the number of free means. With means, SRMR (Bentler and Mplus), RMR and
+    GFI/AGFI include the mean structure as lavaan's ``fitMeasures`` do (GFI ``1 - e'We / s'Ws``
+    over ``(means, vech(S))`` with lavaan's ML weight ``W = diag(Sigma^-1, 1/2 D'(Sigma^-1 x
+    Sigma^-1) D)``, AGFI with all ``p(p+1)/2 + p`` moments); the covariance-only versions are
+    reported as ``srmr_nomean``, ``srmr_mplus_nomean``, ``rmr_nomean`` (lavaan's names)."""
     df = p * (p + 1) / 2 - q
     pval = float(special.chdtrc(df, chi2)) if df > 0 else float("nan")
     df0 = p * (p - 1) / 2
@@ -40,24 +44,7 @@ def _fit_measures_core(chi2: float, chi2_0: float, s: np.ndarray, sigma: np.ndar
         rmsea_p = float(1.0 - special.chndtr(chi2, df, n * df * 0.05**2)) if chi2 > 0 else 1.0
     else:
         rmsea = lo = hi = rmsea_p = float("nan")
-    d = 1.0 / np.sqrt(np.diag(s))
-    tri = np.tril_indices(p)
-    resid = (s - sigma) * np.outer(d, d)
-    if mean_resid is None:
-        srmr = float(np.sqrt(np.mean(resid[tri] ** 2)))
-    else:
-        mr = mean_resid * d
-        srmr = float(np.sqrt((np.sum(resid[tri] ** 2) + np.sum(mr**2)) / (len(tri[0]) + p)))
-    ds = 1.0 / np.sqrt(np.diag(sigma))
-    rdiff = s * np.outer(d, d) - sigma * np.outer(ds, ds)
-    diag_term = (np.diag(s) - np.diag(sigma)) / np.diag(s)
-    off = np.tril_indices(p, -1)
-    srmr_mplus = float(np.sqrt((np.sum(rdiff[off] ** 2) + np.sum(diag_term**2)) / (p * (p + 1) / 2)))
-    rmr = float(np.sqrt(np.mean((s - sigma)[tri] ** 2)))
-    inv = np.linalg.inv(sigma)
-    a = inv @ s
-    gfi = 1.0 - np.sum(np.diag((a - np.eye(p)) @ (a - np.eye(p)))) / np.sum(np.diag(a @ a))
-    agfi = 1.0 - (p * (p + 1) / 2) / df * (1.0 - gfi) if df > 0 else float("nan")
+    resid = _residual_indices(s, sigma, df, means)
     k = q + n_means
     aic = -2 * logl + 2 * k
     bic = -2 * logl + k * np.log(n)
@@ -67,10 +54,44 @@ def _fit_measures_core(chi2: float, chi2_0: float, s: np.ndarray, sigma: np.ndar
         "baseline_chi2": chi2_0, "baseline_df": df0, "baseline_pvalue": float(special.chdtrc(df0, chi2_0)),
         "cfi": cfi, "tli": tli, "nfi": nfi, "ifi": ifi, "rni": rni,
         "rmsea": rmsea, "rmsea_ci_lower": lo, "rmsea_ci_upper": hi, "rmsea_pvalue": rmsea_p,
-        "srmr": srmr, "srmr_mplus": srmr_mplus, "rmr": rmr, "gfi": float(gfi), "agfi": float(agfi),
+        **resid,
         "logl": float(logl), "unrestricted_logl": float(logl_h1), "aic": float(aic), "bic": float(bic),
         "bic2": float(bic2), "ecvi": chi2 / n + 2 * k / n,
     }, dtype="float64")
+
+
+def _residual_indices(s: np.ndarray, sigma: np.ndarray, df: float,
+                      means: tuple[np.ndarray, np.ndarray] | None) -> dict[str, float]:
+    """SRMR (Bentler, Mplus), RMR, GFI and AGFI; with ``means`` also the ``_nomean`` variants."""
+    p = len(s)
+    d = 1.0 / np.sqrt(np.diag(s))
+    ds = 1.0 / np.sqrt(np.diag(sigma))
+    tri, off = np.tril_indices(p), np.tril_indices(p, -1)
+    bentler = ((s - sigma) * np.outer(d, d))[tri]
+    mplus = np.concatenate([(s * np.outer(d, d) - sigma * np.outer(ds, ds))[off],
+                            (np.diag(s) - np.diag(sigma)) / np.diag(s)])
+    raw = (s - sigma)[tri]
+    inv = np.linalg.inv(sigma)
+    a = inv @ s
+    t1 = 0.5 * np.sum((a - np.eye(p)) * (a - np.eye(p)).T)
+    t2 = 0.5 * np.sum(a * a.T)
+    nel = p * (p + 1) / 2
+    out = {"srmr": float(np.sqrt(np.mean(bentler**2))), "srmr_mplus": float(np.sqrt(np.mean(mplus**2))),
+           "rmr": float(np.sqrt(np.mean(raw**2)))}
+    if means is not None:
+        m, mu = means
+        out = {**out, "srmr_nomean": out["srmr"], "srmr_mplus_nomean": out["srmr_mplus"], "rmr_nomean": out["rmr"]}
+        k = len(tri[0]) + p
+        out["srmr"] = float(np.sqrt((np.sum(bentler**2) + np.sum(((m - mu) * d) ** 2)) / k))
+        out["srmr_mplus"] = float(np.sqrt((np.sum(mplus**2) + np.sum((m * d - mu * ds) ** 2)) / k))
+        out["rmr"] = float(np.sqrt((np.sum(raw**2) + np.sum((m - mu) ** 2)) / k))
+        t1 += float((m - mu) @ inv @ (m - mu))
+        t2 += float(m @ inv @ m)
+        nel += p
+    gfi = 1.0 - t1 / t2
+    out["gfi"] = float(gfi)
+    out["agfi"] = float(1.0 - nel / df * (1.0 - gfi)) if df > 0 else float("nan")
+    return out
 
 
 def _ncp_interval(stat: float, df: float, level: float = 0.90) -> tuple[float, float]:

@@ -243,7 +243,7 @@ def _fit_fiml(spec, structure, frame, x, row_index, survey, scale, confidence, n
         var0[k] = wk @ (col - mu0[k]) ** 2
     ll_0 = fiml_loglik(pat, mu0, np.diag(var0))
     fit = _fit_measures_core(2 * (ll_h1 - ll), 2 * (ll_h1 - ll_0), s_h1, sigma, n, q, p, ll, ll_h1,
-                             mean_resid=mu_h1 - mu, n_means=p)
+                             means=(mu_h1, mu), n_means=p)
     # factor scores from each respondent's answered items
     mats = {k2: v[0] for k2, v in structure.implied(theta[None]).items()}
     lc = mats["c"] @ mats["lam"].T                                  # (m, p)

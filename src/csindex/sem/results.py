@@ -167,7 +167,7 @@ class SEMResult(SummaryMixin):
     def parameter(self, name: str) -> pd.Series:
         """The estimates row of a parameter named as lavaan prints it (``"SAT ~ VAL"``)."""
         key = " ".join(name.split())
-        names = self.estimates["lhs"] + " " + self.estimates["op"] + " " + self.estimates["rhs"]
+        names = (self.estimates["lhs"] + " " + self.estimates["op"] + " " + self.estimates["rhs"]).str.strip()
         hit = self.estimates[names == key]
         if hit.empty:
             raise SpecError(f"The model has no parameter {name!r}.{did_you_mean(key, names.tolist())}")

@@ -134,9 +134,8 @@ def fit_sem(
         Information matrix of the standard errors. Default as lavaan: expected for
         listwise ML, observed for FIML.
     engine : {"csindex", "semopy"}
-        Optimiser: csindex's Fisher scoring + Newton (default, converged to machine
-        precision), or semopy's SLSQP with ``ftol=1e-12`` (numbers then computed from its
-        solution with the same formulas).
+        csindex's Fisher scoring + Newton (default, machine precision), or semopy's SLSQP
+        with ``ftol=1e-12`` (every number then computed from its solution, same formulas).
     scale : (min, max) or mapping item -> (min, max), optional
         Theoretical scale bounds for the 0-100 index; by default the codebook's (Survey)
         or the smallest and largest value in the data (noted in ``settings``).
@@ -145,7 +144,7 @@ def fit_sem(
     max_iter : int, default 500
         Iteration limit of the optimiser.
     progress : bool, optional
-        Progress bar over bootstrap batches (default: only for long runs on a TTY).
+        Progress bar over bootstrap batches (default: long runs on a TTY).
     weights : bool, optional
         Use a Survey's sampling weights for the sample moments (pseudo-ML; point estimates
         and index weighted, standard errors as for simple random sampling). Default: use
@@ -159,8 +158,7 @@ def fit_sem(
         ``group.equal``), default ``("loadings",)``.
     by : str, list of str or Series, optional
         Analyse every segment separately (see :func:`csindex.segments.split_segments`);
-        returns a :class:`~csindex.segments.SegmentResults` mapping segment -> SEMResult,
-        each equal to running on that segment alone (``n_jobs=`` runs segments in parallel).
+        a :class:`~csindex.segments.SegmentResults` of SEMResults (``n_jobs=`` in parallel).
 
     Returns
     -------
@@ -207,25 +205,11 @@ def fit_sem(
     >>> bool(res.parameter("SAT ~ VAL")["p_value"] < 0.001)
     True
     """
+    _check_combination(estimator, missing, information, engine, bootstrap, group)
     if group is not None:
-        if missing != "listwise" or bootstrap or engine != "csindex" or estimator != "ML":
-            raise ParameterError("A multi-group fit (group=) supports estimator='ML', missing='listwise', "
-                                 "bootstrap=0 and engine='csindex' only.")
         return fit_sem_multigroup(data, model, group, equal=equal, scale=scale, confidence=confidence,
                                   max_iter=max_iter, weights=weights)
     t_start = time.perf_counter()
-    if estimator != "ML" and missing == "fiml":
-        raise ParameterError(f"estimator={estimator!r} is available for complete data (missing='listwise'); "
-                             "with missing='fiml' use estimator='ML'.")
-    if estimator != "ML" and information is not None:
-        raise ParameterError(f"estimator={estimator!r} sets the information matrix itself (MLR: observed, "
-                             "MLM: expected); leave information=None.")
-    if missing == "fiml" and engine != "csindex":
-        raise ParameterError("missing='fiml' uses csindex's engine; semopy's FIML objective does not reach the "
-                             "ML solution on the bundled data (loadings near 1). Use engine='csindex'.")
-    if missing == "fiml" and bootstrap:
-        raise ParameterError("bootstrap= is not available with missing='fiml'; use missing='listwise' or "
-                             "bootstrap=0.")
     spec = resolve_model(model, data)
     prep = _prepare(data, spec, missing, weights)
     structure = eng.build_structure(spec)
@@ -246,6 +230,26 @@ def fit_sem(
                      settings={"estimator": estimator, "missing": missing, "engine": engine,
                                "information": information, "n_total": prep.n_total},
                      t_start=t_start, robust=robust)
+
+
+def _check_combination(estimator: str, missing: str, information: str | None, engine: str, bootstrap: int,
+                       group: Any) -> None:
+    """Options that are valid alone but not together."""
+    if group is not None and (missing != "listwise" or bootstrap or engine != "csindex" or estimator != "ML"):
+        raise ParameterError("A multi-group fit (group=) supports estimator='ML', missing='listwise', "
+                             "bootstrap=0 and engine='csindex' only.")
+    if estimator != "ML" and missing == "fiml":
+        raise ParameterError(f"estimator={estimator!r} is available for complete data (missing='listwise'); "
+                             "with missing='fiml' use estimator='ML'.")
+    if estimator != "ML" and information is not None:
+        raise ParameterError(f"estimator={estimator!r} sets the information matrix itself (MLR: observed, "
+                             "MLM: expected); leave information=None.")
+    if missing == "fiml" and engine != "csindex":
+        raise ParameterError("missing='fiml' uses csindex's engine; semopy's FIML objective does not reach the "
+                             "ML solution on the bundled data (loadings near 1). Use engine='csindex'.")
+    if missing == "fiml" and bootstrap:
+        raise ParameterError("bootstrap= is not available with missing='fiml'; use missing='listwise' or "
+                             "bootstrap=0.")
 
 
 @dataclass

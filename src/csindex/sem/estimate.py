@@ -151,8 +151,7 @@ def fit_sem(
         them when the Survey has weights; ``False`` ignores them (lavaan's default fit).
         (Formerly ``use_weights``, accepted with a FutureWarning.)
     group : str, optional
-        Fit a multi-group model by this column (see :func:`fit_sem_multigroup`, which
-        returns a :class:`MultiGroupSEMResult` with the chi-square difference test).
+        Fit a multi-group model by this column (:func:`fit_sem_multigroup`).
     equal : sequence of str
         With ``group``: parameter classes held equal across groups (lavaan's
         ``group.equal``), default ``("loadings",)``.

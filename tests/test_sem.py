@@ -536,7 +536,7 @@ def test_options_validated_as_parameter_errors():
             csindex.fit_sem(df, MODEL, **bad)
     assert issubclass(ParameterError, CsindexError) and issubclass(ParameterError, ValueError)
     with pytest.raises(ParameterError, match="missing='fiml'"):
-        csindex.fit_sem(df, MODEL, estimator="MLR", missing="fiml")
+        csindex.fit_sem(df, MODEL, estimator="MLM", missing="fiml")
 
 
 def test_use_weights_renamed_weights_with_future_warning():

@@ -119,7 +119,7 @@ def test_yuan_bentler_traces(satisfaction_data, load_reference):
 def test_robust_needs_complete_unweighted_data(satisfaction_data):
     model = "IMAG =~ imag1 + imag2 + imag3\nSAT =~ sat1 + sat2 + sat3\nSAT ~ IMAG"
     with pytest.raises(ParameterError, match="missing='fiml'"):
-        csindex.fit_sem(satisfaction_data, model, estimator="MLR", missing="fiml")
+        csindex.fit_sem(satisfaction_data, model, estimator="MLM", missing="fiml")
     with pytest.raises(ParameterError, match="'estimator' parameter of fit_sem"):
         csindex.fit_sem(satisfaction_data, model, estimator="WLSMV")
     ml = csindex.fit_sem(satisfaction_data, model)
@@ -192,3 +192,23 @@ def test_modification_indices_need_complete_data():
     res = csindex.fit_sem(df, "F =~ a + b + c + d", missing="fiml")
     with pytest.raises(csindex.EstimationError, match="missing='listwise'"):
         res.modification_indices()
+
+
+def test_mlr_with_fiml_equals_complete_data_mlr_and_runs_on_missing_data(satisfaction_data):
+    model = "IMAG =~ imag1 + imag2 + imag3\nSAT =~ sat1 + sat2 + sat3\nLOY =~ loy1 + loy2 + loy3\nSAT ~ IMAG\nLOY ~ SAT"
+    listwise = csindex.fit_sem(satisfaction_data, model, estimator="MLR")
+    fiml = csindex.fit_sem(satisfaction_data, model, estimator="MLR", missing="fiml")
+    # on complete data the FIML casewise scores, Hessian and saturated-model traces reduce to
+    # the complete-data ones (the mean block is saturated)
+    est = fiml.estimates[fiml.estimates["op"] != "~1"]
+    np.testing.assert_allclose(est["std_error"], listwise.estimates["std_error"], rtol=1e-7)
+    for key in ("scaling_factor", "baseline_scaling_factor", "chi2_scaled", "cfi_scaled", "rmsea_scaled"):
+        assert fiml.fit_indices[key] == pytest.approx(listwise.fit_indices[key], rel=1e-7), key
+    assert "cfi_robust" not in fiml.fit_indices   # lavaan's missing-data robust indices are not reproduced
+    rng = np.random.default_rng(4)
+    holes = satisfaction_data.mask(rng.random(satisfaction_data.shape) < 0.08)
+    res = csindex.fit_sem(holes, model, estimator="MLR", missing="fiml")
+    assert res.settings["test"] == "yuan.bentler.mplus" and res.fit_indices["scaling_factor"] > 1
+    ml = csindex.fit_sem(holes, model, missing="fiml")
+    np.testing.assert_allclose(res.estimates["estimate"], ml.estimates["estimate"])
+    assert not np.allclose(res.estimates["std_error"].dropna(), ml.estimates["std_error"].dropna())

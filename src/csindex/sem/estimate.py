@@ -116,7 +116,7 @@ def fit_sem(
         (Mplus) scaled chi-square; ``"MLM"``: ML estimates with Satorra-Bentler standard
         errors (expected information, Gamma with divisor N) and scaled chi-square. Both add
         ``chi2_scaled, scaling_factor, cfi/tli/rmsea_scaled, cfi/tli/rmsea_robust`` to
-        ``fit_indices`` with lavaan 0.6's definitions (complete data only).
+        ``fit_indices`` with lavaan 0.6's definitions; MLR also with ``missing="fiml"``.
     missing : {"listwise", "fiml"}
         Drop incomplete rows (with a MissingDataWarning giving the count), or full
         information ML (csindex's own: saturated item means, the H1 model for the
@@ -217,7 +217,7 @@ def fit_sem(
     if missing == "fiml":
         return _fit_fiml(spec, structure, prep.frame, prep.x, prep.row_index, prep.survey, scale, confidence,
                          prep.notes, t_start, prep.w, "observed" if information is None else information,
-                         max_iter, prep.n_total)
+                         max_iter, prep.n_total, estimator)
     mean, s = _moments(prep.x, prep.w)
     _check_sample_cov(s, prep.items, len(prep.x))
     theta, fs, converged = _optimise(spec, structure, s, len(prep.x), engine, max_iter)
@@ -237,9 +237,9 @@ def _check_combination(estimator: str, missing: str, information: str | None, en
     if group is not None and (missing != "listwise" or bootstrap or engine != "csindex" or estimator != "ML"):
         raise ParameterError("A multi-group fit (group=) supports estimator='ML', missing='listwise', "
                              "bootstrap=0 and engine='csindex' only.")
-    if estimator != "ML" and missing == "fiml":
-        raise ParameterError(f"estimator={estimator!r} is available for complete data (missing='listwise'); "
-                             "with missing='fiml' use estimator='ML'.")
+    if estimator == "MLM" and missing == "fiml":
+        raise ParameterError("estimator='MLM' (Satorra-Bentler) needs complete data (missing='listwise'); with "
+                             "missing='fiml' use estimator='MLR'.")
     if estimator != "ML" and information is not None:
         raise ParameterError(f"estimator={estimator!r} sets the information matrix itself (MLR: observed, "
                              "MLM: expected); leave information=None.")

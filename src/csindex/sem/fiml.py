@@ -7,13 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from .._validation import quote_list
-from ..exceptions import ConvergenceError, ConvergenceWarning, MissingDataWarning, SurveyDataError
+from ..exceptions import ConvergenceError, ConvergenceWarning, MissingDataWarning, ParameterError, SurveyDataError
 from ._assemble import _assemble
 from ._data import _check_sample_cov, _invert_information, _param_name, _warn
-from ._engine import FitState, Structure, fit_ml, optimize, richardson_hessian, start_values
-from ._fit_indices import _fit_measures_core
+from ._engine import THE, FitState, Param, Structure, fit_ml, optimize, richardson_hessian, start_values
+from ._fit_indices import _fit_measures_core, scaled_indices
 
 # --------------------------------------------------------------------------- FIML
 @dataclass
@@ -189,7 +190,7 @@ def fiml_loglik(pat: Patterns, mu: np.ndarray, sigma: np.ndarray) -> float:
 
 
 def _fit_fiml(spec, structure, frame, x, row_index, survey, scale, confidence, notes, t_start, w, information,
-              max_iter, n_total):
+              max_iter, n_total, estimator="ML"):
     """Full-information ML (csindex's own engine): saturated means, expected or observed
     information, chi-square against the EM-estimated saturated model (lavaan's H1)."""
     items = list(structure.observed)
@@ -200,6 +201,9 @@ def _fit_fiml(spec, structure, frame, x, row_index, survey, scale, confidence, n
                       MissingDataWarning)
     x = x[~empty]
     row_index = row_index[~empty]
+    if w is not None and estimator != "ML":
+        raise ParameterError(f"estimator={estimator!r} is not available with sampling weights; pass weights=False "
+                             "or use estimator='ML'.")
     if w is not None:
         w = w[~empty] / w[~empty].sum()
         notes.append("Sampling weights used (weighted FIML, pseudo-ML); standard errors assume simple random "
@@ -227,6 +231,10 @@ def _fit_fiml(spec, structure, frame, x, row_index, survey, scale, confidence, n
                       f"{abs(fs.grad[0][k]):.2e} at {name!r}).", ConvergenceWarning)
     info = fs.info[0] if information == "expected" else fiml_hessian(structure, pat, phi)
     cov_phi = _invert_information(structure, info, n, [f"mean of {i}" for i in items])
+    robust = None
+    if estimator == "MLR":
+        robust = robust_fiml(structure, pat, x, phi, info, mu_h1, s_h1)
+        cov_phi = robust.pop("vcov")
     theta, mu = phi[:q], phi[q:]
     cov_theta, cov_mu = cov_phi[:q, :q], cov_phi[q:, q:]
     sigma = structure.implied(theta[None])["sigma"][0]
@@ -244,6 +252,17 @@ def _fit_fiml(spec, structure, frame, x, row_index, survey, scale, confidence, n
     ll_0 = fiml_loglik(pat, mu0, np.diag(var0))
     fit = _fit_measures_core(2 * (ll_h1 - ll), 2 * (ll_h1 - ll_0), s_h1, sigma, n, q, p, ll, ll_h1,
                              means=(mu_h1, mu), n_means=p)
+    settings = {"estimator": estimator, "missing": "fiml", "engine": "csindex", "information": information,
+                "n_total": n_total}
+    if robust is not None:
+        c_base = robust_fiml_baseline(pat, x, mu0, var0, robust["trace_h1"])
+        scaled = scaled_indices(fit, robust["scaling_factor"], c_base)
+        # lavaan's robust CFI/TLI/RMSEA with missing data use a separate FIML-corrected statistic
+        # (Zhang & Savalei); csindex reports the scaled ones only
+        fit = pd.concat([fit, scaled[[k for k in scaled.index if not k.endswith("_robust")]]])
+        settings.update(robust)
+        notes.append("MLR with FIML: sandwich standard errors (observed information, casewise FIML scores) and "
+                     "the Yuan-Bentler scaled test; the *_robust indices (Zhang-Savalei) are not reported.")
     # factor scores from each respondent's answered items
     mats = {k2: v[0] for k2, v in structure.implied(theta[None]).items()}
     lc = mats["c"] @ mats["lam"].T                                  # (m, p)
@@ -255,8 +274,74 @@ def _fit_fiml(spec, structure, frame, x, row_index, survey, scale, confidence, n
                  f"{len(pat.obs)} missing-data patterns, {n} rows.")
     return _assemble(spec, structure, theta, cov_theta, s_h1, mu, x, None, row_index, n, float("nan"),
                      converged, int(fs.iterations[0]), survey, scale, confidence, 0, None, None, notes,
-                     settings={"estimator": "ML", "missing": "fiml", "engine": "csindex",
-                               "information": information, "n_total": n_total},
-                     t_start=t_start, fit=fit, scores_arr=scores, mean_cov=cov_mu)
+                     settings=settings, t_start=t_start, fit=fit, scores_arr=scores, mean_cov=cov_mu)
 
 
+
+
+# --------------------------------------------------------------------------- MLR with FIML
+def fiml_scores(structure: Structure, pat: Patterns, x: np.ndarray, phi: np.ndarray) -> np.ndarray:
+    """Casewise scores of the observed-data log-likelihood in ``phi = (theta, mu)`` (n x (q + p)):
+    ``d l_i / d mu_o = V e``, ``d l_i / d theta = u_o' V e e' V v_o - u_o' V v_o`` per rank-two
+    cell, with ``e = x_io - mu_o`` and ``V = Sigma_oo^-1`` of the row's pattern."""
+    q = structure.n_free
+    theta, mu = phi[:q], phi[q:]
+    mats = structure.implied(theta[None])
+    sigma = mats["sigma"][0]
+    u, v = (m[0] for m in structure.rank_two(mats))
+    jac = structure.jacobian_cells()
+    out = np.zeros((len(x), q + structure.p))
+    for o, rows in zip(pat.obs, pat.rows):
+        inv = np.linalg.inv(sigma[np.ix_(o, o)])
+        a = (x[np.ix_(rows, o)] - mu[o]) @ inv
+        uo, vo = u[:, o], v[:, o]
+        cells = (a @ uo.T) * (a @ vo.T) - np.einsum("cp,pq,cq->c", uo, inv, vo)
+        out[rows, :q] = cells @ jac
+        out[np.ix_(rows, q + o)] = a
+    return out
+
+
+def _sandwich_trace(structure: Structure, pat: Patterns, x: np.ndarray, phi: np.ndarray,
+                    hessian: np.ndarray | None = None) -> tuple[float, np.ndarray, np.ndarray]:
+    """``tr(A^-1 B)`` with ``A`` half the FIML Hessian and ``B`` the mean outer product of the
+    casewise scores; also ``A^-1`` and ``B``."""
+    h = fiml_hessian(structure, pat, phi) if hessian is None else hessian
+    a_inv = np.linalg.inv(0.5 * h)
+    g = fiml_scores(structure, pat, x, phi)
+    b = g.T @ g / len(x)
+    return float(np.sum(a_inv * b.T)), a_inv, b
+
+
+def _saturated_structure(items: list[str], diagonal: bool = False) -> Structure:
+    """Unrestricted (or, with ``diagonal``, independence) covariance model of the items."""
+    params = [Param(items[i], "~~", items[k], THE, i, k, True)
+              for i in range(len(items)) for k in range(i, len(items)) if not diagonal or i == k]
+    st = Structure(list(items), ["_"], params)
+    st.finalize()
+    return st
+
+
+def robust_fiml(structure: Structure, pat: Patterns, x: np.ndarray, phi: np.ndarray, hessian: np.ndarray,
+                mu_h1: np.ndarray, s_h1: np.ndarray) -> dict:
+    """MLR with missing data (lavaan's ``estimator = "MLR", missing = "ml"``): the sandwich
+    covariance of ``(theta, mu)`` and the Yuan-Bentler (Mplus) scaling factor
+    ``c = (tr(A1^-1 B1) - tr(A^-1 B)) / df``, the h1 pieces those of the saturated model at its
+    EM estimates (observed information, casewise first-order information)."""
+    n = len(x)
+    trace_h0, a_inv, b = _sandwich_trace(structure, pat, x, phi, hessian)
+    vcov = a_inv @ b @ a_inv / n
+    sat = _saturated_structure(list(structure.observed))
+    r, c = np.triu_indices(structure.p)
+    phi_h1 = np.concatenate([s_h1[r, c], mu_h1])
+    trace_h1 = _sandwich_trace(sat, pat, x, phi_h1)[0]
+    df = sat.n_free - structure.n_free
+    return {"vcov": 0.5 * (vcov + vcov.T), "scaling_factor": (trace_h1 - trace_h0) / df,
+            "se": "robust.huber.white", "test": "yuan.bentler.mplus", "trace_h1": trace_h1, "trace_h0": trace_h0}
+
+
+def robust_fiml_baseline(pat: Patterns, x: np.ndarray, mu0: np.ndarray, var0: np.ndarray, trace_h1: float) -> float:
+    """Yuan-Bentler scaling factor of the independence model (free means and variances) under FIML."""
+    p = len(mu0)
+    base = _saturated_structure([f"v{k}" for k in range(p)], diagonal=True)
+    trace_h0 = _sandwich_trace(base, pat, x, np.concatenate([var0, mu0]))[0]
+    return (trace_h1 - trace_h0) / (p * (p - 1) / 2)

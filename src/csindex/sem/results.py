@@ -17,6 +17,8 @@ from .modindices import modification_indices
 
 __all__ = ["SEMResult"]
 
+_TITLES = {"ML": "maximum likelihood", "MLR": "robust ML, Yuan-Bentler", "MLM": "robust ML, Satorra-Bentler"}
+
 
 # --------------------------------------------------------------------------- result
 @dataclass(frozen=True, repr=False)
@@ -102,11 +104,15 @@ class SEMResult(SummaryMixin):
             "RMSEA 90% CI": f"[{fi['rmsea_ci_lower']:.4f}, {fi['rmsea_ci_upper']:.4f}]",
             "SRMR": float(fi["srmr"]), "converged": self.converged,
         }
+        if "chi2_scaled" in fi.index:
+            facts.update({"chi2 (scaled)": float(fi["chi2_scaled"]), "scaling factor": float(fi["scaling_factor"]),
+                          "CFI (scaled)": float(fi["cfi_scaled"]), "RMSEA (scaled)": float(fi["rmsea_scaled"])})
         meas = self.estimates[self.estimates["op"] == "=~"][
             ["lhs", "rhs", "estimate", "std_error", "p_value", "std_all"]]
         r2 = self.r_squared
         return Summary(
-            "Covariance-based SEM (maximum likelihood)", facts=facts,
+            f"Covariance-based SEM ({_TITLES.get(self.settings.get('estimator', 'ML'), 'maximum likelihood')})",
+            facts=facts,
             tables={"Structural paths": self.paths, "R-squared": r2, "Index (0-100)": self.index,
                     "Loadings": meas.reset_index(drop=True)},
             notes=tuple(self.settings.get("notes", ())),

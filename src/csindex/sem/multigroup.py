@@ -218,7 +218,7 @@ def _split_groups(frame: pd.DataFrame, items: list[str], group: str, sampling_we
     if n_drop:
         _warn(f"fit_sem_multigroup dropped {n_drop} of {len(frame)} rows with a missing item or group "
               "(listwise deletion).", MissingDataWarning)
-    labels = list(pd.unique(gcol[ok]))
+    labels = list(pd.unique(gcol[gcol.notna()]))       # lavaan: order of first appearance in the data
     if len(labels) < 2:
         raise SurveyDataError(f"Group column {group!r} has {len(labels)} group(s) among complete rows; need at least 2.")
     out = _Groups(labels, [], [], [], [], [], [], n_drop)

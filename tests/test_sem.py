@@ -425,8 +425,8 @@ def test_multigroup_errors():
     df = _two_groups(n=100)
     with pytest.raises(SurveyDataError, match="no group column 'gg'"):
         csindex.fit_sem(df, MODEL, group="gg")
-    with pytest.raises(csindex.exceptions.ParameterError, match="unknown parameter classes 'intercepts'"):
-        csindex.fit_sem(df, MODEL, group="g", equal=("intercepts",))
+    with pytest.raises(csindex.exceptions.ParameterError, match="unknown parameter classes .thresholds."):
+        csindex.fit_sem(df, MODEL, group="g", equal=("thresholds",))
     with pytest.raises(SurveyDataError, match="Group 'c' of 'g' has 3 complete rows"):
         csindex.fit_sem(pd.concat([df, df.head(3).assign(g="c")]), MODEL, group="g")
 
@@ -656,3 +656,36 @@ def test_fiml_reports_intercepts_and_mean_structure_fit_as_lavaan():
     assert full.fit_indices["gfi"] == pytest.approx(1 - t1 / t2, rel=1e-8)
     assert full.fit_indices["agfi"] == pytest.approx(1 - (p * (p + 1) / 2 + p) / 8 * (t1 / t2), rel=1e-8)
     assert full.fit_indices["srmr_nomean"] == pytest.approx(ml.fit_indices["srmr"], rel=1e-7)
+
+
+def _groups_with_means(kappa=0.5, shift_item=0.0, n=800):
+    def one(seed, k, shift):
+        rng = np.random.default_rng(seed)
+        xi = k + rng.standard_normal(n)
+        eta = 0.6 * xi + 0.8 * rng.standard_normal(n)
+        cols = {f"{v}{j}": 3 + lam * lat + np.sqrt(1 - lam**2) * rng.standard_normal(n)
+                for v, lat in (("x", xi), ("y", eta)) for j, lam in enumerate((0.8, 0.7, 0.6), start=1)}
+        return pd.DataFrame(cols).assign(y3=lambda d: d["y3"] + shift)
+    return pd.concat([one(1, 0.0, 0.0).assign(g="a"), one(2, kappa, shift_item).assign(g="b")], ignore_index=True)
+
+
+def test_multigroup_intercepts_and_latent_means():
+    res = csindex.fit_sem_multigroup(_groups_with_means(), MODEL, "g", equal=("loadings", "intercepts", "means"))
+    cmp = res.comparison.set_index("model")
+    assert list(cmp.index) == ["configural", "loadings", "intercepts", "means"]
+    # intercepts: 6 shared instead of 2 x 6, plus the 2 latent means of group b -> 4 df
+    assert cmp.loc["intercepts", "delta_df"] == 4 and cmp.loc["means", "delta_df"] == 2
+    assert cmp.loc["intercepts", "p_value"] > 0.01           # intercepts are equal in the generator
+    assert cmp.loc["means", "p_value"] < 1e-6                # latent means are not
+    est = res.models["intercepts"].estimates
+    rows = est[est["op"] == "~1"].set_index(["group", "lhs"])
+    # latent mean of X in group b: kappa in the units of the marker x1 (loading 0.8)
+    assert rows.loc[("b", "X"), "estimate"] == pytest.approx(0.5 * 0.8, abs=3 * rows.loc[("b", "X"), "std_error"])
+    assert rows.loc[("a", "X"), "estimate"] == 0 and not rows.loc[("a", "X"), "free"]
+    assert rows.loc[("a", "x2"), "estimate"] == rows.loc[("b", "x2"), "estimate"]
+    # a shifted item intercept is detected
+    shifted = csindex.fit_sem_multigroup(_groups_with_means(shift_item=0.5), MODEL, "g",
+                                         equal=("loadings", "intercepts"))
+    assert shifted.comparison.set_index("model").loc["intercepts", "p_value"] < 1e-6
+    with pytest.raises(csindex.exceptions.ParameterError, match="'means' needs 'intercepts'"):
+        csindex.fit_sem_multigroup(_groups_with_means(n=100), MODEL, "g", equal=("means",))

@@ -7,7 +7,7 @@ import math
 import time
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -26,6 +26,7 @@ from ._assemble import _assemble
 from ._data import _check_sample_cov, _invert_information, _moments, _resolve_data, _warn
 from ._engine import BET, LAM, THE, FitState, Param, Structure, gradient_information, optimize
 from ._fit_indices import _fit_measures
+from ._means import MeanLayout, fit_multigroup_means, implied_means, mean_layout
 from .results import SEMResult
 
 __all__ = ["InvarianceModel", "MultiGroupSEMResult", "fit_sem_multigroup"]
@@ -34,7 +35,7 @@ __all__ = ["InvarianceModel", "MultiGroupSEMResult", "fit_sem_multigroup"]
 
 # --------------------------------------------------------------------------- multiple groups
 EQUALITY_CLASSES = ("loadings", "regressions", "residuals", "residual.covariances", "lv.variances",
-                    "lv.covariances")
+                    "lv.covariances", "intercepts", "means")
 
 
 def parameter_class(par: Param) -> str:
@@ -245,35 +246,81 @@ def _split_groups(frame: pd.DataFrame, items: list[str], group: str, sampling_we
     return out
 
 
-def _overall_fit(base: Structure, structs: list[Structure], theta: np.ndarray, grp: _Groups, q_glob: int) -> pd.Series:
-    """lavaan's multi-group fit measures from the groups' single-group pieces."""
+def _overall_fit(base: Structure, structs: list[Structure], theta: np.ndarray, grp: _Groups, npar: int,
+                 mean_resid: list[np.ndarray] | None = None) -> pd.Series:
+    """lavaan's multi-group fit measures from the groups' single-group pieces; ``mean_resid``
+    are the groups' mean residuals ``xbar_g - mu_g`` of a model with a mean structure (None:
+    saturated means, zero residuals). ``npar`` counts every free parameter, the saturated
+    means included (lavaan's npar)."""
     p = base.p
     n_tot = int(sum(grp.ns))
+    pstar = p * (p + 1) / 2
     chi2 = chi2_0 = logl = logl_h1 = srmr = 0.0
-    for st_g, sg, ng in zip(structs, grp.ss, grp.ns):
+    for k, (st_g, sg, ng) in enumerate(zip(structs, grp.ss, grp.ns)):
         sigma = st_g.implied(theta[None])["sigma"][0]
         f_g = float(eng.ml_objective(sigma[None], sg[None], np.array([np.linalg.slogdet(sg)[1]]))[0][0])
         one = _fit_measures(f_g, sg, sigma, ng, base.n_free, p)
-        chi2 += one["chi2"]
+        d = np.zeros(p) if mean_resid is None else mean_resid[k]
+        quad = float(d @ np.linalg.solve(sigma, d))
+        chi2 += one["chi2"] + ng * quad
         chi2_0 += one["baseline_chi2"]
-        logl += one["logl"]
+        logl += one["logl"] - ng / 2 * quad
         logl_h1 += one["unrestricted_logl"]
-        # lavaan's multi-group fit has a (saturated) mean structure: the zero mean residuals
-        # count in the SRMR denominator, p(p+1)/2 + p
-        srmr += ng / n_tot * one["srmr"] * math.sqrt((p * (p + 1) / 2) / (p * (p + 1) / 2 + p))
+        # lavaan's multi-group fit has a mean structure: the mean residuals (zero when saturated)
+        # count in the SRMR, over p(p+1)/2 + p moments
+        ss_cov = one["srmr"] ** 2 * pstar
+        srmr += ng / n_tot * math.sqrt((ss_cov + float(np.sum(d**2 / np.diag(sg)))) / (pstar + p))
     n_g = len(structs)
-    df = n_g * p * (p + 1) / 2 - q_glob
+    df = n_g * (pstar + p) - npar
     df0 = n_g * p * (p - 1) / 2
     pval = float(special.chdtrc(df, chi2)) if df > 0 else float("nan")
     cfi_den = max(chi2 - df, chi2_0 - df0, 0.0)
     cfi = 1.0 - max(chi2 - df, 0.0) / cfi_den if cfi_den > 0 else 1.0
     tli = ((chi2_0 / df0) - (chi2 / df)) / ((chi2_0 / df0) - 1.0) if df > 0 else float("nan")
     rmsea = math.sqrt(max(chi2 - df, 0.0) / (df * n_tot)) * math.sqrt(n_g) if df > 0 else float("nan")
-    k = q_glob + n_g * p                      # + the saturated item means of each group (lavaan's npar)
-    return pd.Series({"npar": float(k), "ntotal": float(n_tot), "chi2": chi2, "df": df, "pvalue": pval,
+    return pd.Series({"npar": float(npar), "ntotal": float(n_tot), "chi2": chi2, "df": df, "pvalue": pval,
                       "baseline_chi2": chi2_0, "baseline_df": df0, "cfi": cfi, "tli": tli, "rmsea": rmsea,
                       "srmr": srmr, "logl": logl, "unrestricted_logl": logl_h1,
-                      "aic": -2 * logl + 2 * k, "bic": -2 * logl + k * np.log(n_tot)}, dtype="float64")
+                      "aic": -2 * logl + 2 * npar, "bic": -2 * logl + npar * np.log(n_tot)}, dtype="float64")
+
+
+def _fit_means_model(structs: list[Structure], grp: _Groups, spec: ModelSpec, base: Structure, eq: tuple[str, ...],
+                     x0_cov: np.ndarray, max_iter: int) -> tuple[FitState, MeanLayout]:
+    """Fit a model with intercept invariance (and latent means free in groups 2.. unless ``"means"``)."""
+    q_glob = len(x0_cov)
+    layout = mean_layout(q_glob, base.p, base.m, len(structs), free_means="means" not in eq)
+    for st in structs:
+        st.n_free = layout.size
+    n_tot = int(sum(grp.ns))
+    w = np.array(grp.ns, float) / n_tot
+    x0 = np.zeros(layout.size)
+    x0[:q_glob] = x0_cov
+    x0[layout.nu] = sum(wg * mg for wg, mg in zip(w, grp.means))
+    fs = fit_multigroup_means(structs, grp.ss, grp.means, w, layout, x0, max_iter=max_iter)
+    return fs, layout
+
+
+def _mean_rows(base: Structure, x: np.ndarray, cov: np.ndarray, layout: MeanLayout, g: int, st: Structure,
+               z_crit: float) -> pd.DataFrame:
+    """lavaan's ``~1`` rows of group ``g``: the (shared) item intercepts and the latent means."""
+    mats = {k: v[0] for k, v in st.implied(x[None]).items()}
+    sd_ov, sd_lv = np.sqrt(np.diag(mats["sigma"])), np.sqrt(np.diag(mats["c"]))
+    a_idx = layout.alpha[g]
+    idx = np.concatenate([layout.nu, a_idx if a_idx is not None else np.zeros(0, int)])
+    est = np.concatenate([x[layout.nu], x[a_idx] if a_idx is not None else np.zeros(base.m)])
+    se = np.full(len(est), np.nan)
+    se[:len(idx)] = np.sqrt(np.clip(np.diag(cov)[idx], 0, None))
+    free = np.array([True] * base.p + [a_idx is not None] * base.m)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, est / se, np.nan)
+    sd = np.concatenate([sd_ov, sd_lv])
+    lo = np.where(free, est - z_crit * se, est)
+    hi = np.where(free, est + z_crit * se, est)
+    names = list(base.observed) + list(base.latent)
+    return pd.DataFrame({"lhs": names, "op": "~1", "rhs": "", "estimate": est, "std_error": se, "z_value": z,
+                         "p_value": 2.0 * special.ndtr(-np.abs(z)), "ci_lower": lo, "ci_upper": hi,
+                         "std_lv": np.concatenate([est[:base.p], est[base.p:] / sd_lv]), "std_all": est / sd,
+                         "std_all_se": se / sd, "free": free, "label": ""})
 
 
 def _fit_invariance_model(name: str, eq: tuple[str, ...], spec: ModelSpec, base: Structure, grp: _Groups,
@@ -288,7 +335,11 @@ def _fit_invariance_model(name: str, eq: tuple[str, ...], spec: ModelSpec, base:
         np.add.at(x0, mp, th)
         np.add.at(cnt, mp, 1.0)
     n_tot = int(sum(grp.ns))
-    fs = fit_multigroup(structs, grp.ss, np.array(grp.ns, float) / n_tot, x0 / cnt, max_iter=max_iter)
+    layout = None
+    if "intercepts" in eq:
+        fs, layout = _fit_means_model(structs, grp, spec, base, eq, x0 / cnt, max_iter)
+    else:
+        fs = fit_multigroup(structs, grp.ss, np.array(grp.ns, float) / n_tot, x0 / cnt, max_iter=max_iter)
     if not np.isfinite(fs.f[0]):
         raise ConvergenceError(f"The {name} multi-group model found no admissible solution.")
     if not fs.converged[0]:
@@ -313,6 +364,10 @@ def _fit_invariance_model(name: str, eq: tuple[str, ...], spec: ModelSpec, base:
             if (str(g), str(wmsg.message)) not in seen:
                 seen.add((str(g), str(wmsg.message)))
                 _warn(f"Group {g!r}: {wmsg.message}", wmsg.category)
+        if layout is not None:
+            z_crit = float(special.ndtri(0.5 + confidence / 2))
+            rows_mean = _mean_rows(base, theta_glob, cov_glob, layout, len(groups), structs[len(groups)], z_crit)
+            res_g = replace(res_g, estimates=pd.concat([res_g.estimates, rows_mean], ignore_index=True))
         groups[str(g)] = res_g
 
     def stack(attr: str) -> pd.DataFrame:
@@ -321,10 +376,18 @@ def _fit_invariance_model(name: str, eq: tuple[str, ...], spec: ModelSpec, base:
 
     shared_k = {k for k in range(base.n_free) if all(m[k] == maps[0][k] for m in maps)}
     est = stack("estimates")
-    est["equal"] = [bool(par.free and par.index in shared_k) for par in base.params] * len(groups)
+    flags = [bool(par.free and par.index in shared_k) for par in base.params]
+    if layout is not None:
+        flags = flags + [True] * base.p + ["means" in eq] * base.m
+    est["equal"] = flags * len(groups)
+    if layout is None:
+        fit = _overall_fit(base, structs, theta_glob, grp, q_glob + len(structs) * base.p)
+    else:
+        resid = [mg - implied_means(st, theta_glob[None], layout.nu, a)[0]
+                 for st, mg, a in zip(structs, grp.means, layout.alpha)]
+        fit = _overall_fit(base, structs, theta_glob, grp, layout.size, resid)
     return InvarianceModel(name=name, equal=eq, groups=groups, estimates=est, paths=stack("paths"),
-                           index=stack("index"), r_squared=stack("r_squared"),
-                           fit_indices=_overall_fit(base, structs, theta_glob, grp, q_glob))
+                           index=stack("index"), r_squared=stack("r_squared"), fit_indices=fit)
 
 
 def _comparison(models: list[InvarianceModel]) -> pd.DataFrame:
@@ -364,7 +427,8 @@ def fit_sem_multigroup(
 
     Every group gets the same model; parameters of the classes in ``equal`` (lavaan's
     ``group.equal``: ``"loadings"``, ``"regressions"``, ``"residuals"``,
-    ``"residual.covariances"``, ``"lv.variances"``, ``"lv.covariances"``) and labelled
+    ``"residual.covariances"``, ``"lv.variances"``, ``"lv.covariances"``, ``"intercepts"``,
+    ``"means"``; see :mod:`csindex.sem._means` for the mean structure) and labelled
     parameters are constrained equal across groups; the others are free in each group.
     The fit minimises ``sum_g (N_g/N) F_ML,g`` (lavaan's multi-group ML, item means
     saturated per group). The invariance sequence is fitted in full: the configural model
@@ -413,8 +477,11 @@ def fit_sem_multigroup(
     if unknown:
         raise ParameterError(
             f"equal= names unknown parameter classes {quote_list(unknown)}; use "
-            f"{quote_list(EQUALITY_CLASSES, limit=10, conj='or')} (intercepts and means are not modelled)."
+            f"{quote_list(EQUALITY_CLASSES, limit=10, conj='or')}."
         )
+    if "means" in equal and "intercepts" not in equal:
+        raise ParameterError("equal= 'means' needs 'intercepts' before it (latent means are compared on "
+                             "common intercepts), e.g. equal=('loadings', 'intercepts', 'means').")
     if len(set(equal)) < len(equal):
         raise ParameterError(f"equal= names a class twice: {equal!r}.")
     spec = resolve_model(model, data)

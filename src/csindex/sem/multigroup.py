@@ -139,6 +139,7 @@ class InvarianceModel(SummaryMixin):
     index: pd.DataFrame
     r_squared: pd.DataFrame
     fit_indices: pd.Series
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
     def summary(self) -> Summary:
         """Fit and structural paths by group."""
@@ -386,8 +387,10 @@ def _fit_invariance_model(name: str, eq: tuple[str, ...], spec: ModelSpec, base:
         resid = [mg - implied_means(st, theta_glob[None], layout.nu, a)[0]
                  for st, mg, a in zip(structs, grp.means, layout.alpha)]
         fit = _overall_fit(base, structs, theta_glob, grp, layout.size, resid)
+    settings = {"equal": eq, "n_used": n_tot, "n_dropped": grp.n_dropped, "seed": None,
+                "converged": bool(fs.converged[0])}
     return InvarianceModel(name=name, equal=eq, groups=groups, estimates=est, paths=stack("paths"),
-                           index=stack("index"), r_squared=stack("r_squared"), fit_indices=fit)
+                           index=stack("index"), r_squared=stack("r_squared"), fit_indices=fit, settings=settings)
 
 
 def _comparison(models: list[InvarianceModel]) -> pd.DataFrame:

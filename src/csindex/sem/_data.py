@@ -130,7 +130,10 @@ def _invert_information(structure: Structure, info: np.ndarray, n: int,
         )
     w, vec = np.linalg.eigh(info)
     if w[0] > 1e-10 * w[-1]:
-        return 2.0 / n * np.linalg.inv(info)
+        cov = 2.0 / n * np.linalg.inv(info)
+        # lavaan's check: a vcov eigenvalue below -eps^(3/4) (rounding at a huge condition number)
+        if np.linalg.eigvalsh(0.5 * (cov + cov.T))[0] >= -np.finfo(float).eps ** 0.75:
+            return cov
     v = np.abs(vec[:, 0])
     involved = [names[k] for k in np.argsort(-v) if v[k] > 0.1][:6]
     if w[0] <= 1e-14 * w[-1]:

@@ -212,3 +212,19 @@ def test_mlr_with_fiml_equals_complete_data_mlr_and_runs_on_missing_data(satisfa
     ml = csindex.fit_sem(holes, model, missing="fiml")
     np.testing.assert_allclose(res.estimates["estimate"], ml.estimates["estimate"])
     assert not np.allclose(res.estimates["std_error"].dropna(), ml.estimates["std_error"].dropna())
+
+
+def test_saturated_fiml_information_closed_form_equals_numerical_hessian():
+    from csindex.sem import fiml
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((300, 5)) @ rng.standard_normal((5, 5)) + 2
+    x[rng.random(x.shape) < 0.15] = np.nan
+    x = x[~np.isnan(x).all(axis=1)]
+    pat = fiml.missing_patterns(x)
+    mu, s, _ = fiml.em_saturated(pat)
+    sat = fiml._saturated_structure([f"v{k}" for k in range(5)])
+    r, c = np.triu_indices(5)
+    for m, sig in ((mu, s), (mu + 0.1, s + 0.05 * np.eye(5))):        # at the EM optimum and away from it
+        numerical = fiml.fiml_hessian(sat, pat, np.concatenate([sig[r, c], m])) / 2
+        np.testing.assert_allclose(fiml.saturated_information(pat, m, sig), numerical, rtol=0, atol=1e-7)

@@ -75,6 +75,16 @@ def test_robust_estimates_and_standard_errors(robust_case):
     assert res.settings["se"] == ref["settings"]["se"] and res.settings["test"] == ref["settings"]["test"]
 
 
+def test_standardized_solution_with_robust_standard_errors(robust_case):
+    _, ref, res = robust_case
+    rows = _rows(res)
+    st = ref["results"]["standardized_solution_std_all"]
+    for key, v in st.items():
+        assert rows[key].std_all == pytest.approx(v["est.std"], rel=1e-4), key
+        if v["se"]:
+            assert rows[key].std_all_se == pytest.approx(v["se"], rel=1e-3), key   # delta method, robust vcov
+
+
 def test_scaled_and_robust_fit_indices(robust_case):
     _, ref, res = robust_case
     fm = ref["results"]["fit_measures"]

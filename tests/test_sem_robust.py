@@ -124,6 +124,8 @@ def test_yuan_bentler_traces(satisfaction_data, load_reference):
     yb = ref["results"]["tests"]["yuan.bentler.mplus"]
     assert res.settings["trace_h1"] == pytest.approx(yb["trace_h1"], rel=1e-10)   # saturated model: exact
     assert res.settings["trace_h0"] == pytest.approx(yb["trace_h0"], rel=1e-4)
+    assert res.fit_indices["scaling_factor_h1"] == pytest.approx(yb["scaling_factor_h1"], rel=1e-10)
+    assert res.fit_indices["scaling_factor_h0"] == pytest.approx(yb["scaling_factor_h0"], rel=1e-4)
 
 
 def test_robust_needs_complete_unweighted_data(satisfaction_data):

@@ -114,7 +114,8 @@ def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_
     if fit is None:
         fit = _fit_measures(f_min, s, sigma, n, structure.n_free, structure.p)
     if robust is not None:
-        fit = pd.concat([fit, scaled_indices(fit, robust["scaling_factor"], robust["baseline_scaling_factor"])])
+        extra = {k: robust[k] for k in ("scaling_factor_h1", "scaling_factor_h0") if k in robust}
+        fit = pd.concat([fit, scaled_indices(fit, robust["scaling_factor"], robust["baseline_scaling_factor"], extra)])
 
     # structural paths, R², effects
     reg = np.array([par.op == "~" for par in params])

@@ -118,7 +118,7 @@ def _rmsea_ci(chi2: float, df: float, n: int, level: float = 0.90) -> tuple[floa
     return math.sqrt(lam_lo / (n * df)), math.sqrt(lam_hi / (n * df))
 
 
-def scaled_indices(fit: pd.Series, c: float, c_base: float) -> pd.Series:
+def scaled_indices(fit: pd.Series, c: float, c_base: float, extra: dict | None = None) -> pd.Series:
     """Scaled and robust fit indices from the ML statistics and the scaling factors (lavaan 0.6).
 
     ``T`` the ML chi-square, ``c`` its scaling factor, ``B`` the baseline model, ``N`` the
@@ -127,7 +127,9 @@ def scaled_indices(fit: pd.Series, c: float, c_base: float) -> pd.Series:
     with its interval from ``pchisq(T, c df, lambda)``; the robust versions after
     Brosseau-Liang & Savalei (2011): ``cfi_robust = 1 - max(T - c df, 0) / max(T - c df, TB - cB
     dfB, 0)``, ``tli_robust = 1 - ((T - c df) dfB) / ((TB - cB dfB) df)``, ``rmsea_robust =
-    sqrt(max(T/(N df) - c/N, 0))`` with its interval from ``pchisq(T/c, df, lambda)``.
+    sqrt(max(T/(N df) - c/N, 0))`` with its interval from ``pchisq(T/c, df, lambda)``. ``extra``
+    adds further keys (MLR: the Mplus log-likelihood correction factors ``scaling_factor_h1``,
+    ``scaling_factor_h0``).
     """
     t, df, n = float(fit["chi2"]), float(fit["df"]), float(fit["ntotal"])
     tb, dfb = float(fit["baseline_chi2"]), float(fit["baseline_df"])
@@ -152,4 +154,5 @@ def scaled_indices(fit: pd.Series, c: float, c_base: float) -> pd.Series:
         out["rmsea_ci_lower_robust"] = math.sqrt(c * lo / (n * df))
         out["rmsea_ci_upper_robust"] = math.sqrt(c * hi / (n * df))
         out["rmsea_pvalue_robust"] = float(1.0 - special.chndtr(ts, df, n * df * 0.05**2 / c))
+    out.update(extra or {})
     return pd.Series(out, dtype="float64")

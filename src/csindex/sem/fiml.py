@@ -256,11 +256,12 @@ def _fit_fiml(spec, structure, frame, x, row_index, survey, scale, confidence, n
                 "n_total": n_total}
     if robust is not None:
         c_base = robust_fiml_baseline(pat, x, mu0, var0, robust["trace_h1"])
-        scaled = scaled_indices(fit, robust["scaling_factor"], c_base)
+        scaled = scaled_indices(fit, robust["scaling_factor"], c_base,
+                                {k: robust[k] for k in ("scaling_factor_h1", "scaling_factor_h0")})
         # lavaan's robust CFI/TLI/RMSEA with missing data use a separate FIML-corrected statistic
         # (Zhang & Savalei); csindex reports the scaled ones only
         fit = pd.concat([fit, scaled[[k for k in scaled.index if not k.endswith("_robust")]]])
-        settings.update(robust)
+        settings.update({k: robust[k] for k in ("se", "test", "trace_h1", "trace_h0")})
         notes.append("MLR with FIML: sandwich standard errors (observed information, casewise FIML scores) and "
                      "the Yuan-Bentler scaled test; the *_robust indices (Zhang-Savalei) are not reported.")
     # factor scores from each respondent's answered items
@@ -372,7 +373,8 @@ def robust_fiml(structure: Structure, pat: Patterns, x: np.ndarray, phi: np.ndar
     trace_h1 = _sandwich_trace(sat, pat, x, phi_h1, 2.0 * saturated_information(pat, mu_h1, s_h1))[0]
     df = sat.n_free - structure.n_free
     return {"vcov": 0.5 * (vcov + vcov.T), "scaling_factor": (trace_h1 - trace_h0) / df,
-            "se": "robust.huber.white", "test": "yuan.bentler.mplus", "trace_h1": trace_h1, "trace_h0": trace_h0}
+            "se": "robust.huber.white", "test": "yuan.bentler.mplus", "trace_h1": trace_h1, "trace_h0": trace_h0,
+            "scaling_factor_h1": trace_h1 / len(phi_h1), "scaling_factor_h0": trace_h0 / len(phi)}
 
 
 def robust_fiml_baseline(pat: Patterns, x: np.ndarray, mu0: np.ndarray, var0: np.ndarray, trace_h1: float) -> float:

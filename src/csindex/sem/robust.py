@@ -95,7 +95,8 @@ def robust_fit(structure: Structure, theta: np.ndarray, x: np.ndarray, mean: np.
         return {"vcov": 0.5 * (vcov + vcov.T), "scaling_factor": (trace_h1 - trace_h0) / df,
                 "baseline_scaling_factor": (trace_h1 - kurt_base) / df_base,
                 "se": "robust.huber.white", "test": "yuan.bentler.mplus",
-                "trace_h1": trace_h1, "trace_h0": trace_h0}
+                "trace_h1": trace_h1, "trace_h0": trace_h0,
+                "scaling_factor_h1": trace_h1 / (p * (p + 1) / 2), "scaling_factor_h0": trace_h0 / structure.n_free}
     g = _theta_scores(structure, theta, d, s)                    # Delta' W (vech(d d') - vech(S))
     b = g.T @ g / n                                              # Delta' W Gamma W Delta
     vcov = a_inv @ b @ a_inv / n

@@ -28,7 +28,8 @@ class SEMResult(SummaryMixin):
     Attributes
     ----------
     estimates : pandas.DataFrame
-        One row per parameter in lavaan's order and naming (``SAT ~ VAL``,
+        One row per parameter in lavaan's order and naming (``SAT ~ VAL``, ``sat1 ~1`` for an
+        intercept with ``missing="fiml"``,
         ``IMAG =~ imag2``, ``sat1 ~~ sat1``, ``SAT ~~ SAT``): ``lhs, op, rhs,
         estimate, std_error, z_value, p_value, ci_lower, ci_upper, std_lv, std_all,
         std_all_se, free, label`` (lavaan's ``parameterEstimates`` + ``standardizedSolution``; Wald CI);
@@ -38,7 +39,12 @@ class SEMResult(SummaryMixin):
         ``npar, ntotal, fmin, chi2, df, pvalue, baseline_chi2, baseline_df,
         baseline_pvalue, cfi, tli, nfi, ifi, rni, rmsea, rmsea_ci_lower, rmsea_ci_upper,
         rmsea_pvalue, srmr, srmr_mplus, rmr, gfi, agfi, logl, unrestricted_logl, aic, bic,
-        bic2, ecvi`` with lavaan's definitions.
+        bic2, ecvi`` with lavaan's definitions. ``estimator="MLR"``/``"MLM"`` add
+        ``chi2_scaled, df_scaled, pvalue_scaled, scaling_factor, baseline_chi2_scaled,
+        baseline_scaling_factor, cfi_scaled, tli_scaled, rmsea_scaled`` (with interval and
+        p-value) and ``cfi_robust, tli_robust, rmsea_robust`` (with interval and p-value); MLR
+        also ``scaling_factor_h1, scaling_factor_h0``. FIML adds the covariance-only
+        ``srmr_nomean, srmr_mplus_nomean, rmr_nomean``.
     paths : pandas.DataFrame
         The structural paths: ``source, target, estimate, std_error, z_value, p_value,
         ci_lower, ci_upper, std_all, std_all_se``.

@@ -53,6 +53,7 @@ _LAZY: dict[str, str] = {
     # models
     "models": "csindex.models",
     "fit_sem": "csindex.sem",
+    "fit_sem_multigroup": "csindex.sem",
     "fit_pls": "csindex.pls",
     "plspredict": "csindex.pls",
     "PLSPredictResult": "csindex.pls",
@@ -145,4 +146,5 @@ if TYPE_CHECKING:  # pragma: no cover
     from .segments import split_segments as split_segments
     from .segments import trend as trend
     from .sem import fit_sem as fit_sem
+    from .sem import fit_sem_multigroup as fit_sem_multigroup
     from .survey import Survey as Survey

@@ -55,6 +55,7 @@ from typing import Any
 from ._validation import did_you_mean, quote_list
 from .exceptions import SpecError, SurveyDataError
 from .spec import Construct, ModelSpec
+from .survey import Survey
 
 __all__ = [
     "CONSTRUCTS",
@@ -67,6 +68,8 @@ __all__ = [
     "scsb",
     "template",
     "items_from_survey",
+    "TEMPLATES",
+    "resolve_model",
 ]
 
 logger = logging.getLogger(__name__)
@@ -560,3 +563,61 @@ def scsb(
     ('COMP', 'LOY')
     """
     return template("scsb", items, paths=paths, drop=drop)
+
+
+#: Names of the index-model templates accepted wherever a model is passed as a string.
+TEMPLATES = ("ccsi", "acsi", "ecsi", "scsb")
+
+_SPEC_CACHE: dict[str, ModelSpec] = {}
+
+
+def resolve_model(model: ModelSpec | str | Any, data: Any = None) -> ModelSpec:
+    """Turn ``model=`` into a :class:`~csindex.spec.ModelSpec`: the one template resolver of
+    :func:`csindex.fit_pls`, :func:`csindex.fit_sem` and the report.
+
+    Parameters
+    ----------
+    model : ModelSpec, str or mapping
+        A ModelSpec; a template name (``"ccsi"``, ``"acsi"``, ``"ecsi"``, ``"scsb"``, any
+        case), filled with the items the Survey's codebook assigns to each construct
+        (:func:`template`); lavaan-style syntax; or anything ``ModelSpec.coerce`` accepts.
+    data : Survey or DataFrame, optional
+        The data the model is for; a template needs a Survey.
+
+    Returns
+    -------
+    ModelSpec
+
+    Raises
+    ------
+    SpecError
+        A template name with a DataFrame (no codebook to map items to constructs), or
+        syntax ``ModelSpec`` cannot parse.
+
+    Examples
+    --------
+    >>> import csindex
+    >>> survey = csindex.datasets.airline()
+    >>> resolve_model("CCSI", survey) == ccsi(survey)
+    True
+    >>> resolve_model("SAT =~ SAT1 + SAT2").constructs
+    ('SAT',)
+    """
+    if isinstance(model, str) and model.strip().lower() in TEMPLATES:
+        name = model.strip().lower()
+        if not isinstance(data, Survey):
+            got = "no data" if data is None else f"a {type(data).__name__}"
+            raise SpecError(
+                f"The model template {name!r} needs a Survey (its codebook maps items to constructs); "
+                f"got {got}. Load the data with csindex.load_survey() or pass lavaan syntax."
+            )
+        return template(name, data)
+    if isinstance(model, str):
+        spec = _SPEC_CACHE.get(model)
+        if spec is None:
+            spec = ModelSpec.coerce(model)
+            if len(_SPEC_CACHE) > 64:
+                _SPEC_CACHE.clear()
+            _SPEC_CACHE[model] = spec
+        return spec
+    return ModelSpec.coerce(model)

@@ -34,6 +34,7 @@ def simulate(n=2000, seed=1, b=0.6, loadings=(0.8, 0.7, 0.6), corr=None):
 
 
 MODEL = "X =~ x1 + x2 + x3\nY =~ y1 + y2 + y3\nY ~ X"
+MODEL_ITEMS = ["x1", "x2", "x3", "y1", "y2", "y3"]
 
 
 def test_recovers_known_parameters():
@@ -45,7 +46,8 @@ def test_recovers_known_parameters():
     for item, truth in (("x2", 0.7 / 0.8), ("x3", 0.6 / 0.8), ("y2", 0.7 / 0.8), ("y3", 0.6 / 0.8)):
         assert abs(lam.loc[item, "estimate"] - truth) < 3 * lam.loc[item, "std_error"], item
     assert res.fit_indices["df"] == 8
-    assert res.r_squared["Y"] == pytest.approx(0.36, abs=0.06)
+    assert list(res.r_squared.columns) == ["construct", "r_squared"]
+    assert res.r_squared.set_index("construct").loc["Y", "r_squared"] == pytest.approx(0.36, abs=0.06)
     # a correctly specified model fits
     assert res.fit_indices["pvalue"] > 0.001 and res.fit_indices["rmsea"] < 0.05
 
@@ -293,8 +295,9 @@ def test_fiml_equals_ml_on_complete_data():
     df = simulate(n=300, seed=12)
     a = csindex.fit_sem(df, MODEL)
     b = csindex.fit_sem(df, MODEL, missing="fiml", information="expected")
-    np.testing.assert_allclose(b.estimates["estimate"], a.estimates["estimate"], rtol=1e-8, atol=1e-10)
-    np.testing.assert_allclose(b.estimates["std_error"], a.estimates["std_error"], rtol=1e-6)
+    b_est = b.estimates[b.estimates["op"] != "~1"]          # FIML adds lavaan's intercept rows
+    np.testing.assert_allclose(b_est["estimate"], a.estimates["estimate"], rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(b_est["std_error"], a.estimates["std_error"], rtol=1e-6)
     for key in ("chi2", "df", "cfi", "tli", "rmsea", "logl", "unrestricted_logl"):
         assert b.fit_indices[key] == pytest.approx(a.fit_indices[key], rel=1e-8, abs=1e-9), key
     assert b.fit_indices["npar"] == a.fit_indices["npar"] + 6  # + the six item means
@@ -304,7 +307,7 @@ def test_em_saturated_monotone_closed_form():
     # bivariate monotone pattern: x always observed, y missing for some rows. The ML solution
     # is Anderson's (1957): mu_x = mean of all x; beta, alpha from the complete pairs;
     # mu_y = ybar_c + beta (mu_x - xbar_c).
-    from csindex import _cbsem as eng
+    from csindex.sem import fiml as eng
 
     rng = np.random.default_rng(5)
     x = rng.standard_normal(400)
@@ -363,7 +366,8 @@ def test_multigroup_free_model_is_sum_of_group_fits():
     df = _two_groups()
     res = csindex.fit_sem(df, MODEL, group="g", equal=())
     single = [csindex.fit_sem(df[df.g == g], MODEL) for g in ("a", "b")]
-    free = res.comparison.set_index("model").loc["free"]
+    free = res.comparison.set_index("model").loc["configural"]
+    assert list(res.comparison["model"]) == ["configural"] and list(res.models) == ["configural"]
     assert free["chi2"] == pytest.approx(sum(r.fit_indices["chi2"] for r in single), rel=1e-8)
     assert free["df"] == sum(r.fit_indices["df"] for r in single)
     # per-group estimates equal the separate fits
@@ -386,20 +390,43 @@ def test_multigroup_all_equal_is_pooled_within_group_fit():
 def test_multigroup_chi2_difference_detects_a_different_path():
     same = csindex.fit_sem(_two_groups(b2=0.6), MODEL, group="g", equal=("loadings", "regressions"))
     diff = csindex.fit_sem(_two_groups(b2=0.1), MODEL, group="g", equal=("loadings", "regressions"))
-    c_same = same.comparison.set_index("model").loc["constrained"]
-    c_diff = diff.comparison.set_index("model").loc["constrained"]
-    assert c_same["delta_df"] == 5 and c_diff["delta_df"] == 5  # 4 loadings + 1 path
-    assert c_same["p_value"] > 0.01
-    assert c_diff["p_value"] < 1e-6
-    assert c_diff["delta_chi2"] == pytest.approx(c_diff["chi2"] - diff.comparison["chi2"].iloc[0])
+    for res in (same, diff):
+        cmp = res.comparison.set_index("model")
+        assert list(cmp.index) == ["configural", "loadings", "regressions"]
+        assert cmp.loc["loadings", "delta_df"] == 4 and cmp.loc["regressions", "delta_df"] == 1
+        assert cmp.loc["regressions", "delta_chi2"] == pytest.approx(
+            cmp.loc["regressions", "chi2"] - cmp.loc["loadings", "chi2"])
+        assert cmp.loc["regressions", "delta_cfi"] == pytest.approx(
+            res.models["regressions"].fit_indices["cfi"] - res.models["loadings"].fit_indices["cfi"])
+        assert res.fit_indices.equals(res.models["regressions"].fit_indices)
+    assert same.comparison["p_value"].iloc[1:].min() > 0.01
+    assert diff.comparison.set_index("model").loc["loadings", "p_value"] > 0.01   # same loadings
+    assert diff.comparison.set_index("model").loc["regressions", "p_value"] < 1e-6
+
+
+def test_multigroup_every_model_has_estimates_and_lavaan_group_order():
+    df = _two_groups(b2=0.1)
+    df = pd.concat([df[df.g == "b"], df[df.g == "a"]], ignore_index=True)   # "b" appears first
+    res = csindex.fit_sem_multigroup(df, MODEL, "g", equal=("loadings",))
+    assert list(res.groups) == ["b", "a"] and res.settings["groups"] == ["b", "a"]
+    conf, load = res.models["configural"], res.models["loadings"]
+    for mod in (conf, load):
+        assert {"srmr", "logl", "chi2", "cfi", "rmsea"} <= set(mod.fit_indices.index)
+        assert list(mod.estimates["group"].unique()) == ["b", "a"]
+    # configural: each group's own loadings; loadings model: one shared value
+    lam = load.estimates[load.estimates.op == "=~"].pivot_table(index="rhs", columns="group", values="estimate")
+    np.testing.assert_allclose(lam["a"], lam["b"])
+    lam0 = conf.estimates[conf.estimates.op == "=~"].pivot_table(index="rhs", columns="group", values="estimate")
+    assert not np.allclose(lam0["a"], lam0["b"])
+    assert res.settings["n_used"] == len(df) and res.settings["n_dropped"] == 0
 
 
 def test_multigroup_errors():
     df = _two_groups(n=100)
     with pytest.raises(SurveyDataError, match="no group column 'gg'"):
         csindex.fit_sem(df, MODEL, group="gg")
-    with pytest.raises(ValueError, match="unknown parameter classes 'intercepts'"):
-        csindex.fit_sem(df, MODEL, group="g", equal=("intercepts",))
+    with pytest.raises(csindex.exceptions.ParameterError, match="unknown parameter classes .thresholds."):
+        csindex.fit_sem(df, MODEL, group="g", equal=("thresholds",))
     with pytest.raises(SurveyDataError, match="Group 'c' of 'g' has 3 complete rows"):
         csindex.fit_sem(pd.concat([df, df.head(3).assign(g="c")]), MODEL, group="g")
 
@@ -445,7 +472,7 @@ def test_fiml_observed_information_equals_ml_observed_on_complete_data():
     a = csindex.fit_sem(df, MODEL, information="observed")
     b = csindex.fit_sem(df, MODEL, missing="fiml")
     assert b.settings["information"] == "observed"
-    np.testing.assert_allclose(b.estimates["std_error"], a.estimates["std_error"], rtol=1e-4)
+    np.testing.assert_allclose(b.estimates["std_error"].iloc[:len(a.estimates)], a.estimates["std_error"], rtol=1e-4)
     # and observed differs from expected for a misspecified-free model only slightly
     c = csindex.fit_sem(df, MODEL)
     np.testing.assert_allclose(c.estimates["std_error"], a.estimates["std_error"], rtol=0.1)
@@ -482,3 +509,183 @@ def test_residual_covariance_between_items():
     cov = res.parameter("x2 ~~ y2")
     assert abs(cov["estimate"]) < 3 * cov["std_error"]  # no such covariance in the simulation
     assert res.fit_indices["chi2"] <= base.fit_indices["chi2"]
+
+
+# --------------------------------------------------------------------------- options and contract
+def test_template_name_resolves_like_fit_pls():
+    survey = csindex.datasets.airline()
+    with pytest.warns(MissingDataWarning):
+        by_name = csindex.fit_sem(survey, "ccsi")
+    with pytest.warns(MissingDataWarning):
+        by_spec = csindex.fit_sem(survey, csindex.models.ccsi(survey))
+    pd.testing.assert_frame_equal(by_name.estimates, by_spec.estimates)
+    with pytest.warns(MissingDataWarning):
+        assert by_name.spec == csindex.fit_pls(survey, "ccsi", progress=False).spec
+    with pytest.raises(SpecError, match="template 'ccsi' needs a Survey"):
+        csindex.fit_sem(survey.responses, "ccsi")
+
+
+def test_options_validated_as_parameter_errors():
+    from csindex.exceptions import CsindexError, ParameterError
+
+    df = simulate(n=100)
+    for bad in ({"confidence": 1.0}, {"bootstrap": -1}, {"bootstrap": 2.5}, {"seed": -3}, {"estimator": "GLS"},
+                {"missing": "pairwise"}, {"information": "hessian"}, {"engine": "lavaan"}, {"max_iter": 0},
+                {"weights": "yes"}):
+        with pytest.raises(ParameterError, match=f"'{next(iter(bad))}' parameter of fit_sem"):
+            csindex.fit_sem(df, MODEL, **bad)
+    assert issubclass(ParameterError, CsindexError) and issubclass(ParameterError, ValueError)
+    with pytest.raises(ParameterError, match="missing='fiml'"):
+        csindex.fit_sem(df, MODEL, estimator="MLM", missing="fiml")
+
+
+def test_use_weights_renamed_weights_with_future_warning():
+    survey = csindex.datasets.airline()
+    spec = csindex.models.ccsi(survey)
+    with pytest.warns(FutureWarning, match="'use_weights' parameter of fit_sem is renamed 'weights'"), \
+            pytest.warns(MissingDataWarning):
+        old = csindex.fit_sem(survey, spec, use_weights=False)
+    with pytest.warns(MissingDataWarning):
+        new = csindex.fit_sem(survey, spec, weights=False)
+    with pytest.warns(MissingDataWarning):
+        weighted = csindex.fit_sem(survey, spec)
+    pd.testing.assert_frame_equal(old.estimates, new.estimates)
+    assert not new.settings["weighted"] and weighted.settings["weighted"]
+    assert not np.allclose(new.estimates["estimate"], weighted.estimates["estimate"])
+
+
+def test_settings_record_rows_and_resolved_seed():
+    df = simulate(n=300, seed=4)
+    df.iloc[:7, 0] = np.nan
+    with pytest.warns(MissingDataWarning):
+        plain = csindex.fit_sem(df, MODEL)
+    assert (plain.settings["n_used"], plain.settings["n_dropped"], plain.settings["seed"]) == (293, 7, None)
+    with pytest.warns(MissingDataWarning):
+        boot = csindex.fit_sem(df, MODEL, bootstrap=20, seed=np.random.default_rng(3))
+    assert isinstance(boot.settings["seed"], int)
+    with pytest.warns(MissingDataWarning):
+        again = csindex.fit_sem(df, MODEL, bootstrap=20, seed=boot.settings["seed"])
+    pd.testing.assert_frame_equal(boot.estimates, again.estimates)
+
+
+def test_r_squared_is_a_table_and_summary_columns_consistent():
+    res = csindex.fit_sem(simulate(n=300, seed=6), MODEL)
+    assert list(res.r_squared.columns) == ["construct", "r_squared"]
+    assert list(res.estimates.columns[:3]) == ["lhs", "op", "rhs"]
+    assert list(res.paths.columns[:2]) == ["source", "target"]
+    psi = res.parameter("Y ~~ Y")["estimate"]
+    var_y = res.latent_correlations  # correlation; R² from std_all of the residual variance instead
+    assert res.r_squared["r_squared"].iloc[0] == pytest.approx(1 - res.parameter("Y ~~ Y")["std_all"], rel=1e-12)
+    assert psi > 0 and var_y.shape == (2, 2)
+
+
+# --------------------------------------------------------------------------- improper solutions
+def _data_with_cov(s, n=400, seed=0):
+    """Data whose sample covariance (divisor N) is exactly ``s``."""
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((n, len(s)))
+    z = (z - z.mean(0)) @ np.linalg.inv(np.linalg.cholesky(np.cov(z, rowvar=False, ddof=0))).T
+    return z @ np.linalg.cholesky(s).T
+
+
+def test_improper_solution_is_returned_with_heywood_warning():
+    rng = np.random.default_rng(3)
+    n = 120
+    f = rng.standard_normal(n)
+    g = 0.995 * f + np.sqrt(1 - 0.995**2) * rng.standard_normal(n)
+    cols = {f"a{k}": 0.7 * f + 0.71 * rng.standard_normal(n) for k in (1, 2, 3)}
+    cols.update({f"b{k}": 0.7 * g + 0.71 * rng.standard_normal(n) for k in (1, 2, 3)})
+    with pytest.warns(HeywoodWarning, match=r"negative variance estimate\(s\) 'B ~~ B = -0\.04"), \
+            pytest.warns(DiscriminantValidityWarning):
+        res = csindex.fit_sem(pd.DataFrame(cols), "A =~ a1 + a2 + a3\nB =~ b1 + b2 + b3\nB ~ A")
+    row = res.parameter("B ~~ B")
+    assert row["estimate"] < 0 and np.isfinite(row["std_error"])
+    assert res.r_squared["r_squared"].iloc[0] > 1           # the improper solution shows as R² > 1
+    assert np.isfinite(res.fit_indices[["chi2", "cfi", "rmsea"]]).all()
+
+
+def _two_item_model_data(eps):
+    s = np.eye(5)
+    s[0, 1] = s[1, 0] = 0.5
+    s[2:, 2:] = 0.5
+    np.fill_diagonal(s, 1.0)
+    s[0, 2:] = s[2:, 0] = eps
+    s[1, 2:] = s[2:, 1] = 2 * eps
+    return pd.DataFrame(_data_with_cov(s), columns=["x1", "x2", "y1", "y2", "y3"])
+
+
+def test_nearly_singular_information_warns_and_reports_estimates():
+    # a two-item construct whose only link to the rest is a path of ~1e-6: empirically
+    # under-identified, the information matrix is singular up to 4e-14 of its scale
+    from csindex.exceptions import InferenceWarning
+
+    with pytest.warns(InferenceWarning, match=r"nearly singular .*'X =~ x2'"):
+        res = csindex.fit_sem(_two_item_model_data(1e-6), "X =~ x1 + x2\nY =~ y1 + y2 + y3\nY ~ X")
+    assert res.parameter("X =~ x2")["std_error"] > 1e3      # reported, and huge
+    assert res.parameter("Y =~ y2")["std_error"] < 1        # parameters outside the problem unaffected
+    assert "se_note" in res.settings
+    # exactly no link: not identified, refused
+    with pytest.raises(EstimationError, match="not identified.*'X =~ x2'|not identified.*'X ~~ X'"):
+        csindex.fit_sem(_two_item_model_data(0.0), "X =~ x1 + x2\nY =~ y1 + y2 + y3\nY ~ X")
+
+
+def test_fiml_reports_intercepts_and_mean_structure_fit_as_lavaan():
+    df = simulate(n=400, seed=12) + 5.0
+    rng = np.random.default_rng(2)
+    dm = df.mask(rng.random(df.shape) < 0.1)
+    res = csindex.fit_sem(dm, MODEL, missing="fiml")
+    ints = res.estimates[res.estimates["op"] == "~1"]
+    assert list(ints["lhs"]) == [*MODEL_ITEMS, "X", "Y"]
+    # an item intercept is its model mean; latent means are fixed at 0
+    assert res.parameter("x1 ~1")["estimate"] == pytest.approx(dm["x1"].mean(), abs=0.1)
+    assert (ints.set_index("lhs").loc[["X", "Y"], "estimate"] == 0).all()
+    assert res.parameter("x1 ~1")["std_error"] == pytest.approx(dm["x1"].std() / np.sqrt(dm["x1"].count()), rel=0.1)
+    fi = res.fit_indices
+    # with the mean structure, residual indices count the p mean residuals as lavaan does
+    # (saturated means fit almost exactly, so the mean-inclusive versions are smaller)
+    assert fi["srmr"] < fi["srmr_nomean"] and fi["rmr"] < fi["rmr_nomean"]
+    assert fi["srmr_mplus"] < fi["srmr_mplus_nomean"]
+    # GFI over (means, covariances): the means' large quadratic form dominates its denominator
+    ml = csindex.fit_sem(df, MODEL)
+    full = csindex.fit_sem(df, MODEL, missing="fiml")
+    p = 6
+    a = np.linalg.solve(ml.implied_cov.to_numpy(), ml.sample_cov.to_numpy())
+    m = df.mean().to_numpy()
+    t1 = 0.5 * np.trace((a - np.eye(p)) @ (a - np.eye(p)))
+    t2 = 0.5 * np.trace(a @ a) + m @ np.linalg.solve(ml.implied_cov.to_numpy(), m)
+    assert full.fit_indices["gfi"] == pytest.approx(1 - t1 / t2, rel=1e-8)
+    assert full.fit_indices["agfi"] == pytest.approx(1 - (p * (p + 1) / 2 + p) / 8 * (t1 / t2), rel=1e-8)
+    assert full.fit_indices["srmr_nomean"] == pytest.approx(ml.fit_indices["srmr"], rel=1e-7)
+
+
+def _groups_with_means(kappa=0.5, shift_item=0.0, n=800):
+    def one(seed, k, shift):
+        rng = np.random.default_rng(seed)
+        xi = k + rng.standard_normal(n)
+        eta = 0.6 * xi + 0.8 * rng.standard_normal(n)
+        cols = {f"{v}{j}": 3 + lam * lat + np.sqrt(1 - lam**2) * rng.standard_normal(n)
+                for v, lat in (("x", xi), ("y", eta)) for j, lam in enumerate((0.8, 0.7, 0.6), start=1)}
+        return pd.DataFrame(cols).assign(y3=lambda d: d["y3"] + shift)
+    return pd.concat([one(1, 0.0, 0.0).assign(g="a"), one(2, kappa, shift_item).assign(g="b")], ignore_index=True)
+
+
+def test_multigroup_intercepts_and_latent_means():
+    res = csindex.fit_sem_multigroup(_groups_with_means(), MODEL, "g", equal=("loadings", "intercepts", "means"))
+    cmp = res.comparison.set_index("model")
+    assert list(cmp.index) == ["configural", "loadings", "intercepts", "means"]
+    # intercepts: 6 shared instead of 2 x 6, plus the 2 latent means of group b -> 4 df
+    assert cmp.loc["intercepts", "delta_df"] == 4 and cmp.loc["means", "delta_df"] == 2
+    assert cmp.loc["intercepts", "p_value"] > 0.01           # intercepts are equal in the generator
+    assert cmp.loc["means", "p_value"] < 1e-6                # latent means are not
+    est = res.models["intercepts"].estimates
+    rows = est[est["op"] == "~1"].set_index(["group", "lhs"])
+    # latent mean of X in group b: kappa in the units of the marker x1 (loading 0.8)
+    assert rows.loc[("b", "X"), "estimate"] == pytest.approx(0.5 * 0.8, abs=3 * rows.loc[("b", "X"), "std_error"])
+    assert rows.loc[("a", "X"), "estimate"] == 0 and not rows.loc[("a", "X"), "free"]
+    assert rows.loc[("a", "x2"), "estimate"] == rows.loc[("b", "x2"), "estimate"]
+    # a shifted item intercept is detected
+    shifted = csindex.fit_sem_multigroup(_groups_with_means(shift_item=0.5), MODEL, "g",
+                                         equal=("loadings", "intercepts"))
+    assert shifted.comparison.set_index("model").loc["intercepts", "p_value"] < 1e-6
+    with pytest.raises(csindex.exceptions.ParameterError, match="'means' needs 'intercepts'"):
+        csindex.fit_sem_multigroup(_groups_with_means(n=100), MODEL, "g", equal=("means",))

@@ -102,7 +102,7 @@ def test_fit_indices_lavaan_definitions(result, lavaan):
 
 def test_r_squared(result, lavaan):
     ref = lavaan["results"]["r_squared"]
-    for c, v in result.r_squared.items():
+    for c, v in zip(result.r_squared["construct"], result.r_squared["r_squared"]):
         assert v == pytest.approx(ref[c], rel=1e-5)
 
 

@@ -19,9 +19,9 @@ from ..exceptions import (
     EstimationError,
     InferenceWarning,
     MissingDataWarning,
-    SpecError,
     SurveyDataError,
 )
+from ..models import TEMPLATES, resolve_model  # noqa: F401  (TEMPLATES kept for old imports)
 from ..spec import ModelSpec
 from ._algorithm import Layout, moments
 from ._stats import estimate_stack
@@ -34,7 +34,6 @@ SCHEMES = ("path", "centroid", "factorial")
 MISSING = ("listwise", "mean")
 PRESETS = (None, "csindex", "plspm", "seminr", "smartpls")
 RULES = ("max_abs", "sum_abs", "sum_squared")
-TEMPLATES = ("ccsi", "acsi", "ecsi", "scsb")
 
 
 @dataclass(frozen=True)
@@ -51,38 +50,7 @@ class Prepared:
 
 
 def _resolve_model(model: Any, data: Any) -> ModelSpec:
-    if isinstance(model, str) and model.strip().lower() in TEMPLATES:
-        name = model.strip().lower()
-        from ..survey import Survey
-
-        if not isinstance(data, Survey):
-            raise SpecError(
-                f"The model template {name!r} needs a Survey (its codebook maps items to constructs); "
-                "got a DataFrame. Load the data with csindex.load_survey() or pass lavaan syntax."
-            )
-        import importlib
-
-        try:
-            models = importlib.import_module("csindex.models")
-            builder = getattr(models, name)
-        except (ImportError, AttributeError):  # pragma: no cover - depends on the models module
-            raise SpecError(
-                f"The model template {name!r} is not available in this build (csindex.models is missing). "
-                "Pass lavaan syntax or a ModelSpec."
-            ) from None
-        return ModelSpec.coerce(builder(data))
-    if isinstance(model, str):
-        spec = _SPEC_CACHE.get(model)
-        if spec is None:
-            spec = ModelSpec.coerce(model)
-            if len(_SPEC_CACHE) > 64:
-                _SPEC_CACHE.clear()
-            _SPEC_CACHE[model] = spec
-        return spec
-    return ModelSpec.coerce(model)
-
-
-_SPEC_CACHE: dict[str, ModelSpec] = {}
+    return resolve_model(model, data)
 
 
 @functools.lru_cache(maxsize=64)

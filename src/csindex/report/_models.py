@@ -44,7 +44,7 @@ def resolve_model(model: Any, survey: Any) -> tuple[Any, str]:
     if isinstance(model, str) and model.lower() in ("ccsi", "acsi", "ecsi", "scsb"):
         from .. import models
 
-        return models.template(model.lower(), survey), model.upper()
+        return models.resolve_model(model, survey), model.upper()
     return ModelSpec.coerce(model), "custom model"
 
 
@@ -283,15 +283,16 @@ def _model_sem(ctx: Context, sec: Section) -> None:
     ctx.tables["sem_paths"] = res.paths
     ctx.tables["sem_estimates"] = res.estimates
     ctx.key["sem_fit"] = {k: float(fi[k]) for k in ("chi2", "df", "pvalue", "cfi", "tli", "rmsea", "srmr")}
-    ctx.key["sem_r_squared"] = {str(k): float(v) for k, v in res.r_squared.items()}
+    r2_sem = res.r_squared.set_index("construct")["r_squared"]
+    ctx.key["sem_r_squared"] = {str(k): float(v) for k, v in r2_sem.items()}
     tgt = _target(ctx)
-    if tgt is not None and tgt in res.r_squared.index:
-        ctx.key["sem_r_squared_satisfaction"] = float(res.r_squared[tgt])
+    if tgt is not None and tgt in r2_sem.index:
+        ctx.key["sem_r_squared_satisfaction"] = float(r2_sem[tgt])
     std = res.paths[["source", "target", "std_all", "p_value"]].rename(columns={"std_all": "estimate"})
-    disp = path_diagram(std, res.r_squared, layers=ctx.model, ci=False, labels=_labels_for(ctx, ctx.model.constructs))
+    disp = path_diagram(std, r2_sem, layers=ctx.model, ci=False, labels=_labels_for(ctx, ctx.model.constructs))
     ctx.figure(sec, disp, L("m_sem_fig"))
     sec.add("table", L.columns(res.paths), L("m_paths") + " (SEM)")
-    r2 = pd.DataFrame({"construct": res.r_squared.index, "r_squared": res.r_squared.to_numpy()})
+    r2 = res.r_squared
     ctx.tables["sem_r_squared"] = r2
     sec.add("table", L.columns(r2), L("m_r2") + " (SEM)")
 

@@ -40,7 +40,7 @@ KNOWN_LAYER_VIOLATIONS: list[str] = [
     "csindex.scoring.kano -> csindex.segments",
     "csindex.scoring.drivers -> csindex.segments",
     "csindex.scoring.ratio -> csindex.segments",
-    "csindex.sem -> csindex.segments",
+    "csindex.sem.estimate -> csindex.segments",
     "csindex.pls.segments -> csindex.segments",
 ]
 
@@ -51,11 +51,9 @@ MAX_FUNCTION_LINES = 150
 # the refactor of issue 11 (kpi.py -> kpi/, sem.py + _cbsem.py -> sem/, segments.py -> three
 # modules); the lead shrinks these lists as the splits land. Never add to them.
 OVERSIZED_FILES: dict[str, int] = {
-    "csindex/_cbsem.py": 811,
     "csindex/kpi.py": 1759,
     "csindex/plots/_charts.py": 878,
     "csindex/segments.py": 1848,
-    "csindex/sem.py": 1349,
 }
 OVERSIZED_FUNCTIONS: dict[str, int] = {
     "csindex/io.py::load_survey": 218,
@@ -66,8 +64,6 @@ OVERSIZED_FUNCTIONS: dict[str, int] = {
     "csindex/scoring/dual.py::dual_evaluation": 348,
     "csindex/scoring/ipa.py::ipa": 179,
     "csindex/scoring/ratio.py::ratio_index": 233,
-    "csindex/sem.py::fit_sem": 233,
-    "csindex/sem.py::fit_sem_multigroup": 207,
 }
 
 

@@ -30,6 +30,7 @@ NOT_RESULTS = {
     "PLSQuality": "a table bundle hanging off PLSResult.quality, not a result of its own",
     "ReportResult": "the list of files a report wrote",
     "FrequencyTable": "an input: answer counts to score (a cross-tab of item x scale point)",
+    "InvarianceModel": "one fitted model inside MultiGroupSEMResult.models, checked through that result",
 }
 # Respondent-level tables keep the data's row index (they line up with the input rows).
 RESPONDENT_TABLES = {"scores", "index_scores", "ratios", "differences", "respondents", "detail_rows"}
@@ -97,6 +98,7 @@ FACTORIES: dict[str, Callable[[], Any]] = {
     "DriverWeightsResult": lambda: csindex.driver_weights(_airline(), target="SAT", drivers=["CREW", "CABN", "PUNC"],
                                                           bootstrap=50, seed=1),
     "KanoResult": lambda: csindex.kano(pd.DataFrame({"F1": [1, 1, 2, 4], "D1": [5, 3, 5, 2]}), ["F1"], ["D1"]),
+    "PLSPredictResult": lambda: csindex.plspredict(_sem_data(), SEM_MODEL, folds=5, repetitions=2, seed=1),
     "PLSResult": lambda: csindex.fit_pls(_airline(), "ccsi", bootstrap=30, seed=1, progress=False),
     "SEMResult": lambda: csindex.fit_sem(_sem_data(), SEM_MODEL),
     "MultiGroupSEMResult": lambda: csindex.fit_sem(_sem_data(), SEM_MODEL, group="g", equal=("loadings",)),
@@ -184,7 +186,10 @@ def test_result_contract(results, name):
         if (name, "index") not in DEPRECATED_ATTRS:
             idx = _quiet(lambda: res.index)
             assert isinstance(idx, pd.DataFrame), f"{name}.index must be the 0-100 index table"
-            assert tuple(idx.columns[: len(INDEX_COLUMNS)]) == INDEX_COLUMNS, f"{name}.index columns {list(idx.columns)}"
+            cols = [c for c in idx.columns if c in INDEX_COLUMNS]
+            assert tuple(cols) == INDEX_COLUMNS, f"{name}.index columns {list(idx.columns)}"
+            lead = list(idx.columns[: list(idx.columns).index("construct")])
+            assert set(lead) <= {"group", "wave", "segment"}, f"{name}.index: only a group key may precede 'construct'"
             finite = idx["index"].dropna()
             assert len(finite) and ((finite > -1e-9) & (finite < 100 + 1e-9)).all(), f"{name}.index leaves 0-100"
     if hasattr(res, "r_squared"):

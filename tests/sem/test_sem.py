@@ -58,7 +58,7 @@ def test_hand_computed_saturated_model():
     df = simulate(n=500, seed=3)[["x1", "x2", "x3"]]
     res = csindex.fit_sem(df, "X =~ x1 + x2 + x3")
     s = df.cov(ddof=0).to_numpy()
-    np.testing.assert_allclose(res.implied_cov.to_numpy(), s, atol=1e-10)
+    np.testing.assert_allclose(res.implied_cov.set_index("item").to_numpy(), s, atol=1e-10)
     assert res.fit_indices["chi2"] == pytest.approx(0.0, abs=1e-9)
     est = res.estimates.set_index(["lhs", "op", "rhs"])["estimate"]
     assert est[("X", "=~", "x2")] == pytest.approx(s[1, 2] / s[0, 2], rel=1e-8)
@@ -85,13 +85,13 @@ def test_scores_are_regression_factor_scores():
     df = simulate(n=400, seed=7)
     res = csindex.fit_sem(df, MODEL)
     est = res.estimates.set_index(["lhs", "op", "rhs"])["estimate"]
-    items = list(res.implied_cov.index)
+    items = list(res.implied_cov["item"])
     lam = np.zeros((6, 2))
     for k, i in enumerate(items):
         lam[k, 0 if i.startswith("x") else 1] = est[("X" if i.startswith("x") else "Y", "=~", i)]
     b, px, py = est[("Y", "~", "X")], est[("X", "~~", "X")], est[("Y", "~~", "Y")]
     phi = np.array([[px, b * px], [b * px, b * b * px + py]])      # latent covariance by hand
-    w = phi @ lam.T @ np.linalg.inv(res.implied_cov.to_numpy())    # Thurstone regression weights
+    w = phi @ lam.T @ np.linalg.inv(res.implied_cov.set_index("item").to_numpy())    # Thurstone regression weights
     x = df[items].to_numpy()
     np.testing.assert_allclose(res.scores.to_numpy(), (x - x.mean(0)) @ w.T, atol=1e-10)
     assert list(res.scores.columns) == ["X", "Y"]
@@ -576,7 +576,7 @@ def test_r_squared_is_a_table_and_summary_columns_consistent():
     psi = res.parameter("Y ~~ Y")["estimate"]
     var_y = res.latent_correlations  # correlation; R² from std_all of the residual variance instead
     assert res.r_squared["r_squared"].iloc[0] == pytest.approx(1 - res.parameter("Y ~~ Y")["std_all"], rel=1e-12)
-    assert psi > 0 and var_y.shape == (2, 2)
+    assert psi > 0 and var_y.shape == (2, 3) and list(var_y["construct"]) == ["X", "Y"]
 
 
 # --------------------------------------------------------------------------- improper solutions
@@ -649,10 +649,10 @@ def test_fiml_reports_intercepts_and_mean_structure_fit_as_lavaan():
     ml = csindex.fit_sem(df, MODEL)
     full = csindex.fit_sem(df, MODEL, missing="fiml")
     p = 6
-    a = np.linalg.solve(ml.implied_cov.to_numpy(), ml.sample_cov.to_numpy())
+    a = np.linalg.solve(ml.implied_cov.set_index("item").to_numpy(), ml.sample_cov.set_index("item").to_numpy())
     m = df.mean().to_numpy()
     t1 = 0.5 * np.trace((a - np.eye(p)) @ (a - np.eye(p)))
-    t2 = 0.5 * np.trace(a @ a) + m @ np.linalg.solve(ml.implied_cov.to_numpy(), m)
+    t2 = 0.5 * np.trace(a @ a) + m @ np.linalg.solve(ml.implied_cov.set_index("item").to_numpy(), m)
     assert full.fit_indices["gfi"] == pytest.approx(1 - t1 / t2, rel=1e-8)
     assert full.fit_indices["agfi"] == pytest.approx(1 - (p * (p + 1) / 2 + p) / 8 * (t1 / t2), rel=1e-8)
     assert full.fit_indices["srmr_nomean"] == pytest.approx(ml.fit_indices["srmr"], rel=1e-7)

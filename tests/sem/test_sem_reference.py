@@ -108,14 +108,15 @@ def test_r_squared(result, lavaan):
 
 def test_implied_covariance(result, lavaan):
     ref = lavaan["results"]["implied_cov"]
-    items = list(result.implied_cov.index)
+    cov = result.implied_cov.set_index("item")
+    items = list(cov.index)
     mat = np.array([[ref[a][b] for b in items] for a in items])
-    np.testing.assert_allclose(result.implied_cov.to_numpy(), mat, rtol=1e-4)
+    np.testing.assert_allclose(cov.to_numpy(), mat, rtol=1e-4)
 
 
 def test_latent_correlations_flag_discriminant_problem(result, lavaan):
     ref = lavaan["results"]["auxiliary_tight_optimisation"]["latent_correlations"]
-    lc = result.latent_correlations
+    lc = result.latent_correlations.set_index("construct")
     for a, row in ref.items():
         for b, v in row.items():
             assert lc.loc[a, b] == pytest.approx(v, abs=1e-5)

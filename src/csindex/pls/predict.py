@@ -92,6 +92,15 @@ class PLSPredictResult(SummaryMixin):
     folds: np.ndarray
     settings: dict[str, Any] = field(default_factory=dict)
 
+    def plot(self, *, ax: Any = None):
+        """RMSE of the PLS prediction against the linear-model benchmark per item
+        (:func:`csindex.plots.driver_chart`; an item where PLS beats LM has the shorter PLS bar)."""
+        from ..plots import driver_chart
+
+        t = self.items.melt(id_vars=["item"], value_vars=["pls_rmse", "lm_rmse"], var_name="model", value_name="rmse")
+        t["model"] = t["model"].map({"pls_rmse": "PLS", "lm_rmse": "LM benchmark"})
+        return driver_chart(t, value="rmse", driver="item", group="model", ax=ax)
+
     def summary(self) -> Summary:
         """Settings and the per-item out-of-sample table."""
         s = self.settings

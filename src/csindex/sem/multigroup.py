@@ -184,6 +184,12 @@ class MultiGroupSEMResult(SummaryMixin):
     settings: Mapping[str, Any] = field(default_factory=dict)
     models: Mapping[str, InvarianceModel] = field(default_factory=dict)
 
+    def plot(self, *, ax: Any = None):
+        """The groups' 0-100 indices side by side (:func:`csindex.plots.index_chart`)."""
+        from ..plots import index_chart
+
+        return index_chart(self.index, group="group", ax=ax)
+
     def summary(self) -> Summary:
         """The invariance sequence compared, paths and index by group."""
         facts = {"group": self.settings.get("group"), "groups": ", ".join(map(str, self.groups)),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
+from .._results import ResultMixin
 from .._summary import Summary, SummaryMixin
 from .._validation import did_you_mean
 from ..exceptions import EstimationError, SpecError
@@ -22,7 +23,7 @@ _TITLES = {"ML": "maximum likelihood", "MLR": "robust ML, Yuan-Bentler", "MLM": 
 
 # --------------------------------------------------------------------------- result
 @dataclass(frozen=True, repr=False)
-class SEMResult(SummaryMixin):
+class SEMResult(ResultMixin):
     """Result of :func:`fit_sem`.
 
     Attributes
@@ -65,9 +66,9 @@ class SEMResult(SummaryMixin):
     weights : pandas.DataFrame
         ``construct, item, weight, normalized_weight``: the factor-score regression weights.
     latent_correlations : pandas.DataFrame
-        Model-implied correlations of the constructs.
+        Model-implied correlations of the constructs (first column ``construct``).
     implied_cov, sample_cov : pandas.DataFrame
-        Model-implied and sample (divisor N) covariance of the items.
+        Model-implied and sample (divisor N) covariance of the items (first column ``item``).
     spec : ModelSpec
     n : int
         Number of observations used.
@@ -97,6 +98,9 @@ class SEMResult(SummaryMixin):
     iterations: int
     settings: Mapping[str, Any] = field(default_factory=dict)
     _fit: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    _tables: ClassVar[Mapping[str, str]] = {"implied_cov": "item", "sample_cov": "item",
+                                            "latent_correlations": "construct"}
 
     def summary(self) -> Summary:
         """Fit indices, structural paths, R², index and the measurement model."""

@@ -1,5 +1,5 @@
 """Robust CB-SEM (MLR, MLM) and modification indices against R lavaan 0.6-14
-(../shared/reference/cbsem_satisfaction_lavaan_{mlr,mlm,modindices}.json).
+(tests/reference/, vendored from the shared set: cbsem_satisfaction_lavaan_{mlr,mlm,modindices}.json).
 
 Two kinds of checks. End to end: ``fit_sem`` against lavaan's default run (tolerances of
 issue 14: estimates and robust SEs 1e-3, scaled statistics 1e-4). Formula level: csindex's
@@ -187,7 +187,7 @@ def test_modification_indices_formula_at_lavaan_tight_estimates(satisfaction_dat
     # the ML tight re-run's estimates (same call; stored with the MLR file's tight run)
     tight_est = load_reference("cbsem_satisfaction_lavaan_mlr")["results"]["auxiliary_tight_optimisation"]
     st, theta = _at_lavaan_estimates(res, tight_est["parameter_estimates"])
-    mi = modification_indices(st, theta, res.sample_cov.to_numpy(), res.n)
+    mi = modification_indices(st, theta, res.sample_cov.set_index("item").to_numpy(), res.n)
     got = {f"{r.lhs} {r.op} {r.rhs}": r for r in mi.itertuples()}
     tight = modindices_ref["results"]["auxiliary_tight_optimisation"]["all_sorted"]
     for key, ref in tight.items():

@@ -178,7 +178,11 @@ class PLSResult(SummaryMixin):
     def scores(self) -> pd.DataFrame:
         """Standardised construct scores (respondent × construct), mean 0 and unit
         variance (population divisor N; sample divisor N - 1 under the seminr and
-        smartpls presets). Rows keep the data's index."""
+        smartpls presets). Rows keep the data's index.
+
+        Under ``missing="em"`` missing answers are replaced by their conditional
+        expectation given the respondent's observed answers; the scores then have mean 0
+        and a variance below 1 (the unit variance holds for the EM covariance)."""
         L = self._layout
         X = self._prep.X
         sd = np.sqrt(np.diag(self._S))
@@ -274,11 +278,11 @@ class PLSResult(SummaryMixin):
         check_option("level", level, ("construct", "item"), "PLSResult.ipma")
         L = self._layout
         tgt = L.constructs.index(self._resolve_construct(target))
-        scores = self.index_scores.to_numpy()
-        w = self._prep.weights
-        wn = np.full(self.n, 1.0 / self.n) if w is None else w / w.sum()
-        mu = wn @ scores
-        sd = np.sqrt(wn @ (scores - mu) ** 2)
+        # SD of the 0-100 construct scores from the item covariance (the empirical SD of
+        # ``index_scores`` when no answer is imputed; the model SD under missing="em")
+        p = self._prep
+        Wd = L.dense(self._stats.index_weights)[0] * (100.0 / (p.hi - p.lo))[:, None]
+        sd = np.sqrt(np.einsum("ij,ik,kj->j", Wd, self._S, Wd))
         Bs = self._fe.paths[0]
         Bu = Bs * sd[None, :] / np.where(sd[:, None] > 0, sd[:, None], np.nan)
         Bu = np.nan_to_num(Bu * (Bs != 0))
@@ -291,8 +295,7 @@ class PLSResult(SummaryMixin):
             return pd.DataFrame({"construct": [L.constructs[s] for s in drivers],
                                  "importance": [float(Tu[s, tgt]) for s in drivers],
                                  "performance": [float(perf[s]) for s in drivers]})
-        p = self._prep
-        item_perf = (p.X.T @ wn - p.lo) / (p.hi - p.lo) * 100.0
+        item_perf = (self._mean - p.lo) / (p.hi - p.lo) * 100.0
         rows = []
         iw = self._stats.index_weights[0]
         for s in drivers:

@@ -1,0 +1,247 @@
+"""Maximum-likelihood means and covariance of incomplete multivariate-normal data by EM.
+
+The EM algorithm for a multivariate normal sample with missing values (Dempster, Laird &
+Rubin 1977; Little & Rubin 2019, *Statistical Analysis with Missing Data*, 3rd ed., §11.2)
+works on the sufficient statistics of the completed data. Respondents that miss the same
+items share a *missing-data pattern*; given the current ``(mu, S)`` every respondent of a
+pattern ``g`` (observed items ``o``, missing items ``m``) has
+
+* ``E[x_m | x_o] = mu_m + S_mo S_oo⁻¹ (x_o - mu_o)``, linear in ``x_o``: ``x̂ = c_g + H_g x⁰``
+  with ``x⁰`` the answers with missing cells set to 0;
+* ``Cov[x_m | x_o] = S_mm - S_mo S_oo⁻¹ S_om``, the same for all respondents of the pattern.
+
+Both come from the precision ``Λ = S⁻¹``: ``Cov[x_m | x_o] = Λ_mm⁻¹`` and the regression
+coefficients are ``-Λ_mm⁻¹ Λ_mo``, so each iteration inverts ``S`` once and, per pattern,
+only a ``k × k`` block (``k`` missing items, usually 1-3).
+
+So the E-step needs, per pattern, only the (weighted) count ``a_g``, sum ``s_g = Σ w x⁰`` and
+cross-product ``Q_g = Σ w x⁰x⁰'`` of the observed answers, computed once:
+``Σ x̂ = a c + H s`` and ``Σ x̂x̂' = a cc' + c(Hs)' + (Hs)c' + H Q H' + a C``. The M-step divides
+by ``Σ a``. Nothing in the iteration depends on the number of respondents; the patterns with
+the same number of missing items (and, for the bootstrap, all resamples) are processed as
+one stack.
+
+Sampling weights enter as weighted sufficient statistics (a weighted pseudo-likelihood), and
+bootstrap resamples as resampling counts times the weights.
+
+Hand-written on numpy: statsmodels and scipy have no EM for incomplete normal data
+(``statsmodels.imputation`` does chained-equation multiple imputation, not ML moments).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Patterns", "EMResult", "patterns", "pattern_stats", "em_stack", "em_normal", "conditional_mean"]
+
+EM_TOL = 1e-9
+EM_MAX_ITER = 5000
+_STACK_BUDGET = 2_000_000  # floats of one (b, G, p, p) working array
+
+
+@dataclass(frozen=True)
+class Patterns:
+    """Missing-data patterns of an ``(n, p)`` array (rows with at least one answer).
+
+    Patterns are binned by their number of missing items ``k``: bin ``(k, ids, mis)`` holds
+    the pattern numbers ``ids (G_k,)`` and their missing items ``mis (G_k, k)``."""
+
+    observed: np.ndarray  # (G, p) bool, True where the pattern has an answer
+    group: np.ndarray  # (n,) pattern of each row
+    X0: np.ndarray  # (n, p) answers about ``center``, missing cells 0
+    center: np.ndarray  # (p,) available-case mean, subtracted for numerical accuracy
+    members: tuple[np.ndarray, ...]  # row indices of each pattern
+    bins: tuple[tuple[int, np.ndarray, np.ndarray], ...]  # (k, pattern ids, missing items) for k >= 1
+
+    @property
+    def G(self) -> int:
+        return self.observed.shape[0]
+
+
+@dataclass(frozen=True)
+class EMResult:
+    """EM estimates (population divisor ``Σw``, i.e. maximum likelihood)."""
+
+    mean: np.ndarray  # (B, p)
+    cov: np.ndarray  # (B, p, p)
+    iterations: np.ndarray  # (B,) int
+    converged: np.ndarray  # (B,) bool
+    change: np.ndarray  # (B,) last change (max over mean/SD and covariance/(SD SD'))
+
+
+def patterns(X: np.ndarray, weights: np.ndarray | None = None) -> Patterns:
+    """Group the rows of ``X`` (NaN = missing) by missing-data pattern.
+
+    Every row must have at least one answer and every column at least one answer.
+    """
+    obs = ~np.isnan(X)
+    observed, group = np.unique(obs, axis=0, return_inverse=True)
+    group = group.reshape(-1)
+    w = np.ones(X.shape[0]) if weights is None else weights
+    cnt = (obs * w[:, None]).sum(axis=0)
+    center = np.where(obs, X, 0.0).T @ w / np.where(cnt > 0, cnt, 1.0)
+    X0 = np.where(obs, X - center, 0.0)
+    order = np.argsort(group, kind="stable")
+    bounds = np.searchsorted(group[order], np.arange(observed.shape[0] + 1))
+    members = tuple(order[bounds[g]:bounds[g + 1]] for g in range(observed.shape[0]))
+    n_mis = (~observed).sum(axis=1)
+    bins = []
+    for k in np.unique(n_mis[n_mis > 0]):
+        ids = np.flatnonzero(n_mis == k)
+        mis = np.nonzero(~observed[ids])[1].reshape(len(ids), int(k))
+        bins.append((int(k), ids, mis))
+    return Patterns(observed, group, X0, center, members, tuple(bins))
+
+
+def pattern_stats(P: Patterns, K: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weighted count ``a (B, G)``, sum ``s (B, G, p)`` and cross-products ``Q (B, G, p, p)``
+    of the observed answers of each pattern, for ``B`` rows of respondent weights ``K (B, n)``
+    (sampling weights, or resampling counts times them). One product per pattern."""
+    B = K.shape[0]
+    p = P.X0.shape[1]
+    a = np.empty((B, P.G))
+    s = np.empty((B, P.G, p))
+    Q = np.empty((B, P.G, p, p))
+    for g, idx in enumerate(P.members):
+        Xg = P.X0[idx]
+        Kg = K[:, idx]
+        a[:, g] = Kg.sum(axis=1)
+        s[:, g] = Kg @ Xg
+        if B == 1:
+            Q[0, g] = (Xg.T * Kg[0]) @ Xg
+        else:
+            Q[:, g] = (Kg @ (Xg[:, :, None] * Xg[:, None, :]).reshape(len(idx), p * p)).reshape(B, p, p)
+    return a, s, Q
+
+
+def _conditional(mu: np.ndarray, Lam: np.ndarray, obs: np.ndarray, mis: np.ndarray):
+    """For the patterns of one bin (missing items ``mis (G_k, k)``), from the precision
+    ``Lam = S⁻¹``: ``E[x_m | x_o] = d + R x⁰`` and ``Cov[x_m | x_o] = C``, with
+    ``C = Lam_mm⁻¹`` and ``R = -Lam_mm⁻¹ Lam_mo`` (Little & Rubin 2019, §7.4 sweep identities).
+    Shapes ``d (B, G_k, k)``, ``R (B, G_k, k, p)`` (zero on missing columns), ``C (B, G_k, k, k)``."""
+    Lmm = Lam[:, mis[:, :, None], mis[:, None, :]]  # (B, G_k, k, k)
+    C = np.linalg.inv(Lmm)
+    Lmo = Lam[:, mis, :] * obs[:, None, :]  # (B, G_k, k, p)
+    R = -(C @ Lmo)
+    d = mu[:, mis] - np.einsum("bgkp,bp->bgk", R, mu)
+    return d, R, C
+
+
+def _em_iterate(a, s, Q, P: Patterns, mu, S, tol, max_iter):
+    """EM on a stack; converged members are frozen. Returns mu, S, iterations, converged, change."""
+    B, p = mu.shape
+    W = a.sum(axis=1)
+    base1, base2 = s.sum(axis=1), Q.sum(axis=1)  # observed parts of Σx̂ and Σx̂x̂'
+    bins = [(mis, P.observed[ids], a[:, ids], s[:, ids], Q[:, ids]) for _, ids, mis in P.bins]
+    mu_out, S_out = mu.copy(), S.copy()
+    iters = np.zeros(B, dtype=np.int64)
+    conv = np.zeros(B, dtype=bool)
+    change = np.full(B, np.inf)
+    ids = np.arange(B)
+    ar = np.arange(B)
+    for it in range(1, max_iter + 1):
+        Lam = np.linalg.inv(S)
+        T1, T2 = base1.copy(), base2.copy()
+        bix = ar[:T1.shape[0], None, None]
+        for mis, obs, ak, sk, Qk in bins:
+            d, R, C = _conditional(mu, Lam, obs, mis)
+            Rs = np.einsum("bgkp,bgp->bgk", R, sk)
+            xm = ak[..., None] * d + Rs  # Σ x̂_m (B, G_k, k)
+            RQ = R @ Qk
+            Mmp = d[..., None] * sk[:, :, None, :] + RQ  # Σ x̂_m x⁰' (B, G_k, k, p)
+            dRs = d[..., None] * Rs[:, :, None, :]
+            Mmm = (ak[..., None, None] * (d[..., None] * d[:, :, None, :] + C) + dRs + dRs.transpose(0, 1, 3, 2)
+                   + RQ @ R.transpose(0, 1, 3, 2))  # Σ x̂_m x̂_m' + a C
+            np.add.at(T1, (bix, mis[None]), xm)
+            cross = np.zeros((T1.shape[0], p, p))
+            np.add.at(cross, (bix, mis[None]), Mmp)  # rows m, columns o
+            T2 += cross + cross.transpose(0, 2, 1)
+            np.add.at(T2, (bix[..., None], mis[None, :, :, None], mis[None, :, None, :]), Mmm)
+        mu_new = T1 / W[:, None]
+        S_new = T2 / W[:, None, None] - mu_new[:, :, None] * mu_new[:, None, :]
+        S_new = (S_new + S_new.transpose(0, 2, 1)) / 2.0
+        sd = np.sqrt(np.maximum(np.einsum("bii->bi", S_new), 1e-300))
+        d_mu = np.abs(mu_new - mu) / sd
+        d_S = np.abs(S_new - S) / (sd[:, :, None] * sd[:, None, :])
+        crit = np.maximum(d_mu.max(axis=1), d_S.max(axis=(1, 2)))
+        mu, S = mu_new, S_new
+        iters[ids] = it
+        change[ids] = crit
+        done = crit < tol
+        if done.any():
+            mu_out[ids[done]], S_out[ids[done]] = mu[done], S[done]
+            conv[ids[done]] = True
+            keep = ~done
+            ids, mu, S, W = ids[keep], mu[keep], S[keep], W[keep]
+            base1, base2 = base1[keep], base2[keep]
+            bins = [(mis, obs, ak[keep], sk[keep], Qk[keep]) for mis, obs, ak, sk, Qk in bins]
+            if not ids.size:
+                break
+    if ids.size:
+        mu_out[ids], S_out[ids] = mu, S
+    return mu_out, S_out, iters, conv, change
+
+
+def em_stack(P: Patterns, K: np.ndarray, *, start: tuple[np.ndarray, np.ndarray] | None = None,
+             tol: float = EM_TOL, max_iter: int = EM_MAX_ITER) -> EMResult:
+    """EM for ``B`` weightings ``K (B, n)`` of the same respondents (one fit: ``B = 1``;
+    bootstrap resamples: counts times sampling weights), in sub-stacks bounded in memory.
+
+    ``start`` = ``(mean (p,), cov (p, p))`` in the data's units (e.g. the full-sample
+    estimates for resamples); default: available-case means and variances, zero covariances.
+    A stopping rule: the largest change of a mean (in SDs) or a covariance (in SD products)
+    below ``tol``.
+    """
+    B = K.shape[0]
+    p = P.X0.shape[1]
+    if start is None:
+        a0 = (P.observed[P.group] * K[0][:, None]).sum(axis=0)
+        var0 = (P.X0 ** 2 * K[0][:, None]).sum(axis=0) / np.where(a0 > 0, a0, 1.0)
+        mu0, S0 = np.zeros(p), np.diag(np.where(var0 > 0, var0, 1.0))
+    else:
+        mu0, S0 = start[0] - P.center, start[1]
+    step = max(1, _STACK_BUDGET // max(1, P.G * p * p))
+    parts = []
+    for b0 in range(0, B, step):
+        Kb = K[b0:b0 + step]
+        a, s, Q = pattern_stats(P, Kb)
+        nb = Kb.shape[0]
+        parts.append(_em_iterate(a, s, Q, P, np.repeat(mu0[None], nb, 0),
+                                 np.repeat(S0[None], nb, 0), tol, max_iter))
+    mu, S, iters, conv, change = (np.concatenate([q[k] for q in parts]) for k in range(5))
+    return EMResult(mu + P.center, S, iters, conv, change)
+
+
+def em_normal(X: np.ndarray, weights: np.ndarray | None = None, *, tol: float = EM_TOL,
+              max_iter: int = EM_MAX_ITER) -> EMResult:
+    """Maximum-likelihood mean and covariance (divisor ``Σw``) of the rows of ``X`` under
+    multivariate normality, missing cells (NaN) missing at random; ``B = 1`` stack.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from csindex._em import em_normal
+    >>> X = np.array([[1.0, 2.0], [2.0, np.nan], [3.0, 5.0], [4.0, 7.0], [np.nan, 1.0]])
+    >>> res = em_normal(X)
+    >>> bool(res.converged[0]), res.mean[0].round(3).tolist()
+    (True, [2.5, 3.736])
+    """
+    P = patterns(X, weights)
+    K = (np.ones(X.shape[0]) if weights is None else np.asarray(weights, dtype=float))[None]
+    return em_stack(P, K, tol=tol, max_iter=max_iter)
+
+
+def conditional_mean(P: Patterns, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    """``E[x | x_o]`` of every row under ``N(mean, cov)``: observed answers kept, missing
+    cells replaced by their conditional expectation (one product per pattern)."""
+    mu = (mean - P.center)[None]
+    Lam = np.linalg.inv(cov)[None]
+    out = P.X0.copy()
+    for _, ids, mis in P.bins:
+        d, R, _ = _conditional(mu, Lam, P.observed[ids], mis)
+        for j, g in enumerate(ids):
+            idx = P.members[g]
+            out[idx[:, None], mis[j][None, :]] = P.X0[idx] @ R[0, j].T + d[0, j]
+    return out + P.center

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Patterns", "EMResult", "patterns", "pattern_stats", "em_stack", "em_normal", "conditional_mean"]
+__all__ = ["EMResult", "Patterns", "conditional_mean", "em_normal", "em_stack", "pattern_stats", "patterns"]
 
 EM_TOL = 1e-9
 EM_MAX_ITER = 5000

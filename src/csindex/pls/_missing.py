@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from .._em import EM_MAX_ITER, EM_TOL, Patterns, conditional_mean, em_stack, patterns
+from .. import _em
+from .._em import Patterns, conditional_mean, em_stack, patterns
 from .._validation import quote_list
 from ..exceptions import ConvergenceWarning, MissingDataWarning, SurveyDataError
 
@@ -64,7 +65,7 @@ def prepare_em(X: np.ndarray, w: np.ndarray | None, rows: Any, items: list[str],
         raise SurveyDataError("The sampling weights of the respondents used sum to 0.")
     P = patterns(X, w)
     K = (np.ones(X.shape[0]) if w is None else w)[None]
-    res = em_stack(P, K)
+    res = em_stack(P, K, tol=_em.EM_TOL, max_iter=_em.EM_MAX_ITER)
     fit = EMFit(P, res.mean[0], res.cov[0], int(res.iterations[0]), bool(res.converged[0]), float(res.change[0]))
     filled = conditional_mean(P, fit.mean, fit.cov)
     cells = int(nan.sum())
@@ -79,8 +80,8 @@ def prepare_em(X: np.ndarray, w: np.ndarray | None, rows: Any, items: list[str],
         MissingDataWarning, stacklevel=stacklevel)
     if not fit.converged:
         warnings.warn(
-            f"EM for the missing answers did not converge within {EM_MAX_ITER} iterations (last change "
-            f"{fit.change:.3g} >= {EM_TOL:g}; {cells} missing cells of {X.shape[0]} respondents in {P.G} patterns). "
+            f"EM for the missing answers did not converge within {_em.EM_MAX_ITER} iterations (last change "
+            f"{fit.change:.3g} >= {_em.EM_TOL:g}; {cells} missing cells of {X.shape[0]} respondents in {P.G} patterns). "
             "Check items with very few answers, or use missing='mean' or 'listwise'.",
             ConvergenceWarning, stacklevel=stacklevel)
     return filled, w, rows, fit
@@ -93,5 +94,5 @@ def resample_moments(em: EMFit, w: np.ndarray | None, counts: np.ndarray) -> tup
     K = counts.astype(float)
     if w is not None:
         K *= w
-    res = em_stack(em.patterns, K, start=(em.mean, em.cov))
+    res = em_stack(em.patterns, K, start=(em.mean, em.cov), tol=_em.EM_TOL, max_iter=_em.EM_MAX_ITER)
     return res.mean, res.cov, res.converged

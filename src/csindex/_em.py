@@ -226,7 +226,7 @@ def em_normal(X: np.ndarray, weights: np.ndarray | None = None, *, tol: float = 
     >>> X = np.array([[1.0, 2.0], [2.0, np.nan], [3.0, 5.0], [4.0, 7.0], [np.nan, 1.0]])
     >>> res = em_normal(X)
     >>> bool(res.converged[0]), res.mean[0].round(3).tolist()
-    (True, [2.5, 3.736])
+    (True, [2.09, 3.713])
     """
     P = patterns(X, weights)
     K = (np.ones(X.shape[0]) if weights is None else np.asarray(weights, dtype=float))[None]

@@ -182,8 +182,8 @@ def test_em_bootstrap_resample_equals_em_on_the_materialised_resample(small):
     assert ok.all()
     for b in range(3):
         em = em_normal(np.repeat(X, counts[b], axis=0))
-        np.testing.assert_allclose(mu[b], em.mean[0], atol=1e-7)
-        np.testing.assert_allclose(S[b], em.cov[0], atol=1e-7)
+        np.testing.assert_allclose(mu[b], em.mean[0], atol=2e-6)  # resamples stop at EM_RESAMPLE_TOL
+        np.testing.assert_allclose(S[b], em.cov[0], atol=2e-6)
 
 
 def test_em_bootstrap_runs_and_is_reproducible(small):

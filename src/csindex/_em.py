@@ -37,6 +37,7 @@ import numpy as np
 __all__ = ["EMResult", "Patterns", "conditional_mean", "em_normal", "em_stack", "pattern_stats", "patterns"]
 
 EM_TOL = 1e-9
+EM_RESAMPLE_TOL = 1e-7  # bootstrap resamples (warm-started): far below the resampling error
 EM_MAX_ITER = 5000
 _STACK_BUDGET = 2_000_000  # floats of one (b, G, p, p) working array
 
@@ -49,10 +50,10 @@ class Patterns:
     the pattern numbers ``ids (G_k,)`` and their missing items ``mis (G_k, k)``."""
 
     observed: np.ndarray  # (G, p) bool, True where the pattern has an answer
-    group: np.ndarray  # (n,) pattern of each row
-    X0: np.ndarray  # (n, p) answers about ``center``, missing cells 0
+    order: np.ndarray  # (n,) the rows sorted by pattern: X0[r] is row order[r] of the data
+    starts: np.ndarray  # (G + 1,) pattern g is X0[starts[g]:starts[g + 1]]
+    X0: np.ndarray  # (n, p) answers about ``center``, missing cells 0, rows sorted by pattern
     center: np.ndarray  # (p,) available-case mean, subtracted for numerical accuracy
-    members: tuple[np.ndarray, ...]  # row indices of each pattern
     bins: tuple[tuple[int, np.ndarray, np.ndarray], ...]  # (k, pattern ids, missing items) for k >= 1
 
     @property
@@ -77,22 +78,30 @@ def patterns(X: np.ndarray, weights: np.ndarray | None = None) -> Patterns:
     Every row must have at least one answer and every column at least one answer.
     """
     obs = ~np.isnan(X)
-    observed, group = np.unique(obs, axis=0, return_inverse=True)
-    group = group.reshape(-1)
-    w = np.ones(X.shape[0]) if weights is None else weights
-    cnt = (obs * w[:, None]).sum(axis=0)
-    center = np.where(obs, X, 0.0).T @ w / np.where(cnt > 0, cnt, 1.0)
-    X0 = np.where(obs, X - center, 0.0)
-    order = np.argsort(group, kind="stable")
-    bounds = np.searchsorted(group[order], np.arange(observed.shape[0] + 1))
-    members = tuple(order[bounds[g]:bounds[g + 1]] for g in range(observed.shape[0]))
+    n, p = obs.shape
+    if p <= 52:  # a pattern as the bits of one (exactly represented) number: fast to sort
+        key = obs.astype(np.float64) @ (2.0 ** np.arange(p))
+    else:
+        key = np.packbits(obs, axis=1).view(np.dtype((np.void, (p + 7) // 8))).reshape(n)
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    starts = np.r_[0, np.flatnonzero(sorted_key[1:] != sorted_key[:-1]) + 1, n]
+    observed = obs[order[starts[:-1]]]
+    w = (np.ones(n) if weights is None else weights)[order]
+    X0 = np.ascontiguousarray(X[order])
+    nan = np.isnan(X0)
+    X0[nan] = 0.0
+    cnt = w @ ~nan
+    center = (w @ X0) / np.where(cnt > 0, cnt, 1.0)
+    X0 -= center
+    X0[nan] = 0.0
     n_mis = (~observed).sum(axis=1)
     bins = []
     for k in np.unique(n_mis[n_mis > 0]):
         ids = np.flatnonzero(n_mis == k)
         mis = np.nonzero(~observed[ids])[1].reshape(len(ids), int(k))
         bins.append((int(k), ids, mis))
-    return Patterns(observed, group, X0, center, members, tuple(bins))
+    return Patterns(observed, order, starts, X0, center, tuple(bins))
 
 
 def pattern_stats(P: Patterns, K: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -104,15 +113,16 @@ def pattern_stats(P: Patterns, K: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     a = np.empty((B, P.G))
     s = np.empty((B, P.G, p))
     Q = np.empty((B, P.G, p, p))
-    for g, idx in enumerate(P.members):
-        Xg = P.X0[idx]
-        Kg = K[:, idx]
+    Ks = K[:, P.order]
+    for g in range(P.G):
+        Xg = P.X0[P.starts[g]:P.starts[g + 1]]
+        Kg = Ks[:, P.starts[g]:P.starts[g + 1]]
         a[:, g] = Kg.sum(axis=1)
         s[:, g] = Kg @ Xg
         if B == 1:
             Q[0, g] = (Xg.T * Kg[0]) @ Xg
         else:
-            Q[:, g] = (Kg @ (Xg[:, :, None] * Xg[:, None, :]).reshape(len(idx), p * p)).reshape(B, p, p)
+            Q[:, g] = (Kg @ (Xg[:, :, None] * Xg[:, None, :]).reshape(len(Xg), p * p)).reshape(B, p, p)
     return a, s, Q
 
 
@@ -130,35 +140,39 @@ def _conditional(mu: np.ndarray, Lam: np.ndarray, obs: np.ndarray, mis: np.ndarr
 
 
 def _em_iterate(a, s, Q, P: Patterns, mu, S, tol, max_iter):
-    """EM on a stack; converged members are frozen. Returns mu, S, iterations, converged, change."""
+    """EM on a stack. Members that have converged are recorded and, once a quarter of the
+    stack has, dropped from it. Returns mu, S, iterations, converged, change."""
     B, p = mu.shape
     W = a.sum(axis=1)
     base1, base2 = s.sum(axis=1), Q.sum(axis=1)  # observed parts of Σx̂ and Σx̂x̂'
-    bins = [(mis, P.observed[ids], a[:, ids], s[:, ids], Q[:, ids]) for _, ids, mis in P.bins]
+    bins = []
+    for _, ids, mis in P.bins:
+        onehot = np.eye(p)[mis.reshape(-1)]  # (G_k k, p): scatters the missing items
+        bins.append((mis, P.observed[ids], onehot, a[:, ids], s[:, ids], Q[:, ids]))
     mu_out, S_out = mu.copy(), S.copy()
     iters = np.zeros(B, dtype=np.int64)
     conv = np.zeros(B, dtype=bool)
     change = np.full(B, np.inf)
     ids = np.arange(B)
-    ar = np.arange(B)
     for it in range(1, max_iter + 1):
         Lam = np.linalg.inv(S)
         T1, T2 = base1.copy(), base2.copy()
-        bix = ar[:T1.shape[0], None, None]
-        for mis, obs, ak, sk, Qk in bins:
+        nb = T1.shape[0]
+        for mis, obs, onehot, ak, sk, Qk in bins:
             d, R, C = _conditional(mu, Lam, obs, mis)
             Rs = np.einsum("bgkp,bgp->bgk", R, sk)
             xm = ak[..., None] * d + Rs  # Σ x̂_m (B, G_k, k)
             RQ = R @ Qk
-            Mmp = d[..., None] * sk[:, :, None, :] + RQ  # Σ x̂_m x⁰' (B, G_k, k, p)
             dRs = d[..., None] * Rs[:, :, None, :]
             Mmm = (ak[..., None, None] * (d[..., None] * d[:, :, None, :] + C) + dRs + dRs.transpose(0, 1, 3, 2)
                    + RQ @ R.transpose(0, 1, 3, 2))  # Σ x̂_m x̂_m' + a C
-            np.add.at(T1, (bix, mis[None]), xm)
-            cross = np.zeros((T1.shape[0], p, p))
-            np.add.at(cross, (bix, mis[None]), Mmp)  # rows m, columns o
+            # Z = Σ x̂_m x⁰' + ½ (Σ x̂_m x̂_m') on the missing columns, so Σ x̂x̂' = Q + E'Z + Z'E
+            Z = d[..., None] * sk[:, :, None, :] + RQ
+            cols = np.broadcast_to(mis[None, :, None, :], Mmm.shape)
+            np.put_along_axis(Z, cols, np.take_along_axis(Z, cols, axis=3) + 0.5 * Mmm, axis=3)
+            cross = onehot.T @ Z.reshape(nb, -1, p)
+            T1 += xm.reshape(nb, -1) @ onehot
             T2 += cross + cross.transpose(0, 2, 1)
-            np.add.at(T2, (bix[..., None], mis[None, :, :, None], mis[None, :, None, :]), Mmm)
         mu_new = T1 / W[:, None]
         S_new = T2 / W[:, None, None] - mu_new[:, :, None] * mu_new[:, None, :]
         S_new = (S_new + S_new.transpose(0, 2, 1)) / 2.0
@@ -167,20 +181,26 @@ def _em_iterate(a, s, Q, P: Patterns, mu, S, tol, max_iter):
         d_S = np.abs(S_new - S) / (sd[:, :, None] * sd[:, None, :])
         crit = np.maximum(d_mu.max(axis=1), d_S.max(axis=(1, 2)))
         mu, S = mu_new, S_new
-        iters[ids] = it
-        change[ids] = crit
-        done = crit < tol
+        fresh = ~conv[ids]  # not yet recorded as converged
+        iters[ids[fresh]] = it
+        change[ids[fresh]] = crit[fresh]
+        done = (crit < tol) & fresh
         if done.any():
             mu_out[ids[done]], S_out[ids[done]] = mu[done], S[done]
             conv[ids[done]] = True
-            keep = ~done
+        finished = conv[ids]
+        if finished.all():
+            ids = ids[:0]
+            break
+        if finished.sum() >= max(1, finished.size // 4):  # compact the stack
+            keep = ~finished
             ids, mu, S, W = ids[keep], mu[keep], S[keep], W[keep]
             base1, base2 = base1[keep], base2[keep]
-            bins = [(mis, obs, ak[keep], sk[keep], Qk[keep]) for mis, obs, ak, sk, Qk in bins]
-            if not ids.size:
-                break
-    if ids.size:
-        mu_out[ids], S_out[ids] = mu, S
+            bins = [(mis, obs, oh, ak[keep], sk[keep], Qk[keep]) for mis, obs, oh, ak, sk, Qk in bins]
+    rest = ids[~conv[ids]]
+    if rest.size:
+        pos = ~conv[ids]
+        mu_out[rest], S_out[rest] = mu[pos], S[pos]
     return mu_out, S_out, iters, conv, change
 
 
@@ -196,18 +216,18 @@ def em_stack(P: Patterns, K: np.ndarray, *, start: tuple[np.ndarray, np.ndarray]
     """
     B = K.shape[0]
     p = P.X0.shape[1]
-    if start is None:
-        a0 = (P.observed[P.group] * K[0][:, None]).sum(axis=0)
-        var0 = (P.X0 ** 2 * K[0][:, None]).sum(axis=0) / np.where(a0 > 0, a0, 1.0)
-        mu0, S0 = np.zeros(p), np.diag(np.where(var0 > 0, var0, 1.0))
-    else:
-        mu0, S0 = start[0] - P.center, start[1]
     step = max(1, _STACK_BUDGET // max(1, P.G * p * p))
     parts = []
     for b0 in range(0, B, step):
         Kb = K[b0:b0 + step]
         a, s, Q = pattern_stats(P, Kb)
         nb = Kb.shape[0]
+        if start is None:  # available-case means (the centre: 0) and variances of the first weighting
+            a0 = a[0] @ P.observed
+            var0 = np.einsum("gii->i", Q[0]) / np.where(a0 > 0, a0, 1.0)
+            mu0, S0 = np.zeros(p), np.diag(np.where(var0 > 0, var0, 1.0))
+        else:
+            mu0, S0 = start[0] - P.center, start[1]
         parts.append(_em_iterate(a, s, Q, P, np.repeat(mu0[None], nb, 0),
                                  np.repeat(S0[None], nb, 0), tol, max_iter))
     mu, S, iters, conv, change = (np.concatenate([q[k] for q in parts]) for k in range(5))
@@ -238,10 +258,12 @@ def conditional_mean(P: Patterns, mean: np.ndarray, cov: np.ndarray) -> np.ndarr
     cells replaced by their conditional expectation (one product per pattern)."""
     mu = (mean - P.center)[None]
     Lam = np.linalg.inv(cov)[None]
-    out = P.X0.copy()
+    out = P.X0 + P.center
     for _, ids, mis in P.bins:
         d, R, _ = _conditional(mu, Lam, P.observed[ids], mis)
         for j, g in enumerate(ids):
-            idx = P.members[g]
-            out[idx[:, None], mis[j][None, :]] = P.X0[idx] @ R[0, j].T + d[0, j]
-    return out + P.center
+            rows = slice(P.starts[g], P.starts[g + 1])
+            out[rows, mis[j]] = P.X0[rows] @ R[0, j].T + d[0, j] + P.center[mis[j]]
+    back = np.empty_like(out)
+    back[P.order] = out
+    return back

@@ -90,9 +90,10 @@ def prepare_em(X: np.ndarray, w: np.ndarray | None, rows: Any, items: list[str],
 def resample_moments(em: EMFit, w: np.ndarray | None, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """EM means ``(B, p)``, covariances ``(B, p, p)`` and convergence ``(B,)`` of resamples
     given by resampling counts ``(B, n)`` (times the sampling weights), started from the
-    full-sample estimates."""
+    full-sample estimates, to the tolerance ``EM_RESAMPLE_TOL`` (1e-7: the largest change of a
+    mean in SDs or a covariance in SD products; far below the resampling variation)."""
     K = counts.astype(float)
     if w is not None:
         K *= w
-    res = em_stack(em.patterns, K, start=(em.mean, em.cov), tol=_em.EM_TOL, max_iter=_em.EM_MAX_ITER)
+    res = em_stack(em.patterns, K, start=(em.mean, em.cov), tol=_em.EM_RESAMPLE_TOL, max_iter=_em.EM_MAX_ITER)
     return res.mean, res.cov, res.converged

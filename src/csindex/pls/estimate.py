@@ -227,10 +227,10 @@ def prepare(data: Any, spec: ModelSpec, *, missing: str, weights: Any = None, sc
             if X.shape[0] == 0:
                 raise SurveyDataError(
                     f"Only 0 complete respondents: all {n_total} miss at least one model item (most missing: "
-                    f"{', '.join(worst)}). Use missing='mean' or drop those items."
+                    f"{', '.join(worst)}). Use missing='em' (or 'mean') or drop those items."
                 )
             msg = (f"{n_aff} of {n_total} respondents have missing answers on model items and were dropped "
-                   f"(listwise); most missing: {', '.join(worst)}. Use missing='mean' to keep them.")
+                   f"(listwise); most missing: {', '.join(worst)}. Use missing='em' to keep them.")
         else:
             keep_w = w if w is not None else np.ones(n_total)
             means = np.array([np.average(X[~nan[:, k], k], weights=keep_w[~nan[:, k]]) if (~nan[:, k]).any()
@@ -254,7 +254,7 @@ def _check_size(prep: Prepared, layout: Layout) -> None:
     if n < max(3, 2 * max_pred):
         raise SurveyDataError(
             f"Only {n} complete respondents; PLS needs at least {max(3, 2 * max_pred)} (twice the largest number "
-            f"of predictors, {max_pred}). Collect more data, use missing='mean', or simplify the model."
+            f"of predictors, {max_pred}). Collect more data, use missing='em', or simplify the model."
         )
 
 

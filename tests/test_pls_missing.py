@@ -10,12 +10,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.optimize import minimize
 
 import csindex
 from csindex import _em
 from csindex._em import em_normal, patterns
-from csindex.exceptions import ConvergenceWarning, MissingDataWarning
+from csindex.exceptions import ConvergenceWarning, EstimationError, MissingDataWarning
 from csindex.pls._algorithm import moments
 from csindex.pls._missing import prepare_em, resample_moments
 
@@ -228,3 +230,25 @@ def test_em_beats_listwise_and_mean_under_mar_20_percent():
         assert t.at["em", col] < t.at["mean", col] and t.at["em", col] < t.at["listwise", col], t
     assert abs(t.at["em", "index_bias"]) < abs(t.at["mean", "index_bias"]) < abs(t.at["listwise", "index_bias"])
     assert t.at["em", "n_used"] == 400 and t.at["listwise", "n_used"] < 300
+
+
+def test_em_with_perfectly_collinear_items_names_them(small):
+    d = _with_holes(small.assign(q3=small["q1"]), seed=14, share=0.1)
+    with pytest.raises(EstimationError, match=r"'q1' and 'q3' .*collinear"):
+        csindex.fit_pls(d, SMALL, missing="em")
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), scale=st.floats(0.1, 10), shift=st.floats(-50, 50))
+def test_em_is_affine_equivariant_and_order_free(seed, scale, shift):
+    rng = np.random.default_rng(seed)
+    X = rng.multivariate_normal(np.zeros(3), [[1, 0.5, 0.2], [0.5, 1, 0.3], [0.2, 0.3, 1]], size=40)
+    X[rng.random(X.shape) < 0.2] = np.nan
+    X = X[~np.isnan(X).all(axis=1)]
+    base = em_normal(X)
+    moved = em_normal(X * scale + shift)
+    perm = em_normal(X[rng.permutation(len(X))])
+    np.testing.assert_allclose(moved.mean[0], base.mean[0] * scale + shift, atol=1e-6 * (scale + abs(shift)))
+    np.testing.assert_allclose(moved.cov[0], base.cov[0] * scale ** 2, atol=1e-6 * scale ** 2)
+    np.testing.assert_allclose(perm.mean[0], base.mean[0], atol=1e-8)
+    np.testing.assert_allclose(perm.cov[0], base.cov[0], atol=1e-8)

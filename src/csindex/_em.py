@@ -39,6 +39,7 @@ __all__ = ["EMResult", "Patterns", "conditional_mean", "em_normal", "em_stack", 
 EM_TOL = 1e-9
 EM_RESAMPLE_TOL = 1e-7  # bootstrap resamples (warm-started): far below the resampling error
 EM_MAX_ITER = 5000
+_VIF_SINGULAR = 1e10  # variance inflation 1/(1 - R²) that counts as perfect collinearity
 _STACK_BUDGET = 2_000_000  # floats of one (b, G, p, p) working array
 
 
@@ -70,6 +71,8 @@ class EMResult:
     iterations: np.ndarray  # (B,) int
     converged: np.ndarray  # (B,) bool
     change: np.ndarray  # (B,) last change (max over mean/SD and covariance/(SD SD'))
+    singular: np.ndarray  # (B,) stopped: the covariance became singular (perfectly collinear items)
+    vif: np.ndarray  # (B, p) variance inflation of each item in the last covariance, 1/(1 - R²)
 
 
 def patterns(X: np.ndarray, weights: np.ndarray | None = None) -> Patterns:
@@ -126,13 +129,22 @@ def pattern_stats(P: Patterns, K: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     return a, s, Q
 
 
+def _inv(A: np.ndarray) -> np.ndarray:
+    """Inverse of a stack of symmetric matrices; the pseudo-inverse if one is singular
+    (perfectly collinear items: the conditional expectations stay defined)."""
+    try:
+        return np.linalg.inv(A)
+    except np.linalg.LinAlgError:
+        return np.linalg.pinv(A, hermitian=True)
+
+
 def _conditional(mu: np.ndarray, Lam: np.ndarray, obs: np.ndarray, mis: np.ndarray):
     """For the patterns of one bin (missing items ``mis (G_k, k)``), from the precision
     ``Lam = S⁻¹``: ``E[x_m | x_o] = d + R x⁰`` and ``Cov[x_m | x_o] = C``, with
     ``C = Lam_mm⁻¹`` and ``R = -Lam_mm⁻¹ Lam_mo`` (Little & Rubin 2019, §7.4 sweep identities).
     Shapes ``d (B, G_k, k)``, ``R (B, G_k, k, p)`` (zero on missing columns), ``C (B, G_k, k, k)``."""
     Lmm = Lam[:, mis[:, :, None], mis[:, None, :]]  # (B, G_k, k, k)
-    C = np.linalg.inv(Lmm)
+    C = _inv(Lmm)
     Lmo = Lam[:, mis, :] * obs[:, None, :]  # (B, G_k, k, p)
     R = -(C @ Lmo)
     d = mu[:, mis] - np.einsum("bgkp,bp->bgk", R, mu)
@@ -141,7 +153,10 @@ def _conditional(mu: np.ndarray, Lam: np.ndarray, obs: np.ndarray, mis: np.ndarr
 
 def _em_iterate(a, s, Q, P: Patterns, mu, S, tol, max_iter):
     """EM on a stack. Members that have converged are recorded and, once a quarter of the
-    stack has, dropped from it. Returns mu, S, iterations, converged, change."""
+    stack has, dropped from it. A member whose covariance approaches singularity (an item's
+    variance inflation ``Λ_ii S_ii = 1/(1 - R²_i)`` above ``_VIF_SINGULAR``: perfectly
+    collinear items, where the precision does not exist) is stopped and flagged.
+    Returns mu, S, iterations, converged, change, singular, vif."""
     B, p = mu.shape
     W = a.sum(axis=1)
     base1, base2 = s.sum(axis=1), Q.sum(axis=1)  # observed parts of Σx̂ and Σx̂x̂'
@@ -152,10 +167,18 @@ def _em_iterate(a, s, Q, P: Patterns, mu, S, tol, max_iter):
     mu_out, S_out = mu.copy(), S.copy()
     iters = np.zeros(B, dtype=np.int64)
     conv = np.zeros(B, dtype=bool)
+    sing = np.zeros(B, dtype=bool)
+    vif_out = np.ones((B, p))
     change = np.full(B, np.inf)
     ids = np.arange(B)
     for it in range(1, max_iter + 1):
-        Lam = np.linalg.inv(S)
+        Lam = _inv(S)
+        vif = np.einsum("bii->bi", Lam) * np.einsum("bii->bi", S)
+        vif_out[ids] = vif
+        bad = ~(vif.max(axis=1) < _VIF_SINGULAR) & ~(conv | sing)[ids]
+        if bad.any():  # keep the last estimates, stop
+            mu_out[ids[bad]], S_out[ids[bad]] = mu[bad], S[bad]
+            sing[ids[bad]] = True
         T1, T2 = base1.copy(), base2.copy()
         nb = T1.shape[0]
         for mis, obs, onehot, ak, sk, Qk in bins:
@@ -181,14 +204,14 @@ def _em_iterate(a, s, Q, P: Patterns, mu, S, tol, max_iter):
         d_S = np.abs(S_new - S) / (sd[:, :, None] * sd[:, None, :])
         crit = np.maximum(d_mu.max(axis=1), d_S.max(axis=(1, 2)))
         mu, S = mu_new, S_new
-        fresh = ~conv[ids]  # not yet recorded as converged
+        fresh = ~(conv | sing)[ids]  # not yet recorded as converged or stopped
         iters[ids[fresh]] = it
         change[ids[fresh]] = crit[fresh]
         done = (crit < tol) & fresh
         if done.any():
             mu_out[ids[done]], S_out[ids[done]] = mu[done], S[done]
             conv[ids[done]] = True
-        finished = conv[ids]
+        finished = (conv | sing)[ids]
         if finished.all():
             ids = ids[:0]
             break
@@ -197,11 +220,10 @@ def _em_iterate(a, s, Q, P: Patterns, mu, S, tol, max_iter):
             ids, mu, S, W = ids[keep], mu[keep], S[keep], W[keep]
             base1, base2 = base1[keep], base2[keep]
             bins = [(mis, obs, oh, ak[keep], sk[keep], Qk[keep]) for mis, obs, oh, ak, sk, Qk in bins]
-    rest = ids[~conv[ids]]
-    if rest.size:
-        pos = ~conv[ids]
-        mu_out[rest], S_out[rest] = mu[pos], S[pos]
-    return mu_out, S_out, iters, conv, change
+    pos = ~(conv | sing)[ids]
+    if pos.any():
+        mu_out[ids[pos]], S_out[ids[pos]] = mu[pos], S[pos]
+    return mu_out, S_out, iters, conv, change, sing, vif_out
 
 
 def em_stack(P: Patterns, K: np.ndarray, *, start: tuple[np.ndarray, np.ndarray] | None = None,
@@ -230,8 +252,8 @@ def em_stack(P: Patterns, K: np.ndarray, *, start: tuple[np.ndarray, np.ndarray]
             mu0, S0 = start[0] - P.center, start[1]
         parts.append(_em_iterate(a, s, Q, P, np.repeat(mu0[None], nb, 0),
                                  np.repeat(S0[None], nb, 0), tol, max_iter))
-    mu, S, iters, conv, change = (np.concatenate([q[k] for q in parts]) for k in range(5))
-    return EMResult(mu + P.center, S, iters, conv, change)
+    mu, S, iters, conv, change, sing, vif = (np.concatenate([q[k] for q in parts]) for k in range(7))
+    return EMResult(mu + P.center, S, iters, conv, change, sing, vif)
 
 
 def em_normal(X: np.ndarray, weights: np.ndarray | None = None, *, tol: float = EM_TOL,
@@ -257,7 +279,7 @@ def conditional_mean(P: Patterns, mean: np.ndarray, cov: np.ndarray) -> np.ndarr
     """``E[x | x_o]`` of every row under ``N(mean, cov)``: observed answers kept, missing
     cells replaced by their conditional expectation (one product per pattern)."""
     mu = (mean - P.center)[None]
-    Lam = np.linalg.inv(cov)[None]
+    Lam = _inv(cov[None])
     out = P.X0 + P.center
     for _, ids, mis in P.bins:
         d, R, _ = _conditional(mu, Lam, P.observed[ids], mis)

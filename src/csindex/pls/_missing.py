@@ -26,7 +26,12 @@ import numpy as np
 from .. import _em
 from .._em import Patterns, conditional_mean, em_stack, patterns
 from .._validation import quote_list
-from ..exceptions import ConvergenceWarning, MissingDataWarning, SurveyDataError
+from ..exceptions import (
+    ConvergenceWarning,
+    EstimationError,
+    MissingDataWarning,
+    SurveyDataError,
+)
 
 __all__ = ["EMFit", "prepare_em", "resample_moments"]
 
@@ -66,6 +71,13 @@ def prepare_em(X: np.ndarray, w: np.ndarray | None, rows: Any, items: list[str],
     P = patterns(X, w)
     K = (np.ones(X.shape[0]) if w is None else w)[None]
     res = em_stack(P, K, tol=_em.EM_TOL, max_iter=_em.EM_MAX_ITER)
+    if res.singular[0]:
+        vif = res.vif[0]
+        bad = [items[k] for k in np.argsort(-vif) if vif[k] > 1e6][:4] or [items[int(np.argmax(vif))]]
+        raise EstimationError(
+            f"EM for the missing answers stopped: item(s) {quote_list(bad)} are (almost) perfectly collinear, "
+            f"so their covariance matrix is singular (variance inflation {vif.max():.3g}). Drop the redundant "
+            "item(s), or use missing='listwise'.")
     fit = EMFit(P, res.mean[0], res.cov[0], int(res.iterations[0]), bool(res.converged[0]), float(res.change[0]))
     filled = conditional_mean(P, fit.mean, fit.cov)
     cells = int(nan.sum())

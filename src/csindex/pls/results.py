@@ -31,8 +31,9 @@ class PLSResult(SummaryMixin):
         The estimated model.
     settings : dict
         Estimation settings (scheme, standardize, tol, max_iter, convergence rule,
-        missing policy, preset, weighted, scale source; bootstrap size, CI type,
-        confidence and resolved seed after a bootstrap).
+        missing policy, preset, weighted, scale source, ``n_used`` and ``n_dropped``
+        respondents; ``em_iterations`` and ``em_converged`` under ``missing="em"``;
+        bootstrap size, CI type, confidence and resolved seed after a bootstrap).
     n : int
         Respondents used.
     iterations : int
@@ -40,7 +41,8 @@ class PLSResult(SummaryMixin):
     converged : bool
         Whether the stopping rule held within ``max_iter``.
     missing : dict
-        ``policy, n_total, rows_affected, cells_missing, rows_dropped, cells_imputed``.
+        ``policy, n_total, rows_affected, cells_missing, rows_dropped, cells_imputed``
+        (and ``n_patterns, em_iterations, em_converged`` when EM imputed answers).
 
     Tables (all tidy DataFrames, float64 estimates; after a bootstrap also
     ``std_error, t_value, p_value, ci_lower, ci_upper``): :attr:`paths`,
@@ -363,6 +365,8 @@ class PLSResult(SummaryMixin):
             facts["consistent (PLSc)"] = True
         if self.missing.get("rows_affected"):
             facts["missing"] = (f"{self.missing['rows_affected']} respondents ({self.missing['policy']})")
+            if self.missing.get("cells_imputed"):
+                facts["missing"] += f", {self.missing['cells_imputed']} answers imputed"
         notes: list[str] = []
         if self._boot is not None:
             facts["bootstrap"] = f"{self._boot.n_valid} of {self._boot.n_requested} resamples ({self.settings['ci']})"

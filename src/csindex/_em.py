@@ -14,12 +14,15 @@ Both come from the precision ``Λ = S⁻¹``: ``Cov[x_m | x_o] = Λ_mm⁻¹`` an
 coefficients are ``-Λ_mm⁻¹ Λ_mo``, so each iteration inverts ``S`` once and, per pattern,
 only a ``k × k`` block (``k`` missing items, usually 1-3).
 
-So the E-step needs, per pattern, only the (weighted) count ``a_g``, sum ``s_g = Σ w x⁰`` and
-cross-product ``Q_g = Σ w x⁰x⁰'`` of the observed answers, computed once:
-``Σ x̂ = a c + H s`` and ``Σ x̂x̂' = a cc' + c(Hs)' + (Hs)c' + H Q H' + a C``. The M-step divides
-by ``Σ a``. Nothing in the iteration depends on the number of respondents; the patterns with
-the same number of missing items (and, for the bootstrap, all resamples) are processed as
-one stack.
+With ``x̂ = d + R x⁰`` on the missing items of a pattern (``R`` zero on its missing
+columns), the completed-data sums are ``Σ x̂_o = Σ w x⁰_o`` and, on the missing items,
+``Σ x̂_m = a d + R s``, ``Σ x̂_m x⁰' = d s' + R Q`` and ``Σ x̂_m x̂_m' = a dd' + d(Rs)' +
+(Rs)d' + R Q R' + a C``, with the pattern's weighted count ``a``, sum ``s = Σ w x⁰`` and
+cross-product ``Q = Σ w x⁰x⁰'``. ``R Q`` and ``R Q R'`` are computed as ``Σ w (R x⁰) x⁰'``
+over the pattern's respondents: two matrix products per pattern for the whole stack of
+resamples (``(B k, p) × (p, n_g)`` and ``(B k, n_g) × (n_g, p)``), so the cost is
+proportional to the number of respondents with missing answers, not to ``B × G`` tiny
+products. The observed part ``Σ w x⁰x⁰'`` is computed once. The M-step divides by ``Σ w``.
 
 Sampling weights enter as weighted sufficient statistics (a weighted pseudo-likelihood), and
 bootstrap resamples as resampling counts times the weights.
@@ -40,7 +43,7 @@ EM_TOL = 1e-9
 EM_RESAMPLE_TOL = 1e-7  # bootstrap resamples (warm-started): far below the resampling error
 EM_MAX_ITER = 5000
 _VIF_SINGULAR = 1e10  # variance inflation 1/(1 - R²) that counts as perfect collinearity
-_STACK_BUDGET = 2_000_000  # floats of one (b, G, p, p) working array
+_STACK_BUDGET = 2_000_000  # floats of the working arrays of one stack of resamples
 
 
 @dataclass(frozen=True)
@@ -108,25 +111,25 @@ def patterns(X: np.ndarray, weights: np.ndarray | None = None) -> Patterns:
 
 
 def pattern_stats(P: Patterns, K: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weighted count ``a (B, G)``, sum ``s (B, G, p)`` and cross-products ``Q (B, G, p, p)``
-    of the observed answers of each pattern, for ``B`` rows of respondent weights ``K (B, n)``
-    (sampling weights, or resampling counts times them). One product per pattern."""
+    """Weighted count ``a (B, G)`` and sum ``s (B, G, p)`` of the observed answers of each
+    pattern, and the cross-product ``Σ w x⁰x⁰' (B, p, p)`` over all respondents, for ``B``
+    rows of respondent weights ``K (B, n)`` (sampling weights, or resampling counts times
+    them; columns in the data's row order)."""
     B = K.shape[0]
-    p = P.X0.shape[1]
-    a = np.empty((B, P.G))
-    s = np.empty((B, P.G, p))
-    Q = np.empty((B, P.G, p, p))
+    n, p = P.X0.shape
     Ks = K[:, P.order]
+    a = np.add.reduceat(Ks, P.starts[:-1], axis=1)
+    s = np.empty((B, P.G, p))
     for g in range(P.G):
-        Xg = P.X0[P.starts[g]:P.starts[g + 1]]
-        Kg = Ks[:, P.starts[g]:P.starts[g + 1]]
-        a[:, g] = Kg.sum(axis=1)
-        s[:, g] = Kg @ Xg
-        if B == 1:
-            Q[0, g] = (Xg.T * Kg[0]) @ Xg
-        else:
-            Q[:, g] = (Kg @ (Xg[:, :, None] * Xg[:, None, :]).reshape(len(Xg), p * p)).reshape(B, p, p)
-    return a, s, Q
+        rows = slice(P.starts[g], P.starts[g + 1])
+        s[:, g] = Ks[:, rows] @ P.X0[rows]
+    if B == 1:
+        XX = ((P.X0.T * Ks[0]) @ P.X0)[None]
+    elif n * p * p <= _STACK_BUDGET * 10:
+        XX = (Ks @ (P.X0[:, :, None] * P.X0[:, None, :]).reshape(n, p * p)).reshape(B, p, p)
+    else:  # large n: one product per resample of the batch (memory bound by n * p)
+        XX = np.stack([(P.X0.T * Kb) @ P.X0 for Kb in Ks])
+    return a, s, XX
 
 
 def _inv(A: np.ndarray) -> np.ndarray:
@@ -144,14 +147,40 @@ def _conditional(mu: np.ndarray, Lam: np.ndarray, obs: np.ndarray, mis: np.ndarr
     ``C = Lam_mm⁻¹`` and ``R = -Lam_mm⁻¹ Lam_mo`` (Little & Rubin 2019, §7.4 sweep identities).
     Shapes ``d (B, G_k, k)``, ``R (B, G_k, k, p)`` (zero on missing columns), ``C (B, G_k, k, k)``."""
     Lmm = Lam[:, mis[:, :, None], mis[:, None, :]]  # (B, G_k, k, k)
-    C = _inv(Lmm)
     Lmo = Lam[:, mis, :] * obs[:, None, :]  # (B, G_k, k, p)
-    R = -(C @ Lmo)
+    k = mis.shape[1]
+    if k == 1:  # closed forms: LAPACK's per-matrix overhead dominates for tiny blocks
+        C = 1.0 / Lmm
+        R = -(C * Lmo)
+    elif k == 2:
+        a_, b_, d_ = Lmm[..., 0, 0], Lmm[..., 0, 1], Lmm[..., 1, 1]
+        det = a_ * d_ - b_ * b_
+        C = np.stack([np.stack([d_, -b_], -1), np.stack([-b_, a_], -1)], -2) / det[..., None, None]
+        R = -(C @ Lmo)
+    else:
+        C = _inv(Lmm)
+        R = -(C @ Lmo)
     d = mu[:, mis] - np.einsum("bgkp,bp->bgk", R, mu)
     return d, R, C
 
 
-def _em_iterate(a, s, Q, P: Patterns, mu, S, tol, max_iter):
+def _pattern_products(R: np.ndarray, P: Patterns, ids: np.ndarray, Ks: np.ndarray):
+    """``R Q`` ``(B, G_k, k, p)`` and ``R Q R'`` ``(B, G_k, k, k)`` of the patterns ``ids`` of a
+    bin, as ``Σ_i K_bi (R x⁰_i) x⁰_i'`` over each pattern's respondents (two GEMMs each)."""
+    B, Gk, k, p = R.shape
+    RQ = np.empty_like(R)
+    RQR = np.empty((B, Gk, k, k))
+    for j, g in enumerate(ids):
+        rows = slice(P.starts[g], P.starts[g + 1])
+        Xg = P.X0[rows]
+        U = (R[:, j].reshape(B * k, p) @ Xg.T).reshape(B, k, -1)  # R x⁰ of each respondent
+        UK = U * Ks[:, None, rows]
+        RQ[:, j] = (UK.reshape(B * k, -1) @ Xg).reshape(B, k, p)
+        RQR[:, j] = np.einsum("bki,bli->bkl", UK, U)
+    return RQ, RQR
+
+
+def _em_iterate(a, s, XX, Ks, P: Patterns, mu, S, tol, max_iter):
     """EM on a stack. Members that have converged are recorded and, once a quarter of the
     stack has, dropped from it. A member whose covariance approaches singularity (an item's
     variance inflation ``Λ_ii S_ii = 1/(1 - R²_i)`` above ``_VIF_SINGULAR``: perfectly
@@ -159,41 +188,44 @@ def _em_iterate(a, s, Q, P: Patterns, mu, S, tol, max_iter):
     Returns mu, S, iterations, converged, change, singular, vif."""
     B, p = mu.shape
     W = a.sum(axis=1)
-    base1, base2 = s.sum(axis=1), Q.sum(axis=1)  # observed parts of Σx̂ and Σx̂x̂'
+    base1, base2 = s.sum(axis=1), XX  # observed parts of Σx̂ and Σx̂x̂'
     bins = []
     for _, ids, mis in P.bins:
         onehot = np.eye(p)[mis.reshape(-1)]  # (G_k k, p): scatters the missing items
-        bins.append((mis, P.observed[ids], onehot, a[:, ids], s[:, ids], Q[:, ids]))
+        Gk, k = mis.shape
+        # flat positions in Z (G_k, k, p) of the missing columns: (g k + r) p + mis[g, c]
+        flat = ((np.arange(Gk)[:, None, None] * k + np.arange(k)[None, :, None]) * p + mis[:, None, :]).reshape(-1)
+        bins.append((ids, mis, P.observed[ids], onehot, flat, a[:, ids], s[:, ids]))
     mu_out, S_out = mu.copy(), S.copy()
     iters = np.zeros(B, dtype=np.int64)
     conv = np.zeros(B, dtype=bool)
     sing = np.zeros(B, dtype=bool)
     vif_out = np.ones((B, p))
     change = np.full(B, np.inf)
-    ids = np.arange(B)
+    ids_b = np.arange(B)
     for it in range(1, max_iter + 1):
         Lam = _inv(S)
         vif = np.einsum("bii->bi", Lam) * np.einsum("bii->bi", S)
-        vif_out[ids] = vif
-        bad = ~(vif.max(axis=1) < _VIF_SINGULAR) & ~(conv | sing)[ids]
+        vif_out[ids_b] = vif
+        bad = ~(vif.max(axis=1) < _VIF_SINGULAR) & ~(conv | sing)[ids_b]
         if bad.any():  # keep the last estimates, stop
-            mu_out[ids[bad]], S_out[ids[bad]] = mu[bad], S[bad]
-            sing[ids[bad]] = True
+            mu_out[ids_b[bad]], S_out[ids_b[bad]] = mu[bad], S[bad]
+            sing[ids_b[bad]] = True
         T1, T2 = base1.copy(), base2.copy()
         nb = T1.shape[0]
-        for mis, obs, onehot, ak, sk, Qk in bins:
+        for ids, mis, obs, onehot, flat, ak, sk in bins:
             d, R, C = _conditional(mu, Lam, obs, mis)
+            RQ, RQR = _pattern_products(R, P, ids, Ks)
             Rs = np.einsum("bgkp,bgp->bgk", R, sk)
             xm = ak[..., None] * d + Rs  # Σ x̂_m (B, G_k, k)
-            RQ = R @ Qk
             dRs = d[..., None] * Rs[:, :, None, :]
             Mmm = (ak[..., None, None] * (d[..., None] * d[:, :, None, :] + C) + dRs + dRs.transpose(0, 1, 3, 2)
-                   + RQ @ R.transpose(0, 1, 3, 2))  # Σ x̂_m x̂_m' + a C
-            # Z = Σ x̂_m x⁰' + ½ (Σ x̂_m x̂_m') on the missing columns, so Σ x̂x̂' = Q + E'Z + Z'E
-            Z = d[..., None] * sk[:, :, None, :] + RQ
-            cols = np.broadcast_to(mis[None, :, None, :], Mmm.shape)
-            np.put_along_axis(Z, cols, np.take_along_axis(Z, cols, axis=3) + 0.5 * Mmm, axis=3)
-            cross = onehot.T @ Z.reshape(nb, -1, p)
+                   + RQR)  # Σ x̂_m x̂_m' + a C
+            # Z = Σ x̂_m x⁰' + ½ (Σ x̂_m x̂_m') on the missing columns, so Σ x̂x̂' = Σ x⁰x⁰' + E'Z + Z'E
+            Z = (d[..., None] * sk[:, :, None, :] + RQ).reshape(nb, -1)
+            Z[:, flat] += 0.5 * Mmm.reshape(nb, -1)  # no repeated positions
+            cross = (onehot.T @ Z.reshape(nb, -1, p).transpose(1, 0, 2).reshape(-1, nb * p))  # one GEMM
+            cross = cross.reshape(p, nb, p).transpose(1, 0, 2)
             T1 += xm.reshape(nb, -1) @ onehot
             T2 += cross + cross.transpose(0, 2, 1)
         mu_new = T1 / W[:, None]
@@ -204,25 +236,25 @@ def _em_iterate(a, s, Q, P: Patterns, mu, S, tol, max_iter):
         d_S = np.abs(S_new - S) / (sd[:, :, None] * sd[:, None, :])
         crit = np.maximum(d_mu.max(axis=1), d_S.max(axis=(1, 2)))
         mu, S = mu_new, S_new
-        fresh = ~(conv | sing)[ids]  # not yet recorded as converged or stopped
-        iters[ids[fresh]] = it
-        change[ids[fresh]] = crit[fresh]
+        fresh = ~(conv | sing)[ids_b]  # not yet recorded as converged or stopped
+        iters[ids_b[fresh]] = it
+        change[ids_b[fresh]] = crit[fresh]
         done = (crit < tol) & fresh
         if done.any():
-            mu_out[ids[done]], S_out[ids[done]] = mu[done], S[done]
-            conv[ids[done]] = True
-        finished = (conv | sing)[ids]
+            mu_out[ids_b[done]], S_out[ids_b[done]] = mu[done], S[done]
+            conv[ids_b[done]] = True
+        finished = (conv | sing)[ids_b]
         if finished.all():
-            ids = ids[:0]
+            ids_b = ids_b[:0]
             break
         if finished.sum() >= max(1, finished.size // 4):  # compact the stack
             keep = ~finished
-            ids, mu, S, W = ids[keep], mu[keep], S[keep], W[keep]
+            ids_b, mu, S, W, Ks = ids_b[keep], mu[keep], S[keep], W[keep], Ks[keep]
             base1, base2 = base1[keep], base2[keep]
-            bins = [(mis, obs, oh, ak[keep], sk[keep], Qk[keep]) for mis, obs, oh, ak, sk, Qk in bins]
-    pos = ~(conv | sing)[ids]
+            bins = [(ids, mis, obs, oh, fl, ak[keep], sk[keep]) for ids, mis, obs, oh, fl, ak, sk in bins]
+    pos = ~(conv | sing)[ids_b]
     if pos.any():
-        mu_out[ids[pos]], S_out[ids[pos]] = mu[pos], S[pos]
+        mu_out[ids_b[pos]], S_out[ids_b[pos]] = mu[pos], S[pos]
     return mu_out, S_out, iters, conv, change, sing, vif_out
 
 
@@ -237,20 +269,23 @@ def em_stack(P: Patterns, K: np.ndarray, *, start: tuple[np.ndarray, np.ndarray]
     below ``tol``.
     """
     B = K.shape[0]
-    p = P.X0.shape[1]
-    step = max(1, _STACK_BUDGET // max(1, P.G * p * p))
+    n, p = P.X0.shape
+    sizes = np.diff(P.starts)
+    widest = max([k * int(sizes[ids].max()) for k, ids, _ in P.bins], default=1)
+    # working arrays per resample: (G, p) sums, (p, p) moments, (k, n_g) products of a pattern
+    step = max(1, _STACK_BUDGET // (P.G * p + 4 * p * p + 2 * widest))
     parts = []
     for b0 in range(0, B, step):
         Kb = K[b0:b0 + step]
-        a, s, Q = pattern_stats(P, Kb)
+        a, s, XX = pattern_stats(P, Kb)
         nb = Kb.shape[0]
         if start is None:  # available-case means (the centre: 0) and variances of the first weighting
             a0 = a[0] @ P.observed
-            var0 = np.einsum("gii->i", Q[0]) / np.where(a0 > 0, a0, 1.0)
+            var0 = np.diag(XX[0]) / np.where(a0 > 0, a0, 1.0)
             mu0, S0 = np.zeros(p), np.diag(np.where(var0 > 0, var0, 1.0))
         else:
             mu0, S0 = start[0] - P.center, start[1]
-        parts.append(_em_iterate(a, s, Q, P, np.repeat(mu0[None], nb, 0),
+        parts.append(_em_iterate(a, s, XX, Kb[:, P.order], P, np.repeat(mu0[None], nb, 0),
                                  np.repeat(S0[None], nb, 0), tol, max_iter))
     mu, S, iters, conv, change, sing, vif = (np.concatenate([q[k] for q in parts]) for k in range(7))
     return EMResult(mu + P.center, S, iters, conv, change, sing, vif)

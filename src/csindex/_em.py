@@ -269,7 +269,7 @@ def em_stack(P: Patterns, K: np.ndarray, *, start: tuple[np.ndarray, np.ndarray]
     below ``tol``.
     """
     B = K.shape[0]
-    n, p = P.X0.shape
+    p = P.X0.shape[1]
     sizes = np.diff(P.starts)
     widest = max([k * int(sizes[ids].max()) for k, ids, _ in P.bins], default=1)
     # working arrays per resample: (G, p) sums, (p, p) moments, (k, n_g) products of a pattern

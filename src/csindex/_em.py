@@ -115,9 +115,13 @@ def pattern_stats(P: Patterns, K: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     pattern, and the cross-product ``Σ w x⁰x⁰' (B, p, p)`` over all respondents, for ``B``
     rows of respondent weights ``K (B, n)`` (sampling weights, or resampling counts times
     them; columns in the data's row order)."""
-    B = K.shape[0]
+    return _sorted_stats(P, K[:, P.order])
+
+
+def _sorted_stats(P: Patterns, Ks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`pattern_stats` for weights whose columns are already sorted by pattern."""
+    B = Ks.shape[0]
     n, p = P.X0.shape
-    Ks = K[:, P.order]
     a = np.add.reduceat(Ks, P.starts[:-1], axis=1)
     s = np.empty((B, P.G, p))
     for g in range(P.G):
@@ -144,7 +148,7 @@ def _inv(A: np.ndarray) -> np.ndarray:
 def _conditional(mu: np.ndarray, Lam: np.ndarray, obs: np.ndarray, mis: np.ndarray):
     """For the patterns of one bin (missing items ``mis (G_k, k)``), from the precision
     ``Lam = S⁻¹``: ``E[x_m | x_o] = d + R x⁰`` and ``Cov[x_m | x_o] = C``, with
-    ``C = Lam_mm⁻¹`` and ``R = -Lam_mm⁻¹ Lam_mo`` (Little & Rubin 2019, §7.4 sweep identities).
+    ``C = Lam_mm⁻¹`` and ``R = -Lam_mm⁻¹ Lam_mo`` (partitioned-inverse identities).
     Shapes ``d (B, G_k, k)``, ``R (B, G_k, k, p)`` (zero on missing columns), ``C (B, G_k, k, k)``."""
     Lmm = Lam[:, mis[:, :, None], mis[:, None, :]]  # (B, G_k, k, k)
     Lmo = Lam[:, mis, :] * obs[:, None, :]  # (B, G_k, k, p)
@@ -276,8 +280,8 @@ def em_stack(P: Patterns, K: np.ndarray, *, start: tuple[np.ndarray, np.ndarray]
     step = max(1, _STACK_BUDGET // (P.G * p + 4 * p * p + 2 * widest))
     parts = []
     for b0 in range(0, B, step):
-        Kb = K[b0:b0 + step]
-        a, s, XX = pattern_stats(P, Kb)
+        Kb = K[b0:b0 + step][:, P.order]
+        a, s, XX = _sorted_stats(P, Kb)
         nb = Kb.shape[0]
         if start is None:  # available-case means (the centre: 0) and variances of the first weighting
             a0 = a[0] @ P.observed
@@ -285,7 +289,7 @@ def em_stack(P: Patterns, K: np.ndarray, *, start: tuple[np.ndarray, np.ndarray]
             mu0, S0 = np.zeros(p), np.diag(np.where(var0 > 0, var0, 1.0))
         else:
             mu0, S0 = start[0] - P.center, start[1]
-        parts.append(_em_iterate(a, s, XX, Kb[:, P.order], P, np.repeat(mu0[None], nb, 0),
+        parts.append(_em_iterate(a, s, XX, Kb, P, np.repeat(mu0[None], nb, 0),
                                  np.repeat(S0[None], nb, 0), tol, max_iter))
     mu, S, iters, conv, change, sing, vif = (np.concatenate([q[k] for q in parts]) for k in range(7))
     return EMResult(mu + P.center, S, iters, conv, change, sing, vif)

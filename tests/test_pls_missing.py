@@ -188,14 +188,14 @@ def test_em_bootstrap_resample_equals_em_on_the_materialised_resample(small):
         np.testing.assert_allclose(S[b], em.cov[0], atol=2e-6)
 
 
-def test_em_bootstrap_runs_and_is_reproducible(small):
+def test_em_bootstrap_runs_and_is_reproducible_across_workers(small):
     d = _with_holes(small, seed=10)
     with pytest.warns(MissingDataWarning):
-        a = csindex.fit_pls(d, SMALL, missing="em", bootstrap=60, seed=4, progress=False)
+        a = csindex.fit_pls(d, SMALL, missing="em", bootstrap=60, seed=4, progress=False, chunk_size=20)
     with pytest.warns(MissingDataWarning):
-        b = csindex.fit_pls(d, SMALL, missing="em", bootstrap=60, seed=4, progress=False)
-    pd.testing.assert_frame_equal(a.paths, b.paths)
-    assert a.bootstrap.n_valid == 60
+        b = csindex.fit_pls(d, SMALL, missing="em", bootstrap=60, seed=4, progress=False, chunk_size=20, n_jobs=2)
+    pd.testing.assert_frame_equal(a.paths, b.paths)  # the chunks, not the workers, fix the draws
+    assert a.bootstrap.n_valid == 60 and a.settings["seed"] == 4
     assert ((a.paths["ci_lower"] < a.paths["estimate"]) & (a.paths["estimate"] < a.paths["ci_upper"])).all()
     assert (a.index["std_error"] > 0).all()
 

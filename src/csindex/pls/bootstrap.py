@@ -11,6 +11,12 @@ chunks are independent of ``n_jobs``, so the draws (and the result) are identica
 number of workers. Chunks run through ``joblib.Parallel`` (so ``joblib.parallel_config(
 backend="dask")`` distributes them unchanged).
 
+Under ``missing="em"`` a resample's means and covariance are the EM estimates of the
+resampled respondents (``pls._missing.resample_moments``: the same per-pattern sufficient
+statistics weighted by the counts, EM started from the full-sample estimates, all resamples
+of a chunk in one stack), so the intervals include the uncertainty of the imputation model.
+A resample whose EM does not converge is counted as not converged and excluded.
+
 Intervals: percentile and BCa (Efron 1987; acceleration from a jackknife, delete-one up to
 2,000 respondents, otherwise 1,000 delete-a-group blocks). Standard error: the standard
 deviation (``n - 1``) of the valid resamples; ``t = estimate / std_error`` (HTMT:
@@ -223,9 +229,16 @@ def _run_chunk(Xc, w, mean, layout, opts, seed_seq, size, outer_ok, parent_pid) 
 
 def _estimate_counts(Xc, w, mean, layout, opts, counts, outer_ok) -> dict:
     p = Xc.shape[1]
-    tri = np.triu_indices(p)
-    outer = Xc[:, tri[0]] * Xc[:, tri[1]] if outer_ok else None
-    m, S = _chunk_moments(Xc, w, counts, outer, tri)
+    em_ok = np.ones(counts.shape[0], dtype=bool)
+    if opts.get("em") is not None:  # missing="em": EM again in every resample
+        from ._missing import resample_moments
+
+        mu, S, em_ok = resample_moments(opts["em"], w, counts)
+        m = mu - mean
+    else:
+        tri = np.triu_indices(p)
+        outer = Xc[:, tri[0]] * Xc[:, tri[1]] if outer_ok else None
+        m, S = _chunk_moments(Xc, w, counts, outer, tri)
     var = np.einsum("bii->bi", S)
     ref_var = np.einsum("ii->i", opts["S"])
     degenerate = (var <= 1e-12 * ref_var).any(axis=1)
@@ -243,7 +256,7 @@ def _estimate_counts(Xc, w, mean, layout, opts, counts, outer_ok) -> dict:
                         with_htmt=True, consistent=opts.get("consistent", False),
                         index_kind=opts.get("index_kind", "unstandardized"),
                         align_to=opts["loadings"] if opts.get("sign_change") == "construct" else None)
-    ok = st.iteration.converged & ~degenerate
+    ok = st.iteration.converged & em_ok & ~degenerate
     inadmissible = np.zeros_like(ok)
     if st.rho_a is not None:  # PLSc: drop inadmissible resamples (as cSEM's default)
         J = layout.J
@@ -258,7 +271,7 @@ def _estimate_counts(Xc, w, mean, layout, opts, counts, outer_ok) -> dict:
             ref = opts["estimates"][key]
             stats[key] = np.where(np.sign(stats[key]) * np.sign(ref) < 0, -stats[key], stats[key])
     return {"stats": {k: v[ok] for k, v in stats.items()}, "degenerate": int(degenerate.sum()),
-            "nonconverged": int((~st.iteration.converged & ~degenerate).sum()),
+            "nonconverged": int(((~st.iteration.converged | ~em_ok) & ~degenerate).sum()),
             "inadmissible": int(inadmissible.sum())}
 
 
@@ -286,6 +299,7 @@ def run_bootstrap(prep, layout: Layout, full: Statistics, S: np.ndarray, mean: n
                 spec=spec, S=S, consistent=settings.get("consistent", False),
                 index_kind=settings.get("index_weights", "unstandardized"),
                 sign_change=settings.get("sign_change", "none"), loadings=full.final.loadings,
+                em=getattr(prep, "em", None),
                 estimates={k: v[0] for k, v in extract(full, spec, layout).items() if k != "htmt"})
     tasks = (joblib.delayed(_run_chunk)(Xc, w, mean, layout, opts, children[c], sizes[c], outer_ok, os.getpid())
              for c in range(n_chunks))

@@ -32,8 +32,9 @@ class PLSResult(SummaryMixin):
         The estimated model.
     settings : dict
         Estimation settings (scheme, standardize, tol, max_iter, convergence rule,
-        missing policy, preset, weighted, scale source; bootstrap size, CI type,
-        confidence and resolved seed after a bootstrap).
+        missing policy, preset, weighted, scale source, ``n_used`` and ``n_dropped``
+        respondents; ``em_iterations`` and ``em_converged`` under ``missing="em"``;
+        bootstrap size, CI type, confidence and resolved seed after a bootstrap).
     n : int
         Respondents used.
     iterations : int
@@ -41,7 +42,8 @@ class PLSResult(SummaryMixin):
     converged : bool
         Whether the stopping rule held within ``max_iter``.
     missing : dict
-        ``policy, n_total, rows_affected, cells_missing, rows_dropped, cells_imputed``.
+        ``policy, n_total, rows_affected, cells_missing, rows_dropped, cells_imputed``
+        (and ``n_patterns, em_iterations, em_converged`` when EM imputed answers).
 
     Tables (all tidy DataFrames, float64 estimates; after a bootstrap also
     ``std_error, t_value, p_value, ci_lower, ci_upper``): :attr:`paths`,
@@ -191,7 +193,11 @@ class PLSResult(SummaryMixin):
     def scores(self) -> pd.DataFrame:
         """Standardised construct scores (respondent × construct), mean 0 and unit
         variance (population divisor N; sample divisor N - 1 under the seminr and
-        smartpls presets). Rows keep the data's index."""
+        smartpls presets). Rows keep the data's index.
+
+        Under ``missing="em"`` missing answers are replaced by their conditional
+        expectation given the respondent's observed answers; the scores then have mean 0
+        and a variance below 1 (the unit variance holds for the EM covariance)."""
         L = self._layout
         X = self._prep.X
         sd = np.sqrt(np.diag(self._S))
@@ -293,11 +299,11 @@ class PLSResult(SummaryMixin):
         check_option("level", level, ("construct", "item"), "PLSResult.ipma")
         L = self._layout
         tgt = L.constructs.index(self._resolve_construct(target))
-        scores = self.index_scores.to_numpy()
-        w = self._prep.weights
-        wn = np.full(self.n, 1.0 / self.n) if w is None else w / w.sum()
-        mu = wn @ scores
-        sd = np.sqrt(wn @ (scores - mu) ** 2)
+        # SD of the 0-100 construct scores from the item covariance (the empirical SD of
+        # ``index_scores`` when no answer is imputed; the model SD under missing="em")
+        p = self._prep
+        Wd = L.dense(self._stats.index_weights)[0] * (100.0 / (p.hi - p.lo))[:, None]
+        sd = np.sqrt(np.einsum("ij,ik,kj->j", Wd, self._S, Wd))
         Bs = self._fe.paths[0]
         Bu = Bs * sd[None, :] / np.where(sd[:, None] > 0, sd[:, None], np.nan)
         Bu = np.nan_to_num(Bu * (Bs != 0))
@@ -310,8 +316,7 @@ class PLSResult(SummaryMixin):
             return pd.DataFrame({"construct": [L.constructs[s] for s in drivers],
                                  "importance": [float(Tu[s, tgt]) for s in drivers],
                                  "performance": [float(perf[s]) for s in drivers]})
-        p = self._prep
-        item_perf = (p.X.T @ wn - p.lo) / (p.hi - p.lo) * 100.0
+        item_perf = (self._mean - p.lo) / (p.hi - p.lo) * 100.0
         rows = []
         iw = self._stats.index_weights[0]
         for s in drivers:
@@ -413,6 +418,8 @@ class PLSResult(SummaryMixin):
             facts["consistent (PLSc)"] = True
         if self.missing.get("rows_affected"):
             facts["missing"] = (f"{self.missing['rows_affected']} respondents ({self.missing['policy']})")
+            if self.missing.get("cells_imputed"):
+                facts["missing"] += f", {self.missing['cells_imputed']} answers imputed"
         notes: list[str] = []
         if self._boot is not None:
             facts["bootstrap"] = f"{self._boot.n_valid} of {self._boot.n_requested} resamples ({self.settings['ci']})"

@@ -8,7 +8,7 @@
 * ``KNOWN_LAYER_VIOLATIONS`` lists the imports that break the contract today; nothing else may.
   An entry that no longer matches an import is an error too, so the list can only shrink.
 * Files stay under 800 lines and functions under 150 lines (counted from ``def`` to the last
-  line, docstring included); ``OVERSIZED_*`` list today's offenders with their current size as a
+  line, less the docstring); ``OVERSIZED_*`` list today's offenders with their current size as a
   ceiling, and a listed entry that got small enough must be removed.
 """
 
@@ -56,14 +56,9 @@ OVERSIZED_FILES: dict[str, int] = {
     "csindex/segments.py": 1848,
 }
 OVERSIZED_FUNCTIONS: dict[str, int] = {
-    "csindex/io.py::load_survey": 218,
-    "csindex/kpi.py::ticket_kpis": 179,
-    "csindex/kpi.py::followup_compliance": 175,
-    "csindex/pls/estimate.py::fit_pls": 158,
-    "csindex/scoring/drivers.py::driver_weights": 207,
-    "csindex/scoring/dual.py::dual_evaluation": 348,
-    "csindex/scoring/ipa.py::ipa": 179,
-    "csindex/scoring/ratio.py::ratio_index": 233,
+    "csindex/io.py::load_survey": 166,
+    "csindex/scoring/dual.py::dual_evaluation": 273,
+    "csindex/scoring/ratio.py::ratio_index": 171,
 }
 
 
@@ -110,10 +105,21 @@ def _python_files() -> list[Path]:
     return sorted(PACKAGE.rglob("*.py"))
 
 
+def _code_lines(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    """Lines from ``def`` to the end, less the docstring: a numpydoc docstring documenting
+    twenty options is documentation, not complexity, and must not push code to be split."""
+    size = node.end_lineno - node.lineno + 1
+    first = node.body[0] if node.body else None
+    if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+            and isinstance(first.value.value, str)):
+        size -= first.end_lineno - first.lineno + 1
+    return size
+
+
 def _functions(tree: ast.AST, prefix: str = ""):
     for node in ast.iter_child_nodes(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            yield prefix + node.name, node.end_lineno - node.lineno + 1
+            yield prefix + node.name, _code_lines(node)
             yield from _functions(node, f"{prefix}{node.name}.<locals>.")
         elif isinstance(node, ast.ClassDef):
             yield from _functions(node, f"{prefix}{node.name}.")

@@ -212,7 +212,7 @@ def test_em_nonconvergence_warns_with_counts(small, monkeypatch):
 
 # ---------------------------------------------------------------- recovery (seeded, small)
 def _bench():
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_missing.py"
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_missing.py"
     spec = importlib.util.spec_from_file_location("bench_missing", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

@@ -108,7 +108,7 @@ def test_parquet_round_trip(tmp_path, raw, reference):
 
 def test_missing_optional_dependency_names_the_extra(tmp_path, monkeypatch):
     path = tmp_path / "s.sav"
-    path.write_bytes(b"not really spss")
+    path.write_bytes(b"$FL2@(#) not really spss")
     monkeypatch.setitem(sys.modules, "pyreadstat", None)  # makes "import pyreadstat" fail
     with pytest.raises(MissingDependencyError, match=r'pip install "csindex\[io\]"'):
         load_survey(path)

@@ -55,6 +55,7 @@ COMMON_MISSING_CODES = (98, 99, 999, 9999, -9, -99, -999)
 _ID_NAMES = ("resp_id", "respondent_id", "respondent", "id", "respid", "case_id", "caseid")
 _WEIGHT_NAMES = ("weight", "weights", "wt", "sample_weight", "sampling_weight")
 _ITEM_RE = re.compile(r"^(?P<prefix>.*?[A-Za-z])[_.\-]?(?P<num>\d+)$")
+_CODE_RE = re.compile(r"^(9+|9+[78]|8{2,})$")
 
 
 def _empty_items() -> pd.DataFrame:
@@ -123,7 +124,18 @@ class Codebook:
         p = Path(path)
         if not p.exists():
             raise CodebookError(f"Codebook file {str(p)!r} does not exist. Check the path.")
-        text = p.read_text(encoding="utf-8-sig")
+        if p.is_dir():
+            raise CodebookError(f"Codebook {str(p)!r} is a folder; give the path of a YAML or JSON file inside it.")
+        try:
+            text = p.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise CodebookError(
+                f"Codebook file {str(p)!r} is not UTF-8 text (byte {exc.start} cannot be decoded; a GBK/GB18030 "
+                "or Windows-1252 file?). Save it as UTF-8 (YAML and JSON files must be UTF-8)."
+            ) from exc
+        except OSError as exc:
+            raise CodebookError(f"Could not read the codebook file {str(p)!r}: {exc.strerror or exc}. "
+                                "Check the path and its permissions.") from exc
         try:
             if p.suffix.lower() == ".json":
                 data = json.loads(text)
@@ -203,17 +215,16 @@ class Codebook:
                 )
             for item in members:
                 item = str(item)
-                row = rows.setdefault(item, _item_row(item, {}, default_scale, default_missing, default_labels))
-                if row["construct"] and row["construct"] != str(cname):
+                row = rows.get(item)
+                if row is not None and row["construct"] and row["construct"] != str(cname):
                     raise CodebookError(
                         f"Item {item!r} is listed in construct {str(cname)!r} but its 'construct' field says "
                         f"{row['construct']!r}. Keep one of them."
                     )
-                row["construct"] = str(cname)
-                if row["role"] == "profile" and "role" not in entries.get(item, {}):
-                    row["role"] = "perception"
-                    if np.isnan(row["scale_min"]) and default_scale is not None:
-                        row["scale_min"], row["scale_max"] = map(float, default_scale)
+                # listed under 'constructs:' only (or without a role): a rated item with the top-level
+                # scale, missing_codes and value_labels, exactly as if its entry said construct: cname
+                rows[item] = _item_row(item, {**entries.get(item, {}), "construct": str(cname)},
+                                       default_scale, default_missing, default_labels)
         items = pd.DataFrame.from_dict(rows, orient="index", columns=list(COLUMNS)) if rows else _empty_items()
         items.index.name = "item"
         cb = cls(items=_finish(items), name=name if name is not None else str(data.get("name", "")))
@@ -289,24 +300,22 @@ class Codebook:
             by_construct.setdefault(rows[name]["construct"], []).append(name)
         for cname, members in by_construct.items():
             vals = pd.concat([numeric[m] for m in members], ignore_index=True).dropna()
-            codes: tuple[float, ...]
             if missing_codes is not None:
                 codes = tuple(float(c) for c in missing_codes)
             else:
-                present = [float(c) for c in COMMON_MISSING_CODES if (vals == c).any()]
-                rest = vals[~vals.isin(present)]
-                codes = tuple(present) if present and len(rest) and rest.min() >= 0 and rest.max() <= 11 else ()
+                codes = likely_missing_codes(vals, scale)
             rest = vals[~vals.isin(codes)]
             if scale is not None:
                 lo, hi = float(scale[0]), float(scale[1])
             elif len(rest):
                 obs_lo, obs_hi = float(rest.min()), float(rest.max())
-                lo, hi = next(((float(a), float(b)) for a, b in COMMON_SCALES if a <= obs_lo and obs_hi <= b),
-                              (obs_lo, obs_hi))
+                lo, hi = _snap(obs_lo, obs_hi)
                 notes.append(
                     f"Construct {cname!r} ({quote_list(members)}): scale {lo:g}-{hi:g} inferred from the data "
                     f"(observed {obs_lo:g}-{obs_hi:g})"
-                    + (f"; {quote_list([f'{c:g}' for c in codes])} taken as 'cannot answer' codes." if codes else ".")
+                    + (f"; {quote_list([f'{c:g}' for c in codes])} stand apart from it and were taken as likely "
+                       "'cannot answer' codes (set to missing; declare them as missing_codes in a codebook if "
+                       "that is right)." if codes else ".")
                 )
             else:
                 lo = hi = np.nan
@@ -416,6 +425,54 @@ def _role_from_name(name: str) -> dict[str, Any]:
     return out
 
 
+def _snap(lo: float, hi: float) -> tuple[float, float]:
+    """The first of :data:`COMMON_SCALES` holding ``lo..hi``, else ``(lo, hi)``."""
+    return next(((float(a), float(b)) for a, b in COMMON_SCALES if a <= lo and hi <= b), (lo, hi))
+
+
+def _code_like(v: float) -> bool:
+    """Negative, or written with nines/eights the way "don't know" codes are (9, 99, 98, 97, 88, 999, ...)."""
+    return v < 0 or bool(_CODE_RE.match(str(int(v))))
+
+
+def likely_missing_codes(values: pd.Series, scale: tuple[float, float] | None = None) -> tuple[float, ...]:
+    """Values of a battery that stand apart from its range: likely "cannot answer" codes.
+
+    A value is taken as a code when it is written like one (negative, or 9, 99, 98, 97, 88,
+    999, ...), is given by fewer than half of the answers (negative values: together fewer than
+    a fifth, else the scale is taken as bipolar), and lies outside the scale: the
+    given ``scale``, else the common scale (:data:`COMMON_SCALES`) holding the other values,
+    with at least one unused whole number between it and that scale (9 on a 1-7 battery;
+    8 on a 1-7 battery is not a code, it widens the scale to 1-10).
+
+    Examples
+    --------
+    >>> likely_missing_codes(pd.Series([1, 4, 7, 9, 2, 99]))
+    (9.0, 99.0)
+    >>> likely_missing_codes(pd.Series([1, 4, 8, 9, 10]))
+    ()
+    >>> likely_missing_codes(pd.Series([0, 5, 10, 3, 6, 2, -1]))
+    (-1.0,)
+    """
+    v = values.dropna()
+    v = v[np.isfinite(v)]
+    if not len(v) or not bool((v == np.round(v)).all()):
+        return ()
+    counts = v.value_counts()
+    cand = [float(c) for c in counts.index if _code_like(float(c)) and counts[c] < len(v) / 2]
+    if counts[counts.index < 0].sum() >= 0.2 * len(v):  # many negative answers: a bipolar scale (-3..3)
+        cand = [c for c in cand if c >= 0]
+    rest = counts.index[~counts.index.isin(cand)]
+    if not len(rest):
+        return ()
+    if scale is not None:
+        lo, hi = float(scale[0]), float(scale[1])
+        return tuple(sorted(c for c in cand if c < lo or c > hi))
+    lo, hi = _snap(float(rest.min()), float(rest.max()))
+    codes = tuple(sorted(c for c in cand if c >= hi + 2 or c <= lo - 2 or (c < 0 <= lo)))
+    return codes
+
+
 def _looks_like_rating(values: pd.Series) -> bool:
     """Integers within 0-11 once common "cannot answer" codes are set aside."""
     v = values.dropna()
@@ -447,6 +504,9 @@ def _parse_scale(value: Any, where: str) -> tuple[float, float] | None:
         lo, hi = (float(v) for v in value)
     except (TypeError, ValueError):
         raise CodebookError(f"The scale of {where} must be [min, max]; got {value!r}.") from None
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise CodebookError(f"The scale of {where} is {value!r}; both ends must be finite numbers. "
+                            "Give the real range of the answers, e.g. [1, 10].")
     if not lo < hi:
         raise CodebookError(f"The scale of {where} is {lo:g}-{hi:g}; the minimum must be below the maximum.")
     return lo, hi
@@ -458,9 +518,12 @@ def _parse_codes(value: Any, where: str) -> tuple[float, ...]:
     if isinstance(value, (int, float, str)):
         value = [value]
     try:
-        return tuple(float(v) for v in value)
+        codes = tuple(float(v) for v in value)
     except (TypeError, ValueError):
         raise CodebookError(f"The missing_codes of {where} must be numbers; got {value!r}.") from None
+    if not all(np.isfinite(codes)):
+        raise CodebookError(f"The missing_codes of {where} must be finite numbers; got {value!r}.")
+    return codes
 
 
 def _parse_value_labels(value: Any) -> dict[float, str] | None:

@@ -68,8 +68,11 @@ def sniff_format(path: Path) -> str:
         try:
             with zipfile.ZipFile(path) as zf:
                 names = set(zf.namelist())
-        except zipfile.BadZipFile:
-            return "zip"
+        except zipfile.BadZipFile as exc:
+            raise SurveyDataError(
+                f"Survey file {str(path)!r} is a damaged ZIP container (a truncated or corrupt Excel workbook?): "
+                f"{exc}. Export or download the file again."
+            ) from exc
         return "xlsx" if "xl/workbook.xml" in names or "[Content_Types].xml" in names else "zip"
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return "xls"

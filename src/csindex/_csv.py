@@ -22,6 +22,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,9 @@ _SNIFF_LINES = 50
 _CHUNK = 16 << 20  # decoding chunk of the encoding check
 _EXACT = 2**53  # above this, float64 no longer holds every integer
 _SMALL_INT = 9999
+_SMALL_DISTINCT = 200
 _UTF8 = ("utf-8", "utf-8-sig")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def sniff_format(path: Path) -> str:
@@ -125,11 +128,13 @@ def _decodes(path: Path, encoding: str) -> tuple[bool, int]:
 
 
 def detect_encoding(path: str | Path) -> str:
-    """Guess the text encoding of a CSV file: ``utf-8-sig``, ``utf-16``, ``utf-8``, ``gb18030`` or ``latin-1``.
+    """Guess the text encoding of a CSV file: ``utf-8-sig``, ``utf-16``, ``utf-8``, ``gb18030``,
+    ``cp1252`` or ``latin-1``.
 
     A byte-order mark decides first; otherwise the **whole** file must decode as UTF-8, else
-    as GB18030 (a superset of GBK and GB2312); Latin-1 is the last resort (it reads any
-    bytes, and the loader notes that it was used).
+    as GB18030 (a superset of GBK and GB2312) with mostly common Chinese characters, else as
+    Windows-1252; Latin-1 is the last resort (it reads any bytes). The loader notes any
+    encoding other than UTF-8 in ``survey.validation.notes``.
 
     Examples
     --------
@@ -153,7 +158,28 @@ def detect_encoding(path: str | Path) -> str:
 
 
 def _fallback(path: Path) -> str:
-    return "gb18030" if _decodes(path, "gb18030")[0] else "latin-1"
+    """Not UTF-8: GB18030 when the file decodes as it *and* reads like Chinese, else Windows-1252/Latin-1.
+
+    Western text (``Zürich``) often decodes as GB18030 too, but into rare characters of the
+    GBK extension; Chinese text uses the common characters of the GB2312 area, so the share
+    of those decides.
+    """
+    if _decodes(path, "gb18030")[0]:
+        with open(path, "rb") as fh:
+            head = fh.read(_CHUNK).decode("gb18030", errors="ignore")
+        wide = _NON_ASCII.findall(head)[:100_000]
+        common = sum(_in_gb2312(ch) for ch in wide)
+        if not wide or common >= 0.8 * len(wide):
+            return "gb18030"
+    return "cp1252" if _decodes(path, "cp1252")[0] else "latin-1"
+
+
+def _in_gb2312(ch: str) -> bool:
+    try:
+        ch.encode("gb2312")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 def sniff_separator(text: str, truncated: bool = False) -> str:
@@ -312,8 +338,10 @@ def _small_int_columns(source: Any, sep: str, pa: Any) -> dict[str, Any]:
     out = {}
     for field in probe.schema:
         if pa.types.is_integer(field.type) and probe.num_rows:
-            mm = pc.min_max(probe.column(field.name)).as_py()
-            if mm["min"] is not None and -_SMALL_INT <= mm["min"] and mm["max"] <= _SMALL_INT:
+            col = probe.column(field.name)
+            mm = pc.min_max(col).as_py()
+            if (mm["min"] is not None and -_SMALL_INT <= mm["min"] and mm["max"] <= _SMALL_INT
+                    and pc.count_distinct(col).as_py() <= _SMALL_DISTINCT):  # codes, not ids or counts
                 out[field.name] = pa.int16()
     return out
 

@@ -30,7 +30,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import _platforms
 from ._params import Instance, check_param
+from ._platforms import Export
 from .exceptions import ParameterError, SurveyDataError
 
 __all__ = ["NA_VALUES", "SEPARATORS", "detect_encoding", "sniff_format", "sniff_separator", "read_text_table"]
@@ -203,6 +205,14 @@ def sniff_separator(text: str, truncated: bool = False) -> str:
     return best
 
 
+def _first_records(text: str, sep: str, k: int) -> list[list[str]]:
+    try:
+        reader = csv.reader(io.StringIO(text), delimiter=sep, quotechar='"', doublequote=True)
+        return [row for _, row in zip(range(k), reader)]
+    except csv.Error:
+        return []
+
+
 def _sniff_text(path: Path, encoding: str) -> tuple[str, bool]:
     with open(path, "rb") as fh:
         head = fh.read(_SNIFF_BYTES + 1)
@@ -238,11 +248,14 @@ def read_text_table(path: Path, encoding: str | None, sep: str | None) -> tuple[
         if len(sep) != 1:
             raise ParameterError(f"The 'sep' parameter of load_survey must be one character. Got {sep!r} instead.")
     meta: dict[str, Any] = {"encoding": enc, "sep": sep}
+    export = _platforms.detect(_first_records(sample, sep, 3))
+    if export is not None:
+        meta.update(platform=export, variable_labels=dict(export.labels), notes=[export.note()])
     if enc in _UTF8:
         source: Any = str(path)
     else:  # one parser for every encoding: transcode to UTF-8 first
         source = pa.py_buffer(path.read_bytes().decode(enc).encode("utf-8"))
-    table, narrowed = _parse(source, sep, where, pa)
+    table, narrowed = _parse(source, sep, where, pa, export)
     meta["narrowed"] = narrowed
     return _to_pandas(table, pa), meta
 
@@ -254,7 +267,7 @@ def _pyarrow() -> Any:
 
 
 def _options(sep: str, pa: Any, column_types: dict[str, Any] | None = None,
-             on_bad: list[Any] | None = None) -> dict[str, Any]:
+             on_bad: list[Any] | None = None, export: Export | None = None) -> dict[str, Any]:
     import pyarrow.csv as pacsv
 
     def handler(row: Any) -> str:
@@ -263,7 +276,8 @@ def _options(sep: str, pa: Any, column_types: dict[str, Any] | None = None,
         return "error"
 
     return {
-        "read_options": pacsv.ReadOptions(use_threads=True),
+        "read_options": pacsv.ReadOptions(use_threads=True) if export is None else pacsv.ReadOptions(
+            use_threads=True, column_names=export.names, skip_rows_after_names=export.header_rows),
         "parse_options": pacsv.ParseOptions(delimiter=sep, newlines_in_values=True, invalid_row_handler=handler),
         "convert_options": pacsv.ConvertOptions(null_values=list(NA_VALUES), strings_can_be_null=True,
                                                 quoted_strings_can_be_null=True, column_types=column_types or {}),
@@ -274,27 +288,27 @@ def _open(source: Any, pa: Any) -> Any:
     return pa.BufferReader(source) if isinstance(source, pa.Buffer) else source
 
 
-def _parse(source: Any, sep: str, where: str, pa: Any) -> tuple[Any, list[str]]:
+def _parse(source: Any, sep: str, where: str, pa: Any, export: Export | None) -> tuple[Any, list[str]]:
     import pyarrow.csv as pacsv
 
     small: dict[str, Any] = {}
     size = source.size if isinstance(source, pa.Buffer) else Path(source).stat().st_size
     if size > _PROBE_BYTES:
-        small = _small_int_columns(source, sep, pa)
+        small = _small_int_columns(source, sep, pa, export)
     bad: list[Any] = []
     try:
         try:
-            table = pacsv.read_csv(_open(source, pa), **_options(sep, pa, small, bad))
+            table = pacsv.read_csv(_open(source, pa), **_options(sep, pa, small, bad, export))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             if not small or bad:
                 raise
             small = {}  # a later value does not fit int16: parse again without the hint
-            table = pacsv.read_csv(_open(source, pa), **_options(sep, pa, None, bad))
+            table = pacsv.read_csv(_open(source, pa), **_options(sep, pa, None, bad, export))
         _check_names(table.column_names, where)
         # dates/times/timestamps stay text (as pandas reads them); huge integers in a float column too
         as_text = {f.name: pa.string() for f in table.schema if _keep_as_text(table.column(f.name), f.type, pa)}
         if as_text:
-            table = pacsv.read_csv(_open(source, pa), **_options(sep, pa, {**small, **as_text}, bad))
+            table = pacsv.read_csv(_open(source, pa), **_options(sep, pa, {**small, **as_text}, bad, export))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         if bad:
             row = bad[0]
@@ -318,7 +332,7 @@ def _sep_name(sep: str) -> str:
     return {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}.get(sep, repr(sep))
 
 
-def _small_int_columns(source: Any, sep: str, pa: Any) -> dict[str, Any]:
+def _small_int_columns(source: Any, sep: str, pa: Any, export: Export | None) -> dict[str, Any]:
     """Columns whose values in the first :data:`_PROBE_BYTES` are few small integers (rating codes)."""
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
@@ -330,7 +344,7 @@ def _small_int_columns(source: Any, sep: str, pa: Any) -> dict[str, Any]:
             head = fh.read(_PROBE_BYTES)
     head = head[: head.rfind(b"\n") + 1]
     try:
-        probe = pacsv.read_csv(pa.BufferReader(head), **_options(sep, pa))
+        probe = pacsv.read_csv(pa.BufferReader(head), **_options(sep, pa, export=export))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return {}  # e.g. the probe ends inside a quoted text: no hint, same result
     if len(set(probe.column_names)) != probe.num_columns:

@@ -55,6 +55,7 @@ COMMON_MISSING_CODES = (98, 99, 999, 9999, -9, -99, -999)
 _ID_NAMES = ("resp_id", "respondent_id", "respondent", "id", "respid", "case_id", "caseid")
 _WEIGHT_NAMES = ("weight", "weights", "wt", "sample_weight", "sampling_weight")
 _ITEM_RE = re.compile(r"^(?P<prefix>.*?[A-Za-z])[_.\-]?(?P<num>\d+)$")
+_MATRIX_RE = re.compile(r"^(?P<prefix>.*\d)[_.](?P<num>\d+)$")  # Q1_1, Q1_2: rows of matrix question Q1
 _CODE_RE = re.compile(r"^(9+|9+[78]|8{2,})$")
 
 
@@ -233,18 +234,22 @@ class Codebook:
 
     @classmethod
     def infer(cls, data: pd.DataFrame, *, scale: tuple[float, float] | None = None,
-              missing_codes: tuple[float, ...] | None = None) -> Codebook:
+              missing_codes: tuple[float, ...] | None = None,
+              construct_of: Mapping[str, str] | None = None) -> Codebook:
         """Infer a codebook from a DataFrame's column names and values.
 
         Rules: a column named like an id (``resp_id``, ``id``) is the id, one named like a
         weight (``weight``) the weights; columns named ``PREFIX<number>`` whose values are
-        mostly numeric are items of construct ``PREFIX`` (``EXP_X``/``IMP_X`` are
-        expectation/importance items of attribute ``X``; ``SAT*`` overall satisfaction;
-        ``LOY*`` and ``NPS`` loyalty; others perception); other numeric columns holding
-        small integers (0-11) are single-item constructs; the rest are profile columns. Codes in
-        :data:`COMMON_MISSING_CODES` are "cannot answer" when the other values fit a 0-11
-        scale. The scale of a construct is the first of :data:`COMMON_SCALES` holding its
-        observed values (or ``scale`` when given). Every guess is noted in ``inferred``.
+        mostly numeric are items of construct ``PREFIX`` (``Q1_2`` is row 2 of matrix question
+        ``Q1``; ``EXP_X``/``IMP_X`` are expectation/importance items of attribute ``X``;
+        ``SAT*`` overall satisfaction; ``LOY*`` and ``NPS`` loyalty; others perception);
+        other numeric columns holding small integers (0-11) are single-item constructs; the
+        rest are profile columns. Values standing apart from a construct's range (9 on a 1-7
+        battery, 99, 999, -1; see :func:`likely_missing_codes`) are taken as likely "cannot
+        answer" codes, and the loader flags them in ``survey.validation``. The scale of a
+        construct is the first of :data:`COMMON_SCALES` holding its other values (or
+        ``scale`` when given). ``construct_of`` (column -> construct) overrides the name
+        prefix for the columns it lists. Every guess is noted in ``inferred``.
 
         Examples
         --------
@@ -282,13 +287,15 @@ class Codebook:
                     share = float(values.notna().sum()) / max(int(filled.sum()), 1)
                 else:
                     share = 0.0
-                named_item = _ITEM_RE.match(name) is not None or name.upper() == "NPS"
+                named_item = _item_match(name) is not None or name.upper() == "NPS"
                 if values is not None and (
                     (share >= 0.5 or not filled.any()) if named_item
                     else (filled.any() and share >= 0.95 and _looks_like_rating(values))
                 ):
                     numeric[name] = values
                     row.update(_role_from_name(name))
+                    if construct_of and name in construct_of:
+                        row["construct"] = str(construct_of[name])
                 elif values is not None and share >= 0.95 and filled.any():
                     notes.append(f"Numeric column {name!r} does not look like a rating item (name without an "
                                  "item number, values not small integers); kept as a profile column.")
@@ -408,8 +415,12 @@ class Codebook:
         return f"Codebook({self.name!r}: {n_rated} rated items in {len(self.constructs)} constructs, {len(self.items)} columns)"
 
 
+def _item_match(name: str) -> re.Match[str] | None:
+    return _MATRIX_RE.match(name) or _ITEM_RE.match(name)
+
+
 def _role_from_name(name: str) -> dict[str, Any]:
-    m = _ITEM_RE.match(name)
+    m = _item_match(name)
     construct = m.group("prefix") if m else name
     upper = name.upper()
     out: dict[str, Any] = {"construct": construct, "role": "perception"}

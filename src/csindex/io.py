@@ -20,6 +20,7 @@ Examples
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -159,7 +160,9 @@ def _read_kind(kind: str, path: Path, encoding: str | None, sheet: str | int, se
         require("pyarrow", "Reading Parquet files")
         return pd.read_parquet(path)
     data, text_meta = read_text_table(path, encoding, sep)
+    notes = text_meta.pop("notes", [])
     meta.update(text_meta)
+    meta["notes"].extend(notes)
     return data
 
 
@@ -457,10 +460,15 @@ def _resolve_codebook(codebook: Any, raw: pd.DataFrame, scale: tuple[float, floa
                       meta: dict[str, Any], notes: list[str]) -> Codebook:
     value_labels = meta.get("value_labels") or {}
     variable_labels = meta.get("variable_labels") or {}
-    if codebook is None:
-        cb = Codebook.infer(raw, scale=scale)
+    export = meta.get("platform")
+    if codebook is None and export is not None:
+        cb = _infer_export(raw, scale, export)
         items = cb.items.copy()
         extra: list[str] = []
+    elif codebook is None:
+        cb = Codebook.infer(raw, scale=scale)
+        items = cb.items.copy()
+        extra = []
     else:
         cb = Codebook.coerce(codebook)
         items = cb.items.copy()
@@ -503,6 +511,21 @@ def _resolve_codebook(codebook: Any, raw: pd.DataFrame, scale: tuple[float, floa
             items.at[col, "label_en"] = str(label)
     cb = cb.with_items(items, tuple(extra))
     return cb
+
+
+def _infer_export(raw: pd.DataFrame, scale: tuple[float, float] | None, export: Any) -> Codebook:
+    """Inferred codebook of a platform export: its metadata columns are profile columns (the
+    response id the respondent id), never rated items; the rest is inferred as usual."""
+    meta_cols = [c for c in export.metadata if c in raw.columns]
+    rest = raw.drop(columns=meta_cols)
+    singles = {c: c for c in rest.columns if re.fullmatch(r"Q\d+", c)}  # Q2, Q4: separate questions
+    cb = Codebook.infer(rest, scale=scale, construct_of=singles)
+    if cb.id_column is not None and export.id_column in meta_cols:  # the platform's id wins
+        cb = cb.with_items(cb.items.assign(role=cb.items["role"].replace("id", "profile")))
+    extra = Codebook.from_dict({"items": {c: {"role": "id" if c == export.id_column else "profile"}
+                                          for c in meta_cols}}).items
+    items = pd.concat([cb.items, extra]).loc[list(raw.columns)]
+    return Codebook(items=items, inferred=cb.inferred, name="inferred")
 
 
 def _weights(raw: pd.DataFrame, col: str | None) -> pd.Series | None:

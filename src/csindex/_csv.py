@@ -24,6 +24,7 @@ import csv
 import io
 import re
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -253,11 +254,23 @@ def read_text_table(path: Path, encoding: str | None, sep: str | None) -> tuple[
         meta.update(platform=export, variable_labels=dict(export.labels), notes=[export.note()])
     if enc in _UTF8:
         source: Any = str(path)
+        quoted = _has_quote(path)
     else:  # one parser for every encoding: transcode to UTF-8 first
-        source = pa.py_buffer(path.read_bytes().decode(enc).encode("utf-8"))
-    table, narrowed = _parse(source, sep, where, pa, export)
+        data = path.read_bytes().decode(enc).encode("utf-8")
+        quoted = b'"' in data
+        source = pa.py_buffer(data)
+        del data
+    table, narrowed = _parse(source, _Dialect(sep, export, quoted), where, pa)
     meta["narrowed"] = narrowed
     return _to_pandas(table, pa), meta
+
+
+def _has_quote(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            if b'"' in chunk:
+                return True
+    return False
 
 
 def _pyarrow() -> Any:
@@ -266,73 +279,93 @@ def _pyarrow() -> Any:
     return require("pyarrow", "Reading CSV files")
 
 
-def _options(sep: str, pa: Any, column_types: dict[str, Any] | None = None,
-             on_bad: list[Any] | None = None, export: Export | None = None) -> dict[str, Any]:
-    import pyarrow.csv as pacsv
+@dataclass(frozen=True)
+class _Dialect:
+    """How to parse: separator, platform header rows, whether quoted text (maybe with line breaks) occurs."""
 
-    def handler(row: Any) -> str:
-        if on_bad is not None:
-            on_bad.append(row)
-        return "error"
+    sep: str
+    export: Export | None = None
+    quoted: bool = True
 
-    return {
-        "read_options": pacsv.ReadOptions(use_threads=True) if export is None else pacsv.ReadOptions(
-            use_threads=True, column_names=export.names, skip_rows_after_names=export.header_rows),
-        "parse_options": pacsv.ParseOptions(delimiter=sep, newlines_in_values=True, invalid_row_handler=handler),
-        "convert_options": pacsv.ConvertOptions(null_values=list(NA_VALUES), strings_can_be_null=True,
-                                                quoted_strings_can_be_null=True, column_types=column_types or {}),
-    }
+    def options(self, column_types: dict[str, Any] | None = None, on_bad: list[Any] | None = None) -> dict[str, Any]:
+        import pyarrow.csv as pacsv
+
+        def handler(row: Any) -> str:
+            if on_bad is not None:
+                on_bad.append(row)
+            return "error"
+
+        export = self.export
+        read = pacsv.ReadOptions(use_threads=True) if export is None else pacsv.ReadOptions(
+            use_threads=True, column_names=export.names, skip_rows_after_names=export.header_rows)
+        # quoted line breaks need the slower newline-aware chunking; files without any quote skip it
+        parse = pacsv.ParseOptions(delimiter=self.sep, newlines_in_values=self.quoted,
+                                   invalid_row_handler=handler if on_bad is not None else None)
+        convert = pacsv.ConvertOptions(null_values=list(NA_VALUES), strings_can_be_null=True,
+                                       quoted_strings_can_be_null=True, column_types=column_types or {})
+        return {"read_options": read, "parse_options": parse, "convert_options": convert}
 
 
 def _open(source: Any, pa: Any) -> Any:
     return pa.BufferReader(source) if isinstance(source, pa.Buffer) else source
 
 
-def _parse(source: Any, sep: str, where: str, pa: Any, export: Export | None) -> tuple[Any, list[str]]:
+def _parse(source: Any, dialect: _Dialect, where: str, pa: Any) -> tuple[Any, list[str]]:
     import pyarrow.csv as pacsv
 
     small: dict[str, Any] = {}
     size = source.size if isinstance(source, pa.Buffer) else Path(source).stat().st_size
     if size > _PROBE_BYTES:
-        small = _small_int_columns(source, sep, pa, export)
-    bad: list[Any] = []
+        small = _small_int_columns(source, dialect, pa)
     try:
         try:
-            table = pacsv.read_csv(_open(source, pa), **_options(sep, pa, small, bad, export))
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            if not small or bad:
+            table = pacsv.read_csv(_open(source, pa), **dialect.options(small))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            if not small or "CSV parse error" in str(exc):
                 raise
             small = {}  # a later value does not fit int16: parse again without the hint
-            table = pacsv.read_csv(_open(source, pa), **_options(sep, pa, None, bad, export))
+            table = pacsv.read_csv(_open(source, pa), **dialect.options())
         _check_names(table.column_names, where)
         # dates/times/timestamps stay text (as pandas reads them); huge integers in a float column too
         as_text = {f.name: pa.string() for f in table.schema if _keep_as_text(table.column(f.name), f.type, pa)}
         if as_text:
-            table = pacsv.read_csv(_open(source, pa), **_options(sep, pa, {**small, **as_text}, bad, export))
+            table = pacsv.read_csv(_open(source, pa), **dialect.options({**small, **as_text}))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        if bad:
-            row = bad[0]
-            line = f"row {row.number}" if getattr(row, "number", -1) and row.number > 0 else "a row"
-            raise SurveyDataError(
-                f"Survey file {where!r}: {line} has {row.actual_columns} fields but the header has "
-                f"{row.expected_columns} ({row.text[:80]!r}). Quote text cells that hold the separator "
-                f"{sep!r}, fix the row, or pass the right sep=."
-            ) from exc
-        msg = str(exc)
-        if "Empty CSV file" in msg:
-            raise SurveyDataError(f"Survey file {where!r} is empty: it has no header and no data rows. "
-                                  "Export the survey again with a header row.") from exc
-        raise SurveyDataError(f"Could not read survey file {where!r} as {_sep_name(sep)}-separated text: {msg}. "
-                              "Check the file format, or pass sep= and encoding=.") from exc
+        raise _parse_error(source, dialect, where, pa, exc) from exc
     narrowed = [name for name in small if name in table.column_names]
     return table, narrowed
+
+
+def _parse_error(source: Any, dialect: _Dialect, where: str, pa: Any, exc: Exception) -> SurveyDataError:
+    import pyarrow.csv as pacsv
+
+    msg = str(exc)
+    if "Empty CSV file" in msg:
+        return SurveyDataError(f"Survey file {where!r} is empty: it has no header and no data rows. "
+                               "Export the survey again with a header row.")
+    bad: list[Any] = []
+    if "Expected" in msg and "columns" in msg:  # read again, only now with a handler, to name the row
+        try:
+            pacsv.read_csv(_open(source, pa), **dialect.options(on_bad=bad))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+    if bad:
+        row = bad[0]
+        line = f"row {row.number}" if getattr(row, "number", -1) and row.number > 0 else "a row"
+        return SurveyDataError(
+            f"Survey file {where!r}: {line} has {row.actual_columns} fields but the header has "
+            f"{row.expected_columns} ({row.text[:80]!r}). Quote text cells that hold the separator "
+            f"{dialect.sep!r}, fix the row, or pass the right sep=."
+        )
+    return SurveyDataError(f"Could not read survey file {where!r} as {_sep_name(dialect.sep)}-separated text: "
+                           f"{msg}. Check the file format, or pass sep= and encoding=.")
 
 
 def _sep_name(sep: str) -> str:
     return {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}.get(sep, repr(sep))
 
 
-def _small_int_columns(source: Any, sep: str, pa: Any, export: Export | None) -> dict[str, Any]:
+def _small_int_columns(source: Any, dialect: _Dialect, pa: Any) -> dict[str, Any]:
     """Columns whose values in the first :data:`_PROBE_BYTES` are few small integers (rating codes)."""
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
@@ -344,7 +377,7 @@ def _small_int_columns(source: Any, sep: str, pa: Any, export: Export | None) ->
             head = fh.read(_PROBE_BYTES)
     head = head[: head.rfind(b"\n") + 1]
     try:
-        probe = pacsv.read_csv(pa.BufferReader(head), **_options(sep, pa, export=export))
+        probe = pacsv.read_csv(pa.BufferReader(head), **dialect.options())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return {}  # e.g. the probe ends inside a quoted text: no hint, same result
     if len(set(probe.column_names)) != probe.num_columns:

@@ -326,3 +326,12 @@ def test_codebook_file_errors_name_the_file(tmp_path):
     cb.write_bytes("constructs:\n  满意度: [A1]\n".encode("gbk"))
     with pytest.raises(CodebookError, match=r"cb\.yaml.*Save it as UTF-8"):
         Codebook.from_file(cb)
+
+
+@pytest.mark.parametrize("option, value", [("n_invited", 2.5), ("n_invited", True), ("response_rate_target", 1.5),
+                                           ("sep", ",,"), ("sheet", 1.5)])
+def test_bad_options_are_parameter_errors(tmp_path, option, value):
+    path = tmp_path / "s.csv"
+    path.write_text("A1,A2\n1,2\n3,4\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match=f"'{option}' parameter of load_survey"):
+        load_survey(path, **{option: value})

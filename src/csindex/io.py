@@ -30,7 +30,7 @@ import pandas as pd
 
 from ._csv import check_encoding, detect_encoding, read_text_table, sniff_format
 from ._deps import require
-from ._params import AnyOf, Count, Instance, Options, check_param
+from ._params import AnyOf, Count, Instance, Interval, Options, check_param
 from ._validation import did_you_mean, quote_list
 from .codebook import RATED_ROLES, Codebook, _as_numeric
 from .exceptions import CodebookError, CsindexError, ParameterError, SurveyDataError
@@ -231,6 +231,9 @@ def load_survey(
     csindex.exceptions.SurveyDataError: Item 'IMAG1' has 1 value outside the scale 1-10: 11 (data row 1). Fix the data, declare the code as a missing code in the codebook, or pass on_invalid='nan' to treat invalid cells as missing (they are counted in survey.validation).
     """
     check_param("on_invalid", on_invalid, Options("raise", "nan"), "load_survey")
+    check_param("n_invited", n_invited, AnyOf(Count(1), none_ok=True), "load_survey")
+    response_rate_target = check_param("response_rate_target", response_rate_target, Interval(0, 1, closed="right"),
+                                       "load_survey")
     scale = _check_scale(scale)
     raw, where, meta = read_table(source, encoding=encoding, sheet=sheet, sep=sep)
     raw.columns = [str(c) for c in raw.columns]

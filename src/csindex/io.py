@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ._csv import check_encoding, detect_encoding, read_text_table, sniff_format
+from ._db import is_database, read_database
 from ._deps import require
 from ._params import AnyOf, Count, Instance, Interval, Options, check_param
 from ._validation import did_you_mean, quote_list
@@ -61,7 +62,8 @@ _REFUSED = {
 
 
 def read_table(source: Any, *, encoding: str | None = None, sheet: str | int = 0,
-               sep: str | None = None) -> tuple[pd.DataFrame, str, dict[str, Any]]:
+               sep: str | None = None, table: Any = None, query: str | None = None,
+               params: Mapping[str, Any] | None = None) -> tuple[pd.DataFrame, str, dict[str, Any]]:
     """Read a source into a raw DataFrame; the file's content (not its name) picks the reader.
 
     Returns
@@ -86,6 +88,13 @@ def read_table(source: Any, *, encoding: str | None = None, sheet: str | int = 0
     'DataFrame'
     """
     meta: dict[str, Any] = {"notes": []}
+    if not isinstance(source, pd.DataFrame) and is_database(source):
+        data, where = read_database(source, table=table, query=query, params=params)
+        return data, where, meta
+    for name, value in (("table", table), ("query", query), ("params", params)):
+        if value is not None:
+            raise ParameterError(f"The {name!r} parameter of load_survey is for a database source (a SQLAlchemy URL, "
+                                 "engine or connection, or a DuckDB file or connection); the source is not one.")
     if isinstance(source, pd.DataFrame):
         return source.copy(deep=False), "DataFrame", meta  # shallow: renaming columns never touches the caller's
     if not isinstance(source, (str, Path)):
@@ -177,14 +186,20 @@ def load_survey(
     sheet: str | int = 0,
     sep: str | None = None,
     response_rate_target: float = RESPONSE_RATE_TARGET,
+    table: Any = None,
+    query: str | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> Survey:
     """Load and validate survey responses.
 
     Parameters
     ----------
-    source : str, Path or pandas.DataFrame
-        A CSV/TSV, Excel, SPSS ``.sav``, Stata ``.dta`` or Parquet file, or a DataFrame
-        (copied; the caller's frame is never changed).
+    source : str, Path, pandas.DataFrame or database
+        A CSV/TSV, Excel, SPSS ``.sav``, Stata ``.dta`` or Parquet file (the content picks
+        the reader), a Qualtrics or SurveyMonkey export, a DataFrame (copied; the caller's
+        frame is never changed), or a database: a SQLAlchemy URL such as
+        ``"postgresql+psycopg://user@/db?host=/socket/dir"``, engine or connection, or a
+        DuckDB file (``.duckdb``) or connection, with ``table=`` or ``query=``.
     codebook : Codebook, dict, str or Path, optional
         Item metadata (see :mod:`csindex.codebook`). Without one, constructs are inferred
         from item-name prefixes and scales from the data; the guesses are listed in
@@ -207,6 +222,14 @@ def load_survey(
         CSV separator; sniffed from the first lines when omitted (quoting respected).
     response_rate_target : float
         Target response rate (default 0.70).
+    table : str or (schema, name), optional
+        Database table or view to read (checked against the database's tables and quoted
+        by the driver's rules, never pasted into SQL).
+    query : str, optional
+        SQL to read instead of a table; values go in ``params`` (``:name`` placeholders
+        for SQLAlchemy, ``$name`` for DuckDB), never into the SQL text.
+    params : mapping, optional
+        Bound parameters of ``query``.
 
     Returns
     -------
@@ -235,7 +258,8 @@ def load_survey(
     response_rate_target = check_param("response_rate_target", response_rate_target, Interval(0, 1, closed="right"),
                                        "load_survey")
     scale = _check_scale(scale)
-    raw, where, meta = read_table(source, encoding=encoding, sheet=sheet, sep=sep)
+    raw, where, meta = read_table(source, encoding=encoding, sheet=sheet, sep=sep, table=table, query=query,
+                                  params=params)
     raw.columns = [str(c) for c in raw.columns]
     if raw.shape[1] == 0 or raw.shape[0] == 0:
         raise SurveyDataError(

@@ -166,3 +166,35 @@ def test_database_options_checked(sources, tmp_path):
         load_survey(sources["csv"], CODEBOOK, table="responses")
     with pytest.raises(SurveyDataError, match="Could not use the database URL"):
         load_survey("nosuchdialect://user@host/db", CODEBOOK, table="responses")
+
+
+@pytest.mark.parametrize("which", ["postgres", "duckdb"])
+def test_codebook_from_a_table(sources, which):
+    import duckdb
+    import sqlalchemy as sa
+
+    table = pd.DataFrame({
+        "item": ["resp_id", "weight", "SAT1", "SAT2", "LOY1", "LOY2"],
+        "construct": [None, None, "SAT", "SAT", "LOY", "LOY"],
+        "role": ["id", "weight", "overall_satisfaction", "overall_satisfaction", "loyalty", "loyalty"],
+        "label_en": [None, None, "Overall", "Versus ideal", "Fly again", "Recommend"],
+        "scale_min": [None, None, 1, 1, 1, 1], "scale_max": [None, None, 10, 10, 10, 10],
+        "missing_codes": [None, None, "99", "99", "99", "98;99"],
+    })
+    if which == "postgres":
+        engine = sa.create_engine(sources["postgres"])
+        table.to_sql("codebook", engine, index=False, if_exists="replace")
+        engine.dispose()
+    else:
+        con = duckdb.connect(str(sources["duckdb"]))
+        con.register("cb", table)
+        con.execute("CREATE OR REPLACE TABLE codebook AS SELECT * FROM cb")
+        con.close()
+    s = load_survey(sources[which], table="responses", codebook_table="codebook")
+    ref = load_survey(sources["csv"], CODEBOOK)
+    assert_frame_equal(s.responses, ref.responses)
+    assert s.codebook.items.loc["LOY2", "missing_codes"] == (98.0, 99.0)
+    assert s.codebook.items.loc["SAT2", "label_en"] == "Versus ideal"
+    assert s.codebook.weight_column == "weight" and s.weights is not None
+    with pytest.raises(ParameterError, match="codebook_table"):
+        load_survey(sources["csv"], codebook_table="codebook")

@@ -93,8 +93,8 @@ class Codebook:
 
     # ------------------------------------------------------------------ constructors
     @classmethod
-    def coerce(cls, obj: Codebook | Mapping | str | Path) -> Codebook:
-        """Return a Codebook from a Codebook, a dict, or a path to a YAML/JSON file.
+    def coerce(cls, obj: Codebook | Mapping | pd.DataFrame | str | Path) -> Codebook:
+        """Return a Codebook from a Codebook, a dict, a table (see :meth:`from_frame`) or a path to a YAML/JSON file.
 
         Examples
         --------
@@ -103,12 +103,15 @@ class Codebook:
         """
         if isinstance(obj, Codebook):
             return obj
+        if isinstance(obj, pd.DataFrame):
+            return cls.from_frame(obj)
         if isinstance(obj, Mapping):
             return cls.from_dict(obj)
         if isinstance(obj, (str, Path)):
             return cls.from_file(obj)
         raise CodebookError(
-            f"A codebook must be a path to a YAML/JSON file, a dict or a Codebook; got {type(obj).__name__}."
+            f"A codebook must be a path to a YAML/JSON file, a dict, a table (DataFrame) or a Codebook; "
+            f"got {type(obj).__name__}."
         )
 
     @classmethod
@@ -152,6 +155,53 @@ class Codebook:
                 f"found {type(data).__name__}."
             )
         return cls.from_dict(data, name=str(data.get("name", p.stem)))
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, name: str = "table") -> Codebook:
+        """Read a codebook stored as a table (a spreadsheet or database table), one row per item.
+
+        Columns: ``item`` (or ``name``; else the index) and any of ``construct, role, label_en``
+        (or ``label``), ``label_zh, scale_min, scale_max, reverse, attribute, index_construct``
+        and ``missing_codes`` (numbers separated by ``;`` or ``,``). Empty cells mean "not given".
+
+        Examples
+        --------
+        >>> t = pd.DataFrame({"item": ["A1", "A2", "id"], "construct": ["A", "A", None],
+        ...                   "role": [None, None, "id"], "scale_min": [1, 1, None], "scale_max": [7, 7, None],
+        ...                   "missing_codes": ["9", "9;99", None]})
+        >>> cb = Codebook.from_frame(t)
+        >>> cb.constructs, cb.items.loc["A2", "missing_codes"], cb.id_column
+        ({'A': ['A1', 'A2']}, (9.0, 99.0), 'id')
+        """
+        if not isinstance(frame, pd.DataFrame):
+            raise CodebookError(f"A codebook table must be a DataFrame; got {type(frame).__name__}.")
+        key = next((c for c in ("item", "name") if c in frame.columns), None)
+        names = frame[key] if key else pd.Series(frame.index, index=frame.index)
+        fields = [c for c in frame.columns if c != key]
+        unknown = [c for c in fields if c not in _KNOWN_KEYS]
+        if unknown:
+            raise CodebookError(f"The codebook table has unknown column {unknown[0]!r}."
+                                f"{did_you_mean(unknown[0], _KNOWN_KEYS)} Columns: item, construct, role, label_en, "
+                                "label_zh, scale_min, scale_max, reverse, attribute, index_construct, missing_codes.")
+        items: dict[str, dict[str, Any]] = {}
+        for pos, item in enumerate(names):
+            spec: dict[str, Any] = {}
+            for col in fields:
+                value = frame[col].iloc[pos]
+                if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA or value == "":
+                    continue
+                if col == "missing_codes" and isinstance(value, str):
+                    value = [v for v in re.split(r"[;,\s]+", value.strip()) if v]
+                elif col == "reverse" and not isinstance(value, (bool, np.bool_)):
+                    text = str(value).strip().lower()
+                    value = True if text in ("1", "true", "yes") else False if text in ("0", "false", "no") else value
+                elif isinstance(value, np.generic):
+                    value = value.item()
+                spec[col] = value
+            if str(item) in items:
+                raise CodebookError(f"The codebook table lists item {str(item)!r} twice; keep one row per item.")
+            items[str(item)] = spec
+        return cls.from_dict({"items": items}, name=name)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], name: str | None = None) -> Codebook:

@@ -189,6 +189,7 @@ def load_survey(
     table: Any = None,
     query: str | None = None,
     params: Mapping[str, Any] | None = None,
+    codebook_table: Any = None,
 ) -> Survey:
     """Load and validate survey responses.
 
@@ -230,6 +231,9 @@ def load_survey(
         for SQLAlchemy, ``$name`` for DuckDB), never into the SQL text.
     params : mapping, optional
         Bound parameters of ``query``.
+    codebook_table : str or (schema, name), optional
+        For a database source: read the codebook from this table of the same database
+        (one row per item, see :meth:`Codebook.from_frame`) instead of ``codebook``.
 
     Returns
     -------
@@ -258,6 +262,15 @@ def load_survey(
     response_rate_target = check_param("response_rate_target", response_rate_target, Interval(0, 1, closed="right"),
                                        "load_survey")
     scale = _check_scale(scale)
+    if codebook_table is not None:
+        if codebook is not None or not is_database(source):
+            raise ParameterError("The 'codebook_table' parameter of load_survey reads the codebook from a table of "
+                                 "the database source; use it without codebook= and with a database source.")
+        frame, cb_where = read_database(source, table=codebook_table)
+        try:
+            codebook = Codebook.from_frame(frame, name=str(codebook_table))
+        except CodebookError as exc:
+            raise CodebookError(f"Codebook table in {cb_where}: {exc}") from exc
     raw, where, meta = read_table(source, encoding=encoding, sheet=sheet, sep=sep, table=table, query=query,
                                   params=params)
     raw.columns = [str(c) for c in raw.columns]

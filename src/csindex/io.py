@@ -262,15 +262,7 @@ def load_survey(
     response_rate_target = check_param("response_rate_target", response_rate_target, Interval(0, 1, closed="right"),
                                        "load_survey")
     scale = _check_scale(scale)
-    if codebook_table is not None:
-        if codebook is not None or not is_database(source):
-            raise ParameterError("The 'codebook_table' parameter of load_survey reads the codebook from a table of "
-                                 "the database source; use it without codebook= and with a database source.")
-        frame, cb_where = read_database(source, table=codebook_table)
-        try:
-            codebook = Codebook.from_frame(frame, name=str(codebook_table))
-        except CodebookError as exc:
-            raise CodebookError(f"Codebook table in {cb_where}: {exc}") from exc
+    codebook = _codebook_from_table(source, codebook, codebook_table)
     raw, where, meta = read_table(source, encoding=encoding, sheet=sheet, sep=sep, table=table, query=query,
                                   params=params)
     raw.columns = [str(c) for c in raw.columns]
@@ -317,18 +309,7 @@ def load_survey(
                 f"n_invited must be a whole number at least the number of respondents ({n}); got {n_invited!r}."
             )
         rate = n / int(n_invited)
-    n_missing = stats.pop("n_missing")
-    table = pd.DataFrame(
-        {
-            "n_valid": n - n_missing,
-            "n_missing": n_missing,
-            "missing_share": n_missing / n,
-            **stats,
-            "scale_min": items.loc[rated, "scale_min"].to_numpy(),
-            "scale_max": items.loc[rated, "scale_max"].to_numpy(),
-        },
-        index=pd.Index(rated, name="item"),
-    )
+    table = _item_table(stats, items, rated, n)
     invalid = int(stats["n_out_of_range"].sum() + stats["n_non_numeric"].sum())
     if invalid:
         notes.append(f"{invalid} invalid cells set to NaN (on_invalid='nan').")
@@ -339,6 +320,34 @@ def load_survey(
         likely_missing_codes=_likely_codes_table(items, table) if codebook is None else None,
     )
     return Survey(responses=responses, codebook=cb, weights=weights, validation=validation, source=where)
+
+
+def _item_table(stats: dict[str, np.ndarray], items: pd.DataFrame, rated: list[str], n: int) -> pd.DataFrame:
+    n_missing = stats.pop("n_missing")
+    return pd.DataFrame(
+        {
+            "n_valid": n - n_missing,
+            "n_missing": n_missing,
+            "missing_share": n_missing / n,
+            **stats,
+            "scale_min": items.loc[rated, "scale_min"].to_numpy(),
+            "scale_max": items.loc[rated, "scale_max"].to_numpy(),
+        },
+        index=pd.Index(rated, name="item"),
+    )
+
+
+def _codebook_from_table(source: Any, codebook: Any, codebook_table: Any) -> Any:
+    if codebook_table is None:
+        return codebook
+    if codebook is not None or not is_database(source):
+        raise ParameterError("The 'codebook_table' parameter of load_survey reads the codebook from a table of "
+                             "the database source; use it without codebook= and with a database source.")
+    frame, cb_where = read_database(source, table=codebook_table)
+    try:
+        return Codebook.from_frame(frame, name=str(codebook_table))
+    except CodebookError as exc:
+        raise CodebookError(f"Codebook table in {cb_where}: {exc}") from exc
 
 
 def _check_scale(scale: Any) -> tuple[float, float] | None:

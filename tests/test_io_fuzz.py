@@ -2,8 +2,8 @@
 
 Encodings, separators, quoting styles, byte-order marks, missing-value words, separators and
 newlines inside quoted text, and sizes on both sides of every internal threshold of the CSV
-reader (the int16 probe and the separator-sniffing window are lowered to a few bytes so that
-small files cross them). Same bytes, any threshold: the same Survey.
+reader (the int16 probe, the separator-sniffing window and the decoding chunk are lowered to a
+few bytes so that small files cross them). Same bytes, any threshold: the same Survey.
 """
 
 from __future__ import annotations
@@ -63,8 +63,9 @@ def csv_files(draw):
     return data
 
 
-def _load(path: Path, probe: int, sniff: int, **kw):
-    with mock.patch.object(_csv, "_PROBE_BYTES", probe), mock.patch.object(_csv, "_SNIFF_BYTES", sniff):
+def _load(path: Path, probe: int, sniff: int, chunk: int = 16 << 20, **kw):
+    with mock.patch.object(_csv, "_PROBE_BYTES", probe), mock.patch.object(_csv, "_SNIFF_BYTES", sniff), \
+            mock.patch.object(_csv, "_CHUNK", chunk):
         try:
             return load_survey(path, **kw)
         except CsindexError as exc:
@@ -92,15 +93,15 @@ def _check(result, n_rows_max: int) -> None:
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=csv_files(), probe=st.sampled_from([16, 200, 1 << 20]), sniff=st.sampled_from([8, 100, 64 << 10]),
-       on_invalid=st.sampled_from(["raise", "nan"]))
-def test_generated_csv_bytes_give_a_survey_or_a_csindex_error(data, probe, sniff, on_invalid):
+       chunk=st.sampled_from([7, 64, 16 << 20]), on_invalid=st.sampled_from(["raise", "nan"]))
+def test_generated_csv_bytes_give_a_survey_or_a_csindex_error(data, probe, sniff, chunk, on_invalid):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "fuzz.csv"
         path.write_bytes(data)
-        result = _load(path, probe, sniff, on_invalid=on_invalid)
+        result = _load(path, probe, sniff, chunk, on_invalid=on_invalid)
         _check(result, _max_rows(data))
         # the same bytes give the same answer whatever the int16-probe threshold
-        again = _load(path, 1 << 20, sniff, on_invalid=on_invalid)
+        again = _load(path, 1 << 20, sniff, chunk, on_invalid=on_invalid)
         if isinstance(result, CsindexError):
             assert isinstance(again, CsindexError) and type(again) is type(result)
         else:

@@ -335,3 +335,14 @@ def test_bad_options_are_parameter_errors(tmp_path, option, value):
     path.write_text("A1,A2\n1,2\n3,4\n", encoding="utf-8")
     with pytest.raises(ParameterError, match=f"'{option}' parameter of load_survey"):
         load_survey(path, **{option: value})
+
+
+def test_narrowed_profile_column_with_empty_cells(tmp_path, monkeypatch):
+    # found by the fuzz test: a small-integer column with an empty cell after the probe
+    path = tmp_path / "s.csv"
+    path.write_bytes(b'0000\n0\n0\n0\n-1\n""\n')
+    whole = load_survey(path)
+    monkeypatch.setattr(_csv, "_PROBE_BYTES", 16)
+    probed = load_survey(path)
+    assert_frame_equal(probed.responses, whole.responses)
+    assert probed.responses["0000"].dtype == np.float64 and probed.responses["0000"].isna().sum() == 1

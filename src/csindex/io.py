@@ -300,7 +300,7 @@ def load_survey(
     for pos, col in enumerate(raw.columns):
         if col not in items.index or items.at[col, "role"] not in RATED_ROLES:
             # columns parsed as int16 to save memory read like any other integer column
-            responses.insert(pos, col, raw[col].astype("int64") if col in narrowed else raw[col].copy())
+            responses.insert(pos, col, _widen(raw[col]) if col in narrowed else raw[col].copy())
 
     rate = None
     if n_invited is not None:
@@ -320,6 +320,11 @@ def load_survey(
         likely_missing_codes=_likely_codes_table(items, table) if codebook is None else None,
     )
     return Survey(responses=responses, codebook=cb, weights=weights, validation=validation, source=where)
+
+
+def _widen(series: pd.Series) -> pd.Series:
+    """A column parsed as int16 as if parsed as int64: int64, or float64 when it has empty cells."""
+    return series.astype("int64" if series.dtype.kind in "iu" else "float64")
 
 
 def _item_table(stats: dict[str, np.ndarray], items: pd.DataFrame, rated: list[str], n: int) -> pd.DataFrame:

@@ -9,7 +9,7 @@ int16, and the loader widens those that end up as profile columns back to int64.
 
 Hand-written rather than ``pandas.read_csv`` because pandas cannot be told to keep ids
 exact when an id cell is empty (it gives float64), mangles duplicated headers into
-``X.1`` instead of refusing them, and is four times slower on a million rows.
+``X.1`` instead of refusing them, and its parser is single-threaded.
 
 Examples
 --------

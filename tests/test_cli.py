@@ -94,3 +94,65 @@ def test_report_quiet_and_out_dir(tmp_path, capsys, monkeypatch):
 def test_no_command_prints_help(capsys):
     assert cli.main([]) == 0
     assert "usage: csindex" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- unreadable input is exit 1, never 3
+def _good_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "s.csv"
+    pd.DataFrame({"SAT1": [1, 3, 5, 5], "SAT2": [2, 4, 4, 5]}).to_csv(path, index=False)
+    return path
+
+
+def _corrupt_xlsx(tmp_path: Path) -> list[str]:
+    good = tmp_path / "good.xlsx"
+    pd.DataFrame({"SAT1": [1, 2]}).to_excel(good, index=False, engine="openpyxl")
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(good.read_bytes()[:300])
+    return [str(bad)]
+
+
+def _corrupt_sav(tmp_path: Path) -> list[str]:
+    bad = tmp_path / "bad.sav"
+    bad.write_bytes(b"$FL2@(#) SPSS DATA FILE" + b"\x00" * 40)
+    return [str(bad)]
+
+
+def _bad_encoding(tmp_path: Path) -> list[str]:
+    return [str(_good_csv(tmp_path)), "--encoding", "no-such-codec"]
+
+
+def _gbk_codebook(tmp_path: Path) -> list[str]:
+    cb = tmp_path / "cb.yaml"
+    cb.write_bytes("constructs:\n  满意度: [SAT1, SAT2]\n".encode("gbk"))
+    return [str(_good_csv(tmp_path)), "--codebook", str(cb)]
+
+
+def _folder(tmp_path: Path) -> list[str]:
+    return [str(tmp_path)]
+
+
+def _codebook_folder(tmp_path: Path) -> list[str]:
+    (tmp_path / "cbdir").mkdir()
+    return [str(_good_csv(tmp_path)), "--codebook", str(tmp_path / "cbdir")]
+
+
+@pytest.mark.parametrize("make", [_corrupt_xlsx, _corrupt_sav, _bad_encoding, _gbk_codebook, _folder, _codebook_folder],
+                         ids=["BadZipFile", "ReadstatError", "LookupError", "UnicodeDecodeError", "IsADirectoryError",
+                              "codebook folder"])
+def test_validate_unreadable_input_exits_1(tmp_path, capsys, make):
+    if make is _corrupt_sav:
+        pytest.importorskip("pyreadstat")
+    args = make(tmp_path)
+    assert cli.main(["validate", *args]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("csindex: error: ") and "internal error" not in err
+
+
+def test_report_with_gbk_model_file_exits_1(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    model = tmp_path / "model.txt"
+    model.write_bytes("# 满意度模型\nSAT =~ SAT1 + SAT2\n".encode("gbk"))
+    code = cli.main(["report", str(_good_csv(tmp_path)), "--scale", "1", "5", "--model", str(model),
+                     "--bootstrap", "0", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1 and "UTF-8" in err and "internal error" not in err

@@ -12,6 +12,9 @@ _EXTRAS: dict[str, tuple[str, str]] = {
     "pyreadstat": ("pyreadstat", "io"),
     "openpyxl": ("openpyxl", "io"),
     "pyarrow": ("pyarrow", "io"),
+    "sqlalchemy": ("sqlalchemy", "db"),
+    "psycopg": ("psycopg[binary]", "db"),
+    "duckdb": ("duckdb", "db"),
     "dask": ("dask[distributed]", "dask"),
     "distributed": ("dask[distributed]", "dask"),
 }

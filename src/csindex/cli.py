@@ -8,8 +8,8 @@ options. ``csindex validate FILE`` prints the validation summary and exits with 
 when the data is invalid. Errors print one line (``csindex: error: ...``); ``--debug``
 shows the traceback instead.
 
-Exit status: 0 success, 1 invalid data or a csindex error, 2 command-line usage error,
-3 unexpected internal error.
+Exit status: 0 success, 1 invalid data, an unreadable input file or a csindex error,
+2 command-line usage error, 3 unexpected internal error.
 
 Examples
 --------
@@ -107,12 +107,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"csindex: error: {_one_line(exc)}", file=sys.stderr)
         return 1
+    except (OSError, UnicodeError) as exc:  # an input file that cannot be read is bad input, not a bug
+        if args.debug:
+            raise
+        print(f"csindex: error: {_input_problem(exc)}", file=sys.stderr)
+        return 1
     except Exception as exc:  # noqa: BLE001 - the CLI must not dump a traceback without --debug
         if args.debug:
             raise
         print(f"csindex: internal error: {type(exc).__name__}: {_one_line(exc)} "
               "(run again with --debug for the traceback)", file=sys.stderr)
         return 3
+
+
+def _input_problem(exc: OSError | UnicodeError) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return (f"an input file is not {exc.encoding} text (byte {exc.start} cannot be decoded): "
+                "save the codebook and model files as UTF-8.")
+    name = getattr(exc, "filename", None)
+    what = f"{name!r}" if name else "an input file"
+    return f"could not read {what}: {getattr(exc, 'strerror', None) or _one_line(exc)}. Check the path."
 
 
 def _one_line(exc: BaseException) -> str:

@@ -55,6 +55,8 @@ COMMON_MISSING_CODES = (98, 99, 999, 9999, -9, -99, -999)
 _ID_NAMES = ("resp_id", "respondent_id", "respondent", "id", "respid", "case_id", "caseid")
 _WEIGHT_NAMES = ("weight", "weights", "wt", "sample_weight", "sampling_weight")
 _ITEM_RE = re.compile(r"^(?P<prefix>.*?[A-Za-z])[_.\-]?(?P<num>\d+)$")
+_MATRIX_RE = re.compile(r"^(?P<prefix>.*\d)[_.](?P<num>\d+)$")  # Q1_1, Q1_2: rows of matrix question Q1
+_CODE_RE = re.compile(r"^(9+|9+[78]|8{2,})$")
 
 
 def _empty_items() -> pd.DataFrame:
@@ -91,8 +93,8 @@ class Codebook:
 
     # ------------------------------------------------------------------ constructors
     @classmethod
-    def coerce(cls, obj: Codebook | Mapping | str | Path) -> Codebook:
-        """Return a Codebook from a Codebook, a dict, or a path to a YAML/JSON file.
+    def coerce(cls, obj: Codebook | Mapping | pd.DataFrame | str | Path) -> Codebook:
+        """Return a Codebook from a Codebook, a dict, a table (see :meth:`from_frame`) or a path to a YAML/JSON file.
 
         Examples
         --------
@@ -101,12 +103,15 @@ class Codebook:
         """
         if isinstance(obj, Codebook):
             return obj
+        if isinstance(obj, pd.DataFrame):
+            return cls.from_frame(obj)
         if isinstance(obj, Mapping):
             return cls.from_dict(obj)
         if isinstance(obj, (str, Path)):
             return cls.from_file(obj)
         raise CodebookError(
-            f"A codebook must be a path to a YAML/JSON file, a dict or a Codebook; got {type(obj).__name__}."
+            f"A codebook must be a path to a YAML/JSON file, a dict, a table (DataFrame) or a Codebook; "
+            f"got {type(obj).__name__}."
         )
 
     @classmethod
@@ -123,7 +128,18 @@ class Codebook:
         p = Path(path)
         if not p.exists():
             raise CodebookError(f"Codebook file {str(p)!r} does not exist. Check the path.")
-        text = p.read_text(encoding="utf-8-sig")
+        if p.is_dir():
+            raise CodebookError(f"Codebook {str(p)!r} is a folder; give the path of a YAML or JSON file inside it.")
+        try:
+            text = p.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise CodebookError(
+                f"Codebook file {str(p)!r} is not UTF-8 text (byte {exc.start} cannot be decoded; a GBK/GB18030 "
+                "or Windows-1252 file?). Save it as UTF-8 (YAML and JSON files must be UTF-8)."
+            ) from exc
+        except OSError as exc:
+            raise CodebookError(f"Could not read the codebook file {str(p)!r}: {exc.strerror or exc}. "
+                                "Check the path and its permissions.") from exc
         try:
             if p.suffix.lower() == ".json":
                 data = json.loads(text)
@@ -139,6 +155,53 @@ class Codebook:
                 f"found {type(data).__name__}."
             )
         return cls.from_dict(data, name=str(data.get("name", p.stem)))
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, name: str = "table") -> Codebook:
+        """Read a codebook stored as a table (a spreadsheet or database table), one row per item.
+
+        Columns: ``item`` (or ``name``; else the index) and any of ``construct, role, label_en``
+        (or ``label``), ``label_zh, scale_min, scale_max, reverse, attribute, index_construct``
+        and ``missing_codes`` (numbers separated by ``;`` or ``,``). Empty cells mean "not given".
+
+        Examples
+        --------
+        >>> t = pd.DataFrame({"item": ["A1", "A2", "id"], "construct": ["A", "A", None],
+        ...                   "role": [None, None, "id"], "scale_min": [1, 1, None], "scale_max": [7, 7, None],
+        ...                   "missing_codes": ["9", "9;99", None]})
+        >>> cb = Codebook.from_frame(t)
+        >>> cb.constructs, cb.items.loc["A2", "missing_codes"], cb.id_column
+        ({'A': ['A1', 'A2']}, (9.0, 99.0), 'id')
+        """
+        if not isinstance(frame, pd.DataFrame):
+            raise CodebookError(f"A codebook table must be a DataFrame; got {type(frame).__name__}.")
+        key = next((c for c in ("item", "name") if c in frame.columns), None)
+        names = frame[key] if key else pd.Series(frame.index, index=frame.index)
+        fields = [c for c in frame.columns if c != key]
+        unknown = [c for c in fields if c not in _KNOWN_KEYS]
+        if unknown:
+            raise CodebookError(f"The codebook table has unknown column {unknown[0]!r}."
+                                f"{did_you_mean(unknown[0], _KNOWN_KEYS)} Columns: item, construct, role, label_en, "
+                                "label_zh, scale_min, scale_max, reverse, attribute, index_construct, missing_codes.")
+        items: dict[str, dict[str, Any]] = {}
+        for pos, item in enumerate(names):
+            spec: dict[str, Any] = {}
+            for col in fields:
+                value = frame[col].iloc[pos]
+                if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA or value == "":
+                    continue
+                if col == "missing_codes" and isinstance(value, str):
+                    value = [v for v in re.split(r"[;,\s]+", value.strip()) if v]
+                elif col == "reverse" and not isinstance(value, (bool, np.bool_)):
+                    text = str(value).strip().lower()
+                    value = True if text in ("1", "true", "yes") else False if text in ("0", "false", "no") else value
+                elif isinstance(value, np.generic):
+                    value = value.item()
+                spec[col] = value
+            if str(item) in items:
+                raise CodebookError(f"The codebook table lists item {str(item)!r} twice; keep one row per item.")
+            items[str(item)] = spec
+        return cls.from_dict({"items": items}, name=name)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], name: str | None = None) -> Codebook:
@@ -203,17 +266,16 @@ class Codebook:
                 )
             for item in members:
                 item = str(item)
-                row = rows.setdefault(item, _item_row(item, {}, default_scale, default_missing, default_labels))
-                if row["construct"] and row["construct"] != str(cname):
+                row = rows.get(item)
+                if row is not None and row["construct"] and row["construct"] != str(cname):
                     raise CodebookError(
                         f"Item {item!r} is listed in construct {str(cname)!r} but its 'construct' field says "
                         f"{row['construct']!r}. Keep one of them."
                     )
-                row["construct"] = str(cname)
-                if row["role"] == "profile" and "role" not in entries.get(item, {}):
-                    row["role"] = "perception"
-                    if np.isnan(row["scale_min"]) and default_scale is not None:
-                        row["scale_min"], row["scale_max"] = map(float, default_scale)
+                # listed under 'constructs:' only (or without a role): a rated item with the top-level
+                # scale, missing_codes and value_labels, exactly as if its entry said construct: cname
+                rows[item] = _item_row(item, {**entries.get(item, {}), "construct": str(cname)},
+                                       default_scale, default_missing, default_labels)
         items = pd.DataFrame.from_dict(rows, orient="index", columns=list(COLUMNS)) if rows else _empty_items()
         items.index.name = "item"
         cb = cls(items=_finish(items), name=name if name is not None else str(data.get("name", "")))
@@ -222,18 +284,22 @@ class Codebook:
 
     @classmethod
     def infer(cls, data: pd.DataFrame, *, scale: tuple[float, float] | None = None,
-              missing_codes: tuple[float, ...] | None = None) -> Codebook:
+              missing_codes: tuple[float, ...] | None = None,
+              construct_of: Mapping[str, str] | None = None) -> Codebook:
         """Infer a codebook from a DataFrame's column names and values.
 
         Rules: a column named like an id (``resp_id``, ``id``) is the id, one named like a
         weight (``weight``) the weights; columns named ``PREFIX<number>`` whose values are
-        mostly numeric are items of construct ``PREFIX`` (``EXP_X``/``IMP_X`` are
-        expectation/importance items of attribute ``X``; ``SAT*`` overall satisfaction;
-        ``LOY*`` and ``NPS`` loyalty; others perception); other numeric columns holding
-        small integers (0-11) are single-item constructs; the rest are profile columns. Codes in
-        :data:`COMMON_MISSING_CODES` are "cannot answer" when the other values fit a 0-11
-        scale. The scale of a construct is the first of :data:`COMMON_SCALES` holding its
-        observed values (or ``scale`` when given). Every guess is noted in ``inferred``.
+        mostly numeric are items of construct ``PREFIX`` (``Q1_2`` is row 2 of matrix question
+        ``Q1``; ``EXP_X``/``IMP_X`` are expectation/importance items of attribute ``X``;
+        ``SAT*`` overall satisfaction; ``LOY*`` and ``NPS`` loyalty; others perception);
+        other numeric columns holding small integers (0-11) are single-item constructs; the
+        rest are profile columns. Values standing apart from a construct's range (9 on a 1-7
+        battery, 99, 999, -1; see :func:`likely_missing_codes`) are taken as likely "cannot
+        answer" codes, and the loader flags them in ``survey.validation``. The scale of a
+        construct is the first of :data:`COMMON_SCALES` holding its other values (or
+        ``scale`` when given). ``construct_of`` (column -> construct) overrides the name
+        prefix for the columns it lists. Every guess is noted in ``inferred``.
 
         Examples
         --------
@@ -271,13 +337,15 @@ class Codebook:
                     share = float(values.notna().sum()) / max(int(filled.sum()), 1)
                 else:
                     share = 0.0
-                named_item = _ITEM_RE.match(name) is not None or name.upper() == "NPS"
+                named_item = _item_match(name) is not None or name.upper() == "NPS"
                 if values is not None and (
                     (share >= 0.5 or not filled.any()) if named_item
                     else (filled.any() and share >= 0.95 and _looks_like_rating(values))
                 ):
                     numeric[name] = values
                     row.update(_role_from_name(name))
+                    if construct_of and name in construct_of:
+                        row["construct"] = str(construct_of[name])
                 elif values is not None and share >= 0.95 and filled.any():
                     notes.append(f"Numeric column {name!r} does not look like a rating item (name without an "
                                  "item number, values not small integers); kept as a profile column.")
@@ -289,24 +357,22 @@ class Codebook:
             by_construct.setdefault(rows[name]["construct"], []).append(name)
         for cname, members in by_construct.items():
             vals = pd.concat([numeric[m] for m in members], ignore_index=True).dropna()
-            codes: tuple[float, ...]
             if missing_codes is not None:
                 codes = tuple(float(c) for c in missing_codes)
             else:
-                present = [float(c) for c in COMMON_MISSING_CODES if (vals == c).any()]
-                rest = vals[~vals.isin(present)]
-                codes = tuple(present) if present and len(rest) and rest.min() >= 0 and rest.max() <= 11 else ()
+                codes = likely_missing_codes(vals, scale)
             rest = vals[~vals.isin(codes)]
             if scale is not None:
                 lo, hi = float(scale[0]), float(scale[1])
             elif len(rest):
                 obs_lo, obs_hi = float(rest.min()), float(rest.max())
-                lo, hi = next(((float(a), float(b)) for a, b in COMMON_SCALES if a <= obs_lo and obs_hi <= b),
-                              (obs_lo, obs_hi))
+                lo, hi = _snap(obs_lo, obs_hi)
                 notes.append(
                     f"Construct {cname!r} ({quote_list(members)}): scale {lo:g}-{hi:g} inferred from the data "
                     f"(observed {obs_lo:g}-{obs_hi:g})"
-                    + (f"; {quote_list([f'{c:g}' for c in codes])} taken as 'cannot answer' codes." if codes else ".")
+                    + (f"; {quote_list([f'{c:g}' for c in codes])} stand apart from it and were taken as likely "
+                       "'cannot answer' codes (set to missing; declare them as missing_codes in a codebook if "
+                       "that is right)." if codes else ".")
                 )
             else:
                 lo = hi = np.nan
@@ -399,8 +465,12 @@ class Codebook:
         return f"Codebook({self.name!r}: {n_rated} rated items in {len(self.constructs)} constructs, {len(self.items)} columns)"
 
 
+def _item_match(name: str) -> re.Match[str] | None:
+    return _MATRIX_RE.match(name) or _ITEM_RE.match(name)
+
+
 def _role_from_name(name: str) -> dict[str, Any]:
-    m = _ITEM_RE.match(name)
+    m = _item_match(name)
     construct = m.group("prefix") if m else name
     upper = name.upper()
     out: dict[str, Any] = {"construct": construct, "role": "perception"}
@@ -414,6 +484,54 @@ def _role_from_name(name: str) -> dict[str, Any]:
     elif upper.startswith(("LOY", "CUSL")) or upper == "NPS":
         out["role"] = "loyalty"
     return out
+
+
+def _snap(lo: float, hi: float) -> tuple[float, float]:
+    """The first of :data:`COMMON_SCALES` holding ``lo..hi``, else ``(lo, hi)``."""
+    return next(((float(a), float(b)) for a, b in COMMON_SCALES if a <= lo and hi <= b), (lo, hi))
+
+
+def _code_like(v: float) -> bool:
+    """Negative, or written with nines/eights the way "don't know" codes are (9, 99, 98, 97, 88, 999, ...)."""
+    return v < 0 or bool(_CODE_RE.match(str(int(v))))
+
+
+def likely_missing_codes(values: pd.Series, scale: tuple[float, float] | None = None) -> tuple[float, ...]:
+    """Values of a battery that stand apart from its range: likely "cannot answer" codes.
+
+    A value is taken as a code when it is written like one (negative, or 9, 99, 98, 97, 88,
+    999, ...), is given by fewer than half of the answers (negative values: together fewer than
+    a fifth, else the scale is taken as bipolar), and lies outside the scale: the
+    given ``scale``, else the common scale (:data:`COMMON_SCALES`) holding the other values,
+    with at least one unused whole number between it and that scale (9 on a 1-7 battery;
+    8 on a 1-7 battery is not a code, it widens the scale to 1-10).
+
+    Examples
+    --------
+    >>> likely_missing_codes(pd.Series([1, 4, 7, 9, 2, 99]))
+    (9.0, 99.0)
+    >>> likely_missing_codes(pd.Series([1, 4, 8, 9, 10]))
+    ()
+    >>> likely_missing_codes(pd.Series([0, 5, 10, 3, 6, 2, -1]))
+    (-1.0,)
+    """
+    v = values.dropna()
+    v = v[np.isfinite(v)]
+    if not len(v) or not bool((v == np.round(v)).all()):
+        return ()
+    counts = v.value_counts()
+    cand = [float(c) for c in counts.index if _code_like(float(c)) and counts[c] < len(v) / 2]
+    if counts[counts.index < 0].sum() >= 0.2 * len(v):  # many negative answers: a bipolar scale (-3..3)
+        cand = [c for c in cand if c >= 0]
+    rest = counts.index[~counts.index.isin(cand)]
+    if not len(rest):
+        return ()
+    if scale is not None:
+        lo, hi = float(scale[0]), float(scale[1])
+        return tuple(sorted(c for c in cand if c < lo or c > hi))
+    lo, hi = _snap(float(rest.min()), float(rest.max()))
+    codes = tuple(sorted(c for c in cand if c >= hi + 2 or c <= lo - 2 or (c < 0 <= lo)))
+    return codes
 
 
 def _looks_like_rating(values: pd.Series) -> bool:
@@ -447,6 +565,9 @@ def _parse_scale(value: Any, where: str) -> tuple[float, float] | None:
         lo, hi = (float(v) for v in value)
     except (TypeError, ValueError):
         raise CodebookError(f"The scale of {where} must be [min, max]; got {value!r}.") from None
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise CodebookError(f"The scale of {where} is {value!r}; both ends must be finite numbers. "
+                            "Give the real range of the answers, e.g. [1, 10].")
     if not lo < hi:
         raise CodebookError(f"The scale of {where} is {lo:g}-{hi:g}; the minimum must be below the maximum.")
     return lo, hi
@@ -458,9 +579,12 @@ def _parse_codes(value: Any, where: str) -> tuple[float, ...]:
     if isinstance(value, (int, float, str)):
         value = [value]
     try:
-        return tuple(float(v) for v in value)
+        codes = tuple(float(v) for v in value)
     except (TypeError, ValueError):
         raise CodebookError(f"The missing_codes of {where} must be numbers; got {value!r}.") from None
+    if not all(np.isfinite(codes)):
+        raise CodebookError(f"The missing_codes of {where} must be finite numbers; got {value!r}.")
+    return codes
 
 
 def _parse_value_labels(value: Any) -> dict[float, str] | None:

@@ -19,8 +19,8 @@ Examples
 
 from __future__ import annotations
 
-import codecs
 import logging
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -28,10 +28,13 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ._csv import check_encoding, detect_encoding, read_text_table, sniff_format
+from ._db import is_database, read_database
 from ._deps import require
-from ._validation import check_option, did_you_mean, quote_list
+from ._params import AnyOf, Count, Instance, Interval, Options, check_param
+from ._validation import did_you_mean, quote_list
 from .codebook import RATED_ROLES, Codebook, _as_numeric
-from .exceptions import CodebookError, SurveyDataError
+from .exceptions import CodebookError, CsindexError, ParameterError, SurveyDataError
 from .survey import RESPONSE_RATE_TARGET, Survey, Validation
 
 __all__ = ["load_survey", "read_table", "detect_encoding"]
@@ -41,60 +44,41 @@ logger = logging.getLogger(__name__)
 _FIX = ("Fix the data, declare the code as a missing code in the codebook, or pass on_invalid='nan' "
         "to treat invalid cells as missing (they are counted in survey.validation).")
 _STRAIGHT_MIN_ITEMS = 5
-_SNIFF_BYTES = 1 << 20
-_BIG_CSV_BYTES = 16 << 20
 
 
-def detect_encoding(path: str | Path) -> str:
-    """Guess the text encoding of a CSV file: ``utf-8-sig``, ``utf-8`` or ``gb18030``.
-
-    A UTF-8 byte-order mark gives ``utf-8-sig``; otherwise the first megabyte is decoded
-    as UTF-8, and GB18030 (a superset of GBK and GB2312) is used when that fails.
-
-    Examples
-    --------
-    >>> import tempfile, os
-    >>> d = tempfile.mkdtemp()
-    >>> p = os.path.join(d, "gbk.csv")
-    >>> _ = open(p, "wb").write("性别,SAT1\\n男,7\\n".encode("gbk"))
-    >>> detect_encoding(p)
-    'gb18030'
-    """
-    with open(path, "rb") as fh:
-        head = fh.read(_SNIFF_BYTES)
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=len(head) < _SNIFF_BYTES)
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        codecs.getincrementaldecoder("gb18030")().decode(head, final=len(head) < _SNIFF_BYTES)
-        return "gb18030"
-    except UnicodeDecodeError:
-        return "latin-1"
-
-
-def _sniff_sep(path: Path, encoding: str) -> str:
-    with open(path, encoding=encoding, errors="replace", newline="") as fh:
-        first = fh.readline()
-    counts = {sep: first.count(sep) for sep in (",", "\t", ";", "|")}
-    best = max(counts, key=lambda s: counts[s])
-    return best if counts[best] > 0 else ","
+_KINDS = {  # what sniff_format finds -> (reader label, file suffixes that announce it)
+    "text": ("delimited text (CSV/TSV)", (".csv", ".tsv", ".txt", ".tab", ".dat", "")),
+    "xlsx": ("Excel workbook", (".xlsx", ".xlsm")),
+    "xls": ("Excel 97-2003 workbook", (".xls",)),
+    "sav": ("SPSS data file", (".sav", ".zsav")),
+    "dta": ("Stata data file", (".dta",)),
+    "parquet": ("Parquet file", (".parquet", ".pq")),
+}
+_REFUSED = {
+    "zip": "a ZIP archive that is not an Excel workbook; unzip it and load the survey file inside",
+    "gzip": "a gzip-compressed file; decompress it first (gunzip) and load the result",
+    "binary": "binary content that is not a survey format csindex reads (CSV/TSV, Excel, SPSS, Stata, Parquet)",
+}
 
 
 def read_table(source: Any, *, encoding: str | None = None, sheet: str | int = 0,
-               sep: str | None = None) -> tuple[pd.DataFrame, str, dict[str, Any]]:
-    """Read a source into a raw DataFrame.
+               sep: str | None = None, table: Any = None, query: str | None = None,
+               params: Mapping[str, Any] | None = None) -> tuple[pd.DataFrame, str, dict[str, Any]]:
+    """Read a source into a raw DataFrame; the file's content (not its name) picks the reader.
 
     Returns
     -------
     (data, description, meta)
         ``meta`` may hold ``value_labels`` (column -> {code: label}), ``variable_labels``
-        (column -> label) and ``encoding``.
+        (column -> label), ``encoding``, ``sep``, ``narrowed`` and ``notes``.
+
+    Raises
+    ------
+    SurveyDataError
+        The file is missing, a folder, empty, corrupt or not a survey format; the message
+        names the file and the fix. Every reader failure is wrapped (``raise ... from``).
+    ParameterError
+        A bad ``encoding``, ``sheet`` or ``sep``.
 
     Examples
     --------
@@ -103,97 +87,91 @@ def read_table(source: Any, *, encoding: str | None = None, sheet: str | int = 0
     >>> where
     'DataFrame'
     """
-    meta: dict[str, Any] = {}
+    meta: dict[str, Any] = {"notes": []}
+    if not isinstance(source, pd.DataFrame) and is_database(source):
+        data, where = read_database(source, table=table, query=query, params=params)
+        return data, where, meta
+    for name, value in (("table", table), ("query", query), ("params", params)):
+        if value is not None:
+            raise ParameterError(f"The {name!r} parameter of load_survey is for a database source (a SQLAlchemy URL, "
+                                 "engine or connection, or a DuckDB file or connection); the source is not one.")
     if isinstance(source, pd.DataFrame):
         return source.copy(deep=False), "DataFrame", meta  # shallow: renaming columns never touches the caller's
     if not isinstance(source, (str, Path)):
         raise SurveyDataError(
             f"load_survey needs a file path or a pandas DataFrame; got {type(source).__name__}."
         )
+    check_param("sheet", sheet, AnyOf(Count(0), Instance((str,), "a sheet name")), "load_survey")
+    if encoding is not None:
+        check_encoding(encoding)
     path = Path(source)
     where = str(path)
-    if not path.exists():
-        hint = did_you_mean(path.name, [p.name for p in path.parent.glob("*")]) if path.parent.exists() else ""
-        raise SurveyDataError(f"Survey file {where!r} does not exist.{hint} Check the path.")
-    if path.is_dir():
-        raise SurveyDataError(f"{where!r} is a folder; give the path of a survey file inside it.")
-    suffix = path.suffix.lower()
     try:
-        if suffix in (".xlsx", ".xlsm", ".xls"):
-            require("openpyxl", "Reading Excel files")
-            data = pd.read_excel(path, sheet_name=sheet, engine="openpyxl" if suffix != ".xls" else None)
-        elif suffix in (".sav", ".zsav"):
-            pyreadstat = require("pyreadstat", "Reading SPSS files")
-            data, m = pyreadstat.read_sav(str(path))
-            meta.update(value_labels=dict(m.variable_value_labels), variable_labels=dict(m.column_names_to_labels))
-        elif suffix == ".dta":
-            pyreadstat = require("pyreadstat", "Reading Stata files")
-            data, m = pyreadstat.read_dta(str(path))
-            meta.update(value_labels=dict(m.variable_value_labels), variable_labels=dict(m.column_names_to_labels))
-        elif suffix in (".parquet", ".pq"):
-            require("pyarrow", "Reading Parquet files")
-            data = pd.read_parquet(path)
-        else:
-            data = _read_csv(path, encoding, sep, meta)
-    except (SurveyDataError, ImportError):
-        raise
+        exists, is_dir = path.exists(), path.is_dir()
+        if exists and not is_dir and path.stat().st_size == 0:
+            raise pd.errors.EmptyDataError("empty")
+        kind = sniff_format(path) if exists and not is_dir else ""
     except pd.errors.EmptyDataError:
         raise SurveyDataError(f"Survey file {where!r} is empty: it has no header and no data rows. "
                               "Export the survey again with a header row.") from None
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise SurveyDataError(f"Could not read survey file {where!r}: {exc}. Check the file format.") from exc
+    except OSError as exc:
+        raise SurveyDataError(f"Could not open survey file {where!r}: {exc.strerror or exc}. "
+                              "Check the path and its permissions.") from exc
+    if not exists:
+        hint = did_you_mean(path.name, [p.name for p in path.parent.glob("*")]) if path.parent.exists() else ""
+        raise SurveyDataError(f"Survey file {where!r} does not exist.{hint} Check the path.")
+    if is_dir:
+        raise SurveyDataError(f"{where!r} is a folder; give the path of a survey file inside it.")
+    if kind in _REFUSED:
+        raise SurveyDataError(f"Survey file {where!r} holds {_REFUSED[kind]}.")
+    label, suffixes = _KINDS[kind]
+    suffix = path.suffix.lower()
+    if suffix not in suffixes and (kind != "text" or suffix in _BINARY_SUFFIXES):
+        meta["notes"].append(f"File {path.name!r} is named {suffix or 'without a suffix'} but holds a {label}; "
+                             f"read as a {label}.")
+    try:
+        data = _read_kind(kind, path, encoding, sheet, sep, meta)
+    except CsindexError:
+        raise
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - third-party readers raise anything (BadZipFile, ReadstatError, ...)
+        raise SurveyDataError(
+            f"Could not read survey file {where!r} as a {label}: {type(exc).__name__}: {_first_line(exc)}. "
+            f"Check that the file is a complete {label} (export it again), or save it as UTF-8 CSV."
+        ) from exc
     return data, where, meta
 
 
-def _read_csv(path: Path, encoding: str | None, sep: str | None, meta: dict[str, Any]) -> pd.DataFrame:
-    if path.stat().st_size == 0:
-        raise pd.errors.EmptyDataError("empty")
-    enc = encoding or detect_encoding(path)
-    sep = sep or _sniff_sep(path, enc)
-    meta["encoding"] = enc
-    try:
-        if path.stat().st_size > _BIG_CSV_BYTES:
-            return _read_big_csv(path, enc, sep)
-        return pd.read_csv(path, sep=sep, encoding=enc, engine="c", low_memory=False)
-    except UnicodeDecodeError:
-        if encoding is not None:
-            raise SurveyDataError(
-                f"Survey file {str(path)!r} is not valid {encoding!r} text. Pass the right encoding= "
-                "(e.g. 'utf-8' or 'gb18030') or leave it out to detect it."
-            ) from None
-        meta["encoding"] = "gb18030"
-        return pd.read_csv(path, sep=sep, encoding="gb18030", engine="c", low_memory=False)
+_BINARY_SUFFIXES = tuple(s for k, (_, sufs) in _KINDS.items() if k != "text" for s in sufs)
 
 
-def _read_big_csv(path: Path, enc: str, sep: str) -> pd.DataFrame:
-    """Large CSV: small integer columns read as int16 (4x less memory), pyarrow's parallel parser if present.
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else "no details"
 
-    The int16 columns (few distinct integers, like rating items) are guessed from the first
-    rows; if a later value does not fit, the file is read again without the hint.
-    """
-    probe = pd.read_csv(path, sep=sep, encoding=enc, engine="c", nrows=5000)
-    small = [str(c) for c in probe.columns
-             if pd.api.types.is_integer_dtype(probe[c]) and len(probe[c])
-             and probe[c].min() >= -9999 and probe[c].max() <= 9999 and probe[c].nunique() <= 200]
-    try:
-        import pyarrow as pa
-        import pyarrow.csv as pacsv
-    except ImportError:
-        try:
-            return pd.read_csv(path, sep=sep, encoding=enc, engine="c", low_memory=False,
-                               dtype=dict.fromkeys(small, "int16"))
-        except (ValueError, OverflowError):
-            return pd.read_csv(path, sep=sep, encoding=enc, engine="c", low_memory=False)
-    read_opts = pacsv.ReadOptions(encoding="utf8" if enc in ("utf-8", "utf-8-sig") else enc)
-    parse_opts = pacsv.ParseOptions(delimiter=sep)
-    try:
-        table = pacsv.read_csv(path, read_options=read_opts, parse_options=parse_opts,
-                               convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(small, pa.int16())))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        table = pacsv.read_csv(path, read_options=read_opts, parse_options=parse_opts)
-    data = table.to_pandas(split_blocks=True, self_destruct=True)
-    del table
-    pa.default_memory_pool().release_unused()  # hand the parser's buffers back before validation
+
+def _read_kind(kind: str, path: Path, encoding: str | None, sheet: str | int, sep: str | None,
+               meta: dict[str, Any]) -> pd.DataFrame:
+    if kind == "xlsx":
+        require("openpyxl", "Reading Excel files")
+        return pd.read_excel(path, sheet_name=sheet, engine="openpyxl")
+    if kind == "xls":
+        require("xlrd", "Reading Excel 97-2003 (.xls) files")
+        return pd.read_excel(path, sheet_name=sheet, engine="xlrd")
+    if kind in ("sav", "dta"):
+        pyreadstat = require("pyreadstat", "Reading SPSS files" if kind == "sav" else "Reading Stata files")
+        reader = pyreadstat.read_sav if kind == "sav" else pyreadstat.read_dta
+        data, m = reader(str(path))
+        meta.update(value_labels=dict(m.variable_value_labels), variable_labels=dict(m.column_names_to_labels))
+        return data
+    if kind == "parquet":
+        require("pyarrow", "Reading Parquet files")
+        return pd.read_parquet(path)
+    data, text_meta = read_text_table(path, encoding, sep)
+    notes = text_meta.pop("notes", [])
+    meta.update(text_meta)
+    meta["notes"].extend(notes)
     return data
 
 
@@ -208,14 +186,21 @@ def load_survey(
     sheet: str | int = 0,
     sep: str | None = None,
     response_rate_target: float = RESPONSE_RATE_TARGET,
+    table: Any = None,
+    query: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    codebook_table: Any = None,
 ) -> Survey:
     """Load and validate survey responses.
 
     Parameters
     ----------
-    source : str, Path or pandas.DataFrame
-        A CSV/TSV, Excel, SPSS ``.sav``, Stata ``.dta`` or Parquet file, or a DataFrame
-        (copied; the caller's frame is never changed).
+    source : str, Path, pandas.DataFrame or database
+        A CSV/TSV, Excel, SPSS ``.sav``, Stata ``.dta`` or Parquet file (the content picks
+        the reader), a Qualtrics or SurveyMonkey export, a DataFrame (copied; the caller's
+        frame is never changed), or a database: a SQLAlchemy URL such as
+        ``"postgresql+psycopg://user@/db?host=/socket/dir"``, engine or connection, or a
+        DuckDB file (``.duckdb``) or connection, with ``table=`` or ``query=``.
     codebook : Codebook, dict, str or Path, optional
         Item metadata (see :mod:`csindex.codebook`). Without one, constructs are inferred
         from item-name prefixes and scales from the data; the guesses are listed in
@@ -235,9 +220,20 @@ def load_survey(
     sheet : str or int
         Excel sheet.
     sep : str, optional
-        CSV separator; sniffed from the header line when omitted.
+        CSV separator; sniffed from the first lines when omitted (quoting respected).
     response_rate_target : float
         Target response rate (default 0.70).
+    table : str or (schema, name), optional
+        Database table or view to read (checked against the database's tables and quoted
+        by the driver's rules, never pasted into SQL).
+    query : str, optional
+        SQL to read instead of a table; values go in ``params`` (``:name`` placeholders
+        for SQLAlchemy, ``$name`` for DuckDB), never into the SQL text.
+    params : mapping, optional
+        Bound parameters of ``query``.
+    codebook_table : str or (schema, name), optional
+        For a database source: read the codebook from this table of the same database
+        (one row per item, see :meth:`Codebook.from_frame`) instead of ``codebook``.
 
     Returns
     -------
@@ -261,16 +257,14 @@ def load_survey(
     ...
     csindex.exceptions.SurveyDataError: Item 'IMAG1' has 1 value outside the scale 1-10: 11 (data row 1). Fix the data, declare the code as a missing code in the codebook, or pass on_invalid='nan' to treat invalid cells as missing (they are counted in survey.validation).
     """
-    check_option("on_invalid", on_invalid, ("raise", "nan"), "load_survey")
-    if scale is not None:
-        try:
-            lo, hi = (float(v) for v in scale)
-        except (TypeError, ValueError):
-            raise SurveyDataError(f"scale must be (min, max); got {scale!r}.") from None
-        if not lo < hi:
-            raise SurveyDataError(f"scale must have min < max; got {scale!r}.")
-        scale = (lo, hi)
-    raw, where, meta = read_table(source, encoding=encoding, sheet=sheet, sep=sep)
+    check_param("on_invalid", on_invalid, Options("raise", "nan"), "load_survey")
+    check_param("n_invited", n_invited, AnyOf(Count(1), none_ok=True), "load_survey")
+    response_rate_target = check_param("response_rate_target", response_rate_target, Interval(0, 1, closed="right"),
+                                       "load_survey")
+    scale = _check_scale(scale)
+    codebook = _codebook_from_table(source, codebook, codebook_table)
+    raw, where, meta = read_table(source, encoding=encoding, sheet=sheet, sep=sep, table=table, query=query,
+                                  params=params)
     raw.columns = [str(c) for c in raw.columns]
     if raw.shape[1] == 0 or raw.shape[0] == 0:
         raise SurveyDataError(
@@ -280,16 +274,123 @@ def load_survey(
     dup_cols = raw.columns[raw.columns.duplicated()].tolist()
     if dup_cols:
         raise SurveyDataError(f"Survey {where!r} has duplicated column names: {quote_list(dup_cols)}. Rename them.")
+    _check_finite(raw, where)
 
-    notes: list[str] = []
+    notes: list[str] = list(meta.get("notes", ()))
     if meta.get("encoding") not in (None, "utf-8"):
         notes.append(f"File read with encoding {meta['encoding']!r}.")
     cb = _resolve_codebook(codebook, raw, scale, meta, notes)
     items = cb.items
     rated = [c for c in raw.columns if items.at[c, "role"] in RATED_ROLES]
     n = len(raw)
+    block, stats, straight = _rated_block(raw, rated, items, on_invalid, where)
+    straight_liners = straight.result(raw.index)
+    inside = [c for c in rated if any(items.at[c, "scale_min"] <= code <= items.at[c, "scale_max"]
+                                      for code in items.at[c, "missing_codes"])]
+    if inside:
+        notes.append(f"Missing codes inside the scale were set to missing (they are not ratings) in "
+                     f"{quote_list(inside)}; check that this is intended.")
 
-    # ---- rated items: numeric, missing codes -> NaN, validity counted per column (one pass, no copies)
+    duplicated = _duplicated_ids(raw, cb.id_column, on_invalid, notes)
+    weights = _weights(raw, cb.weight_column)
+
+    # ---- assemble responses in the original column order (no copy of the float block)
+    responses = pd.DataFrame(block.T, columns=rated, index=raw.index.copy(), copy=False)
+    narrowed = set(meta.get("narrowed", ()))
+    for pos, col in enumerate(raw.columns):
+        if col not in items.index or items.at[col, "role"] not in RATED_ROLES:
+            # columns parsed as int16 to save memory read like any other integer column
+            responses.insert(pos, col, _widen(raw[col]) if col in narrowed else raw[col].copy())
+
+    rate = None
+    if n_invited is not None:
+        if not isinstance(n_invited, (int, np.integer)) or n_invited < n:
+            raise SurveyDataError(
+                f"n_invited must be a whole number at least the number of respondents ({n}); got {n_invited!r}."
+            )
+        rate = n / int(n_invited)
+    table = _item_table(stats, items, rated, n)
+    invalid = int(stats["n_out_of_range"].sum() + stats["n_non_numeric"].sum())
+    if invalid:
+        notes.append(f"{invalid} invalid cells set to NaN (on_invalid='nan').")
+    validation = Validation(
+        n=n, items=table, straight_liners=straight_liners, duplicated_ids=duplicated, n_invited=n_invited,
+        response_rate=rate, response_rate_target=float(response_rate_target),
+        notes=tuple(cb.inferred) + tuple(notes),
+        likely_missing_codes=_likely_codes_table(items, table) if codebook is None else None,
+    )
+    return Survey(responses=responses, codebook=cb, weights=weights, validation=validation, source=where)
+
+
+def _widen(series: pd.Series) -> pd.Series:
+    """A column parsed as int16 as if parsed as int64: int64, or float64 when it has empty cells."""
+    return series.astype("int64" if series.dtype.kind in "iu" else "float64")
+
+
+def _item_table(stats: dict[str, np.ndarray], items: pd.DataFrame, rated: list[str], n: int) -> pd.DataFrame:
+    n_missing = stats.pop("n_missing")
+    return pd.DataFrame(
+        {
+            "n_valid": n - n_missing,
+            "n_missing": n_missing,
+            "missing_share": n_missing / n,
+            **stats,
+            "scale_min": items.loc[rated, "scale_min"].to_numpy(),
+            "scale_max": items.loc[rated, "scale_max"].to_numpy(),
+        },
+        index=pd.Index(rated, name="item"),
+    )
+
+
+def _codebook_from_table(source: Any, codebook: Any, codebook_table: Any) -> Any:
+    if codebook_table is None:
+        return codebook
+    if codebook is not None or not is_database(source):
+        raise ParameterError("The 'codebook_table' parameter of load_survey reads the codebook from a table of "
+                             "the database source; use it without codebook= and with a database source.")
+    frame, cb_where = read_database(source, table=codebook_table)
+    try:
+        return Codebook.from_frame(frame, name=str(codebook_table))
+    except CodebookError as exc:
+        raise CodebookError(f"Codebook table in {cb_where}: {exc}") from exc
+
+
+def _check_scale(scale: Any) -> tuple[float, float] | None:
+    if scale is None:
+        return None
+    try:
+        lo, hi = (float(v) for v in scale)
+    except (TypeError, ValueError):
+        raise ParameterError(f"The 'scale' parameter of load_survey must be (min, max). Got {scale!r} instead.") from None
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ParameterError(f"The 'scale' parameter of load_survey must be (min, max) with finite min < max. "
+                             f"Got {scale!r} instead.")
+    return lo, hi
+
+
+def _check_finite(raw: pd.DataFrame, where: str) -> None:
+    """inf is never an answer, a weight or a profile value: refuse it, naming the column and rows."""
+    for col in raw.columns:
+        series = raw[col]
+        if isinstance(series.dtype, np.dtype) and series.dtype.kind == "f":
+            arr = series.to_numpy()
+            bad = np.isinf(arr)
+            if bad.any():
+                raise SurveyDataError(
+                    f"Column {col!r} of {where!r} has {_count(bad.sum(), 'infinite value')}: "
+                    f"{_describe(arr[bad], np.flatnonzero(bad))}. Replace them with real values or leave the "
+                    "cells empty."
+                )
+
+
+def _rated_block(raw: pd.DataFrame, rated: list[str], items: pd.DataFrame, on_invalid: str,
+                 where: str) -> tuple[np.ndarray, dict[str, np.ndarray], _StraightLiners]:
+    """Rated items as one float64 block (item x respondent): missing codes -> NaN, validity counted.
+
+    Missing codes are applied before the scale check in every dtype, so an int column and a
+    float column with the same values give the same result.
+    """
+    n = len(raw)
     block = np.empty((len(rated), n), dtype=np.float64)  # one contiguous row per item
     stats = {k: np.zeros(len(rated), dtype=np.int64)
              for k in ("n_missing", "n_missing_code", "n_out_of_range", "n_non_numeric")}
@@ -303,13 +404,16 @@ def load_survey(
             # fast path for integer columns (no NaN possible): checks on the narrow ints
             arr = series.to_numpy()
             row[:] = arr
-            inside = (arr >= lo) & (arr <= hi)
-            if not inside.all():
-                outside = np.flatnonzero(~inside)
-                is_code = np.isin(arr[outside], np.asarray(codes, dtype=np.float64)) if codes else None
-                n_code = int(is_code.sum()) if is_code is not None else 0
-                stats["n_missing_code"][j] = n_code
-                off_rows = outside[~is_code] if is_code is not None else outside
+            is_code = np.isin(arr, np.asarray(codes, dtype=np.float64)) if codes else None
+            valid = (arr >= lo) & (arr <= hi)
+            if is_code is not None:
+                stats["n_missing_code"][j] = int(is_code.sum())
+                valid &= ~is_code
+                off = ~valid & ~is_code
+            else:
+                off = ~valid
+            if not valid.all():
+                off_rows = np.flatnonzero(off)
                 if len(off_rows):
                     stats["n_out_of_range"][j] = len(off_rows)
                     if on_invalid == "raise":
@@ -317,9 +421,9 @@ def load_survey(
                             f"Item {col!r} has {_count(len(off_rows), 'value')} outside the scale {lo:g}-{hi:g}: "
                             f"{_describe(arr[off_rows], off_rows)}. {_FIX}"
                         )
-                row[outside] = np.nan
-            stats["n_missing"][j] = n - int(inside.sum())
-            straight.add(j, row, inside)
+                row[~valid] = np.nan
+            stats["n_missing"][j] = n - int(valid.sum())
+            straight.add(j, row, valid)
             if items.at[col, "reverse"]:
                 np.subtract(lo + hi, row, out=row)
             continue
@@ -340,6 +444,11 @@ def load_survey(
                         f"{_describe(series.to_numpy()[bad], np.flatnonzero(bad), repr_values=True)}. "
                         f"Recode the text as numbers or leave the cells empty. {_FIX}"
                     )
+        if np.isinf(row).any():
+            bad_rows = np.flatnonzero(np.isinf(row))
+            raise SurveyDataError(f"Item {col!r} of {where!r} has {_count(len(bad_rows), 'infinite value')}: "
+                                  f"{_describe(row[bad_rows], bad_rows)}. Replace them with real answers or "
+                                  "leave the cells empty.")
         for code in codes:
             is_code = row == code
             k = int(is_code.sum())
@@ -361,70 +470,59 @@ def load_survey(
         straight.add(j, row)  # raw answers, before reverse coding
         if items.at[col, "reverse"]:
             np.subtract(lo + hi, row, out=row)
-    straight_liners = straight.result(raw.index)
+    return block, stats, straight
 
-    # ---- id, weights
-    id_col = cb.id_column
-    duplicated = pd.Index([])
-    if id_col is not None:
-        ids = raw[id_col]
-        dup_mask = ids.duplicated(keep=False).to_numpy()
-        if dup_mask.any():
-            duplicated = pd.Index(pd.unique(ids[dup_mask]))
-            if on_invalid == "raise":
-                raise SurveyDataError(
-                    f"Respondent id column {id_col!r} has {_count(len(duplicated), 'duplicated id')}: "
-                    f"{_describe(ids.to_numpy()[dup_mask], np.flatnonzero(dup_mask), repr_values=True)}. "
-                    "Remove the duplicated respondents, or pass on_invalid='nan' to keep them "
-                    "(they are listed in survey.validation.duplicated_ids)."
-                )
-            notes.append(f"{len(duplicated)} duplicated respondent ids kept (on_invalid='nan').")
-    weights = _weights(raw, cb.weight_column)
 
-    # ---- assemble responses in the original column order (no copy of the float block)
-    responses = pd.DataFrame(block.T, columns=rated, index=raw.index.copy(), copy=False)
-    for pos, col in enumerate(raw.columns):
-        if col not in items.index or items.at[col, "role"] not in RATED_ROLES:
-            responses.insert(pos, col, raw[col].copy())
+def _duplicated_ids(raw: pd.DataFrame, id_col: str | None, on_invalid: str, notes: list[str]) -> pd.Index:
+    """Ids given more than once (exact comparison; empty id cells are not duplicates of each other)."""
+    if id_col is None:
+        return pd.Index([])
+    ids = raw[id_col]
+    present = ids.notna().to_numpy()
+    if not present.all():
+        notes.append(f"{_count((~present).sum(), 'respondent')} without an id in column {id_col!r}.")
+    dup_mask = ids.duplicated(keep=False).to_numpy() & present
+    if not dup_mask.any():
+        return pd.Index([])
+    duplicated = pd.Index(pd.unique(ids[dup_mask]))
+    if on_invalid == "raise":
+        raise SurveyDataError(
+            f"Respondent id column {id_col!r} has {_count(len(duplicated), 'duplicated id')}: "
+            f"{_describe(ids.to_numpy()[dup_mask], np.flatnonzero(dup_mask), repr_values=True)}. "
+            "Remove the duplicated respondents, or pass on_invalid='nan' to keep them "
+            "(they are listed in survey.validation.duplicated_ids)."
+        )
+    notes.append(f"{len(duplicated)} duplicated respondent ids kept (on_invalid='nan').")
+    return duplicated
 
-    rate = None
-    if n_invited is not None:
-        if not isinstance(n_invited, (int, np.integer)) or n_invited < n:
-            raise SurveyDataError(
-                f"n_invited must be a whole number at least the number of respondents ({n}); got {n_invited!r}."
-            )
-        rate = n / int(n_invited)
-    n_missing = stats.pop("n_missing")
-    table = pd.DataFrame(
-        {
-            "n_valid": n - n_missing,
-            "n_missing": n_missing,
-            "missing_share": n_missing / n,
-            **stats,
-            "scale_min": items.loc[rated, "scale_min"].to_numpy(),
-            "scale_max": items.loc[rated, "scale_max"].to_numpy(),
-        },
-        index=pd.Index(rated, name="item"),
-    )
-    invalid = int(stats["n_out_of_range"].sum() + stats["n_non_numeric"].sum())
-    if invalid:
-        notes.append(f"{invalid} invalid cells set to NaN (on_invalid='nan').")
-    validation = Validation(
-        n=n, items=table, straight_liners=straight_liners, duplicated_ids=duplicated, n_invited=n_invited,
-        response_rate=rate, response_rate_target=float(response_rate_target),
-        notes=tuple(cb.inferred) + tuple(notes),
-    )
-    return Survey(responses=responses, codebook=cb, weights=weights, validation=validation, source=where)
+
+def _likely_codes_table(items: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """Per construct: the codes inference set aside as likely 'cannot answer' codes, with their cell counts."""
+    rows = []
+    rated = items.loc[table.index]
+    for cname, group in rated.groupby("construct", sort=False):
+        codes = group["missing_codes"].iloc[0]
+        n_cells = int(table.loc[group.index, "n_missing_code"].sum())
+        if codes and n_cells:
+            rows.append({"construct": cname, "items": ", ".join(map(str, group.index)),
+                         "codes": ", ".join(f"{c:g}" for c in codes), "n_cells": n_cells,
+                         "scale_min": float(group["scale_min"].iloc[0]), "scale_max": float(group["scale_max"].iloc[0])})
+    return pd.DataFrame(rows, columns=["construct", "items", "codes", "n_cells", "scale_min", "scale_max"])
 
 
 def _resolve_codebook(codebook: Any, raw: pd.DataFrame, scale: tuple[float, float] | None,
                       meta: dict[str, Any], notes: list[str]) -> Codebook:
     value_labels = meta.get("value_labels") or {}
     variable_labels = meta.get("variable_labels") or {}
-    if codebook is None:
-        cb = Codebook.infer(raw, scale=scale)
+    export = meta.get("platform")
+    if codebook is None and export is not None:
+        cb = _infer_export(raw, scale, export)
         items = cb.items.copy()
         extra: list[str] = []
+    elif codebook is None:
+        cb = Codebook.infer(raw, scale=scale)
+        items = cb.items.copy()
+        extra = []
     else:
         cb = Codebook.coerce(codebook)
         items = cb.items.copy()
@@ -469,6 +567,21 @@ def _resolve_codebook(codebook: Any, raw: pd.DataFrame, scale: tuple[float, floa
     return cb
 
 
+def _infer_export(raw: pd.DataFrame, scale: tuple[float, float] | None, export: Any) -> Codebook:
+    """Inferred codebook of a platform export: its metadata columns are profile columns (the
+    response id the respondent id), never rated items; the rest is inferred as usual."""
+    meta_cols = [c for c in export.metadata if c in raw.columns]
+    rest = raw.drop(columns=meta_cols)
+    singles = {c: c for c in rest.columns if re.fullmatch(r"Q\d+", c)}  # Q2, Q4: separate questions
+    cb = Codebook.infer(rest, scale=scale, construct_of=singles)
+    if cb.id_column is not None and export.id_column in meta_cols:  # the platform's id wins
+        cb = cb.with_items(cb.items.assign(role=cb.items["role"].replace("id", "profile")))
+    extra = Codebook.from_dict({"items": {c: {"role": "id" if c == export.id_column else "profile"}
+                                          for c in meta_cols}}).items
+    items = pd.concat([cb.items, extra]).loc[list(raw.columns)]
+    return Codebook(items=items, inferred=cb.inferred, name="inferred")
+
+
 def _weights(raw: pd.DataFrame, col: str | None) -> pd.Series | None:
     if col is None:
         return None
@@ -478,7 +591,7 @@ def _weights(raw: pd.DataFrame, col: str | None) -> pd.Series | None:
     bad = (w.isna() | (w < 0) | ~np.isfinite(w.fillna(0))).to_numpy()
     if bad.any():
         raise SurveyDataError(
-            f"Weight column {col!r} has {_count(bad.sum(), 'missing, negative or non-numeric weight')}: "
+            f"Weight column {col!r} has {_count(bad.sum(), 'missing, negative, infinite or non-numeric weight')}: "
             f"{_describe(raw[col].to_numpy()[bad], np.flatnonzero(bad), repr_values=True)}. "
             "Every respondent needs a weight >= 0; fix the column or mark it as a profile column in the codebook."
         )

@@ -60,6 +60,11 @@ class Validation(SummaryMixin):
         Target response rate (default 0.70).
     notes : tuple of str
         What was inferred or changed while loading (inferred codebook, recoded cells, ...).
+    likely_missing_codes : pandas.DataFrame or None
+        Without a codebook: per construct, the values that stood apart from the battery's
+        range (9 on a 1-7 battery, 99, 999, -1) and were set aside as likely "cannot answer"
+        codes, with columns ``construct, items, codes, n_cells, scale_min, scale_max`` (the
+        inferred scale). Any row makes :attr:`ok` False until a codebook declares the codes.
 
     Examples
     --------
@@ -79,6 +84,7 @@ class Validation(SummaryMixin):
     response_rate: float | None = None
     response_rate_target: float = RESPONSE_RATE_TARGET
     notes: tuple[str, ...] = ()
+    likely_missing_codes: pd.DataFrame | None = None
 
     @property
     def n_invalid(self) -> int:
@@ -89,7 +95,8 @@ class Validation(SummaryMixin):
     def ok(self) -> bool:
         """True when no cell was invalid, no id duplicated and the response rate (if known) met its target."""
         rate_ok = self.response_rate is None or self.response_rate >= self.response_rate_target
-        return self.n_invalid == 0 and len(self.duplicated_ids) == 0 and rate_ok
+        guessed = self.likely_missing_codes is not None and len(self.likely_missing_codes) > 0
+        return self.n_invalid == 0 and len(self.duplicated_ids) == 0 and rate_ok and not guessed
 
     def problems(self) -> list[str]:
         """One sentence per problem found (empty when :attr:`ok`)."""
@@ -102,6 +109,12 @@ class Validation(SummaryMixin):
             k = int(row["n_non_numeric"])
             if k:
                 out.append(f"Item {item!r} has {k} non-numeric value{'s' * (k != 1)}.")
+        if self.likely_missing_codes is not None:
+            for row in self.likely_missing_codes.itertuples():
+                out.append(f"Construct {row.construct!r} ({row.items}): value(s) {row.codes} ({row.n_cells} cells) "
+                           f"stand apart from the inferred scale {row.scale_min:g}-{row.scale_max:g} and were "
+                           "treated as likely missing codes; declare them as missing_codes in a codebook (or give "
+                           "the scale) to confirm.")
         if len(self.duplicated_ids):
             out.append(f"{len(self.duplicated_ids)} duplicated respondent ids: {quote_list(list(self.duplicated_ids))}.")
         if self.response_rate is not None and self.response_rate < self.response_rate_target:
@@ -119,6 +132,9 @@ class Validation(SummaryMixin):
             "straight-liners": len(self.straight_liners),
             "duplicated ids": len(self.duplicated_ids),
         }
+        if self.likely_missing_codes is not None and len(self.likely_missing_codes):
+            facts["likely missing codes"] = "; ".join(f"{r.construct}: {r.codes} (scale {r.scale_min:g}-{r.scale_max:g})"
+                                                      for r in self.likely_missing_codes.itertuples())
         if self.response_rate is not None:
             verdict = "meets" if self.response_rate >= self.response_rate_target else "below"
             facts["response rate"] = (f"{self.response_rate:.1%} of {self.n_invited} invited "

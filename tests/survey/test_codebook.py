@@ -111,7 +111,7 @@ def test_inference_from_prefixes_and_values():
     assert it.at["age", "role"] == "profile" and np.isnan(it.at["age", "scale_min"])
     assert it.at["city", "role"] == "profile"
     notes = " ".join(cb.inferred)
-    assert "No codebook given" in notes and "'99' taken as 'cannot answer'" in notes and "'age'" in notes
+    assert "No codebook given" in notes and "'99' stand apart from it and were taken as likely 'cannot answer' codes" in notes and "'age'" in notes
 
 
 def test_inference_with_given_scale():

@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from .._validation import did_you_mean, quote_list
+from .._weighted import check_weights
 from ..exceptions import SurveyDataError
 from .simple import _row_mean
 
@@ -82,16 +83,9 @@ def sampling_weights(survey: Any, weights: Any, where: str = "this function") ->
             )
         w = pd.to_numeric(survey.responses[weights], errors="coerce")
     else:
-        w = np.asarray(weights, dtype=np.float64)
-    if w is None:
-        return None
-    wa = np.asarray(w, dtype=np.float64).ravel()
-    if wa.shape != (survey.n,) or np.isnan(wa).any() or (wa < 0).any() or wa.sum() <= 0:
-        raise SurveyDataError(
-            f"The sampling weights passed to {where} must be {survey.n} non-negative numbers (one per "
-            "respondent, no missing values) with a positive sum."
-        )
-    return wa
+        w = weights
+    # a Series is matched to respondents by its index labels, never by position
+    return check_weights(w, survey.n, where, index=survey.responses.index)
 
 
 def matrix(survey: Any, names: Sequence[str]) -> np.ndarray:

@@ -43,6 +43,7 @@ from scipy import stats
 from .._results import ResultMixin, deprecated_aliases, index_table
 from .._summary import Summary, SummaryMixin
 from .._validation import quote_list
+from .._weighted import check_weights
 from ..exceptions import InferenceWarning, SurveyDataError
 from ..segments import segmentable
 
@@ -287,15 +288,9 @@ def _resolve(data: Any, items: Iterable[str] | None, weights: Any, scale: tuple[
             raise SurveyDataError(f"Weight column {weights!r} is not in the survey.")
         w = pd.to_numeric(data.responses[weights], errors="coerce")
     else:
-        w = pd.Series(np.asarray(weights, dtype=np.float64), index=data.responses.index)
-    if w is not None:
-        wa = np.asarray(w, dtype=np.float64)
-        if wa.shape != (data.n,) or np.isnan(wa).any() or (wa < 0).any() or wa.sum() <= 0:
-            raise SurveyDataError(
-                f"weights must be {data.n} non-negative numbers (one per respondent) with a positive sum."
-            )
-    else:
-        wa = None
+        w = weights
+    # a Series is matched to respondents by its index labels, never by position
+    wa = check_weights(w, data.n, "simple_scores", index=data.responses.index)
     constructs = {i: (table.at[i, "construct"] or i) for i in chosen}
     return data.responses[chosen], wa, constructs, scales
 

@@ -1,0 +1,198 @@
+"""Survey responses from a database: a SQLAlchemy URL, engine or connection, or DuckDB.
+
+Nothing the caller passes is pasted into SQL text: a ``table`` name is checked against the
+database's own list of tables and views and then quoted by the driver's rules (SQLAlchemy's
+identifier preparer, or DuckDB's double quotes); a ``query`` is the caller's own SQL and its
+values go through bound parameters (``params``: ``:name`` placeholders for SQLAlchemy,
+``$name`` or ``?`` for DuckDB). The rows go through the same Arrow-to-pandas conversion as a
+CSV file, so the same values give the same ``Survey.responses`` from a file or a database.
+
+Examples
+--------
+>>> import duckdb, pandas as pd
+>>> con = duckdb.connect()
+>>> _ = con.execute("CREATE TABLE responses AS SELECT * FROM (VALUES (1, 7, 8), (2, 5, 6)) t(resp_id, SAT1, SAT2)")
+>>> frame, where = read_database(con, table="responses")
+>>> frame["SAT1"].tolist(), where
+([7, 5], "DuckDB connection (table 'responses')")
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ._deps import require
+from ._params import AnyOf, Instance, check_param
+from ._validation import did_you_mean
+from .exceptions import ParameterError, SurveyDataError
+
+__all__ = ["is_database", "read_database"]
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+_DUCKDB_SUFFIXES = (".duckdb", ".ddb")
+
+
+def _module(obj: Any) -> str:
+    return type(obj).__module__.split(".")[0].lstrip("_")  # duckdb's connection lives in module _duckdb
+
+
+def is_database(source: Any) -> bool:
+    """True for a SQLAlchemy URL/engine/connection, a DuckDB connection or a DuckDB file."""
+    if _module(source) in ("sqlalchemy", "duckdb"):
+        return True
+    if isinstance(source, str) and _URL.match(source):
+        return True
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if path.suffix.lower() in _DUCKDB_SUFFIXES:
+            return True
+        try:
+            with open(path, "rb") as fh:
+                return fh.read(12)[8:12] == b"DUCK"
+        except OSError:
+            return False
+    return False
+
+
+def read_database(source: Any, *, table: Any = None, query: str | None = None,
+                  params: Mapping[str, Any] | None = None) -> tuple[pd.DataFrame, str]:
+    """Rows of ``table`` (a name, or ``(schema, name)``) or of ``query`` as a DataFrame, with a description."""
+    check_param("query", query, AnyOf(Instance((str,), "SQL text"), none_ok=True), "load_survey")
+    check_param("params", params, AnyOf(Instance((Mapping,), "a mapping of parameter names to values"),
+                                        none_ok=True), "load_survey")
+    if (table is None) == (query is None):
+        raise ParameterError("load_survey from a database needs exactly one of table= (a table or view name) or "
+                             "query= (SQL text with :name placeholders and params=). Got "
+                             f"{'both' if table is not None else 'neither'}.")
+    if table is not None:
+        table = _check_table(table)
+    if params and query is None:
+        raise ParameterError("The 'params' parameter of load_survey is for query=; a table= read needs none.")
+    if _module(source) == "duckdb" or (not (isinstance(source, str) and _URL.match(source))
+                                       and _module(source) != "sqlalchemy"):
+        return _read_duckdb(source, table, query, params)
+    return _read_sqlalchemy(source, table, query, params)
+
+
+def _check_table(table: Any) -> tuple[str | None, str]:
+    if isinstance(table, str) and table:
+        return None, table
+    if isinstance(table, tuple) and len(table) == 2 and all(isinstance(t, str) and t for t in table):
+        return table[0], table[1]
+    raise ParameterError(f"The 'table' parameter of load_survey must be a table name or a (schema, name) pair. "
+                         f"Got {table!r} instead.")
+
+
+def _label(schema: str | None, name: str) -> str:
+    return f"{schema}.{name}" if schema else name
+
+
+def _read_sqlalchemy(source: Any, table: tuple[str | None, str] | None, query: str | None,
+                     params: Mapping[str, Any] | None) -> tuple[pd.DataFrame, str]:
+    sa = require("sqlalchemy", "Reading from a database")
+    try:
+        engine = sa.create_engine(source) if isinstance(source, str) else source
+    except (sa.exc.ArgumentError, ImportError, sa.exc.NoSuchModuleError) as exc:
+        raise SurveyDataError(f"Could not use the database URL {_hide(source)!r}: {exc}. Check the URL and that its "
+                              'driver is installed (pip install "csindex[db]" for PostgreSQL).') from exc
+    url = engine.url if hasattr(engine, "url") else engine.engine.url
+    where = f"{url.render_as_string(hide_password=True)}"
+    is_conn = isinstance(engine, sa.engine.Connection)
+    try:
+        with (nullcontext(engine) if is_conn else engine.connect()) as conn:
+            if table is not None:
+                schema, name = table
+                where += f" (table {_label(schema, name)!r})"
+                inspector = sa.inspect(conn)
+                known = inspector.get_table_names(schema=schema) + inspector.get_view_names(schema=schema)
+                if name not in known:
+                    raise SurveyDataError(f"The database {where} has no table or view {_label(schema, name)!r}."
+                                          f"{did_you_mean(name, known)} Check the name (and schema).")
+                stmt = sa.select(sa.Table(name, sa.MetaData(), autoload_with=conn, schema=schema))
+                result = conn.execute(stmt)
+            else:
+                where += " (query)"
+                result = conn.execute(sa.text(query), dict(params or {}))
+            columns = list(result.keys())
+            rows = result.fetchall()
+    except SurveyDataError:
+        raise
+    except sa.exc.SQLAlchemyError as exc:
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise SurveyDataError(f"The database {where} refused the read: {detail}. Check the table, the column names "
+                              "in the query and its parameters.") from exc
+    finally:
+        if isinstance(source, str):
+            engine.dispose()
+    return _frame(columns, rows), where
+
+
+def _read_duckdb(source: Any, table: tuple[str | None, str] | None, query: str | None,
+                 params: Mapping[str, Any] | None) -> tuple[pd.DataFrame, str]:
+    duckdb = require("duckdb", "Reading DuckDB databases")
+    own = _module(source) != "duckdb"
+    where = "DuckDB connection" if not own else f"DuckDB file {str(source)!r}"
+    try:
+        con = duckdb.connect(str(source), read_only=True) if own else source
+    except duckdb.Error as exc:
+        raise SurveyDataError(f"Could not open {where}: {exc}. Check the path (a DuckDB database file).") from exc
+    try:
+        if table is not None:
+            schema, name = table
+            where += f" (table {_label(schema, name)!r})"
+            known = [r[0] for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = coalesce(?, current_schema())",
+                [schema]).fetchall()]
+            if name not in known:
+                raise SurveyDataError(f"The {where} has no table or view {_label(schema, name)!r}."
+                                      f"{did_you_mean(name, known)} Check the name (and schema).")
+            ident = ".".join(_quote(p) for p in (schema, name) if p)
+            arrow = con.sql(f"SELECT * FROM {ident}").to_arrow_table()  # noqa: S608 - quoted identifier
+        else:
+            where += " (query)"
+            arrow = con.sql(query, params=dict(params) if params else None).to_arrow_table()
+    except SurveyDataError:
+        raise
+    except duckdb.Error as exc:
+        raise SurveyDataError(f"The {where} refused the read: {str(exc).splitlines()[0]}. Check the table, the "
+                              "column names in the query and its parameters ($name placeholders).") from exc
+    finally:
+        if own:
+            con.close()
+    return _from_arrow(arrow), where
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _hide(url: Any) -> str:
+    return re.sub(r"://([^:/@]*):[^@]*@", r"://\1:***@", str(url))
+
+
+def _frame(columns: list[str], rows: list[Any]) -> pd.DataFrame:
+    pa = require("pyarrow", "Reading from a database")
+    arrays = [pa.array([row[j] for row in rows]) for j in range(len(columns))]
+    return _from_arrow(pa.table(arrays, names=[str(c) for c in columns]))
+
+
+def _from_arrow(table: Any) -> pd.DataFrame:
+    """Decimals and narrow floats as float64, narrow integers as int64, then the CSV reader's own
+    conversion (exact big ids, empty columns as NaN)."""
+    import pyarrow as pa
+
+    from ._csv import _to_pandas
+
+    for i, field in enumerate(table.schema):
+        typ = field.type
+        if pa.types.is_decimal(typ) or (pa.types.is_floating(typ) and typ != pa.float64()):
+            table = table.set_column(i, field.name, table.column(i).cast(pa.float64()))
+        elif pa.types.is_integer(typ) and typ != pa.int64() and typ != pa.uint64():
+            table = table.set_column(i, field.name, table.column(i).cast(pa.int64()))  # INTEGER reads like a CSV
+    return _to_pandas(table, pa)

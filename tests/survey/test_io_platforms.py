@@ -1,0 +1,78 @@
+"""Survey-platform exports (issue 15 §2): Qualtrics CSV/TSV (3 header rows) and SurveyMonkey
+(2 header rows) load as surveys, question texts become item labels, platform metadata columns
+stay profile columns. Fixtures in tests/data follow the published export layouts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pandas.testing import assert_frame_equal
+
+from csindex import load_survey
+from csindex._platforms import QUALTRICS_METADATA, SURVEYMONKEY_METADATA, detect
+
+DATA = Path(__file__).parents[1] / "data"
+MATRIX = "How satisfied are you with each of the following aspects of your flight?"
+
+
+@pytest.fixture(scope="module", params=["qualtrics_export.csv", "qualtrics_export.tsv"])
+def qualtrics(request):
+    return load_survey(DATA / request.param)
+
+
+def test_qualtrics_header_rows_become_names_labels_and_roles(qualtrics):
+    s = qualtrics
+    assert s.n == 8  # the question-text and ImportId rows are not respondents
+    assert s.constructs == {"Q1": ["Q1_1", "Q1_2", "Q1_3"], "Q2": ["Q2"], "Q3": ["Q3_1", "Q3_2"]}
+    items = s.codebook.items
+    assert items.at["Q1_2", "label_en"] == f"{MATRIX} - Seat comfort"
+    assert items.at["Q2", "label_en"] == "Overall, how satisfied are you with the airline?"
+    assert s.codebook.id_column == "ResponseId"
+    for col in QUALTRICS_METADATA:
+        assert items.at[col, "role"] in ("profile", "id"), col
+    assert items.at["Finished", "role"] == "profile" and items.at["Progress", "role"] == "profile"
+    assert items.at["region", "role"] == "profile"  # embedded data
+    assert s.scale("Q1_1") == (1.0, 7.0) and s.scale("Q3_1") == (1.0, 5.0)
+    assert s.responses["Q1_1"].tolist() == [6.0, 4.0, 7.0, 5.0, 3.0, 6.0, 2.0, 7.0]
+    assert s.responses["Q4"].iloc[2] == "Seat was fine.\nFood could be better, though"
+    assert s.responses["StartDate"].iloc[0] == "2024-03-01 09:10:02"  # text, as exported
+    assert s.validation.ok
+    assert any("Qualtrics export recognised" in n for n in s.validation.notes)
+
+
+def test_qualtrics_csv_and_tsv_give_the_same_survey():
+    csv_s = load_survey(DATA / "qualtrics_export.csv")
+    tsv_s = load_survey(DATA / "qualtrics_export.tsv")
+    assert_frame_equal(csv_s.responses, tsv_s.responses)
+    assert csv_s.codebook.items.equals(tsv_s.codebook.items)
+
+
+def test_surveymonkey_two_header_rows():
+    s = load_survey(DATA / "surveymonkey_export.csv")
+    assert s.n == 8
+    assert s.constructs == {"Q1": ["Q1_1", "Q1_2", "Q1_3"], "Q2": ["Q2"], "Q3": ["Q3"]}
+    items = s.codebook.items
+    assert items.at["Q1_3", "label_en"] == f"{MATRIX} - Punctuality"
+    assert items.at["Q3", "label_en"].startswith("How likely is it that you would recommend")
+    assert items.at["Q4", "role"] == "profile"  # open-ended text
+    assert s.codebook.id_column == "Respondent ID"
+    for col in (*SURVEYMONKEY_METADATA, "Custom Data 1"):
+        assert items.at[col, "role"] in ("profile", "id"), col
+    assert s.responses["Respondent ID"].iloc[0] == 114253464530
+    assert s.scale("Q3") == (0.0, 10.0)
+    assert np.allclose(s.responses["Q3"], [9, 3, 10, 7, 2, 8, 0, 9])
+
+
+def test_codebook_given_keeps_metadata_as_profile_and_fills_labels():
+    cb = {"scale": [1, 7], "constructs": {"SERVICE": ["Q1_1", "Q1_2", "Q1_3"]}}
+    s = load_survey(DATA / "qualtrics_export.csv", cb)
+    assert s.constructs == {"SERVICE": ["Q1_1", "Q1_2", "Q1_3"]}
+    assert s.codebook.items.at["Q1_1", "label_en"] == f"{MATRIX} - Cabin crew"
+    assert s.codebook.items.at["Duration (in seconds)", "role"] == "profile"
+
+
+def test_plain_tables_are_not_mistaken_for_exports():
+    assert detect([["SAT1", "SAT2"], ["7", "8"], ["6", "5"]]) is None
+    assert detect([["Respondent", "Collector ID"], ["1", "2"]]) is None

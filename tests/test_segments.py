@@ -294,7 +294,7 @@ def _two_groups(n_a, n_b, shift, seed, weights=False):
 
 
 def test_comparison_indices_equal_simple_scores_per_segment(airline):
-    cmp = compare_segments(airline, "route", n_resamples=50, n_permutations=50, seed=0)
+    cmp = compare_segments(airline, "route", bootstrap=50, n_permutations=50, seed=0)
     assert isinstance(cmp, IndexComparison)
     parts = split_segments(airline, "route")
     d = cmp.differences
@@ -310,7 +310,7 @@ def test_comparison_indices_equal_simple_scores_per_segment(airline):
 def test_weighted_difference_hand_computed():
     df = pd.DataFrame({"g": ["a", "a", "a", "b", "b", "b"], "SAT1": [1.0, 4, 10, 2, 5, 8],
                        "w": [1.0, 2.0, 1.0, 3.0, 1.0, 1.0]})
-    cmp = compare_segments(df, "g", weights="w", scale=(1, 10), n_resamples=100, n_permutations=100, seed=1)
+    cmp = compare_segments(df, "g", weights="w", scale=(1, 10), bootstrap=100, n_permutations=100, seed=1)
     row = cmp.differences.iloc[0]
     # a: (1*1 + 4*2 + 10*1)/4 = 4.75 -> 100*(3.75/9); b: (2*3 + 5 + 8)/5 = 3.8 -> 100*(2.8/9)
     assert row["index_a"] == pytest.approx(100 * 3.75 / 9, rel=1e-12)
@@ -327,7 +327,7 @@ def test_permutation_p_value_matches_exact_enumeration():
     obs = np.mean(b) - np.mean(a)
     perm_d = [x[list(set(range(8)) - set(s))].mean() - x[list(s)].mean() for s in combinations(range(8), 4)]
     exact = np.mean(np.abs(perm_d) >= abs(obs) - 1e-9)
-    cmp = compare_segments(df, "g", scale=(1, 10), n_resamples=100, n_permutations=20000, seed=3)
+    cmp = compare_segments(df, "g", scale=(1, 10), bootstrap=100, n_permutations=20000, seed=3)
     p = cmp.differences.iloc[0]["p_value"]
     # Monte Carlo p with R = 20,000: SD about sqrt(p(1-p)/R) < 0.002
     assert p == pytest.approx(exact, abs=0.006)
@@ -335,7 +335,7 @@ def test_permutation_p_value_matches_exact_enumeration():
 
 def test_bootstrap_se_and_ci_against_normal_theory():
     df = _two_groups(400, 300, 0.5, seed=11)
-    cmp = compare_segments(df, "g", scale=(1, 10), n_resamples=4000, n_permutations=500, seed=5)
+    cmp = compare_segments(df, "g", scale=(1, 10), bootstrap=4000, n_permutations=500, seed=5)
     row = cmp.differences.iloc[0]
     xa = 100 * (df.loc[df.g == "a", "SAT1"] - 1) / 9
     xb = 100 * (df.loc[df.g == "b", "SAT1"] - 1) / 9
@@ -355,7 +355,7 @@ def test_permutation_test_type_one_error_and_power():
     alpha = 0.05
 
     def p_value(shift, s):
-        return compare_segments(_two_groups(40, 40, shift, seed=1000 + s), "g", scale=(1, 10), n_resamples=10,
+        return compare_segments(_two_groups(40, 40, shift, seed=1000 + s), "g", scale=(1, 10), bootstrap=10,
                                 n_permutations=199, seed=s).differences.iloc[0]["p_value"]
 
     null = np.array([p_value(0.0, s) for s in range(300)])
@@ -366,29 +366,36 @@ def test_permutation_test_type_one_error_and_power():
 
 def test_comparison_reproducible_and_weights_travel():
     df = _two_groups(60, 50, 0.3, seed=2, weights=True)
-    r1 = compare_segments(df, "g", weights="w", scale=(1, 10), n_resamples=300, n_permutations=300, seed=9)
-    r2 = compare_segments(df, "g", weights="w", scale=(1, 10), n_resamples=300, n_permutations=300, seed=9)
+    r1 = compare_segments(df, "g", weights="w", scale=(1, 10), bootstrap=300, n_permutations=300, seed=9)
+    r2 = compare_segments(df, "g", weights="w", scale=(1, 10), bootstrap=300, n_permutations=300, seed=9)
     assert_frame_equal(r1.differences, r2.differences)
-    r3 = compare_segments(df, "g", weights=False, scale=(1, 10), n_resamples=300, n_permutations=300, seed=9)
+    r3 = compare_segments(df, "g", weights=False, scale=(1, 10), bootstrap=300, n_permutations=300, seed=9)
     assert r1.differences.iloc[0]["difference"] != r3.differences.iloc[0]["difference"]
 
 
 def test_compare_segments_groups_and_errors(airline):
     cmp = compare_segments(airline, "route", groups=["regional", "domestic"], items=["SAT1", "SAT2"],
-                           n_resamples=50, n_permutations=50, seed=0)
+                           bootstrap=50, n_permutations=50, seed=0)
     assert set(cmp.differences["group_a"]) == {"regional"} and set(cmp.differences["group_b"]) == {"domestic"}
     np.testing.assert_array_equal(cmp.differences["p_value_holm"], cmp.differences["p_value"])
     with pytest.raises(SurveyDataError, match=r"Segment 'rgional' is not in the data.*Did you mean 'regional'"):
         compare_segments(airline, "route", groups=["rgional", "domestic"])
-    with pytest.raises(ValueError, match="n_resamples"):
-        compare_segments(airline, "route", n_resamples=5)
+    with pytest.raises(ValueError, match="bootstrap"):
+        compare_segments(airline, "route", bootstrap=5)
 
 
-def test_holm_adjustment_hand_computed():
-    from csindex.segments import _holm
-
-    # p = (0.01, 0.04, 0.03): sorted 0.01*3 = 0.03, 0.03*2 = 0.06, max(0.06, 0.04*1) = 0.06
-    np.testing.assert_allclose(_holm(np.array([0.01, 0.04, 0.03])), [0.03, 0.06, 0.06])
+def test_holm_adjustment_hand_computed(airline):
+    # three segments -> three pairs per construct; Holm by hand: sort p, multiply the i-th smallest by
+    # (m - i + 1), take the running maximum, cap at 1 (e.g. p = (0.01, 0.04, 0.03) -> (0.03, 0.06, 0.06))
+    cmp = compare_segments(airline, "route", items=["SAT1", "SAT2"], bootstrap=50, n_permutations=50, seed=0)
+    for _, g in cmp.differences.groupby("construct"):
+        p = g["p_value"].to_numpy()
+        m = len(p)
+        assert m == 3
+        order = np.argsort(p)
+        expected = np.empty(m)
+        expected[order] = np.minimum(np.maximum.accumulate((m - np.arange(m)) * p[order]), 1.0)
+        np.testing.assert_allclose(g["p_value_holm"], expected)
 
 
 def test_compare_waves_detects_generator_shift(airline):
@@ -399,7 +406,7 @@ def test_compare_waves_detects_generator_shift(airline):
     from csindex.datasets._generate import WAVE2_SHIFT
 
     wave2 = csindex.datasets.airline_wave2()
-    cmp = compare_waves(airline, wave2, n_resamples=500, n_permutations=500, seed=4)
+    cmp = compare_waves(airline, wave2, bootstrap=500, n_permutations=500, seed=4)
     d = cmp.differences.set_index("construct")
     for block in ("PUNC", "ENT", "CATR"):
         designed = 100 * WAVE2_SHIFT[block] / 9
@@ -592,7 +599,7 @@ def wave2():
 def test_trend_simple_indices_and_changes(airline, wave2):
     from csindex.datasets._generate import WAVE2_SHIFT
 
-    t = trend({"2024": airline, "2025": wave2}, n_resamples=400, n_permutations=400, seed=3)
+    t = trend({"2024": airline, "2025": wave2}, bootstrap=400, n_permutations=400, seed=3)
     assert isinstance(t, TrendResult) and t.waves == ["2024", "2025"]
     tab = t.table
     assert list(tab.columns) == ["wave", "construct", "n", "index", "ci_lower", "ci_upper", "change",
@@ -615,7 +622,7 @@ def test_trend_simple_indices_and_changes(airline, wave2):
 
 
 def test_trend_three_waves_changes_chain(airline, wave2):
-    t = trend({"w1": airline, "w2": wave2, "w3": airline}, items=["SAT1", "SAT2", "SAT3"], n_resamples=200,
+    t = trend({"w1": airline, "w2": wave2, "w3": airline}, items=["SAT1", "SAT2", "SAT3"], bootstrap=200,
               n_permutations=200, seed=1)
     tab = t.table.set_index(["wave", "construct"])
     assert tab.loc[("w3", "SAT"), "change"] == pytest.approx(-tab.loc[("w2", "SAT"), "change"], abs=1e-9)
@@ -640,16 +647,17 @@ def test_trend_pls_matches_fit_pls_and_detects_shift(airline, wave2):
     np.testing.assert_allclose(w2["change"], w2["index"] - tab[tab["wave"] == "W1"].set_index("construct")["index"],
                                atol=1e-12)
     # the batched permutation engine's observed index difference equals that of the two fits
-    from csindex.segments import _pooled_waves, _run_mga
+    def stacked(survey, wave):
+        part = survey.responses[list(spec.items)].reset_index(drop=True)
+        w = np.ones(len(part)) if survey.weights is None else survey.weights.to_numpy(dtype=float)
+        return part.assign(__wave__=wave, __weight__=w)
 
-    pooled = _pooled_waves(airline, wave2, list(spec.items), None)
+    pooled = pd.concat([stacked(airline, 0), stacked(wave2, 1)], ignore_index=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        out = _run_mga(pooled, spec, "__wave__", groups=(0, 1), n_permutations=20, seed=0, n_jobs=None,
-                       progress=False, alpha=0.05, scheme="path", standardize=True, missing="listwise",
-                       weights="__weight__", tol=1e-7, max_iter=300, convergence="max_abs", chunk_size=250,
-                       min_size=2, where="test", scale=scale)
-    engine = pd.Series(out[4]["index"][0], index=list(spec.constructs))
+        out = pls_mga(pooled, spec, "__wave__", groups=(0, 1), n_permutations=20, seed=0, weights="__weight__",
+                      min_size=2, scale=scale)
+    engine = out.index.set_index("construct")["difference"]
     np.testing.assert_allclose(engine.loc[w2.index], w2["change"], atol=1e-8)
     assert ((w2["p_value"] > 0) & (w2["p_value"] <= 1)).all()
     # generator: SAT items +0.2 and LOY items +0.1 scale points in wave 2 (2.2 and 1.1 index points,
@@ -665,7 +673,7 @@ def test_trend_pls_matches_fit_pls_and_detects_shift(airline, wave2):
 def test_trend_plot_uses_trend_chart(airline, wave2):
     import matplotlib.pyplot as plt
 
-    t = trend({"2024": airline, "2025": wave2}, items=["SAT1", "SAT2", "PUNC1"], n_resamples=50,
+    t = trend({"2024": airline, "2025": wave2}, items=["SAT1", "SAT2", "PUNC1"], bootstrap=50,
               n_permutations=50, seed=0)
     d = t.plot(["SAT", "PUNC"])
     assert sorted(d.lines_) == ["PUNC", "SAT"] and d.waves == ["2024", "2025"]
@@ -772,8 +780,8 @@ def test_mga_weighted_and_raw_match_fit_pls_alone(standardize):
 
 
 def test_swapping_groups_negates_differences(airline):
-    ab = compare_segments(airline, "gender", groups=["female", "male"], n_resamples=50, n_permutations=50, seed=1)
-    ba = compare_segments(airline, "gender", groups=["male", "female"], n_resamples=50, n_permutations=50, seed=1)
+    ab = compare_segments(airline, "gender", groups=["female", "male"], bootstrap=50, n_permutations=50, seed=1)
+    ba = compare_segments(airline, "gender", groups=["male", "female"], bootstrap=50, n_permutations=50, seed=1)
     np.testing.assert_allclose(ab.differences["difference"], -ba.differences["difference"], atol=1e-12)
     np.testing.assert_array_equal(ab.differences["index_a"], ba.differences["index_b"])
     df = _mga_data(80, 0.3, 0.5, seed=9)
@@ -802,7 +810,7 @@ def test_waves_with_different_inferred_scales_raise():
     b = pd.DataFrame({"SAT1": [2.0, 3, 4, 3], "SAT2": [3.0, 2, 4, 5]})  # answers 2-5: inferred 1-5
     with pytest.raises(SurveyDataError, match=r"Item 'SAT1' has the scale 1-5 in wave 'wave 2' but 1-10"):
         compare_waves(a, b)
-    ok = compare_waves(a, b, scale=(1, 10), n_resamples=20, n_permutations=20, seed=0)
+    ok = compare_waves(a, b, scale=(1, 10), bootstrap=20, n_permutations=20, seed=0)
     # hand-computed: SAT composite a = mean of (x-1)/9*100 over both items
     ia = np.mean((np.c_[a["SAT1"], a["SAT2"]] - 1) / 9 * 100)
     assert ok.differences.iloc[0]["index_a"] == pytest.approx(ia, rel=1e-12)

@@ -59,14 +59,14 @@ _LAZY: dict[str, str] = {
     "kpi": "csindex.kpi",
     # segments and waves
     "segments": "csindex.segments",
-    "split_segments": "csindex.segments",
-    "map_segments": "csindex.segments",
-    "SegmentResults": "csindex.segments",
-    "compare_segments": "csindex.segments",
-    "compare_waves": "csindex.segments",
-    "micom": "csindex.segments",
-    "pls_mga": "csindex.segments",
-    "trend": "csindex.segments",
+    "split_segments": "csindex._segmenting",
+    "map_segments": "csindex._segmenting",
+    "SegmentResults": "csindex._segmenting",
+    "compare_segments": "csindex.comparisons",
+    "compare_waves": "csindex.comparisons",
+    "micom": "csindex.pls.mga",
+    "pls_mga": "csindex.pls.mga",
+    "trend": "csindex.comparisons",
     # output
     "plots": "csindex.plots",
     "report": "csindex.report",
@@ -119,7 +119,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .scoring.kano import kano
     from .scoring.ratio import ratio_index
     from .scoring.simple import satisfaction_rate, simple_scores
-    from .segments import (SegmentResults, compare_segments, compare_waves, map_segments, micom,
-                           pls_mga, split_segments, trend)
+    from ._segmenting import SegmentResults, map_segments, split_segments
+    from .comparisons import compare_segments, compare_waves, trend
+    from .pls.mga import micom, pls_mga
     from .sem import fit_sem
     from .survey import Survey

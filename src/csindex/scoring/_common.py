@@ -16,19 +16,23 @@ from scipy import stats
 
 from .._validation import did_you_mean, quote_list
 from ..exceptions import SurveyDataError
-from .simple import _row_mean
+from ..io import load_survey
+from ..survey import Survey
 
 __all__ = ["as_survey", "as_names", "check_items", "sampling_weights", "matrix", "row_mean", "wilson",
            "Moments", "RatioMoments", "group_means", "BandCounter", "row_chunks", "z_quantile"]
 
-row_mean = _row_mean
+def row_mean(a: np.ndarray) -> np.ndarray:
+    """Row mean over non-NaN entries (NaN when a row has none), without RuntimeWarnings."""
+    valid = ~np.isnan(a)
+    k = valid.sum(axis=1)
+    total = np.where(valid, a, 0.0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(k > 0, total / np.maximum(k, 1), np.nan)
 
 
 def as_survey(data: Any, scale: tuple[float, float] | None = None, where: str = "this function"):
     """A Survey from a Survey or a DataFrame (loaded with :func:`csindex.load_survey`)."""
-    from ..io import load_survey
-    from ..survey import Survey
-
     if isinstance(data, Survey):
         return data
     if isinstance(data, pd.DataFrame):

@@ -52,9 +52,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..segments import segmentable
+from .._segmenting import segmentable
 from .._summary import Summary, SummaryMixin
-from .._validation import check_option, quote_list
+from .._validation import check_option, did_you_mean, quote_list
 from ..exceptions import CollinearityWarning, MissingDataWarning, SurveyDataError
 from ._common import as_names, as_survey, matrix, row_chunks, row_mean, sampling_weights
 
@@ -291,8 +291,6 @@ def _column(survey: Any, name: str, what: str) -> tuple[np.ndarray, tuple[float,
         items = survey.constructs[name]
         scales = {survey.scale(i) for i in items}
         return row_mean(matrix(survey, items)), (next(iter(scales)) if len(scales) == 1 else None)
-    from .._validation import did_you_mean
-
     raise SurveyDataError(
         f"The {what} {name!r} is neither a column nor a construct of the data."
         f"{did_you_mean(name, [*survey.responses.columns, *survey.constructs])}"

@@ -53,11 +53,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..segments import segmentable
+from .._segmenting import segmentable
 from .._summary import Summary, SummaryMixin
 from .._validation import check_option, quote_list
 from ..exceptions import InferenceWarning, MissingDataWarning, SurveyDataError
 from ._common import Moments, as_names, as_survey, check_items, matrix, row_chunks, sampling_weights, z_quantile
+from .drivers import driver_weights
+from .simple import FrequencyTable
 
 __all__ = ["DualEvaluation", "AHPWeights", "dual_evaluation", "ahp_weights", "RANDOM_INDEX"]
 
@@ -404,8 +406,6 @@ def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, import
     else:
         provider = check_option("importance_method", importance_method, _PROVIDERS, where)
     z = z_quantile(confidence)
-    from .simple import FrequencyTable
-
     if isinstance(data, FrequencyTable):
         return _dual_from_frequencies(data, as_names(satisfaction), as_names(importance), as_names(expected),
                                       aggregation=aggregation, method=method, variant=variant, provider=provider,
@@ -479,8 +479,6 @@ def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, import
             raise SurveyDataError(f"The AHP matrix has no row for {quote_list(missing)}.")
         fixed = ahp.weights.reindex(s_names).to_numpy()
     elif provider == "derived":
-        from .drivers import driver_weights
-
         dw = driver_weights(survey, target=target, drivers=s_names, method=derived_method, weights=weights)
         fixed = dw.weights["share"].reindex(s_names).to_numpy()
     elif provider == "explicit":

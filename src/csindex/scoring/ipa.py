@@ -42,11 +42,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..segments import segmentable
+from .._segmenting import segmentable
 from .._summary import Summary, SummaryMixin
 from .._validation import check_option, quote_list
 from ..exceptions import InferenceWarning, SurveyDataError
 from ._common import Moments, as_names, as_survey, check_items, matrix, row_chunks, sampling_weights
+from .drivers import driver_weights
 
 __all__ = ["IPAResult", "ipa", "QUADRANTS"]
 
@@ -216,8 +217,6 @@ def ipa(data: Any, performance: Sequence[str] | None = None, importance: Sequenc
         big_s = 10.0 * perf_top2
         opportunity = big_i + np.maximum(big_i - big_s, 0.0)
     else:
-        from .drivers import driver_weights
-
         dw = driver_weights(survey, target=target, drivers=p_names, method=derived_method, weights=weights)
         importance_values = dw.weights["share"].reindex(p_names).to_numpy()
         imp_top2 = np.full(len(p_names), np.nan)

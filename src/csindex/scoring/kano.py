@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..segments import segmentable
+from .._segmenting import segmentable
 from .._summary import Summary, SummaryMixin
 from .._validation import quote_list
 from ..exceptions import MissingDataWarning, SurveyDataError

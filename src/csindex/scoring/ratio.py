@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..segments import segmentable
+from .._segmenting import segmentable
 from .._summary import Summary, SummaryMixin
 from .._validation import check_option, quote_list
 from ..exceptions import InferenceWarning, MissingDataWarning, SurveyDataError

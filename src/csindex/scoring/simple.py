@@ -40,10 +40,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._segmenting import segmentable
 from .._summary import Summary, SummaryMixin
-from .._validation import quote_list
+from .._validation import did_you_mean, quote_list
+from ..codebook import _role_from_name
 from ..exceptions import InferenceWarning, SurveyDataError
-from ..segments import segmentable
+from ..io import load_survey
+from ..survey import Survey
+from ._common import Moments, group_means, row_chunks, row_mean
 
 __all__ = ["SimpleScores", "SatisfactionRate", "FrequencyTable", "simple_scores", "satisfaction_rate",
            "from_frequencies"]
@@ -184,8 +188,6 @@ def from_frequencies(table: pd.DataFrame | Mapping[str, Mapping[Any, float]], *,
         )
     counts.index = counts.index.astype(str)
     if constructs is None:
-        from ..codebook import _role_from_name
-
         groups: dict[str, list[str]] = {}
         for item in counts.index:
             groups.setdefault(_role_from_name(item)["construct"], []).append(item)
@@ -219,12 +221,14 @@ def _weighted_stats(x: np.ndarray, w: np.ndarray, confidence: float, frequency: 
     return {"n": n, "n_eff": n_eff, "mean": mean, "std": sd, "se": se, "t": tq}
 
 
-def _resolve(data: Any, items: Iterable[str] | None, weights: Any, scale: tuple[float, float] | None,
+def resolve_items(data: Any, items: Iterable[str] | None, weights: Any, scale: tuple[float, float] | None,
              roles: Sequence[str] = _DEFAULT_ROLES):
-    """-> (X DataFrame, weights array or None, item->construct, item->(min,max))."""
-    from ..io import load_survey
-    from ..survey import Survey
+    """The items to score of a Survey or DataFrame, checked, with weights, constructs and scales.
 
+    Used by :func:`simple_scores`, :func:`satisfaction_rate` and the index comparisons
+    (:mod:`csindex.comparisons`). -> (X DataFrame, weights array or None, item->construct,
+    item->(min, max)).
+    """
     if isinstance(data, pd.DataFrame):
         data = load_survey(data, scale=scale)
     if not isinstance(data, Survey):
@@ -241,8 +245,6 @@ def _resolve(data: Any, items: Iterable[str] | None, weights: Any, scale: tuple[
         chosen = [items] if isinstance(items, str) else [str(i) for i in items]
         unknown = [i for i in chosen if i not in data.items()]
         if unknown:
-            from .._validation import did_you_mean
-
             raise SurveyDataError(
                 f"Items {quote_list(unknown)} are not rated items of the survey.{did_you_mean(unknown[0], data.items())}"
             )
@@ -318,9 +320,7 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
         raise ValueError(f"confidence must be between 0 and 1; got {confidence!r}.")
     if isinstance(survey_or_df, FrequencyTable):
         return _simple_from_frequencies(survey_or_df, items, by_construct, confidence)
-    from ._common import Moments, group_means, row_chunks
-
-    frame, w, construct_of, scales = _resolve(survey_or_df, items, weights, scale)
+    frame, w, construct_of, scales = resolve_items(survey_or_df, items, weights, scale)
     names = list(frame.columns)
     try:
         x_all = frame.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -353,9 +353,9 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
         comp = group_means(100.0 * (xb - lo) / span, gmat, counts)
         comp_top2 = group_means(top2, gmat, counts)
         comp_raw = group_means(xb, gmat, counts)
-        mom_c.add(np.column_stack([comp, _row_mean(comp)]), wb)
-        mom_ct.add(np.column_stack([comp_top2, _row_mean(comp_top2)]), wb)
-        mom_cr.add(np.column_stack([comp_raw, _row_mean(comp_raw)]), wb)
+        mom_c.add(np.column_stack([comp, row_mean(comp)]), wb)
+        mom_ct.add(np.column_stack([comp_top2, row_mean(comp_top2)]), wb)
+        mom_cr.add(np.column_stack([comp_raw, row_mean(comp_raw)]), wb)
     empty = [i for i, k in zip(names, mom_x.n) if k == 0]
     if empty:
         raise SurveyDataError(f"Items {quote_list(empty)} have no valid answers; they cannot be scored. "
@@ -403,15 +403,6 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
     _warn_undefined(construct_rows, "construct")
     settings = {"confidence": confidence, "weighted": w is not None, "source": "responses"}
     return SimpleScores(items=item_rows, constructs=construct_rows, settings=settings)
-
-
-def _row_mean(a: np.ndarray) -> np.ndarray:
-    """Row mean over non-NaN entries (NaN when a row has none), without RuntimeWarnings."""
-    valid = ~np.isnan(a)
-    k = valid.sum(axis=1)
-    total = np.where(valid, a, 0.0).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(k > 0, total / np.maximum(k, 1), np.nan)
 
 
 def _warn_undefined(table: pd.DataFrame, what: str) -> None:
@@ -534,12 +525,10 @@ def satisfaction_rate(survey_or_df: Any, items: Iterable[str] | None = None, *,
                                   r))
         weighted = False
     else:
-        from ..survey import Survey
-
         data = survey_or_df
         if items is None and isinstance(data, Survey) and data.items(role="overall_satisfaction"):
             items = data.items(role="overall_satisfaction")
-        frame, w, construct_of, scales = _resolve(data, items, weights, scale)
+        frame, w, construct_of, scales = resolve_items(data, items, weights, scale)
         wv = np.ones(len(frame)) if w is None else w
         for item in frame.columns:
             x = frame[item].to_numpy(dtype=np.float64, na_value=np.nan)

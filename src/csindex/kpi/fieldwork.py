@@ -200,6 +200,54 @@ class FollowupResult(SummaryMixin):
         )
 
 
+def _dates(frame: pd.DataFrame, col: str, name: str) -> pd.Series:
+    """A date column parsed to datetime64[ns]; missing or unreadable dates are refused, rows named."""
+    raw = frame[col]
+    parsed = raw if pd.api.types.is_datetime64_any_dtype(raw) else pd.to_datetime(raw, errors="coerce")
+    if parsed.isna().any():
+        rows = frame.index[parsed.isna()].tolist()
+        raise SurveyDataError(
+            f"Column {col!r} of the {name} table has missing or unreadable dates in rows {quote_list(rows)}. "
+            "Fix or drop those rows."
+        )
+    return parsed.astype("datetime64[ns]")
+
+
+def _followup_detail(dlv: pd.DataFrame, con: pd.DataFrame, names: list[str], offsets: list[pd.DateOffset],
+                     win: pd.Timedelta, as_of_ts: pd.Timestamp) -> pd.DataFrame:
+    """One row per delivery and milestone: due date, window, first on-time / late contact and status."""
+    parts = []
+    for k, (name, off) in enumerate(zip(names, offsets)):  # loop over milestones (a handful), not deliveries
+        part = dlv.copy()
+        part["milestone"] = name
+        part["_m"] = k
+        part["due_date"] = part["delivery_date"] + off
+        parts.append(part)
+    det = pd.concat(parts, ignore_index=True)
+    det["window_start"] = det["due_date"] - win
+    det["window_end"] = det["due_date"] + win
+    # the late period of a milestone ends where the next milestone's window starts
+    nxt = det[["_row", "_m", "window_start"]].copy()
+    nxt["_m"] -= 1
+    det = det.merge(nxt.rename(columns={"window_start": "_late_end"}), on=["_row", "_m"], how="left")
+    det["_late_end"] = det["_late_end"].fillna(pd.Timestamp.max)
+    pairs = det[["_row", "_m", "customer", "window_start", "window_end", "_late_end"]].merge(con, on="customer", how="inner")
+    in_win = pairs[(pairs["contact_date"] >= pairs["window_start"]) & (pairs["contact_date"] <= pairs["window_end"])]
+    late = pairs[(pairs["contact_date"] > pairs["window_end"]) & (pairs["contact_date"] < pairs["_late_end"])
+                 & (pairs["contact_date"] <= as_of_ts)]
+    first_in = in_win.groupby(["_row", "_m"])["contact_date"].min().rename("_on_time_contact")
+    first_late = late.groupby(["_row", "_m"])["contact_date"].min().rename("_late_contact")
+    det = det.join(first_in, on=["_row", "_m"]).join(first_late, on=["_row", "_m"])
+    on_time = det["_on_time_contact"].notna() & (det["_on_time_contact"] <= as_of_ts)
+    closed = det["window_end"] < as_of_ts
+    status = np.select(
+        [on_time, ~closed, det["_late_contact"].notna()], ["on_time", "pending", "late"], default="overdue"
+    )
+    det["status"] = pd.Categorical(status, categories=["on_time", "late", "overdue", "pending"])
+    det["contact_date"] = det["_on_time_contact"].where(on_time, det["_late_contact"].where(status == "late"))
+    return det
+
+
 def followup_compliance(
     deliveries: pd.DataFrame,
     contacts: pd.DataFrame,
@@ -287,17 +335,6 @@ def followup_compliance(
     if win < pd.Timedelta(0):
         raise ParameterError(f"window must be >= 0. Got {window!r} instead.")
 
-    def _dates(frame: pd.DataFrame, col: str, name: str) -> pd.Series:
-        raw = frame[col]
-        parsed = raw if pd.api.types.is_datetime64_any_dtype(raw) else pd.to_datetime(raw, errors="coerce")
-        if parsed.isna().any():
-            rows = frame.index[parsed.isna()].tolist()
-            raise SurveyDataError(
-                f"Column {col!r} of the {name} table has missing or unreadable dates in rows {quote_list(rows)}. "
-                "Fix or drop those rows."
-            )
-        return parsed.astype("datetime64[ns]")
-
     d_dates = _dates(deliveries, delivery_date, "deliveries")
     c_dates = _dates(contacts, contact_date, "contacts")
     dlv = pd.DataFrame(
@@ -315,35 +352,7 @@ def followup_compliance(
         else pd.Timestamp(as_of)
     )
     names = [str(s) for s in schedule]
-    parts = []
-    for k, (name, off) in enumerate(zip(names, offsets)):  # loop over milestones (a handful), not deliveries
-        part = dlv.copy()
-        part["milestone"] = name
-        part["_m"] = k
-        part["due_date"] = part["delivery_date"] + off
-        parts.append(part)
-    det = pd.concat(parts, ignore_index=True)
-    det["window_start"] = det["due_date"] - win
-    det["window_end"] = det["due_date"] + win
-    # the late period of a milestone ends where the next milestone's window starts
-    nxt = det[["_row", "_m", "window_start"]].copy()
-    nxt["_m"] -= 1
-    det = det.merge(nxt.rename(columns={"window_start": "_late_end"}), on=["_row", "_m"], how="left")
-    det["_late_end"] = det["_late_end"].fillna(pd.Timestamp.max)
-    pairs = det[["_row", "_m", "customer", "window_start", "window_end", "_late_end"]].merge(con, on="customer", how="inner")
-    in_win = pairs[(pairs["contact_date"] >= pairs["window_start"]) & (pairs["contact_date"] <= pairs["window_end"])]
-    late = pairs[(pairs["contact_date"] > pairs["window_end"]) & (pairs["contact_date"] < pairs["_late_end"])
-                 & (pairs["contact_date"] <= as_of_ts)]
-    first_in = in_win.groupby(["_row", "_m"])["contact_date"].min().rename("_on_time_contact")
-    first_late = late.groupby(["_row", "_m"])["contact_date"].min().rename("_late_contact")
-    det = det.join(first_in, on=["_row", "_m"]).join(first_late, on=["_row", "_m"])
-    on_time = det["_on_time_contact"].notna() & (det["_on_time_contact"] <= as_of_ts)
-    closed = det["window_end"] < as_of_ts
-    status = np.select(
-        [on_time, ~closed, det["_late_contact"].notna()], ["on_time", "pending", "late"], default="overdue"
-    )
-    det["status"] = pd.Categorical(status, categories=["on_time", "late", "overdue", "pending"])
-    det["contact_date"] = det["_on_time_contact"].where(on_time, det["_late_contact"].where(status == "late"))
+    det = _followup_detail(dlv, con, names, offsets, win, as_of_ts)
     det = det.sort_values(["_row", "_m"], kind="stable").reset_index(drop=True)
     counts = pd.crosstab(det["_m"], det["status"], dropna=False).reindex(index=range(len(names)), fill_value=0)
     n_on, n_late, n_over, n_pend = (counts[c].to_numpy() for c in ("on_time", "late", "overdue", "pending"))

@@ -206,6 +206,67 @@ def _ticket_table(
     return table
 
 
+def _ticket_times(tickets: pd.DataFrame, ticket_id: str | None, opened: str, first_response: str,
+                  resolved: str) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """Ticket ids and the three timestamps, checked: every ticket opened, nothing before its opening."""
+    ids = _ticket_ids(tickets, ticket_id)
+    t_open = _as_timestamps(tickets[opened], opened, ids)
+    t_first = _as_timestamps(tickets[first_response], first_response, ids)
+    t_res = _as_timestamps(tickets[resolved], resolved, ids)
+    if t_open.isna().any():
+        raise SurveyDataError(
+            f"Tickets {quote_list(ids[t_open.isna()].tolist())} have no {opened!r} time. "
+            "Every ticket needs its opening time; fix or drop them."
+        )
+    bad_first = (t_first < t_open).fillna(False).astype(bool)
+    bad_res = (t_res < t_open).fillna(False).astype(bool)
+    if bad_first.any() or bad_res.any():
+        problems = [
+            f"{i!r} ({'; '.join(p for p, flag in ((f'{first_response} before {opened}', bf), (f'{resolved} before {opened}', br)) if flag)})"
+            for i, bf, br in zip(ids[bad_first | bad_res], bad_first[bad_first | bad_res], bad_res[bad_first | bad_res])
+        ]
+        n_bad = len(problems)
+        shown = ", ".join(problems[:5]) + (f", and {n_bad - 5} more" if n_bad > 5 else "")
+        raise SurveyDataError(
+            f"{n_bad} ticket{'s have' if n_bad > 1 else ' has'} timestamps out of order: {shown}. "
+            "Fix the timestamps or drop the ticket."
+        )
+    return ids, t_open, t_first, t_res
+
+
+def _ticket_flags(work: pd.DataFrame, tickets: pd.DataFrame, ids: pd.Series, t_res: pd.Series, channel: str | None,
+                  complaint: str | None, contacts: str | None) -> pd.DataFrame:
+    """Add the checked channel, complaint flag and contact count columns to ``work``."""
+    if channel is not None:
+        ch = tickets[channel]
+        if ch.isna().any():
+            raise SurveyDataError(
+                f"Tickets {quote_list(ids[ch.isna()].tolist())} have no {channel!r}. Fill it (e.g. 'unknown') or pass channel=None."
+            )
+        work["channel"] = ch.astype(str)
+    if complaint is not None:
+        raw = tickets[complaint]
+        flag = pd.to_numeric(raw.astype(object).replace({True: 1, False: 0}), errors="coerce")
+        bad = ~flag.isin([0, 1])
+        if bad.any():
+            raise SurveyDataError(
+                f"Column {complaint!r} must be True/False or 1/0; tickets {quote_list(ids[bad].tolist())} have "
+                f"{quote_list(raw[bad].astype(str).unique().tolist())}. Recode them."
+            )
+        work["_complaint"] = flag.astype(int)
+    if contacts is not None:
+        cnt = pd.to_numeric(tickets[contacts], errors="coerce")
+        resolved_mask = t_res.notna()
+        bad = (cnt.isna() & resolved_mask) | (cnt.notna() & ((cnt < 1) | (cnt % 1 != 0)))
+        if bad.any():
+            raise SurveyDataError(
+                f"Column {contacts!r} must be a whole number >= 1 for every resolved ticket; tickets "
+                f"{quote_list(ids[bad].tolist())} have {quote_list(tickets[contacts][bad].astype(str).unique().tolist())}."
+            )
+        work["_contacts"] = cnt
+    return work
+
+
 def ticket_kpis(
     tickets: pd.DataFrame,
     *,
@@ -308,28 +369,7 @@ def ticket_kpis(
         )
     if tickets.empty:
         raise SurveyDataError("The ticket table is empty; ticket_kpis() needs at least one ticket.")
-    ids = _ticket_ids(tickets, ticket_id)
-    t_open = _as_timestamps(tickets[opened], opened, ids)
-    t_first = _as_timestamps(tickets[first_response], first_response, ids)
-    t_res = _as_timestamps(tickets[resolved], resolved, ids)
-    if t_open.isna().any():
-        raise SurveyDataError(
-            f"Tickets {quote_list(ids[t_open.isna()].tolist())} have no {opened!r} time. "
-            "Every ticket needs its opening time; fix or drop them."
-        )
-    bad_first = (t_first < t_open).fillna(False).astype(bool)
-    bad_res = (t_res < t_open).fillna(False).astype(bool)
-    if bad_first.any() or bad_res.any():
-        problems = [
-            f"{i!r} ({'; '.join(p for p, flag in ((f'{first_response} before {opened}', bf), (f'{resolved} before {opened}', br)) if flag)})"
-            for i, bf, br in zip(ids[bad_first | bad_res], bad_first[bad_first | bad_res], bad_res[bad_first | bad_res])
-        ]
-        n_bad = len(problems)
-        shown = ", ".join(problems[:5]) + (f", and {n_bad - 5} more" if n_bad > 5 else "")
-        raise SurveyDataError(
-            f"{n_bad} ticket{'s have' if n_bad > 1 else ' has'} timestamps out of order: {shown}. "
-            "Fix the timestamps or drop the ticket."
-        )
+    ids, t_open, t_first, t_res = _ticket_times(tickets, ticket_id, opened, first_response, resolved)
     work = pd.DataFrame(index=tickets.index)
     for c in by_cols:
         work[c] = tickets[c]
@@ -343,33 +383,7 @@ def ticket_kpis(
             f"The 'period' parameter of {where} must be a pandas period alias such as 'M', 'Q', 'W', 'D' or 'Y'. "
             f"Got {period!r} instead."
         ) from exc
-    if channel is not None:
-        ch = tickets[channel]
-        if ch.isna().any():
-            raise SurveyDataError(
-                f"Tickets {quote_list(ids[ch.isna()].tolist())} have no {channel!r}. Fill it (e.g. 'unknown') or pass channel=None."
-            )
-        work["channel"] = ch.astype(str)
-    if complaint is not None:
-        raw = tickets[complaint]
-        flag = pd.to_numeric(raw.astype(object).replace({True: 1, False: 0}), errors="coerce")
-        bad = ~flag.isin([0, 1])
-        if bad.any():
-            raise SurveyDataError(
-                f"Column {complaint!r} must be True/False or 1/0; tickets {quote_list(ids[bad].tolist())} have "
-                f"{quote_list(raw[bad].astype(str).unique().tolist())}. Recode them."
-            )
-        work["_complaint"] = flag.astype(int)
-    if contacts is not None:
-        cnt = pd.to_numeric(tickets[contacts], errors="coerce")
-        resolved_mask = t_res.notna()
-        bad = (cnt.isna() & resolved_mask) | (cnt.notna() & ((cnt < 1) | (cnt % 1 != 0)))
-        if bad.any():
-            raise SurveyDataError(
-                f"Column {contacts!r} must be a whole number >= 1 for every resolved ticket; tickets "
-                f"{quote_list(ids[bad].tolist())} have {quote_list(tickets[contacts][bad].astype(str).unique().tolist())}."
-            )
-        work["_contacts"] = cnt
+    work = _ticket_flags(work, tickets, ids, t_res, channel, complaint, contacts)
     has_c, has_k = complaint is not None, contacts is not None
     overall = _ticket_table(work, by_cols, has_c, has_k, confidence)
     by_period = _ticket_table(work, [*by_cols, "period"], has_c, has_k, confidence)

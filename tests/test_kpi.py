@@ -122,6 +122,39 @@ def test_nps_bad_weights():
         kpi.nps([10, 9], weights=[1, -2])
 
 
+def test_nps_refuses_an_item_that_is_not_on_a_0_to_10_scale():
+    # a 1-7 item read as 0-10 would score (0 promoters - 7 detractors of 9) = -77.8: refuse it
+    values = [1, 2, 3, 4, 5, 6, 7, 7, 6]
+    with pytest.raises(csindex.exceptions.CsindexError, match=r"no answer above 7.*scale=\(1, 7\)"):
+        kpi.nps(values)
+    with pytest.raises(SurveyDataError, match="on a 1-7 scale.*mapping='linear'"):
+        kpi.nps(values, scale=(1, 7))
+    # linear rescale (x - 1) * 10 / 6: 7 -> 10 promoter (2), 5 -> 6.7 and 6 -> 8.3 passive,
+    # 1..4 -> 0, 1.7, 3.3, 5.0 detractors (4): NPS = 100 * (2 - 4) / 9
+    res = kpi.nps(values, scale=(1, 7), mapping="linear")
+    assert res.score == pytest.approx(100 * (2 - 4) / 9)
+    assert (res.promoters, res.detractors) == pytest.approx((2 / 9, 4 / 9))
+    # declared 0-10 items are taken as they are
+    assert kpi.nps(values, scale="0-10").score == pytest.approx(-700 / 9)
+    assert kpi.nps(values, scale=(0, 10)).score == pytest.approx(-700 / 9)
+    with pytest.raises(SurveyDataError, match="outside the NPS scale 1-7"):
+        kpi.nps([1, 8], scale=(1, 7), mapping="linear")
+
+
+def test_nps_bootstrap_interval_hand_computed():
+    # two respondents, a promoter (+100) and a detractor (-100): a resample's NPS is -100, 0 or +100
+    # with probabilities 1/4, 1/2, 1/4, so the 95% percentile interval is exactly [-100, 100] and the
+    # bootstrap SD is sqrt(0.25 * 100**2 * 2) = 70.71 (a scale other than 100 would show in both)
+    res = kpi.nps([10, 0], method="bootstrap", bootstrap=4000, seed=1)
+    assert res.score == 0.0 and res.ci == (-100.0, 100.0)
+    assert res.std_error == pytest.approx(math.sqrt(5000), rel=0.03)
+    # promoter and passive: resampled NPS is 0, 50 or 100 -> [0, 100], SD 35.36
+    res = kpi.nps([10, 8], method="bootstrap", bootstrap=4000, seed=1)
+    assert res.score == 50.0 and res.ci == (0.0, 100.0)
+    assert res.std_error == pytest.approx(math.sqrt(1250), rel=0.03)
+    assert res.settings["bootstrap"] == 4000 and res.settings["seed"] == 1
+
+
 def test_nps_one_to_ten_mappings():
     values = [1, 6, 7, 8, 9, 10]
     # cut-offs: promoters 9-10 (2), detractors 1-6 (2) -> 0
@@ -167,7 +200,7 @@ def test_nps_does_not_mutate_input_and_summary_renders():
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.integers(0, 10), min_size=1, max_size=60))
 def test_nps_property_range_and_definition(values):
-    res = kpi.nps(values)
+    res = kpi.nps(values, scale="0-10")
     p = sum(v >= 9 for v in values) / len(values)
     d = sum(v <= 6 for v in values) / len(values)
     assert -100.0 <= res.score <= 100.0
@@ -181,7 +214,7 @@ def test_nps_property_range_and_definition(values):
 )
 def test_nps_property_weighted_range(pairs):
     values, weights = zip(*pairs)
-    res = kpi.nps(list(values), weights=list(weights))
+    res = kpi.nps(list(values), weights=list(weights), scale="0-10")
     assert -100.0 <= res.score <= 100.0
     assert res.promoters + res.passives + res.detractors == pytest.approx(1.0)
     assert 1.0 - 1e-9 <= res.n_effective <= len(values) + 1e-9

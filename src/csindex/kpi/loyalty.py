@@ -59,21 +59,57 @@ def _wald(p: np.ndarray | float, n: np.ndarray | float, z: float) -> tuple[np.nd
 # --------------------------------------------------------------------------- NPS
 
 
+def _nps_scale(scale: Any, mapping: str, x: np.ndarray, what: str) -> tuple[float, float, str]:
+    """-> (scale min, scale max, label) of an NPS item; a scale other than 0-10/1-10 needs mapping="linear"."""
+    if scale is None:  # not declared: 0-10, unless the answers cannot be on a 0-10 item
+        if len(x) and float(np.min(x)) >= 1 and float(np.max(x)) <= 7:
+            raise SurveyDataError(
+                f"{what} has no answer above {float(np.max(x)):g}, so it looks like a shorter scale (e.g. 1-7), "
+                "not the 0-10 likelihood-to-recommend item the NPS is defined on (read as 0-10, a 1-7 item's "
+                "answers would be nearly all detractors). Pass the item's scale, e.g. scale=(1, 7), with mapping='linear' "
+                "to rescale it onto 0-10, or scale='0-10' if it really is a 0-10 item."
+            )
+        return 0.0, 10.0, "0-10"
+    if isinstance(scale, str):
+        check_param("scale", scale, Options("0-10", "1-10"), "nps()")
+        return (0.0 if scale == "0-10" else 1.0), 10.0, scale
+    try:
+        lo, hi = (float(v) for v in scale)
+    except (TypeError, ValueError):
+        raise ParameterError(f"The 'scale' parameter of nps() must be '0-10', '1-10' or a (min, max) pair. "
+                             f"Got {scale!r} instead.") from None
+    if not (np.isfinite(lo) and np.isfinite(hi) and hi > lo):
+        raise ParameterError(f"The 'scale' parameter of nps() must have min < max. Got {scale!r} instead.")
+    if (lo, hi) in ((0.0, 10.0), (1.0, 10.0)):
+        return lo, hi, f"{lo:g}-{hi:g}"
+    if mapping != "linear":
+        raise SurveyDataError(
+            f"{what} is on a {lo:g}-{hi:g} scale, but the NPS is defined on a 0-10 item. Pass mapping='linear' "
+            f"to rescale (x - {lo:g}) * 10 / {hi - lo:g} onto 0-10 before the cut-offs (promoter >= 9, "
+            "detractor <= 6), or use a 0-10 item."
+        )
+    return lo, hi, f"{lo:g}-{hi:g}"
+
+
 def _nps_categories(
-    x: np.ndarray, scale: NPSScale, mapping: NPSMapping, what: str
+    x: np.ndarray, scale: Any, mapping: NPSMapping, what: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """Promoter and detractor masks; values off the scale -> SurveyDataError naming them."""
-    lo = 0 if scale == "0-10" else 1
-    off = ~np.isin(x, np.arange(lo, 11))
+    lo, hi, name = _nps_scale(scale, mapping, x, what)
+    off = ~np.isin(x, np.arange(lo, hi + 1))
     if off.any():
         vals, counts = np.unique(x[off], return_counts=True)
         listed = counted([float(v) for v in vals], [int(c) for c in counts])
+        hint = (f"pass scale={'1-10' if lo == 0 else '0-10'!r} if the item uses the other scale"
+                if (lo, hi) in ((0.0, 10.0), (1.0, 10.0)) else "pass the item's scale as scale=(min, max)")
         raise SurveyDataError(
-            f"{what} has values outside the NPS scale {scale} (whole numbers {lo}..10): {listed}. "
-            f"Recode them, set them to missing (NaN), or pass scale={'1-10' if lo == 0 else '0-10'!r} "
-            "if the item uses the other scale."
+            f"{what} has values outside the NPS scale {name} (whole numbers {lo:g}..{hi:g}): {listed}. "
+            f"Recode them, set them to missing (NaN), or {hint}."
         )
-    if scale == "1-10" and mapping == "linear":
+    if (lo, hi) not in ((0.0, 10.0), (1.0, 10.0)):  # another scale, rescaled linearly onto 0-10
+        y = (x - lo) * 10.0 / (hi - lo)
+        return y >= 9, y <= 6
+    if lo == 1 and mapping == "linear":
         promoters = x >= 10
     else:
         promoters = x >= 9
@@ -156,7 +192,7 @@ def nps(
     values: Any,
     *,
     weights: Any = None,
-    scale: NPSScale = "0-10",
+    scale: NPSScale | tuple[float, float] | None = None,
     mapping: NPSMapping = "cutoffs",
     confidence: float = 0.95,
     method: Literal["wald", "bootstrap"] = "wald",
@@ -172,10 +208,14 @@ def nps(
         :class:`~csindex.exceptions.MissingDataWarning` giving the count.
     weights : array-like, optional
         Sampling weights, one per respondent (same order as ``values``), >= 0.
-    scale : {"0-10", "1-10"}
-        The item's scale. Values must be whole numbers on it.
+    scale : {"0-10", "1-10"}, (min, max) or None
+        The item's scale; values must be whole numbers on it. None (default): a 0-10
+        item, but answers that all lie in 1..7 are refused as a shorter scale (a 1-7 item
+        would otherwise score about -100); pass ``"0-10"`` to confirm a 0-10 item. Another
+        scale, e.g. ``(1, 7)``, is refused unless ``mapping="linear"`` rescales it onto 0-10
+        (``(x - min) * 10 / (max - min)``, then promoter >= 9, detractor <= 6).
     mapping : {"cutoffs", "linear"}
-        How a 1-10 item is classified (ignored for 0-10). ``"cutoffs"`` (default) keeps
+        How a 1-10 item (or another declared scale) is classified (ignored for 0-10). ``"cutoffs"`` (default) keeps
         the standard cut-offs: promoters 9-10, passives 7-8, detractors 1-6; this is also
         what the linear rescale ``(x - 1) * 10 / 9`` to 0-10 followed by rounding to the
         nearest scale point gives. ``"linear"`` applies the rescale without rounding and
@@ -200,7 +240,8 @@ def nps(
     Raises
     ------
     SurveyDataError
-        Values off the scale (named, with counts), text, all values missing, bad weights.
+        Values off the scale (named, with counts), an item that is not on a 0-10 (or
+        1-10) scale without ``mapping="linear"``, text, all values missing, bad weights.
 
     Notes
     -----
@@ -221,7 +262,6 @@ def nps(
     -25.0
     """
     where = "nps()"
-    check_param("scale", scale, Options("0-10", "1-10"), where)
     check_param("mapping", mapping, Options("cutoffs", "linear"), where)
     check_param("method", method, Options("wald", "bootstrap"), where)
     z = z_quantile(confidence, where)
@@ -239,8 +279,8 @@ def nps(
     n_eff = kish_n(w)
     se = 100.0 * float(np.sqrt(max(p + d - (p - d) ** 2, 0.0) / n_eff))
     settings: dict[str, Any] = {
-        "scale": scale,
-        "mapping": mapping if scale == "1-10" else "standard",
+        "scale": "0-10" if scale is None else scale,
+        "mapping": mapping if scale not in (None, "0-10") else "standard",
         "confidence": float(confidence),
         "method": method,
         "weighted": weights is not None,

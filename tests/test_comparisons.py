@@ -443,3 +443,37 @@ def test_waves_with_different_inferred_scales_raise():
     # hand-computed: SAT composite a = mean of (x-1)/9*100 over both items
     ia = np.mean((np.c_[a["SAT1"], a["SAT2"]] - 1) / 9 * 100)
     assert ok.differences.iloc[0]["index_a"] == pytest.approx(ia, rel=1e-12)
+
+
+# --------------------------------------------------------------------------- layers
+def test_lower_layers_do_not_load_the_comparisons_or_the_facade():
+    import subprocess
+    import sys
+
+    code = ("import sys, csindex._segmenting, csindex.scoring.simple, csindex.scoring.dual, csindex.kpi, csindex.pls; "
+            "print(sorted(m for m in sys.modules if m in ('csindex.comparisons', 'csindex.segments', "
+            "'csindex.pls.mga', 'csindex.sem', 'csindex.report')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_no_function_level_imports_dodge_a_cycle():
+    # in the modules of this split, only heavy or optional dependencies are imported inside functions
+    import ast
+    import pathlib
+
+    src = pathlib.Path(csindex.__file__).parent
+    files = [src / "_segmenting.py", src / "_resampling.py", src / "comparisons.py", src / "segments.py",
+             src / "pls" / "mga.py", src / "pls" / "segments.py", *sorted((src / "kpi").glob("*.py")),
+             *sorted((src / "scoring").glob("*.py"))]
+    lazy_ok = ("plots", "statsmodels", "tqdm", "matplotlib", "importlib")
+    found = []
+    for path in files:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        funcs = [f for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        for node in (n for f in funcs for n in ast.walk(f)):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                name = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
+                if not (name or "").startswith(lazy_ok):
+                    found.append(f"{path.name}:{node.lineno} {name}")
+    assert found == []

@@ -15,11 +15,12 @@ import pandas as pd
 from scipy import stats
 
 from .._validation import did_you_mean, quote_list
+from .._weighted import wilson_interval, z_quantile
 from ..exceptions import SurveyDataError
 from ..io import load_survey
 from ..survey import Survey
 
-__all__ = ["as_survey", "as_names", "check_items", "sampling_weights", "matrix", "row_mean", "wilson",
+__all__ = ["as_survey", "as_names", "check_items", "sampling_weights", "matrix", "row_mean", "wilson_interval",
            "Moments", "RatioMoments", "group_means", "BandCounter", "row_chunks", "z_quantile"]
 
 def row_mean(a: np.ndarray) -> np.ndarray:
@@ -105,26 +106,6 @@ def matrix(survey: Any, names: Sequence[str]) -> np.ndarray:
         return frame.to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError):
         return frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-
-
-def z_quantile(confidence: float) -> float:
-    """Two-sided normal quantile for ``confidence``."""
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be between 0 and 1; got {confidence!r}.")
-    return float(stats.norm.ppf(0.5 + confidence / 2.0))
-
-
-def wilson(p: np.ndarray, n_eff: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval of a proportion with effective sample size ``n_eff`` (vectorised)."""
-    p = np.asarray(p, dtype=np.float64)
-    n = np.asarray(n_eff, dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        denom = 1.0 + z**2 / n
-        centre = (p + z**2 / (2.0 * n)) / denom
-        half = z * np.sqrt(p * (1.0 - p) / n + z**2 / (4.0 * n**2)) / denom
-    lo = np.where(p <= 0.0, 0.0, np.clip(centre - half, 0.0, 1.0))
-    hi = np.where(p >= 1.0, 1.0, np.clip(centre + half, 0.0, 1.0))
-    return lo, hi
 
 
 CHUNK_ELEMENTS = 250_000

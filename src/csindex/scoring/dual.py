@@ -405,7 +405,7 @@ def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, import
         provider = "explicit"
     else:
         provider = check_option("importance_method", importance_method, _PROVIDERS, where)
-    z = z_quantile(confidence)
+    z = z_quantile(confidence, "dual_evaluation()")
     if isinstance(data, FrequencyTable):
         return _dual_from_frequencies(data, as_names(satisfaction), as_names(importance), as_names(expected),
                                       aggregation=aggregation, method=method, variant=variant, provider=provider,

@@ -47,6 +47,7 @@ import pandas as pd
 
 from .._segmenting import segmentable
 from .._summary import Summary, SummaryMixin
+from .._params import check_param
 from .._validation import check_option, quote_list
 from ..exceptions import InferenceWarning, MissingDataWarning, SurveyDataError
 from ._common import (
@@ -61,8 +62,7 @@ from ._common import (
     row_chunks,
     row_mean,
     sampling_weights,
-    wilson,
-    z_quantile,
+    wilson_interval,
 )
 
 __all__ = ["RatioIndex", "ratio_index", "disconfirmation", "classify_ratio", "RATIO_BANDS", "DIFFERENCE_BANDS"]
@@ -312,7 +312,7 @@ def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Seq
         raise ValueError(f"tol must be in [0, 1); got {tol!r}.")
     if not (np.isfinite(diff_tol) and diff_tol >= 0):
         raise ValueError(f"diff_tol must be >= 0; got {diff_tol!r}.")
-    z = z_quantile(confidence)
+    confidence = check_param("confidence", confidence, where="ratio_index()")
     survey = as_survey(data, scale, where)
     b_names, a_names = _resolve_pairs(survey, as_names(perceived), as_names(expected), where)
     check_items(survey, b_names, "perceived items", where)
@@ -445,7 +445,7 @@ def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Seq
             share2, n_eff1, n_valid1 = counter.shares()
             share2, n_eff1, n_valid1 = share2[sel], n_eff1[sel], n_valid1[sel]
             share = share2.ravel()
-            lo, hi = wilson(share, np.repeat(n_eff1, k), z)
+            lo, hi = wilson_interval(share, np.repeat(n_eff1, k), confidence)
             frames.append(pd.DataFrame({
                 "level": level, "name": np.repeat(labels, k), "measure": measure,
                 "band": np.tile(band_names, len(labels)), "n": np.repeat(n_valid1, k).astype(np.int64),

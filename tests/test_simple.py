@@ -105,7 +105,7 @@ def test_bad_inputs():
         simple_scores(pd.DataFrame({"A1": [np.nan, np.nan], "A2": [1.0, 2.0]}), scale=(1, 5))
     with pytest.raises(SurveyDataError, match="'SAT9'"):
         simple_scores(csindex.datasets.airline(), ["SAT9"])
-    with pytest.raises(SurveyDataError, match="weights must be 2"):
+    with pytest.raises(SurveyDataError, match="weights passed to simple_scores.. have 1 negative"):
         simple_scores(pd.DataFrame({"A1": [1, 2]}), weights=[1, -1], scale=(1, 5))
     with pytest.raises(ValueError, match="confidence"):
         simple_scores(pd.DataFrame({"A1": [1, 2]}), confidence=95)

@@ -97,13 +97,13 @@ class IndexComparison(SummaryMixin):
                        notes=("difference = index_b - index_a; CI: percentile bootstrap; p-value: permutation test.",))
 
 
-def _composites(data: Any, items: Any, weights: Any, scale: Any,
-                construct_of: Mapping[str, str] | None = None) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+def _composites(data: Any, items: Any, weights: Any, scale: Any, construct_of: Mapping[str, str] | None = None,
+                where: str = "compare_segments()") -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
     """Respondent composites (0-100) per construct plus ``overall``, as in :func:`simple_scores`.
 
     -> (C n x k with NaN, weights n, construct names, items used)
     """
-    frame, w, own_constructs, scales = resolve_items(data, items, weights, scale)
+    frame, w, own_constructs, scales = resolve_items(data, items, weights, scale, where=where)
     names = list(frame.columns)
     cons = construct_of or own_constructs
     x = frame.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -323,8 +323,8 @@ def compare_waves(wave_a: Any, wave_b: Any, *, labels: tuple[Any, Any] = ("wave 
     return IndexComparison(differences=out, settings=settings)
 
 
-def _wave_composites(waves: Mapping[Any, Any], items: Any, weights: Any,
-                     scale: Any) -> tuple[Any, list[str], dict[Any, Any]]:
+def _wave_composites(waves: Mapping[Any, Any], items: Any, weights: Any, scale: Any,
+                     where: str = "compare_waves()") -> tuple[Any, list[str], dict[Any, Any]]:
     """Composites of every wave on the items (and constructs) of the first wave.
 
     -> ((composites per wave, construct names), items used, the waves as Surveys)
@@ -332,7 +332,7 @@ def _wave_composites(waves: Mapping[Any, Any], items: Any, weights: Any,
     loaded = {label: load_survey(d, scale=scale) if isinstance(d, pd.DataFrame) else d for label, d in waves.items()}
     comps: dict[Any, tuple[np.ndarray, np.ndarray]] = {}
     first = next(iter(loaded))
-    _, _, construct_of, first_scales = resolve_items(loaded[first], items, weights, scale)
+    _, _, construct_of, first_scales = resolve_items(loaded[first], items, weights, scale, where=where)
     used = list(construct_of)
     constructs: list[str] = []
     for label, data in loaded.items():
@@ -352,7 +352,7 @@ def _wave_composites(waves: Mapping[Any, Any], items: Any, weights: Any,
                 "a scale inferred from the answers depends on which values occur). Pass scale=(min, max) or load "
                 "the waves with the same codebook."
             )
-        c, w, constructs, _ = _composites(data, used, weights, scale, construct_of=construct_of)
+        c, w, constructs, _ = _composites(data, used, weights, scale, construct_of=construct_of, where=where)
         comps[label] = (c, w)
     return (comps, constructs), used, loaded
 
@@ -588,7 +588,7 @@ def _wave_table(waves: Mapping[Any, Any], rows: list[dict[str, Any]]) -> pd.Data
 
 def _trend_simple(waves: Mapping[Any, Any], *, items: Any, weights: Any, confidence: float, bootstrap: int,
                   n_permutations: int, rng: np.random.Generator, scale: Any) -> tuple[pd.DataFrame, dict[Any, Any]]:
-    (comps, constructs), used, loaded = _wave_composites(waves, items, weights, scale)
+    (comps, constructs), used, loaded = _wave_composites(waves, items, weights, scale, where="trend()")
     results = {label: simple_scores(data, used, weights=weights, confidence=confidence, scale=scale)
                for label, data in loaded.items()}
     labels = list(waves)

@@ -15,7 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from .._validation import did_you_mean, quote_list
-from .._weighted import wilson_interval, z_quantile
+from .._weighted import check_weights, wilson_interval, z_quantile
 from ..exceptions import SurveyDataError
 from ..io import load_survey
 from ..survey import Survey
@@ -70,10 +70,10 @@ def check_items(survey: Any, names: Sequence[str], what: str, where: str) -> Non
 
 
 def sampling_weights(survey: Any, weights: Any, where: str = "this function") -> np.ndarray | None:
-    """Sampling weights as a float array, or None.
+    """Sampling weights as a float array, or None (checked by :func:`csindex._weighted.check_weights`).
 
     ``None`` uses the survey's weights if it has any, ``False`` ignores them, a string names
-    a column, anything else is one weight per respondent.
+    a column, anything else is one weight per respondent (a Series is matched by label).
     """
     if weights is None:
         w = survey.weights
@@ -87,16 +87,8 @@ def sampling_weights(survey: Any, weights: Any, where: str = "this function") ->
             )
         w = pd.to_numeric(survey.responses[weights], errors="coerce")
     else:
-        w = np.asarray(weights, dtype=np.float64)
-    if w is None:
-        return None
-    wa = np.asarray(w, dtype=np.float64).ravel()
-    if wa.shape != (survey.n,) or np.isnan(wa).any() or (wa < 0).any() or wa.sum() <= 0:
-        raise SurveyDataError(
-            f"The sampling weights passed to {where} must be {survey.n} non-negative numbers (one per "
-            "respondent, no missing values) with a positive sum."
-        )
-    return wa
+        w = weights
+    return check_weights(w, survey.n, where, index=survey.responses.index)
 
 
 def matrix(survey: Any, names: Sequence[str]) -> np.ndarray:

@@ -47,7 +47,7 @@ from ..codebook import _role_from_name
 from ..exceptions import InferenceWarning, SurveyDataError
 from ..io import load_survey
 from ..survey import Survey
-from ._common import Moments, group_means, row_chunks, row_mean
+from ._common import Moments, group_means, row_chunks, row_mean, sampling_weights
 
 __all__ = ["SimpleScores", "SatisfactionRate", "FrequencyTable", "simple_scores", "satisfaction_rate",
            "from_frequencies"]
@@ -222,7 +222,7 @@ def _weighted_stats(x: np.ndarray, w: np.ndarray, confidence: float, frequency: 
 
 
 def resolve_items(data: Any, items: Iterable[str] | None, weights: Any, scale: tuple[float, float] | None,
-             roles: Sequence[str] = _DEFAULT_ROLES):
+                  roles: Sequence[str] = _DEFAULT_ROLES, where: str = "simple_scores()"):
     """The items to score of a Survey or DataFrame, checked, with weights, constructs and scales.
 
     Used by :func:`simple_scores`, :func:`satisfaction_rate` and the index comparisons
@@ -251,24 +251,7 @@ def resolve_items(data: Any, items: Iterable[str] | None, weights: Any, scale: t
     if not chosen:
         raise SurveyDataError("The survey has no rated items to score. Check the codebook roles.")
     scales = {i: data.scale(i) for i in chosen}
-    if weights is None:
-        w = data.weights
-    elif weights is False:
-        w = None
-    elif isinstance(weights, str):
-        if weights not in data.responses.columns:
-            raise SurveyDataError(f"Weight column {weights!r} is not in the survey.")
-        w = pd.to_numeric(data.responses[weights], errors="coerce")
-    else:
-        w = pd.Series(np.asarray(weights, dtype=np.float64), index=data.responses.index)
-    if w is not None:
-        wa = np.asarray(w, dtype=np.float64)
-        if wa.shape != (data.n,) or np.isnan(wa).any() or (wa < 0).any() or wa.sum() <= 0:
-            raise SurveyDataError(
-                f"weights must be {data.n} non-negative numbers (one per respondent) with a positive sum."
-            )
-    else:
-        wa = None
+    wa = sampling_weights(data, weights, where)
     constructs = {i: (table.at[i, "construct"] or i) for i in chosen}
     return data.responses[chosen], wa, constructs, scales
 
@@ -528,7 +511,7 @@ def satisfaction_rate(survey_or_df: Any, items: Iterable[str] | None = None, *,
         data = survey_or_df
         if items is None and isinstance(data, Survey) and data.items(role="overall_satisfaction"):
             items = data.items(role="overall_satisfaction")
-        frame, w, construct_of, scales = resolve_items(data, items, weights, scale)
+        frame, w, construct_of, scales = resolve_items(data, items, weights, scale, where="satisfaction_rate()")
         wv = np.ones(len(frame)) if w is None else w
         for item in frame.columns:
             x = frame[item].to_numpy(dtype=np.float64, na_value=np.nan)

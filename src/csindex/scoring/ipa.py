@@ -96,6 +96,39 @@ class IPAResult(SummaryMixin):
         return priority_matrix(t, crosshair=self.crosshair, ax=ax, title=title)
 
 
+def _crosshair(crosshair: Any, p_scales: list[tuple[float, float]], i_scales: list[tuple[float, float]] | None,
+               importance_values: np.ndarray, perf: np.ndarray, notes: list[str]) -> tuple[float, float, str]:
+    """-> (x, y, label) where the quadrants split; ``i_scales`` is None for derived importance."""
+    stated = i_scales is not None
+    if isinstance(crosshair, str):
+        if crosshair == "scale_midpoint":
+            if len(set(p_scales)) != 1:
+                raise SurveyDataError("crosshair='scale_midpoint' needs all performance items on one scale; use "
+                                      "crosshair='mean' or give (x, y).")
+            cy = (p_scales[0][0] + p_scales[0][1]) / 2.0
+            if stated:
+                if len(set(i_scales)) != 1:
+                    raise SurveyDataError("crosshair='scale_midpoint' needs all importance items on one scale; use "
+                                          "crosshair='mean' or give (x, y).")
+                cx = (i_scales[0][0] + i_scales[0][1]) / 2.0
+            else:
+                cx = float(np.mean(importance_values))
+                notes.append("Derived importance has no scale: its cross-hair is the mean share (1/p).")
+        else:
+            agg = np.mean if crosshair == "mean" else np.median
+            cx, cy = float(agg(importance_values)), float(agg(perf))
+        label = crosshair
+    else:
+        try:
+            cx, cy = (float(v) for v in crosshair)
+        except (TypeError, ValueError):
+            raise SurveyDataError(
+                f"crosshair must be 'scale_midpoint', 'mean', 'median' or (x, y); got {crosshair!r}."
+            ) from None
+        label = "fixed"
+    return cx, cy, label
+
+
 @segmentable
 def ipa(data: Any, performance: Sequence[str] | None = None, importance: Sequence[str] | None = None, *,
         importance_method: str = "stated", crosshair: str | tuple[float, float] = "scale_midpoint",
@@ -225,32 +258,7 @@ def ipa(data: Any, performance: Sequence[str] | None = None, importance: Sequenc
                      f"(R2 = {dw.r_squared:.3f}); the opportunity score needs stated importance and is NaN.")
 
     perf = pst["mean"]
-    if isinstance(crosshair, str):
-        if crosshair == "scale_midpoint":
-            if len(set(p_scales)) != 1:
-                raise SurveyDataError("crosshair='scale_midpoint' needs all performance items on one scale; use "
-                                      "crosshair='mean' or give (x, y).")
-            cy = (p_scales[0][0] + p_scales[0][1]) / 2.0
-            if stated:
-                if len(set(i_scales)) != 1:
-                    raise SurveyDataError("crosshair='scale_midpoint' needs all importance items on one scale; use "
-                                          "crosshair='mean' or give (x, y).")
-                cx = (i_scales[0][0] + i_scales[0][1]) / 2.0
-            else:
-                cx = float(np.mean(importance_values))
-                notes.append("Derived importance has no scale: its cross-hair is the mean share (1/p).")
-        else:
-            agg = np.mean if crosshair == "mean" else np.median
-            cx, cy = float(agg(importance_values)), float(agg(perf))
-        label = crosshair
-    else:
-        try:
-            cx, cy = (float(v) for v in crosshair)
-        except (TypeError, ValueError):
-            raise SurveyDataError(
-                f"crosshair must be 'scale_midpoint', 'mean', 'median' or (x, y); got {crosshair!r}."
-            ) from None
-        label = "fixed"
+    cx, cy, label = _crosshair(crosshair, p_scales, i_scales if stated else None, importance_values, perf, notes)
     quadrant = [QUADRANTS[(bool(i >= cx), bool(pv >= cy))] for i, pv in zip(importance_values, perf)]
     items = pd.DataFrame({
         "importance_item": i_names if stated else [""] * len(p_names),

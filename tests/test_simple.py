@@ -155,7 +155,7 @@ def test_satisfaction_rate_needs_threshold_off_1_to_5():
     x = s.responses["SAT1"].dropna()
     assert sat1["rate"] == pytest.approx((x >= 8).mean())
     assert res.items["item"].tolist() == ["SAT1", "SAT2", "SAT3"]
-    with pytest.raises(ValueError, match="not both"):
+    with pytest.raises(ValueError, match="both satisfied= and threshold="):
         satisfaction_rate(s, threshold=8, satisfied=[9, 10])
 
 

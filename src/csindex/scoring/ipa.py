@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._params import Count, check_param
 from .._segmenting import segmentable
 from .._summary import Summary, SummaryMixin
 from .._validation import check_option, quote_list
@@ -189,8 +190,7 @@ def ipa(data: Any, performance: Sequence[str] | None = None, importance: Sequenc
     check_option("importance_method", importance_method, ("stated", "derived"), where)
     if isinstance(crosshair, str):
         check_option("crosshair", crosshair, ("scale_midpoint", "mean", "median"), where)
-    if int(top_box) != top_box or top_box < 1:
-        raise ValueError(f"top_box must be a positive integer; got {top_box!r}.")
+    top_box = check_param("top_box", top_box, Count(1), where)
     survey = as_survey(data, scale, where)
     p_names = as_names(performance)
     i_names = as_names(importance)

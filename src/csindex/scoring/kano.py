@@ -41,7 +41,7 @@ import pandas as pd
 from .._segmenting import segmentable
 from .._summary import Summary, SummaryMixin
 from .._validation import quote_list
-from ..exceptions import MissingDataWarning, SurveyDataError
+from ..exceptions import MissingDataWarning, ParameterError, SurveyDataError
 from ._common import as_names, as_survey, check_items, matrix, row_chunks, sampling_weights
 
 __all__ = ["KanoResult", "kano", "EVALUATION_TABLE", "CATEGORIES"]
@@ -155,7 +155,8 @@ def kano(data: Any, functional: Sequence[str] | None = None, dysfunctional: Sequ
         raise SurveyDataError(f"{where} got {len(f_names)} functional and {len(d_names)} dysfunctional columns; "
                               "they must pair up.")
     if sorted(tie_break) != sorted(CATEGORIES):
-        raise ValueError(f"tie_break must order all six categories {''.join(CATEGORIES)}; got {tie_break!r}.")
+        raise ParameterError(f"The 'tie_break' parameter of kano() must order all six categories "
+                             f"{''.join(CATEGORIES)}. Got {tie_break!r} instead.")
     names = as_names(attributes) or f_names
     if len(names) != len(f_names):
         raise SurveyDataError(f"{where} needs one attribute name per pair.")

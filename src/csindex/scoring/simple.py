@@ -40,11 +40,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._params import check_param
 from .._segmenting import segmentable
 from .._summary import Summary, SummaryMixin
 from .._validation import did_you_mean, quote_list
 from ..codebook import _role_from_name
-from ..exceptions import InferenceWarning, SurveyDataError
+from ..exceptions import InferenceWarning, ParameterError, SurveyDataError
 from ..io import load_survey
 from ..survey import Survey
 from ._common import Moments, group_means, row_chunks, row_mean, sampling_weights
@@ -299,8 +300,7 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
     >>> bool((res.constructs["ci_lower"] < res.constructs["score"]).all())
     True
     """
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be between 0 and 1; got {confidence!r}.")
+    confidence = check_param("confidence", confidence, where="simple_scores()")
     if isinstance(survey_or_df, FrequencyTable):
         return _simple_from_frequencies(survey_or_df, items, by_construct, confidence)
     frame, w, construct_of, scales = resolve_items(survey_or_df, items, weights, scale)
@@ -473,9 +473,8 @@ def satisfaction_rate(survey_or_df: Any, items: Iterable[str] | None = None, *,
     0  SAT1  5            3   0.6
     """
     if satisfied is not None and threshold is not None:
-        raise ValueError("Give either satisfied= codes or threshold=, not both.")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be between 0 and 1; got {confidence!r}.")
+        raise ParameterError("satisfaction_rate() got both satisfied= and threshold=; give only one of them.")
+    confidence = check_param("confidence", confidence, where="satisfaction_rate()")
     z = float(stats.norm.ppf(0.5 + confidence / 2.0))
     codes = None if satisfied is None else np.array(sorted(float(c) for c in satisfied))
 

@@ -606,3 +606,11 @@ def test_loyalty_property_shares_partition(rows, t_a, t_p):
     assert res.shares["count"].sum() == len(rows)
     loyal = [a >= t_a and p >= t_p for a, p in zip(ra, rp)]
     assert (res.categories == "loyalty").tolist() == loyal
+
+
+def test_missing_value_warnings_point_at_the_caller():
+    with pytest.warns(MissingDataWarning) as rec:
+        kpi.nps([10, None, 3])
+        kpi.recommendation_rate([10, None, 3])
+        kpi.compare_indices([1, None, 3], [2, 3], bootstrap=20, seed=1)
+    assert {r.filename for r in rec} == {__file__}

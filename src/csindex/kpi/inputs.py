@@ -78,7 +78,7 @@ def drop_missing(
         warnings.warn(
             f"{where}: dropped {n_missing} of {len(x)} rows with a missing value in {mid_sentence(what)}.",
             MissingDataWarning,
-            stacklevel=3,
+            stacklevel=4,  # drop_missing <- nps/compare_indices <- their renamed() wrapper <- caller
         )
     w_used = np.ones(int(keep.sum())) if w is None else w[keep]
     if w_used.sum() <= 0:

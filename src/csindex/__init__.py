@@ -62,14 +62,14 @@ _LAZY: dict[str, str] = {
     "kpi": "csindex.kpi",
     # segments and waves
     "segments": "csindex.segments",
-    "split_segments": "csindex.segments",
-    "map_segments": "csindex.segments",
-    "SegmentResults": "csindex.segments",
-    "compare_segments": "csindex.segments",
-    "compare_waves": "csindex.segments",
-    "micom": "csindex.segments",
-    "pls_mga": "csindex.segments",
-    "trend": "csindex.segments",
+    "split_segments": "csindex._segmenting",
+    "map_segments": "csindex._segmenting",
+    "SegmentResults": "csindex._segmenting",
+    "compare_segments": "csindex.comparisons",
+    "compare_waves": "csindex.comparisons",
+    "micom": "csindex.pls.mga",
+    "pls_mga": "csindex.pls.mga",
+    "trend": "csindex.comparisons",
     # output
     "plots": "csindex.plots",
     "report": "csindex.report",
@@ -137,14 +137,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from .scoring.ratio import ratio_index as ratio_index
     from .scoring.simple import satisfaction_rate as satisfaction_rate
     from .scoring.simple import simple_scores as simple_scores
-    from .segments import SegmentResults as SegmentResults
-    from .segments import compare_segments as compare_segments
-    from .segments import compare_waves as compare_waves
-    from .segments import map_segments as map_segments
-    from .segments import micom as micom
-    from .segments import pls_mga as pls_mga
-    from .segments import split_segments as split_segments
-    from .segments import trend as trend
+    from ._segmenting import SegmentResults as SegmentResults
+    from ._segmenting import map_segments as map_segments
+    from ._segmenting import split_segments as split_segments
+    from .comparisons import compare_segments as compare_segments
+    from .comparisons import compare_waves as compare_waves
+    from .comparisons import trend as trend
+    from .pls.mga import micom as micom
+    from .pls.mga import pls_mga as pls_mga
     from .sem import fit_sem as fit_sem
     from .sem import fit_sem_multigroup as fit_sem_multigroup
     from .survey import Survey as Survey

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._algorithm import FinalEstimates, IterationResult, Layout, finalize, wold
+from ._algorithm import consistent as plsc
 
 __all__ = ["Statistics", "estimate_stack", "index_weights", "htmt_stack"]
 
@@ -95,8 +96,6 @@ def estimate_stack(S: np.ndarray, mean: np.ndarray, layout: Layout, *, scheme: s
             fe = finalize(fe.weights * flip[:, layout.block], work, layout, sign_fix=False)
     rho_a = None
     if consistent:
-        from ._algorithm import consistent as plsc
-
         fe, rho_a = plsc(fe, work, layout)
     wstar = index_weights(fe.weights, sd, layout, standardized, lo, hi, index_kind)
     idx = index_values(wstar, mean, layout, lo, hi)

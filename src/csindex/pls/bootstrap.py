@@ -37,9 +37,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._random import resolve_seed
 from ..exceptions import InferenceWarning
 from ._algorithm import Layout
-from ._stats import Statistics, estimate_stack
+from ._stats import Statistics, estimate_stack, htmt_stack
 
 __all__ = ["BootstrapResult", "run_bootstrap", "extract"]
 
@@ -173,16 +174,6 @@ def _quantile(d: np.ndarray, q) -> np.ndarray:
     return np.quantile(d, q, axis=0)
 
 
-def resolve_seed(seed: Any) -> int:
-    if seed is None:
-        return int(np.random.SeedSequence().entropy)
-    if isinstance(seed, np.random.Generator):
-        return int(seed.integers(0, 2 ** 63 - 1))
-    if isinstance(seed, (int, np.integer)) and seed >= 0:
-        return int(seed)
-    raise ValueError(f"seed must be a non-negative int, a numpy Generator or None; got {seed!r}.")
-
-
 def _chunk_moments(Xc: np.ndarray, w: np.ndarray | None, counts: np.ndarray, outer: np.ndarray | None,
                    tri: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Means (about the full-sample mean) and population covariances of each resample."""
@@ -284,7 +275,7 @@ def run_bootstrap(prep, layout: Layout, full: Statistics, S: np.ndarray, mean: n
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}.")
     spec = spec if spec is not None else settings["_spec"]
     n, p = prep.X.shape
-    entropy = resolve_seed(seed)
+    entropy = resolve_seed(seed, "fit_pls()").seed
     Xc = prep.X - mean
     w = prep.weights
     outer_ok = n * p * (p + 1) // 2 <= _OUTER_BUDGET
@@ -328,8 +319,6 @@ def run_bootstrap(prep, layout: Layout, full: Statistics, S: np.ndarray, mean: n
             f"the intervals use the remaining {n_valid}.", InferenceWarning, stacklevel=4)
     if not full.htmt.size:
         from dataclasses import replace
-
-        from ._stats import htmt_stack
 
         full = replace(full, htmt=htmt_stack(S[None], layout))
     estimates = {k: v[0] for k, v in extract(full, spec, layout).items()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
 import warnings
 from collections.abc import Mapping, Sequence
@@ -23,8 +24,12 @@ from ..exceptions import (
 )
 from ..models import TEMPLATES, resolve_model  # noqa: F401  (TEMPLATES kept for old imports)
 from ..spec import ModelSpec
-from ._algorithm import Layout, moments
+from ..survey import Survey
+from ._algorithm import Layout, _normalised, _update, moments
 from ._stats import estimate_stack
+from .bootstrap import run_bootstrap
+from .results import PLSResult
+from .segments import fit_by
 
 __all__ = ["fit_pls"]
 
@@ -107,8 +112,6 @@ def _scale_bounds(spec_items: Sequence[str], X: np.ndarray, scale: Any, survey: 
 
 def prepare(data: Any, spec: ModelSpec, *, missing: str, weights: Any = None, scale: Any = None) -> Prepared:
     """Select, check and clean the model items."""
-    from ..survey import Survey
-
     survey = None
     ignore_weights = weights is False
     if ignore_weights:
@@ -415,9 +418,7 @@ def fit_pls(
                    chunk_size=chunk_size, consistent=bool(consistent), index_weights=index_weights,
                    sign_change=sign_change)
     if by is not None:
-        from .segments import fit_by
-
-        return fit_by(data, model, by, options)
+        return fit_by(fit_pls, data, model, by, options)
     spec = _resolve_model(model, data)
     return _fit(data, spec, **options)
 
@@ -426,8 +427,6 @@ def _fit(data: Any, spec: ModelSpec, *, scheme: str, standardize: bool, max_iter
          bootstrap: int, ci: str, confidence: float, seed: Any, n_jobs: int, progress: bool | None, weights: Any,
          scale: Any, preset: str | None, convergence: str, chunk_size: int, consistent: bool = False,
          index_weights: str = "unstandardized", sign_change: str = "none"):
-    from .results import PLSResult
-
     layout = _layout(spec)
     prep = prepare(data, spec, missing=missing, weights=weights, scale=scale)
     _check_size(prep, layout)
@@ -467,8 +466,6 @@ def _fit(data: Any, spec: ModelSpec, *, scheme: str, standardize: bool, max_iter
     boot = None
     settings["sign_change"] = sign_change
     if bootstrap:
-        from .bootstrap import run_bootstrap
-
         boot = run_bootstrap(prep, layout, st, S, mean, settings, B=bootstrap, seed=seed, n_jobs=n_jobs,
                              progress=progress, chunk_size=chunk_size, ci=ci, confidence=confidence, spec=spec)
         settings.update(bootstrap=bootstrap, ci=ci, confidence=confidence, seed=boot.seed, chunk_size=boot.chunk_size,
@@ -478,8 +475,6 @@ def _fit(data: Any, spec: ModelSpec, *, scheme: str, standardize: bool, max_iter
 
 
 def _worst_blocks(st, S, layout, scheme, standardize) -> list[str]:
-    from ._algorithm import _normalised, _update
-
     sd = np.sqrt(np.diag(S))
     work = S / np.outer(sd, sd) if standardize else S
     w, SW = _normalised(st.iteration.weights, work[None], layout)

@@ -35,6 +35,8 @@ import pandas as pd
 
 from .._summary import Summary, SummaryMixin
 from ..exceptions import CollinearityWarning, DiscriminantValidityWarning
+from ._algorithm import Layout
+from ._stats import estimate_stack, htmt_stack
 
 __all__ = ["PLSQuality", "compute_quality"]
 
@@ -114,9 +116,6 @@ def _rho_a(w: np.ndarray, R: np.ndarray) -> float:
 
 def _r2_without(res, source: str, target: str) -> float:
     """R² of ``target`` after re-estimating the model without ``source -> target`` (seminr)."""
-    from ._algorithm import Layout
-    from ._stats import estimate_stack
-
     spec = res.spec.remove_path(source, target)
     if target not in spec.endogenous:
         return 0.0
@@ -167,8 +166,6 @@ def compute_quality(res) -> PLSQuality:
     np.fill_diagonal(fl, np.sqrt(reliability["ave"].to_numpy()))
     fornell = pd.DataFrame(fl, index=list(L.constructs), columns=list(L.constructs))
     # HTMT
-    from ._stats import htmt_stack
-
     H = htmt_stack(S[None], L)[0]
     pairs = [(a, b) for a in range(L.J) for b in range(a)]
     htmt = pd.DataFrame({"construct_a": [L.constructs[a] for a, _ in pairs],

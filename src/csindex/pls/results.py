@@ -13,9 +13,11 @@ import pandas as pd
 
 from .._results import INDEX_COLUMNS
 from .._summary import Summary, SummaryMixin
-from .._validation import did_you_mean, quote_list
+from .._validation import check_option, did_you_mean, quote_list
 from ..exceptions import InferenceWarning, SpecError
 from ..spec import ModelSpec
+from .bootstrap import effect_pairs, path_pairs
+from .quality import compute_quality
 
 __all__ = ["PLSResult"]
 
@@ -94,15 +96,11 @@ class PLSResult(SummaryMixin):
 
     @property
     def _path_pairs(self) -> list[tuple[int, int]]:
-        from .bootstrap import path_pairs
-
         return path_pairs(self.spec, self._layout)
 
     @property
     def _effect_pairs(self) -> list[tuple[int, int]]:
         """(source, target) pairs linked by at least one directed path, topological order."""
-        from .bootstrap import effect_pairs
-
         return effect_pairs(self.spec, self._layout)
 
     # ------------------------------------------------------------------ tables
@@ -294,8 +292,6 @@ class PLSResult(SummaryMixin):
         >>> list(res.ipma("satisfaction").columns)
         ['construct', 'importance', 'performance']
         """
-        from .._validation import check_option
-
         check_option("level", level, ("construct", "item"), "PLSResult.ipma")
         L = self._layout
         tgt = L.constructs.index(self._resolve_construct(target))
@@ -404,8 +400,6 @@ class PLSResult(SummaryMixin):
         """Quality criteria (:class:`csindex.pls.quality.PLSQuality`): reliability
         (alpha, rho_C, rho_A, AVE), Fornell-Larcker, HTMT, communality, redundancy, GoF,
         SRMR and the VIF of the structural predictors."""
-        from .quality import compute_quality
-
         return compute_quality(self)
 
     # ------------------------------------------------------------------ summary

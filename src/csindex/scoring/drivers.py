@@ -52,12 +52,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..segments import segmentable
-from .._params import check_param
+from .._params import Options, check_param
 from .._random import resolve_seed
 from .._results import ResultMixin, deprecated_aliases, index_table, scalar_table
+from .._segmenting import segmentable
 from .._summary import Summary
-from .._validation import check_option, did_you_mean, quote_list
+from .._validation import did_you_mean, quote_list
 from ..exceptions import CollinearityWarning, MissingDataWarning, SurveyDataError
 from ._common import as_names, as_survey, matrix, row_chunks, row_mean, sampling_weights
 
@@ -398,6 +398,80 @@ def _shares(weights: np.ndarray, negative: str, names: Sequence[str], method: st
         return np.where(total > 0, pos / np.where(total > 0, total, 1.0), np.nan)
 
 
+def _regression_table(corr: np.ndarray, mean: np.ndarray, sd: np.ndarray, ws: float, beta: np.ndarray,
+                      vif: np.ndarray, r2: float, n_used: int, names: list[str]) -> pd.DataFrame:
+    """Weighted least-squares table from the weighted moments (statsmodels WLS conventions)."""
+    p = len(names)
+    b = beta * sd[p] / sd[:p]
+    b0 = mean[p] - b @ mean[:p]
+    df_resid = n_used - p - 1
+    cov_x = corr[:p, :p] * np.outer(sd[:p], sd[:p])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sigma2 = ws * sd[p] ** 2 * max(1.0 - r2, 0.0) / df_resid if df_resid > 0 else np.nan
+        cinv = np.linalg.inv(cov_x) / ws
+        se_b = np.sqrt(sigma2 * np.diag(cinv))
+        se_0 = np.sqrt(sigma2 * (1.0 / ws + mean[:p] @ cinv @ mean[:p]))
+        coef = np.r_[b0, b]
+        se = np.r_[se_0, se_b]
+        tval = coef / se
+        pval = 2 * stats.t.sf(np.abs(tval), df_resid) if df_resid > 0 else np.full(p + 1, np.nan)
+    return pd.DataFrame({"coefficient": coef, "std_error": se, "t_value": tval, "p_value": pval,
+                         "beta": np.r_[np.nan, beta], "vif": np.r_[np.nan, vif]},
+                        index=pd.Index(["intercept", *names], name="term"))
+
+
+def _bootstrap_into(table: pd.DataFrame, settings: dict[str, Any], z: np.ndarray, w: np.ndarray, bootstrap: int,
+                    rng: np.random.Generator, method: str, names: list[str], confidence: float) -> None:
+    """Percentile intervals of the weights, shares and R² from resampled correlation matrices."""
+    bcorr = _bootstrap_corr(z, w, bootstrap, rng)
+    ok = np.isfinite(bcorr).all(axis=(1, 2))
+    bw, br2 = _measure(bcorr[ok], method)
+    bs = _shares(bw, "clip", names, method)
+    a = (1 - confidence) / 2
+    table["ci_lower"], table["ci_upper"] = np.quantile(bw, [a, 1 - a], axis=0)
+    table["share_ci_lower"], table["share_ci_upper"] = np.nanquantile(bs, [a, 1 - a], axis=0)
+    settings["r_squared_ci"] = tuple(float(v) for v in np.quantile(br2, [a, 1 - a]))
+    settings["bootstrap_used"] = int(ok.sum())
+
+
+def _check_design(corr: np.ndarray, mean: np.ndarray, sd: np.ndarray, names: list[str], tlabel: str,
+                  n_used: int) -> tuple[np.ndarray, np.ndarray]:
+    """Refuse constant or perfectly collinear drivers and a constant target; warn on VIF > 5.
+
+    -> (inverse driver correlation matrix, VIFs)
+    """
+    p = len(names)
+    tiny = sd <= 1e-12 * np.maximum(1.0, np.abs(mean))
+    if tiny[:p].any():
+        bad = [n for n, f in zip(names, tiny[:p]) if f]
+        raise SurveyDataError(
+            f"Driver {quote_list(bad)} is constant among the {n_used} respondents used; it explains nothing and "
+            "makes the correlation matrix singular. Remove it from drivers=."
+        )
+    if tiny[p]:
+        raise SurveyDataError(
+            f"The target {tlabel!r} is constant among the respondents used; there is nothing to explain."
+        )
+    rxx = corr[:p, :p]
+    lam, vec = np.linalg.eigh(rxx)
+    if lam[0] < 1e-10:
+        involved = [n for n, f in zip(names, np.abs(vec[:, 0]) > 0.1) if f]
+        raise SurveyDataError(
+            f"Drivers {quote_list(involved)} are perfectly collinear (one is a linear combination of the others); "
+            "remove one of them."
+        )
+    rinv = np.linalg.inv(rxx)
+    vif = np.diag(rinv)
+    high = [n for n, v in zip(names, vif) if v > 5]
+    if high:
+        warnings.warn(
+            f"Drivers {quote_list(high)} have a variance inflation factor above 5 (max {vif.max():.1f}); their "
+            "betas are unreliable. Prefer method='shapley' or 'relative_weights'.",
+            CollinearityWarning, stacklevel=2,
+        )
+    return rinv, vif
+
+
 @segmentable
 def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers: Sequence[str] | None = None, *,
                    method: str = "shapley", negative: str = "clip", weights: Any = None, bootstrap: int = 0,
@@ -462,9 +536,9 @@ def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers
     >>> res.weights.set_index("driver")["rank"].idxmin()
     'SAFE'
     """
-    where = "driver_weights"
-    check_option("method", method, METHODS, where)
-    check_option("negative", negative, ("clip", "error"), where)
+    where = "driver_weights()"
+    check_param("method", method, Options(*METHODS), where)
+    check_param("negative", negative, Options("clip", "error"), where)
     confidence = check_param("confidence", confidence, where=where)
     bootstrap = check_param("bootstrap", bootstrap, where=where)
     survey = as_survey(data, scale, where)
@@ -514,55 +588,12 @@ def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers
             f"{n_dropped} of {survey.n} respondents were left out of {where} because they miss the target or a "
             "driver (listwise deletion).", MissingDataWarning, stacklevel=2,
         )
-    tiny = sd <= 1e-12 * np.maximum(1.0, np.abs(mean))
-    if tiny[:p].any():
-        bad = [n for n, f in zip(names, tiny[:p]) if f]
-        raise SurveyDataError(
-            f"Driver {quote_list(bad)} is constant among the {n_used} respondents used; it explains nothing and "
-            "makes the correlation matrix singular. Remove it from drivers=."
-        )
-    if tiny[p]:
-        raise SurveyDataError(
-            f"The target {tlabel!r} is constant among the respondents used; there is nothing to explain."
-        )
-    rxx = corr[:p, :p]
-    lam, vec = np.linalg.eigh(rxx)
-    if lam[0] < 1e-10:
-        involved = [n for n, f in zip(names, np.abs(vec[:, 0]) > 0.1) if f]
-        raise SurveyDataError(
-            f"Drivers {quote_list(involved)} are perfectly collinear (one is a linear combination of the others); "
-            "remove one of them."
-        )
-    rinv = np.linalg.inv(rxx)
-    vif = np.diag(rinv)
-    high = [n for n, v in zip(names, vif) if v > 5]
-    if high:
-        warnings.warn(
-            f"Drivers {quote_list(high)} have a variance inflation factor above 5 (max {vif.max():.1f}); their "
-            "betas are unreliable. Prefer method='shapley' or 'relative_weights'.",
-            CollinearityWarning, stacklevel=2,
-        )
+    rinv, vif = _check_design(corr, mean, sd, names, tlabel, n_used)
     wts, r2 = _measure(corr, method)
     r2 = float(r2)
     beta = rinv @ corr[:p, p]
 
-    # regression table (weighted least squares, statsmodels WLS conventions)
-    b = beta * sd[p] / sd[:p]
-    b0 = mean[p] - b @ mean[:p]
-    df_resid = n_used - p - 1
-    cov_x = corr[:p, :p] * np.outer(sd[:p], sd[:p])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sigma2 = ws * sd[p] ** 2 * max(1.0 - r2, 0.0) / df_resid if df_resid > 0 else np.nan
-        cinv = np.linalg.inv(cov_x) / ws
-        se_b = np.sqrt(sigma2 * np.diag(cinv))
-        se_0 = np.sqrt(sigma2 * (1.0 / ws + mean[:p] @ cinv @ mean[:p]))
-        coef = np.r_[b0, b]
-        se = np.r_[se_0, se_b]
-        tval = coef / se
-        pval = 2 * stats.t.sf(np.abs(tval), df_resid) if df_resid > 0 else np.full(p + 1, np.nan)
-    regression = pd.DataFrame({"coefficient": coef, "std_error": se, "t_value": tval, "p_value": pval,
-                               "beta": np.r_[np.nan, beta], "vif": np.r_[np.nan, vif]},
-                              index=pd.Index(["intercept", *names], name="term"))
+    regression = _regression_table(corr, mean, sd, ws, beta, vif, r2, n_used, names)
 
     share = _shares(wts, negative, names, method)
     table = pd.DataFrame({"weight": wts, "share": share}, index=pd.Index(names, name="driver"))
@@ -573,17 +604,10 @@ def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers
                                 "negative": negative, "bootstrap": int(bootstrap), "confidence": confidence,
                                 "seed": None}
     if bootstrap:
-        rng, settings["seed"] = resolve_seed(seed, where)
+        resolved = resolve_seed(seed, where)
+        settings["seed"] = resolved.seed
         z = np.column_stack([c[keep] for c in cols])
-        bcorr = _bootstrap_corr(z, wv[keep], int(bootstrap), rng)
-        ok = np.isfinite(bcorr).all(axis=(1, 2))
-        bw, br2 = _measure(bcorr[ok], method)
-        bs = _shares(bw, "clip", names, method)
-        a = (1 - confidence) / 2
-        table["ci_lower"], table["ci_upper"] = np.quantile(bw, [a, 1 - a], axis=0)
-        table["share_ci_lower"], table["share_ci_upper"] = np.nanquantile(bs, [a, 1 - a], axis=0)
-        settings["r_squared_ci"] = tuple(float(v) for v in np.quantile(br2, [a, 1 - a]))
-        settings["bootstrap_used"] = int(ok.sum())
+        _bootstrap_into(table, settings, z, wv[keep], int(bootstrap), resolved.rng, method, names, confidence)
 
     if all(sc is not None for sc in scales):
         lo = np.array([sc[0] for sc in scales])

@@ -53,13 +53,14 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from ..segments import segmentable
 from .._results import ResultMixin, deprecated_aliases, index_table, scalar_table
+from .._segmenting import segmentable
 from .._summary import Summary
 from .._validation import check_option, quote_list
 from ..exceptions import InferenceWarning, MissingDataWarning, SurveyDataError
 from .drivers import driver_weights
 from ._common import Moments, as_names, as_survey, check_items, matrix, row_chunks, sampling_weights, z_quantile
+from .simple import FrequencyTable
 
 __all__ = ["DualEvaluationResult", "AHPWeightsResult", "dual_evaluation", "ahp_weights", "RANDOM_INDEX"]
 
@@ -273,7 +274,7 @@ def _dual_from_frequencies(ft: Any, s_names: list[str] | None, i_names: list[str
         need += i_names
     if method == "improved":
         if not e_names or len(e_names) != k:
-            raise SurveyDataError(f"The improved method on a frequency table needs expected= (one row per item).")
+            raise SurveyDataError("The improved method on a frequency table needs expected= (one row per item).")
         need += e_names
     unknown = [r for r in need if r not in counts.index]
     if unknown:
@@ -347,6 +348,298 @@ def _dual_from_frequencies(ft: Any, s_names: list[str] | None, i_names: list[str
     return DualEvaluationResult(weights=wtable, items=items, index=float(index), index_raw=float(index_raw),
                           std_error=se_index, ci_lower=float(index - z * se_index),
                           ci_upper=float(index + z * se_index), ahp=ahp, settings=settings)
+
+
+def _dual_items(survey: Any, s_names: list[str] | None, i_names: list[str] | None, needs_ratings: bool,
+               where: str) -> tuple[list[str], list[str] | None]:
+    """Satisfaction items and (for stated/constant-sum importance) one importance item each."""
+    pairs = dict(survey.pairs("importance"))
+    if s_names is None:
+        if pairs and (needs_ratings or i_names is None):
+            s_names = list(pairs)
+        else:
+            raise SurveyDataError(f"{where} needs satisfaction=: the codebook pairs no perception item with an "
+                                  "importance item.")
+    check_items(survey, s_names, "satisfaction items", where)
+    k = len(s_names)
+    if needs_ratings:
+        if i_names is None:
+            missing = [s for s in s_names if s not in pairs]
+            if missing:
+                raise SurveyDataError(
+                    f"The codebook links no importance item to {quote_list(missing)}. Pass importance= with one item "
+                    "per satisfaction item, or another importance_method."
+                )
+            i_names = [pairs[s] for s in s_names]
+        if len(i_names) != k:
+            raise SurveyDataError(f"{where} needs one importance item per satisfaction item; got {k} satisfaction "
+                                  f"and {len(i_names)} importance items.")
+        check_items(survey, i_names, "importance items", where)
+    return s_names, i_names
+
+
+def _expected_items(survey: Any, expected: Any, s_names: list[str], where: str) -> list[str]:
+    """One expectation item per satisfaction item (the improved method)."""
+    e_names = as_names(expected)
+    if e_names is None:
+        epairs = dict(survey.pairs("expectation"))
+        missing = [n for n in s_names if n not in epairs]
+        if missing:
+            raise SurveyDataError(
+                f"The improved method needs expectation items; the codebook pairs none with {quote_list(missing)}. "
+                "Pass expected=."
+            )
+        e_names = [epairs[n] for n in s_names]
+    if len(e_names) != len(s_names):
+        raise SurveyDataError(f"{where} needs one expected item per satisfaction item.")
+    check_items(survey, e_names, "expected items", where)
+    return e_names
+
+
+def _fixed_weights(provider: str, survey: Any, s_names: list[str], *, ahp_matrix: Any, max_cr: float | None,
+                   explicit: pd.Series | None, target: Any, derived_method: str,
+                   weights: Any) -> tuple[np.ndarray | None, AHPWeights | None]:
+    """Weights that do not vary by respondent (AHP, derived, explicit), normalised; None for ratings."""
+    ahp = None
+    fixed = None
+    if provider == "ahp":
+        if ahp_matrix is None:
+            raise SurveyDataError("importance_method='ahp' needs ahp_matrix= (pairwise comparisons of the attributes).")
+        ahp = ahp_weights(ahp_matrix, None if isinstance(ahp_matrix, pd.DataFrame) else s_names, max_cr=max_cr)
+        missing = [n for n in s_names if n not in set(ahp.weights["attribute"])]
+        if missing:
+            raise SurveyDataError(f"The AHP matrix has no row for {quote_list(missing)}.")
+        fixed = ahp.weight_of(s_names)
+    elif provider == "derived":
+        dw = driver_weights(survey, target=target, drivers=s_names, method=derived_method, weights=weights)
+        fixed = dw.weights.set_index("driver")["share"].reindex(s_names).to_numpy()
+    elif provider == "explicit":
+        missing = [n for n in s_names if n not in explicit.index]
+        if missing:
+            raise SurveyDataError(f"The explicit weights give no weight for {quote_list(missing)}.")
+        fixed = explicit.reindex(s_names).to_numpy()
+        if (fixed < 0).any() or not np.isfinite(fixed).all():
+            raise SurveyDataError("Explicit weights must be finite and non-negative.")
+    if fixed is not None:
+        if fixed.sum() <= 0:
+            raise SurveyDataError("The weights sum to 0; at least one attribute must carry weight.")
+        fixed = fixed / fixed.sum()
+    return fixed, ahp
+
+
+def _scaled_index(method: str, variant: str, aggregation: str, index_100: float, index_raw: float, se: float,
+                  span: float, same_scale: bool) -> tuple[float, float, float]:
+    """-> (0-100 index, raw index, its standard error) for the method and variant."""
+    if method == "improved":
+        if variant == "I1":
+            index = 100.0 * index_raw if aggregation == "aggregate" else index_100 * 100.0
+            se_index = se * 100.0
+            index_raw = index_raw if aggregation == "aggregate" else index_100
+        else:
+            index = 100.0 * (index_raw if aggregation == "aggregate" else index_100) / span
+            index_raw = index_raw if aggregation == "aggregate" else index_100
+            se_index = se * 100.0 / span
+    else:
+        index, se_index = index_100, se
+        if not same_scale:
+            index_raw = float("nan")
+    return index, index_raw, se_index
+
+
+def _dual_tables(s_names: list[str], e_names: list[str] | None, i_names: list[str] | None, n_answers: np.ndarray,
+                 ms: np.ndarray, me: np.ndarray | None, scores: np.ndarray, wts: np.ndarray, mi: np.ndarray,
+                 method: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``items`` and ``weights`` tables of a DualEvaluation."""
+    items = pd.DataFrame({"n": n_answers.astype(np.int64), "mean_satisfaction": ms},
+                         index=pd.Index(s_names, name="item"))
+    if method == "improved":
+        items.insert(0, "expected_item", e_names)
+        items["mean_expected"] = me
+    items["score"] = scores
+    items["weight"] = wts
+    items["contribution"] = wts * scores
+    wtable = pd.DataFrame({"weight": wts,
+                           "importance_item": i_names if i_names is not None else [""] * len(s_names),
+                           "mean_importance": mi}, index=pd.Index(s_names, name="item"))
+    return items, wtable
+
+
+@dataclass
+class _Blocks:
+    """Copies of row blocks of the answers, cleaned for the method; counts expectation ratings <= 0 (I1)."""
+
+    s_all: np.ndarray
+    e_all: np.ndarray | None
+    i_all: np.ndarray | None
+    i_names: list[str] | None
+    improved: bool
+    variant: str
+    provider: str
+    lo: np.ndarray
+    span_i: np.ndarray
+    n_nonpos: int = 0
+
+    def __call__(self, rows: slice) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """Satisfaction, expectation (masked to complete pairs) and importance of the rows."""
+        ss = np.array(self.s_all[rows], dtype=np.float64, order="C", copy=True)
+        ee = ii = None
+        if self.improved:
+            ee = np.array(self.e_all[rows], dtype=np.float64, order="C", copy=True)
+            if self.variant == "I1":
+                with np.errstate(invalid="ignore"):
+                    bad = ee <= 0
+                self.n_nonpos += int(bad.sum())
+                ee[bad] = np.nan
+            both = ~(np.isnan(ss) | np.isnan(ee))
+            ss[~both] = np.nan
+            ee[~both] = np.nan
+        if self.i_all is not None:
+            ii = np.array(self.i_all[rows], dtype=np.float64, order="C", copy=True)
+            with np.errstate(invalid="ignore"):
+                neg = (ii < 0).any(axis=0)
+            if neg.any():
+                bad_items = [nm for nm, f in zip(self.i_names, neg) if f]
+                raise SurveyDataError(f"Importance items {quote_list(bad_items)} have negative values; importance "
+                                      "must be >= 0.")
+            if self.provider == "constant_sum":
+                tot = np.nansum(ii, axis=1)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    ii = np.where(tot[:, None] > 0, ii / np.where(tot > 0, tot, 1.0)[:, None], np.nan)
+        return ss, ee, ii
+
+    def respondent_scores(self, ss: np.ndarray, ee: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """(0-100 or ratio/gap score, raw score) per respondent and attribute."""
+        if not self.improved:
+            return 100.0 * (ss - self.lo) / self.span_i, ss
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sc = ss / ee if self.variant == "I1" else ss - ee
+        return sc, sc
+
+
+def _first_pass(blocks: _Blocks, chunks: list[slice], wv: np.ndarray, k: int, aggregation: str,
+                fixed: np.ndarray | None) -> tuple[Any, ...]:
+    """Moments of the ratings and (aggregation="respondent") of the respondents' CSI, in row blocks."""
+    mom_s, mom_e, mom_i = Moments(k), Moments(k), Moments(k)
+    mom_csi, mom_share, mom_score = Moments(2), Moments(k), Moments(k)
+    n_used = 0
+    dropped = 0
+    for rows in chunks:
+        ss, ee, ii = blocks(rows)
+        ww = wv[rows]
+        mom_s.add(ss, ww)
+        if ee is not None:
+            mom_e.add(ee, ww)
+        if ii is not None:
+            mom_i.add(ii, ww)
+        n_used += int((~np.isnan(ss)).any(axis=1).sum())
+        if aggregation == "respondent":
+            score_resp, raw_resp = blocks.respondent_scores(ss, ee)
+            iw = np.where(np.isnan(score_resp), np.nan, ii if ii is not None else fixed[None, :])
+            tot = np.nansum(iw, axis=1)
+            ok = tot > 0
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share = np.where(ok[:, None], iw / np.where(ok, tot, 1.0)[:, None], np.nan)
+            csi100 = np.where(ok, np.nansum(share * score_resp, axis=1), np.nan)
+            csiraw = np.where(ok, np.nansum(share * raw_resp, axis=1), np.nan)
+            dropped += int((~ok).sum() - np.isnan(score_resp).all(axis=1).sum())
+            mom_csi.add(np.column_stack([csi100, csiraw]), ww)
+            mom_share.add(share, ww)
+            if blocks.improved:
+                mom_score.add(score_resp, ww)
+    return mom_s, mom_e, mom_i, mom_csi, mom_share, mom_score, n_used, dropped
+
+
+def _influence_sum_of_squares(blocks: _Blocks, chunks: list[slice], wv: np.ndarray, coef_s: np.ndarray,
+                              coef_i: np.ndarray | None, scores: np.ndarray, ms: np.ndarray,
+                              me: np.ndarray | None, mi: np.ndarray) -> float:
+    """Second pass for aggregation="aggregate": sum of squared weighted influence values of the index."""
+    u2 = 0.0
+    for rows in chunks:
+        ss, ee, ii = blocks(rows)
+        if not blocks.improved:
+            dev = 100.0 * (ss - ms) / blocks.span_i
+        elif blocks.variant == "I1":
+            dev = (ss - scores * ee) / me
+        else:
+            dev = (ss - ms) - (ee - me)
+        u = np.nansum(dev * coef_s, axis=1)
+        if ii is not None:
+            u += np.nansum((ii - mi) * coef_i, axis=1)
+        u2 += float(((wv[rows] * u) ** 2).sum())
+    return u2
+
+
+def _check_answered(s_names: list[str], i_names: list[str] | None, n_s: np.ndarray, n_i: np.ndarray,
+                    improved: bool) -> None:
+    """Refuse attributes without a usable answer (naming them)."""
+    empty = [nm for nm, c in zip(s_names, n_s) if c == 0]
+    if empty:
+        if improved:
+            raise SurveyDataError(f"Items {quote_list(empty)} have no respondent with both a perceived and a "
+                                  "valid expected rating.")
+        raise SurveyDataError(f"Satisfaction items {quote_list(empty)} have no answers; leave them out.")
+    if i_names is not None:
+        empty = [nm for nm, c in zip(i_names, n_i) if c == 0]
+        if empty:
+            raise SurveyDataError(f"Importance items {quote_list(empty)} have no answers; leave them out.")
+
+
+def _aggregate_index(blocks: _Blocks, chunks: list[slice], wv: np.ndarray, sw_s: np.ndarray, sw_i: np.ndarray,
+                     scores: np.ndarray, raw_scores: np.ndarray, ms: np.ndarray, me: np.ndarray | None,
+                     mi: np.ndarray, fixed: np.ndarray | None) -> tuple[float, float, float, np.ndarray]:
+    """Index from the attribute means (D1, I1/I2 aggregate) with its linearisation standard error.
+
+    -> (0-100 index, raw index, standard error, attribute weights)
+    """
+    if blocks.i_all is not None:
+        if mi.sum() <= 0:
+            raise SurveyDataError("The mean importance of every attribute is 0; the weights are undefined.")
+        wts = mi / mi.sum()
+        sum_imp = float(mi.sum())
+    else:
+        wts, sum_imp = fixed, 1.0
+    index_100 = float(wts @ scores)
+    index_raw = float(wts @ raw_scores)
+    # second pass: linearisation (influence) of the index, summed in blocks
+    coef_s = wts / sw_s
+    coef_i = (scores - index_100) / sum_imp / sw_i if blocks.i_all is not None else None
+    u2 = _influence_sum_of_squares(blocks, chunks, wv, coef_s, coef_i, scores, ms, me, mi)
+    n_pos = int((wv > 0).sum())
+    se = float(np.sqrt(u2 * n_pos / (n_pos - 1))) if n_pos > 1 else float("nan")
+    return index_100, index_raw, se, wts
+
+
+def _respondent_index(mom_csi: Any, mom_share: Any, dropped: int,
+                      confidence: float) -> tuple[float, float, float, float, int, np.ndarray]:
+    """Index as the mean of the respondents' CSI (D2, I1/I2 respondent), with its t interval parts.
+
+    -> (0-100 index, raw index, standard error, t quantile, respondents used, mean attribute shares)
+    """
+    if dropped > 0:
+        warnings.warn(f"{dropped} respondents gave every answered attribute an importance of 0; their CSI is "
+                      "undefined and they are left out.", MissingDataWarning, stacklevel=3)
+    st = mom_csi.stats(confidence)
+    index_100, index_raw = float(st["mean"][0]), float(st["mean"][1])
+    se, tq = float(st["se"][0]), float(st["t"][0])
+    n_used = int(st["n"][0])
+    mw = mom_share.stats(confidence)["mean"]
+    wts = np.nan_to_num(mw) / np.nansum(mw)
+    return index_100, index_raw, se, tq, n_used, wts
+
+
+def _attribute_scores(ms: np.ndarray, me: np.ndarray | None, lo: np.ndarray, span_i: np.ndarray, improved: bool,
+                      aggregation: str, variant: str,
+                      respondent_mean: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """(score, raw score) per attribute: 0-100 mean (classic), P/E or P - E (improved)."""
+    if not improved:
+        scores, raw_scores = 100.0 * (ms - lo) / span_i, ms
+    elif aggregation == "aggregate":
+        scores = ms / me if variant == "I1" else ms - me
+        raw_scores = scores
+    else:
+        scores = respondent_mean
+        raw_scores = scores
+    return scores, raw_scores
 
 
 @segmentable
@@ -439,257 +732,59 @@ def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, import
         provider = "explicit"
     else:
         provider = check_option("importance_method", importance_method, _PROVIDERS, where)
-    z = z_quantile(confidence)
-    from .simple import FrequencyTable
-
+    z = z_quantile(confidence, "dual_evaluation()")
     if isinstance(data, FrequencyTable):
         return _dual_from_frequencies(data, as_names(satisfaction), as_names(importance), as_names(expected),
                                       aggregation=aggregation, method=method, variant=variant, provider=provider,
                                       explicit=explicit, ahp_matrix=ahp_matrix, max_cr=max_cr, z=z,
                                       confidence=confidence)
     survey = as_survey(data, scale, where)
-    s_names = as_names(satisfaction)
-    i_names = as_names(importance)
     needs_ratings = provider in ("stated", "constant_sum")
-    pairs = dict(survey.pairs("importance"))
-    if s_names is None:
-        if pairs and (needs_ratings or i_names is None):
-            s_names = list(pairs)
-        else:
-            raise SurveyDataError(f"{where} needs satisfaction=: the codebook pairs no perception item with an "
-                                  "importance item.")
-    check_items(survey, s_names, "satisfaction items", where)
+    s_names, i_names = _dual_items(survey, as_names(satisfaction), as_names(importance), needs_ratings, where)
     k = len(s_names)
-    if needs_ratings:
-        if i_names is None:
-            missing = [s for s in s_names if s not in pairs]
-            if missing:
-                raise SurveyDataError(
-                    f"The codebook links no importance item to {quote_list(missing)}. Pass importance= with one item "
-                    "per satisfaction item, or another importance_method."
-                )
-            i_names = [pairs[s] for s in s_names]
-        if len(i_names) != k:
-            raise SurveyDataError(f"{where} needs one importance item per satisfaction item; got {k} satisfaction "
-                                  f"and {len(i_names)} importance items.")
-        check_items(survey, i_names, "importance items", where)
     w = sampling_weights(survey, weights, where)
     wv = np.ones(survey.n) if w is None else w
-
     s_all = matrix(survey, s_names)
-    scales = [scale if scale is not None else survey.scale(n) for n in s_names]
-    lo = np.array([float(sc[0]) for sc in scales])
-    hi = np.array([float(sc[1]) for sc in scales])
+    lo, hi = np.array([scale if scale is not None else survey.scale(n) for n in s_names], dtype=np.float64).T
     span_i = hi - lo
-    same_scale = len({(a, b) for a, b in zip(lo, hi)}) == 1
 
-    # improved: perceived/expected per attribute
-    e_names: list[str] | None = None
-    e_all = None
-    if method == "improved":
-        e_names = as_names(expected)
-        if e_names is None:
-            epairs = dict(survey.pairs("expectation"))
-            missing = [n for n in s_names if n not in epairs]
-            if missing:
-                raise SurveyDataError(
-                    f"The improved method needs expectation items; the codebook pairs none with {quote_list(missing)}. "
-                    "Pass expected=."
-                )
-            e_names = [epairs[n] for n in s_names]
-        if len(e_names) != k:
-            raise SurveyDataError(f"{where} needs one expected item per satisfaction item.")
-        check_items(survey, e_names, "expected items", where)
-        e_all = matrix(survey, e_names)
-
+    e_names = _expected_items(survey, expected, s_names, where) if method == "improved" else None
+    e_all = matrix(survey, e_names) if e_names is not None else None
     # importance per respondent (stated / constant sum) or fixed weights
     i_all = matrix(survey, i_names) if needs_ratings else None
-    ahp = None
-    fixed = None
-    if provider == "ahp":
-        if ahp_matrix is None:
-            raise SurveyDataError("importance_method='ahp' needs ahp_matrix= (pairwise comparisons of the attributes).")
-        ahp = ahp_weights(ahp_matrix, None if isinstance(ahp_matrix, pd.DataFrame) else s_names, max_cr=max_cr)
-        missing = [n for n in s_names if n not in set(ahp.weights["attribute"])]
-        if missing:
-            raise SurveyDataError(f"The AHP matrix has no row for {quote_list(missing)}.")
-        fixed = ahp.weight_of(s_names)
-    elif provider == "derived":
-        dw = driver_weights(survey, target=target, drivers=s_names, method=derived_method, weights=weights)
-        fixed = dw.weights.set_index("driver")["share"].reindex(s_names).to_numpy()
-    elif provider == "explicit":
-        missing = [n for n in s_names if n not in explicit.index]
-        if missing:
-            raise SurveyDataError(f"The explicit weights give no weight for {quote_list(missing)}.")
-        fixed = explicit.reindex(s_names).to_numpy()
-        if (fixed < 0).any() or not np.isfinite(fixed).all():
-            raise SurveyDataError("Explicit weights must be finite and non-negative.")
-    if fixed is not None:
-        if fixed.sum() <= 0:
-            raise SurveyDataError("The weights sum to 0; at least one attribute must carry weight.")
-        fixed = fixed / fixed.sum()
-
+    fixed, ahp = _fixed_weights(provider, survey, s_names, ahp_matrix=ahp_matrix, max_cr=max_cr,
+                                explicit=explicit, target=target, derived_method=derived_method,
+                                weights=weights)
     improved = method == "improved"
-    n_nonpos = 0
-
-    def block(rows: slice):
-        """Copies of one row block: satisfaction, expectation (masked to pairs), importance."""
-        nonlocal n_nonpos
-        ss = np.array(s_all[rows], dtype=np.float64, order="C", copy=True)
-        ee = ii = None
-        if improved:
-            ee = np.array(e_all[rows], dtype=np.float64, order="C", copy=True)
-            if variant == "I1":
-                with np.errstate(invalid="ignore"):
-                    bad = ee <= 0
-                n_nonpos += int(bad.sum())
-                ee[bad] = np.nan
-            both = ~(np.isnan(ss) | np.isnan(ee))
-            ss[~both] = np.nan
-            ee[~both] = np.nan
-        if i_all is not None:
-            ii = np.array(i_all[rows], dtype=np.float64, order="C", copy=True)
-            with np.errstate(invalid="ignore"):
-                neg = (ii < 0).any(axis=0)
-            if neg.any():
-                bad_items = [nm for nm, f in zip(i_names, neg) if f]
-                raise SurveyDataError(f"Importance items {quote_list(bad_items)} have negative values; importance "
-                                      "must be >= 0.")
-            if provider == "constant_sum":
-                tot = np.nansum(ii, axis=1)
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    ii = np.where(tot[:, None] > 0, ii / np.where(tot > 0, tot, 1.0)[:, None], np.nan)
-        return ss, ee, ii
-
-    def respondent_scores(ss, ee):
-        if not improved:
-            return 100.0 * (ss - lo) / span_i, ss
-        with np.errstate(invalid="ignore", divide="ignore"):
-            sc = ss / ee if variant == "I1" else ss - ee
-        return sc, sc
-
+    blocks = _Blocks(s_all, e_all, i_all, i_names, improved, variant, provider, lo, span_i)
     n = survey.n
     chunks = list(row_chunks(n, 3 * k))
-    mom_s, mom_e, mom_i = Moments(k), Moments(k), Moments(k)
-    mom_csi, mom_share, mom_score = Moments(2), Moments(k), Moments(k)
-    n_used = 0
-    dropped = 0
-    for rows in chunks:
-        ss, ee, ii = block(rows)
-        ww = wv[rows]
-        mom_s.add(ss, ww)
-        if ee is not None:
-            mom_e.add(ee, ww)
-        if ii is not None:
-            mom_i.add(ii, ww)
-        n_used += int((~np.isnan(ss)).any(axis=1).sum())
-        if aggregation == "respondent":
-            score_resp, raw_resp = respondent_scores(ss, ee)
-            iw = np.where(np.isnan(score_resp), np.nan, ii if ii is not None else fixed[None, :])
-            tot = np.nansum(iw, axis=1)
-            ok = tot > 0
-            with np.errstate(invalid="ignore", divide="ignore"):
-                share = np.where(ok[:, None], iw / np.where(ok, tot, 1.0)[:, None], np.nan)
-            csi100 = np.where(ok, np.nansum(share * score_resp, axis=1), np.nan)
-            csiraw = np.where(ok, np.nansum(share * raw_resp, axis=1), np.nan)
-            dropped += int((~ok).sum() - np.isnan(score_resp).all(axis=1).sum())
-            mom_csi.add(np.column_stack([csi100, csiraw]), ww)
-            mom_share.add(share, ww)
-            if improved:
-                mom_score.add(score_resp, ww)
-    if n_nonpos:
-        warnings.warn(f"{n_nonpos} expectation ratings are <= 0; C = P/E is undefined there and those cells are "
+    mom_s, mom_e, mom_i, mom_csi, mom_share, mom_score, n_used, dropped = _first_pass(
+        blocks, chunks, wv, k, aggregation, fixed)
+    if blocks.n_nonpos:
+        warnings.warn(f"{blocks.n_nonpos} expectation ratings are <= 0; C = P/E is undefined there and those cells are "
                       "left out.", MissingDataWarning, stacklevel=2)
-    empty = [nm for nm, c in zip(s_names, mom_s.n) if c == 0]
-    if empty:
-        if improved:
-            raise SurveyDataError(f"Items {quote_list(empty)} have no respondent with both a perceived and a "
-                                  "valid expected rating.")
-        raise SurveyDataError(f"Satisfaction items {quote_list(empty)} have no answers; leave them out.")
-    if i_all is not None:
-        empty = [nm for nm, c in zip(i_names, mom_i.n) if c == 0]
-        if empty:
-            raise SurveyDataError(f"Importance items {quote_list(empty)} have no answers; leave them out.")
+    _check_answered(s_names, i_names if i_all is not None else None, mom_s.n, mom_i.n, improved)
     ms = mom_s.stats(confidence)["mean"]
     me = mom_e.stats(confidence)["mean"] if improved else None
     mi = mom_i.stats(confidence)["mean"] if i_all is not None else np.full(k, np.nan)
-    if not improved:
-        scores, raw_scores = 100.0 * (ms - lo) / span_i, ms
-    elif aggregation == "aggregate":
-        scores = ms / me if variant == "I1" else ms - me
-        raw_scores = scores
-    else:
-        scores = mom_score.stats(confidence)["mean"]
-        raw_scores = scores
+    resp_mean = mom_score.stats(confidence)["mean"] if improved and aggregation == "respondent" else None
+    scores, raw_scores = _attribute_scores(ms, me, lo, span_i, improved, aggregation, variant, resp_mean)
 
     if aggregation == "aggregate":
-        if i_all is not None:
-            if mi.sum() <= 0:
-                raise SurveyDataError("The mean importance of every attribute is 0; the weights are undefined.")
-            wts = mi / mi.sum()
-            sum_imp = float(mi.sum())
-        else:
-            wts, sum_imp = fixed, 1.0
-        index_100 = float(wts @ scores)
-        index_raw = float(wts @ raw_scores)
-        # second pass: linearisation (influence) of the index, summed in blocks
-        coef_s = wts / mom_s.sw
-        coef_i = (scores - index_100) / sum_imp / mom_i.sw if i_all is not None else None
-        u2 = 0.0
-        for rows in chunks:
-            ss, ee, ii = block(rows)
-            if not improved:
-                dev = 100.0 * (ss - ms) / span_i
-            elif variant == "I1":
-                dev = (ss - scores * ee) / me
-            else:
-                dev = (ss - ms) - (ee - me)
-            u = np.nansum(dev * coef_s, axis=1)
-            if ii is not None:
-                u += np.nansum((ii - mi) * coef_i, axis=1)
-            u2 += float(((wv[rows] * u) ** 2).sum())
-        n_pos = int((wv > 0).sum())
-        se = float(np.sqrt(u2 * n_pos / (n_pos - 1))) if n_pos > 1 else float("nan")
+        index_100, index_raw, se, wts = _aggregate_index(blocks, chunks, wv, mom_s.sw, mom_i.sw, scores,
+                                                         raw_scores, ms, me, mi, fixed)
         tq = z
     else:
-        if dropped > 0:
-            warnings.warn(f"{dropped} respondents gave every answered attribute an importance of 0; their CSI is "
-                          "undefined and they are left out.", MissingDataWarning, stacklevel=2)
-        st = mom_csi.stats(confidence)
-        index_100, index_raw = float(st["mean"][0]), float(st["mean"][1])
-        se, tq = float(st["se"][0]), float(st["t"][0])
-        n_used = int(st["n"][0])
-        mw = mom_share.stats(confidence)["mean"]
-        wts = np.nan_to_num(mw) / np.nansum(mw)
+        index_100, index_raw, se, tq, n_used, wts = _respondent_index(mom_csi, mom_share, dropped, confidence)
 
-    if method == "improved":
-        if variant == "I1":
-            index = 100.0 * index_raw if aggregation == "aggregate" else index_100 * 100.0
-            se_index = se * 100.0
-            index_raw = index_raw if aggregation == "aggregate" else index_100
-        else:
-            span = float(np.mean(hi - lo))
-            index = 100.0 * (index_raw if aggregation == "aggregate" else index_100) / span
-            index_raw = index_raw if aggregation == "aggregate" else index_100
-            se_index = se * 100.0 / span
-    else:
-        index, se_index = index_100, se
-        if not same_scale:
-            index_raw = float("nan")
+    index, index_raw, se_index = _scaled_index(method, variant, aggregation, index_100, index_raw, se,
+                                               float(np.mean(hi - lo)), len(set(zip(lo, hi))) == 1)
     if not np.isfinite(se_index):
         warnings.warn("The interval of the index is undefined (fewer than two respondents).", InferenceWarning,
                       stacklevel=2)
-    items = pd.DataFrame({"n": mom_s.n.astype(np.int64), "mean_satisfaction": ms},
-                         index=pd.Index(s_names, name="item"))
-    if method == "improved":
-        items.insert(0, "expected_item", e_names)
-        items["mean_expected"] = me
-    items["score"] = scores
-    items["weight"] = wts
-    items["contribution"] = wts * scores
-    wtable = pd.DataFrame({"weight": wts,
-                           "importance_item": i_names if i_names is not None and needs_ratings else [""] * k,
-                           "mean_importance": mi}, index=pd.Index(s_names, name="item"))
+    items, wtable = _dual_tables(s_names, e_names, i_names if needs_ratings else None, mom_s.n, ms, me,
+                                 scores, wts, mi, method)
     settings = {"method": method, "variant": variant if method == "improved" else "D1" if aggregation == "aggregate"
                 else "D2", "aggregation": aggregation, "importance_method": provider, "confidence": confidence,
                 "weighted": w is not None, "n_used": n_used, "n_dropped": survey.n - n_used, "seed": None}

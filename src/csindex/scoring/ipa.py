@@ -42,8 +42,9 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from ..segments import segmentable
+from .._params import Count, check_param
 from .._results import ResultMixin
+from .._segmenting import segmentable
 from .._summary import Summary
 from .._validation import check_option, quote_list
 from ..exceptions import InferenceWarning, SurveyDataError
@@ -97,6 +98,39 @@ class IPAResult(ResultMixin):
 
         t = self.items.rename(columns={"item": "name"})
         return priority_matrix(t, crosshair=self.crosshair, ax=ax, title=title)
+
+
+def _crosshair(crosshair: Any, p_scales: list[tuple[float, float]], i_scales: list[tuple[float, float]] | None,
+               importance_values: np.ndarray, perf: np.ndarray, notes: list[str]) -> tuple[float, float, str]:
+    """-> (x, y, label) where the quadrants split; ``i_scales`` is None for derived importance."""
+    stated = i_scales is not None
+    if isinstance(crosshair, str):
+        if crosshair == "scale_midpoint":
+            if len(set(p_scales)) != 1:
+                raise SurveyDataError("crosshair='scale_midpoint' needs all performance items on one scale; use "
+                                      "crosshair='mean' or give (x, y).")
+            cy = (p_scales[0][0] + p_scales[0][1]) / 2.0
+            if stated:
+                if len(set(i_scales)) != 1:
+                    raise SurveyDataError("crosshair='scale_midpoint' needs all importance items on one scale; use "
+                                          "crosshair='mean' or give (x, y).")
+                cx = (i_scales[0][0] + i_scales[0][1]) / 2.0
+            else:
+                cx = float(np.mean(importance_values))
+                notes.append("Derived importance has no scale: its cross-hair is the mean share (1/p).")
+        else:
+            agg = np.mean if crosshair == "mean" else np.median
+            cx, cy = float(agg(importance_values)), float(agg(perf))
+        label = crosshair
+    else:
+        try:
+            cx, cy = (float(v) for v in crosshair)
+        except (TypeError, ValueError):
+            raise SurveyDataError(
+                f"crosshair must be 'scale_midpoint', 'mean', 'median' or (x, y); got {crosshair!r}."
+            ) from None
+        label = "fixed"
+    return cx, cy, label
 
 
 @segmentable
@@ -159,8 +193,7 @@ def ipa(data: Any, performance: Sequence[str] | None = None, importance: Sequenc
     check_option("importance_method", importance_method, ("stated", "derived"), where)
     if isinstance(crosshair, str):
         check_option("crosshair", crosshair, ("scale_midpoint", "mean", "median"), where)
-    if int(top_box) != top_box or top_box < 1:
-        raise ValueError(f"top_box must be a positive integer; got {top_box!r}.")
+    top_box = check_param("top_box", top_box, Count(1), where)
     survey = as_survey(data, scale, where)
     p_names = as_names(performance)
     i_names = as_names(importance)
@@ -231,32 +264,7 @@ def ipa(data: Any, performance: Sequence[str] | None = None, importance: Sequenc
                      f"(R2 = {r2:.3f}); the opportunity score needs stated importance and is NaN.")
 
     perf = pst["mean"]
-    if isinstance(crosshair, str):
-        if crosshair == "scale_midpoint":
-            if len(set(p_scales)) != 1:
-                raise SurveyDataError("crosshair='scale_midpoint' needs all performance items on one scale; use "
-                                      "crosshair='mean' or give (x, y).")
-            cy = (p_scales[0][0] + p_scales[0][1]) / 2.0
-            if stated:
-                if len(set(i_scales)) != 1:
-                    raise SurveyDataError("crosshair='scale_midpoint' needs all importance items on one scale; use "
-                                          "crosshair='mean' or give (x, y).")
-                cx = (i_scales[0][0] + i_scales[0][1]) / 2.0
-            else:
-                cx = float(np.mean(importance_values))
-                notes.append("Derived importance has no scale: its cross-hair is the mean share (1/p).")
-        else:
-            agg = np.mean if crosshair == "mean" else np.median
-            cx, cy = float(agg(importance_values)), float(agg(perf))
-        label = crosshair
-    else:
-        try:
-            cx, cy = (float(v) for v in crosshair)
-        except (TypeError, ValueError):
-            raise SurveyDataError(
-                f"crosshair must be 'scale_midpoint', 'mean', 'median' or (x, y); got {crosshair!r}."
-            ) from None
-        label = "fixed"
+    cx, cy, label = _crosshair(crosshair, p_scales, i_scales if stated else None, importance_values, perf, notes)
     quadrant = [QUADRANTS[(bool(i >= cx), bool(pv >= cy))] for i, pv in zip(importance_values, perf)]
     items = pd.DataFrame({
         "importance_item": i_names if stated else [""] * len(p_names),

@@ -38,8 +38,8 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from ..segments import segmentable
 from .._results import ResultMixin
+from .._segmenting import segmentable
 from .._summary import Summary
 from .._validation import quote_list
 from ..exceptions import MissingDataWarning, ParameterError, SurveyDataError
@@ -158,7 +158,7 @@ def kano(data: Any, functional: Sequence[str] | None = None, dysfunctional: Sequ
         raise SurveyDataError(f"{where} got {len(f_names)} functional and {len(d_names)} dysfunctional columns; "
                               "they must pair up.")
     if sorted(tie_break) != sorted(CATEGORIES):
-        raise ParameterError(f"The 'tie_break' parameter of kano must order all six categories "
+        raise ParameterError(f"The 'tie_break' parameter of kano() must order all six categories "
                              f"{''.join(CATEGORIES)}. Got {tie_break!r} instead.")
     names = as_names(attributes) or f_names
     if len(names) != len(f_names):

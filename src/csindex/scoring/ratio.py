@@ -45,12 +45,12 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from ..segments import segmentable
 from .._bands import DIFFERENCE_BANDS, RATIO_BANDS, classify_difference, classify_ratio
+from .._params import Interval, Options, check_param
 from .._results import ResultMixin, deprecated_aliases
-from .._params import Interval, check_param
+from .._segmenting import segmentable
 from .._summary import Summary
-from .._validation import check_option, quote_list
+from .._validation import quote_list
 from ..exceptions import InferenceWarning, MissingDataWarning, SurveyDataError
 from ._common import (
     BandCounter,
@@ -64,8 +64,7 @@ from ._common import (
     row_chunks,
     row_mean,
     sampling_weights,
-    wilson,
-    z_quantile,
+    wilson_interval,
 )
 
 __all__ = ["RatioIndexResult", "ratio_index", "disconfirmation", "classify_ratio", "RATIO_BANDS", "DIFFERENCE_BANDS"]
@@ -227,6 +226,118 @@ def _resolve_pairs(survey: Any, perceived: list[str] | None, reference_items: li
     return perceived, [pairs[p] for p in perceived]
 
 
+def _level_stats(accumulators: tuple[Any, Any, Any], confidence: float, aggregation: str) -> dict[str, Any]:
+    """Columns of the items or constructs table from the accumulated moments."""
+    mc, md, mr = accumulators
+    ms, ds, rs = mc.stats(confidence), md.stats(confidence), mr.stats(confidence)
+    return {
+        "n": ms["n"].astype(np.int64),
+        "mean_perceived": rs["mean_num"],
+        "mean_reference": rs["mean_den"],
+        "mean_ratio": ms["mean"],
+        "mean_ratio_std_error": ms["se"],
+        "mean_ratio_ci_lower": ms["mean"] - ms["t"] * ms["se"],
+        "mean_ratio_ci_upper": ms["mean"] + ms["t"] * ms["se"],
+        "ratio_of_means": rs["ratio"],
+        "ratio_of_means_std_error": rs["se"],
+        "ratio_of_means_ci_lower": rs["ratio"] - rs["t"] * rs["se"],
+        "ratio_of_means_ci_upper": rs["ratio"] + rs["t"] * rs["se"],
+        "ratio": ms["mean"] if aggregation == "mean_ratio" else rs["ratio"],
+        "mean_difference": ds["mean"],
+        "difference_ci_lower": ds["mean"] - ds["t"] * ds["se"],
+        "difference_ci_upper": ds["mean"] + ds["t"] * ds["se"],
+    }
+
+
+def _band_table(bands_acc: dict[str, Any], b_names: list[str], names: list[str], confidence: float) -> pd.DataFrame:
+    """Band shares with Wilson intervals per item, construct and overall (the ``bands`` table)."""
+    g = len(names)
+    frames = []
+    for level, key, sel, labels in (("item", "item", slice(None), b_names),
+                                    ("construct", "construct", slice(0, g - 1), names[:-1]),
+                                    ("overall", "construct", slice(g - 1, g), ["overall"])):
+        for measure, counter, band_names in (("ratio", bands_acc[key][0], RATIO_BANDS),
+                                             ("difference", bands_acc[key][1], DIFFERENCE_BANDS)):
+            k = len(band_names)
+            share2, n_eff1, n_valid1 = counter.shares()
+            share2, n_eff1, n_valid1 = share2[sel], n_eff1[sel], n_valid1[sel]
+            share = share2.ravel()
+            lo, hi = wilson_interval(share, np.repeat(n_eff1, k), confidence)
+            frames.append(pd.DataFrame({
+                "level": level, "name": np.repeat(labels, k), "measure": measure,
+                "band": np.tile(band_names, len(labels)), "n": np.repeat(n_valid1, k).astype(np.int64),
+                "share": share, "ci_lower": lo, "ci_upper": hi,
+            }))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _construct_groups(survey: Any, b_names: list[str], constructs: Any) -> tuple[dict[str, str], dict[str, list[int]]]:
+    """-> (perceived item -> construct, construct -> item positions) from ``constructs=`` or the codebook."""
+    table = survey.codebook.items
+    if constructs is None:
+        construct_of = {}
+        for item in b_names:
+            cons = table.at[item, "construct"] if item in table.index else ""
+            construct_of[item] = str(cons) if isinstance(cons, str) and cons else item
+    else:
+        construct_of = {str(i): str(cn) for cn, its in constructs.items() for i in as_names(its) or []}
+        left = [i for i in b_names if i not in construct_of]
+        if left:
+            raise SurveyDataError(f"constructs= does not place the perceived items {quote_list(left)}.")
+    groups: dict[str, list[int]] = {}
+    for j, item in enumerate(b_names):
+        groups.setdefault(construct_of[item], []).append(j)
+    return construct_of, groups
+
+
+def _accumulate(b: np.ndarray, a: np.ndarray, wv: np.ndarray, gmat: np.ndarray, tol: float,
+                diff_tol: float) -> tuple[dict[str, Any], dict[str, Any], np.ndarray, np.ndarray, int]:
+    """One pass over row blocks: moments of ratios, differences and ratings, and band counts.
+
+    -> (moment accumulators per level, band counters per level, answered pairs, pairs with a <= 0,
+    respondents with at least one valid pair)
+    """
+    n, m = b.shape
+    g = gmat.shape[1]
+    n_answered = np.zeros(m, dtype=np.int64)
+    n_nonpos = np.zeros(m, dtype=np.int64)
+    n_rows_used = 0
+    acc = {key: (Moments(m), Moments(m), RatioMoments(m)) for key in ("item",)}
+    acc["construct"] = (Moments(g), Moments(g), RatioMoments(g))
+    bands_acc = {"item": (BandCounter(m, 4), BandCounter(m, 3)), "construct": (BandCounter(g, 4), BandCounter(g, 3))}
+    for rows in row_chunks(n, m):
+        bb, aa, ww = np.ascontiguousarray(b[rows]), np.ascontiguousarray(a[rows]), wv[rows]
+        answered = ~(np.isnan(bb) | np.isnan(aa))
+        with np.errstate(invalid="ignore"):
+            nonpos = answered & (aa <= 0)
+        valid = answered & ~nonpos
+        n_answered += answered.sum(axis=0)
+        n_nonpos += nonpos.sum(axis=0)
+        n_rows_used += int(valid.any(axis=1).sum())
+        cc = np.divide(bb, aa, out=np.full(bb.shape, np.nan), where=valid)
+        dd = np.where(valid, bb - aa, np.nan)
+        bv = np.where(valid, bb, np.nan)
+        av = np.where(valid, aa, np.nan)
+        counts = np.einsum("ij,jk->ik", valid.astype(np.float64), gmat)
+        comp = [group_means(x, gmat, counts) for x in (cc, dd, bv, av)]
+        for key, (xc, xd, xb, xa) in (("item", (cc, dd, bv, av)), ("construct", comp)):
+            mc, md, mr = acc[key]
+            mc.add(xc, ww)
+            md.add(xd, ww)
+            mr.add(xb, xa, ww)
+            bc, bd = bands_acc[key]
+            bc.add(classify_ratio(xc, tol), ww)
+            bd.add(classify_difference(xd, diff_tol), ww)
+    return acc, bands_acc, n_answered, n_nonpos, n_rows_used
+
+
+def _label_bands(table: pd.DataFrame, tol: float, diff_tol: float) -> None:
+    """Add the ``band`` (of ``ratio``) and ``disconfirmation`` (of ``mean_difference``) columns."""
+    table["band"] = np.array(RATIO_BANDS + ("",), dtype=object)[classify_ratio(table["ratio"].to_numpy(), tol)]
+    table["disconfirmation"] = np.array(DIFFERENCE_BANDS + ("",), dtype=object)[
+        classify_difference(table["mean_difference"].to_numpy(), diff_tol)]
+
+
 @segmentable
 def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Sequence[str] | None = None, *,
                 aggregation: str = "ratio_of_means", tol: float = 0.05, diff_tol: float = 0.0,
@@ -295,12 +406,12 @@ def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Seq
     >>> sorted(res.bands["band"].unique())[:2]
     ['confirmation', 'dissatisfied']
     """
-    where = "ratio_index"
-    check_option("aggregation", aggregation, _AGGREGATIONS, where)
-    check_option("reference", reference, ("expected", "desired"), where)
+    where = "ratio_index()"
+    check_param("aggregation", aggregation, Options(*_AGGREGATIONS), where)
+    check_param("reference", reference, Options("expected", "desired"), where)
     tol = check_param("tol", tol, Interval(0, 1, closed="left"), where)
     diff_tol = check_param("diff_tol", diff_tol, Interval(0, None), where)
-    z = z_quantile(confidence)
+    confidence = check_param("confidence", confidence, where=where)
     survey = as_survey(data, scale, where)
     b_names, a_names = _resolve_pairs(survey, as_names(perceived), as_names(expected), where)
     check_items(survey, b_names, "perceived items", where)
@@ -318,20 +429,7 @@ def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Seq
             "scale. Recode the scale (e.g. -3..3 -> 1..7) first."
         )
 
-    table = survey.codebook.items
-    if constructs is None:
-        construct_of = {}
-        for item in b_names:
-            cons = table.at[item, "construct"] if item in table.index else ""
-            construct_of[item] = str(cons) if isinstance(cons, str) and cons else item
-    else:
-        construct_of = {str(i): str(cn) for cn, its in constructs.items() for i in as_names(its) or []}
-        left = [i for i in b_names if i not in construct_of]
-        if left:
-            raise SurveyDataError(f"constructs= does not place the perceived items {quote_list(left)}.")
-    groups: dict[str, list[int]] = {}
-    for j, item in enumerate(b_names):
-        groups.setdefault(construct_of[item], []).append(j)
+    construct_of, groups = _construct_groups(survey, b_names, constructs)
     cols = [*groups.values(), list(range(len(b_names)))]
     names = [*groups, "overall"]
 
@@ -340,35 +438,7 @@ def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Seq
     gmat = np.zeros((m, g))
     for j, js in enumerate(cols):
         gmat[js, j] = 1.0
-    n_answered = np.zeros(m, dtype=np.int64)
-    n_nonpos = np.zeros(m, dtype=np.int64)
-    n_rows_used = 0
-    acc = {key: (Moments(m), Moments(m), RatioMoments(m)) for key in ("item",)}
-    acc["construct"] = (Moments(g), Moments(g), RatioMoments(g))
-    bands_acc = {"item": (BandCounter(m, 4), BandCounter(m, 3)), "construct": (BandCounter(g, 4), BandCounter(g, 3))}
-    for rows in row_chunks(n, m):
-        bb, aa, ww = np.ascontiguousarray(b[rows]), np.ascontiguousarray(a[rows]), wv[rows]
-        answered = ~(np.isnan(bb) | np.isnan(aa))
-        with np.errstate(invalid="ignore"):
-            nonpos = answered & (aa <= 0)
-        valid = answered & ~nonpos
-        n_answered += answered.sum(axis=0)
-        n_nonpos += nonpos.sum(axis=0)
-        n_rows_used += int(valid.any(axis=1).sum())
-        cc = np.divide(bb, aa, out=np.full(bb.shape, np.nan), where=valid)
-        dd = np.where(valid, bb - aa, np.nan)
-        bv = np.where(valid, bb, np.nan)
-        av = np.where(valid, aa, np.nan)
-        counts = np.einsum("ij,jk->ik", valid.astype(np.float64), gmat)
-        comp = [group_means(x, gmat, counts) for x in (cc, dd, bv, av)]
-        for key, (xc, xd, xb, xa) in (("item", (cc, dd, bv, av)), ("construct", comp)):
-            mc, md, mr = acc[key]
-            mc.add(xc, ww)
-            md.add(xd, ww)
-            mr.add(xb, xa, ww)
-            bc, bd = bands_acc[key]
-            bc.add(classify_ratio(xc, tol), ww)
-            bd.add(classify_difference(xd, diff_tol), ww)
+    acc, bands_acc, n_answered, n_nonpos, n_rows_used = _accumulate(b, a, wv, gmat, tol, diff_tol)
     n_valid = n_answered - n_nonpos
     empty = [nm for nm, k in zip(b_names, n_valid) if k == 0]
     if empty:
@@ -384,28 +454,7 @@ def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Seq
             MissingDataWarning, stacklevel=2,
         )
 
-    def level_stats(key):
-        mc, md, mr = acc[key]
-        ms, ds, rs = mc.stats(confidence), md.stats(confidence), mr.stats(confidence)
-        return {
-            "n": ms["n"].astype(np.int64),
-            "mean_perceived": rs["mean_num"],
-            "mean_reference": rs["mean_den"],
-            "mean_ratio": ms["mean"],
-            "mean_ratio_std_error": ms["se"],
-            "mean_ratio_ci_lower": ms["mean"] - ms["t"] * ms["se"],
-            "mean_ratio_ci_upper": ms["mean"] + ms["t"] * ms["se"],
-            "ratio_of_means": rs["ratio"],
-            "ratio_of_means_std_error": rs["se"],
-            "ratio_of_means_ci_lower": rs["ratio"] - rs["t"] * rs["se"],
-            "ratio_of_means_ci_upper": rs["ratio"] + rs["t"] * rs["se"],
-            "ratio": ms["mean"] if aggregation == "mean_ratio" else rs["ratio"],
-            "mean_difference": ds["mean"],
-            "difference_ci_lower": ds["mean"] - ds["t"] * ds["se"],
-            "difference_ci_upper": ds["mean"] + ds["t"] * ds["se"],
-        }
-
-    st = level_stats("item")
+    st = _level_stats(acc["item"], confidence, aggregation)
     items = pd.DataFrame({
         "reference_item": a_names,
         "construct": [construct_of[i] for i in b_names],
@@ -414,34 +463,12 @@ def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Seq
         "n_nonpositive": n_nonpos.astype(np.int64),
         **st,
     }, index=pd.Index(b_names, name="item"))
-    items["band"] = np.array(RATIO_BANDS + ("",), dtype=object)[classify_ratio(items["ratio"].to_numpy(), tol)]
-    items["disconfirmation"] = np.array(DIFFERENCE_BANDS + ("",), dtype=object)[
-        classify_difference(items["mean_difference"].to_numpy(), diff_tol)]
-    cst = level_stats("construct")
+    _label_bands(items, tol, diff_tol)
+    cst = _level_stats(acc["construct"], confidence, aggregation)
     cons = pd.DataFrame({"n_items": [len(js) for js in cols], "n": cst.pop("n"), **cst},
                         index=pd.Index(names, name="construct"))
-    cons["band"] = np.array(RATIO_BANDS + ("",), dtype=object)[classify_ratio(cons["ratio"].to_numpy(), tol)]
-    cons["disconfirmation"] = np.array(DIFFERENCE_BANDS + ("",), dtype=object)[
-        classify_difference(cons["mean_difference"].to_numpy(), diff_tol)]
-
-    # band shares per level
-    frames = []
-    for level, key, sel, labels in (("item", "item", slice(None), b_names),
-                                    ("construct", "construct", slice(0, g - 1), names[:-1]),
-                                    ("overall", "construct", slice(g - 1, g), ["overall"])):
-        for measure, counter, band_names in (("ratio", bands_acc[key][0], RATIO_BANDS),
-                                             ("difference", bands_acc[key][1], DIFFERENCE_BANDS)):
-            k = len(band_names)
-            share2, n_eff1, n_valid1 = counter.shares()
-            share2, n_eff1, n_valid1 = share2[sel], n_eff1[sel], n_valid1[sel]
-            share = share2.ravel()
-            lo, hi = wilson(share, np.repeat(n_eff1, k), z)
-            frames.append(pd.DataFrame({
-                "level": level, "name": np.repeat(labels, k), "measure": measure,
-                "band": np.tile(band_names, len(labels)), "n": np.repeat(n_valid1, k).astype(np.int64),
-                "share": share, "ci_lower": lo, "ci_upper": hi,
-            }))
-    bands = pd.concat(frames, ignore_index=True)
+    _label_bands(cons, tol, diff_tol)
+    bands = _band_table(bands_acc, b_names, names, confidence)
 
     undefined = list(items.index[items["mean_ratio_ci_lower"].isna()])
     if undefined:
@@ -450,17 +477,12 @@ def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Seq
             "valid pairs (or effective pairs after weighting) are available.",
             InferenceWarning, stacklevel=2,
         )
-    idx = survey.responses.index
-    settings = {
-        "aggregation": aggregation, "tol": float(tol), "diff_tol": float(diff_tol), "reference": reference,
-        "confidence": confidence, "weighted": w is not None,
-        "n_invalid": int(n * m - n_valid.sum()), "n_nonpositive": int(n_nonpos.sum()),
-        "n_used": n_rows_used, "n_dropped": n - n_rows_used, "seed": None,
-    }
-    return RatioIndexResult(
-        items=items, constructs=cons, bands=bands,
-        overall=float(cons.at["overall", "ratio"]), settings=settings, _pairs=(b, a, idx, list(b_names)),
-    )
+    settings = {"aggregation": aggregation, "tol": float(tol), "diff_tol": float(diff_tol), "reference": reference,
+                "confidence": confidence, "weighted": w is not None,
+                "n_invalid": int(n * m - n_valid.sum()), "n_nonpositive": int(n_nonpos.sum()),
+                "n_used": n_rows_used, "n_dropped": n - n_rows_used, "seed": None}
+    return RatioIndexResult(items=items, constructs=cons, bands=bands, overall=float(cons.at["overall", "ratio"]),
+                            settings=settings, _pairs=(b, a, survey.responses.index, list(b_names)))
 
 
 def disconfirmation(data: Any, perceived: Sequence[str] | None = None, reference_items: Sequence[str] | None = None,

@@ -40,12 +40,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._params import check_param
 from .._results import ResultMixin, deprecated_aliases, index_table
+from .._segmenting import segmentable
 from .._summary import Summary, SummaryMixin
-from .._validation import quote_list
-from .._weighted import check_weights
-from ..exceptions import InferenceWarning, SurveyDataError
-from ..segments import segmentable
+from .._validation import did_you_mean, quote_list
+from ..codebook import _role_from_name
+from ..exceptions import InferenceWarning, ParameterError, SurveyDataError
+from ..io import load_survey
+from ..survey import Survey
+from ._common import Moments, group_means, row_chunks, row_mean, sampling_weights
 
 __all__ = ["SimpleScoresResult", "SatisfactionRateResult", "FrequencyTable", "simple_scores", "satisfaction_rate",
            "from_frequencies"]
@@ -214,8 +218,6 @@ def from_frequencies(table: pd.DataFrame | Mapping[str, Mapping[Any, float]], *,
         )
     counts.index = counts.index.astype(str)
     if constructs is None:
-        from ..codebook import _role_from_name
-
         groups: dict[str, list[str]] = {}
         for item in counts.index:
             groups.setdefault(_role_from_name(item)["construct"], []).append(item)
@@ -249,12 +251,14 @@ def _weighted_stats(x: np.ndarray, w: np.ndarray, confidence: float, frequency: 
     return {"n": n, "n_eff": n_eff, "mean": mean, "std": sd, "se": se, "t": tq}
 
 
-def _resolve(data: Any, items: Iterable[str] | None, weights: Any, scale: tuple[float, float] | None,
-             roles: Sequence[str] = _DEFAULT_ROLES):
-    """-> (X DataFrame, weights array or None, item->construct, item->(min,max))."""
-    from ..io import load_survey
-    from ..survey import Survey
+def resolve_items(data: Any, items: Iterable[str] | None, weights: Any, scale: tuple[float, float] | None,
+                  roles: Sequence[str] = _DEFAULT_ROLES, where: str = "simple_scores()"):
+    """The items to score of a Survey or DataFrame, checked, with weights, constructs and scales.
 
+    Used by :func:`simple_scores`, :func:`satisfaction_rate` and the index comparisons
+    (:mod:`csindex.comparisons`). -> (X DataFrame, weights array or None, item->construct,
+    item->(min, max)).
+    """
     if isinstance(data, pd.DataFrame):
         data = load_survey(data, scale=scale)
     if not isinstance(data, Survey):
@@ -271,26 +275,13 @@ def _resolve(data: Any, items: Iterable[str] | None, weights: Any, scale: tuple[
         chosen = [items] if isinstance(items, str) else [str(i) for i in items]
         unknown = [i for i in chosen if i not in data.items()]
         if unknown:
-            from .._validation import did_you_mean
-
             raise SurveyDataError(
                 f"Items {quote_list(unknown)} are not rated items of the survey.{did_you_mean(unknown[0], data.items())}"
             )
     if not chosen:
         raise SurveyDataError("The survey has no rated items to score. Check the codebook roles.")
     scales = {i: data.scale(i) for i in chosen}
-    if weights is None:
-        w = data.weights
-    elif weights is False:
-        w = None
-    elif isinstance(weights, str):
-        if weights not in data.responses.columns:
-            raise SurveyDataError(f"Weight column {weights!r} is not in the survey.")
-        w = pd.to_numeric(data.responses[weights], errors="coerce")
-    else:
-        w = weights
-    # a Series is matched to respondents by its index labels, never by position
-    wa = check_weights(w, data.n, "simple_scores", index=data.responses.index)
+    wa = sampling_weights(data, weights, where)
     constructs = {i: (table.at[i, "construct"] or i) for i in chosen}
     return data.responses[chosen], wa, constructs, scales
 
@@ -338,13 +329,10 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
     >>> bool((res.constructs["ci_lower"] < res.constructs["score"]).all())
     True
     """
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be between 0 and 1; got {confidence!r}.")
+    confidence = check_param("confidence", confidence, where="simple_scores()")
     if isinstance(survey_or_df, FrequencyTable):
         return _simple_from_frequencies(survey_or_df, items, by_construct, confidence)
-    from ._common import Moments, group_means, row_chunks
-
-    frame, w, construct_of, scales = _resolve(survey_or_df, items, weights, scale)
+    frame, w, construct_of, scales = resolve_items(survey_or_df, items, weights, scale)
     names = list(frame.columns)
     try:
         x_all = frame.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -379,9 +367,9 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
         comp = group_means(100.0 * (xb - lo) / span, gmat, counts)
         comp_top2 = group_means(top2, gmat, counts)
         comp_raw = group_means(xb, gmat, counts)
-        mom_c.add(np.column_stack([comp, _row_mean(comp)]), wb)
-        mom_ct.add(np.column_stack([comp_top2, _row_mean(comp_top2)]), wb)
-        mom_cr.add(np.column_stack([comp_raw, _row_mean(comp_raw)]), wb)
+        mom_c.add(np.column_stack([comp, row_mean(comp)]), wb)
+        mom_ct.add(np.column_stack([comp_top2, row_mean(comp_top2)]), wb)
+        mom_cr.add(np.column_stack([comp_raw, row_mean(comp_raw)]), wb)
     empty = [i for i, k in zip(names, mom_x.n) if k == 0]
     if empty:
         raise SurveyDataError(f"Items {quote_list(empty)} have no valid answers; they cannot be scored. "
@@ -430,15 +418,6 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
     settings = {"confidence": confidence, "weighted": w is not None, "source": "responses",
                 "n_used": n_used, "n_dropped": len(x_all) - n_used, "seed": None}
     return SimpleScoresResult(items=item_rows, constructs=construct_rows, settings=settings)
-
-
-def _row_mean(a: np.ndarray) -> np.ndarray:
-    """Row mean over non-NaN entries (NaN when a row has none), without RuntimeWarnings."""
-    valid = ~np.isnan(a)
-    k = valid.sum(axis=1)
-    total = np.where(valid, a, 0.0).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(k > 0, total / np.maximum(k, 1), np.nan)
 
 
 def _warn_undefined(table: pd.DataFrame, what: str) -> None:
@@ -527,9 +506,8 @@ def satisfaction_rate(survey_or_df: Any, items: Iterable[str] | None = None, *,
     0  SAT1  5            3   0.6
     """
     if satisfied is not None and threshold is not None:
-        raise ValueError("Give either satisfied= codes or threshold=, not both.")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be between 0 and 1; got {confidence!r}.")
+        raise ParameterError("satisfaction_rate() got both satisfied= and threshold=; give only one of them.")
+    confidence = check_param("confidence", confidence, where="satisfaction_rate()")
     z = float(stats.norm.ppf(0.5 + confidence / 2.0))
     codes = None if satisfied is None else np.array(sorted(float(c) for c in satisfied))
 
@@ -563,12 +541,10 @@ def satisfaction_rate(survey_or_df: Any, items: Iterable[str] | None = None, *,
         weighted = False
         n_total = n_used = int(round(float(counts.sum(axis=1).max())))
     else:
-        from ..survey import Survey
-
         data = survey_or_df
         if items is None and isinstance(data, Survey) and data.items(role="overall_satisfaction"):
             items = data.items(role="overall_satisfaction")
-        frame, w, construct_of, scales = _resolve(data, items, weights, scale)
+        frame, w, construct_of, scales = resolve_items(data, items, weights, scale, where="satisfaction_rate()")
         wv = np.ones(len(frame)) if w is None else w
         for item in frame.columns:
             x = frame[item].to_numpy(dtype=np.float64, na_value=np.nan)

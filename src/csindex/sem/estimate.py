@@ -53,7 +53,7 @@ from .._validation import quote_list
 from ..exceptions import (ConvergenceError, ConvergenceWarning, MissingDataWarning, ParameterError, SpecError,
                           SurveyDataError)
 from ..models import resolve_model
-from ..segments import segmentable
+from .._segmenting import segmentable
 from ..spec import ModelSpec
 from . import _engine as eng
 from ._assemble import _assemble

@@ -31,6 +31,8 @@ class Display:
 
     ax_: Any = None
     figure_: Any = None
+    #: message id -> text to draw instead of the English default (see ``csindex.plots._text``)
+    texts: Any = None
     _default_size: tuple[float, float] = (6.4, 4.8)
     _owns_figure: bool = False
     _tight_after_draw: bool = True  # False when drawing placed labels in pixel coordinates

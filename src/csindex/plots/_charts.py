@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import textwrap
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,10 @@ from ._base import (
     require_columns,
 )
 from ._labels import place_labels
+from ._text import TEXTS
+from ._text import text as _t
+
+_AXIS_IDS = frozenset(k for k in TEXTS if k.startswith("axis."))
 
 QUADRANT_NAMES = {
     "high_x_low_y": "Concentrate here",
@@ -47,7 +52,7 @@ def _quadrant_keys(x: np.ndarray, y: np.ndarray, cx: float, cy: float) -> np.nda
 
 
 def _quadrant_texts(ax: Any, names: dict[str, str], extra: dict[str, str] | None = None) -> dict[str, Any]:
-    """Quadrant names in the four corners of the axes."""
+    """Quadrant names (already in the display language) in the four corners of the axes."""
     corners = {
         "high_x_high_y": (0.985, 0.985, "right", "top"),
         "high_x_low_y": (0.985, 0.015, "right", "bottom"),
@@ -113,9 +118,9 @@ class PriorityMatrixDisplay(Display):
         ax.axvline(cx, color="0.35", lw=1.0, ls="--", zorder=1)
         ax.axhline(cy, color="0.35", lw=1.0, ls="--", zorder=1)
         ax.scatter(x, y, s=28, color=_PALETTE[0], zorder=3, edgecolor="white", linewidth=0.6)
-        self.quadrant_texts_ = _quadrant_texts(ax, QUADRANT_NAMES)
-        ax.set_xlabel(self.x_label)
-        ax.set_ylabel(self.y_label)
+        self.quadrant_texts_ = _quadrant_texts(ax, {k: _t(self.texts, f"quadrant.{k}") for k in QUADRANT_NAMES})
+        ax.set_xlabel(_t(self.texts, f"axis.{self.x_label}") if f"axis.{self.x_label}" in _AXIS_IDS else self.x_label)
+        ax.set_ylabel(_t(self.texts, f"axis.{self.y_label}") if f"axis.{self.y_label}" in _AXIS_IDS else self.y_label)
         if self.title:
             ax.set_title(self.title)
         if self._owns_figure:  # settle the layout first: labels are placed in pixels
@@ -135,6 +140,7 @@ def priority_matrix(
     crosshair: str | tuple[float, float] = "mean",
     ax: Any = None,
     title: str | None = None,
+    texts: Mapping[str, str] | None = None,
 ) -> PriorityMatrixDisplay:
     """Importance-performance priority matrix (IPA, PLS IPMA) with quadrant names.
 
@@ -156,6 +162,9 @@ def priority_matrix(
         (x, y) values such as the scale midpoints.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure when omitted.
+    texts : dict, optional
+        Message id -> text to draw (the chart's words in another language); ids
+        not given keep their English default (``csindex.plots._text.TEXTS``).
     title : str, optional
         Axes title.
 
@@ -200,7 +209,10 @@ def priority_matrix(
     data = pd.DataFrame(
         {"name": names, "importance": xs, "performance": ys, "quadrant": [QUADRANT_NAMES[k] for k in keys]}
     )
-    disp = PriorityMatrixDisplay(data, cross, x_label=x.replace("_", " ").capitalize(), y_label=y.replace("_", " ").capitalize(), title=title)
+    x_label = x if f"axis.{x}" in _AXIS_IDS else x.replace("_", " ").capitalize()
+    y_label = y if f"axis.{y}" in _AXIS_IDS else y.replace("_", " ").capitalize()
+    disp = PriorityMatrixDisplay(data, cross, x_label=x_label, y_label=y_label, title=title)
+    disp.texts = texts
     return disp.plot(ax=ax)
 
 
@@ -254,11 +266,14 @@ class IndexChartDisplay(Display):
             self.errorbars_ = ax.errorbar(xs, v, yerr=err, fmt="none", ecolor="0.15", capsize=3, lw=1, zorder=3)
             for xi, hi, vi in zip(xs, d["ci_upper"], v):
                 ax.text(xi, hi + 1.0, f"{vi:.1f}", ha="center", va="bottom", fontsize=8)
-        ax.set_xticks(range(len(constructs)), constructs, rotation=30 if len(constructs) > 6 else 0,
-                      ha="right" if len(constructs) > 6 else "center")
+        # wrap long names onto lines no wider than a bar slot so that tick labels never collide
+        slot_in = ax.figure.get_figwidth() * 0.8 / max(len(constructs), 1)
+        chars = max(6, int(slot_in * 72 / (0.55 * 9)))
+        names = [textwrap.fill(str(c), chars, break_long_words=False) for c in constructs]
+        ax.set_xticks(range(len(constructs)), names, fontsize=9)
         top = float(np.nanmax(d["ci_upper"] if self.has_ci else d["index"]))
         ax.set_ylim(0, max(100.0, top + 6.0))
-        ax.set_ylabel("Index (0-100)")
+        ax.set_ylabel(_t(self.texts, "axis.index"))
         ax.grid(axis="y", color="0.9", zorder=0)
         ax.set_axisbelow(True)
         if n_g > 1:
@@ -274,6 +289,7 @@ def index_chart(
     group: str | None = None,
     construct: str = "construct",
     ax: Any = None,
+    texts: Mapping[str, str] | None = None,
 ) -> IndexChartDisplay:
     """Bar chart of 0-100 indices per construct, with confidence intervals.
 
@@ -290,6 +306,9 @@ def index_chart(
     construct : str
         Column of construct names; the index of ``table`` when absent.
     ax : matplotlib.axes.Axes, optional
+    texts : dict, optional
+        Message id -> text to draw (the chart's words in another language); ids
+        not given keep their English default (``csindex.plots._text.TEXTS``).
 
     Returns
     -------
@@ -325,7 +344,9 @@ def index_chart(
             + (" within one group" if group else "")
             + ". Pass group= the column that tells the rows apart (segment or wave)."
         )
-    return IndexChartDisplay(data, has_ci).plot(ax=ax)
+    disp = IndexChartDisplay(data, has_ci)
+    disp.texts = texts
+    return disp.plot(ax=ax)
 
 
 # --------------------------------------------------------------------------- C = b/a
@@ -406,9 +427,9 @@ class RatioDistributionDisplay(Display):
         ax.axvline(1.0, color="black", lw=1, ls="--", zorder=3)
         pad = 0.05 * max(r.max() - r.min(), 2 * tol)
         ax.set_xlim(min(r.min(), lo_edge) - pad, max(r.max(), hi_edge) + pad)
-        ax.set_xlabel("C = b / a (perceived / expected)")
-        ax.set_ylabel("Respondents")
-        ax.set_title("Distribution of C = b/a", fontsize=10)
+        ax.set_xlabel(_t(self.texts, "ratio.x"))
+        ax.set_ylabel(_t(self.texts, "axis.respondents"))
+        ax.set_title(_t(self.texts, "ratio.title"), fontsize=10)
         share_ax = self._pending_share_ax
         if share_ax is None:
             share_ax = ax.inset_axes([0.64, 0.5, 0.34, 0.46])
@@ -419,13 +440,14 @@ class RatioDistributionDisplay(Display):
         bars = share_ax.barh(range(len(names)), vals, color=colors, zorder=2)
         self.share_bars_ = list(bars.patches)
         share_ax.bar_label(bars, labels=[f"{v:.1f}%" for v in vals], padding=2, fontsize=8)
-        share_ax.set_yticks(range(len(names)), names, fontsize=8)
+        shown = [_t(self.texts, f"band.{n}") if f"band.{n}" in TEXTS else n for n in names]
+        share_ax.set_yticks(range(len(names)), shown, fontsize=8)
         share_ax.invert_yaxis()
         share_ax.set_xlim(0, float(vals.max()) * 1.35 + 1.0)
-        share_ax.set_xlabel("Share of respondents (%)", fontsize=8)
+        share_ax.set_xlabel(_t(self.texts, "ratio.share_x"), fontsize=8)
         share_ax.tick_params(labelsize=8)
         if self._pending_share_ax is not None:
-            share_ax.set_title(f"Bands (tol = {tol:g})", fontsize=10)
+            share_ax.set_title(_t(self.texts, "ratio.bands_title", tol=tol), fontsize=10)
 
 
 def ratio_distribution(
@@ -434,6 +456,7 @@ def ratio_distribution(
     *,
     tol: float = 0.05,
     ax: Any = None,
+    texts: Mapping[str, str] | None = None,
 ) -> RatioDistributionDisplay:
     """Histogram of respondent C = b/a ratios with the share of each satisfaction band.
 
@@ -499,7 +522,9 @@ def ratio_distribution(
         shares = pd.Series(bands, dtype="float64", name="share")
         if not np.isfinite(shares.to_numpy()).all():
             raise SurveyDataError("The band shares passed to ratio_distribution have missing values.")
-    return RatioDistributionDisplay(r, shares, float(tol)).plot(ax=ax)
+    disp = RatioDistributionDisplay(r, shares, float(tol))
+    disp.texts = texts
+    return disp.plot(ax=ax)
 
 
 # --------------------------------------------------------------------------- driver chart
@@ -557,7 +582,8 @@ class DriverChartDisplay(Display):
         ax.set_yticks(range(len(drivers)), drivers)
         ax.invert_yaxis()
         ax.axvline(0, color="0.3", lw=0.8)
-        ax.set_xlabel(self.value_label + (" (%)" if self.percent else ""))
+        label = _t(self.texts, "axis.share") if self.value_label == "Share" else self.value_label
+        ax.set_xlabel(label + (" (%)" if self.percent else ""))
         ax.grid(axis="x", color="0.9", zorder=0)
         ax.set_axisbelow(True)
         lo = min(0.0, float((d["ci_lower"] if self.has_ci else d["value"]).min()) * scale)
@@ -577,6 +603,7 @@ def driver_chart(
     driver: str = "driver",
     group: str | None = None,
     ax: Any = None,
+    texts: Mapping[str, str] | None = None,
 ) -> DriverChartDisplay:
     """Horizontal bar chart of driver weights (regression, relative weights, Shapley).
 
@@ -597,6 +624,9 @@ def driver_chart(
     group : str, optional
         Column such as ``method``; bars of the groups are drawn side by side.
     ax : matplotlib.axes.Axes, optional
+    texts : dict, optional
+        Message id -> text to draw (the chart's words in another language); ids
+        not given keep their English default (``csindex.plots._text.TEXTS``).
 
     Returns
     -------
@@ -637,7 +667,9 @@ def driver_chart(
         value == "share" and (vals >= 0).all() and (vals <= 1).all()
         and np.allclose(data.groupby("group")["value"].sum(), 1.0, atol=1e-6)
     )
-    return DriverChartDisplay(data, has_ci, value.replace("_", " ").capitalize(), percent).plot(ax=ax)
+    disp = DriverChartDisplay(data, has_ci, value.replace("_", " ").capitalize(), percent)
+    disp.texts = texts
+    return disp.plot(ax=ax)
 
 
 # --------------------------------------------------------------------------- loyalty matrix
@@ -679,7 +711,7 @@ class LoyaltyMatrixDisplay(Display):
         ax.set_ylim(y0 - 0.16 * (y1 - y0), y1 + 0.16 * (y1 - y0))  # room for the quadrant texts
         key_of = {v: k for k, v in LOYALTY_NAMES.items()}
         extra = {key_of[s]: f"{self.shares_[s]:.1%} (n = {self.counts_[s]})" for s in self.counts_.index}
-        self.quadrant_texts_ = _quadrant_texts(ax, LOYALTY_NAMES, extra)
+        self.quadrant_texts_ = _quadrant_texts(ax, {k: _t(self.texts, f"loyalty.{k}") for k in LOYALTY_NAMES}, extra)
         ax.set_xlabel(self.x_label)
         ax.set_ylabel(self.y_label)
 
@@ -691,6 +723,7 @@ def loyalty_matrix_plot(
     attitude_threshold: float,
     patronage_threshold: float,
     ax: Any = None,
+    texts: Mapping[str, str] | None = None,
 ) -> LoyaltyMatrixDisplay:
     """Dick & Basu (1994) loyalty matrix: relative attitude x repeat patronage.
 
@@ -708,6 +741,9 @@ def loyalty_matrix_plot(
         Split points (e.g. scale midpoints or medians); values equal to a
         threshold count as high.
     ax : matplotlib.axes.Axes, optional
+    texts : dict, optional
+        Message id -> text to draw (the chart's words in another language); ids
+        not given keep their English default (``csindex.plots._text.TEXTS``).
 
     Returns
     -------
@@ -743,9 +779,10 @@ def loyalty_matrix_plot(
         raise SurveyDataError("loyalty_matrix_plot got no respondents with both attitude and patronage values.")
     keys = _quadrant_keys(a, p, float(attitude_threshold), float(patronage_threshold))
     data = pd.DataFrame({"attitude": a, "patronage": p, "segment": [LOYALTY_NAMES[k] for k in keys]})
-    x_label = getattr(attitude, "name", None) or "Relative attitude"
-    y_label = getattr(patronage, "name", None) or "Repeat patronage"
+    x_label = getattr(attitude, "name", None) or _t(texts, "loyalty.attitude")
+    y_label = getattr(patronage, "name", None) or _t(texts, "loyalty.patronage")
     disp = LoyaltyMatrixDisplay(data, (float(attitude_threshold), float(patronage_threshold)), str(x_label), str(y_label))
+    disp.texts = texts
     return disp.plot(ax=ax)
 
 
@@ -783,8 +820,8 @@ class TrendChartDisplay(Display):
             if self.has_ci:
                 self.bands_[c] = ax.fill_between(g["_x"], g["ci_lower"], g["ci_upper"], color=color, alpha=0.15, lw=0, zorder=2)
         ax.set_xticks(range(len(self.waves)), [str(w) for w in self.waves])
-        ax.set_xlabel("Wave")
-        ax.set_ylabel("Index (0-100)")
+        ax.set_xlabel(_t(self.texts, "axis.wave"))
+        ax.set_ylabel(_t(self.texts, "axis.index"))
         lo = float((self.data["ci_lower"] if self.has_ci else self.data["index"]).min())
         hi = float((self.data["ci_upper"] if self.has_ci else self.data["index"]).max())
         span = max(hi - lo, 5.0)
@@ -804,6 +841,7 @@ def trend_chart(
     ci_lower: str | None = None,
     ci_upper: str | None = None,
     ax: Any = None,
+    texts: Mapping[str, str] | None = None,
 ) -> TrendChartDisplay:
     """Line chart of indices across survey waves, one line per construct.
 
@@ -819,6 +857,9 @@ def trend_chart(
     ci_lower, ci_upper : str, optional
         CI columns; shaded bands are drawn when given.
     ax : matplotlib.axes.Axes, optional
+    texts : dict, optional
+        Message id -> text to draw (the chart's words in another language); ids
+        not given keep their English default (``csindex.plots._text.TEXTS``).
 
     Returns
     -------
@@ -865,7 +906,9 @@ def trend_chart(
         waves = sorted(pd.unique(col).tolist())
     else:
         waves = list(dict.fromkeys(col.tolist()))
-    return TrendChartDisplay(data, waves, has_ci).plot(ax=ax)
+    disp = TrendChartDisplay(data, waves, has_ci)
+    disp.texts = texts
+    return disp.plot(ax=ax)
 
 
 __all__: Sequence[str] = [

@@ -50,6 +50,8 @@ _LAZY: dict[str, str] = {
     "ipa": "csindex.scoring.ipa",
     "driver_weights": "csindex.scoring.drivers",
     "kano": "csindex.scoring.kano",
+    "improvement_priorities": "csindex.scoring.priorities",
+    "PriorityResult": "csindex.scoring.priorities",
     # models
     "models": "csindex.models",
     "fit_sem": "csindex.sem",
@@ -117,6 +119,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .scoring.dual import dual_evaluation
     from .scoring.ipa import ipa
     from .scoring.kano import kano
+    from .scoring.priorities import PriorityResult, improvement_priorities
     from .scoring.ratio import ratio_index
     from .scoring.simple import satisfaction_rate, simple_scores
     from .segments import (SegmentResults, compare_segments, compare_waves, map_segments, micom,

@@ -34,11 +34,15 @@ from ._charts import (
     trend_chart,
 )
 from ._path import PathDiagramDisplay, path_diagram
+from ._priorities import ImprovementChartDisplay, improvement_chart
+from ._text import TEXTS
 
 __all__ = [
     "Display",
     "DriverChartDisplay",
+    "ImprovementChartDisplay",
     "IndexChartDisplay",
+    "TEXTS",
     "LoyaltyMatrixDisplay",
     "PathDiagramDisplay",
     "PriorityMatrixDisplay",
@@ -47,6 +51,7 @@ __all__ = [
     "driver_chart",
     "fig_to_data_uri",
     "fig_to_svg",
+    "improvement_chart",
     "index_chart",
     "loyalty_matrix_plot",
     "path_diagram",

@@ -40,7 +40,7 @@ from scipy.stats import spearmanr
 from .._params import Count, Options, validate_params
 from .._random import resolve_seed
 from .._summary import Summary, SummaryMixin
-from .._validation import did_you_mean, quote_list
+from .._validation import quote_list
 from ..exceptions import SurveyDataError
 from ..pls.estimate import fit_pls
 from ..spec import ModelSpec
@@ -152,12 +152,7 @@ def _target_construct(survey: Any, target: str | None) -> tuple[str, list[str]]:
             raise SurveyDataError("improvement_priorities() needs the satisfaction items: give the codebook the role "
                                   "'overall_satisfaction' for them, or pass target='CONSTRUCT'.")
         target = str(table.at[items[0], "construct"] or items[0])
-    items = survey.items(construct=target)
-    if not items:
-        cons = sorted({str(c) for c in table["construct"] if c})
-        raise SurveyDataError(f"target={target!r} is not a construct of the codebook. Constructs: "
-                              f"{quote_list(cons)}.{did_you_mean(target, cons)}")
-    return target, items
+    return target, survey.items(construct=target)  # SurveyDataError naming the constructs when unknown
 
 
 def _ols_batch(Z: np.ndarray, y: np.ndarray, counts: np.ndarray) -> np.ndarray:

@@ -13,6 +13,7 @@ import pandas as pd
 from ..exceptions import MissingDataWarning, SurveyDataError
 from ._base import (
     Display,
+    has_cjk,
     as_frame,
     check_ci,
     check_option_csindex,
@@ -237,7 +238,7 @@ class IndexChartDisplay(Display):
 
     def _figsize(self) -> tuple[float, float]:
         n = self.data["construct"].nunique() * max(self.data["group"].nunique(), 1)
-        return (min(max(4.5, 0.55 * n + 2.0), 16.0), 4.8)
+        return (min(max(4.5, 0.7 * n + 2.0), 9.6), 4.8)
 
     def _draw(self, ax: Any) -> None:
         d = self.data
@@ -266,11 +267,19 @@ class IndexChartDisplay(Display):
             self.errorbars_ = ax.errorbar(xs, v, yerr=err, fmt="none", ecolor="0.15", capsize=3, lw=1, zorder=3)
             for xi, hi, vi in zip(xs, d["ci_upper"], v):
                 ax.text(xi, hi + 1.0, f"{vi:.1f}", ha="center", va="bottom", fontsize=8)
-        # wrap long names onto lines no wider than a bar slot so that tick labels never collide
-        slot_in = ax.figure.get_figwidth() * 0.8 / max(len(constructs), 1)
-        chars = max(6, int(slot_in * 72 / (0.55 * 9)))
+        # wrap long names onto lines no wider than a bar slot; rotate them when a single word is
+        # wider than the slot, so that tick labels never collide
+        slot_in = ax.get_position().width * ax.figure.get_figwidth() / max(len(constructs), 1)
+        char_in = 0.6 * 9 / 72
+        chars = max(4, int(slot_in / char_in) - 1)
         names = [textwrap.fill(str(c), chars, break_long_words=False) for c in constructs]
-        ax.set_xticks(range(len(constructs)), names, fontsize=9)
+        widest = max((sum(9 / 72 if has_cjk(ch) else char_in for ch in w) for c in constructs for w in str(c).split()),
+                     default=0.0)
+        if widest > 0.92 * slot_in:
+            ax.set_xticks(range(len(constructs)), [str(c) for c in constructs], fontsize=9, rotation=35,
+                          ha="right", rotation_mode="anchor")
+        else:
+            ax.set_xticks(range(len(constructs)), names, fontsize=9)
         top = float(np.nanmax(d["ci_upper"] if self.has_ci else d["index"]))
         ax.set_ylim(0, max(100.0, top + 6.0))
         ax.set_ylabel(_t(self.texts, "axis.index"))

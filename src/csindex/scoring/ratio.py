@@ -176,7 +176,7 @@ class RatioIndex(SummaryMixin):
                                "Overall bands": overall.reset_index(drop=True)},
                        notes=notes)
 
-    def plot(self, name: str = "overall", *, ax: Any = None):
+    def plot(self, name: str = "overall", *, ax: Any = None, texts: Any = None):
         """Histogram of the respondents' ratios with band shares (:func:`csindex.plots.ratio_distribution`).
 
         Parameters
@@ -184,6 +184,8 @@ class RatioIndex(SummaryMixin):
         name : str
             ``"overall"``, a construct or a perceived item.
         ax : matplotlib Axes, optional
+        texts : dict, optional
+            Message id -> text the chart draws (see :func:`csindex.plots.ratio_distribution`).
         """
         from ..plots import ratio_distribution
 
@@ -199,7 +201,7 @@ class RatioIndex(SummaryMixin):
                 raise SurveyDataError(f"{name!r} is neither 'overall', a construct nor an item of this result.")
             values = row_mean(self.ratios[cols].to_numpy())
         values = values[np.isfinite(values)]
-        return ratio_distribution(values, tol=float(self.settings["tol"]), ax=ax)
+        return ratio_distribution(values, tol=float(self.settings["tol"]), ax=ax, texts=texts)
 
 
 def _groups(items: pd.DataFrame) -> dict[str, list[str]]:

@@ -34,6 +34,12 @@ def p_text(p: Any) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
+def p_phrase(p: Any) -> str:
+    """``"= 0.137"`` or ``"< 0.001"`` (to follow a "p")."""
+    text = p_text(p)
+    return text if text.startswith("<") else f"= {text}"
+
+
 def num_text(v: Any, digits: int = 3) -> str:
     if v is None:
         return "–"
@@ -107,4 +113,4 @@ def _formatter(col: str) -> Any:
     return lambda v: num_text(v, 3)
 
 
-__all__ = ["display", "p_text", "num_text"]
+__all__ = ["display", "p_text", "p_phrase", "num_text"]

@@ -13,7 +13,7 @@ import pandas as pd
 import csindex
 
 from ..scoring.priorities import attribute_constructs, improvement_priorities
-from ._format import p_text
+from ._format import p_phrase
 from ._render import Section
 from ._sections import Context, _with_labels
 
@@ -80,7 +80,7 @@ def build_overview(ctx: Context, sec: Section) -> None:
     if trend:
         sec.add("html", f'<p><b>{html.escape(L("sec_trend"))}</b>: '
                         + html.escape(L("t_sentence", change=trend["change"], lo=trend["ci"][0], hi=trend["ci"][1],
-                                        p=p_text(trend["p_value"]), prev=ctx.wave_labels[0]))
+                                        p=p_phrase(trend["p_value"]), prev=ctx.wave_labels[0]))
                         + f' (<a href="#trend">{html.escape(L("h_see_trend"))}</a>)</p>')
 
 
@@ -155,7 +155,7 @@ def build_trend(ctx: Context, sec: Section) -> None:
             sec.add("html", '<div class="headline"><div class="k">' + html.escape(L("t_label")) + '</div><div class="v">'
                     + f"{wc['change']:+.1f}" + '</div><div class="d">'
                     + html.escape(L("t_detail", a=wc["index_previous"], b=wc["index"], lo=wc["ci"][0], hi=wc["ci"][1],
-                                    p=p_text(wc["p_value"]), prev=prev, cur=cur)) + "</div></div>")
+                                    p=p_phrase(wc["p_value"]), prev=prev, cur=cur)) + "</div></div>")
         frames.append(table.assign(construct=[L.construct(str(c)) for c in table["construct"]]))
         from ..plots import trend_chart
 

@@ -338,6 +338,10 @@ def _run(builder: Any, ctx: Context, sec: Section) -> None:
         seen.add(text)
         sec.warnings.append(_plain(text))
         logger.info("report section %r: %s", sec.id, text)
+    if sec.warnings:
+        ctx.key.setdefault("notes", {})[sec.id] = list(sec.warnings)
+        if ctx.lang != "en":  # the engines write English: the page gives their number, results.json the text
+            sec.warnings = [ctx.labels("notes_elsewhere", n=len(sec.warnings))]
 
 
 #: library messages that say nothing about the data (fonts, backends): logged, never on the page

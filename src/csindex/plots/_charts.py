@@ -100,6 +100,10 @@ class PriorityMatrixDisplay(Display):
     _default_size = (7.5, 6.0)
     _tight_after_draw = False
 
+    def _figsize(self) -> tuple[float, float]:
+        # room for the labels of many points
+        return self._default_size if len(self.data) <= 12 else (9.4, 7.4)
+
     def __init__(self, data: pd.DataFrame, crosshair: tuple[float, float], *, x_label: str, y_label: str, title: str | None) -> None:
         self.data = data
         self.crosshair = crosshair
@@ -119,6 +123,9 @@ class PriorityMatrixDisplay(Display):
         ax.axvline(cx, color="0.35", lw=1.0, ls="--", zorder=1)
         ax.axhline(cy, color="0.35", lw=1.0, ls="--", zorder=1)
         ax.scatter(x, y, s=28, color=_PALETTE[0], zorder=3, edgecolor="white", linewidth=0.6)
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(nbins="auto", prune="lower"))  # no tick label in the corner
         self.quadrant_texts_ = _quadrant_texts(ax, {k: _t(self.texts, f"quadrant.{k}") for k in QUADRANT_NAMES})
         ax.set_xlabel(_t(self.texts, f"axis.{self.x_label}") if f"axis.{self.x_label}" in _AXIS_IDS else self.x_label)
         ax.set_ylabel(_t(self.texts, f"axis.{self.y_label}") if f"axis.{self.y_label}" in _AXIS_IDS else self.y_label)
@@ -238,7 +245,13 @@ class IndexChartDisplay(Display):
 
     def _figsize(self) -> tuple[float, float]:
         n = self.data["construct"].nunique() * max(self.data["group"].nunique(), 1)
-        return (min(max(4.5, 0.7 * n + 2.0), 9.6), 4.8)
+        return (min(max(4.5, 0.95 * n + 2.0), 9.6), 4.8)
+
+    def _values_fit(self, ax: Any, width: float) -> bool:
+        """Whether a value label ("68.1" at 8 pt) fits over a bar of ``width`` data units."""
+        n = max(self.data["construct"].nunique(), 1)
+        bar_in = width * ax.get_position().width * ax.figure.get_figwidth() / n
+        return bar_in >= 4 * 0.6 * 8 / 72
 
     def _draw(self, ax: Any) -> None:
         d = self.data
@@ -258,15 +271,16 @@ class IndexChartDisplay(Display):
                 label=str(g) if n_g > 1 else None, zorder=2,
             )
             self.bars_.extend(bars.patches)
-            if not self.has_ci:
+            if not self.has_ci and self._values_fit(ax, width):
                 ax.bar_label(bars, fmt="%.1f", padding=2, fontsize=8)
         self.errorbars_ = None
         if self.has_ci:
             v = d["index"].to_numpy()
             err = np.vstack([v - d["ci_lower"].to_numpy(), d["ci_upper"].to_numpy() - v])
             self.errorbars_ = ax.errorbar(xs, v, yerr=err, fmt="none", ecolor="0.15", capsize=3, lw=1, zorder=3)
-            for xi, hi, vi in zip(xs, d["ci_upper"], v):
-                ax.text(xi, hi + 1.0, f"{vi:.1f}", ha="center", va="bottom", fontsize=8)
+            if self._values_fit(ax, width):
+                for xi, hi, vi in zip(xs, d["ci_upper"], v):
+                    ax.text(xi, hi + 1.0, f"{vi:.1f}", ha="center", va="bottom", fontsize=8)
         # wrap long names onto lines no wider than a bar slot; rotate them when a single word is
         # wider than the slot, so that tick labels never collide
         slot_in = ax.get_position().width * ax.figure.get_figwidth() / max(len(constructs), 1)
@@ -275,9 +289,8 @@ class IndexChartDisplay(Display):
         names = [textwrap.fill(str(c), chars, break_long_words=False) for c in constructs]
         widest = max((sum(9 / 72 if has_cjk(ch) else char_in for ch in w) for c in constructs for w in str(c).split()),
                      default=0.0)
-        if widest > 0.92 * slot_in:
-            ax.set_xticks(range(len(constructs)), [str(c) for c in constructs], fontsize=9, rotation=35,
-                          ha="right", rotation_mode="anchor")
+        if widest > 0.92 * slot_in:  # vertical: the names' boxes never touch
+            ax.set_xticks(range(len(constructs)), [str(c) for c in constructs], fontsize=9, rotation=90)
         else:
             ax.set_xticks(range(len(constructs)), names, fontsize=9)
         top = float(np.nanmax(d["ci_upper"] if self.has_ci else d["index"]))
@@ -416,6 +429,8 @@ class RatioDistributionDisplay(Display):
         if isinstance(ax, (list, tuple, np.ndarray)):
             ax, self._pending_share_ax = ax[0], ax[1]
         super().plot(ax)
+        if self._owns_figure:  # keep the two panels' tick labels apart
+            self.figure_.tight_layout(w_pad=2.5)
         return self
 
     def _all_axes(self) -> list[Any]:

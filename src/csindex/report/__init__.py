@@ -293,11 +293,8 @@ def report(
     for sid, key, _, _ in plan:
         sections[sid] = Section(sid, labels(key))
 
-    from tqdm.auto import tqdm
-
     steps = sorted((p for p in plan if p[2] is not None), key=lambda p: p[3])
-    bar = tqdm(total=len(steps) + 1, desc="csindex report", unit="step", disable=not _progress_enabled(progress),
-               file=sys.stderr, leave=False)
+    bar = _progress_bar(len(steps) + 1, _progress_enabled(progress))
     try:
         import matplotlib
 
@@ -316,6 +313,28 @@ def report(
     finally:
         bar.close()
     return result
+
+
+class _NoBar:
+    """Stands in for a progress bar when none is shown (tqdm is then never imported, so a notebook
+    without ipywidgets gets no TqdmWarning)."""
+
+    def set_postfix_str(self, _text: str) -> None:
+        pass
+
+    def update(self, _n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress_bar(total: int, enabled: bool) -> Any:
+    if not enabled:
+        return _NoBar()
+    from tqdm import tqdm  # the terminal bar on stderr (the CLI); never tqdm.auto's notebook widget
+
+    return tqdm(total=total, desc="csindex report", unit="step", file=sys.stderr, leave=False)
 
 
 def _run(builder: Any, ctx: Context, sec: Section) -> None:

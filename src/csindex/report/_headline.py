@@ -74,7 +74,7 @@ def build_overview(ctx: Context, sec: Section) -> None:
     pri = ctx.results.get("priorities")
     if pri is not None:
         names = [L.construct(a) for a in pri.recommended["attribute"]]
-        sec.add("html", f'<p><b>{html.escape(L("sec_improve"))}</b>: {html.escape(", ".join(names))} '
+        sec.add("html", f'<p><b>{html.escape(L("sec_improve"))}</b>: {html.escape(L("list_sep").join(names))} '
                         f'(<a href="#improve">{html.escape(L("h_see_improve"))}</a>)</p>')
     trend = ctx.key.get("wave_change")
     if trend:
@@ -115,7 +115,8 @@ def build_improve(ctx: Context, sec: Section) -> None:
     if pairs:
         rec = sorted({a for a, _ in pairs}, key=list(t["attribute"]).index)
         other = sorted({b for _, b in pairs}, key=list(t["attribute"]).index)
-        sec.add("note", L("im_not_separable", a=", ".join(names[a] for a in rec), b=", ".join(names[b] for b in other)))
+        sep = L("list_sep")
+        sec.add("note", L("im_not_separable", a=sep.join(names[a] for a in rec), b=sep.join(names[b] for b in other)))
     ctx.key["improve_first"] = list(res.recommended["attribute"])
     ctx.key["improve_first_labels"] = [names[a] for a in res.recommended["attribute"]]
     ctx.figure(sec, res.plot(labels=names, texts=ctx.texts), L("im_fig"))

@@ -8,7 +8,6 @@ the little arithmetic here is selection and ranking of rows the results already 
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -109,7 +108,8 @@ def build_quality(ctx: Context, sec: Section) -> None:
     sec.p(L("q_intro"))
     summary = v.summary()
     facts = dict(summary.facts)
-    sec.add("facts", facts)
+    sec.add("facts", {k: (f"{100 * v:.1f}%" if isinstance(v, float) and ("share" in k or "rate" in k)
+                          else L.get(f"value.{v}", v) if isinstance(v, str) else v) for k, v in facts.items()})
     for note in summary.notes:
         sec.add("note", note)
     items = v.items.copy()

@@ -22,19 +22,16 @@ from ._base import Display, fig_to_data_uri, fig_to_svg
 from ._charts import (
     DriverChartDisplay,
     IndexChartDisplay,
-    LoyaltyMatrixDisplay,
     PriorityMatrixDisplay,
     RatioDistributionDisplay,
-    TrendChartDisplay,
     driver_chart,
     index_chart,
-    loyalty_matrix_plot,
     priority_matrix,
     ratio_distribution,
-    trend_chart,
 )
 from ._path import PathDiagramDisplay, path_diagram
 from ._priorities import ImprovementChartDisplay, improvement_chart
+from ._loyalty_trend import LoyaltyMatrixDisplay, TrendChartDisplay, loyalty_matrix_plot, trend_chart
 from ._text import TEXTS
 
 __all__ = [

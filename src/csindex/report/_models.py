@@ -279,8 +279,10 @@ def _model_sem(ctx: Context, sec: Section) -> None:
     if tgt is not None and tgt in res.r_squared.index:
         ctx.key["sem_r_squared_satisfaction"] = float(res.r_squared[tgt])
     std = res.paths[["source", "target", "std_all", "p_value"]].rename(columns={"std_all": "estimate"})
+    est = res.estimates[res.estimates["op"] == "=~"]
+    lo_hi = {str(c): (float(g["std_all"].min()), float(g["std_all"].max())) for c, g in est.groupby("lhs")}
     disp = path_diagram(std, res.r_squared, layers=ctx.model, ci=False, labels=_labels_for(ctx, ctx.model.constructs),
-                        texts=ctx.texts)
+                        loadings=lo_hi, texts=ctx.texts)
     ctx.figure(sec, disp, L("m_sem_fig"))
     sp = res.paths
     ctx.show(sec, sp.assign(source=[L.construct(c) for c in sp["source"]], target=[L.construct(c) for c in sp["target"]]),

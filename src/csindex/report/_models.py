@@ -287,6 +287,7 @@ def _model_sem(ctx: Context, sec: Section) -> None:
     sp = res.paths
     ctx.show(sec, sp.assign(source=[L.construct(c) for c in sp["source"]], target=[L.construct(c) for c in sp["target"]]),
              L("m_paths") + " (SEM)")
+    sec.add("note", L("m_sem_test"))
     r2 = pd.DataFrame({"construct": res.r_squared.index, "r_squared": res.r_squared.to_numpy()})
     ctx.tables["sem_r_squared"] = r2
     ctx.show(sec, r2.assign(construct=[L.construct(c) for c in r2["construct"]]), L("m_r2") + " (SEM)")

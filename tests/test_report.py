@@ -584,3 +584,8 @@ def test_chinese_report_has_no_untranslated_english_label(zh):
     assert leaked == []
     heads = re.findall(r"<th>([^<]*)</th>", body)
     assert not [h for h in heads if re.fullmatch(r"[a-z_]+", h)]  # no raw column names
+
+
+def test_previous_and_wave_together_is_a_parameter_error(tmp_path):
+    with pytest.raises(csindex.exceptions.ParameterError, match="not both"):
+        csindex.report(previous=csindex.datasets.airline_wave2(), wave="route", out=tmp_path, progress=False)

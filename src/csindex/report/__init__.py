@@ -37,7 +37,7 @@ import pandas as pd
 
 from .._summary import Summary, SummaryMixin
 from .._validation import check_option
-from ..exceptions import CsindexError, SurveyDataError
+from ..exceptions import CsindexError, ParameterError, SurveyDataError
 from ._i18n import LANGS, Labels
 from ._render import Section, render_html, table_records, write_csvs, write_excel, write_json
 from ._sections import Context, build_about, build_kpi, build_quality, build_segments, build_simple
@@ -244,7 +244,8 @@ def report(
     check_option("on_invalid", on_invalid, ("raise", "nan"), "report()")
     check_option("missing", missing, missing_options(), "report()")
     if previous is not None and wave is not None:
-        raise SurveyDataError("Pass either previous= (the previous wave's data) or wave= (a wave column of data), not both.")
+        raise ParameterError("report() takes either previous= (the previous wave's data) or wave= (a wave column "
+                             "of data), not both; drop one of them.")
     if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 0:
         raise ValueError(f"bootstrap must be a whole number >= 0; got {bootstrap!r}.")
     if excel is True:

@@ -105,7 +105,7 @@ def build_improve(ctx: Context, sec: Section) -> None:
     ctx.tables["improvement_priorities"] = t
     names = {a: L.construct(a) for a in t["attribute"]}
     sec.p(L("im_intro", target=L.construct(res.target), n=res.settings["n_used"], total=survey.n,
-            k=res.k, r2=res.r_squared))
+            k=res.k, r2=float(res.r_squared["r_squared"].iloc[0])))
     items = []
     for r in res.recommended.itertuples():
         items.append(html.escape(L("im_sentence", name=names[r.attribute], perf=r.performance, imp=r.impact, step=STEP,

@@ -69,10 +69,10 @@ class PriorityResult(SummaryMixin):
         tier leader's (1 = the top group), ``recommended`` the top ``k`` by gain.
     target : str
         The satisfaction construct.
-    index : float
+    satisfaction_index : float
         The satisfaction index (0-100) of the attribute-level model.
-    r_squared : float
-        R² of the satisfaction construct in the attribute-level model.
+    r_squared : pandas.DataFrame
+        ``construct, r_squared``: R² of the satisfaction construct in the attribute-level model.
     agreement : float
         Spearman rank correlation of ``impact`` and ``shapley_share``.
     k : int
@@ -83,8 +83,8 @@ class PriorityResult(SummaryMixin):
 
     attributes: pd.DataFrame
     target: str
-    index: float
-    r_squared: float
+    satisfaction_index: float
+    r_squared: pd.DataFrame
     agreement: float
     k: int
     settings: dict[str, Any] = field(default_factory=dict)
@@ -103,7 +103,8 @@ class PriorityResult(SummaryMixin):
 
     def summary(self) -> Summary:
         """Ranking with intervals and the top-k probabilities."""
-        facts = {"target": self.target, "satisfaction index": self.index, "R²": self.r_squared,
+        facts = {"target": self.target, "satisfaction index": self.satisfaction_index,
+                 "R²": float(self.r_squared["r_squared"].iloc[0]),
                  "top k": self.k, "impact vs Shapley (Spearman)": self.agreement,
                  "respondents used": self.settings.get("n_used"), "bootstrap": self.settings.get("n_valid")}
         return Summary("Improvement priorities", facts=facts, tables={"Attributes": self.attributes})
@@ -286,8 +287,9 @@ def improvement_priorities(
     settings = {"n_used": int(n), "n_dropped": int(survey.n - n), "seed": resolved.seed, "bootstrap": B,
                 "n_valid": int(imp_draws.shape[0]), "confidence": confidence, "missing": missing, "k": k,
                 "weighted": survey.weights is not None, "model": syntax}
-    return PriorityResult(attributes=table, target=target, index=float((w @ y) / w.sum()),
-                          r_squared=float(res.r_squared[target]), agreement=rho, k=k, settings=settings)
+    r2 = pd.DataFrame({"construct": [target], "r_squared": [float(res.r_squared[target])]})
+    return PriorityResult(attributes=table, target=target, satisfaction_index=float((w @ y) / w.sum()),
+                          r_squared=r2, agreement=rho, k=k, settings=settings)
 
 
 def _tiers(gain: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:

@@ -28,9 +28,7 @@ NOTEBOOKS["01_quickstart"] = [
 This notebook loads the bundled airline sample (1,000 passengers, 1–10 scale,
 99 = "cannot answer"), checks the data, computes the simple-method scores and the
 Net Promoter Score, and writes the full HTML report with one call."""),
-    ("code", """import matplotlib
-matplotlib.use("Agg")  # figures are returned, never shown by the library
-import pandas as pd
+    ("code", """import pandas as pd
 import csindex
 
 survey = csindex.datasets.airline()
@@ -51,8 +49,15 @@ Item means rescaled to 0–100, `100 · (mean − min) / (max − min)`, with 95
     ("code", """scores = csindex.simple_scores(survey)
 scores.constructs[["construct", "n_items", "score", "ci_lower", "ci_upper"]].round(1)"""),
     ("code", """chart = scores.constructs.rename(columns={"score": "index"})
-display = csindex.plots.index_chart(chart)
-display.figure_"""),
+csindex.plots.index_chart(chart);  # the figure shows below the cell"""),
+    ("md", """## What to improve first
+
+Each service attribute's impact on the satisfaction index (index points per point of the
+attribute, from a PLS model of all attributes) against its performance (0–100), with
+bootstrap intervals and the probability of being among the top 3."""),
+    ("code", """priorities = csindex.improvement_priorities(survey, bootstrap=300, seed=1)
+priorities.attributes[["attribute", "impact", "performance", "gain", "p_top_k", "tier"]].round(2)"""),
+    ("code", """priorities.plot();"""),
     ("md", "## Net Promoter Score"),
     ("code", """res = csindex.nps(survey.responses["NPS"], weights=survey.weights.to_numpy())
 print(f"NPS = {res.score:.1f}  (95% CI {res.ci_lower:.1f} to {res.ci_upper:.1f})")
@@ -82,23 +87,19 @@ expected quality, perceived quality, perceived value, satisfaction and loyalty. 
 fitted to the airline sample by maximum likelihood (`csindex.fit_sem`), with lavaan's
 definitions of the fit indices. semopy is available as an alternative optimiser
 (`engine="semopy"`)."""),
-    ("code", """import matplotlib
-matplotlib.use("Agg")
-import pandas as pd
+    ("code", """import pandas as pd
 import csindex
 
 survey = csindex.datasets.airline()
 spec = csindex.models.ccsi(survey)  # items per construct from the codebook's index_construct column
 print(spec.to_lavaan())"""),
-    ("code", """import warnings
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", csindex.exceptions.MissingDataWarning)  # listwise deletion is reported
-    sem = csindex.fit_sem(survey, spec)
+    ("md", "Respondents with a missing answer are left out (listwise); the warning below says how many."),
+    ("code", """sem = csindex.fit_sem(survey, spec)
 print(sem.n, "respondents used")
 sem.fit_indices[["chi2", "df", "pvalue", "cfi", "tli", "rmsea", "srmr"]].round(4)"""),
     ("code", """sem.paths.round(3)"""),
     ("code", """sem.r_squared.round(3)"""),
-    ("code", """sem.plot().figure_"""),
+    ("code", """sem.plot();"""),
     ("md", "## 0–100 index per construct"),
     ("code", """sem.index.round(2)"""),
     ("md", "## Recovering the generator's paths\n\nThe sample was simulated with known structural coefficients (standardised)."),
@@ -110,19 +111,15 @@ est = sem.paths.set_index(["source", "target"])["std_all"].rename("estimate")
 pd.concat([true, est], axis=1).round(3)"""),
     ("md", """The generator also has IMAG → LOY (0.15), which the CCSI template lacks. Add it and
 compare the fit:"""),
-    ("code", """with warnings.catch_warnings():
-    warnings.simplefilter("ignore", csindex.exceptions.MissingDataWarning)
-    sem2 = csindex.fit_sem(survey, spec.add_path("IMAG", "LOY"))
+    ("code", """sem2 = csindex.fit_sem(survey, spec.add_path("IMAG", "LOY"))
 pd.DataFrame({"CCSI": sem.fit_indices, "CCSI + IMAG→LOY": sem2.fit_indices}).loc[["chi2", "df", "cfi", "rmsea", "aic", "bic"]].round(3)"""),
     ("md", """## The same model with semopy as the optimiser
 
 Both optimisers minimise the same ML discrepancy; on the unweighted item columns they reach
 the same solution."""),
     ("code", """items = survey.responses[list(spec.items)]
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", csindex.exceptions.MissingDataWarning)
-    own = csindex.fit_sem(items, spec)
-    via_semopy = csindex.fit_sem(items, spec, engine="semopy")
+own = csindex.fit_sem(items, spec)
+via_semopy = csindex.fit_sem(items, spec, engine="semopy")
 diff = (via_semopy.paths["estimate"] - own.paths["estimate"]).abs().max()
 print(f"largest path difference between the optimisers: {diff:.2e}")
 assert diff < 1e-3"""),
@@ -135,13 +132,9 @@ The ACSI and the ECSI compute their indices with PLS path modeling. `csindex.fit
 runs Wold's algorithm (path weighting scheme), the ACSI-style 0–100 index from the
 unstandardised outer weights, a batched bootstrap, the quality criteria and the
 importance–performance map (IPMA)."""),
-    ("code", """import matplotlib
-matplotlib.use("Agg")
-import warnings
-import pandas as pd
+    ("code", """import pandas as pd
 import csindex
 
-warnings.simplefilter("ignore", csindex.exceptions.MissingDataWarning)  # listwise deletion is reported
 survey = csindex.datasets.airline()
 acsi = csindex.models.acsi(survey)
 ecsi = csindex.models.ecsi(survey)
@@ -150,11 +143,11 @@ print(ecsi.paths)"""),
     ("code", """pls = csindex.fit_pls(survey, ecsi, bootstrap=1000, seed=42, progress=False)
 pls.paths.round(3)"""),
     ("code", """pls.r_squared.round(3)"""),
-    ("code", """csindex.plots.path_diagram(pls.paths, pls.r_squared, layers=ecsi).figure_"""),
+    ("code", """csindex.plots.path_diagram(pls.paths, pls.r_squared, layers=ecsi);"""),
     ("md", "## 0–100 indices with bootstrap intervals"),
     ("code", """index = pls.index
 index.round(2)"""),
-    ("code", """csindex.plots.index_chart(index).figure_"""),
+    ("code", """csindex.plots.index_chart(index, ci_lower="ci_lower", ci_upper="ci_upper");"""),
     ("md", "## Reliability and validity"),
     ("code", """q = pls.quality
 q.reliability.round(3)"""),
@@ -168,10 +161,9 @@ point of the driver); performance = the driver's 0–100 index."""),
 ipma"""),
     ("code", """matrix = csindex.plots.priority_matrix(ipma.rename(columns={"construct": "name"}), crosshair="mean")
 matrix.data"""),
-    ("code", """matrix.figure_"""),
     ("md", "At item level, importance is the item's index weight times its construct's total effect:"),
     ("code", """items = pls.ipma("satisfaction", level="item")
-csindex.plots.priority_matrix(items.rename(columns={"item": "name"})).figure_"""),
+csindex.plots.priority_matrix(items.rename(columns={"item": "name"}));"""),
     ("md", "## ACSI versus ECSI"),
     ("code", """acsi_fit = csindex.fit_pls(survey, acsi, progress=False)
 acsi_fit.r_squared.merge(pls.r_squared, on="construct", how="outer", suffixes=("_acsi", "_ecsi")).round(3)"""),
@@ -183,9 +175,7 @@ NOTEBOOKS["04_ratio_dual_ipa"] = [
 The airline questionnaire rates every service attribute three times: perceived
 performance (`CREW1`), expectation (`EXP_CREW1`) and importance (`IMP_CREW1`). The
 codebook links them (`attribute` column), so the functions find the pairs themselves."""),
-    ("code", """import matplotlib
-matplotlib.use("Agg")
-import pandas as pd
+    ("code", """import pandas as pd
 import csindex
 
 survey = csindex.datasets.airline()
@@ -200,7 +190,7 @@ print(f"C (overall, {ratio.settings['aggregation']}) = {ratio.overall:.3f}")
 ratio.constructs[["mean_perceived", "mean_reference", "mean_ratio", "ratio_of_means", "band"]].round(3)"""),
     ("code", """bands = ratio.bands
 bands[(bands["level"] == "overall") & (bands["measure"] == "ratio")]"""),
-    ("code", """ratio.plot("overall").figure_"""),
+    ("code", """ratio.plot("overall");"""),
     ("md", "## Dual evaluation\n\n`W_i = Ī_i / Σ Ī`, `CSI = Σ W_i · S̄_i`, rescaled to 0–100 (variant D1)."),
     ("code", """dual = csindex.dual_evaluation(survey)
 print(f"CSI = {dual.overall:.2f} (95% CI {dual.ci_lower:.2f} to {dual.ci_upper:.2f}); on the 1-10 scale {dual.index_raw:.2f}")
@@ -215,7 +205,7 @@ print(f"importance-weighted C = {improved.index_raw:.3f}")"""),
     ("md", "## Importance–performance analysis (IPA)\n\nCross-hairs at the means of importance and performance."),
     ("code", """res = csindex.ipa(survey, crosshair="mean")
 res.items["quadrant"].value_counts()"""),
-    ("code", """res.plot(title="IPA").figure_"""),
+    ("code", """res.plot(title="IPA");"""),
     ("code", """focus = res.items[res.items["quadrant"] == "Concentrate here"].sort_values("opportunity", ascending=False)
 focus[["importance", "performance", "opportunity"]].round(2)"""),
 ]
@@ -233,9 +223,7 @@ relative-importance measures split R² among the drivers instead:
 * **Pratt** – β · r.
 
 The sample was generated with a known ordering of the drivers (`airline_truth()`)."""),
-    ("code", """import matplotlib
-matplotlib.use("Agg")
-import pandas as pd
+    ("code", """import pandas as pd
 import csindex
 
 survey = csindex.datasets.airline()
@@ -247,7 +235,7 @@ target"""),
 r2 = float(res.r_squared["r_squared"].iloc[0])
 print(f"R² = {r2:.3f}")
 res.weights.round(3)"""),
-    ("code", """res.plot().figure_"""),
+    ("code", """res.plot();"""),
     ("md", "Shapley values add up to R²:"),
     ("code", """assert abs(res.weights["weight"].sum() - r2) < 1e-10
 res.regression.round(3)"""),

@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 from . import __version__
-from .exceptions import CsindexError
+from .exceptions import CsindexError, CsindexWarning
 
 __all__ = ["main"]
 
@@ -70,6 +71,13 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--on-invalid", choices=("raise", "nan"), default="raise",
                      help="values off the scale or text in numeric items: stop with an error (default) or "
                           "treat them as missing (counted in the data-quality section)")
+    rep.add_argument("--missing", choices=("em", "listwise", "mean"), default=None,
+                     help="missing answers in the PLS models: EM estimation (em), leave the respondent out "
+                          "(listwise) or replace by the item mean (mean) (default: the report's default)")
+    rep.add_argument("--previous", metavar="F", help="survey file of the previous wave (same codebook): adds a "
+                                                     "section with the change since then")
+    rep.add_argument("--wave", metavar="COLUMN", help="column of DATA holding the wave: report the last wave and "
+                                                      "compare it with the one before")
     rep.add_argument("--quiet", action="store_true", help="no progress bar, print nothing on success")
 
     val = sub.add_parser("validate", parents=[debug], help="check a survey file and print the validation summary",
@@ -189,7 +197,7 @@ def _out_dir(text: str) -> str:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .report import DEFAULT_BOOTSTRAP, report
+    from .report import DEFAULT_BOOTSTRAP, missing_options, report
 
     if args.file is None and args.codebook is not None:
         print("csindex: error: --codebook needs a survey DATA file.", file=sys.stderr)
@@ -208,7 +216,28 @@ def _cmd_report(args: argparse.Namespace) -> int:
     }
     if args.seed is not None:
         options["seed"] = args.seed
-    result = report(args.file, **options)
+    if args.missing is not None:
+        if args.missing not in missing_options():
+            print(f"csindex: error: --missing {args.missing} is not available in this build of csindex "
+                  f"(fit_pls offers: {', '.join(missing_options())}).", file=sys.stderr)
+            return 2
+        options["missing"] = args.missing
+    if args.previous is not None and args.wave is not None:
+        print("csindex: error: use either --previous FILE or --wave COLUMN, not both.", file=sys.stderr)
+        return 2
+    if args.previous is not None:
+        options["previous"] = args.previous
+    if args.wave is not None:
+        options["wave"] = args.wave
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CsindexWarning)
+        result = report(args.file, **options)
+    fonts = [w for w in caught if "CJK font" in str(w.message)]
+    if fonts and not args.quiet:  # one line naming the font package, never the library's glyph warnings
+        print(f"csindex: warning: {_one_line(fonts[0].message)}", file=sys.stderr)
+    for w in caught:
+        if w not in fonts:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     if not args.quiet:
         failed = result.sections[result.sections["status"] == "failed"]
         for row in failed.itertuples():

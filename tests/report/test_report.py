@@ -22,8 +22,8 @@ from csindex.exceptions import CsindexError, SurveyDataError
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
-SECTION_IDS = ["overview", "data-quality", "simple-scores", "kpi", "ratio", "dual-ipa", "drivers", "model",
-               "index", "ipma", "reliability", "improve", "about"]
+SECTION_IDS = ["overview", "improve", "data-quality", "simple-scores", "kpi", "ratio", "dual-ipa", "drivers",
+               "model", "index", "ipma", "appendix-quality", "appendix-formulas", "about"]
 
 @pytest.fixture(scope="module")
 def en(tmp_path_factory):
@@ -71,14 +71,15 @@ def test_headings_name_the_methods(en):
     text = re.sub(r"<[^>]+>", " ", _html(out))
     for needle in ["Data quality", "Simple-method scores", "C = b/a", "Net Promoter Score"]:
         assert needle in text, needle
-    for needle in ["IPA", "Shapley", "R²", "index", "Priority matrix", "Reliability", "What to improve first"]:
+    for needle in ["IPA", "Shapley", "R²", "index", "Priority matrix", "Reliability", "What to improve first",
+                   "Appendix B: methods and formulas", "HTMT", "VIF", "f²", "Direct, indirect and total effects"]:
         assert needle in text, needle
 
 
 def test_figures_are_embedded_pngs(en):
     res, out, _ = en
     page = _html(out)
-    uris = re.findall(r'<img src="(data:image/png;base64,[^"]+)"', page)
+    uris = re.findall(r'<img src="(data:image/png;base64,[^"]+)" alt="[^"]*" width="\d+" height="\d+"', page)
     assert len(uris) == res.n_figures == len(re.findall(r"<img ", page))
     assert len(uris) >= 6
     for uri in uris:
@@ -302,22 +303,61 @@ def test_cli_bad_option_usage_error(tmp_path):
 # --------------------------------------------------------------------------- models, priorities, robustness
 
 
-def test_improve_first_comes_from_the_priority_matrix(en):
-    res, _, _ = en
+def test_improve_first_comes_from_improvement_priorities(en):
+    res, out, _ = en
     key = res.key_numbers
-    assert key["improve_first_source"] == "ipma"
-    items = res.tables["pls_ipma_items"]
-    focus = items[items["quadrant"] == "Concentrate here"].copy()
-    assert len(focus) >= 1
-    # "Concentrate here": importance at or above the mean, performance below the mean
-    assert (focus["importance"] >= items["importance"].mean()).all()
-    assert (focus["performance"] < items["performance"].mean()).all()
-    focus["gain"] = focus["importance"] * (100 - focus["performance"])
-    expected = focus.sort_values("gain", ascending=False)["item"].head(5).tolist()
-    assert key["improve_first"] == expected
-    page = (res.out / "index.html").read_text(encoding="utf-8")
-    first_label = csindex.datasets.airline().codebook.items.at[expected[0], "label_en"]
-    assert first_label in page.split('<section id="improve">', 1)[1]
+    pri = res.tables["improvement_priorities"]
+    assert key["improve_first"] == list(pri[pri["recommended"]]["attribute"])
+    assert key["improve_first"][0] == "PRICE"  # the generator's strongest low-performing lever
+    assert key["improve_first_labels"][0] == "Price/value"
+    section = _html(out).split('<section id="improve">', 1)[1].split("</section>", 1)[0]
+    assert "<h2>What to improve first</h2>" in section
+    sentences = re.findall(r"<li>(.*?)</li>", section.split('<ol class="improve">', 1)[1].split("</ol>", 1)[0])
+    assert len(sentences) == 3
+    first = pri.iloc[0]
+    assert sentences[0].startswith(f"Price/value: performance {first['performance']:.0f}/100, impact {first['impact']:.2f}")
+    assert f"lifts the index by about {5 * first['impact']:.1f} points" in sentences[0]
+    assert "Not separable" in section
+    for code in ("PRICE", "PUNC", "CABN", "CREW", "EXP_CREW"):  # labels, never raw codes
+        assert f">{code}<" not in section
+    overview = _html(out).split('<section id="overview">', 1)[1].split("</section>", 1)[0]
+    assert "( →)" not in overview and "()" not in overview
+    assert "What to improve first</b>: Price/value" in overview
+
+
+def test_overview_leads_with_the_satisfaction_index(en):
+    res, out, _ = en
+    overview = _html(out).split('<section id="overview">', 1)[1].split("</section>", 1)[0]
+    text = re.sub(r"<[^>]+>", "|", overview)
+    first = [t.strip() for t in text.split("|") if t.strip()]
+    assert first[0] == "Overview" and first[1] == "Satisfaction index"
+    assert first[2] == f"{res.key_numbers['pls_satisfaction_index']:.1f}"
+    head = res.key_numbers["headline_index"]
+    assert head["n_used"] == res.key_numbers["pls_n_used"] and head["model"] == "CCSI" and head["method"] == "PLS"
+    assert f"n = {head['n_used']:,} of 1,000 respondents used" in overview and "CCSI index model, PLS" in overview
+    for measure in ("Simple score", "CSI, dual evaluation", "C = b/a", "Net Promoter Score"):
+        assert measure in text
+    assert "<h3>Other measures</h3>" in overview
+
+
+def test_readable_tables(en):
+    _, out, _ = en
+    page = _html(out)
+    heads = set(re.findall(r"<th>([^<]*)</th>", page))
+    for raw in ("n_valid", "top2_share", "ratio_of_means_ci_lower", "weighted_count", "p_value", "t_value"):
+        assert raw not in heads, raw
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", page)
+    assert not [c for c in cells if re.search(r"\de-\d", c)]  # no 4.20e-27
+    assert "&lt; 0.001" in page
+    assert not re.search(r"\d\.\d{3}</td>", page.split('id="simple-scores"', 1)[1].split("</section>", 1)[0])
+    index_sec = page.split('<section id="index">', 1)[1].split("</section>", 1)[0]
+    assert "p-value" not in index_sec and "<th>t</th>" not in index_sec
+    assert "Warning" not in page.split("<footer>")[0].replace("Warnings", "")  # no warning class names
+    assert "MissingDataWarning" not in page and "loyalty_matrix()" not in page
+    header = page.split("<header>", 1)[1].split("</header>", 1)[0]
+    assert "Data: airline.csv" in header and "/" not in header.replace("</h1>", "").replace("</p>", "")
+    assert "unmet" in page and "C is 0" in page  # every band explained
+    assert "null hypothesis HTMT = 1" in page
 
 
 def test_pls_numbers_match_fit_pls(en):
@@ -409,15 +449,14 @@ def test_failing_section_is_reported_not_fatal(tmp_path, capsys, monkeypatch):
     assert "gave up on purpose" in (tmp_path / "r" / "index.html").read_text(encoding="utf-8")
 
 
-def test_chinese_figure_texts():
+def test_chinese_figure_texts_passed_as_data():
     import matplotlib.pyplot as plt
     from matplotlib.text import Text
 
     from csindex.report._i18n import Labels
 
     t = pd.DataFrame({"name": ["a", "b", "c"], "importance": [0.1, 0.3, 0.2], "performance": [50, 60, 70]})
-    d = csindex.plots.priority_matrix(t)
-    Labels("zh").figure(d.figure_)
+    d = csindex.plots.priority_matrix(t, texts=Labels("zh").plot_texts())
     texts = {x.get_text().split("\n")[0] for x in d.figure_.findobj(Text)}
     plt.close(d.figure_)
     assert {"重点改进区", "优势保持区", "次要改进区", "过度投入区", "重要性", "表现"} <= texts
@@ -456,3 +495,97 @@ def test_scores_by_segment(tmp_path, capsys):
     assert set(table["segment"]) == {"domestic", "international", "regional"}
     with pytest.raises(SurveyDataError, match="rout"):
         csindex.report(by="rout", out=tmp_path / "x", progress=False)
+
+
+# --------------------------------------------------------------------------- waves, missing, fonts
+
+
+def test_report_with_previous_wave_via_cli(tmp_path, capsys):
+    samples = csindex.datasets.samples_dir()
+    out = tmp_path / "w"
+    assert cli.main(["report", str(samples / "airline_wave2.csv"), "--previous", str(samples / "airline.csv"),
+                     "--codebook", str(csindex.datasets.airline_codebook_path()), "--bootstrap", "100",
+                     "--out", str(out), "--quiet"]) == 0
+    payload = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    ids = [s["id"] for s in payload["sections"]]
+    assert ids[:3] == ["overview", "improve", "trend"]
+    change = payload["key_numbers"]["wave_change"]
+    assert change["construct"] == "SAT"
+    assert change["ci"][0] < change["change"] < change["ci"][1] and 0 <= change["p_value"] <= 1
+    assert change["index"] == pytest.approx(payload["key_numbers"]["pls_satisfaction_index"], abs=1e-9)
+    attrs = pd.read_csv(out / "wave_attribute_changes.csv").set_index("construct")
+    # the generator shifts punctuality up (+0.6 on 1-10) and catering down (-0.4) in wave 2
+    assert attrs.loc["PUNC", "difference"] > 3 and attrs.loc["PUNC", "p_value"] < 0.01
+    assert attrs.loc["CATR", "difference"] < -2 and attrs.loc["CATR", "p_value"] < 0.05
+    page = (out / "index.html").read_text(encoding="utf-8")
+    trend = page.split('<section id="trend">', 1)[1].split("</section>", 1)[0]
+    assert "Change of the satisfaction index" in trend and "<img" in trend and "Punctuality" in trend
+    assert "Change since the previous wave</b>: the satisfaction index changed by" in page
+
+
+def test_report_wave_column(tmp_path):
+    samples = csindex.datasets.samples_dir()
+    w1 = pd.read_csv(samples / "airline.csv").copy().assign(wave=2024)
+    w2 = pd.read_csv(samples / "airline_wave2.csv").copy().assign(wave=2025)
+    both = pd.concat([w1, w2], ignore_index=True)
+    survey = csindex.load_survey(both, csindex.datasets.airline_codebook_path())
+    res = csindex.report(survey, wave="wave", out=tmp_path, bootstrap=50, excel=False, progress=False)
+    assert res.key_numbers["n_respondents"] == 300
+    assert res.settings["previous_wave"] == "2024"
+    assert res.sections.set_index("id").loc["trend", "status"] == "ok"
+    with pytest.raises(SurveyDataError, match="wave"):
+        csindex.report(survey, wave="wav", out=tmp_path / "x", progress=False)
+
+
+def test_cli_missing_option(tmp_path, capsys):
+    assert cli.main(["report", "--missing", "mean", "--bootstrap", "0", "--out", str(tmp_path / "m"), "--quiet"]) == 0
+    payload = json.loads((tmp_path / "m" / "results.json").read_text(encoding="utf-8"))
+    assert payload["settings"]["missing"] == "mean"
+    assert payload["key_numbers"]["pls_n_used"] == 1000  # mean replacement keeps every respondent
+    page = (tmp_path / "m" / "index.html").read_text(encoding="utf-8")
+    assert "missing answers replaced by the item mean" in page
+    from csindex.report import missing_options
+
+    code = cli.main(["report", "--missing", "em", "--bootstrap", "0", "--out", str(tmp_path / "e"), "--quiet"])
+    if "em" in missing_options():
+        assert code == 0
+    else:
+        assert code == 2 and "--missing em is not available" in capsys.readouterr().err
+
+
+def test_chinese_report_without_cjk_font_warns_once_on_the_console(tmp_path, capsys, monkeypatch):
+    from csindex.plots import _base
+
+    monkeypatch.setattr(_base, "find_cjk_font", lambda: None)
+    assert cli.main(["report", "--lang", "zh", "--bootstrap", "0", "--out", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if "fonts-noto-cjk" in line]
+    assert len(lines) == 1 and lines[0].startswith("csindex: warning:")
+    assert "Glyph" not in err
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    text = re.sub(r"<[^>]+>", " ", page.split("<main>", 1)[1])
+    assert "Glyph" not in text and "fonts-noto-cjk" not in text and "CJK" not in text
+
+
+def test_chinese_report_has_no_untranslated_english_label(zh):
+    res, out = zh
+    page = _html(out)
+    body = page.split("<main>", 1)[1].split("</main>", 1)[0]
+    body = re.sub(r'<img [^>]*>', " ", body)
+    text = " ".join(re.sub(r"<[^>]+>", " ", body).split())
+    from csindex.report._i18n import messages
+
+    en = messages("en")
+    zh_msg = messages("zh")
+    # every headline, caption, header and category label the English report uses must not appear in the
+    # Chinese page, except texts identical in both languages (formulas, abbreviations)
+    leaked = [v for k, v in en.items() if "{" not in v and len(v) > 3 and v != zh_msg[k]
+              and re.search(r"[A-Za-z]{4,}", v) and re.search(rf"(?<![A-Za-z]){re.escape(v)}(?![A-Za-z])", text)]
+    assert leaked == []
+    heads = re.findall(r"<th>([^<]*)</th>", body)
+    assert not [h for h in heads if re.fullmatch(r"[a-z_]+", h)]  # no raw column names
+
+
+def test_previous_and_wave_together_is_a_parameter_error(tmp_path):
+    with pytest.raises(csindex.exceptions.ParameterError, match="not both"):
+        csindex.report(previous=csindex.datasets.airline_wave2(), wave="route", out=tmp_path, progress=False)

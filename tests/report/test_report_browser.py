@@ -139,8 +139,22 @@ def _png_size(data: bytes) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
-def open_in_chromium(page: Path, profile: Path, screenshot: Path) -> dict[str, Any]:
-    """Load ``page``; return images, console errors, requested URLs and the screenshot size."""
+_LAYOUT_JS = """JSON.stringify({
+  scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
+  wide: Array.from(document.querySelectorAll('main > section, header, nav, footer'))
+        .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).map(e => e.id || e.tagName),
+  figText: Array.from(document.images).filter(i => i.dataset.minTextPx).map(i => ({
+        px: parseFloat(i.dataset.minTextPx) * i.getBoundingClientRect().width
+            / (i.naturalWidth / parseFloat(i.dataset.pixelRatio || '1')),
+        alt: i.alt.slice(0, 60)})),
+  bodyFont: Math.min(...Array.from(document.querySelectorAll('main p, main td, main th, main li'))
+        .map(e => parseFloat(getComputedStyle(e).fontSize)))
+})"""
+
+
+def open_in_chromium(page: Path, profile: Path, screenshot: Path, width: int = 1280) -> dict[str, Any]:
+    """Load ``page`` at ``width`` CSS px; return images, console errors, requested URLs, layout
+    measurements and the screenshot size."""
     dt = DevTools(CHROMIUM, profile)  # type: ignore[arg-type]
     try:
         targets = dt.send("Target.getTargets")["targetInfos"]
@@ -149,6 +163,8 @@ def open_in_chromium(page: Path, profile: Path, screenshot: Path) -> dict[str, A
         session = dt.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         for domain in ("Page", "Runtime", "Log", "Network"):
             dt.send(f"{domain}.enable", session=session)
+        dt.send("Emulation.setDeviceMetricsOverride", {"width": width, "height": 900, "deviceScaleFactor": 1,
+                                                         "mobile": width < 600}, session=session)
         dt.events.clear()
         dt.send("Page.navigate", {"url": page.resolve().as_uri()}, session=session)
         dt.wait_for("Page.loadEventFired")
@@ -159,6 +175,8 @@ def open_in_chromium(page: Path, profile: Path, screenshot: Path) -> dict[str, A
         sections = dt.send("Runtime.evaluate", {
             "expression": "Array.from(document.querySelectorAll('section')).map(s => s.id).join(',')",
             "returnByValue": True}, session=session)["result"]["value"]
+        layout = dt.send("Runtime.evaluate", {"expression": _LAYOUT_JS, "returnByValue": True},
+                         session=session)["result"]["value"]
         shot = dt.send("Page.captureScreenshot", {"format": "png"}, session=session)["data"]
         data = base64.b64decode(shot)
         screenshot.write_bytes(data)
@@ -178,7 +196,7 @@ def open_in_chromium(page: Path, profile: Path, screenshot: Path) -> dict[str, A
             errors.append(f"loading failed: {p.get('errorText')}")
     requests = [ev["params"]["request"]["url"] for ev in events if ev.get("method") == "Network.requestWillBeSent"]
     return {"images": json.loads(images), "errors": errors, "requests": requests,
-            "screenshot": _png_size(data), "sections": sections.split(",")}
+            "screenshot": _png_size(data), "sections": sections.split(","), "layout": json.loads(layout)}
 
 
 @pytest.mark.slow
@@ -196,3 +214,28 @@ def test_report_renders_in_chromium(tmp_path, lang):
     w, h = seen["screenshot"]
     assert w >= 800 and h >= 600
     assert (tmp_path / "screenshot.png").stat().st_size > 20_000  # a rendered page, not a blank one
+
+
+@pytest.fixture(scope="module")
+def wave_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("browser-waves")
+    samples = csindex.datasets.samples_dir()
+    return csindex.report(samples / "airline_wave2.csv", codebook=csindex.datasets.airline_codebook_path(),
+                          previous=samples / "airline.csv", bootstrap=50, seed=1, out=out, excel=False, progress=False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [1280, 390])
+def test_readable_at_desktop_and_phone_width(tmp_path, wave_report, width):
+    seen = open_in_chromium(wave_report.index_html, tmp_path / "profile", tmp_path / f"shot{width}.png", width=width)
+    assert seen["errors"] == []
+    assert len(seen["images"]) == wave_report.n_figures
+    assert all(img["complete"] and img["w"] > 0 for img in seen["images"])
+    layout = seen["layout"]
+    assert layout["innerWidth"] == width
+    assert layout["scrollWidth"] <= width, layout  # no horizontal overflow of the page
+    assert layout["wide"] == []
+    assert len(layout["figText"]) == wave_report.n_figures
+    small = [f for f in layout["figText"] if f["px"] < 9.0]
+    assert small == [], small  # figures are never shrunk below 9 CSS px text
+    assert layout["bodyFont"] >= 12

@@ -22,23 +22,24 @@ from ._base import Display, fig_to_data_uri, fig_to_svg
 from ._charts import (
     DriverChartDisplay,
     IndexChartDisplay,
-    LoyaltyMatrixDisplay,
     PriorityMatrixDisplay,
     RatioDistributionDisplay,
-    TrendChartDisplay,
     driver_chart,
     index_chart,
-    loyalty_matrix_plot,
     priority_matrix,
     ratio_distribution,
-    trend_chart,
 )
 from ._path import PathDiagramDisplay, path_diagram
+from ._priorities import ImprovementChartDisplay, improvement_chart
+from ._loyalty_trend import LoyaltyMatrixDisplay, TrendChartDisplay, loyalty_matrix_plot, trend_chart
+from ._text import TEXTS
 
 __all__ = [
     "Display",
     "DriverChartDisplay",
+    "ImprovementChartDisplay",
     "IndexChartDisplay",
+    "TEXTS",
     "LoyaltyMatrixDisplay",
     "PathDiagramDisplay",
     "PriorityMatrixDisplay",
@@ -47,6 +48,7 @@ __all__ = [
     "driver_chart",
     "fig_to_data_uri",
     "fig_to_svg",
+    "improvement_chart",
     "index_chart",
     "loyalty_matrix_plot",
     "path_diagram",

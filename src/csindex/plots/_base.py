@@ -31,6 +31,8 @@ class Display:
 
     ax_: Any = None
     figure_: Any = None
+    #: message id -> text to draw instead of the English default (see ``csindex.plots._text``)
+    texts: Any = None
     _default_size: tuple[float, float] = (6.4, 4.8)
     _owns_figure: bool = False
     _tight_after_draw: bool = True  # False when drawing placed labels in pixel coordinates
@@ -236,6 +238,52 @@ def boxes_overlap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     w = np.minimum(a[2], b[:, 2]) - np.maximum(a[0], b[:, 0])
     h = np.minimum(a[3], b[:, 3]) - np.maximum(a[1], b[:, 1])
     return np.clip(w, 0, None) * np.clip(h, 0, None)
+
+
+def overlapping_texts(fig: Any, *, min_area_px: float = 1.0) -> list[tuple[str, str]]:
+    """Pairs of drawn texts whose rendered bounding boxes overlap (by more than ``min_area_px``).
+
+    Draws the figure first (so tick labels and tight layouts are final) and compares the
+    window extents of every visible, non-empty Text artist: titles, axis and tick labels,
+    annotations, legend entries.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.text(0.5, 0.5, "first"), ax.text(0.5, 0.5, "second")
+    >>> overlapping_texts(fig)
+    [('first', 'second')]
+    >>> plt.close(fig)
+    """
+    from matplotlib.text import Text
+
+    fig = _figure_of(fig)
+    fig.canvas.draw()
+    renderer = get_renderer(fig)
+    hidden: set[int] = set()  # labels of ticks outside the view interval: not drawn
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            tol = 1e-9 * max(abs(lo), abs(hi), 1.0)
+            for tick, loc in zip(axis.get_major_ticks(), axis.get_majorticklocs()):
+                if not lo - tol <= loc <= hi + tol:
+                    hidden |= {id(tick.label1), id(tick.label2)}
+    texts = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip() and id(t) not in hidden]
+    boxes = []
+    kept = []
+    for t in texts:
+        bb = Text.get_window_extent(t, renderer)  # the text only (an Annotation's extent adds its leader line)
+        box = np.array([bb.x0, bb.y0, bb.x1, bb.y1])
+        if box[2] - box[0] > 0 and box[3] - box[1] > 0:
+            boxes.append(box)
+            kept.append(t)
+    out = []
+    for i in range(len(kept)):
+        if i + 1 < len(kept):
+            area = boxes_overlap(boxes[i], np.array(boxes[i + 1:]))
+            out += [(kept[i].get_text(), kept[i + 1 + j].get_text()) for j in np.flatnonzero(area > min_area_px)]
+    return out
 
 
 # --------------------------------------------------------------------------- CJK fonts

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import textwrap
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,7 @@ from .._bands import ratio_band_shares
 from ..exceptions import MissingDataWarning, SurveyDataError
 from ._base import (
     Display,
+    has_cjk,
     as_frame,
     check_ci,
     check_option_csindex,
@@ -22,6 +24,10 @@ from ._base import (
     require_columns,
 )
 from ._labels import place_labels
+from ._text import TEXTS
+from ._text import text as _t
+
+_AXIS_IDS = frozenset(k for k in TEXTS if k.startswith("axis."))
 
 QUADRANT_NAMES = {
     "high_x_low_y": "Concentrate here",
@@ -48,7 +54,7 @@ def _quadrant_keys(x: np.ndarray, y: np.ndarray, cx: float, cy: float) -> np.nda
 
 
 def _quadrant_texts(ax: Any, names: dict[str, str], extra: dict[str, str] | None = None) -> dict[str, Any]:
-    """Quadrant names in the four corners of the axes."""
+    """Quadrant names (already in the display language) in the four corners of the axes."""
     corners = {
         "high_x_high_y": (0.985, 0.985, "right", "top"),
         "high_x_low_y": (0.985, 0.015, "right", "bottom"),
@@ -95,6 +101,10 @@ class PriorityMatrixDisplay(Display):
     _default_size = (7.5, 6.0)
     _tight_after_draw = False
 
+    def _figsize(self) -> tuple[float, float]:
+        # room for the labels of many points
+        return self._default_size if len(self.data) <= 12 else (9.4, 7.4)
+
     def __init__(self, data: pd.DataFrame, crosshair: tuple[float, float], *, x_label: str, y_label: str, title: str | None) -> None:
         self.data = data
         self.crosshair = crosshair
@@ -114,9 +124,12 @@ class PriorityMatrixDisplay(Display):
         ax.axvline(cx, color="0.35", lw=1.0, ls="--", zorder=1)
         ax.axhline(cy, color="0.35", lw=1.0, ls="--", zorder=1)
         ax.scatter(x, y, s=28, color=_PALETTE[0], zorder=3, edgecolor="white", linewidth=0.6)
-        self.quadrant_texts_ = _quadrant_texts(ax, QUADRANT_NAMES)
-        ax.set_xlabel(self.x_label)
-        ax.set_ylabel(self.y_label)
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(nbins="auto", prune="lower"))  # no tick label in the corner
+        self.quadrant_texts_ = _quadrant_texts(ax, {k: _t(self.texts, f"quadrant.{k}") for k in QUADRANT_NAMES})
+        ax.set_xlabel(_t(self.texts, f"axis.{self.x_label}") if f"axis.{self.x_label}" in _AXIS_IDS else self.x_label)
+        ax.set_ylabel(_t(self.texts, f"axis.{self.y_label}") if f"axis.{self.y_label}" in _AXIS_IDS else self.y_label)
         if self.title:
             ax.set_title(self.title)
         if self._owns_figure:  # settle the layout first: labels are placed in pixels
@@ -136,6 +149,7 @@ def priority_matrix(
     crosshair: str | tuple[float, float] = "mean",
     ax: Any = None,
     title: str | None = None,
+    texts: Mapping[str, str] | None = None,
 ) -> PriorityMatrixDisplay:
     """Importance-performance priority matrix (IPA, PLS IPMA) with quadrant names.
 
@@ -157,6 +171,9 @@ def priority_matrix(
         (x, y) values such as the scale midpoints.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure when omitted.
+    texts : dict, optional
+        Message id -> text to draw (the chart's words in another language); ids
+        not given keep their English default (``csindex.plots._text.TEXTS``).
     title : str, optional
         Axes title.
 
@@ -201,7 +218,10 @@ def priority_matrix(
     data = pd.DataFrame(
         {"name": names, "importance": xs, "performance": ys, "quadrant": [QUADRANT_NAMES[k] for k in keys]}
     )
-    disp = PriorityMatrixDisplay(data, cross, x_label=x.replace("_", " ").capitalize(), y_label=y.replace("_", " ").capitalize(), title=title)
+    x_label = x if f"axis.{x}" in _AXIS_IDS else x.replace("_", " ").capitalize()
+    y_label = y if f"axis.{y}" in _AXIS_IDS else y.replace("_", " ").capitalize()
+    disp = PriorityMatrixDisplay(data, cross, x_label=x_label, y_label=y_label, title=title)
+    disp.texts = texts
     return disp.plot(ax=ax)
 
 
@@ -226,7 +246,13 @@ class IndexChartDisplay(Display):
 
     def _figsize(self) -> tuple[float, float]:
         n = self.data["construct"].nunique() * max(self.data["group"].nunique(), 1)
-        return (min(max(4.5, 0.55 * n + 2.0), 16.0), 4.8)
+        return (min(max(4.5, 0.95 * n + 2.0), 9.6), 4.8)
+
+    def _values_fit(self, ax: Any, width: float) -> bool:
+        """Whether a value label ("68.1" at 8 pt) fits over a bar of ``width`` data units."""
+        n = max(self.data["construct"].nunique(), 1)
+        bar_in = width * ax.get_position().width * ax.figure.get_figwidth() / n
+        return bar_in >= 4 * 0.6 * 8 / 72
 
     def _draw(self, ax: Any) -> None:
         d = self.data
@@ -246,20 +272,31 @@ class IndexChartDisplay(Display):
                 label=str(g) if n_g > 1 else None, zorder=2,
             )
             self.bars_.extend(bars.patches)
-            if not self.has_ci:
+            if not self.has_ci and self._values_fit(ax, width):
                 ax.bar_label(bars, fmt="%.1f", padding=2, fontsize=8)
         self.errorbars_ = None
         if self.has_ci:
             v = d["index"].to_numpy()
             err = np.vstack([v - d["ci_lower"].to_numpy(), d["ci_upper"].to_numpy() - v])
             self.errorbars_ = ax.errorbar(xs, v, yerr=err, fmt="none", ecolor="0.15", capsize=3, lw=1, zorder=3)
-            for xi, hi, vi in zip(xs, d["ci_upper"], v):
-                ax.text(xi, hi + 1.0, f"{vi:.1f}", ha="center", va="bottom", fontsize=8)
-        ax.set_xticks(range(len(constructs)), constructs, rotation=30 if len(constructs) > 6 else 0,
-                      ha="right" if len(constructs) > 6 else "center")
+            if self._values_fit(ax, width):
+                for xi, hi, vi in zip(xs, d["ci_upper"], v):
+                    ax.text(xi, hi + 1.0, f"{vi:.1f}", ha="center", va="bottom", fontsize=8)
+        # wrap long names onto lines no wider than a bar slot; rotate them when a single word is
+        # wider than the slot, so that tick labels never collide
+        slot_in = ax.get_position().width * ax.figure.get_figwidth() / max(len(constructs), 1)
+        char_in = 0.6 * 9 / 72
+        chars = max(4, int(slot_in / char_in) - 1)
+        names = [textwrap.fill(str(c), chars, break_long_words=False) for c in constructs]
+        widest = max((sum(9 / 72 if has_cjk(ch) else char_in for ch in w) for c in constructs for w in str(c).split()),
+                     default=0.0)
+        if widest > 0.92 * slot_in:  # vertical: the names' boxes never touch
+            ax.set_xticks(range(len(constructs)), [str(c) for c in constructs], fontsize=9, rotation=90)
+        else:
+            ax.set_xticks(range(len(constructs)), names, fontsize=9)
         top = float(np.nanmax(d["ci_upper"] if self.has_ci else d["index"]))
         ax.set_ylim(0, max(100.0, top + 6.0))
-        ax.set_ylabel("Index (0-100)")
+        ax.set_ylabel(_t(self.texts, "axis.index"))
         ax.grid(axis="y", color="0.9", zorder=0)
         ax.set_axisbelow(True)
         if n_g > 1:
@@ -275,6 +312,7 @@ def index_chart(
     group: str | None = None,
     construct: str = "construct",
     ax: Any = None,
+    texts: Mapping[str, str] | None = None,
 ) -> IndexChartDisplay:
     """Bar chart of 0-100 indices per construct, with confidence intervals.
 
@@ -291,6 +329,9 @@ def index_chart(
     construct : str
         Column of construct names; the index of ``table`` when absent.
     ax : matplotlib.axes.Axes, optional
+    texts : dict, optional
+        Message id -> text to draw (the chart's words in another language); ids
+        not given keep their English default (``csindex.plots._text.TEXTS``).
 
     Returns
     -------
@@ -326,7 +367,9 @@ def index_chart(
             + (" within one group" if group else "")
             + ". Pass group= the column that tells the rows apart (segment or wave)."
         )
-    return IndexChartDisplay(data, has_ci).plot(ax=ax)
+    disp = IndexChartDisplay(data, has_ci)
+    disp.texts = texts
+    return disp.plot(ax=ax)
 
 
 # --------------------------------------------------------------------------- C = b/a
@@ -372,6 +415,8 @@ class RatioDistributionDisplay(Display):
         if isinstance(ax, (list, tuple, np.ndarray)):
             ax, self._pending_share_ax = ax[0], ax[1]
         super().plot(ax)
+        if self._owns_figure:  # keep the two panels' tick labels apart
+            self.figure_.tight_layout(w_pad=2.5)
         return self
 
     def _all_axes(self) -> list[Any]:
@@ -392,9 +437,9 @@ class RatioDistributionDisplay(Display):
         ax.axvline(1.0, color="black", lw=1, ls="--", zorder=3)
         pad = 0.05 * max(r.max() - r.min(), 2 * tol)
         ax.set_xlim(min(r.min(), lo_edge) - pad, max(r.max(), hi_edge) + pad)
-        ax.set_xlabel("C = b / a (perceived / expected)")
-        ax.set_ylabel("Respondents")
-        ax.set_title("Distribution of C = b/a", fontsize=10)
+        ax.set_xlabel(_t(self.texts, "ratio.x"))
+        ax.set_ylabel(_t(self.texts, "axis.respondents"))
+        ax.set_title(_t(self.texts, "ratio.title"), fontsize=10)
         share_ax = self._pending_share_ax
         if share_ax is None:
             share_ax = ax.inset_axes([0.64, 0.5, 0.34, 0.46])
@@ -405,13 +450,14 @@ class RatioDistributionDisplay(Display):
         bars = share_ax.barh(range(len(names)), vals, color=colors, zorder=2)
         self.share_bars_ = list(bars.patches)
         share_ax.bar_label(bars, labels=[f"{v:.1f}%" for v in vals], padding=2, fontsize=8)
-        share_ax.set_yticks(range(len(names)), names, fontsize=8)
+        shown = [_t(self.texts, f"band.{n}") if f"band.{n}" in TEXTS else n for n in names]
+        share_ax.set_yticks(range(len(names)), shown, fontsize=8)
         share_ax.invert_yaxis()
         share_ax.set_xlim(0, float(vals.max()) * 1.35 + 1.0)
-        share_ax.set_xlabel("Share of respondents (%)", fontsize=8)
+        share_ax.set_xlabel(_t(self.texts, "ratio.share_x"), fontsize=8)
         share_ax.tick_params(labelsize=8)
         if self._pending_share_ax is not None:
-            share_ax.set_title(f"Bands (tol = {tol:g})", fontsize=10)
+            share_ax.set_title(_t(self.texts, "ratio.bands_title", tol=tol), fontsize=10)
 
 
 def ratio_distribution(
@@ -420,6 +466,7 @@ def ratio_distribution(
     *,
     tol: float = 0.05,
     ax: Any = None,
+    texts: Mapping[str, str] | None = None,
 ) -> RatioDistributionDisplay:
     """Histogram of respondent C = b/a ratios with the share of each satisfaction band.
 
@@ -485,7 +532,9 @@ def ratio_distribution(
         shares = pd.Series(bands, dtype="float64", name="share")
         if not np.isfinite(shares.to_numpy()).all():
             raise SurveyDataError("The band shares passed to ratio_distribution have missing values.")
-    return RatioDistributionDisplay(r, shares, float(tol)).plot(ax=ax)
+    disp = RatioDistributionDisplay(r, shares, float(tol))
+    disp.texts = texts
+    return disp.plot(ax=ax)
 
 
 # --------------------------------------------------------------------------- driver chart
@@ -545,7 +594,8 @@ class DriverChartDisplay(Display):
         ax.set_yticks(range(len(drivers)), drivers)
         ax.invert_yaxis()
         ax.axvline(0, color="0.3", lw=0.8)
-        ax.set_xlabel(self.value_label + (" (%)" if self.percent else ""))
+        label = _t(self.texts, "axis.share") if self.value_label == "Share" else self.value_label
+        ax.set_xlabel(label + (" (%)" if self.percent else ""))
         ax.grid(axis="x", color="0.9", zorder=0)
         ax.set_axisbelow(True)
         lo = min(0.0, float((d["ci_lower"] if self.has_ci else d["value"]).min()) * scale)
@@ -565,6 +615,7 @@ def driver_chart(
     driver: str = "driver",
     group: str | None = None,
     ax: Any = None,
+    texts: Mapping[str, str] | None = None,
 ) -> DriverChartDisplay:
     """Horizontal bar chart of driver weights (regression, relative weights, Shapley).
 
@@ -588,6 +639,9 @@ def driver_chart(
     group : str, optional
         Column such as ``method``; bars of the groups are drawn side by side.
     ax : matplotlib.axes.Axes, optional
+    texts : dict, optional
+        Message id -> text to draw (the chart's words in another language); ids
+        not given keep their English default (``csindex.plots._text.TEXTS``).
 
     Returns
     -------
@@ -628,235 +682,9 @@ def driver_chart(
         value == "share" and (vals >= 0).all() and (vals <= 1).all()
         and np.allclose(data.groupby("group")["value"].sum(), 1.0, atol=1e-6)
     )
-    return DriverChartDisplay(data, has_ci, value.replace("_", " ").capitalize(), percent).plot(ax=ax)
-
-
-# --------------------------------------------------------------------------- loyalty matrix
-
-
-class LoyaltyMatrixDisplay(Display):
-    """Dick & Basu loyalty matrix; see :func:`loyalty_matrix_plot`.
-
-    Attributes
-    ----------
-    data : pandas.DataFrame
-        Columns ``attitude, patronage, segment`` (one row per respondent used).
-    thresholds : tuple of float
-    counts_, shares_ : pandas.Series
-        Respondents and share (0-1) per segment.
-    quadrant_texts_ : dict
-    """
-
-    _default_size = (6.8, 5.6)
-
-    def __init__(self, data: pd.DataFrame, thresholds: tuple[float, float], x_label: str, y_label: str) -> None:
-        self.data, self.thresholds = data, thresholds
-        self.x_label, self.y_label = x_label, y_label
-        order = list(LOYALTY_NAMES.values())
-        self.counts_ = data["segment"].value_counts().reindex(order, fill_value=0)
-        self.shares_ = self.counts_ / len(data)
-
-    def _draw(self, ax: Any) -> None:
-        a, p = self.data["attitude"].to_numpy(), self.data["patronage"].to_numpy()
-        ta, tp = self.thresholds
-        pairs = pd.DataFrame({"a": a, "p": p}).value_counts().reset_index(name="n")
-        size = 12 + 140 * np.sqrt(pairs["n"].to_numpy() / pairs["n"].max())
-        self.points_ = ax.scatter(pairs["a"], pairs["p"], s=size, color=_PALETTE[0], alpha=0.55, edgecolor="white", lw=0.5, zorder=3)
-        ax.axvline(ta, color="0.35", lw=1, ls="--")
-        ax.axhline(tp, color="0.35", lw=1, ls="--")
-        x0, x1 = _padded_limits(a, ta, 0.08)
-        y0, y1 = _padded_limits(p, tp, 0.08)
-        ax.set_xlim(x0, x1)
-        ax.set_ylim(y0 - 0.16 * (y1 - y0), y1 + 0.16 * (y1 - y0))  # room for the quadrant texts
-        key_of = {v: k for k, v in LOYALTY_NAMES.items()}
-        extra = {key_of[s]: f"{self.shares_[s]:.1%} (n = {self.counts_[s]})" for s in self.counts_.index}
-        self.quadrant_texts_ = _quadrant_texts(ax, LOYALTY_NAMES, extra)
-        ax.set_xlabel(self.x_label)
-        ax.set_ylabel(self.y_label)
-
-
-def loyalty_matrix_plot(
-    attitude: Any,
-    patronage: Any,
-    *,
-    attitude_threshold: float,
-    patronage_threshold: float,
-    ax: Any = None,
-) -> LoyaltyMatrixDisplay:
-    """Dick & Basu (1994) loyalty matrix: relative attitude x repeat patronage.
-
-    Respondents at or above both thresholds show "Loyalty"; high attitude and low
-    patronage "Latent loyalty"; low attitude and high patronage "Spurious
-    loyalty"; low/low "No loyalty". Identical answer pairs are drawn as one
-    point whose area grows with the count; each quadrant shows its share.
-
-    Parameters
-    ----------
-    attitude, patronage : array-like or pandas.Series
-        One value per respondent. Respondents missing either are dropped with a
-        :class:`~csindex.exceptions.MissingDataWarning`.
-    attitude_threshold, patronage_threshold : float
-        Split points (e.g. scale midpoints or medians); values equal to a
-        threshold count as high.
-    ax : matplotlib.axes.Axes, optional
-
-    Returns
-    -------
-    LoyaltyMatrixDisplay
-
-    Examples
-    --------
-    >>> import matplotlib.pyplot as plt
-    >>> d = loyalty_matrix_plot([8, 9, 3, 2], [9, 2, 8, 1], attitude_threshold=5, patronage_threshold=5)
-    >>> d.counts_.to_dict()
-    {'Loyalty': 1, 'Latent loyalty': 1, 'Spurious loyalty': 1, 'No loyalty': 1}
-    >>> plt.close(d.figure_)
-    """
-    where = "loyalty_matrix_plot"
-    try:
-        a = np.asarray(pd.Series(attitude).to_numpy(), dtype="float64").ravel()
-        p = np.asarray(pd.Series(patronage).to_numpy(), dtype="float64").ravel()
-    except (TypeError, ValueError) as exc:
-        raise SurveyDataError("loyalty_matrix_plot needs numeric attitude and patronage values.") from exc
-    if len(a) != len(p):
-        raise SurveyDataError(
-            f"loyalty_matrix_plot got {len(a)} attitude values but {len(p)} patronage values; "
-            "pass one of each per respondent."
-        )
-    ok = np.isfinite(a) & np.isfinite(p)
-    if not ok.all():
-        warnings.warn(
-            f"loyalty_matrix_plot dropped {int((~ok).sum())} of {len(a)} respondents with a missing attitude or patronage value.",
-            MissingDataWarning, stacklevel=2,
-        )
-        a, p = a[ok], p[ok]
-    if len(a) == 0:
-        raise SurveyDataError("loyalty_matrix_plot got no respondents with both attitude and patronage values.")
-    keys = _quadrant_keys(a, p, float(attitude_threshold), float(patronage_threshold))
-    data = pd.DataFrame({"attitude": a, "patronage": p, "segment": [LOYALTY_NAMES[k] for k in keys]})
-    x_label = getattr(attitude, "name", None) or "Relative attitude"
-    y_label = getattr(patronage, "name", None) or "Repeat patronage"
-    disp = LoyaltyMatrixDisplay(data, (float(attitude_threshold), float(patronage_threshold)), str(x_label), str(y_label))
+    disp = DriverChartDisplay(data, has_ci, value.replace("_", " ").capitalize(), percent)
+    disp.texts = texts
     return disp.plot(ax=ax)
-
-
-# --------------------------------------------------------------------------- trend chart
-
-
-class TrendChartDisplay(Display):
-    """Indices across survey waves; see :func:`trend_chart`.
-
-    Attributes
-    ----------
-    data : pandas.DataFrame
-        Columns ``wave, construct, index`` (and ``ci_lower, ci_upper``).
-    waves : list
-        Waves in plotting order.
-    lines_ : dict
-        Construct -> Line2D.
-    bands_ : dict
-        Construct -> PolyCollection of the CI band (empty without CIs).
-    """
-
-    _default_size = (7.5, 4.6)
-
-    def __init__(self, data: pd.DataFrame, waves: list[Any], has_ci: bool) -> None:
-        self.data, self.waves, self.has_ci = data, waves, has_ci
-
-    def _draw(self, ax: Any) -> None:
-        pos = {w: i for i, w in enumerate(self.waves)}
-        self.lines_, self.bands_ = {}, {}
-        for k, (c, g) in enumerate(self.data.groupby("construct", sort=False)):
-            g = g.assign(_x=g["wave"].map(pos)).sort_values("_x")
-            color = _PALETTE[k % len(_PALETTE)]
-            (line,) = ax.plot(g["_x"], g["index"], marker="o", color=color, label=str(c), lw=1.8, zorder=3)
-            self.lines_[c] = line
-            if self.has_ci:
-                self.bands_[c] = ax.fill_between(g["_x"], g["ci_lower"], g["ci_upper"], color=color, alpha=0.15, lw=0, zorder=2)
-        ax.set_xticks(range(len(self.waves)), [str(w) for w in self.waves])
-        ax.set_xlabel("Wave")
-        ax.set_ylabel("Index (0-100)")
-        lo = float((self.data["ci_lower"] if self.has_ci else self.data["index"]).min())
-        hi = float((self.data["ci_upper"] if self.has_ci else self.data["index"]).max())
-        span = max(hi - lo, 5.0)
-        ax.set_ylim(max(0.0, lo - 0.15 * span), min(100.0, hi + 0.15 * span) if hi <= 100 else hi + 1)
-        ax.grid(color="0.92", zorder=0)
-        if len(self.waves) == 1:
-            ax.set_xlim(-0.5, 0.5)
-        ax.legend(frameon=False, fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
-
-
-def trend_chart(
-    table: pd.DataFrame,
-    *,
-    wave: str = "wave",
-    construct: str = "construct",
-    index: str = "index",
-    ci_lower: str | None = None,
-    ci_upper: str | None = None,
-    ax: Any = None,
-) -> TrendChartDisplay:
-    """Line chart of indices across survey waves, one line per construct.
-
-    Waves are ordered by their categories when the column is an ordered
-    categorical, numerically when numeric, else in order of appearance.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        Long table, one row per (wave, construct).
-    wave, construct, index : str
-        Column names.
-    ci_lower, ci_upper : str, optional
-        CI columns; shaded bands are drawn when given.
-    ax : matplotlib.axes.Axes, optional
-
-    Returns
-    -------
-    TrendChartDisplay
-
-    Examples
-    --------
-    >>> import pandas as pd, matplotlib.pyplot as plt
-    >>> t = pd.DataFrame({"wave": [2023, 2024, 2023, 2024], "construct": ["SAT", "SAT", "LOY", "LOY"],
-    ...                   "index": [70.0, 73.5, 61.0, 60.2]})
-    >>> d = trend_chart(t)
-    >>> sorted(d.lines_), d.waves
-    (['LOY', 'SAT'], [2023, 2024])
-    >>> plt.close(d.figure_)
-    """
-    where = "trend_chart"
-    what = "trend table"
-    df = as_frame(table, what, where)
-    require_columns(df, [wave, construct, index], what, where)
-    if (ci_lower is None) != (ci_upper is None):
-        raise SurveyDataError("trend_chart needs both ci_lower= and ci_upper= column names, or neither.")
-    if ci_lower is not None:
-        require_columns(df, [ci_lower, ci_upper], what, where)  # type: ignore[list-item]
-    rows = [f"{w}/{c}" for w, c in zip(df[wave], df[construct])]
-    values = numeric_column(df, index, what, where, labels=rows)
-    data = pd.DataFrame({"wave": df[wave].to_numpy(), "construct": df[construct].astype(str).to_numpy(), "index": values})
-    has_ci = ci_lower is not None
-    if has_ci:
-        lo = numeric_column(df, ci_lower, what, where, labels=rows)  # type: ignore[arg-type]
-        hi = numeric_column(df, ci_upper, what, where, labels=rows)  # type: ignore[arg-type]
-        ci_errors(values, lo, hi, rows, where)
-        data["ci_lower"], data["ci_upper"] = lo, hi
-    if data.duplicated(["wave", "construct"]).any():
-        dup = data.loc[data.duplicated(["wave", "construct"])]
-        first = dup.iloc[0]
-        raise SurveyDataError(
-            f"The trend table passed to trend_chart has {len(dup)} duplicated (wave, construct) row(s), "
-            f"e.g. wave {first['wave']!r}, construct {first['construct']!r}. Keep one row per wave and construct."
-        )
-    col = df[wave]
-    if isinstance(col.dtype, pd.CategoricalDtype) and col.cat.ordered:
-        waves = [w for w in col.cat.categories if w in set(col)]
-    elif pd.api.types.is_numeric_dtype(col):
-        waves = sorted(pd.unique(col).tolist())
-    else:
-        waves = list(dict.fromkeys(col.tolist()))
-    return TrendChartDisplay(data, waves, has_ci).plot(ax=ax)
 
 
 __all__: Sequence[str] = [
@@ -864,6 +692,4 @@ __all__: Sequence[str] = [
     "index_chart",
     "ratio_distribution",
     "driver_chart",
-    "loyalty_matrix_plot",
-    "trend_chart",
 ]

@@ -8,7 +8,7 @@ import numpy as np
 
 from ._base import boxes_overlap, get_renderer, text_extent_px
 
-_RINGS_PX = (5.0, 12.0, 22.0, 36.0, 54.0, 78.0, 110.0)
+_RINGS_PX = (5.0, 12.0, 22.0, 36.0, 54.0, 78.0, 110.0, 150.0, 200.0)
 _N_DIRECTIONS = 16
 
 

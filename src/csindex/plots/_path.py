@@ -12,6 +12,7 @@ import pandas as pd
 from .._validation import quote_list
 from ..exceptions import SpecError, SurveyDataError
 from ._base import Display, as_frame, has_cjk, boxes_overlap, get_renderer, numeric_column, require_columns, text_extent_px
+from ._text import text as _t
 
 # geometry in data units (1 unit = 1 inch at the natural figure size); node size and
 # layer distance adapt to the label lengths, see PathDiagramDisplay._geometry
@@ -145,8 +146,10 @@ class PathDiagramDisplay(Display):
         *,
         show_ci: bool,
         labels: Mapping[str, str],
+        loadings: Mapping[str, tuple[float, float]] | None = None,
     ) -> None:
         self.paths = paths
+        self.loadings = {str(k): (float(v[0]), float(v[1])) for k, v in (loadings or {}).items()}
         self.r_squared = r_squared
         self.layers = layers
         self.show_ci = show_ci
@@ -170,7 +173,8 @@ class PathDiagramDisplay(Display):
         text_w = max(ems(line) for line in lines) * _NODE_PT * 1.08 / 72  # bold is ~8% wider
         w = float(np.clip(text_w / 0.75 + 0.2, 1.25, 2.2))
         has_r2 = self.r_squared is not None
-        h = float(np.clip(0.42 + 0.2 * n_lines + (0.2 if has_r2 else 0.0), 0.8, 1.1))
+        extra = (0.2 if has_r2 else 0.0) + (0.2 if self.loadings else 0.0)
+        h = float(np.clip(0.42 + 0.2 * n_lines + extra, 0.8, 1.35))
         label_ems = ems("[-0.05, 0.15]") if self.show_ci else ems("-0.50***")
         dx = w + label_ems * _EDGE_PT / 72 + 0.6
         return w, h, dx, h + 0.5
@@ -300,10 +304,14 @@ class PathDiagramDisplay(Display):
             ax.add_patch(patch)
             self.node_patches_[n] = patch
             has_r2 = r2 is not None and n in r2.index and is_endo
-            ty = y + (0.12 * _H if has_r2 else 0.0)
+            lam = self.loadings.get(n)
+            lines = ([_t(self.texts, "path.r2", value=float(r2[n]))] if has_r2 else []) + (
+                [_t(self.texts, "path.loadings", lo=lam[0], hi=lam[1])] if lam else [])
+            ty = y + (0.1 * _H * len(lines) if lines else 0.0)
             self.node_labels_[n] = ax.text(x, ty, wrapped[n], ha="center", va="center", fontsize=node_fs, fontweight="bold", color="#0d2b45", zorder=4)
-            if has_r2:
-                self.r2_labels_[n] = ax.text(x, y - 0.26 * _H, f"R² = {float(r2[n]):.2f}", ha="center", va="center", fontsize=small_fs, color="#0d2b45", zorder=4)
+            if lines:
+                self.r2_labels_[n] = ax.text(x, y - (0.2 + 0.06 * len(lines)) * _H, "\n".join(lines), ha="center", va="center",
+                                             fontsize=small_fs, color="#0d2b45", zorder=4, linespacing=1.1)
 
         has_p = "p_value" in self.paths.columns
         est = self.paths["estimate"].to_numpy(dtype="float64")
@@ -379,6 +387,8 @@ def path_diagram(
     p_values: pd.Series | pd.DataFrame | None = None,
     ax: Any = None,
     labels: Mapping[str, str] | None = None,
+    loadings: Mapping[str, tuple[float, float]] | None = None,
+    texts: Mapping[str, str] | None = None,
 ) -> PathDiagramDisplay:
     """Path diagram of a structural model: constructs left to right, arrows with coefficients.
 
@@ -411,6 +421,11 @@ def path_diagram(
         Axes to draw on; a new figure sized to the model when omitted.
     labels : dict, optional
         Construct -> display label (e.g. Chinese names).
+    loadings : dict, optional
+        Construct -> (smallest, largest) outer loading of its items, shown in the node.
+    texts : dict, optional
+        Message id -> text to draw (``path.r2``, ``path.loadings``); see
+        ``csindex.plots._text.TEXTS``.
 
     Returns
     -------
@@ -508,5 +523,6 @@ def path_diagram(
         layer_list = longest_path_layers(nodes + extra, pairs)
     if not layer_list or not any(layer_list):
         raise SurveyDataError("The paths table passed to path_diagram is empty; there is nothing to draw.")
-    disp = PathDiagramDisplay(tidy, r2, layer_list, show_ci=show_ci, labels=labels or {})
+    disp = PathDiagramDisplay(tidy, r2, layer_list, show_ci=show_ci, labels=labels or {}, loadings=loadings)
+    disp.texts = texts
     return disp.plot(ax=ax)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+import re
 import sys
 import time
 import warnings
@@ -38,22 +39,13 @@ from .._export import write_csv, write_xlsx
 from .._summary import Summary, SummaryMixin
 from .._params import check_param
 from .._validation import check_option, did_you_mean
-from ..exceptions import CsindexError, SurveyDataError
+from ..exceptions import CsindexError, ParameterError, SurveyDataError
 from ._files import OutputFolder, check_out
 from ._i18n import LANGS, Labels
 from ._render import Section, render_html, table_records, write_json
-from ._sections import (
-    Context,
-    build_about,
-    build_improve,
-    build_kpi,
-    build_overview,
-    build_quality,
-    build_segments,
-    build_simple,
-)
+from ._sections import Context, build_about, build_kpi, build_quality, build_segments, build_simple
 
-__all__ = ["ReportResult", "report", "DEFAULT_BOOTSTRAP", "TEMPLATES"]
+__all__ = ["ReportResult", "report", "DEFAULT_BOOTSTRAP", "DEFAULT_MISSING", "TEMPLATES"]
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +56,16 @@ DEFAULT_BOOTSTRAP = 1000
 TEMPLATES = ("ccsi", "acsi", "ecsi", "scsb")
 
 EXCEL_NAME = "csindex-report.xlsx"
+
+#: missing-answer handling of the report's PLS models (switch to "em" once fit_pls offers it)
+DEFAULT_MISSING = "listwise"
+
+
+def missing_options() -> tuple[str, ...]:
+    """The ``missing=`` settings the PLS engine of this build accepts."""
+    from ..pls.estimate import MISSING
+
+    return tuple(MISSING)
 
 
 @dataclass(frozen=True, repr=False)
@@ -164,6 +166,9 @@ def report(
     by: str | None = None,
     excel: bool | None = None,
     progress: bool | None = None,
+    missing: str = DEFAULT_MISSING,
+    previous: Any = None,
+    wave: str | None = None,
 ) -> ReportResult:
     """Analyse a survey and write a self-contained HTML report plus machine-readable files.
 
@@ -214,6 +219,15 @@ def report(
         missing), ``False`` skips it, ``None`` writes it when ``openpyxl`` is installed.
     progress : bool or None
         Show a progress bar on stderr; ``None`` shows it only when stderr is a terminal.
+    missing : {"listwise", "mean", "em"}
+        How the PLS models (index model and the attribute model of "What to improve
+        first") treat missing answers (``"em"`` where :func:`csindex.fit_pls` offers it).
+    previous : str, Path, DataFrame or Survey, optional
+        The previous wave (same questionnaire; a file is read with ``codebook``): adds the
+        section "Change since the previous wave".
+    wave : str, optional
+        A column of ``data`` holding the wave: the report covers its last wave (in sorted
+        order) and compares it with the one before. Not together with ``previous``.
 
     Returns
     -------
@@ -237,6 +251,10 @@ def report(
     check_option("method", method, ("pls", "sem", "both"), "report()")
     check_option("lang", lang, LANGS, "report()")
     check_option("on_invalid", on_invalid, ("raise", "nan"), "report()")
+    check_option("missing", missing, missing_options(), "report()")
+    if previous is not None and wave is not None:
+        raise ParameterError("report() takes either previous= (the previous wave's data) or wave= (a wave column "
+                             "of data), not both; drop one of them.")
     bootstrap = check_param("bootstrap", bootstrap, where="report()")
     if excel is True:
         from .._deps import require
@@ -244,50 +262,56 @@ def report(
         require("openpyxl", "Writing the report's Excel workbook")
     target = check_out(out)
     survey = _load(data, codebook, scale, on_invalid)
+    prev_survey, wave_labels = None, ("previous wave", "this wave")
+    if previous is not None:
+        prev_survey = _load(previous, codebook if not hasattr(previous, "codebook") else None, scale, on_invalid)
+    elif wave is not None:
+        survey, prev_survey, wave_labels = _split_waves(survey, wave)
+    _warn_missing_cjk_font(lang)
     if by is not None and by not in survey.responses.columns:
         raise SurveyDataError(f"by={by!r} is not a column of the survey.{did_you_mean(str(by), list(survey.responses.columns))}")
     labels = Labels(lang, survey.codebook.items)
-    ctx = Context(survey=survey, labels=labels, method=method, bootstrap=bootstrap, seed=seed, by=by)
-    from . import _models
+    ctx = Context(survey=survey, labels=labels, method=method, bootstrap=bootstrap, seed=seed, by=by, missing=missing,
+                  previous=prev_survey, wave_labels=(labels("wave_previous"), labels("wave_current"))
+                  if previous is not None else wave_labels)
+    from . import _appendix, _headline, _models
 
     ctx.model, ctx.model_name = _models.resolve_model(model, survey)
 
     sections: dict[str, Section] = {}
-    plan: list[tuple[str, str, Any]] = [
-        ("overview", "sec_overview", None),  # filled last
-        ("data-quality", "sec_quality", build_quality),
-        ("simple-scores", "sec_simple", build_simple),
-        *([("segments", "sec_segments", build_segments)] if by is not None else []),
-        ("kpi", "sec_kpi", build_kpi),
-        ("ratio", "sec_ratio", _models.build_ratio),
-        ("dual-ipa", "sec_dual", _models.build_dual),
-        ("drivers", "sec_drivers", _models.build_drivers),
-        ("model", "sec_model", _models.build_model),
-        ("index", "sec_index", _models.build_index),
-        ("ipma", "sec_ipma", _models.build_ipma),
-        ("reliability", "sec_reliability", _models.build_reliability),
-        ("improve", "sec_improve", None),
-        ("about", "sec_about", None),
+    # (id, title key, builder, run order): the overview is built last but shown first
+    plan: list[tuple[str, str, Any, int]] = [
+        ("overview", "sec_overview", _headline.build_overview, 99),
+        ("improve", "sec_improve", _headline.build_improve, 20),
+        *([("trend", "sec_trend", _headline.build_trend, 21)] if prev_survey is not None else []),
+        ("data-quality", "sec_quality", build_quality, 1),
+        ("simple-scores", "sec_simple", build_simple, 2),
+        *([("segments", "sec_segments", build_segments, 3)] if by is not None else []),
+        ("kpi", "sec_kpi", build_kpi, 4),
+        ("ratio", "sec_ratio", _models.build_ratio, 5),
+        ("dual-ipa", "sec_dual", _models.build_dual, 6),
+        ("drivers", "sec_drivers", _models.build_drivers, 7),
+        ("model", "sec_model", _models.build_model, 8),
+        ("index", "sec_index", _models.build_index, 9),
+        ("ipma", "sec_ipma", _models.build_ipma, 10),
+        ("appendix-quality", "sec_quality_details", _appendix.build_quality_details, 30),
+        ("appendix-formulas", "sec_formulas", _appendix.build_formulas, 31),
+        ("about", "sec_about", None, 100),
     ]
-    for sid, key, _ in plan:
+    for sid, key, _, _ in plan:
         sections[sid] = Section(sid, labels(key))
 
-    from tqdm.auto import tqdm
-
-    steps = [p for p in plan if p[2] is not None]
-    bar = tqdm(total=len(steps) + 1, desc="csindex report", unit="step", disable=not _progress_enabled(progress),
-               file=sys.stderr, leave=False)
+    steps = sorted((p for p in plan if p[2] is not None), key=lambda p: p[3])
+    bar = _progress_bar(len(steps) + 1, _progress_enabled(progress))
     try:
         import matplotlib
 
         backend_ctx = matplotlib.rc_context()  # never leak rcParams changes
         with backend_ctx:
-            for sid, _key, builder in steps:
+            for sid, _key, builder, _order in steps:
                 bar.set_postfix_str(sid)
                 _run(builder, ctx, sections[sid])
                 bar.update(1)
-            _run(build_improve, ctx, sections["improve"])
-            _run(build_overview, ctx, sections["overview"])
             out_dir = Path(out)
             settings = _settings(ctx, survey, method, bootstrap, seed, lang, out_dir)
             build_about(ctx, sections["about"], settings)
@@ -297,6 +321,28 @@ def report(
     finally:
         bar.close()
     return result
+
+
+class _NoBar:
+    """Stands in for a progress bar when none is shown (tqdm is then never imported, so a notebook
+    without ipywidgets gets no TqdmWarning)."""
+
+    def set_postfix_str(self, _text: str) -> None:
+        pass
+
+    def update(self, _n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress_bar(total: int, enabled: bool) -> Any:
+    if not enabled:
+        return _NoBar()
+    from tqdm import tqdm  # the terminal bar on stderr (the CLI); never tqdm.auto's notebook widget
+
+    return tqdm(total=total, desc="csindex report", unit="step", file=sys.stderr, leave=False)
 
 
 def _run(builder: Any, ctx: Context, sec: Section) -> None:
@@ -314,10 +360,55 @@ def _run(builder: Any, ctx: Context, sec: Section) -> None:
     seen: set[str] = set()
     for w in caught:
         text = " ".join(str(w.message).split())
-        if text not in seen and "FigureCanvasAgg is non-interactive" not in text:
-            seen.add(text)
-            sec.warnings.append(f"{w.category.__name__}: {text}")
-            logger.info("report section %r: %s", sec.id, text)
+        if text in seen or _NOT_FOR_THE_PAGE.search(text):
+            continue
+        seen.add(text)
+        sec.warnings.append(_plain(text))
+        logger.info("report section %r: %s", sec.id, text)
+    if sec.warnings:
+        ctx.key.setdefault("notes", {})[sec.id] = list(sec.warnings)
+        if ctx.lang != "en":  # the engines write English: the page gives their number, results.json the text
+            sec.warnings = [ctx.labels("notes_elsewhere", n=len(sec.warnings))]
+
+
+#: library messages that say nothing about the data (fonts, backends): logged, never on the page
+_NOT_FOR_THE_PAGE = re.compile(r"FigureCanvasAgg is non-interactive|Glyph .* missing|CJK|findfont|IProgress")
+
+
+def _plain(text: str) -> str:
+    """A warning as a plain-language note: no function names such as ``loyalty_matrix()``."""
+    text = re.sub(r"\b[A-Za-z_][\w.]*\(\)\s*:?\s*", "", text)
+    return text[:1].upper() + text[1:]
+
+
+def _warn_missing_cjk_font(lang: str) -> None:
+    """One console warning when a Chinese report would draw its charts without a CJK font."""
+    if lang != "zh":
+        return
+    from ..plots._base import NO_CJK_FONT_MESSAGE, find_cjk_font
+
+    if find_cjk_font() is None:
+        from ..exceptions import CsindexWarning
+
+        warnings.warn("The Chinese report's charts need a CJK font: " + NO_CJK_FONT_MESSAGE, CsindexWarning,
+                      stacklevel=3)
+
+
+def _split_waves(survey: Any, column: str) -> tuple[Any, Any, tuple[str, str]]:
+    """(this wave, previous wave, their labels) from a wave column: the last two values in sorted order."""
+    from .. import split_segments
+
+    if column not in survey.responses.columns:
+        from .._validation import did_you_mean
+
+        raise SurveyDataError(f"wave={column!r} is not a column of the survey."
+                              f"{did_you_mean(str(column), list(survey.responses.columns))}")
+    values = sorted(survey.responses[column].dropna().unique().tolist())
+    if len(values) < 2:
+        raise SurveyDataError(f"The wave column {column!r} has {len(values)} value(s); the trend section needs two waves.")
+    parts = split_segments(survey, by=column)
+    prev, cur = values[-2], values[-1]
+    return parts[cur], parts[prev], (str(prev), str(cur))
 
 
 def _settings(ctx: Context, survey: Any, method: str, bootstrap: int, seed: Any, lang: str,
@@ -327,7 +418,7 @@ def _settings(ctx: Context, survey: Any, method: str, bootstrap: int, seed: Any,
     return {
         "csindex_version": __version__,
         "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "source": str(survey.source),
+        "source": Path(str(survey.source)).name,
         "respondents": int(survey.n),
         "weighted": survey.weights is not None,
         "model": ctx.model_name or "none",
@@ -336,6 +427,8 @@ def _settings(ctx: Context, survey: Any, method: str, bootstrap: int, seed: Any,
         "seed": seed,
         "lang": lang,
         "by": ctx.by,
+        "missing": ctx.missing,
+        "previous_wave": ctx.wave_labels[0] if ctx.previous is not None else None,
         "out": str(out),
     }
 

@@ -68,20 +68,25 @@ def build_ratio(ctx: Context, sec: Section) -> None:
     ctx.key["ratio_aggregation"] = str(res.settings["aggregation"])
     overall = constructs[constructs["construct"] == "overall"].iloc[0]
     ctx.key["ratio_overall_ci"] = [float(overall["ratio_of_means_ci_lower"]), float(overall["ratio_of_means_ci_upper"])]
-    sec.add("facts", {"C = b/a (overall, " + str(res.settings["aggregation"]).replace("_", " ") + ")": res.overall,
-                      "mean of ratios": float(overall["mean_ratio"]),
-                      "ratio of means": float(overall["ratio_of_means"])})
-    ctx.figure(sec, res.plot("overall"), L("r_fig"))
+    sec.add("facts", {L("r_overall", how=L("r_agg_" + str(res.settings["aggregation"]))): f"{res.overall:.3f}",
+                      "mean of ratios": f"{float(overall['mean_ratio']):.3f}",
+                      "ratio of means": f"{float(overall['ratio_of_means']):.3f}"})
+    sec.p(L("r_bands_explained", lo=1 - tol, hi=1 + tol))
+    ctx.figure(sec, _ratio_plot(res, ctx), L("r_fig"))
     shown = constructs[["construct", "n", "mean_perceived", "mean_reference", "mean_ratio", "ratio_of_means",
                         "ratio_of_means_ci_lower", "ratio_of_means_ci_upper", "band"]].copy()
     shown["band"] = [L.band(b) for b in shown["band"]]
     from ._sections import _with_labels
 
-    sec.add("table", L.columns(_with_labels(shown, ctx, "construct")), L("r_items"))
+    ctx.show(sec, _with_labels(shown, ctx, "construct"), L("r_items"))
     bands = res.bands[(res.bands["level"] == "overall") & (res.bands["measure"] == "ratio")]
     bands = bands[["band", "n", "share", "ci_lower", "ci_upper"]].reset_index(drop=True)
     bands["band"] = [L.band(b) for b in bands["band"]]
-    sec.add("table", L.columns(bands), L("r_bands"))
+    ctx.show(sec, bands, L("r_bands"))
+
+
+def _ratio_plot(res: Any, ctx: Context) -> Any:
+    return res.plot("overall", texts=ctx.texts)
 
 
 def build_dual(ctx: Context, sec: Section) -> None:
@@ -96,9 +101,8 @@ def build_dual(ctx: Context, sec: Section) -> None:
     dual = dual_evaluation(ctx.survey)
     ctx.results["dual"] = dual
     sec.p(L("d_intro"))
-    sec.add("facts", {"CSI (0–100)": dual.overall, "95% CI": f"[{dual.ci_lower:.2f}, {dual.ci_upper:.2f}]",
-                      "CSI on the rating scale": float(dual.index_raw),
-                      "variant": f"{dual.settings.get('variant')}, {dual.settings.get('aggregation')}"})
+    sec.add("facts", {"CSI (0–100)": f"{dual.overall:.1f}", "95% CI": f"[{dual.ci_lower:.1f}, {dual.ci_upper:.1f}]",
+                      "CSI on the rating scale": f"{float(dual.index_raw):.2f}"})
     ctx.key["dual_index"] = dual.overall
     ctx.key["dual_index_ci"] = [float(dual.ci_lower), float(dual.ci_upper)]
     items = dual.items.merge(dual.weights[["item", "importance_item", "mean_importance"]], on="item", how="left")
@@ -108,14 +112,17 @@ def build_dual(ctx: Context, sec: Section) -> None:
     table = res.items
     ctx.tables["ipa"] = table
     ctx.key["ipa_quadrant_counts"] = {str(k): int(v) for k, v in table["quadrant"].value_counts().items()}
-    ctx.figure(sec, res.plot(title="IPA"), L("d_fig"))
+    from ..plots import priority_matrix
+
+    pm = priority_matrix(table.assign(name=[L.item(i) for i in table["item"]]), x="importance", y="performance",
+                         texts=ctx.texts)
+    ctx.figure(sec, pm, L("d_fig"))
     shown = items[["item", "mean_importance", "weight", "mean_satisfaction", "score", "contribution"]]
-    sec.add("table", L.columns(_with_labels(shown, ctx, "item")), L("d_weights"))
+    ctx.show(sec, _with_labels(shown, ctx, "item"), L("d_weights"))
     shown_ipa = table[["item", "importance", "performance", "quadrant", "opportunity"]].copy()
     shown_ipa["quadrant"] = [L.quadrant(q) for q in shown_ipa["quadrant"]]
-    sec.add("table", L.columns(_with_labels(shown_ipa, ctx, "item")), L("d_ipa"))
-    ctx.priority_sources["ipa"] = _rank(table.rename(columns={"item": "name"}), ctx, "IPA (stated importance)",
-                                        gain=table["opportunity"].to_numpy())
+    shown_ipa = shown_ipa.rename(columns={"importance": "mean_importance", "performance": "mean_satisfaction"})
+    ctx.show(sec, _with_labels(shown_ipa, ctx, "item"), L("d_ipa"))
 
 
 def _driver_constructs(survey: Any) -> list[str]:
@@ -146,7 +153,7 @@ def build_drivers(ctx: Context, sec: Section) -> None:
     res = driver_weights(survey, target=target, drivers=drivers, method="shapley",
                          bootstrap=ctx.bootstrap, seed=ctx.seed)
     ctx.results["drivers"] = res
-    target_name = ", ".join(target)
+    target_name = ", ".join(L.item(t) for t in target)
     r2 = float(res.r_squared["r_squared"].iloc[0])
     sec.p(L("dr_intro", target=target_name, r2=r2))
     table = res.weights
@@ -162,35 +169,10 @@ def build_drivers(ctx: Context, sec: Section) -> None:
 
     has_ci = "share_ci_lower" in chart
     disp = driver_chart(chart, value="share", driver="driver", ci_lower="share_ci_lower" if has_ci else None,
-                        ci_upper="share_ci_upper" if has_ci else None)
+                        ci_upper="share_ci_upper" if has_ci else None, texts=ctx.texts)
     ctx.figure(sec, disp, L("dr_fig"))
     cols = ["driver", "weight", "share"] + (["share_ci_lower", "share_ci_upper"] if has_ci else []) + ["rank", "mean"]
-    shown = _with_labels(table[cols], ctx, "driver")
-    sec.add("table", L.columns(shown), L("dr_table"))
-    # candidates for "what to improve first" when no IPMA/IPA is available
-    simple = ctx.results.get("simple")
-    if simple is not None:
-        perf = simple.constructs.set_index("construct")["score"]
-        t = table[table["driver"].isin(perf.index)]
-        if len(t) >= 2:
-            from ..plots import priority_matrix
-            import matplotlib.pyplot as plt
-
-            pm = priority_matrix(pd.DataFrame({"name": t["driver"], "importance": t["share"],
-                                               "performance": perf.loc[t["driver"]].to_numpy()}))
-            plt.close(pm.figure_)
-            ctx.priority_sources["drivers"] = _rank(
-                pm.data, ctx, "Shapley share", gain=pm.data["importance"].to_numpy() * (100 - pm.data["performance"].to_numpy()))
-
-
-def _rank(data: pd.DataFrame, ctx: Context, source: str, gain: Any) -> list[dict[str, Any]]:
-    from ._sections import rank_priority
-
-    rows = rank_priority(data, source=source, gain=gain)
-    for r in rows:
-        r["code"] = r["name"]
-        r["name"] = ctx.labels.item_or_construct(r["name"])
-    return rows
+    ctx.show(sec, _with_labels(table[cols], ctx, "driver"), L("dr_table"))
 
 
 # --------------------------------------------------------------------------- PLS / SEM
@@ -199,7 +181,7 @@ def _rank(data: pd.DataFrame, ctx: Context, source: str, gain: Any) -> list[dict
 def _fit_pls(ctx: Context) -> Any:
     from ..pls import fit_pls
 
-    return fit_pls(ctx.survey, ctx.model, bootstrap=ctx.bootstrap, seed=ctx.seed, progress=False)
+    return fit_pls(ctx.survey, ctx.model, bootstrap=ctx.bootstrap, seed=ctx.seed, progress=False, missing=ctx.missing)
 
 
 def _target(ctx: Context) -> str | None:
@@ -217,7 +199,7 @@ def build_model(ctx: Context, sec: Section) -> None:
         sec.status, sec.note = "skipped", L("no_model")
         return
     spec = ctx.model
-    sec.p(L("m_intro", model=f"{ctx.model_name} — " + ", ".join(f"{s} → {t}" for s, t in spec.paths)))
+    sec.p(L("m_intro", model=ctx.model_name, paths="; ".join(f"{L.construct(s)} → {L.construct(t)}" for s, t in spec.paths)))
     if ctx.method in ("pls", "both"):
         _model_pls(ctx, sec)
     if ctx.method in ("sem", "both"):
@@ -236,13 +218,15 @@ def _model_pls(ctx: Context, sec: Section) -> None:
     ctx.results["pls"] = res
     sec.h3(L("m_pls"))
     q = res.quality
-    facts = {"respondents used": res.n, "dropped (missing answers)": int(res.missing.get("rows_dropped", 0) or 0),
-             "scheme": res.settings["scheme"], "converged": bool(res.converged), "iterations": res.iterations,
-             "GoF": float(q.gof), "SRMR": float(q.srmr)}
+    n_drop = int(ctx.survey.n - res.n)
+    facts = {"respondents used": f"{res.n:,} / {ctx.survey.n:,}",
+             "missing answers": L("missing_" + ctx.missing, n=n_drop),
+             "converged": bool(res.converged), "SRMR": f"{float(q.srmr):.3f}"}
     if res.bootstrap is not None:
         boot = res.bootstrap
-        facts["bootstrap"] = f"{boot.n_valid} of {boot.n_requested} resamples, seed {ctx.seed}"
+        facts["bootstrap"] = L("boot_fact", valid=boot.n_valid, requested=boot.n_requested, seed=ctx.seed)
     sec.add("facts", facts)
+    ctx.key["pls_n_used"] = int(res.n)
     paths = res.paths
     ctx.tables["pls_paths"] = paths
     r2 = res.r_squared
@@ -257,10 +241,15 @@ def _model_pls(ctx: Context, sec: Section) -> None:
     tgt = _target(ctx)
     if tgt is not None and tgt in r2_of.index:
         ctx.key["pls_r_squared_satisfaction"] = float(r2_of[tgt])
-    disp = path_diagram(paths, res.r_squared, layers=ctx.model, ci=False, labels=_labels_for(ctx, ctx.model.constructs))
+    lo_hi = {str(c): (float(g["estimate"].min()), float(g["estimate"].max())) for c, g in res.loadings.groupby("construct")}
+    disp = path_diagram(paths, res.r_squared, layers=ctx.model, ci=False, labels=_labels_for(ctx, ctx.model.constructs),
+                        loadings=lo_hi, texts=ctx.texts)
     ctx.figure(sec, disp, L("m_pls_fig"))
-    sec.add("table", L.columns(paths), L("m_paths"))
-    sec.add("table", L.columns(r2), L("m_r2"))
+    shown = paths.assign(source=[L.construct(c) for c in paths["source"]],
+                         target=[L.construct(c) for c in paths["target"]])
+    ctx.show(sec, shown, L("m_paths"))
+    sec.add("note", L("m_paths_test"))
+    ctx.show(sec, r2.assign(construct=[L.construct(c) for c in r2["construct"]]), L("m_r2"))
 
 
 def _model_sem(ctx: Context, sec: Section) -> None:
@@ -269,14 +258,17 @@ def _model_sem(ctx: Context, sec: Section) -> None:
 
     L = ctx.labels
     res = fit_sem(ctx.survey, ctx.model, progress=False)
+    ctx.key["sem_n_used"] = int(res.n)
     ctx.results["sem"] = res
     sec.h3(L("m_sem"))
     fi = res.fit_indices
-    facts = {"respondents used": res.n, "converged": bool(res.converged),
-             "χ² (df, p)": f"{fi['chi2']:.2f} ({fi['df']:.0f}, p = {fi['pvalue']:.3g})",
-             "CFI": float(fi["cfi"]), "TLI": float(fi["tli"]),
+    from ._format import p_text
+
+    facts = {"respondents used": f"{res.n:,} / {ctx.survey.n:,}", "converged": bool(res.converged),
+             "χ² (df, p)": f"{fi['chi2']:.1f} ({fi['df']:.0f}, p {'' if fi['pvalue'] < 0.001 else '= '}{p_text(fi['pvalue'])})",
+             "CFI": f"{fi['cfi']:.3f}", "TLI": f"{fi['tli']:.3f}",
              "RMSEA [90% CI]": f"{fi['rmsea']:.3f} [{fi['rmsea_ci_lower']:.3f}, {fi['rmsea_ci_upper']:.3f}]",
-             "SRMR": float(fi["srmr"])}
+             "SRMR": f"{fi['srmr']:.3f}"}
     sec.add("facts", facts)
     fit = fi.rename_axis("measure").reset_index(name="value")
     ctx.tables["sem_fit"] = fit
@@ -289,12 +281,18 @@ def _model_sem(ctx: Context, sec: Section) -> None:
     if tgt is not None and tgt in r2_sem.index:
         ctx.key["sem_r_squared_satisfaction"] = float(r2_sem[tgt])
     std = res.paths[["source", "target", "std_all", "p_value"]].rename(columns={"std_all": "estimate"})
-    disp = path_diagram(std, r2_sem, layers=ctx.model, ci=False, labels=_labels_for(ctx, ctx.model.constructs))
+    est = res.estimates[res.estimates["op"] == "=~"]
+    lo_hi = {str(c): (float(g["std_all"].min()), float(g["std_all"].max())) for c, g in est.groupby("lhs")}
+    disp = path_diagram(std, r2_sem, layers=ctx.model, ci=False, labels=_labels_for(ctx, ctx.model.constructs),
+                        loadings=lo_hi, texts=ctx.texts)
     ctx.figure(sec, disp, L("m_sem_fig"))
-    sec.add("table", L.columns(res.paths), L("m_paths") + " (SEM)")
+    sp = res.paths
+    ctx.show(sec, sp.assign(source=[L.construct(c) for c in sp["source"]], target=[L.construct(c) for c in sp["target"]]),
+             L("m_paths") + " (SEM)")
+    sec.add("note", L("m_sem_test"))
     r2 = res.r_squared
     ctx.tables["sem_r_squared"] = r2
-    sec.add("table", L.columns(r2), L("m_r2") + " (SEM)")
+    ctx.show(sec, r2.assign(construct=[L.construct(c) for c in r2["construct"]]), L("m_r2") + " (SEM)")
 
 
 def build_index(ctx: Context, sec: Section) -> None:
@@ -323,6 +321,8 @@ def build_index(ctx: Context, sec: Section) -> None:
         ctx.tables["sem_index"] = sidx
         ctx.key["sem_index"] = {str(r.construct): float(r.index) for r in sidx.itertuples()}
         frames.append(sidx.assign(method="SEM"))
+    if tgt is not None:
+        ctx.key["satisfaction_construct"] = str(tgt)
     for frame in frames:
         method = frame["method"].iloc[0].lower()
         if tgt is not None and tgt in set(frame["construct"]):
@@ -334,13 +334,16 @@ def build_index(ctx: Context, sec: Section) -> None:
     has_ci = "ci_lower" in both.columns and bool(both["ci_lower"].notna().all())
     chart = both.assign(construct=[L.construct(c) for c in both["construct"]])
     disp = index_chart(chart, ci_lower="ci_lower" if has_ci else None, ci_upper="ci_upper" if has_ci else None,
-                       group="method" if len(frames) > 1 else None)
+                       group="method" if len(frames) > 1 else None, texts=ctx.texts)
     ctx.figure(sec, disp, L("i_fig"))
-    cols = ["method", "construct", "index"] + [c for c in ("std_error", "ci_lower", "ci_upper") if c in both.columns]
-    sec.add("table", L.columns(_with_labels(both[cols], ctx, "construct")), L("i_table"))
+    # no t or p values: they would test "index = 0", which no one asks
+    cols = (["method"] if len(frames) > 1 else []) + ["construct", "index"] + [
+        c for c in ("ci_lower", "ci_upper") if c in both.columns]
+    ctx.show(sec, _with_labels(both[cols], ctx, "construct"), L("i_table"))
 
 
 def build_ipma(ctx: Context, sec: Section) -> None:
+    """Construct-level priority matrix of the index model (item-level values go to the files)."""
     L = ctx.labels
     res = ctx.results.get("pls")
     if res is None:
@@ -353,58 +356,18 @@ def build_ipma(ctx: Context, sec: Section) -> None:
     sec.p(L("p_intro", target=tname))
     cons = res.ipma(tgt)
     items = res.ipma(tgt, level="item")
-    pm = priority_matrix(cons.assign(name=[L.construct(c) for c in cons["construct"]]),
-                         title=L("p_fig", target=tname).rstrip(".。"))
+    pm = priority_matrix(cons.assign(name=[L.construct(c) for c in cons["construct"]]), texts=ctx.texts)
     quad = dict(zip(cons["construct"], pm.data["quadrant"]))
     cons = cons.assign(quadrant=[quad[c] for c in cons["construct"]])
     ctx.figure(sec, pm, L("p_fig", target=tname))
-    pmi = priority_matrix(items.assign(name=items["item"]), title=L("p_fig", target=tname).rstrip(".。") + (" (items)" if L.lang == "en" else "（题目）"))
-    items = items.assign(quadrant=pmi.data["quadrant"].to_numpy())
-    ctx.figure(sec, pmi, L("p_fig", target=tname).rstrip(".。") + (" (items)." if L.lang == "en" else "（题目）。"))
     ctx.tables["pls_ipma"] = cons
     ctx.tables["pls_ipma_items"] = items
     ctx.key["pls_ipma_target"] = str(tgt)
     from ._sections import _with_labels
 
     shown = cons.assign(quadrant=[L.quadrant(x) for x in cons["quadrant"]])
-    sec.add("table", L.columns(_with_labels(shown, ctx, "construct")), L("p_table"))
-    shown_i = items.assign(quadrant=[L.quadrant(x) for x in items["quadrant"]])
-    sec.add("table", L.columns(_with_labels(shown_i, ctx, "item")), L("p_table") + (" (items)" if L.lang == "en" else "（题目）"))
-    ctx.priority_sources["ipma"] = _rank(items.assign(name=items["item"]), ctx, f"IPMA, total effect on {tname}",
-                                         gain=items["importance"].to_numpy() * (100 - items["performance"].to_numpy()))
+    ctx.show(sec, _with_labels(shown, ctx, "construct"), L("p_table"))
+    sec.add("note", L("p_quadrants"))
 
 
-def build_reliability(ctx: Context, sec: Section) -> None:
-    L = ctx.labels
-    res = ctx.results.get("pls")
-    if res is None and "sem" not in ctx.results:
-        sec.status, sec.note = "skipped", L("no_model")
-        return
-    sec.p(L("v_intro"))
-    from ._sections import _with_labels
-
-    if res is not None:
-        q = res.quality
-        rel = q.reliability
-        ctx.tables["pls_reliability"] = rel
-        ctx.tables["pls_htmt"] = q.htmt
-        fl = q.fornell_larcker.copy()
-        fl.index.name = "construct"
-        ctx.tables["pls_fornell_larcker"] = fl
-        ctx.tables["pls_vif"] = q.vif
-        ctx.key["pls_reliability"] = {str(r.construct): {"alpha": float(r.alpha), "rho_c": float(r.rho_c),
-                                                          "ave": float(r.ave)} for r in rel.itertuples()}
-        sec.add("table", L.columns(_with_labels(rel, ctx, "construct")), L("v_table"))
-        sec.add("table", L.columns(q.htmt), L("v_htmt"))
-        sec.add("table", L.columns(fl), L("v_fl"))
-    sem = ctx.results.get("sem")
-    if sem is not None:
-        est = sem.estimates
-        loads = est[est["op"] == "=~"][["lhs", "rhs", "estimate", "std_all", "p_value"]]
-        loads = loads.rename(columns={"lhs": "construct", "rhs": "item"}).reset_index(drop=True)
-        ctx.tables["sem_loadings"] = loads
-        sec.add("table", L.columns(_with_labels(loads, ctx, "item")), L("v_sem_loadings"))
-
-
-__all__ = ["resolve_model", "build_ratio", "build_dual", "build_drivers", "build_model", "build_index",
-           "build_ipma", "build_reliability"]
+__all__ = ["resolve_model", "build_ratio", "build_dual", "build_drivers", "build_model", "build_index", "build_ipma"]

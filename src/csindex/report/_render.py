@@ -35,14 +35,15 @@ section{border-top:1px solid var(--line);padding-top:8px;margin-top:16px}
 h2{color:var(--accent);font-size:21px;margin:12px 0 8px}
 h3{font-size:16px;margin:18px 0 6px}
 figure{margin:12px 0 20px 0}
-figure img{max-width:100%;height:auto;border:1px solid var(--line);border-radius:4px;background:#fff}
+figure .fig{max-width:100%;overflow-x:auto}
+figure img{max-width:none;border:1px solid var(--line);border-radius:4px;background:#fff;display:block}
 figcaption{color:var(--muted);font-size:13px;margin-top:4px}
 table.csindex-table{border-collapse:collapse;font-size:13px;margin:6px 0 16px 0;display:block;overflow-x:auto;
 max-width:100%}
 table.csindex-table th,table.csindex-table td{border-bottom:1px solid var(--line);padding:3px 8px;
 text-align:right;white-space:nowrap}
 table.csindex-table th{background:var(--bg);text-align:center}
-table.csindex-table td.txt{text-align:left}
+table.csindex-table td.txt{text-align:left;white-space:normal;min-width:7em;max-width:34em}
 .cards{display:flex;flex-wrap:wrap;gap:12px;margin:12px 0}
 .card{border:1px solid var(--line);border-radius:6px;padding:10px 14px;min-width:160px;background:var(--bg)}
 .card .v{font-size:24px;font-weight:600;color:var(--accent)}
@@ -53,6 +54,14 @@ table.csindex-table td.txt{text-align:left}
 .facts{margin:6px 0 12px 0;padding-left:20px}
 ol.improve li{margin:4px 0}
 footer{color:var(--muted);font-size:12px;padding:16px 32px;border-top:1px solid var(--line)}
+.headline{border:2px solid var(--accent);border-radius:8px;padding:12px 18px;margin:12px 0;background:var(--bg)}
+.headline .k{font-size:15px;font-weight:600;color:var(--accent)}
+.headline .v{font-size:40px;font-weight:700;color:var(--accent);line-height:1.1}
+.headline .d{font-size:13px;color:var(--muted)}
+dl.formulas dt{font-weight:600;margin-top:8px}
+dl.formulas dd{margin:2px 0 6px 18px}
+@media (max-width:760px){.wrap{display:block}nav{position:static;max-width:none;max-height:none}
+main{padding:8px 12px 32px 12px}header{padding:16px}}
 @media print{nav{display:none}}
 """
 
@@ -111,6 +120,9 @@ def _fmt_number(value: Any, digits: int = 3) -> str:
     return str(value)
 
 
+_NUMERIC_TEXT = re.compile(r"^(?:[-+−<>≤≥\[(–✓✗]|\d)")
+
+
 def table_html(df: pd.DataFrame, *, digits: int = 3, max_rows: int = 60,
                more: str = "… {n} more rows in the CSV and Excel files.") -> str:
     """A DataFrame as an escaped HTML table (numbers right-aligned, text left-aligned)."""
@@ -136,7 +148,8 @@ def table_html(df: pd.DataFrame, *, digits: int = 3, max_rows: int = 60,
                 cells.append(f"<td>{html.escape(_fmt_number(value, digits))}</td>")
             else:
                 text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
-                cells.append(f'<td class="txt">{html.escape(text)}</td>')
+                cls = "" if _NUMERIC_TEXT.match(text) else ' class="txt"'  # pre-formatted numbers stay right-aligned
+                cells.append(f'<td{cls}>{html.escape(text)}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return (f'<table class="csindex-table"><thead>{"".join(head)}</thead><tbody>{"".join(rows)}</tbody></table>'
             + extra)
@@ -157,6 +170,30 @@ def _cards_html(cards: Sequence[tuple[str, str, str]]) -> str:
                    f'</div><div class="ci">{html.escape(ci)}</div></div>')
     out.append("</div>")
     return "".join(out)
+
+
+def _png_size(uri: str) -> tuple[int, int]:
+    import base64
+    import struct
+
+    head = base64.b64decode(uri.split(",", 1)[1][:44])
+    return struct.unpack(">II", head[16:24])
+
+
+def _figure_html(content: Any, caption: str, number: int, word: str) -> str:
+    """A figure shown at its natural size (never scaled down; wide ones scroll in their box)."""
+    alt = html.escape(caption or f"figure {number}")
+    if isinstance(content, str):
+        img = f'<img src="{content}" alt="{alt}">'
+    else:
+        uri = content["uri"]
+        w, h = _png_size(uri)
+        ratio = content.get("pixel_ratio", 1)
+        min_px = content.get("min_text_pt", 0.0) * content.get("dpi", 100) / 72.0
+        img = (f'<img src="{uri}" alt="{alt}" width="{round(w / ratio)}" height="{round(h / ratio)}" '
+               f'data-min-text-px="{min_px:.2f}" data-pixel-ratio="{ratio}">')
+    return (f'<figure><div class="fig">{img}</div><figcaption>{html.escape(word)} {number}. '
+            f'{html.escape(caption)}</figcaption></figure>')
 
 
 def render_html(*, title: str, subtitle: str, lang: str, sections: Sequence[Section], labels: Any,
@@ -190,10 +227,7 @@ def render_html(*, title: str, subtitle: str, lang: str, sections: Sequence[Sect
                 part.append(table_html(block.content, more=labels("more_rows")))
             elif block.kind == "figure":
                 fig_no += 1
-                uri = block.content
-                alt = html.escape(block.caption or f"figure {fig_no}")
-                part.append(f'<figure><img src="{uri}" alt="{alt}"><figcaption>{html.escape(labels("figure"))} '
-                            f'{fig_no}. {html.escape(block.caption)}</figcaption></figure>')
+                part.append(_figure_html(block.content, block.caption, fig_no, labels("figure")))
             elif block.kind == "list":
                 part.append('<ol class="improve">' + "".join(f"<li>{li}</li>" for li in block.content) + "</ol>")
             else:  # pragma: no cover - programming error

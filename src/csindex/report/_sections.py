@@ -8,7 +8,6 @@ the little arithmetic here is selection and ranking of rows the results already 
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,12 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._format import display
 from ._i18n import Labels
 from ._render import Section
 
 logger = logging.getLogger(__name__)
 
-DPI = 100
+DPI = 100  # CSS px per inch of a figure shown at its natural size
+PIXEL_RATIO = 2  # PNGs carry 2 image pixels per CSS px (sharp on high-density screens)
 
 
 @dataclass
@@ -35,46 +36,49 @@ class Context:
     bootstrap: int
     seed: Any
     by: str | None = None  # profile column for the segment section
+    missing: str = "listwise"  # missing-answer handling of the PLS models
+    previous: Any = None  # Survey of the previous wave (trend section)
+    wave_labels: tuple[str, str] = ("previous wave", "this wave")
     model: Any = None  # ModelSpec or None
     model_name: str = ""
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     key: dict[str, Any] = field(default_factory=dict)
     results: dict[str, Any] = field(default_factory=dict)  # name -> csindex result object
-    priority_sources: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # "improve first" candidates
     n_figures: int = 0
-
-    @property
-    def priority_key(self) -> str | None:
-        """The most specific priority matrix computed: PLS IPMA, else IPA, else drivers."""
-        for key in ("ipma", "ipa", "drivers"):
-            if self.priority_sources.get(key):
-                return key
-        return None
-
-    @property
-    def priority(self) -> list[dict[str, Any]]:
-        """Candidates of :attr:`priority_key`, "Concentrate here" first."""
-        key = self.priority_key
-        return self.priority_sources[key] if key else []
 
     @property
     def lang(self) -> str:
         return self.labels.lang
 
+    @property
+    def texts(self) -> dict[str, str]:
+        """Words the charts draw, in the report language (``texts=`` of csindex.plots)."""
+        return self.labels.plot_texts()
+
     def table(self, section: Section, name: str, df: pd.DataFrame, caption: str = "",
-              display: pd.DataFrame | None = None) -> None:
-        """Keep ``df`` for the files and show ``display`` (default ``df``) in the section."""
+              shown: pd.DataFrame | None = None, **fmt: Any) -> None:
+        """Keep ``df`` for the files and show ``shown`` (default ``df``) formatted in the section."""
         self.tables[name] = df
-        shown = df if display is None else display
-        section.add("table", self.labels.columns(shown), caption)
+        self.show(section, df if shown is None else shown, caption, **fmt)
 
-    def figure(self, section: Section, display: Any, caption: str) -> None:
-        """Embed a plot (a Display or a Figure) as a PNG data: URI and close it."""
+    def show(self, section: Section, df: pd.DataFrame, caption: str = "", **fmt: Any) -> None:
+        """Show a formatted copy of ``df`` (plain headers, sensible precision) in the section."""
+        section.add("table", self.labels.columns(display(df), **fmt), caption)
+
+    def figure(self, section: Section, shown: Any, caption: str) -> None:
+        """Embed a plot (a Display or a Figure) as a PNG shown at its natural size, and close it."""
         from ..plots import fig_to_data_uri
+        from ..plots._base import get_renderer
 
-        self.labels.figure(getattr(display, "figure_", None) or display)
-        uri = fig_to_data_uri(display, "png", dpi=DPI, close=True)
-        section.add("figure", uri, caption)
+        fig = getattr(shown, "figure_", None) or shown
+        from matplotlib.text import Text
+
+        renderer = get_renderer(fig)
+        sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()
+                 and t.get_window_extent(renderer).width > 0]
+        uri = fig_to_data_uri(fig, "png", dpi=DPI * PIXEL_RATIO, close=True)
+        section.add("figure", {"uri": uri, "pixel_ratio": PIXEL_RATIO, "dpi": DPI,
+                               "min_text_pt": float(min(sizes)) if sizes else 0.0}, caption)
         self.n_figures += 1
 
 
@@ -82,11 +86,12 @@ class Context:
 
 
 def _with_labels(df: pd.DataFrame, ctx: Context, column: str, *, after: str | None = None) -> pd.DataFrame:
-    """Copy of ``df`` with a ``label`` column (codebook label of ``column``) after ``after``."""
+    """Copy of ``df`` whose ``column`` (item or construct codes) shows the codebook labels instead,
+    and whose ``construct`` column, if any, shows construct names."""
     out = df.copy()
-    labels = [ctx.labels.item_or_construct(str(v)) for v in out[column]]
-    pos = list(out.columns).index(after or column) + 1
-    out.insert(pos, "label", labels)
+    out[column] = [ctx.labels.item_or_construct(str(v)) for v in out[column]]
+    if column != "construct" and "construct" in out.columns:
+        out["construct"] = [ctx.labels.construct(str(v)) for v in out["construct"]]
     return out
 
 
@@ -103,7 +108,8 @@ def build_quality(ctx: Context, sec: Section) -> None:
     sec.p(L("q_intro"))
     summary = v.summary()
     facts = dict(summary.facts)
-    sec.add("facts", facts)
+    sec.add("facts", {k: (f"{100 * v:.1f}%" if isinstance(v, float) and ("share" in k or "rate" in k)
+                          else L.get(f"value.{v}", v) if isinstance(v, str) else v) for k, v in facts.items()})
     for note in summary.notes:
         sec.add("note", note)
     items = v.items.copy()
@@ -121,7 +127,7 @@ def build_quality(ctx: Context, sec: Section) -> None:
         shown = _with_labels(bad[["item", "construct", "n_valid", "n_missing", "missing_share",
                                   "n_out_of_range", "n_non_numeric"]], ctx, "item")
         shown = shown.sort_values("missing_share", ascending=False, kind="stable")
-        sec.add("table", L.columns(shown.head(15).reset_index(drop=True)), L("q_items"))
+        ctx.show(sec, shown.head(15).reset_index(drop=True), L("q_items"))
         by = items.groupby("construct", sort=False)["missing_share"].mean()
         ctx.figure(sec, _missing_chart(by, ctx), L("q_fig"))
     else:
@@ -134,11 +140,12 @@ def _missing_chart(by: pd.Series, ctx: Context) -> Any:
     from ..plots._base import _set_font_family, cjk_font_family
 
     names = [ctx.labels.construct(str(c)) for c in by.index]
-    fig, ax = plt.subplots(figsize=(6.4, max(2.4, 0.28 * len(by) + 1.0)))
+    fig, ax = plt.subplots(figsize=(6.4, max(2.4, 0.3 * len(by) + 1.0)))
     y = np.arange(len(by))[::-1]
     ax.barh(y, 100.0 * by.to_numpy(), color="#8fb3d9")
-    ax.set_yticks(y, names, fontsize=8)
-    ax.set_xlabel("%")
+    ax.set_yticks(y, names, fontsize=9)
+    ax.set_xlabel(ctx.texts.get("axis.share_pct", "%"), fontsize=9)
+    ax.tick_params(labelsize=9)
     ax.spines[["top", "right"]].set_visible(False)
     family = cjk_font_family(names)
     if family:
@@ -168,12 +175,12 @@ def build_simple(ctx: Context, sec: Section) -> None:
     chart = cons.assign(construct=[L.construct(c) for c in cons["construct"]]).rename(columns={"score": "index"})
     from ..plots import index_chart
 
-    ctx.figure(sec, index_chart(chart), L("s_fig"))
+    ctx.figure(sec, index_chart(chart, texts=ctx.texts), L("s_fig"))
     shown = cons[["construct", "n_items", "n", "mean", "top2_share", "score", "ci_lower", "ci_upper"]]
-    sec.add("table", L.columns(_with_labels(shown, ctx, "construct")), L("s_constructs"))
+    ctx.show(sec, _with_labels(shown, ctx, "construct"), L("s_constructs"))
     shown_items = _with_labels(items[["item", "construct", "n", "mean", "top2_share", "score", "ci_lower",
                                       "ci_upper"]], ctx, "item")
-    sec.add("table", L.columns(shown_items), L("s_items"))
+    ctx.show(sec, shown_items, L("s_items"))
 
 
 # --------------------------------------------------------------------------- segments
@@ -190,12 +197,12 @@ def build_segments(ctx: Context, sec: Section) -> None:
     ctx.tables["segment_scores"] = table
     ctx.key["segment_overall_scores"] = {
         str(r.segment): float(r.score) for r in table[table["construct"] == "overall"].itertuples()}
-    sec.p(L("g_intro", by=f"{by} ({L.item(by)})", k=len(res.results)))
+    sec.p(L("g_intro", by=L.item(by), k=len(res.results)))
     chart = table.assign(construct=[L.construct(c) for c in table["construct"]],
                          segment=table["segment"].astype(str)).rename(columns={"score": "index"})
-    ctx.figure(sec, index_chart(chart, group="segment"), L("g_fig", by=L.item(by)))
+    ctx.figure(sec, index_chart(chart, group="segment", texts=ctx.texts), L("g_fig", by=L.item(by)))
     shown = table[["segment", "construct", "n", "score", "ci_lower", "ci_upper"]]
-    sec.add("table", L.columns(shown), L("g_table"))
+    ctx.show(sec, _with_labels(shown, ctx, "construct"), L("g_table"))
 
 
 # --------------------------------------------------------------------------- KPIs
@@ -226,97 +233,30 @@ def build_kpi(ctx: Context, sec: Section) -> None:
         lo = float(np.nanmin(values.to_numpy(dtype="float64", na_value=np.nan)))
         res = kpi.nps(values, weights=weights, scale="0-10" if lo < 1 else "1-10")
         ctx.results["nps"] = res
-        sec.p(L("k_intro", item=f"{item} ({L.item(item)})"))
+        sec.p(L("k_intro", item=L.item(item)))
         sec.add("cards", [(L("card_nps"), f"{res.score:+.1f}", f"95% CI [{res.ci_lower:.1f}, {res.ci_upper:.1f}]")])
-        table = res.table.assign(category=res.table["category"])
-        ctx.table(sec, "nps", table, L("k_nps"))
+        ctx.table(sec, "nps", res.table, L("k_nps"))
         ctx.key["nps"] = float(res.score)
         ctx.key["nps_ci"] = [float(res.ci_lower), float(res.ci_upper)]
     if len(loyalty_items) >= 2:
         att, pat = loyalty_items[0], loyalty_items[1]
         a = survey.responses[att]
         p = survey.responses[pat]
-        lm = kpi.loyalty_matrix(a, p, weights=weights)
+        ok = a.notna() & p.notna()
+        w = None if weights is None else weights[ok.to_numpy()]
+        lm = kpi.loyalty_matrix(a[ok], p[ok], weights=w)
         ctx.results["loyalty_matrix"] = lm
         ctx.tables["loyalty_segments"] = lm.shares
         from ..plots import loyalty_matrix_plot
 
-        ok = a.notna() & p.notna()
         disp = loyalty_matrix_plot(a[ok].rename(L.item(att)), p[ok].rename(L.item(pat)),
                                    attitude_threshold=lm.attitude_threshold,
-                                   patronage_threshold=lm.patronage_threshold)
+                                   patronage_threshold=lm.patronage_threshold, texts=ctx.texts)
+        n_drop = int((~ok).sum())
         ctx.figure(sec, disp, L("k_loy_fig", att=L.item(att), pat=L.item(pat)))
-        sec.add("table", L.columns(lm.shares), L("k_loy"))
-
-
-# --------------------------------------------------------------------------- overview and improve-first
-
-
-def build_overview(ctx: Context, sec: Section) -> None:
-    """Key-number cards (built last, shown first)."""
-    L = ctx.labels
-    k = ctx.key
-    cards: list[tuple[str, str, str]] = [(L("card_n"), f"{k.get('n_respondents', ctx.survey.n):,}", "")]
-    if "overall_score" in k:
-        lo, hi = k["overall_score_ci"]
-        cards.append((L("card_simple"), f"{k['overall_score']:.1f}", f"95% CI [{lo:.1f}, {hi:.1f}]"))
-    for method in ("pls", "sem"):
-        idx = k.get(f"{method}_satisfaction_index")
-        if idx is not None:
-            ci = k.get(f"{method}_satisfaction_index_ci")
-            cards.append((L("card_index", method=method.upper()), f"{idx:.1f}",
-                          f"95% CI [{ci[0]:.1f}, {ci[1]:.1f}]" if ci else ""))
-    for method in ("pls", "sem"):
-        r2 = k.get(f"{method}_r_squared_satisfaction")
-        if r2 is not None:
-            cards.append((L("card_r2") + f" ({method.upper()})", f"{r2:.3f}", ""))
-            break
-    if "dual_index" in k:
-        cards.append((L("card_dual"), f"{k['dual_index']:.1f}", ""))
-    if "ratio_overall" in k:
-        cards.append((L("card_ratio"), f"{k['ratio_overall']:.3f}", ""))
-    if "nps" in k:
-        lo, hi = k["nps_ci"]
-        cards.append((L("card_nps"), f"{k['nps']:+.1f}", f"95% CI [{lo:.1f}, {hi:.1f}]"))
-    sec.add("cards", cards)
-    focus = [r for r in ctx.priority if r["quadrant"] == "Concentrate here"][:3]
-    if focus:
-        sec.add("html", f'<p><b>{html.escape(L("sec_improve"))}</b>: '
-                + ", ".join(html.escape(r["name"]) for r in focus) + f' (<a href="#improve">→</a>)</p>')
-
-
-def build_improve(ctx: Context, sec: Section) -> None:
-    L = ctx.labels
-    if not ctx.priority:
-        sec.status, sec.note = "skipped", L("no_priority")
-        return
-    key = ctx.priority_key
-    sec.p(L("im_intro", source=L(f"src_{key}"), gain=L(f"gain_{key}")))
-    rows = ctx.priority
-    focus = [r for r in rows if r["quadrant"] == "Concentrate here"]
-    ctx.tables["priority_candidates"] = pd.DataFrame(rows)
-    if not focus:
-        sec.add("note", L("im_none"))
-        return
-    items = [L("im_item", name=html.escape(r["name"]), code=html.escape(r["code"]), perf=r["performance"],
-               imp=r["importance"]) for r in focus[:5]]
-    sec.add("list", items)
-    ctx.key["improve_first"] = [r["code"] for r in focus[:5]]
-    ctx.key["improve_first_source"] = key
-
-
-def rank_priority(table: pd.DataFrame, *, source: str, gain: Any, name_col: str = "name",
-                  importance: str = "importance", performance: str = "performance",
-                  quadrant: str = "quadrant") -> list[dict[str, Any]]:
-    """Rows of a priority matrix, "Concentrate here" first, each group by decreasing ``gain``."""
-    rows = []
-    for r, g in zip(table.itertuples(index=False), np.asarray(gain, dtype="float64")):
-        d = r._asdict()
-        rows.append({"name": str(d[name_col]), "importance": float(d[importance]),
-                     "performance": float(d[performance]), "quadrant": str(d[quadrant]), "gain": float(g),
-                     "source": source})
-    rows.sort(key=lambda r: (r["quadrant"] != "Concentrate here", -r["gain"]))
-    return rows
+        if n_drop:
+            sec.add("note", L("k_loy_missing", n=n_drop))
+        ctx.show(sec, lm.shares, L("k_loy"))
 
 
 # --------------------------------------------------------------------------- about

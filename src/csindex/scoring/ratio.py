@@ -158,7 +158,7 @@ class RatioIndexResult(ResultMixin):
                                "Overall bands": overall.reset_index(drop=True)},
                        notes=notes)
 
-    def plot(self, name: str = "overall", *, ax: Any = None):
+    def plot(self, name: str = "overall", *, ax: Any = None, texts: Any = None):
         """Histogram of the respondents' ratios with the band shares of :attr:`bands`
         (:func:`csindex.plots.ratio_distribution`; the plot draws this result's shares, it does
         not classify again).
@@ -168,6 +168,8 @@ class RatioIndexResult(ResultMixin):
         name : str
             ``"overall"``, a construct or a perceived item.
         ax : matplotlib Axes, optional
+        texts : dict, optional
+            Message id -> text the chart draws (see :func:`csindex.plots.ratio_distribution`).
         """
         from ..plots import ratio_distribution
 
@@ -188,7 +190,7 @@ class RatioIndexResult(ResultMixin):
                           & (self.bands["measure"] == "ratio")]
         if not (rows["band"] == "unmet").any() or float(rows.loc[rows["band"] == "unmet", "share"].sum()) == 0.0:
             rows = rows[rows["band"] != "unmet"]
-        return ratio_distribution(values, rows[["band", "share"]], tol=float(self.settings["tol"]), ax=ax)
+        return ratio_distribution(values, rows[["band", "share"]], tol=float(self.settings["tol"]), ax=ax, texts=texts)
 
 
 def _groups(items: pd.DataFrame) -> dict[str, list[str]]:

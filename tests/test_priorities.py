@@ -1,0 +1,136 @@
+"""csindex.improvement_priorities: attribute impact x performance ranking with a bootstrap."""
+
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+import csindex
+from csindex.exceptions import ParameterError, SurveyDataError
+from csindex.scoring.priorities import attribute_constructs
+
+matplotlib.use("Agg")
+
+
+def _true_gains() -> pd.Series:
+    """Population impact x (100 - performance) of each attribute from the generator's model.
+
+    The attribute dimensions are ``P_d = rho_d * quality + noise`` and price measures ``value``;
+    the true impact is the population regression of satisfaction on all attribute latents
+    (every latent has the same spread on the 1-10 scale, so standardised = unstandardised),
+    the true performance the block mean on 0-100.
+    """
+    truth = csindex.datasets.airline_truth()
+    from csindex.datasets import _generate as g
+
+    _, _, cov = g._latent_covariance()
+    lat = list(g.LATENTS)
+    rho = truth["driver_rho"]
+    names = [*rho, "value"]
+
+    def c(a: str, b: str) -> float:
+        if a == b:
+            return 1.0
+        ra, rb = rho.get(a), rho.get(b)
+        if ra is not None and rb is not None:
+            return ra * rb
+        if ra is not None:
+            return ra * cov[lat.index("quality"), lat.index(b)]
+        if rb is not None:
+            return rb * cov[lat.index("quality"), lat.index(a)]
+        return float(cov[lat.index(a), lat.index(b)])
+
+    sxx = np.array([[c(a, b) for b in names] for a in names])
+    sxy = np.array([c(a, "satisfaction") for a in names])
+    impact = np.linalg.solve(sxx, sxy)
+    perf = np.array([(g.BLOCKS["PRICE" if n == "value" else n][2] - 1) / 9 * 100 for n in names])
+    return pd.Series(impact * (100 - perf), index=["PRICE" if n == "value" else n for n in names]).sort_values(
+        ascending=False)
+
+
+@pytest.fixture(scope="module")
+def res():
+    with pytest.warns(csindex.CsindexWarning):  # listwise drops respondents with "cannot answer"
+        return csindex.improvement_priorities(csindex.datasets.airline(), bootstrap=400, seed=11)
+
+
+def test_attribute_constructs_from_the_codebook():
+    assert attribute_constructs(csindex.datasets.airline()) == ["CREW", "CABN", "CATR", "ENT", "SAFE", "PUNC", "PRICE"]
+
+
+def test_true_strongest_low_performing_lever_comes_first(res):
+    true = _true_gains()
+    table = res.attributes
+    assert table["attribute"].iloc[0] == true.index[0] == "PRICE"
+    assert table["p_top_k"].iloc[0] > 0.95
+    assert table["tier"].iloc[0] == 1 and (table["tier"].iloc[1:] > 1).all()
+    # the generator's two weakest levers are the estimated last two and never recommended
+    assert set(table["attribute"].iloc[-2:]) == set(true.index[-2:]) == {"ENT", "CATR"}
+    assert (table.set_index("attribute").loc[["ENT", "CATR"], "p_top_k"] < 0.1).all()
+    # punctuality (strong driver, low performance) is recommended
+    assert "PUNC" in set(res.recommended["attribute"])
+
+
+def test_impact_and_shapley_agree_in_direction(res):
+    t = res.attributes
+    assert res.agreement > 0.6
+    strong = t[t["shapley_share"] > 0.05]
+    assert (strong["impact"] > 0).all()
+
+
+def test_intervals_and_probabilities_are_coherent(res):
+    t = res.attributes
+    for col in ("impact", "performance", "gain"):
+        assert (t[f"{col}_ci_lower"] <= t[col]).all() and (t[col] <= t[f"{col}_ci_upper"]).all()
+    assert t["p_top_k"].sum() == pytest.approx(res.k)  # each resample has exactly k in its top k
+    assert list(t["rank"]) == list(range(1, len(t) + 1))
+    assert t["gain"].is_monotonic_decreasing
+    np.testing.assert_allclose(t["gain"], t["impact"] * (100 - t["performance"]))
+    assert res.settings["seed"] == 11 and res.settings["n_valid"] == 400
+    assert res.settings["n_used"] + res.settings["n_dropped"] == 1000
+
+
+def test_not_separable_pairs_overlap(res):
+    t = res.attributes.set_index("attribute")
+    pairs = res.not_separable()
+    assert pairs  # on this sample the 2nd-4th attributes are within noise of each other
+    for a, b in pairs:
+        assert t.at[b, "gain_ci_upper"] >= t.at[a, "gain_ci_lower"]
+
+
+def test_impact_is_the_unstandardised_pls_path():
+    s = csindex.datasets.airline()
+    with pytest.warns(csindex.CsindexWarning, match="replaced by the item means"):
+        res = csindex.improvement_priorities(s, ["PUNC", "CREW"], bootstrap=0, missing="mean")
+    with pytest.warns(csindex.CsindexWarning, match="replaced by the item means"):
+        pls = csindex.fit_pls(s, "PUNC =~ PUNC1 + PUNC2 + PUNC3\nCREW =~ CREW1 + CREW2 + CREW3 + CREW4\n"
+                                 "SAT =~ SAT1 + SAT2 + SAT3\nSAT ~ PUNC + CREW", missing="mean")
+    ipma = pls.ipma("SAT").set_index("construct")
+    t = res.attributes.set_index("attribute")
+    np.testing.assert_allclose(t.loc[["PUNC", "CREW"], "impact"], ipma.loc[["PUNC", "CREW"], "importance"], rtol=1e-8)
+    np.testing.assert_allclose(t.loc[["PUNC", "CREW"], "performance"], ipma.loc[["PUNC", "CREW"], "performance"],
+                               rtol=1e-8)
+    assert t["impact_ci_lower"].isna().all() and (t["p_top_k"] == 1.0).all()  # bootstrap=0, k=2
+
+
+def test_summary_and_plot(res):
+    import matplotlib.pyplot as plt
+
+    assert "Improvement priorities" in res.summary().to_text()
+    d = res.plot(labels={"PUNC": "Punctuality"})
+    assert "Punctuality" in [a.get_text() for a in d.label_texts_]
+    plt.close(d.figure_)
+
+
+def test_bad_options():
+    s = csindex.datasets.airline()
+    with pytest.raises(ParameterError):
+        csindex.improvement_priorities(s, k=0)
+    with pytest.raises(ParameterError):
+        csindex.improvement_priorities(s, missing="drop")
+    with pytest.raises(SurveyDataError, match="at least two"):
+        csindex.improvement_priorities(s, ["PUNC"])
+    with pytest.raises(SurveyDataError, match="no construct 'SATT'"):
+        csindex.improvement_priorities(s, target="SATT")

@@ -1,0 +1,78 @@
+"""Translations are data: locale files keyed by message id, charts given their words."""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+import csindex
+from csindex.plots._text import TEXTS
+from csindex.report._i18n import LANGS, Labels, messages
+
+
+def _fields(text: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(text) if f}
+
+
+def test_every_message_id_has_both_languages():
+    en, zh = messages("en"), messages("zh")
+    assert set(en) == set(zh)
+    assert not [k for k, v in {**en, **zh}.items() if not v.strip()]
+
+
+def test_placeholders_agree_between_languages():
+    en, zh = messages("en"), messages("zh")
+    bad = [k for k in en if _fields(en[k]) != _fields(zh[k])]
+    assert bad == []
+
+
+def test_chinese_messages_are_chinese():
+    en, zh = messages("en"), messages("zh")
+    same = [k for k in en if en[k] == zh[k] and re.search(r"[A-Za-z]{4,}", en[k])]
+    # identical texts are only formulas, abbreviations and symbols
+    assert not [k for k in same if not re.fullmatch(r"[A-Za-z²ρλ=+\-−·/()%. {}:,0-9_]+", en[k]) or len(en[k]) > 20], same
+
+
+def test_every_plot_text_id_is_in_the_locales():
+    for lang in LANGS:
+        texts = Labels(lang).plot_texts()
+        assert set(texts) == set(TEXTS)
+
+
+def test_locale_files_are_package_data():
+    for lang in LANGS:
+        path = resources.files("csindex.report").joinpath("locales", f"{lang}.json")
+        assert json.loads(path.read_text(encoding="utf-8"))
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    assert "report/locales/*.json" in pyproject.read_text(encoding="utf-8")
+
+
+def test_plots_draw_the_words_they_are_given():
+    import matplotlib
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    from matplotlib.text import Text
+
+    matplotlib.use("Agg")
+    zh = Labels("zh").plot_texts()
+    t = pd.DataFrame({"wave": ["a", "b"], "construct": ["SAT", "SAT"], "index": [70.0, 72.0]})
+    d = csindex.plots.trend_chart(t, texts=zh)
+    drawn = {x.get_text() for x in d.figure_.findobj(Text)}
+    plt.close(d.figure_)
+    assert {"调查期", "指数（0–100）"} <= drawn and "Wave" not in drawn
+    d = csindex.plots.index_chart(pd.DataFrame({"construct": ["A", "B"], "index": [60.0, 70.0]}), texts=zh)
+    assert d.ax_.get_ylabel() == "指数（0–100）"
+    plt.close(d.figure_)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_construct_names_come_from_locale_or_codebook(lang):
+    s = csindex.datasets.airline()
+    L = Labels(lang, s.codebook.items)
+    assert L.construct("PUNC") == {"en": "Punctuality", "zh": "准点"}[lang]
+    assert L.construct("EXP_CREW") == {"en": "Expectation: Crew", "zh": "预期：乘务服务"}[lang]

@@ -42,7 +42,6 @@ MAX_FUNCTION_LINES = 150
 # the refactor of issue 11 (kpi.py -> kpi/, sem.py + _cbsem.py -> sem/, segments.py -> three
 # modules); the lead shrinks these lists as the splits land. Never add to them.
 OVERSIZED_FILES: dict[str, int] = {
-    "csindex/plots/_charts.py": 878,
 }
 OVERSIZED_FUNCTIONS: dict[str, int] = {
 }

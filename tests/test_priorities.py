@@ -9,7 +9,7 @@ import pytest
 
 import csindex
 from csindex.exceptions import ParameterError, SurveyDataError
-from csindex.scoring.priorities import attribute_constructs
+from csindex.priorities import attribute_constructs
 
 matplotlib.use("Agg")
 

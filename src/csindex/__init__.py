@@ -50,8 +50,8 @@ _LAZY: dict[str, str] = {
     "ipa": "csindex.scoring.ipa",
     "driver_weights": "csindex.scoring.drivers",
     "kano": "csindex.scoring.kano",
-    "improvement_priorities": "csindex.scoring.priorities",
-    "PriorityResult": "csindex.scoring.priorities",
+    "improvement_priorities": "csindex.priorities",
+    "PriorityResult": "csindex.priorities",
     # models
     "models": "csindex.models",
     "fit_sem": "csindex.sem",
@@ -136,8 +136,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .scoring.dual import dual_evaluation as dual_evaluation
     from .scoring.ipa import ipa as ipa
     from .scoring.kano import kano as kano
-    from .scoring.priorities import PriorityResult as PriorityResult
-    from .scoring.priorities import improvement_priorities as improvement_priorities
+    from .priorities import PriorityResult as PriorityResult
+    from .priorities import improvement_priorities as improvement_priorities
     from .scoring.ratio import ratio_index as ratio_index
     from .scoring.simple import satisfaction_rate as satisfaction_rate
     from .scoring.simple import simple_scores as simple_scores

@@ -324,14 +324,12 @@ def test_failure_mid_report_leaves_the_previous_output_intact(tmp_path, monkeypa
     _report(out, excel=True)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
 
-    from csindex.report import _sections
+    from csindex.report import _headline
 
     def boom(ctx, sec):
         raise KeyboardInterrupt  # not caught by the section runner: aborts the report
 
-    report_module = sys.modules["csindex.report"]
-    monkeypatch.setattr(_sections, "build_overview", boom)
-    monkeypatch.setattr(report_module, "build_overview", boom)
+    monkeypatch.setattr(_headline, "build_overview", boom)
     with pytest.raises(KeyboardInterrupt):
         _report(out, excel=True, by="Q1")
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
@@ -341,7 +339,7 @@ def test_failure_mid_report_leaves_the_previous_output_intact(tmp_path, monkeypa
         Path(path).write_bytes(b"half a workbook")
         raise OSError("disk full")
 
-    monkeypatch.setattr(report_module, "write_xlsx", broken_workbook)
+    monkeypatch.setattr(sys.modules["csindex.report"], "write_xlsx", broken_workbook)
     with pytest.raises(OSError, match="disk full"):
         _report(out, excel=True, by="Q1")
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before

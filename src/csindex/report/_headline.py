@@ -12,7 +12,7 @@ import pandas as pd
 
 import csindex
 
-from ..scoring.priorities import attribute_constructs, improvement_priorities
+from ..priorities import attribute_constructs, improvement_priorities
 from ._format import p_phrase
 from ._render import Section
 from ._sections import Context, _with_labels

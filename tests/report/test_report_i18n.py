@@ -48,7 +48,7 @@ def test_locale_files_are_package_data():
     for lang in LANGS:
         path = resources.files("csindex.report").joinpath("locales", f"{lang}.json")
         assert json.loads(path.read_text(encoding="utf-8"))
-    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
     assert "report/locales/*.json" in pyproject.read_text(encoding="utf-8")
 
 

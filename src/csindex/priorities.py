@@ -37,14 +37,14 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from .._params import Count, Options, validate_params
-from .._random import resolve_seed
-from .._summary import Summary, SummaryMixin
-from .._validation import quote_list
-from ..exceptions import SurveyDataError
-from ..pls.estimate import fit_pls
-from ..spec import ModelSpec
-from .drivers import driver_weights
+from ._params import Count, Options, validate_params
+from ._random import resolve_seed
+from ._summary import Summary, SummaryMixin
+from ._validation import quote_list
+from .exceptions import SurveyDataError
+from .pls.estimate import fit_pls
+from .spec import ModelSpec
+from .scoring.drivers import driver_weights
 
 __all__ = ["improvement_priorities", "PriorityResult", "attribute_constructs"]
 
@@ -112,7 +112,7 @@ class PriorityResult(SummaryMixin):
     def plot(self, *, labels: dict[str, str] | None = None, texts: dict[str, str] | None = None, ax: Any = None) -> Any:
         """Impact (x) against performance (y) with bootstrap intervals; see
         :func:`csindex.plots.improvement_chart` for ``labels`` and ``texts``."""
-        from ..plots import improvement_chart
+        from .plots import improvement_chart
 
         return improvement_chart(self.attributes, labels=labels, texts=texts, ax=ax)
 
@@ -271,7 +271,7 @@ def improvement_priorities(
     (il, iu), (pl, pu), (gl, gu) = ci(imp_draws), ci(perf_draws), ci(gain_draws)
     shap = driver_weights(scores.assign(**{"__w": w}), target=target, drivers=attrs, method="shapley",
                           weights="__w", scale=(0, 100))
-    share = shap.weights["share"].reindex(attrs).to_numpy()
+    share = shap.weights.set_index("driver")["share"].reindex(attrs).to_numpy()
     table = pd.DataFrame({"attribute": attrs, "impact": impact, "impact_ci_lower": il, "impact_ci_upper": iu,
                           "performance": perf, "performance_ci_lower": pl, "performance_ci_upper": pu,
                           "gain": gain, "gain_ci_lower": gl, "gain_ci_upper": gu, "p_top_k": p_top,
@@ -287,7 +287,7 @@ def improvement_priorities(
     settings = {"n_used": int(n), "n_dropped": int(survey.n - n), "seed": resolved.seed, "bootstrap": B,
                 "n_valid": int(imp_draws.shape[0]), "confidence": confidence, "missing": missing, "k": k,
                 "weighted": survey.weights is not None, "model": syntax}
-    r2 = pd.DataFrame({"construct": [target], "r_squared": [float(res.r_squared[target])]})
+    r2 = pd.DataFrame({"construct": [target], "r_squared": [float(res.r_squared.set_index("construct").loc[target, "r_squared"])]})
     return PriorityResult(attributes=table, target=target, satisfaction_index=float((w @ y) / w.sum()),
                           r_squared=r2, agreement=rho, k=k, settings=settings)
 

@@ -175,7 +175,7 @@ def improvement_priorities(
     bootstrap: int = 1000,
     confidence: float = 0.95,
     seed: Any = None,
-    missing: str = "listwise",
+    missing: str = "em",
 ) -> PriorityResult:
     """Rank service attributes by impact on the satisfaction index against their performance.
 

@@ -115,7 +115,7 @@ def test_results_json_key_numbers(en):
     assert key["nps"] == pytest.approx(csindex.kpi.nps(survey.responses["NPS"], weights=survey.weights.to_numpy(),
                                                        scale="0-10").score, abs=1e-9)
     assert 0 < key["overall_score"] < 100 and -100 <= key["nps"] <= 100
-    assert key["ratio_overall"] == pytest.approx(csindex.ratio_index(survey).index, abs=1e-12)
+    assert key["ratio_overall"] == pytest.approx(csindex.ratio_index(survey).overall, abs=1e-12)
     assert [s["id"] for s in payload["sections"]] == SECTION_IDS
     assert set(payload["tables"]) == set(res.tables)
     rows = payload["tables"]["construct_scores"]
@@ -367,9 +367,10 @@ def test_pls_numbers_match_fit_pls(en):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = csindex.fit_pls(survey, csindex.models.ccsi(survey), bootstrap=100, seed=7, progress=False)
+        fit = csindex.fit_pls(survey, csindex.models.ccsi(survey), bootstrap=100, seed=7, progress=False, missing="em")
     idx = fit.index.set_index("construct")
     assert res.key_numbers["pls_satisfaction_index"] == pytest.approx(idx.loc["SAT", "index"], abs=1e-12)
+    assert fit.settings["n_used"] == survey.n == 1000  # missing="em" is the report's default: every respondent
     lo, hi = res.key_numbers["pls_satisfaction_index_ci"]
     assert (lo, hi) == pytest.approx((idx.loc["SAT", "ci_lower"], idx.loc["SAT", "ci_upper"]), abs=1e-12)
     assert lo < res.key_numbers["pls_satisfaction_index"] < hi
@@ -389,8 +390,9 @@ def test_method_sem_only(tmp_path):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        sem = csindex.fit_sem(survey, csindex.models.ccsi(survey))
+        sem = csindex.fit_sem(survey, csindex.models.ccsi(survey), missing="fiml")
     assert res.key_numbers["sem_fit"]["cfi"] == pytest.approx(float(sem.fit_indices["cfi"]), abs=1e-12)
+    assert res.key_numbers["sem_n_used"] == survey.n == 1000  # FIML: every respondent, as the PLS side's EM
     page = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert "CFI" in page and "RMSEA" in page
 

@@ -58,7 +58,7 @@ TEMPLATES = ("ccsi", "acsi", "ecsi", "scsb")
 EXCEL_NAME = "csindex-report.xlsx"
 
 #: missing-answer handling of the report's PLS models (switch to "em" once fit_pls offers it)
-DEFAULT_MISSING = "listwise"
+DEFAULT_MISSING = "em"  # every respondent: EM for PLS, FIML for CB-SEM (issue: use every respondent)
 
 
 def missing_options() -> tuple[str, ...]:

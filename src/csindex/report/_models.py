@@ -257,14 +257,20 @@ def _model_sem(ctx: Context, sec: Section) -> None:
     from ..sem import fit_sem
 
     L = ctx.labels
-    res = fit_sem(ctx.survey, ctx.model, progress=False)
+    # FIML uses every respondent as EM does for PLS; listwise stays listwise (SEM has no mean fill-in,
+    # so missing="mean" also maps to FIML, the full-information counterpart)
+    sem_missing = "listwise" if ctx.missing == "listwise" else "fiml"
+    res = fit_sem(ctx.survey, ctx.model, progress=False, missing=sem_missing)
     ctx.key["sem_n_used"] = int(res.n)
+    ctx.key["sem_missing"] = sem_missing
     ctx.results["sem"] = res
     sec.h3(L("m_sem"))
     fi = res.fit_indices
     from ._format import p_text
 
-    facts = {"respondents used": f"{res.n:,} / {ctx.survey.n:,}", "converged": bool(res.converged),
+    facts = {"respondents used": f"{res.n:,} / {ctx.survey.n:,}",
+             "missing answers": L("missing_sem_" + sem_missing, n=int(ctx.survey.n - res.n)),
+             "converged": bool(res.converged),
              "χ² (df, p)": f"{fi['chi2']:.1f} ({fi['df']:.0f}, p {'' if fi['pvalue'] < 0.001 else '= '}{p_text(fi['pvalue'])})",
              "CFI": f"{fi['cfi']:.3f}", "TLI": f"{fi['tli']:.3f}",
              "RMSEA [90% CI]": f"{fi['rmsea']:.3f} [{fi['rmsea_ci_lower']:.3f}, {fi['rmsea_ci_upper']:.3f}]",

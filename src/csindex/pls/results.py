@@ -14,7 +14,7 @@ import pandas as pd
 from .._results import INDEX_COLUMNS
 from .._summary import Summary, SummaryMixin
 from .._validation import did_you_mean, quote_list
-from ..exceptions import InferenceWarning, SpecError
+from ..exceptions import InferenceWarning, SpecError, SurveyDataError
 from ..spec import ModelSpec
 
 __all__ = ["PLSResult"]
@@ -68,11 +68,11 @@ class PLSResult(SummaryMixin):
 
     @classmethod
     def _build(cls, *, spec, layout, prep, mean, S, stats, settings, boot) -> PLSResult:
-        n_used = int(prep.X.shape[0])
+        n_used = int(prep.X.shape[0]) if prep.X is not None else int(prep.n)
         settings = {**settings, "n_used": n_used,
                     "n_dropped": int(prep.missing.get("n_total", n_used)) - n_used,
                     "seed": settings.get("seed")}
-        return cls(spec=spec, settings=settings, n=int(prep.X.shape[0]), iterations=int(stats.iteration.iterations[0]),
+        return cls(spec=spec, settings=settings, n=n_used, iterations=int(stats.iteration.iterations[0]),
                    converged=bool(stats.iteration.converged[0]), missing=dict(prep.missing), _layout=layout,
                    _prep=prep, _mean=mean, _S=S, _stats=stats, _boot=boot)
 
@@ -192,6 +192,7 @@ class PLSResult(SummaryMixin):
         """Standardised construct scores (respondent × construct), mean 0 and unit
         variance (population divisor N; sample divisor N - 1 under the seminr and
         smartpls presets). Rows keep the data's index."""
+        self._need_rows("scores", "scores")
         L = self._layout
         X = self._prep.X
         sd = np.sqrt(np.diag(self._S))
@@ -241,10 +242,58 @@ class PLSResult(SummaryMixin):
     def index_scores(self) -> pd.DataFrame:
         """Per-respondent 0-100 construct scores (respondent × construct); their
         (weighted) mean is :attr:`index`."""
+        self._need_rows("index_scores", "index")
         L = self._layout
         p = self._prep
         rel = (p.X - p.lo) / (p.hi - p.lo) * 100.0
         return pd.DataFrame(rel @ L.dense(self._stats.index_weights)[0], index=p.rows, columns=list(L.constructs))
+
+    def _need_rows(self, table: str, kind: str) -> None:
+        if self._prep.X is None:
+            raise SurveyDataError(
+                f"PLSResult.{table}: this model was fit out of core ({self.settings.get('out_of_core')} source), so "
+                f"the rows are not in memory. Score them in a second pass over the source: "
+                f"res.stream_scores(kind={kind!r}) returns a DataFrame (a lazy Dask DataFrame for a Dask source), "
+                f"res.stream_scores(kind={kind!r}, path='scores.parquet') writes them batch by batch.")
+
+    def stream_scores(self, kind: str = "scores", path: Any = None) -> Any:
+        """Respondent scores of an out-of-core fit, computed in a second pass over its source.
+
+        Parameters
+        ----------
+        kind : {"scores", "index"}
+            Standardised construct scores (as :attr:`scores`) or 0-100 scores (as
+            :attr:`index_scores`).
+        path : str or Path, optional
+            Write the scores to this Parquet file batch by batch (nothing held in memory)
+            and return the path; without it return a DataFrame (rows in source order; a lazy
+            Dask DataFrame for a Dask source). Rows left out of the fit (listwise) get NaN.
+
+        Returns
+        -------
+        DataFrame, dask DataFrame or Path
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd, csindex, tempfile, os
+        >>> rng = np.random.default_rng(1)
+        >>> q = rng.normal(size=300); s = 0.6 * q + 0.8 * rng.normal(size=300)
+        >>> df = pd.DataFrame({"q1": q + rng.normal(size=300), "q2": q + rng.normal(size=300),
+        ...                    "s1": s + rng.normal(size=300), "s2": s + rng.normal(size=300)})
+        >>> path = os.path.join(tempfile.mkdtemp(), "data.parquet"); df.to_parquet(path)
+        >>> res = csindex.fit_pls(path, "Q =~ q1 + q2\\nS =~ s1 + s2\\nS ~ Q")
+        >>> sc = res.stream_scores()
+        >>> bool(np.allclose(sc.to_numpy(), csindex.fit_pls(df, res.spec).scores.to_numpy()))
+        True
+        """
+        from .._validation import check_option
+
+        check_option("kind", kind, ("scores", "index"), "PLSResult.stream_scores")
+        if self._prep.X is not None:
+            return self.scores if kind == "scores" else self.index_scores
+        from ._streaming import stream_scores
+
+        return stream_scores(self, kind, path)
 
     def _resolve_construct(self, name: str) -> str:
         cons = self._layout.constructs
@@ -293,11 +342,16 @@ class PLSResult(SummaryMixin):
         check_option("level", level, ("construct", "item"), "PLSResult.ipma")
         L = self._layout
         tgt = L.constructs.index(self._resolve_construct(target))
-        scores = self.index_scores.to_numpy()
-        w = self._prep.weights
-        wn = np.full(self.n, 1.0 / self.n) if w is None else w / w.sum()
-        mu = wn @ scores
-        sd = np.sqrt(wn @ (scores - mu) ** 2)
+        p = self._prep
+        if p.X is None:  # out of core: the index scores' SDs from the item covariance
+            A = L.dense(self._stats.index_weights)[0] * (100.0 / (p.hi - p.lo))[:, None]
+            sd = np.sqrt(np.einsum("ij,ik,kj->j", A, self._S, A))
+        else:
+            scores = self.index_scores.to_numpy()
+            w = p.weights
+            wn = np.full(self.n, 1.0 / self.n) if w is None else w / w.sum()
+            mu = wn @ scores
+            sd = np.sqrt(wn @ (scores - mu) ** 2)
         Bs = self._fe.paths[0]
         Bu = Bs * sd[None, :] / np.where(sd[:, None] > 0, sd[:, None], np.nan)
         Bu = np.nan_to_num(Bu * (Bs != 0))
@@ -310,8 +364,7 @@ class PLSResult(SummaryMixin):
             return pd.DataFrame({"construct": [L.constructs[s] for s in drivers],
                                  "importance": [float(Tu[s, tgt]) for s in drivers],
                                  "performance": [float(perf[s]) for s in drivers]})
-        p = self._prep
-        item_perf = (p.X.T @ wn - p.lo) / (p.hi - p.lo) * 100.0
+        item_perf = ((self._mean if p.X is None else p.X.T @ wn) - p.lo) / (p.hi - p.lo) * 100.0
         rows = []
         iw = self._stats.index_weights[0]
         for s in drivers:
@@ -347,6 +400,10 @@ class PLSResult(SummaryMixin):
         """
         from .predict import plspredict
 
+        if self._prep.X is None:
+            raise SurveyDataError(
+                "PLSResult.predict: this model was fit out of core; PLSpredict refits it on folds of the rows, which "
+                "are not in memory. Run csindex.plspredict on a sample that fits in memory.")
         data = pd.DataFrame(self._prep.X, index=self._prep.rows, columns=list(self._layout.items))
         st = self.settings
         return plspredict(data, self.spec, folds=folds, technique=technique, repetitions=repetitions, seed=seed,

@@ -42,6 +42,7 @@ from scipy import stats
 
 from .._results import ResultMixin, deprecated_aliases, index_table
 from .._summary import Summary, SummaryMixin
+from .._sufficient import is_source, open_source
 from .._validation import quote_list
 from ..exceptions import InferenceWarning, SurveyDataError
 from ..segments import segmentable
@@ -347,8 +348,10 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
         raise ValueError(f"confidence must be between 0 and 1; got {confidence!r}.")
     if isinstance(survey_or_df, FrequencyTable):
         return _simple_from_frequencies(survey_or_df, items, by_construct, confidence)
-    from ._common import Moments, group_means, row_chunks
+    from ._common import row_chunks
 
+    if is_source(survey_or_df):
+        return _simple_from_source(survey_or_df, items, by_construct, weights, confidence, scale)
     frame, w, construct_of, scales = _resolve(survey_or_df, items, weights, scale)
     names = list(frame.columns)
     try:
@@ -358,8 +361,19 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
     wv = np.ones(len(x_all)) if w is None else w
     lo = np.array([scales[i][0] for i in names])
     hi = np.array([scales[i][1] for i in names])
-    span = hi - lo
     constructs_of = [construct_of[i] if by_construct else "all" for i in names]
+    blocks = ((np.ascontiguousarray(x_all[rows]), wv[rows]) for rows in row_chunks(len(x_all), len(names)))
+    return _score_blocks(blocks, names, constructs_of, lo, hi, confidence, w is not None)
+
+
+def _score_blocks(blocks: Iterable[tuple[np.ndarray, np.ndarray]], names: list[str], constructs_of: list[str],
+                  lo: np.ndarray, hi: np.ndarray, confidence: float, weighted: bool,
+                  source: str = "responses") -> SimpleScoresResult:
+    """The simple-method statistics from row blocks ``(x (n, m) with NaN, w (n,))``: every
+    statistic is a sum over respondents, so the blocks can come from memory or a stream."""
+    from ._common import Moments, group_means
+
+    span = hi - lo
     groups: dict[str, list[int]] = {}
     for j, c in enumerate(constructs_of):
         groups.setdefault(c, []).append(j)
@@ -370,10 +384,9 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
     # statistics accumulated over row blocks (respondent-level composites built per block)
     mom_x, mom_t = Moments(m), Moments(m)
     mom_c, mom_ct, mom_cr = Moments(g + 1), Moments(g + 1), Moments(g + 1)
-    n_used = 0
-    for rows in row_chunks(len(x_all), m):
-        xb = np.ascontiguousarray(x_all[rows])
-        wb = wv[rows]
+    n_used = n_rows = 0
+    for xb, wb in blocks:
+        n_rows += len(xb)
         valid = ~np.isnan(xb)
         n_used += int(valid.any(axis=1).sum())
         with np.errstate(invalid="ignore"):
@@ -432,9 +445,64 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
         "scale_max": c_hi,
     }, columns=_CONSTRUCT_COLUMNS)
     _warn_undefined(construct_rows, "construct")
-    settings = {"confidence": confidence, "weighted": w is not None, "source": "responses",
-                "n_used": n_used, "n_dropped": len(x_all) - n_used, "seed": None}
+    settings = {"confidence": confidence, "weighted": weighted, "source": source,
+                "n_used": n_used, "n_dropped": n_rows - n_used, "seed": None}
     return SimpleScoresResult(items=item_rows, constructs=construct_rows, settings=settings)
+
+
+def _simple_from_source(data: Any, items: Iterable[str] | None, by_construct: bool, weights: Any,
+                        confidence: float, scale: tuple[float, float] | None) -> SimpleScoresResult:
+    """:func:`simple_scores` on a Parquet file/folder, DuckDB relation or Dask DataFrame, in one
+    streaming pass (constructs from the item names as :meth:`Codebook.infer`; ``scale`` given)."""
+    from .._sufficient import columns_matrix
+    from ..codebook import Codebook
+
+    src = open_source(data, "simple_scores")
+    if scale is None:
+        raise SurveyDataError(
+            f"simple_scores: give scale=(min, max) for the {src.label}; the scale cannot be inferred without "
+            "reading every row first.")
+    head = next(iter(src.batches(src.columns, 4096)), None)
+    head = head.to_pandas() if hasattr(head, "to_pandas") else head
+    book = Codebook.infer(head if head is not None else pd.DataFrame(columns=src.columns), scale=scale)
+    table = book.items
+    rated = [i for i in book.rated_items() if i in src.columns]
+    if items is None:
+        names = [i for i in rated if table.at[i, "role"] in _DEFAULT_ROLES] or rated
+    else:
+        names = [items] if isinstance(items, str) else [str(i) for i in items]
+        src.check_columns(names, "item")
+    if not names:
+        raise SurveyDataError(f"The {src.label} has no rated items to score (columns named like IMAG1, SAT2).")
+    wcol = None
+    if isinstance(weights, str):
+        src.check_columns([weights], "weight column")
+        wcol = weights
+    elif weights is not None and weights is not False:
+        raise SurveyDataError("simple_scores: weights= must name a column of an out-of-core source.")
+    elif weights is None and book.weight_column in src.columns:
+        wcol = book.weight_column
+    lo = np.full(len(names), float(scale[0]))
+    hi = np.full(len(names), float(scale[1]))
+    construct_of = {i: (table.at[i, "construct"] if i in table.index and table.at[i, "construct"] else i)
+                    for i in names}
+    constructs_of = [construct_of[i] if by_construct else "all" for i in names]
+
+    def blocks():
+        for part in src.batches(names + ([wcol] if wcol else [])):
+            x = columns_matrix(part, names).T.astype(np.float64)
+            with np.errstate(invalid="ignore"):
+                off = ((x < lo) | (x > hi)).any(axis=0)
+            if off.any():
+                raise SurveyDataError(
+                    f"Item(s) {quote_list([names[k] for k in np.flatnonzero(off)])} hold values off the scale "
+                    f"{scale[0]:g}-{scale[1]:g} in the {src.label}; recode them or give the right scale=.")
+            w = np.ones(len(x)) if wcol is None else columns_matrix(part, [wcol])[0].astype(np.float64)
+            if wcol is not None and (np.isnan(w).any() or (w < 0).any()):
+                raise SurveyDataError(f"The weight column {wcol!r} holds missing or negative values.")
+            yield x, w
+
+    return _score_blocks(blocks(), names, constructs_of, lo, hi, confidence, wcol is not None, source=src.kind)
 
 
 def _row_mean(a: np.ndarray) -> np.ndarray:

@@ -37,8 +37,10 @@ from .exceptions import SurveyDataError
 
 __all__ = ["Source", "is_source", "open_source", "CrossProducts", "BATCH_ROWS"]
 
-#: rows per Arrow record batch (27 items: about 3.5 MB of int8, 14 MB of float32)
-BATCH_ROWS = 131_072
+#: rows per Arrow record batch (27 items: 7 MB of int8)
+BATCH_ROWS = 262_144
+#: rows per matrix product in the exact integer path (28 x 65,536 float32 = 7 MB, cache sized)
+PRODUCT_ROWS = 65_536
 _EXACT = float(2**24)  # float32 represents every integer up to 2**24 exactly
 
 
@@ -90,7 +92,9 @@ class Source:
         """Arrow record batches (Parquet, DuckDB) or pandas partitions (Dask) of ``names``."""
         names = list(names)
         if self.kind == "parquet":
-            yield from self.obj.to_batches(columns=names, batch_size=batch_rows, use_threads=True)
+            # Arrow decodes on its own threads; little read-ahead keeps the memory to a few batches
+            yield from self.obj.to_batches(columns=names, batch_size=batch_rows, use_threads=True,
+                                           batch_readahead=2, fragment_readahead=1)
         elif self.kind == "duckdb":
             rel = self.obj.project(", ".join(_quote(n) for n in names))
             reader = rel.to_arrow_reader(batch_rows) if hasattr(rel, "to_arrow_reader") else \
@@ -122,8 +126,9 @@ class Source:
                      for p in self.obj[cols].to_delayed()]
             return dask.delayed(_merge_states)(parts).compute()
         state = make()
-        for b in self.batches(cols):
-            _add(state, b, list(names), weight)
+        with one_blas_thread():
+            for b in self.batches(cols):
+                _add(state, b, list(names), weight)
         return state
 
 
@@ -140,8 +145,18 @@ def _add(state: Any, part: Any, names: list[str], weight: str | None) -> None:
 
 def _reduce_part(part: Any, names: list[str], weight: str | None, make: Callable[[], Any]) -> Any:
     state = make()
-    _add(state, part, names, weight)
+    with one_blas_thread():
+        _add(state, part, names, weight)
     return state
+
+
+def one_blas_thread() -> Any:
+    """Hold BLAS to one thread: the skinny ``(p, n) @ (n, p)`` products of the pass run beside
+    Arrow's decoding threads (or other Dask tasks), and OpenBLAS threads that spin against
+    them on a busy machine cost more than they gain (``benchmarks/bench_pls.py --busy``)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _merge_states(states: list[Any]) -> Any:
@@ -305,21 +320,28 @@ class CrossProducts:
             self.hi = np.fmax(self.hi, np.nanmax(np.where(np.isnan(X), -np.inf, X), axis=1))
 
     def _add_int(self, Xt: np.ndarray) -> None:
-        """Integer rows without weights: exact float32 products of ``x - shift``."""
-        n = Xt.shape[1]
+        """Integer rows without weights: exact float32 products of ``x - shift``.
+
+        The block is shifted into a float32 buffer with an extra row of ones, so one matrix
+        product gives both ``Σ z z'`` and ``Σ z`` (its last column)."""
+        n, p = Xt.shape[1], self.p
         self.lo = np.fmin(self.lo, Xt.min(axis=1))
         self.hi = np.fmax(self.hi, Xt.max(axis=1))
         big = float(max(np.abs(self.hi - self.shift).max(), np.abs(self.lo - self.shift).max(), 1.0))
-        step = max(1, int(_EXACT / (big * big)) - 1)
         if not np.all(self.shift == np.round(self.shift)) or big > 2**11:
             self._add_wide_int(Xt)
             return
+        step = min(n, PRODUCT_ROWS, max(1, int(_EXACT / (big * big)) - 1))
+        buf = np.empty((p + 1, step), dtype=np.float32)
+        buf[p] = 1.0
         sh = self.shift.astype(np.float32)[:, None]
         for r0 in range(0, n, step):
-            Z = Xt[:, r0:r0 + step].astype(np.float32)
-            Z -= sh
-            self.zz += (Z @ Z.T).astype(np.float64)
-            self.sz += Z.sum(axis=1, dtype=np.float64)
+            m = min(step, n - r0)
+            Z = buf if m == step else np.ascontiguousarray(buf[:, :m])
+            np.subtract(Xt[:, r0:r0 + m], sh, out=Z[:p], casting="unsafe")
+            G = np.dot(Z, Z.T)  # BLAS syrk; here several times faster than matmul's gemm
+            self.zz += G[:p, :p]
+            self.sz += G[:p, p]
         self.sw += n
         self.sw2 += n
         self.n_used += n

@@ -456,6 +456,7 @@ def _simple_from_source(data: Any, items: Iterable[str] | None, by_construct: bo
     streaming pass (constructs from the item names as :meth:`Codebook.infer`; ``scale`` given)."""
     from .._sufficient import columns_matrix
     from ..codebook import Codebook
+    from ._common import row_chunks
 
     src = open_source(data, "simple_scores")
     if scale is None:
@@ -500,7 +501,8 @@ def _simple_from_source(data: Any, items: Iterable[str] | None, by_construct: bo
             w = np.ones(len(x)) if wcol is None else columns_matrix(part, [wcol])[0].astype(np.float64)
             if wcol is not None and (np.isnan(w).any() or (w < 0).any()):
                 raise SurveyDataError(f"The weight column {wcol!r} holds missing or negative values.")
-            yield x, w
+            for rows in row_chunks(len(x), len(names)):
+                yield np.ascontiguousarray(x[rows]), w[rows]
 
     return _score_blocks(blocks(), names, constructs_of, lo, hi, confidence, wcol is not None, source=src.kind)
 

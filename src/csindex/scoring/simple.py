@@ -38,7 +38,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from .._results import ResultMixin, deprecated_aliases, index_table
 from .._summary import Summary, SummaryMixin
@@ -245,7 +245,7 @@ def _weighted_stats(x: np.ndarray, w: np.ndarray, confidence: float, frequency: 
             var = dev2 / wsum * n_eff / (n_eff - 1.0)
         sd = np.sqrt(var)
         se = sd / np.sqrt(n_eff)
-        tq = stats.t.ppf(0.5 + confidence / 2.0, np.maximum(n_eff - 1.0, 1.0))
+        tq = special.stdtrit(np.maximum(n_eff - 1.0, 1.0), 0.5 + confidence / 2.0)  # t quantile
     return {"n": n, "n_eff": n_eff, "mean": mean, "std": sd, "se": se, "t": tq}
 
 
@@ -605,7 +605,7 @@ def satisfaction_rate(survey_or_df: Any, items: Iterable[str] | None = None, *,
         raise ValueError("Give either satisfied= codes or threshold=, not both.")
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be between 0 and 1; got {confidence!r}.")
-    z = float(stats.norm.ppf(0.5 + confidence / 2.0))
+    z = float(special.ndtri(0.5 + confidence / 2.0))
     codes = None if satisfied is None else np.array(sorted(float(c) for c in satisfied))
 
     def rule(item: str, lo: float, hi: float) -> np.ndarray | float:

@@ -150,13 +150,24 @@ def _reduce_part(part: Any, names: list[str], weight: str | None, make: Callable
     return state
 
 
-def one_blas_thread() -> Any:
-    """Hold BLAS to one thread: the skinny ``(p, n) @ (n, p)`` products of the pass run beside
-    Arrow's decoding threads (or other Dask tasks), and OpenBLAS threads that spin against
-    them on a busy machine cost more than they gain (``benchmarks/bench_pls.py --busy``)."""
-    from threadpoolctl import threadpool_limits
+_CONTROLLER: list[Any] = []
 
-    return threadpool_limits(limits=1, user_api="blas")
+
+def one_blas_thread() -> Any:
+    """A context that holds BLAS to one thread.
+
+    For the skinny ``(p, n) @ (n, p)`` products over many rows (the streaming pass, the
+    in-memory covariance): measured on 1,000,000 x 27 rows on this 2-core machine, one
+    thread is as fast as two when the machine is quiet and faster when another process
+    keeps a core busy (OpenBLAS threads then wait for each other; ``benchmarks/bench_pls.py
+    --busy``), and in the streaming pass Arrow's decoding threads need the other core. The
+    threadpoolctl controller is built once (building it scans the loaded libraries, about
+    0.5 ms; a limit on a built one costs microseconds)."""
+    if not _CONTROLLER:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 def _merge_states(states: list[Any]) -> Any:

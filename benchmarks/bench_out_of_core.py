@@ -128,7 +128,16 @@ def _child(mode: str, source: str) -> None:
     import csindex
 
     t0 = time.perf_counter()
-    if mode == "memory":
+    if mode == "dask":  # the same fit as a Dask reduction on a LocalCluster of 2 worker processes
+        import dask.dataframe as dd
+        from distributed import Client, LocalCluster
+
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
+                Client(cluster):
+            t0 = time.perf_counter()
+            res = csindex.fit_pls(dd.read_parquet(source), ECSI, scale=(1, 10))
+            t_read, secs = 0.0, time.perf_counter() - t0
+    elif mode == "memory":
         data = pd.read_parquet(source)
         t_read = time.perf_counter() - t0
         res = csindex.fit_pls(data, ECSI, scale=(1, 10))
@@ -136,9 +145,10 @@ def _child(mode: str, source: str) -> None:
         t_read = 0.0
         res = csindex.fit_pls(source, ECSI, scale=(1, 10))
     index = res.index["index"].tolist()
-    secs = time.perf_counter() - t0
+    secs = secs if mode == "dask" else time.perf_counter() - t0
     ru = resource.getrusage(resource.RUSAGE_SELF)
-    print(json.dumps({"seconds": secs, "cpu_seconds": ru.ru_utime + ru.ru_stime, "read_seconds": t_read, "import_seconds": t0 - t_imp, "n": res.n,
+    print(json.dumps({"seconds": secs, "cpu_seconds": ru.ru_utime + ru.ru_stime, "read_seconds": t_read,
+                      "import_seconds": t0 - t_imp, "n": res.n,
                       "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                       "paths": res.paths["estimate"].tolist(), "weights": res.weights["estimate"].tolist(),
                       "index": index, "constructs": res.index["construct"].tolist()}))
@@ -162,6 +172,7 @@ def main() -> None:
     ap.add_argument("--file-rows", type=int, default=10_000_000)
     ap.add_argument("--compare-rows", type=int, default=10_000_000)
     ap.add_argument("--no-compare", action="store_true")
+    ap.add_argument("--dask", action="store_true", help="also time the fit as a Dask reduction at --compare-rows")
     ap.add_argument("--child", nargs=2, metavar=("MODE", "SOURCE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -189,6 +200,10 @@ def main() -> None:
               f"~ {r['seconds'] * args.rows / top:.0f} s; peak RSS does not grow with rows (~{r['peak_mib']:.0f} MiB)")
     r = results[top]
     print("index (0-100):", ", ".join(f"{c} {v:.2f}" for c, v in zip(r["constructs"], r["index"])))
+    if args.dask:
+        d = run_child("dask", subset(args.path, args.compare_rows, args.file_rows))
+        print(f"\nDask LocalCluster (2 worker processes) at {d['n']:,} rows: {d['seconds']:.1f} s "
+              f"(peak RSS of the client process {d['peak_mib']:.0f} MiB; workers not counted)")
     if args.no_compare:
         return
     n = args.compare_rows

@@ -176,9 +176,9 @@ def test_dask_dataframe_and_local_cluster(data):
 def test_respondent_tables_name_the_second_pass(parquet_file, tmp_path):
     b = csindex.fit_pls(parquet_file, ECSI)
     with pytest.raises(SurveyDataError, match=r"stream_scores\(kind='scores'\)"):
-        b.scores
+        _ = b.scores
     with pytest.raises(SurveyDataError, match=r"stream_scores\(kind='index'\)"):
-        b.index_scores
+        _ = b.index_scores
     out = b.stream_scores(kind="index", path=tmp_path / "index.parquet")
     back = pd.read_parquet(out)
     assert list(back.columns) == list(b.spec.constructs) and len(back) == b.n

@@ -25,8 +25,8 @@ from ..exceptions import (
 )
 from ..spec import ModelSpec
 from ._algorithm import Layout, moments
-from ._streaming import fit_source
 from ._stats import estimate_stack
+from ._streaming import fit_source
 
 __all__ = ["fit_pls"]
 

@@ -41,8 +41,8 @@ import pandas as pd
 from scipy import special
 
 from .._results import ResultMixin, deprecated_aliases, index_table
-from .._summary import Summary, SummaryMixin
 from .._sufficient import is_source, open_source
+from .._summary import Summary, SummaryMixin
 from .._validation import quote_list
 from ..exceptions import InferenceWarning, SurveyDataError
 from ..segments import segmentable
@@ -310,9 +310,11 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
 
     Parameters
     ----------
-    survey_or_df : Survey, DataFrame or FrequencyTable
+    survey_or_df : Survey, DataFrame, FrequencyTable or out-of-core source
         A DataFrame is loaded with :func:`csindex.load_survey` (constructs inferred from
-        item-name prefixes, ``scale`` passed on).
+        item-name prefixes, ``scale`` passed on). A Parquet file or folder, a DuckDB
+        relation or a Dask DataFrame is scored in one streaming pass (every statistic is a
+        sum over respondents; ``scale`` is then required and ``weights`` names a column).
     items : list of str, optional
         Items to score; default: perception, overall-satisfaction and loyalty items
         (expectation and importance ratings are left out).

@@ -137,6 +137,13 @@ def _child(mode: str, source: str) -> None:
             t0 = time.perf_counter()
             res = csindex.fit_pls(dd.read_parquet(source), ECSI, scale=(1, 10))
             t_read, secs = 0.0, time.perf_counter() - t0
+    elif mode == "duckdb":  # the same pass over Arrow batches that DuckDB's Parquet reader produces
+        import duckdb
+
+        con = duckdb.connect()
+        rel = con.sql("SELECT * FROM read_parquet(?)", params=[str(Path(source) / "*.parquet")])
+        res = csindex.fit_pls(rel, ECSI, scale=(1, 10))
+        t_read = 0.0
     elif mode == "memory":
         data = pd.read_parquet(source)
         t_read = time.perf_counter() - t0
@@ -173,6 +180,7 @@ def main() -> None:
     ap.add_argument("--compare-rows", type=int, default=10_000_000)
     ap.add_argument("--no-compare", action="store_true")
     ap.add_argument("--dask", action="store_true", help="also time the fit as a Dask reduction at --compare-rows")
+    ap.add_argument("--duckdb", action="store_true", help="also time the fit on a DuckDB relation at --compare-rows")
     ap.add_argument("--child", nargs=2, metavar=("MODE", "SOURCE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -204,6 +212,10 @@ def main() -> None:
         d = run_child("dask", subset(args.path, args.compare_rows, args.file_rows))
         print(f"\nDask LocalCluster (2 worker processes) at {d['n']:,} rows: {d['seconds']:.1f} s "
               f"(peak RSS of the client process {d['peak_mib']:.0f} MiB; workers not counted)")
+    if args.duckdb:
+        d = run_child("duckdb", subset(args.path, args.compare_rows, args.file_rows))
+        print(f"\nDuckDB relation (read_parquet) at {d['n']:,} rows: {d['seconds']:.1f} s, CPU {d['cpu_seconds']:.1f} s, "
+              f"peak RSS {d['peak_mib']:.0f} MiB")
     if args.no_compare:
         return
     n = args.compare_rows

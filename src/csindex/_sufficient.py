@@ -5,8 +5,10 @@ respondents: weighted counts, sums and cross-products of the items, and counts o
 missing answers. This module reads a table that need not fit in memory batch by batch and
 adds those sums up, never holding more than one batch of rows:
 
-* a Parquet file or a folder of Parquet files (a ``pyarrow.dataset``; Arrow record batches,
-  decoded on Arrow's threads while numpy works on the previous batch);
+* a Parquet file or a folder of Parquet files (the files ``pyarrow.dataset`` discovers, read
+  by DuckDB's Parquet reader when DuckDB is installed -- about 1.5x faster here -- else by
+  ``pyarrow.dataset``; Arrow record batches decoded on the readers' threads while numpy works
+  on the previous batch);
 * a DuckDB relation (``duckdb.sql(...)``, ``con.table(...)``; Arrow record batches);
 * a Dask DataFrame (each partition is reduced where it lives, on the workers of a
   ``dask.distributed`` cluster when a client is active; the partial sums are added).
@@ -39,6 +41,9 @@ __all__ = ["Source", "is_source", "open_source", "CrossProducts", "BATCH_ROWS"]
 
 #: rows per Arrow record batch (27 items: 7 MB of int8)
 BATCH_ROWS = 262_144
+#: how the one pass reads a Parquet path: "auto" (DuckDB's reader when DuckDB is installed,
+#: else pyarrow.dataset) or "pyarrow"; the sums, and so the fit, are the same either way
+PARQUET_ENGINE = "auto"
 #: rows per matrix product in the exact integer path (28 x 65,536 float32 = 7 MB, cache sized)
 PRODUCT_ROWS = 65_536
 _EXACT = float(2**24)  # float32 represents every integer up to 2**24 exactly
@@ -112,6 +117,18 @@ class Source:
                 return Xt
         return np.empty((len(names), 0))
 
+    def _duckdb_scan(self) -> Source | None:
+        """The same Parquet files as a DuckDB relation (when DuckDB is installed and
+        :data:`PARQUET_ENGINE` allows it); the files are the ones pyarrow discovered."""
+        if PARQUET_ENGINE == "pyarrow" or not hasattr(self.obj, "files"):
+            return None
+        try:
+            import duckdb
+        except ImportError:
+            return None
+        rel = duckdb.connect().sql("SELECT * FROM read_parquet(?)", params=[list(self.obj.files)])
+        return Source("duckdb", rel, [str(c) for c in rel.columns], self.label)
+
     def reduce(self, names: Sequence[str], weight: str | None, make: Callable[[], Any]) -> Any:
         """Run ``state.add(Xt, w)`` over all rows and return the summed state.
 
@@ -120,6 +137,9 @@ class Source:
         and the partial states are merged.
         """
         cols = list(names) + ([weight] if weight else [])
+        scan = self._duckdb_scan() if self.kind == "parquet" else None
+        if scan is not None:  # DuckDB decodes Parquet faster than pyarrow.dataset here (bench_out_of_core)
+            return scan.reduce(names, weight, make)
         if self.kind == "dask":
             dask = require("dask", "Out-of-core fits on a Dask DataFrame")
             parts = [dask.delayed(_reduce_part)(p, list(names), weight, make)

@@ -100,7 +100,10 @@ def _assert_same(a, b, tol=TOL):
                                a.ipma("SAT")[["importance", "performance"]], rtol=0, atol=tol)
 
 
-def test_parquet_file_equals_in_memory(data, parquet_file):
+@pytest.mark.parametrize("engine", ["auto", "pyarrow"])
+def test_parquet_file_equals_in_memory(data, parquet_file, engine, monkeypatch):
+    # "auto" reads the Parquet files with DuckDB when it is installed, "pyarrow" with pyarrow.dataset
+    monkeypatch.setattr("csindex._sufficient.PARQUET_ENGINE", engine)
     a = csindex.fit_pls(data, ECSI)
     b = csindex.fit_pls(parquet_file, ECSI)
     assert b.converged and b.iterations == a.iterations
@@ -110,7 +113,9 @@ def test_parquet_file_equals_in_memory(data, parquet_file):
     assert 40 < float(b.index.set_index("construct").loc["SAT", "index"]) < 80
 
 
-def test_parquet_folder_weighted_equals_in_memory(data, parquet_folder):
+@pytest.mark.parametrize("engine", ["auto", "pyarrow"])
+def test_parquet_folder_weighted_equals_in_memory(data, parquet_folder, engine, monkeypatch):
+    monkeypatch.setattr("csindex._sufficient.PARQUET_ENGINE", engine)
     a = csindex.fit_pls(data, ECSI, weights="weight", standardize=False, scale=(1, 10))
     b = csindex.fit_pls(parquet_folder, ECSI, weights="weight", standardize=False, scale=(1, 10))
     assert b.settings["weighted"] and b.settings["scale_source"] == "argument"

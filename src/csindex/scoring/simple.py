@@ -370,7 +370,7 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
 
 def _score_blocks(blocks: Iterable[tuple[np.ndarray, np.ndarray]], names: list[str], constructs_of: list[str],
                   lo: np.ndarray, hi: np.ndarray, confidence: float, weighted: bool,
-                  source: str = "responses") -> SimpleScoresResult:
+                  source: str = "responses", stacklevel: int = 4) -> SimpleScoresResult:
     """The simple-method statistics from row blocks ``(x (n, m) with NaN, w (n,))``: every
     statistic is a sum over respondents, so the blocks can come from memory or a stream."""
     from ._common import Moments, group_means
@@ -422,7 +422,7 @@ def _score_blocks(blocks: Iterable[tuple[np.ndarray, np.ndarray]], names: list[s
         "scale_min": lo,
         "scale_max": hi,
     }, columns=_ITEM_COLUMNS)
-    _warn_undefined(item_rows, "item")
+    _warn_undefined(item_rows, "item", stacklevel=stacklevel)
 
     cst = mom_c.stats(confidence)
     mixed = []
@@ -446,7 +446,7 @@ def _score_blocks(blocks: Iterable[tuple[np.ndarray, np.ndarray]], names: list[s
         "scale_min": c_lo,
         "scale_max": c_hi,
     }, columns=_CONSTRUCT_COLUMNS)
-    _warn_undefined(construct_rows, "construct")
+    _warn_undefined(construct_rows, "construct", stacklevel=stacklevel)
     settings = {"confidence": confidence, "weighted": weighted, "source": source,
                 "n_used": n_used, "n_dropped": n_rows - n_used, "seed": None}
     return SimpleScoresResult(items=item_rows, constructs=construct_rows, settings=settings)
@@ -506,7 +506,8 @@ def _simple_from_source(data: Any, items: Iterable[str] | None, by_construct: bo
             for rows in row_chunks(len(x), len(names)):
                 yield np.ascontiguousarray(x[rows]), w[rows]
 
-    return _score_blocks(blocks(), names, constructs_of, lo, hi, confidence, wcol is not None, source=src.kind)
+    return _score_blocks(blocks(), names, constructs_of, lo, hi, confidence, wcol is not None, source=src.kind,
+                         stacklevel=5)
 
 
 def _row_mean(a: np.ndarray) -> np.ndarray:
@@ -518,13 +519,13 @@ def _row_mean(a: np.ndarray) -> np.ndarray:
         return np.where(k > 0, total / np.maximum(k, 1), np.nan)
 
 
-def _warn_undefined(table: pd.DataFrame, what: str) -> None:
+def _warn_undefined(table: pd.DataFrame, what: str, stacklevel: int = 3) -> None:
     bad = table.loc[table["ci_lower"].isna(), table.columns[0]].tolist()
     if bad:
         warnings.warn(
             f"The confidence interval of {what} {quote_list(bad)} is undefined (NaN) because fewer than two "
             "answers (or effective answers after weighting) are available.",
-            InferenceWarning, stacklevel=3,
+            InferenceWarning, stacklevel=stacklevel,
         )
 
 

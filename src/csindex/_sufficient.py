@@ -243,6 +243,15 @@ def open_source(obj: Any, where: str = "this function") -> Source:
         The path does not exist or holds no Parquet data.
     MissingDependencyError
         pyarrow (``csindex[io]``) is not installed.
+
+    Examples
+    --------
+    >>> import os, tempfile, pandas as pd
+    >>> path = os.path.join(tempfile.mkdtemp(), "r.parquet")
+    >>> pd.DataFrame({"SAT1": [7, 9], "SAT2": [8, 10]}).to_parquet(path)
+    >>> src = open_source(path)
+    >>> src.kind, src.columns
+    ('parquet', ['SAT1', 'SAT2'])
     """
     mod = type(obj).__module__ or ""
     if mod.startswith("duckdb"):
@@ -273,6 +282,17 @@ class CrossProducts:
     ``z + M δ`` (``M`` the missing indicator, ``δ`` the mean's offset from the shift, known
     only at the end), so the pass also adds ``Σ w z M'`` and ``Σ w M M'`` and
     :meth:`finish` expands ``Σ w (z + Mδ)(z + Mδ)'`` exactly.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).integers(1, 11, size=(1000, 3))
+    >>> state = CrossProducts(integer_shift(X[:100].T))
+    >>> for block in np.array_split(X, 4):
+    ...     state.add(block.T)
+    >>> mean, S = state.finish()
+    >>> bool(np.allclose(mean, X.mean(axis=0)) and np.allclose(S, np.cov(X.T, bias=True)))
+    True
     """
 
     shift: np.ndarray

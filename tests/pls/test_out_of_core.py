@@ -205,8 +205,12 @@ def test_out_of_core_errors(parquet_file, tmp_path):
 
 @pytest.mark.parametrize("weights", [None, "weight"])
 def test_simple_scores_on_sources(data, parquet_file, parquet_folder, weights):
+    duckdb = pytest.importorskip("duckdb")
+    dd = pytest.importorskip("dask.dataframe")
+    con = duckdb.connect()
+    relation = con.sql("SELECT * FROM read_parquet(?)", params=[str(parquet_file)])
     a = csindex.simple_scores(data, scale=(1, 10), weights=weights)
-    for source in (parquet_file, parquet_folder):
+    for source in (parquet_file, parquet_folder, relation, dd.from_pandas(data, npartitions=3)):
         b = csindex.simple_scores(source, scale=(1, 10), weights=weights)
         assert b.items["item"].tolist() == a.items["item"].tolist()
         for col in ("n", "mean", "std", "top2_share", "score", "std_error", "ci_lower"):

@@ -61,7 +61,8 @@ def _resolve_model(model: Any, data: Any) -> ModelSpec:
         if not isinstance(data, Survey):
             raise SpecError(
                 f"The model template {name!r} needs a Survey (its codebook maps items to constructs); "
-                "got a DataFrame. Load the data with csindex.load_survey() or pass lavaan syntax."
+                f"got {type(data).__name__}. Load the data with csindex.load_survey(), or pass lavaan syntax or "
+                f"csindex.models.{name}(items) with the items per construct."
             )
         import importlib
 

@@ -24,6 +24,7 @@ Same settings on both sides: path scheme, standardised items, tolerance 1e-7, at
 Usage::
 
     PYTHONPATH=src python benchmarks/bench_pls.py [--no-peer] [--quick]
+    PYTHONPATH=src python benchmarks/bench_pls.py --busy      # slowdown under a background load
 """
 
 from __future__ import annotations
@@ -156,6 +157,20 @@ def run_peer(python: Path, task: str, boot: int, rows: int) -> dict | None:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def busy_mode(csindex, df: pd.DataFrame, big: pd.DataFrame, args) -> None:
+    """Tasks (a)-(c) quiet and under a one-core background load (issue 15, section 4)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _load import best_of, busy_table
+
+    rep = 3 if args.quick else 7
+    busy_table({
+        "(a) one fit, ECSI data (250 x 27)": lambda: best_of(lambda: csindex.fit_pls(df, ECSI), rep * 10),
+        "(b) fit + 5,000 bootstrap resamples": lambda: best_of(
+            lambda: csindex.fit_pls(df, ECSI, bootstrap=5000, seed=1, progress=False, n_jobs=args.n_jobs), 3),
+        "(c) one fit, 1,000,000 respondents": lambda: best_of(lambda: csindex.fit_pls(big, ECSI), rep),
+    })
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--no-peer", action="store_true", help="skip the PyPI plspm comparison")
@@ -165,6 +180,8 @@ def main() -> None:
     ap.add_argument("--peer-rows", type=int, default=100_000, help="peer rows for (c) (extrapolated to 1e6)")
     ap.add_argument("--peer-full", action="store_true", help="run the peer on the full work (slow)")
     ap.add_argument("--n-jobs", type=int, default=1, help="csindex bootstrap workers")
+    ap.add_argument("--busy", action="store_true",
+                    help="run tasks (a)-(c) quietly and with a second process spinning on one core; print the ratio")
     args = ap.parse_args()
 
     sys.path.insert(0, str(REPO / "src"))
@@ -174,6 +191,9 @@ def main() -> None:
     df = load_data()
     rng = np.random.default_rng(0)
     big = df.iloc[rng.integers(0, len(df), 1_000_000)].reset_index(drop=True)
+    if args.busy:
+        busy_mode(csindex, df, big, args)
+        return
     rep = 3 if args.quick else 20
     print(f"csindex {csindex.__version__}, numpy {np.__version__}, pandas {pd.__version__}, "
           f"{os.cpu_count()} CPUs")

@@ -82,9 +82,9 @@ def z_quantile(confidence: float, where: str = "this function") -> float:
     >>> round(z_quantile(0.95), 6)
     1.959964
     """
-    from scipy.stats import norm
+    from scipy.special import ndtri
 
-    return float(norm.ppf(0.5 + check_param("confidence", confidence, where=where) / 2.0))
+    return float(ndtri(0.5 + check_param("confidence", confidence, where=where) / 2.0))
 
 
 def wilson_interval(p: Any, n_eff: Any, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:

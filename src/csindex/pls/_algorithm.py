@@ -17,10 +17,12 @@ a bootstrap, all in the same numpy calls. Nothing here depends on the number of 
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
 
+from .._sufficient import one_blas_thread
 from ..spec import ModelSpec
 
 __all__ = ["Layout", "IterationResult", "FinalEstimates", "moments", "wold", "finalize"]
@@ -122,6 +124,7 @@ def moments(X: np.ndarray, weights: np.ndarray | None = None,
 
     Rows are processed in chunks about a provisional centre (the mean of the first
     chunk), so memory stays bounded and the cross-product needs no full centred copy.
+    Large inputs hold BLAS to one thread (:func:`csindex._sufficient.one_blas_thread`).
     """
     n = X.shape[0]
     wsum = float(n) if weights is None else float(weights.sum())
@@ -130,6 +133,18 @@ def moments(X: np.ndarray, weights: np.ndarray | None = None,
     p = X.shape[1]
     M = np.zeros((p, p))
     d = np.zeros(p)
+    with one_blas_thread() if n * p >= 1_000_000 else nullcontext():
+        _moment_chunks(X, weights, c, chunk, M, d)
+    d /= wsum
+    S = M / wsum - np.outer(d, d)
+    S = (S + S.T) / 2.0
+    return c + d, S
+
+
+def _moment_chunks(X: np.ndarray, weights: np.ndarray | None, c: np.ndarray, chunk: int, M: np.ndarray,
+                   d: np.ndarray) -> None:
+    """Add the centred sums and cross-products of ``X``'s row chunks into ``M`` and ``d``."""
+    n = X.shape[0]
     for start in range(0, n, chunk):
         Z = X[start:start + chunk] - c
         if weights is None:
@@ -139,10 +154,6 @@ def moments(X: np.ndarray, weights: np.ndarray | None = None,
             wz = Z * weights[start:start + chunk, None]
             d += wz.sum(axis=0)
             M += wz.T @ Z
-    d /= wsum
-    S = M / wsum - np.outer(d, d)
-    S = (S + S.T) / 2.0
-    return c + d, S
 
 
 @dataclass(frozen=True)

@@ -130,12 +130,12 @@ class BootstrapResult:
         alpha = 1.0 - self.confidence
         if self.ci == "percentile" or self.jackknife is None:
             return _quantile(d, alpha / 2), _quantile(d, 1 - alpha / 2)
-        from scipy.stats import norm
+        from scipy.special import ndtr, ndtri  # the normal cdf and quantile; scipy.stats is slow to import
 
         theta = self.estimates[key]
         B = d.shape[0]
         below = (d < theta).sum(axis=0) + 0.5 * (d == theta).sum(axis=0)
-        z0 = norm.ppf(np.clip(below / B, 1.0 / (2 * B), 1 - 1.0 / (2 * B)))
+        z0 = ndtri(np.clip(below / B, 1.0 / (2 * B), 1 - 1.0 / (2 * B)))
         jk = self.jackknife[key]
         dev = jk.mean(axis=0) - jk
         num = (dev ** 3).sum(axis=0)
@@ -143,8 +143,8 @@ class BootstrapResult:
         a = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
         out = []
         for q in (alpha / 2, 1 - alpha / 2):
-            zq = norm.ppf(q)
-            adj = norm.cdf(z0 + (z0 + zq) / (1 - a * (z0 + zq)))
+            zq = ndtri(q)
+            adj = ndtr(z0 + (z0 + zq) / (1 - a * (z0 + zq)))
             adj = np.where(np.isfinite(adj), adj, q)  # degenerate jackknife: percentile end
             out.append(np.array([_quantile(d[:, k:k + 1], adj[k])[0] for k in range(d.shape[1])]))
         return out[0], out[1]
@@ -153,7 +153,7 @@ class BootstrapResult:
         """``std_error, t_value, p_value, ci_lower, ci_upper`` for the rows of a result table."""
         if key not in self.draws:
             return None
-        from scipy.stats import t as student
+        from scipy.special import stdtr  # Student t cdf
 
         d = self.draws[key]
         est = self.estimates[key]
@@ -165,7 +165,7 @@ class BootstrapResult:
         stat = (1.0 - est) if key == "htmt" else est
         with np.errstate(divide="ignore", invalid="ignore"):
             tv = np.where(se > 0, stat / se, np.nan)
-        pv = 2.0 * student.sf(np.abs(tv), df=d.shape[0] - 1)
+        pv = 2.0 * stdtr(d.shape[0] - 1, -np.abs(tv))
         lo, hi = self.interval(key)
         return pd.DataFrame({"std_error": se, "t_value": tv, "p_value": pv, "ci_lower": lo, "ci_upper": hi})
 

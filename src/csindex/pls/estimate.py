@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .._params import Boolean, Count, check_param
+from .._sufficient import is_source
 from .._validation import check_option, did_you_mean, quote_list
 from ..exceptions import (
     ConvergenceWarning,
@@ -30,6 +31,7 @@ from ._stats import estimate_stack
 from .bootstrap import run_bootstrap
 from .results import PLSResult
 from .segments import fit_by
+from ._streaming import fit_source
 
 __all__ = ["fit_pls"]
 
@@ -39,6 +41,7 @@ SCHEMES = ("path", "centroid", "factorial")
 MISSING = ("listwise", "mean", "em")
 PRESETS = (None, "csindex", "plspm", "seminr", "smartpls")
 RULES = ("max_abs", "sum_abs", "sum_squared")
+INDEX_WEIGHTS = ("unstandardized", "standardized")
 
 
 @dataclass(frozen=True)
@@ -285,9 +288,9 @@ def fit_pls(
 
     Parameters
     ----------
-    data : DataFrame or Survey
-        One row per respondent. A :class:`~csindex.survey.Survey` also supplies sampling
-        weights (``Survey.weights``) and the items' scales for the 0-100 index.
+    data : DataFrame, Survey, Parquet path, DuckDB relation or Dask DataFrame
+        One row per respondent. A Survey also supplies sampling weights and the items'
+        scales for the 0-100 index; the others are read out of core (user guide, "Large data").
     model : str or ModelSpec
         lavaan-style syntax (``=~`` reflective block, Mode A; ``<~`` formative block,
         Mode B; ``~`` structural path), a :class:`~csindex.spec.ModelSpec`, or the
@@ -398,13 +401,11 @@ def fit_pls(
     >>> bool(res.converged), round(float(res.r_squared.set_index("construct").loc["SAT", "r_squared"]), 2)
     (True, 0.13)
     """
-    check_option("scheme", scheme, SCHEMES, "fit_pls")
-    check_option("missing", missing, MISSING, "fit_pls")
-    check_option("preset", preset, PRESETS, "fit_pls")
-    check_option("convergence", convergence, RULES, "fit_pls")
-    check_option("ci", ci, ("percentile", "bca"), "fit_pls")
-    check_option("index_weights", index_weights, ("unstandardized", "standardized"), "fit_pls")
-    check_option("sign_change", sign_change, ("none", "individual", "construct"), "fit_pls")
+    for name, value, allowed in (("scheme", scheme, SCHEMES), ("missing", missing, MISSING),
+                                 ("preset", preset, PRESETS), ("convergence", convergence, RULES),
+                                 ("ci", ci, ("percentile", "bca")), ("index_weights", index_weights, INDEX_WEIGHTS),
+                                 ("sign_change", sign_change, ("none", "individual", "construct"))):
+        check_option(name, value, allowed, "fit_pls")
     max_iter, tol, confidence, bootstrap, seed, progress = (
         check_param(name, value, where="fit_pls") for name, value in (
             ("max_iter", max_iter), ("tol", tol), ("confidence", confidence), ("bootstrap", bootstrap),
@@ -417,6 +418,8 @@ def fit_pls(
                    progress=progress, weights=weights, scale=scale, preset=preset, convergence=convergence,
                    chunk_size=chunk_size, consistent=bool(consistent), index_weights=index_weights,
                    sign_change=sign_change)
+    if is_source(data):  # Parquet file/folder, DuckDB relation, Dask DataFrame: out of core
+        return fit_source(data, _resolve_model(model, data), by, **options)
     if by is not None:
         return fit_by(fit_pls, data, model, by, options)
     spec = _resolve_model(model, data)

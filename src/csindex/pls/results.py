@@ -14,7 +14,7 @@ import pandas as pd
 from .._results import INDEX_COLUMNS
 from .._summary import Summary, SummaryMixin
 from .._validation import check_option, did_you_mean, quote_list
-from ..exceptions import InferenceWarning, SpecError
+from ..exceptions import InferenceWarning, SpecError, SurveyDataError
 from ..spec import ModelSpec
 from .bootstrap import effect_pairs, path_pairs
 from .quality import compute_quality
@@ -72,11 +72,11 @@ class PLSResult(SummaryMixin):
 
     @classmethod
     def _build(cls, *, spec, layout, prep, mean, S, stats, settings, boot) -> PLSResult:
-        n_used = int(prep.X.shape[0])
+        n_used = int(prep.X.shape[0]) if prep.X is not None else int(prep.n)
         settings = {**settings, "n_used": n_used,
                     "n_dropped": int(prep.missing.get("n_total", n_used)) - n_used,
                     "seed": settings.get("seed")}
-        return cls(spec=spec, settings=settings, n=int(prep.X.shape[0]), iterations=int(stats.iteration.iterations[0]),
+        return cls(spec=spec, settings=settings, n=n_used, iterations=int(stats.iteration.iterations[0]),
                    converged=bool(stats.iteration.converged[0]), missing=dict(prep.missing), _layout=layout,
                    _prep=prep, _mean=mean, _S=S, _stats=stats, _boot=boot)
 
@@ -196,6 +196,7 @@ class PLSResult(SummaryMixin):
         Under ``missing="em"`` missing answers are replaced by their conditional
         expectation given the respondent's observed answers; the scores then have mean 0
         and a variance below 1 (the unit variance holds for the EM covariance)."""
+        self._need_rows("scores", "scores")
         L = self._layout
         X = self._prep.X
         sd = np.sqrt(np.diag(self._S))
@@ -245,10 +246,58 @@ class PLSResult(SummaryMixin):
     def index_scores(self) -> pd.DataFrame:
         """Per-respondent 0-100 construct scores (respondent × construct); their
         (weighted) mean is :attr:`index`."""
+        self._need_rows("index_scores", "index")
         L = self._layout
         p = self._prep
         rel = (p.X - p.lo) / (p.hi - p.lo) * 100.0
         return pd.DataFrame(rel @ L.dense(self._stats.index_weights)[0], index=p.rows, columns=list(L.constructs))
+
+    def _need_rows(self, table: str, kind: str) -> None:
+        if self._prep.X is None:
+            raise SurveyDataError(
+                f"PLSResult.{table}: this model was fit out of core ({self.settings.get('out_of_core')} source), so "
+                f"the rows are not in memory. Score them in a second pass over the source: "
+                f"res.stream_scores(kind={kind!r}) returns a DataFrame (a lazy Dask DataFrame for a Dask source), "
+                f"res.stream_scores(kind={kind!r}, path='scores.parquet') writes them batch by batch.")
+
+    def stream_scores(self, kind: str = "scores", path: Any = None) -> Any:
+        """Respondent scores of an out-of-core fit, computed in a second pass over its source.
+
+        Parameters
+        ----------
+        kind : {"scores", "index"}
+            Standardised construct scores (as :attr:`scores`) or 0-100 scores (as
+            :attr:`index_scores`).
+        path : str or Path, optional
+            Write the scores to this Parquet file batch by batch (nothing held in memory)
+            and return the path; without it return a DataFrame (rows in source order; a lazy
+            Dask DataFrame for a Dask source). Rows left out of the fit (listwise) get NaN.
+
+        Returns
+        -------
+        DataFrame, dask DataFrame or Path
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd, csindex, tempfile, os
+        >>> rng = np.random.default_rng(1)
+        >>> q = rng.normal(size=300); s = 0.6 * q + 0.8 * rng.normal(size=300)
+        >>> df = pd.DataFrame({"q1": q + rng.normal(size=300), "q2": q + rng.normal(size=300),
+        ...                    "s1": s + rng.normal(size=300), "s2": s + rng.normal(size=300)})
+        >>> path = os.path.join(tempfile.mkdtemp(), "data.parquet"); df.to_parquet(path)
+        >>> res = csindex.fit_pls(path, "Q =~ q1 + q2\\nS =~ s1 + s2\\nS ~ Q")
+        >>> sc = res.stream_scores()
+        >>> bool(np.allclose(sc.to_numpy(), csindex.fit_pls(df, res.spec).scores.to_numpy()))
+        True
+        """
+        from .._validation import check_option
+
+        check_option("kind", kind, ("scores", "index"), "PLSResult.stream_scores")
+        if self._prep.X is not None:
+            return self.scores if kind == "scores" else self.index_scores
+        from ._streaming import stream_scores
+
+        return stream_scores(self, kind, path)
 
     def _resolve_construct(self, name: str) -> str:
         cons = self._layout.constructs
@@ -348,6 +397,10 @@ class PLSResult(SummaryMixin):
         """
         from .predict import plspredict
 
+        if self._prep.X is None:
+            raise SurveyDataError(
+                "PLSResult.predict: this model was fit out of core; PLSpredict refits it on folds of the rows, which "
+                "are not in memory. Run csindex.plspredict on a sample that fits in memory.")
         data = pd.DataFrame(self._prep.X, index=self._prep.rows, columns=list(self._layout.items))
         st = self.settings
         return plspredict(data, self.spec, folds=folds, technique=technique, repetitions=repetitions, seed=seed,

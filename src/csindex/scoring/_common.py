@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special  # t and normal quantiles without importing scipy.stats (slow)
 
 from .._validation import did_you_mean, quote_list
 from .._weighted import check_weights, wilson_interval, z_quantile
@@ -168,7 +168,7 @@ class Moments:
             var = ss / self.sw * n_eff / (n_eff - 1.0)
             sd = np.sqrt(var)
             se = sd / np.sqrt(n_eff)
-        tq = stats.t.ppf(0.5 + confidence / 2.0, np.maximum(np.nan_to_num(n_eff - 1.0, nan=1.0), 1.0))
+        tq = special.stdtrit(np.maximum(np.nan_to_num(n_eff - 1.0, nan=1.0), 1.0), 0.5 + confidence / 2.0)
         return {"n": self.n, "n_eff": n_eff, "mean": mean, "std": sd, "se": se, "t": tq}
 
 
@@ -209,7 +209,7 @@ class RatioMoments:
             n_eff = self.sw**2 / self.sw2
             var = szz / self.sw * n_eff / (n_eff - 1.0)
             se = np.sqrt(var) / np.sqrt(n_eff)
-        tq = stats.t.ppf(0.5 + confidence / 2.0, np.maximum(np.nan_to_num(n_eff - 1.0, nan=1.0), 1.0))
+        tq = special.stdtrit(np.maximum(np.nan_to_num(n_eff - 1.0, nan=1.0), 1.0), 0.5 + confidence / 2.0)
         return {"ratio": r, "mean_num": mb, "mean_den": ma, "se": se, "t": tq, "n": self.n}
 
 

@@ -50,7 +50,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from .._params import Options, check_param
 from .._random import resolve_seed
@@ -414,7 +414,7 @@ def _regression_table(corr: np.ndarray, mean: np.ndarray, sd: np.ndarray, ws: fl
         coef = np.r_[b0, b]
         se = np.r_[se_0, se_b]
         tval = coef / se
-        pval = 2 * stats.t.sf(np.abs(tval), df_resid) if df_resid > 0 else np.full(p + 1, np.nan)
+        pval = 2 * special.stdtr(df_resid, -np.abs(tval)) if df_resid > 0 else np.full(p + 1, np.nan)
     return pd.DataFrame({"coefficient": coef, "std_error": se, "t_value": tval, "p_value": pval,
                          "beta": np.r_[np.nan, beta], "vif": np.r_[np.nan, vif]},
                         index=pd.Index(["intercept", *names], name="term"))

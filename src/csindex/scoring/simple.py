@@ -38,14 +38,15 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from .._params import check_param
 from .._results import ResultMixin, deprecated_aliases, index_table
 from .._segmenting import segmentable
+from .._sufficient import columns_matrix, is_source, open_source
 from .._summary import Summary, SummaryMixin
 from .._validation import did_you_mean, quote_list
-from ..codebook import _role_from_name
+from ..codebook import Codebook, _role_from_name
 from ..exceptions import InferenceWarning, ParameterError, SurveyDataError
 from ..io import load_survey
 from ..survey import Survey
@@ -247,7 +248,7 @@ def _weighted_stats(x: np.ndarray, w: np.ndarray, confidence: float, frequency: 
             var = dev2 / wsum * n_eff / (n_eff - 1.0)
         sd = np.sqrt(var)
         se = sd / np.sqrt(n_eff)
-        tq = stats.t.ppf(0.5 + confidence / 2.0, np.maximum(n_eff - 1.0, 1.0))
+        tq = special.stdtrit(np.maximum(n_eff - 1.0, 1.0), 0.5 + confidence / 2.0)  # t quantile
     return {"n": n, "n_eff": n_eff, "mean": mean, "std": sd, "se": se, "t": tq}
 
 
@@ -295,9 +296,11 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
 
     Parameters
     ----------
-    survey_or_df : Survey, DataFrame or FrequencyTable
+    survey_or_df : Survey, DataFrame, FrequencyTable or out-of-core source
         A DataFrame is loaded with :func:`csindex.load_survey` (constructs inferred from
-        item-name prefixes, ``scale`` passed on).
+        item-name prefixes, ``scale`` passed on). A Parquet file or folder, a DuckDB
+        relation or a Dask DataFrame is scored in one streaming pass (every statistic is a
+        sum over respondents; ``scale`` is then required and ``weights`` names a column).
     items : list of str, optional
         Items to score; default: perception, overall-satisfaction and loyalty items
         (expectation and importance ratings are left out).
@@ -332,6 +335,8 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
     confidence = check_param("confidence", confidence, where="simple_scores()")
     if isinstance(survey_or_df, FrequencyTable):
         return _simple_from_frequencies(survey_or_df, items, by_construct, confidence)
+    if is_source(survey_or_df):
+        return _simple_from_source(survey_or_df, items, by_construct, weights, confidence, scale)
     frame, w, construct_of, scales = resolve_items(survey_or_df, items, weights, scale)
     names = list(frame.columns)
     try:
@@ -341,8 +346,17 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
     wv = np.ones(len(x_all)) if w is None else w
     lo = np.array([scales[i][0] for i in names])
     hi = np.array([scales[i][1] for i in names])
-    span = hi - lo
     constructs_of = [construct_of[i] if by_construct else "all" for i in names]
+    blocks = ((np.ascontiguousarray(x_all[rows]), wv[rows]) for rows in row_chunks(len(x_all), len(names)))
+    return _score_blocks(blocks, names, constructs_of, lo, hi, confidence, w is not None)
+
+
+def _score_blocks(blocks: Iterable[tuple[np.ndarray, np.ndarray]], names: list[str], constructs_of: list[str],
+                  lo: np.ndarray, hi: np.ndarray, confidence: float, weighted: bool,
+                  source: str = "responses", stacklevel: int = 4) -> SimpleScoresResult:
+    """The simple-method statistics from row blocks ``(x (n, m) with NaN, w (n,))``: every
+    statistic is a sum over respondents, so the blocks can come from memory or a stream."""
+    span = hi - lo
     groups: dict[str, list[int]] = {}
     for j, c in enumerate(constructs_of):
         groups.setdefault(c, []).append(j)
@@ -353,10 +367,9 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
     # statistics accumulated over row blocks (respondent-level composites built per block)
     mom_x, mom_t = Moments(m), Moments(m)
     mom_c, mom_ct, mom_cr = Moments(g + 1), Moments(g + 1), Moments(g + 1)
-    n_used = 0
-    for rows in row_chunks(len(x_all), m):
-        xb = np.ascontiguousarray(x_all[rows])
-        wb = wv[rows]
+    n_used = n_rows = 0
+    for xb, wb in blocks:
+        n_rows += len(xb)
         valid = ~np.isnan(xb)
         n_used += int(valid.any(axis=1).sum())
         with np.errstate(invalid="ignore"):
@@ -390,7 +403,7 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
         "scale_min": lo,
         "scale_max": hi,
     }, columns=_ITEM_COLUMNS)
-    _warn_undefined(item_rows, "item")
+    _warn_undefined(item_rows, "item", stacklevel=stacklevel)
 
     cst = mom_c.stats(confidence)
     mixed = []
@@ -414,19 +427,73 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
         "scale_min": c_lo,
         "scale_max": c_hi,
     }, columns=_CONSTRUCT_COLUMNS)
-    _warn_undefined(construct_rows, "construct")
-    settings = {"confidence": confidence, "weighted": w is not None, "source": "responses",
-                "n_used": n_used, "n_dropped": len(x_all) - n_used, "seed": None}
+    _warn_undefined(construct_rows, "construct", stacklevel=stacklevel)
+    settings = {"confidence": confidence, "weighted": weighted, "source": source,
+                "n_used": n_used, "n_dropped": n_rows - n_used, "seed": None}
     return SimpleScoresResult(items=item_rows, constructs=construct_rows, settings=settings)
 
 
-def _warn_undefined(table: pd.DataFrame, what: str) -> None:
+def _simple_from_source(data: Any, items: Iterable[str] | None, by_construct: bool, weights: Any,
+                        confidence: float, scale: tuple[float, float] | None) -> SimpleScoresResult:
+    """:func:`simple_scores` on a Parquet file/folder, DuckDB relation or Dask DataFrame, in one
+    streaming pass (constructs from the item names as :meth:`Codebook.infer`; ``scale`` given)."""
+    src = open_source(data, "simple_scores")
+    if scale is None:
+        raise SurveyDataError(
+            f"simple_scores: give scale=(min, max) for the {src.label}; the scale cannot be inferred without "
+            "reading every row first.")
+    head = next(iter(src.batches(src.columns, 4096)), None)
+    head = head.to_pandas() if hasattr(head, "to_pandas") else head
+    book = Codebook.infer(head if head is not None else pd.DataFrame(columns=src.columns), scale=scale)
+    table = book.items
+    rated = [i for i in book.rated_items() if i in src.columns]
+    if items is None:
+        names = [i for i in rated if table.at[i, "role"] in _DEFAULT_ROLES] or rated
+    else:
+        names = [items] if isinstance(items, str) else [str(i) for i in items]
+        src.check_columns(names, "item")
+    if not names:
+        raise SurveyDataError(f"The {src.label} has no rated items to score (columns named like IMAG1, SAT2).")
+    wcol = None
+    if isinstance(weights, str):
+        src.check_columns([weights], "weight column")
+        wcol = weights
+    elif weights is not None and weights is not False:
+        raise SurveyDataError("simple_scores: weights= must name a column of an out-of-core source.")
+    elif weights is None and book.weight_column in src.columns:
+        wcol = book.weight_column
+    lo = np.full(len(names), float(scale[0]))
+    hi = np.full(len(names), float(scale[1]))
+    construct_of = {i: (table.at[i, "construct"] if i in table.index and table.at[i, "construct"] else i)
+                    for i in names}
+    constructs_of = [construct_of[i] if by_construct else "all" for i in names]
+
+    def blocks():
+        for part in src.batches(names + ([wcol] if wcol else [])):
+            x = columns_matrix(part, names).T.astype(np.float64)
+            with np.errstate(invalid="ignore"):
+                off = ((x < lo) | (x > hi)).any(axis=0)
+            if off.any():
+                raise SurveyDataError(
+                    f"Item(s) {quote_list([names[k] for k in np.flatnonzero(off)])} hold values off the scale "
+                    f"{scale[0]:g}-{scale[1]:g} in the {src.label}; recode them or give the right scale=.")
+            w = np.ones(len(x)) if wcol is None else columns_matrix(part, [wcol])[0].astype(np.float64)
+            if wcol is not None and (np.isnan(w).any() or (w < 0).any()):
+                raise SurveyDataError(f"The weight column {wcol!r} holds missing or negative values.")
+            for rows in row_chunks(len(x), len(names)):
+                yield np.ascontiguousarray(x[rows]), w[rows]
+
+    return _score_blocks(blocks(), names, constructs_of, lo, hi, confidence, wcol is not None, source=src.kind,
+                         stacklevel=5)
+
+
+def _warn_undefined(table: pd.DataFrame, what: str, stacklevel: int = 3) -> None:
     bad = table.loc[table["ci_lower"].isna(), table.columns[0]].tolist()
     if bad:
         warnings.warn(
             f"The confidence interval of {what} {quote_list(bad)} is undefined (NaN) because fewer than two "
             "answers (or effective answers after weighting) are available.",
-            InferenceWarning, stacklevel=3,
+            InferenceWarning, stacklevel=stacklevel,
         )
 
 
@@ -508,7 +575,7 @@ def satisfaction_rate(survey_or_df: Any, items: Iterable[str] | None = None, *,
     if satisfied is not None and threshold is not None:
         raise ParameterError("satisfaction_rate() got both satisfied= and threshold=; give only one of them.")
     confidence = check_param("confidence", confidence, where="satisfaction_rate()")
-    z = float(stats.norm.ppf(0.5 + confidence / 2.0))
+    z = float(special.ndtri(0.5 + confidence / 2.0))
     codes = None if satisfied is None else np.array(sorted(float(c) for c in satisfied))
 
     def rule(item: str, lo: float, hi: float) -> np.ndarray | float:

@@ -1,0 +1,214 @@
+"""Out-of-core PLS: fit on the item covariance summed over a Parquet dataset, a DuckDB
+relation or a Dask DataFrame, and score the respondents in a second pass on request.
+
+The covariance-based engine (:mod:`csindex.pls._algorithm`) needs the data only through the
+weighted item means and covariance, and those are sums over respondents
+(:class:`csindex._sufficient.CrossProducts`): one streaming pass gives them, and the fit on
+them is the in-memory fit (same engine, same checks). Scores need the rows again; they are
+computed in a second pass only when asked (:meth:`PLSResult.stream_scores`).
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._deps import require
+from .._sufficient import BATCH_ROWS, CrossProducts, Source, columns_matrix, integer_shift, open_source
+from .._validation import quote_list
+from ..exceptions import ConvergenceWarning, MissingDataWarning, ParameterError, SurveyDataError
+from ..spec import ModelSpec
+from ._algorithm import Layout
+from ._stats import estimate_stack
+
+__all__ = ["fit_source", "StreamPrepared", "stream_scores"]
+
+
+@dataclass(frozen=True)
+class StreamPrepared:
+    """Like :class:`csindex.pls.estimate.Prepared`, without the rows: ``X is None``."""
+
+    X: None
+    weights: None
+    rows: None
+    lo: np.ndarray
+    hi: np.ndarray
+    scale_source: str
+    missing: dict[str, Any]
+    n: int
+    source: Source
+    items: tuple[str, ...]
+    mean: np.ndarray  # item means of the rows used (the fill-in values under missing="mean")
+    weight_column: str | None
+
+
+def _weight_column(weights: Any, src: Source) -> str | None:
+    if weights is None or weights is False:
+        return None
+    if isinstance(weights, str):
+        src.check_columns([weights], "weight column")
+        return weights
+    raise ParameterError(
+        f"fit_pls: weights= must name a column of the {src.label} for an out-of-core fit (the values cannot be "
+        f"passed as an array: the rows are not in memory); got {type(weights).__name__}.")
+
+
+def fit_source(data: Any, spec: ModelSpec, by: Any = None, *, scheme: str, standardize: bool, max_iter: int, tol: float,
+               missing: str, bootstrap: int, ci: str, confidence: float, seed: Any, n_jobs: int, progress: Any,
+               weights: Any, scale: Any, preset: str | None, convergence: str, chunk_size: int,
+               consistent: bool = False, index_weights: str = "unstandardized", sign_change: str = "none"):
+    """``fit_pls`` on an out-of-core source (see :func:`csindex.fit_pls`)."""
+    from .estimate import _layout, _scale_bounds, _worst_blocks
+    from .results import PLSResult
+
+    if by is not None:
+        raise ParameterError(
+            "fit_pls: by= needs the data in memory; for an out-of-core source fit each segment on its own filtered "
+            "source (a DuckDB relation's .filter(...), a Parquet partition folder, a Dask DataFrame query).")
+    if bootstrap:
+        raise ParameterError(
+            "fit_pls: bootstrap= is not available for an out-of-core source (each resample needs the rows). "
+            "Fit the model on the source, then bootstrap a random sample that fits in memory, or run "
+            "csindex.fit_pls(..., bootstrap=...) on a Dask cluster with n_jobs (see the user guide, 'Large data').")
+    if missing not in ("listwise", "mean"):
+        raise ParameterError(f"fit_pls: missing={missing!r} is not available for an out-of-core source; use "
+                             "'listwise' or 'mean'.")
+    src = open_source(data, "fit_pls")
+    layout = _layout(spec)
+    items = list(layout.items)
+    src.check_columns(items)
+    wcol = _weight_column(weights, src)
+    state = src.reduce(items, wcol, functools.partial(CrossProducts, integer_shift(src.first(items)), missing))
+    report = _missing_report(state, items, missing, src)
+    if state.has_inf.any():
+        raise SurveyDataError(f"Item(s) {quote_list([items[k] for k in np.flatnonzero(state.has_inf)])} contain "
+                              "infinite values.")
+    _check_rows(state, layout, items, missing)
+    if wcol is not None and not state.sw > 0:
+        raise SurveyDataError("The sampling weights of the respondents used sum to 0.")
+    mean, S = state.finish()
+    lo, hi, source = _scale_bounds(items, None, scale, None, data_range=(float(state.lo.min()), float(state.hi.max())))
+    prep = StreamPrepared(None, None, None, lo, hi, source, report, int(state.n_used), src, tuple(items), mean, wcol)
+    from .estimate import _check_design
+
+    _check_design(prep, spec, layout, S)
+    st = estimate_stack(S[None], mean[None], layout, scheme=scheme, tol=tol, max_iter=max_iter, rule=convergence,
+                        standardized=standardize, lo=lo, hi=hi, with_htmt=False, consistent=consistent,
+                        index_kind=index_weights)
+    if not bool(st.iteration.converged[0]):
+        worst = _worst_blocks(st, S, layout, scheme, standardize)
+        warnings.warn(
+            f"The PLS weights did not converge within max_iter={max_iter} iterations (last change "
+            f"{st.iteration.final_change[0]:.3g} >= tol={tol:g}); the weights of construct(s) {quote_list(worst)} "
+            "still change most. Raise max_iter, loosen tol, or check those blocks.", ConvergenceWarning, stacklevel=3)
+    settings = dict(scheme=scheme, standardize=bool(standardize), max_iter=int(max_iter), tol=float(tol),
+                    convergence=convergence, missing=missing, preset=preset or "csindex", weighted=wcol is not None,
+                    scale_source=source, consistent=consistent, index_weights=index_weights, sign_change=sign_change,
+                    out_of_core=src.kind)
+    return PLSResult._build(spec=spec, layout=layout, prep=prep, mean=mean, S=S, stats=st, settings=settings,
+                            boot=None)
+
+
+def _missing_report(state: CrossProducts, items: list[str], missing: str, src: Source) -> dict[str, Any]:
+    n_total, n_aff = int(state.n_total), int(state.rows_affected)
+    report = {"policy": missing, "n_total": n_total, "rows_affected": n_aff, "cells_missing": int(state.miss.sum()),
+              "rows_dropped": n_aff if missing == "listwise" else 0,
+              "cells_imputed": int(state.miss.sum()) if missing == "mean" else 0}
+    if n_total == 0:
+        raise SurveyDataError(f"The {src.label} has no rows.")
+    if n_aff:
+        per_item = state.miss
+        worst = [f"{items[k]!r} ({per_item[k]})" for k in np.argsort(-per_item)[:3] if per_item[k]]
+        if missing == "listwise":
+            if state.n_used == 0:
+                raise SurveyDataError(
+                    f"Only 0 complete respondents: all {n_total} miss at least one model item (most missing: "
+                    f"{', '.join(worst)}). Use missing='mean' or drop those items.")
+            msg = (f"{n_aff} of {n_total} respondents have missing answers on model items and were dropped "
+                   f"(listwise); most missing: {', '.join(worst)}. Use missing='mean' to keep them.")
+        else:
+            empty = [items[k] for k in np.flatnonzero(state.swo <= 0)]
+            if empty:
+                raise SurveyDataError(f"Item(s) {quote_list(empty)} have no answers at all; drop them from the model.")
+            msg = (f"{int(state.miss.sum())} missing answers of {n_aff} respondents were replaced by the item means; "
+                   f"most missing: {', '.join(worst)}.")
+        warnings.warn(msg, MissingDataWarning, stacklevel=4)
+    return report
+
+
+def _check_rows(state: CrossProducts, layout: Layout, items: list[str], missing: str) -> None:
+    n = int(state.n_used)
+    max_pred = max([len(layout.preds[j]) for j in range(layout.J)] + [1])
+    if n < max(3, 2 * max_pred):
+        raise SurveyDataError(
+            f"Only {n} complete respondents; PLS needs at least {max(3, 2 * max_pred)} (twice the largest number "
+            f"of predictors, {max_pred}). Collect more data, use missing='mean', or simplify the model.")
+
+
+# --------------------------------------------------------------------------- second pass
+def _linear_map(res: Any, kind: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """``(A, b)`` with ``scores = X @ A - b`` for the rows used."""
+    L = res._layout
+    p = res._prep
+    if kind == "scores":
+        sd = np.sqrt(np.diag(res._S)) if res.settings["standardize"] else np.ones(L.p)
+        A = L.dense(res._fe.weights)[0] / sd[:, None]
+        if res.settings.get("preset") in ("seminr", "smartpls"):
+            A = A * np.sqrt((res.n - 1) / res.n)
+        return A, res._mean @ A, list(L.constructs)
+    A = L.dense(res._stats.index_weights)[0] * (100.0 / (p.hi - p.lo))[:, None]
+    return A, p.lo @ A, list(L.constructs)
+
+
+def _score_block(part: Any, items: list[str], A: np.ndarray, b: np.ndarray, fill: np.ndarray | None) -> np.ndarray:
+    X = columns_matrix(part, items).T.astype(np.float64)
+    nan = np.isnan(X)
+    if nan.any():
+        if fill is None:  # listwise: rows left out of the fit get no score
+            Y = np.where(nan, 0.0, X) @ A - b
+            Y[nan.any(axis=1)] = np.nan
+            return Y
+        X = np.where(nan, fill, X)
+    return X @ A - b
+
+
+def _score_partition(frame: pd.DataFrame, items: list[str], A: np.ndarray, b: np.ndarray, fill: Any,
+                     names: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(_score_block(frame, items, A, b, fill), index=frame.index, columns=names)
+
+
+def stream_scores(res: Any, kind: str = "scores", path: str | Path | None = None,
+                  batch_rows: int = BATCH_ROWS) -> Any:
+    """Second pass over the source: construct scores (``kind="scores"``) or 0-100 scores
+    (``kind="index"``); see :meth:`PLSResult.stream_scores`."""
+    prep = res._prep
+    src = prep.source
+    items = list(prep.items)
+    A, b, names = _linear_map(res, kind)
+    fill = prep.mean if res.settings["missing"] == "mean" else None
+    if src.kind == "dask":
+        meta = pd.DataFrame({c: pd.Series(dtype=float) for c in names})
+        scored = src.obj[items].map_partitions(_score_partition, items, A, b, fill, names, meta=meta)
+        if path is None:
+            return scored
+        scored.to_parquet(str(path), write_index=False)
+        return Path(path)
+    if path is None:
+        blocks = [_score_block(part, items, A, b, fill) for part in src.batches(items, batch_rows)]
+        Y = np.concatenate(blocks) if blocks else np.empty((0, len(names)))
+        return pd.DataFrame(Y, columns=names)
+    pa = require("pyarrow", "Writing scores to Parquet")
+    pq = require("pyarrow.parquet", "Writing scores to Parquet")
+    schema = pa.schema([(c, pa.float64()) for c in names])
+    with pq.ParquetWriter(str(path), schema) as writer:
+        for part in src.batches(items, batch_rows):
+            Y = _score_block(part, items, A, b, fill)
+            writer.write_batch(pa.RecordBatch.from_arrays([pa.array(Y[:, k]) for k in range(len(names))],
+                                                          schema=schema))
+    return Path(path)

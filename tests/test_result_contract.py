@@ -98,6 +98,7 @@ FACTORIES: dict[str, Callable[[], Any]] = {
     "DriverWeightsResult": lambda: csindex.driver_weights(_airline(), target="SAT", drivers=["CREW", "CABN", "PUNC"],
                                                           bootstrap=50, seed=1),
     "KanoResult": lambda: csindex.kano(pd.DataFrame({"F1": [1, 1, 2, 4], "D1": [5, 3, 5, 2]}), ["F1"], ["D1"]),
+    "PriorityResult": lambda: csindex.improvement_priorities(_airline(), bootstrap=50, seed=1),
     "PLSPredictResult": lambda: csindex.plspredict(_sem_data(), SEM_MODEL, folds=5, repetitions=2, seed=1),
     "PLSResult": lambda: csindex.fit_pls(_airline(), "ccsi", bootstrap=30, seed=1, progress=False),
     "SEMResult": lambda: csindex.fit_sem(_sem_data(), SEM_MODEL),
@@ -108,7 +109,9 @@ FACTORIES: dict[str, Callable[[], Any]] = {
     "TicketKPIResult": lambda: csindex.kpi.ticket_kpis(_tickets()),
     "ReturnRateResult": lambda: csindex.kpi.return_rate(80, 100),
     "FollowupResult": _followup,
-    "IndexComparisonResult": lambda: csindex.compare_segments(_airline(), "route", n_permutations=50, seed=0),
+    "SegmentComparisonResult": lambda: csindex.compare_segments(_airline(), "route", n_permutations=50, seed=0),
+    "IndexComparisonResult": lambda: csindex.kpi.compare_indices(np.arange(11.0), np.arange(11.0) + 2, bootstrap=200,
+                                                                 seed=1),
     "MICOMResult": lambda: csindex.micom(_sem_data(), MGA_MODEL, "g", n_permutations=50, seed=0),
     "MGAResult": lambda: csindex.pls_mga(_sem_data(), MGA_MODEL, "g", n_permutations=50, seed=0),
     "TrendResult": lambda: csindex.trend({"w1": _airline(), "w2": _wave2()}, n_permutations=50, seed=0),
@@ -199,6 +202,13 @@ def test_result_contract(results, name):
     assert isinstance(summ, Summary) and summ.to_text().strip()
     plotters = [a for a in dir(res) if a == "plot" or a.startswith("plot_")]
     assert plotters, f"{name} has no plot() helper"
+    if "plot" in plotters:
+        import matplotlib.pyplot as plt
+
+        disp = _quiet(res.plot)
+        fig = getattr(disp, "figure_", disp)
+        assert fig is not None and len(fig.axes) >= 1, f"{name}.plot() drew nothing"
+        plt.close(fig)
 
 
 def test_random_results_record_the_seed_that_reproduces_them(results):

@@ -71,7 +71,7 @@ _LAZY: dict[str, str] = {
     "compare_waves": "csindex.comparisons",
     "micom": "csindex.pls.mga",
     "pls_mga": "csindex.pls.mga",
-    "trend": "csindex.comparisons",
+    "trend": "csindex.waves",
     # output
     "plots": "csindex.plots",
     "report": "csindex.report",
@@ -146,7 +146,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._segmenting import split_segments as split_segments
     from .comparisons import compare_segments as compare_segments
     from .comparisons import compare_waves as compare_waves
-    from .comparisons import trend as trend
+    from .waves import trend as trend
     from .pls.mga import micom as micom
     from .pls.mga import pls_mga as pls_mga
     from .sem import fit_sem as fit_sem

@@ -118,9 +118,16 @@ class ResultMixin(SummaryMixin):
             if isinstance(value, pd.DataFrame):
                 object.__setattr__(self, attr, tidy(value, key))
         settings = dict(getattr(self, "settings", None) or {})
+        for name, value in self._default_counts().items():
+            settings.setdefault(name, value)
         for name in REQUIRED_SETTINGS:
             settings.setdefault(name, None)
         object.__setattr__(self, "settings", settings)
+
+    def _default_counts(self) -> dict[str, Any]:
+        """``n_used``/``n_dropped`` from the result's own counts, for results that keep them
+        as attributes (overridden by those classes)."""
+        return {}
 
 
 def deprecated_aliases(module_name: str, aliases: Mapping[str, Any]) -> Any:

@@ -10,7 +10,8 @@ second group (or the later wave) scores higher.
 * :func:`compare_segments` -- every pair of segments of one survey;
 * :func:`compare_waves` -- the change between two waves;
 * :func:`compare_indices` -- two groups' respondent-level scores or NPS;
-* :func:`trend` -- indices across several waves with the change from each to the next.
+* :func:`csindex.trend` (module :mod:`csindex.waves`) -- indices across several waves, on
+  this kernel.
 
 The resample count is ``bootstrap=`` everywhere (the old ``n_resamples=`` is accepted with
 a ``FutureWarning`` for one release).
@@ -25,7 +26,6 @@ Examples
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -36,27 +36,25 @@ import pandas as pd
 from ._params import Count, Options, check_param, renamed
 from ._random import resolve_seed
 from ._resampling import bootstrap_means, permutation_differences, weighted_means
-from ._segmenting import MIN_SEGMENT_SIZE, ReadOnlyDict, by_label, frame_of, split_segments
-from ._summary import Summary, SummaryMixin
+from ._segmenting import MIN_SEGMENT_SIZE, by_label, frame_of, split_segments
+from ._results import ResultMixin, deprecated_aliases
+from .plots import bar_plot
+from ._summary import Summary
 from ._validation import did_you_mean, quote_list
 from ._weighted import check_weights, percentile_interval, weighted_mean_se, z_quantile
-from .exceptions import ParameterError, SpecError, SurveyDataError
+from .exceptions import ParameterError, SurveyDataError
 from .io import load_survey
 from .kpi.inputs import drop_missing, respondent_values
 from .kpi.loyalty import NPSMapping, NPSScale, nps_points
-from .pls import fit_pls
-from .pls.mga import model_spec, permutation_p_values, run_mga
-from .scoring.simple import resolve_items, row_mean, simple_scores
-from .survey import Survey
+from .pls.mga import permutation_p_values
+from .scoring.simple import resolve_items, row_mean
 
 __all__ = [
-    "IndexComparison",
+    "SegmentComparisonResult",
     "IndexComparisonResult",
-    "TrendResult",
     "compare_segments",
     "compare_waves",
     "compare_indices",
-    "trend",
     "index_differences",
 ]
 
@@ -65,7 +63,7 @@ _COMPARISON_COLUMNS = ["construct", "group_a", "group_b", "n_a", "n_b", "index_a
 
 
 @dataclass(frozen=True, repr=False)
-class IndexComparison(SummaryMixin):
+class SegmentComparisonResult(ResultMixin):
     """Differences of 0-100 indices between two groups (segments or waves), with tests.
 
     Attributes
@@ -83,6 +81,14 @@ class IndexComparison(SummaryMixin):
 
     differences: pd.DataFrame
     settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def _default_counts(self) -> dict[str, Any]:
+        return {"n_used": int(self.differences.drop_duplicates(["group_a", "group_b"])[["n_a", "n_b"]].to_numpy().max(axis=0).sum()) if len(self.differences) else 0, "n_dropped": None}
+
+    def plot(self, *, ax: Any = None) -> Any:
+        """Index difference (second − first) per construct and pair with its bootstrap interval."""
+        return bar_plot(self.differences.assign(pair=self.differences["construct"].astype(str) + ": " + self.differences["group_b"].astype(str) + " − " + self.differences["group_a"].astype(str)), "difference", "pair", ci=("ci_lower", "ci_upper"), ax=ax)
+
 
     def significant(self, alpha: float = 0.05, *, adjusted: bool = True) -> pd.DataFrame:
         """Rows whose (Holm-adjusted) permutation p-value is below ``alpha``."""
@@ -141,7 +147,7 @@ def index_differences(groups: Mapping[Any, tuple[np.ndarray, np.ndarray]], const
     Returns
     -------
     pandas.DataFrame
-        The ``differences`` table of :class:`IndexComparison`; ``p_value_holm`` adjusts
+        The ``differences`` table of :class:`SegmentComparisonResult`; ``p_value_holm`` adjusts
         over the pairs of a construct (Holm, via statsmodels).
     """
     from statsmodels.stats.multitest import multipletests  # statsmodels: slow to import
@@ -171,7 +177,7 @@ def index_differences(groups: Mapping[Any, tuple[np.ndarray, np.ndarray]], const
     return table[_COMPARISON_COLUMNS]
 
 
-def _check_resampling(bootstrap: Any, n_permutations: Any, confidence: Any, where: str) -> tuple[int, int, float]:
+def check_resampling(bootstrap: Any, n_permutations: Any, confidence: Any, where: str) -> tuple[int, int, float]:
     return (check_param("bootstrap", bootstrap, Count(10), where),
             check_param("n_permutations", n_permutations, Count(10), where),
             check_param("confidence", confidence, where=where))
@@ -181,7 +187,7 @@ def _check_resampling(bootstrap: Any, n_permutations: Any, confidence: Any, wher
 def compare_segments(data: Any, by: Any, *, groups: Sequence[Any] | None = None, items: Any = None,
                      weights: Any = None, bootstrap: int = 2000, n_permutations: int = 2000,
                      confidence: float = 0.95, seed: int | np.random.Generator | None = None,
-                     scale: tuple[float, float] | None = None, min_size: int = MIN_SEGMENT_SIZE) -> IndexComparison:
+                     scale: tuple[float, float] | None = None, min_size: int = MIN_SEGMENT_SIZE) -> SegmentComparisonResult:
     """Differences of 0-100 indices between segments, with bootstrap CIs and permutation p-values.
 
     The index of a construct is the simple-method score (:func:`csindex.simple_scores`):
@@ -218,7 +224,7 @@ def compare_segments(data: Any, by: Any, *, groups: Sequence[Any] | None = None,
 
     Returns
     -------
-    IndexComparison
+    SegmentComparisonResult
 
     Notes
     -----
@@ -242,7 +248,7 @@ def compare_segments(data: Any, by: Any, *, groups: Sequence[Any] | None = None,
     True
     """
     where = "compare_segments()"
-    bootstrap, n_permutations, confidence = _check_resampling(bootstrap, n_permutations, confidence, where)
+    bootstrap, n_permutations, confidence = check_resampling(bootstrap, n_permutations, confidence, where)
     rng, seed_used = resolve_seed(seed, where)
     if isinstance(data, pd.DataFrame):  # one codebook (and scale) for every segment
         data = load_survey(data, scale=scale)
@@ -274,14 +280,14 @@ def compare_segments(data: Any, by: Any, *, groups: Sequence[Any] | None = None,
     settings = {"by": by_label(by), "bootstrap": bootstrap, "n_permutations": n_permutations,
                 "confidence": confidence, "seed": seed_used, "weighted": weights is not False and any(
                     not np.all(w == 1.0) for _, w in comps.values())}
-    return IndexComparison(differences=table, settings=settings)
+    return SegmentComparisonResult(differences=table, settings=settings)
 
 
 @renamed(n_resamples="bootstrap")
 def compare_waves(wave_a: Any, wave_b: Any, *, labels: tuple[Any, Any] = ("wave 1", "wave 2"), items: Any = None,
                   weights: Any = None, bootstrap: int = 2000, n_permutations: int = 2000,
                   confidence: float = 0.95, seed: int | np.random.Generator | None = None,
-                  scale: tuple[float, float] | None = None) -> IndexComparison:
+                  scale: tuple[float, float] | None = None) -> SegmentComparisonResult:
     """Change of 0-100 indices between two survey waves, with bootstrap CI and permutation p-value.
 
     Parameters
@@ -297,7 +303,7 @@ def compare_waves(wave_a: Any, wave_b: Any, *, labels: tuple[Any, Any] = ("wave 
 
     Returns
     -------
-    IndexComparison
+    SegmentComparisonResult
 
     Examples
     --------
@@ -309,21 +315,21 @@ def compare_waves(wave_a: Any, wave_b: Any, *, labels: tuple[Any, Any] = ("wave 
     ('PUNC', True, True)
     """
     where = "compare_waves()"
-    bootstrap, n_permutations, confidence = _check_resampling(bootstrap, n_permutations, confidence, where)
+    bootstrap, n_permutations, confidence = check_resampling(bootstrap, n_permutations, confidence, where)
     if len(labels) != 2 or labels[0] == labels[1]:
         raise ParameterError(f"The 'labels' parameter of {where} must be two different names. Got {labels!r} instead.")
     rng, seed_used = resolve_seed(seed, where)
-    table, _, _ = _wave_composites({labels[0]: wave_a, labels[1]: wave_b}, items, weights, scale)
+    table, _, _ = wave_composites({labels[0]: wave_a, labels[1]: wave_b}, items, weights, scale)
     comps, constructs = table
     out = index_differences(comps, constructs, [(labels[0], labels[1])], bootstrap=bootstrap,
                             n_permutations=n_permutations, confidence=confidence, rng=rng)
     settings = {"by": "wave", "bootstrap": bootstrap, "n_permutations": n_permutations,
                 "confidence": confidence, "seed": seed_used,
                 "weighted": any(not np.all(w == 1.0) for _, w in comps.values())}
-    return IndexComparison(differences=out, settings=settings)
+    return SegmentComparisonResult(differences=out, settings=settings)
 
 
-def _wave_composites(waves: Mapping[Any, Any], items: Any, weights: Any, scale: Any,
+def wave_composites(waves: Mapping[Any, Any], items: Any, weights: Any, scale: Any,
                      where: str = "compare_waves()") -> tuple[Any, list[str], dict[Any, Any]]:
     """Composites of every wave on the items (and constructs) of the first wave.
 
@@ -358,7 +364,7 @@ def _wave_composites(waves: Mapping[Any, Any], items: Any, weights: Any, scale: 
 
 
 @dataclass(frozen=True, repr=False)
-class IndexComparisonResult(SummaryMixin):
+class IndexComparisonResult(ResultMixin):
     """Difference between two groups' indices (``b - a``) with CI and p-value.
 
     Attributes
@@ -389,6 +395,14 @@ class IndexComparisonResult(SummaryMixin):
     n_a: int
     n_b: int
     settings: dict = field(default_factory=dict)
+
+    def _default_counts(self) -> dict[str, Any]:
+        return {"n_used": self.n_a + self.n_b, "n_dropped": 0}
+
+    def plot(self, *, ax: Any = None) -> Any:
+        """The difference (b − a) with its interval as one bar."""
+        return bar_plot(pd.DataFrame({"comparison": ["b − a"], "difference": [self.difference], "ci_lower": [self.ci_lower], "ci_upper": [self.ci_upper]}), "difference", "comparison", ci=("ci_lower", "ci_upper"), ax=ax)
+
 
     @property
     def ci(self) -> tuple[float, float]:
@@ -507,286 +521,6 @@ def compare_indices(a: Any, b: Any, *, weights_a: Any = None, weights_b: Any = N
                                  settings=settings)
 
 
-_TREND_COLUMNS = ["wave", "construct", "n", "index", "ci_lower", "ci_upper", "change", "change_ci_lower",
-                  "change_ci_upper", "p_value"]
 
 
-@dataclass(frozen=True, repr=False)
-class TrendResult(SummaryMixin):
-    """0-100 indices across survey waves, with the change from each wave to the next.
-
-    Attributes
-    ----------
-    table : pandas.DataFrame
-        One row per wave and construct: ``wave`` (ordered categorical, waves in the order
-        given), ``construct, n, index, ci_lower, ci_upper``, ``change`` (index minus the
-        previous wave's), ``change_ci_lower, change_ci_upper`` and ``p_value`` (permutation
-        test of the change). The change columns are NaN in the first wave, which has no
-        previous wave.
-    results : Mapping
-        Wave -> the per-wave result (:class:`~csindex.scoring.simple.SimpleScores` or
-        :class:`~csindex.pls.PLSResult`).
-    settings : dict
-        ``method, confidence, bootstrap, n_permutations, seed`` and the method's options.
-    """
-
-    table: pd.DataFrame
-    results: Mapping[Any, Any]
-    settings: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def waves(self) -> list[Any]:
-        """Wave labels, in order."""
-        return list(self.results)
-
-    def changes(self, alpha: float | None = None) -> pd.DataFrame:
-        """Rows with a change (every wave but the first); with ``alpha``, only significant ones."""
-        out = self.table[self.table["change"].notna()]
-        if alpha is not None:
-            out = out[out["p_value"] < alpha]
-        return out.reset_index(drop=True)
-
-    def plot(self, constructs: Sequence[str] | None = None, *, ax: Any = None) -> Any:
-        """Line chart of the indices with CI bands (:func:`csindex.plots.trend_chart`).
-
-        Parameters
-        ----------
-        constructs : list of str, optional
-            Constructs to draw (default all).
-        ax : matplotlib.axes.Axes, optional
-
-        Returns
-        -------
-        csindex.plots.TrendChartDisplay
-        """
-        from .plots import trend_chart
-
-        table = self.table
-        if constructs is not None:
-            unknown = [c for c in constructs if c not in set(table["construct"])]
-            if unknown:
-                raise SurveyDataError(f"Construct {quote_list(unknown)} is not in the trend table; constructs: "
-                                      f"{quote_list(list(dict.fromkeys(table['construct'])), limit=10)}.")
-            table = table[table["construct"].isin(list(constructs))]
-        return trend_chart(table, ci_lower="ci_lower", ci_upper="ci_upper", ax=ax)
-
-    def summary(self) -> Summary:
-        """The trend table."""
-        facts = {"waves": ", ".join(str(w) for w in self.results), "method": self.settings.get("method"),
-                 "confidence": self.settings.get("confidence")}
-        return Summary("Index trend across waves (0-100)", facts=facts, tables={"Trend": self.table},
-                       notes=("change = index - previous wave's index; p-value: permutation test.",))
-
-
-def _wave_table(waves: Mapping[Any, Any], rows: list[dict[str, Any]]) -> pd.DataFrame:
-    table = pd.DataFrame(rows, columns=_TREND_COLUMNS)
-    labels = list(waves)
-    table["wave"] = pd.Categorical(table["wave"], categories=labels, ordered=True)
-    table["n"] = table["n"].astype(np.int64)
-    return table
-
-
-def _trend_simple(waves: Mapping[Any, Any], *, items: Any, weights: Any, confidence: float, bootstrap: int,
-                  n_permutations: int, rng: np.random.Generator, scale: Any) -> tuple[pd.DataFrame, dict[Any, Any]]:
-    (comps, constructs), used, loaded = _wave_composites(waves, items, weights, scale, where="trend()")
-    results = {label: simple_scores(data, used, weights=weights, confidence=confidence, scale=scale)
-               for label, data in loaded.items()}
-    labels = list(waves)
-    pairs = list(zip(labels[:-1], labels[1:]))
-    diffs = (index_differences(comps, constructs, pairs, bootstrap=bootstrap, n_permutations=n_permutations,
-                               confidence=confidence, rng=rng).set_index(["group_b", "construct"])
-             if pairs else None)
-    rows = []
-    for label in labels:
-        cons = results[label].constructs.set_index("construct")
-        for c in constructs:
-            if c not in cons.index:
-                raise SurveyDataError(f"Wave {label!r} groups the items differently: it has no construct {c!r}. "
-                                      "Give every wave the same codebook.")
-            row = {"wave": label, "construct": c, "n": int(cons.at[c, "n"]), "index": float(cons.at[c, "score"]),
-                   "ci_lower": float(cons.at[c, "ci_lower"]), "ci_upper": float(cons.at[c, "ci_upper"]),
-                   "change": np.nan, "change_ci_lower": np.nan, "change_ci_upper": np.nan, "p_value": np.nan}
-            if label != labels[0]:
-                d = diffs.loc[(label, c)]
-                row.update(change=float(d["difference"]), change_ci_lower=float(d["ci_lower"]),
-                           change_ci_upper=float(d["ci_upper"]), p_value=float(d["p_value"]))
-            rows.append(row)
-    return _wave_table(waves, rows), results
-
-
-def _pooled_waves(a: Any, b: Any, items: list[str], weights: Any) -> pd.DataFrame:
-    """Model items of two waves stacked, with ``__wave__`` (0/1) and ``__weight__`` columns."""
-    frames = []
-    for k, data in enumerate((a, b)):
-        frame = frame_of(data)
-        part = frame[items].reset_index(drop=True).copy()
-        part["__wave__"] = k
-        if weights is False:
-            w = np.ones(len(part))
-        elif isinstance(weights, str):
-            w = pd.to_numeric(frame[weights], errors="coerce").to_numpy(dtype=np.float64)
-        elif isinstance(data, Survey) and data.weights is not None:
-            w = data.weights.to_numpy(dtype=np.float64)
-        else:
-            w = np.ones(len(part))
-        part["__weight__"] = w
-        frames.append(part)
-    return pd.concat(frames, ignore_index=True)
-
-
-def _trend_pls(waves: Mapping[Any, Any], model: Any, *, weights: Any, confidence: float, bootstrap: int,
-               n_permutations: int, seed: int, scale: Any, n_jobs: int | None, progress: bool | None,
-               options: Mapping[str, Any]) -> tuple[pd.DataFrame, dict[Any, Any]]:
-    labels = list(waves)
-    first = waves[labels[0]]
-    spec = model_spec(model, first)
-    items = list(spec.items)
-    for label, data in waves.items():
-        lacking = [i for i in items if i not in frame_of(data).columns]
-        if lacking:
-            raise SurveyDataError(f"Wave {label!r} lacks model items {quote_list(lacking)}; every wave needs them.")
-    # one scale for every wave, so the 0-100 indices are comparable
-    if scale is None:
-        if isinstance(first, Survey):
-            scale = {i: first.scale(i) for i in items}
-        else:
-            allx = np.concatenate([frame_of(d)[items].to_numpy(dtype=np.float64, na_value=np.nan).ravel()
-                                   for d in waves.values()])
-            scale = (float(np.nanmin(allx)), float(np.nanmax(allx)))
-    fit_opts = {k: v for k, v in options.items()}
-    results = {}
-    for label, data in waves.items():
-        w_arg = weights if isinstance(weights, str) else None
-        part = data
-        if weights is False and isinstance(data, Survey):
-            part = data.responses
-        results[label] = fit_pls(part, spec, bootstrap=bootstrap, seed=seed, confidence=confidence, n_jobs=n_jobs,
-                                 progress=progress, scale=scale, weights=w_arg, **fit_opts)
-    z = z_quantile(confidence, "trend()")
-    mga_opts = {k: options[k] for k in ("scheme", "standardize", "missing", "tol", "max_iter", "convergence")
-                if k in options}
-    rows = []
-    prev_tab = None
-    for k, label in enumerate(labels):
-        tab = results[label].index.set_index("construct")
-        value_col = "index" if "index" in tab.columns else "estimate"
-        change = {}
-        if k:
-            pooled = _pooled_waves(waves[labels[k - 1]], waves[label], items, weights)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # missing-data warnings were issued by the per-wave fits
-                out = run_mga(pooled, spec, "__wave__", groups=(0, 1), n_permutations=n_permutations, seed=seed,
-                               n_jobs=n_jobs, progress=progress, alpha=0.05, weights="__weight__",
-                               chunk_size=250, min_size=2, where="trend()", scale=scale,
-                               **{"scheme": "path", "standardize": True, "missing": "listwise", "tol": 1e-7,
-                                  "max_iter": 300, "convergence": "max_abs", **mga_opts})
-            d_obs = out.obs["index"][0]
-            pv = permutation_p_values(d_obs, out.perm["index"])
-            change = {c: (float(d_obs[j]), float(pv[j])) for j, c in enumerate(spec.constructs)}
-        for c in spec.constructs:
-            est = float(tab.at[c, value_col])
-            row = {"wave": label, "construct": c, "n": results[label].n, "index": est,
-                   "ci_lower": float(tab.at[c, "ci_lower"]) if "ci_lower" in tab.columns else np.nan,
-                   "ci_upper": float(tab.at[c, "ci_upper"]) if "ci_upper" in tab.columns else np.nan,
-                   "change": np.nan, "change_ci_lower": np.nan, "change_ci_upper": np.nan, "p_value": np.nan}
-            if k:
-                # the change is the difference of the two fits' indices; the permutation test's own
-                # observed difference equals it with listwise deletion (pooled-mean imputation moves it)
-                pv_c = change[c][1]
-                d = est - float(prev_tab.at[c, value_col])
-                se = float(np.hypot(tab.at[c, "std_error"], prev_tab.at[c, "std_error"]))
-                row.update(change=d, change_ci_lower=d - z * se, change_ci_upper=d + z * se, p_value=pv_c)
-            rows.append(row)
-        prev_tab = tab
-    return _wave_table(waves, rows), results
-
-
-@renamed(n_resamples="bootstrap")
-def trend(waves: Mapping[Any, Any], *, method: str = "simple", model: Any = None, items: Any = None,
-          weights: Any = None, confidence: float = 0.95, bootstrap: int | None = None,
-          n_permutations: int = 2000, seed: int | np.random.Generator | None = None,
-          scale: tuple[float, float] | None = None, n_jobs: int | None = None, progress: bool | None = None,
-          **pls_options: Any) -> TrendResult:
-    """0-100 indices across survey waves with the change from wave to wave and its significance.
-
-    Parameters
-    ----------
-    waves : Mapping
-        Wave label -> Survey or DataFrame, in chronological order (e.g.
-        ``{"2024": wave1, "2025": wave2}``).
-    method : {"simple", "pls"}
-        ``"simple"``: simple-method construct scores (:func:`csindex.simple_scores`, t
-        interval); the change has a percentile-bootstrap CI (``bootstrap`` resamples) and a
-        permutation p-value, as in :func:`compare_waves`. ``"pls"``: the ACSI-style PLS
-        index of every construct of ``model`` (:func:`csindex.fit_pls` with a
-        ``bootstrap``-resample percentile CI); the change has a normal CI from the two
-        waves' bootstrap standard errors and a permutation p-value from re-estimating the
-        model on the two waves with shuffled wave labels (batched, as in :func:`pls_mga`).
-    model : str or ModelSpec
-        The PLS model (``method="pls"``), or a template name with Survey waves.
-    items : list of str, optional
-        Items to score (``method="simple"``; default as in :func:`csindex.simple_scores`).
-        Items and constructs are taken from the first wave.
-    weights : None, False or str
-        Sampling weights (None: each Survey's own; False: none; a column name).
-    confidence : float
-        CI level (default 0.95).
-    bootstrap : int, optional
-        Bootstrap resamples: for the CI of a change with ``method="simple"`` (default
-        2,000), of each PLS fit with ``method="pls"`` (default 500). The old name
-        ``n_resamples`` (of the simple method) is accepted with a ``FutureWarning``.
-    n_permutations : int
-        Permutations for the p-value of a change (default 2,000).
-    seed : int, numpy.random.Generator or None
-        Random seed (resolved seed in ``settings["seed"]``).
-    scale : (min, max), optional
-        Item scale when it is not in a Survey codebook.
-    n_jobs, progress
-        Parallel workers and progress bars of the PLS bootstraps and permutations.
-    **pls_options
-        Passed to :func:`csindex.fit_pls` (``scheme``, ``standardize``, ``missing``, ...).
-
-    Returns
-    -------
-    TrendResult
-
-    Examples
-    --------
-    >>> import csindex
-    >>> t = trend({"2024": csindex.datasets.airline(), "2025": csindex.datasets.airline_wave2()},
-    ...           items=["PUNC1", "PUNC2", "PUNC3", "SAT1", "SAT2", "SAT3"], bootstrap=300,
-    ...           n_permutations=300, seed=1)
-    >>> t.table[["wave", "construct", "change"]].round(1)
-       wave construct  change
-    0  2024      PUNC     NaN
-    1  2024       SAT     NaN
-    2  2024   overall     NaN
-    3  2025      PUNC     7.7
-    4  2025       SAT     2.0
-    5  2025   overall     4.9
-    """
-    where = "trend()"
-    check_param("method", method, Options("simple", "pls"), where)
-    if not isinstance(waves, Mapping) or not waves:
-        raise SurveyDataError("trend() needs a mapping wave label -> Survey or DataFrame, e.g. "
-                              "{'2024': wave1, '2025': wave2}, with at least one wave.")
-    default = 2000 if method == "simple" else 500
-    bootstrap, n_permutations, confidence = _check_resampling(default if bootstrap is None else bootstrap,
-                                                              n_permutations, confidence, where)
-    seed_used = resolve_seed(seed, where).seed
-    settings: dict[str, Any] = {"method": method, "confidence": confidence, "bootstrap": bootstrap,
-                                "n_permutations": n_permutations, "seed": seed_used}
-    if method == "simple":
-        if pls_options:
-            raise TypeError(f"trend(method='simple') got unexpected options {quote_list(list(pls_options))}.")
-        table, results = _trend_simple(waves, items=items, weights=weights, confidence=confidence,
-                                       bootstrap=bootstrap, n_permutations=n_permutations,
-                                       rng=np.random.default_rng(seed_used), scale=scale)
-    else:
-        if model is None:
-            raise SpecError("trend(method='pls') needs model=: lavaan syntax, a ModelSpec or a template name.")
-        table, results = _trend_pls(waves, model, weights=weights, confidence=confidence, bootstrap=bootstrap,
-                                    n_permutations=n_permutations, seed=seed_used, scale=scale, n_jobs=n_jobs,
-                                    progress=progress, options=pls_options)
-        settings.update(**pls_options)
-    return TrendResult(table=table, results=ReadOnlyDict(results), settings=settings)
+__getattr__ = deprecated_aliases(__name__, {"IndexComparison": SegmentComparisonResult})

@@ -25,7 +25,9 @@ Examples
 from __future__ import annotations
 
 from ._segmenting import MIN_SEGMENT_SIZE, SegmentResults, map_segments, segmentable, split_segments  # noqa: F401
-from .comparisons import IndexComparison, TrendResult, compare_segments, compare_waves, trend
+from ._results import deprecated_aliases
+from .comparisons import SegmentComparisonResult, compare_segments, compare_waves
+from .waves import TrendResult, trend
 from .pls.mga import MGAResult, MICOMResult, micom, pls_mga
 
 __all__ = [
@@ -33,7 +35,7 @@ __all__ = [
     "map_segments",
     "SegmentResults",
     "segmentable",
-    "IndexComparison",
+    "SegmentComparisonResult",
     "compare_segments",
     "compare_waves",
     "MICOMResult",
@@ -44,3 +46,6 @@ __all__ = [
     "trend",
 ]
 
+
+
+__getattr__ = deprecated_aliases(__name__, {"IndexComparison": SegmentComparisonResult})

@@ -131,7 +131,9 @@ def test_missing_answers_equal_in_memory(data, tmp_path, policy):
         a = csindex.fit_pls(df, ECSI, missing=policy, weights="weight")
     with pytest.warns(MissingDataWarning) as rec_b:
         b = csindex.fit_pls(path, ECSI, missing=policy, weights="weight")
-    assert str(rec_a[0].message) == str(rec_b[0].message)
+    # the same counts and items; the advice differs (EM needs the data in memory)
+    head = str(rec_a[0].message).split(" Use missing=")[0]
+    assert str(rec_b[0].message).split(" Use missing=")[0] == head
     assert b.missing["rows_affected"] > 200
     _assert_same(a, b)
     # second pass: scores of the rows used, NaN for the rows a listwise fit left out

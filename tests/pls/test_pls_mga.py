@@ -163,7 +163,7 @@ def test_mga_index_differences_match_group_fits():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InferenceWarning)
         res = pls_mga(df, MGA_MODEL, "g", n_permutations=300, seed=3, scale=(-4, 4))
-    idx = res.index.set_index("construct")
+    idx = res.index_differences.set_index("construct")
     for g, col in (("a", "index_a"), ("b", "index_b")):
         alone = csindex.fit_pls(df[df["g"] == g], MGA_MODEL, scale=(-4, 4)).index.set_index("construct")["index"]
         np.testing.assert_allclose(idx[col], alone.loc[idx.index], atol=1e-9)

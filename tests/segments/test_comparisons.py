@@ -22,7 +22,7 @@ from scipy import stats
 import csindex
 from csindex.comparisons import compare_indices
 from csindex.exceptions import ParameterError, SpecError, SurveyDataError
-from csindex.segments import (IndexComparison, TrendResult, compare_segments, compare_waves, pls_mga,
+from csindex.segments import (SegmentComparisonResult, TrendResult, compare_segments, compare_waves, pls_mga,
                               split_segments, trend)
 
 Z95 = 1.959963984540054  # standard normal 97.5% quantile
@@ -201,7 +201,7 @@ def _two_groups(n_a, n_b, shift, seed, weights=False):
 
 def test_comparison_indices_equal_simple_scores_per_segment(airline):
     cmp = compare_segments(airline, "route", bootstrap=50, n_permutations=50, seed=0)
-    assert isinstance(cmp, IndexComparison)
+    assert isinstance(cmp, SegmentComparisonResult)
     parts = split_segments(airline, "route")
     d = cmp.differences
     assert list(d.drop_duplicates(["group_a", "group_b"])[["group_a", "group_b"]].itertuples(index=False, name=None)) \
@@ -399,7 +399,7 @@ def test_trend_pls_matches_fit_pls_and_detects_shift(airline, wave2):
         warnings.simplefilter("ignore")
         out = pls_mga(pooled, spec, "__wave__", groups=(0, 1), n_permutations=20, seed=0, weights="__weight__",
                       min_size=2, scale=scale)
-    engine = out.index.set_index("construct")["difference"]
+    engine = out.index_differences.set_index("construct")["difference"]
     np.testing.assert_allclose(engine.loc[w2.index], w2["change"], atol=1e-8)
     assert ((w2["p_value"] > 0) & (w2["p_value"] <= 1)).all()
     # generator: SAT items +0.2 and LOY items +0.1 scale points in wave 2 (2.2 and 1.1 index points,
@@ -477,3 +477,12 @@ def test_no_function_level_imports_dodge_a_cycle():
                 if not (name or "").startswith(lazy_ok):
                     found.append(f"{path.name}:{node.lineno} {name}")
     assert found == []
+
+
+def test_old_comparison_class_name_warns():
+    import csindex.comparisons as comparisons
+    import csindex.segments as segments
+
+    for module in (comparisons, segments):
+        with pytest.warns(FutureWarning, match="SegmentComparisonResult"):
+            assert module.IndexComparison is SegmentComparisonResult

@@ -22,6 +22,8 @@ import pandas as pd
 from scipy.stats import binom
 
 from .._params import check_param
+from .._results import ResultMixin
+from ..plots import bar_plot
 from .._summary import Summary, SummaryMixin
 from .._validation import quote_list
 from .._weighted import wilson_interval
@@ -34,7 +36,7 @@ __all__ = ["ReturnRateResult", "FollowupResult", "return_rate", "followup_compli
 
 
 @dataclass(frozen=True, repr=False)
-class ReturnRateResult(SummaryMixin):
+class ReturnRateResult(ResultMixin):
     """Questionnaire return rate against a target.
 
     Attributes
@@ -60,6 +62,14 @@ class ReturnRateResult(SummaryMixin):
     target_met: bool
     p_value_below_target: float
     settings: dict = field(default_factory=dict)
+
+    def _default_counts(self) -> dict[str, Any]:
+        return {"n_used": self.invited, "n_dropped": 0}
+
+    def plot(self, *, ax: Any = None) -> Any:
+        """The return rate with its interval as one bar (the target is in the summary)."""
+        return bar_plot(pd.DataFrame({"kpi": ["return rate"], "rate": [self.rate], "ci_lower": [self.ci_lower], "ci_upper": [self.ci_upper]}), "rate", "kpi", ci=("ci_lower", "ci_upper"), ax=ax)
+
 
     @property
     def ci(self) -> tuple[float, float]:
@@ -164,7 +174,7 @@ def _offset(spec: Any, name: str) -> pd.DateOffset:
 
 
 @dataclass(frozen=True, repr=False)
-class FollowupResult(SummaryMixin):
+class FollowupResult(ResultMixin):
     """Follow-up schedule compliance.
 
     Attributes
@@ -191,6 +201,14 @@ class FollowupResult(SummaryMixin):
     overdue: pd.DataFrame
     as_of: pd.Timestamp
     settings: dict = field(default_factory=dict)
+
+    def _default_counts(self) -> dict[str, Any]:
+        return {"n_used": int(self.detail["delivery"].nunique()), "n_dropped": 0}
+
+    def plot(self, *, ax: Any = None) -> Any:
+        """On-time rate per follow-up milestone with its interval."""
+        return bar_plot(self.milestones.dropna(subset=["on_time_rate"]), "on_time_rate", "milestone", ci=("ci_lower", "ci_upper"), ax=ax)
+
 
     def summary(self) -> Summary:
         return Summary(

@@ -26,6 +26,8 @@ import pandas as pd
 from .._params import Count, Options, check_param, renamed
 from .._random import resolve_seed
 from .._resampling import bootstrap_means
+from .._results import ResultMixin
+from ..plots import bar_plot
 from .._summary import Summary, SummaryMixin
 from .._weighted import check_weights, kish_n, percentile_interval, wilson_interval, z_quantile
 from ..exceptions import MissingDataWarning, ParameterError, SurveyDataError
@@ -126,7 +128,7 @@ def nps_points(
 
 
 @dataclass(frozen=True, repr=False)
-class NPSResult(SummaryMixin):
+class NPSResult(ResultMixin):
     """Net Promoter Score with its confidence interval.
 
     Attributes
@@ -163,6 +165,14 @@ class NPSResult(SummaryMixin):
     n_effective: float
     table: pd.DataFrame
     settings: dict = field(default_factory=dict)
+
+    def _default_counts(self) -> dict[str, Any]:
+        return {"n_used": self.n, "n_dropped": self.n_missing}
+
+    def plot(self, *, ax: Any = None) -> Any:
+        """Shares of promoters, passives and detractors with their Wilson intervals."""
+        return bar_plot(self.table, "share", "category", ci=("ci_lower", "ci_upper"), ax=ax)
+
 
     @property
     def ci(self) -> tuple[float, float]:
@@ -332,7 +342,7 @@ def nps(
 
 
 @dataclass(frozen=True, repr=False)
-class RateResult(SummaryMixin):
+class RateResult(ResultMixin):
     """A (weighted) share with its confidence interval.
 
     Attributes
@@ -370,6 +380,14 @@ class RateResult(SummaryMixin):
     n_effective: float
     count: float
     settings: dict = field(default_factory=dict)
+
+    def _default_counts(self) -> dict[str, Any]:
+        return {"n_used": self.n, "n_dropped": self.n_missing + self.n_excluded}
+
+    def plot(self, *, ax: Any = None) -> Any:
+        """The rate with its interval as one bar."""
+        return bar_plot(pd.DataFrame({"kpi": [self.kpi], "rate": [self.rate], "ci_lower": [self.ci_lower], "ci_upper": [self.ci_upper]}), "rate", "kpi", ci=("ci_lower", "ci_upper"), ax=ax)
+
 
     @property
     def ci(self) -> tuple[float, float]:
@@ -552,7 +570,7 @@ def _weighted_median(x: np.ndarray, w: np.ndarray) -> float:
 
 
 @dataclass(frozen=True, repr=False)
-class LoyaltyMatrixResult(SummaryMixin):
+class LoyaltyMatrixResult(ResultMixin):
     """Dick & Basu (1994) loyalty matrix.
 
     Attributes
@@ -581,6 +599,14 @@ class LoyaltyMatrixResult(SummaryMixin):
     n_missing: int
     n_effective: float
     settings: dict = field(default_factory=dict)
+
+    def _default_counts(self) -> dict[str, Any]:
+        return {"n_used": self.n, "n_dropped": self.n_missing}
+
+    def plot(self, *, ax: Any = None) -> Any:
+        """Shares of the four loyalty categories (Dick & Basu) with their intervals."""
+        return bar_plot(self.shares, "share", "category", ci=("ci_lower", "ci_upper") if "ci_lower" in self.shares else None, ax=ax)
+
 
     def summary(self) -> Summary:
         return Summary(

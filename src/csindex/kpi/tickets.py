@@ -25,6 +25,8 @@ import pandas as pd
 from scipy.stats import binom
 
 from .._params import check_param
+from .._results import ResultMixin
+from ..plots import bar_plot
 from .._summary import Summary, SummaryMixin
 from .._validation import quote_list
 from .._weighted import wilson_interval
@@ -63,7 +65,7 @@ _TICKET_COLUMNS = (
 
 
 @dataclass(frozen=True, repr=False)
-class TicketKPIResult(SummaryMixin):
+class TicketKPIResult(ResultMixin):
     """Service-ticket KPIs, overall, per period, per channel and per period and channel.
 
     Every table has the grouping columns (``by`` columns, then ``period`` and/or
@@ -97,6 +99,14 @@ class TicketKPIResult(SummaryMixin):
     by_period_channel: pd.DataFrame | None
     n_tickets: int
     settings: dict = field(default_factory=dict)
+
+    def _default_counts(self) -> dict[str, Any]:
+        return {"n_used": self.n_tickets, "n_dropped": 0}
+
+    def plot(self, *, ax: Any = None) -> Any:
+        """Complaint rate per period with its interval."""
+        return bar_plot(self.by_period, "complaint_rate", "period", ci=("complaint_rate_ci_lower", "complaint_rate_ci_upper"), ax=ax)
+
 
     def summary(self) -> Summary:
         tables = {"Overall": self.overall, "By period": self.by_period}

@@ -18,6 +18,7 @@ True
 
 from __future__ import annotations
 
+from ._bars import bar_plot
 from ._base import Display, fig_to_data_uri, fig_to_svg
 from ._charts import (
     DriverChartDisplay,
@@ -45,6 +46,7 @@ __all__ = [
     "PriorityMatrixDisplay",
     "RatioDistributionDisplay",
     "TrendChartDisplay",
+    "bar_plot",
     "driver_chart",
     "fig_to_data_uri",
     "fig_to_svg",

@@ -131,7 +131,8 @@ def _missing_report(state: CrossProducts, items: list[str], missing: str, src: S
                     f"Only 0 complete respondents: all {n_total} miss at least one model item (most missing: "
                     f"{', '.join(worst)}). Use missing='mean' or drop those items.")
             msg = (f"{n_aff} of {n_total} respondents have missing answers on model items and were dropped "
-                   f"(listwise); most missing: {', '.join(worst)}. Use missing='mean' to keep them.")
+                   f"(listwise); most missing: {', '.join(worst)}. Use missing='mean' to keep them (missing='em' "
+                   "needs the data in memory).")
         else:
             empty = [items[k] for k in np.flatnonzero(state.swo <= 0)]
             if empty:

@@ -31,6 +31,8 @@ from .._segmenting import (
     split_segments,
     subset,
 )
+from .._results import ResultMixin
+from ..plots import bar_plot
 from .._summary import Summary, SummaryMixin
 from .._validation import did_you_mean, quote_list
 from ..exceptions import ConvergenceWarning, EstimationError, InferenceWarning, ParameterError, SurveyDataError
@@ -49,7 +51,7 @@ _MGA_COLUMNS = ["source", "target", "group_a", "group_b", "path_a", "path_b", "d
 
 
 @dataclass(frozen=True, repr=False)
-class MICOMResult(SummaryMixin):
+class MICOMResult(ResultMixin):
     """Measurement invariance of composites (Henseler, Ringle & Sarstedt 2016), steps 2 and 3.
 
     Attributes
@@ -78,6 +80,14 @@ class MICOMResult(SummaryMixin):
     groups: tuple[Any, Any]
     settings: Mapping[str, Any] = field(default_factory=dict)
 
+    def _default_counts(self) -> dict[str, Any]:
+        return {"n_used": int(self.settings.get("n_a", 0)) + int(self.settings.get("n_b", 0)), "n_dropped": None}
+
+    def plot(self, *, ax: Any = None) -> Any:
+        """The compositional-invariance statistic c per construct (MICOM step 2)."""
+        return bar_plot(self.table, "c", "construct", ax=ax)
+
+
     @property
     def compositional_invariance(self) -> bool:
         """True when step 2 holds for every construct."""
@@ -93,7 +103,7 @@ class MICOMResult(SummaryMixin):
 
 
 @dataclass(frozen=True, repr=False)
-class MGAResult(SummaryMixin):
+class MGAResult(ResultMixin):
     """PLS multi-group analysis: permutation test of path differences (Chin & Dibbern 2010).
 
     Attributes
@@ -102,10 +112,13 @@ class MGAResult(SummaryMixin):
         ``source, target, group_a, group_b, path_a, path_b, difference`` (``path_b -
         path_a``) and ``p_value`` (two-sided permutation p-value
         ``(1 + #{|d*| >= |d|}) / (R + 1)``).
-    index : pandas.DataFrame
+    index_differences : pandas.DataFrame
         ``construct, group_a, group_b, index_a, index_b, difference`` (``index_b -
         index_a``) and ``p_value``: the 0-100 PLS indices of both groups and the same
-        permutation test of their difference.
+        permutation test of their difference. (Called ``index`` before 0.2.)
+    index : pandas.DataFrame
+        The standard index table of both groups, ``group, construct, index, std_error,
+        ci_lower, ci_upper`` (the groups' own :attr:`PLSResult.index` rows).
     micom : MICOMResult
         Measurement invariance, steps 2-3 (checked first; a warning is issued when
         compositional invariance fails).
@@ -117,10 +130,26 @@ class MGAResult(SummaryMixin):
     """
 
     paths: pd.DataFrame
-    index: pd.DataFrame
+    index_differences: pd.DataFrame
     micom: MICOMResult
     results: Mapping[Any, Any]
     settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def _default_counts(self) -> dict[str, Any]:
+        return {"n_used": int(self.settings.get("n_a", 0)) + int(self.settings.get("n_b", 0)), "n_dropped": None}
+
+    @property
+    def index(self) -> pd.DataFrame:
+        """Both groups' standard 0-100 index tables, stacked with a leading ``group`` column."""
+        return pd.concat([r.index.assign(group=str(g))[["group", *r.index.columns]] for g, r in self.results.items()],
+                         ignore_index=True)
+
+    def plot(self, *, ax: Any = None) -> Any:
+        """The two groups' 0-100 indices side by side."""
+        from ..plots import index_chart
+
+        return index_chart(self.index, ci_lower=None, ci_upper=None, group="group", ax=ax)
+
 
     def significant(self, alpha: float | None = None) -> pd.DataFrame:
         """Paths whose permutation p-value is below ``alpha`` (default: the analysis' alpha)."""
@@ -548,4 +577,5 @@ def pls_mga(data: Any, model: Any, by: Any, *, groups: Sequence[Any] | None = No
         results = {g: fit_pls(parts[g], spec, **fit_opts,
                               **({"weights": weights} if isinstance(weights, str) else {}))
                    for g in (ga, gb)} if weights is None or isinstance(weights, str) else {}
-    return MGAResult(paths=paths, index=index, micom=micom_res, results=ReadOnlyDict(results), settings=settings)
+    return MGAResult(paths=paths, index_differences=index, micom=micom_res, results=ReadOnlyDict(results), settings=settings)
+

@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 
 from .._results import ResultMixin, deprecated_aliases, index_table, scalar_table
+from ..plots import bar_plot
 from .._segmenting import segmentable
 from .._summary import Summary
 from .._validation import check_option, quote_list
@@ -106,10 +107,7 @@ class AHPWeightsResult(ResultMixin):
 
     def plot(self, *, ax: Any = None):
         """The weights as bars (:func:`csindex.plots.driver_chart`)."""
-        from ..plots import driver_chart
-
-        return driver_chart(self.weights.rename(columns={"attribute": "driver", "weight": "value"}),
-                            value_label="AHP weight", ax=ax)
+        return bar_plot(self.weights, "weight", "attribute", ax=ax)
 
 
 def ahp_weights(matrix: Any, names: Sequence[str] | None = None, *, max_cr: float | None = 0.1) -> AHPWeightsResult:

@@ -42,6 +42,7 @@ from scipy import special
 
 from .._params import check_param
 from .._results import ResultMixin, deprecated_aliases, index_table
+from ..plots import bar_plot
 from .._segmenting import segmentable
 from .._sufficient import columns_matrix, is_source, open_source
 from .._summary import Summary, SummaryMixin
@@ -135,10 +136,7 @@ class SatisfactionRateResult(ResultMixin):
 
     def plot(self, *, ax: Any = None):
         """Rates with their Wilson intervals as bars (:func:`csindex.plots.driver_chart`)."""
-        from ..plots import driver_chart
-
-        t = self.items.rename(columns={"item": "driver", "rate": "value"})
-        return driver_chart(t, ci_lower="ci_lower", ci_upper="ci_upper", value_label="satisfaction rate", ax=ax)
+        return bar_plot(self.items, "rate", "item", ci=("ci_lower", "ci_upper"), ax=ax)
 
 
 @dataclass(frozen=True, repr=False)

@@ -1,0 +1,21 @@
+"""Bars of a few numbers with their intervals: the plot of results that are shares, rates or
+differences (NPS categories, a return rate, index differences, AHP weights, ...)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from ._charts import driver_chart
+
+__all__ = ["bar_plot"]
+
+
+def bar_plot(table: pd.DataFrame, value: str, key: str, ci: tuple[str, str] | None = None,
+             group: str | None = None, ax: Any = None) -> Any:
+    """Bars of ``table[value]`` per ``table[key]`` with optional interval columns: the plot of
+    results whose numbers are a few shares, rates or differences (:func:`csindex.plots.driver_chart`)."""
+    lo, hi = ci if ci is not None else (None, None)
+    return driver_chart(table.rename(columns={key: "driver"}) if key != "driver" else table, value=value,
+                        driver="driver", ci_lower=lo, ci_upper=hi, group=group, ax=ax)

@@ -178,6 +178,11 @@ def test_regression_table_matches_statsmodels(satisfaction_data):
         assert reg["std_error"].to_numpy() == pytest.approx(fit.bse, rel=1e-8)
         assert reg["p_value"].to_numpy() == pytest.approx(fit.pvalues, rel=1e-6, abs=1e-12)
         assert res.r_squared["r_squared"].iloc[0] == pytest.approx(fit.rsquared, abs=1e-10)
+        if wt is None:  # VIF: statsmodels' auxiliary regressions (with a constant) vs the inverse correlation
+            from statsmodels.stats.outliers_influence import variance_inflation_factor
+
+            vif = [variance_inflation_factor(x, j) for j in range(1, x.shape[1])]
+            assert reg["vif"].to_numpy()[1:] == pytest.approx(vif, rel=1e-9)
 
 
 def test_sampling_weights_equal_replicated_rows(satisfaction_data):

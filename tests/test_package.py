@@ -1,3 +1,4 @@
+import pytest
 """Package-level contracts: light import, public names, typing marker, no logging config."""
 
 from __future__ import annotations
@@ -60,3 +61,30 @@ def test_metadata_has_no_placeholder_urls_and_an_spdx_license():
     project = _pyproject()["project"]
     assert "example.invalid" not in str(project.get("urls", {}))
     assert project["license"] == "MIT"
+
+
+
+# The public names of csindex 0.1 (the __all__ lists of csindex, csindex.segments and csindex.kpi
+# at the last 0.1 commit). They must keep resolving; a renamed one warns with a FutureWarning.
+NAMES_0_1 = {
+    "csindex": ['CodebookError', 'Construct', 'CsindexError', 'CsindexWarning', 'EstimationError', 'Mode', 'ModelSpec', 'SegmentResults', 'SpecError', 'Survey', 'SurveyDataError', 'SurveyError', '__version__', 'compare_segments', 'compare_waves', 'datasets', 'driver_weights', 'dual_evaluation', 'fit_pls', 'fit_sem', 'ipa', 'kano', 'kpi', 'load_survey', 'map_segments', 'micom', 'models', 'nps', 'plots', 'pls_mga', 'ratio_index', 'report', 'satisfaction_rate', 'segments', 'simple_scores', 'split_segments', 'trend'],
+    "csindex.segments": ['split_segments', 'map_segments', 'SegmentResults', 'segmentable', 'IndexComparison', 'compare_segments', 'compare_waves', 'MICOMResult', 'MGAResult', 'micom', 'pls_mga', 'TrendResult', 'trend'],
+    "csindex.kpi": ['NPSResult', 'RateResult', 'LoyaltyMatrixResult', 'TicketKPIResult', 'ReturnRateResult', 'FollowupResult', 'IndexComparisonResult', 'nps', 'recommendation_rate', 'repurchase_rate', 'loyalty_matrix', 'ticket_kpis', 'return_rate', 'followup_compliance', 'compare_indices'],
+}
+RENAMED_0_1 = {("csindex.segments", "IndexComparison")}
+
+
+@pytest.mark.parametrize("module", sorted(NAMES_0_1))
+def test_public_names_of_0_1_still_resolve(module):
+    import importlib
+    import warnings
+
+    mod = importlib.import_module(module)
+    for name in NAMES_0_1[module]:
+        if (module, name) in RENAMED_0_1:
+            with pytest.warns(FutureWarning):
+                assert getattr(mod, name) is not None
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", FutureWarning)
+            assert getattr(mod, name) is not None, f"{module}.{name}"

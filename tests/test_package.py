@@ -1,4 +1,3 @@
-import pytest
 """Package-level contracts: light import, public names, typing marker, no logging config."""
 
 from __future__ import annotations
@@ -6,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 import csindex
 

@@ -62,10 +62,6 @@ OVERSIZED_FUNCTIONS: dict[str, int] = {
     "csindex/kpi.py::ticket_kpis": 179,
     "csindex/kpi.py::followup_compliance": 175,
     "csindex/pls/estimate.py::fit_pls": 158,
-    "csindex/scoring/drivers.py::driver_weights": 207,
-    "csindex/scoring/dual.py::dual_evaluation": 348,
-    "csindex/scoring/ipa.py::ipa": 179,
-    "csindex/scoring/ratio.py::ratio_index": 233,
     "csindex/sem.py::fit_sem": 233,
     "csindex/sem.py::fit_sem_multigroup": 207,
 }

@@ -468,6 +468,42 @@ def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers
     confidence = check_param("confidence", confidence, where=where)
     bootstrap = check_param("bootstrap", bootstrap, where=where)
     survey = as_survey(data, scale, where)
+    names, tlabel, cols, scales = _driver_inputs(survey, target, drivers, method, where)       # 1. inputs
+    p = len(names)
+    w = sampling_weights(survey, weights, where)
+    wv = np.ones(survey.n) if w is None else w
+    corr, mean, sd, ws, keep = _block_moments(cols, wv)                                          # 2. moments
+    n_used = int(keep.sum())
+    rinv, vif = _check_moments(survey.n, n_used, names, tlabel, mean, sd, corr, where)
+    wts, r2 = _measure(corr, method)
+    r2 = float(r2)
+    beta = rinv @ corr[:p, p]
+    regression = _regression_table(corr, mean, sd, ws, beta, vif, r2, n_used, names)            # 3. tables
+    share = _shares(wts, negative, names, method)
+    table = pd.DataFrame({"weight": wts, "share": share}, index=pd.Index(names, name="driver"))
+    table["rank"] = table["share"].rank(ascending=False, method="min").astype(np.int64)
+    table["mean"] = mean[:p]
+
+    settings: dict[str, Any] = {"n_used": n_used, "n_dropped": survey.n - n_used, "weighted": w is not None,
+                                "negative": negative, "bootstrap": int(bootstrap), "confidence": confidence,
+                                "seed": None}
+    if bootstrap:
+        _driver_bootstrap(table, settings, cols, keep, wv, names, method, bootstrap, confidence, seed, where)
+    index = _driver_index(share, mean, scales, names, settings)
+    cond = comp = None
+    if method == "dominance":
+        c, _, cm = dominance_from_r2(subset_r2(corr), p)
+        cond = pd.DataFrame(c, index=pd.Index(names, name="driver"), columns=pd.Index(range(p), name="k"))
+        comp = pd.DataFrame(cm, index=pd.Index(names, name="driver"), columns=pd.Index(names, name="dominated"))
+    logger.debug("driver_weights: method=%s, p=%d, n=%d, R2=%.4f", method, p, n_used, r2)
+    return DriverWeightsResult(weights=table, regression=regression, r_squared=r2, index=index, method=method,   # 4.
+                         target=tlabel, conditional_dominance=cond, complete_dominance=comp, settings=settings)
+
+
+# --------------------------------------------------------------------------- pipeline steps
+def _driver_inputs(survey: Any, target: Any, drivers: Any, method: str,
+                   where: str) -> tuple[list[str], str, list[np.ndarray], list[Any]]:
+    """Step 1: driver names, the target label, the columns (drivers then target) and the driver scales."""
     names = as_names(drivers)
     if not names:
         raise SurveyDataError(f"{where} needs drivers=: the columns or constructs that drive the target.")
@@ -480,7 +516,6 @@ def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers
             f"Exact {method} weights need all 2^p subsets; {p} drivers are more than {MAX_EXACT}. "
             "Use method='relative_weights' (Johnson's relative weights approximate Shapley/LMG closely)."
         )
-    # target
     tnames = as_names(target)
     if tnames is None:
         tnames = survey.items(role="overall_satisfaction")
@@ -500,19 +535,23 @@ def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers
         cols.append(v)
         scales.append(sc)
     cols.append(y)
-    w = sampling_weights(survey, weights, where)
-    wv = np.ones(survey.n) if w is None else w
-    corr, mean, sd, ws, keep = _block_moments(cols, wv)
-    n_used = int(keep.sum())
-    n_dropped = survey.n - n_used
+    return names, tlabel, cols, scales
+
+
+def _check_moments(n_total: int, n_used: int, names: list[str], tlabel: str, mean: np.ndarray, sd: np.ndarray,
+                   corr: np.ndarray, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """Step 2b: enough respondents, no constant or collinear driver; the inverse driver correlation
+    matrix and the VIFs (with a warning above 5)."""
+    p = len(names)
+    n_dropped = n_total - n_used
     if n_used < p + 2:
         raise SurveyDataError(
             f"Only {n_used} respondents answered the target and all {p} drivers; at least {p + 2} are needed."
         )
-    if n_dropped > 0.05 * survey.n:
+    if n_dropped > 0.05 * n_total:
         warnings.warn(
-            f"{n_dropped} of {survey.n} respondents were left out of {where} because they miss the target or a "
-            "driver (listwise deletion).", MissingDataWarning, stacklevel=2,
+            f"{n_dropped} of {n_total} respondents were left out of {where} because they miss the target or a "
+            "driver (listwise deletion).", MissingDataWarning, stacklevel=3,
         )
     tiny = sd <= 1e-12 * np.maximum(1.0, np.abs(mean))
     if tiny[:p].any():
@@ -540,13 +579,15 @@ def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers
         warnings.warn(
             f"Drivers {quote_list(high)} have a variance inflation factor above 5 (max {vif.max():.1f}); their "
             "betas are unreliable. Prefer method='shapley' or 'relative_weights'.",
-            CollinearityWarning, stacklevel=2,
+            CollinearityWarning, stacklevel=3,
         )
-    wts, r2 = _measure(corr, method)
-    r2 = float(r2)
-    beta = rinv @ corr[:p, p]
+    return rinv, vif
 
-    # regression table (weighted least squares, statsmodels WLS conventions)
+
+def _regression_table(corr: np.ndarray, mean: np.ndarray, sd: np.ndarray, ws: float, beta: np.ndarray,
+                      vif: np.ndarray, r2: float, n_used: int, names: list[str]) -> pd.DataFrame:
+    """Step 3: the regression table (weighted least squares, statsmodels WLS conventions)."""
+    p = len(names)
     b = beta * sd[p] / sd[:p]
     b0 = mean[p] - b @ mean[:p]
     df_resid = n_used - p - 1
@@ -560,47 +601,39 @@ def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers
         se = np.r_[se_0, se_b]
         tval = coef / se
         pval = 2 * stats.t.sf(np.abs(tval), df_resid) if df_resid > 0 else np.full(p + 1, np.nan)
-    regression = pd.DataFrame({"coefficient": coef, "std_error": se, "t_value": tval, "p_value": pval,
-                               "beta": np.r_[np.nan, beta], "vif": np.r_[np.nan, vif]},
-                              index=pd.Index(["intercept", *names], name="term"))
+    return pd.DataFrame({"coefficient": coef, "std_error": se, "t_value": tval, "p_value": pval,
+                         "beta": np.r_[np.nan, beta], "vif": np.r_[np.nan, vif]},
+                        index=pd.Index(["intercept", *names], name="term"))
 
-    share = _shares(wts, negative, names, method)
-    table = pd.DataFrame({"weight": wts, "share": share}, index=pd.Index(names, name="driver"))
-    table["rank"] = table["share"].rank(ascending=False, method="min").astype(np.int64)
-    table["mean"] = mean[:p]
 
-    settings: dict[str, Any] = {"n_used": n_used, "n_dropped": n_dropped, "weighted": w is not None,
-                                "negative": negative, "bootstrap": int(bootstrap), "confidence": confidence,
-                                "seed": None}
-    if bootstrap:
-        rng, settings["seed"] = resolve_seed(seed, where)
-        z = np.column_stack([c[keep] for c in cols])
-        bcorr = _bootstrap_corr(z, wv[keep], int(bootstrap), rng)
-        ok = np.isfinite(bcorr).all(axis=(1, 2))
-        bw, br2 = _measure(bcorr[ok], method)
-        bs = _shares(bw, "clip", names, method)
-        a = (1 - confidence) / 2
-        table["ci_lower"], table["ci_upper"] = np.quantile(bw, [a, 1 - a], axis=0)
-        table["share_ci_lower"], table["share_ci_upper"] = np.nanquantile(bs, [a, 1 - a], axis=0)
-        settings["r_squared_ci"] = tuple(float(v) for v in np.quantile(br2, [a, 1 - a]))
-        settings["bootstrap_used"] = int(ok.sum())
+def _driver_bootstrap(table: pd.DataFrame, settings: dict[str, Any], cols: list[np.ndarray], keep: np.ndarray,
+                      wv: np.ndarray, names: list[str], method: str, bootstrap: int, confidence: float, seed: Any,
+                      where: str) -> None:
+    """Step 3b: percentile intervals of the weights, shares and R² (adds columns to ``table``)."""
+    rng, settings["seed"] = resolve_seed(seed, where)
+    z = np.column_stack([c[keep] for c in cols])
+    bcorr = _bootstrap_corr(z, wv[keep], int(bootstrap), rng)
+    ok = np.isfinite(bcorr).all(axis=(1, 2))
+    bw, br2 = _measure(bcorr[ok], method)
+    bs = _shares(bw, "clip", names, method)
+    a = (1 - confidence) / 2
+    table["ci_lower"], table["ci_upper"] = np.quantile(bw, [a, 1 - a], axis=0)
+    table["share_ci_lower"], table["share_ci_upper"] = np.nanquantile(bs, [a, 1 - a], axis=0)
+    settings["r_squared_ci"] = tuple(float(v) for v in np.quantile(br2, [a, 1 - a]))
+    settings["bootstrap_used"] = int(ok.sum())
 
+
+def _driver_index(share: np.ndarray, mean: np.ndarray, scales: list[Any], names: list[str],
+                  settings: dict[str, Any]) -> float:
+    """Step 3c: the driver-weighted CSI ``Σ share · 100 (x̄ − min)/(max − min)`` (NaN without scales)."""
+    p = len(names)
     if all(sc is not None for sc in scales):
         lo = np.array([sc[0] for sc in scales])
         hi = np.array([sc[1] for sc in scales])
-        index = float(np.sum(share * 100.0 * (mean[:p] - lo) / (hi - lo)))
-    else:
-        index = float("nan")
-        settings["index_note"] = ("no driver-weighted index: the rating scale of "
-                                  f"{quote_list([n for n, sc in zip(names, scales) if sc is None])} is unknown")
-    cond = comp = None
-    if method == "dominance":
-        c, _, cm = dominance_from_r2(subset_r2(corr), p)
-        cond = pd.DataFrame(c, index=pd.Index(names, name="driver"), columns=pd.Index(range(p), name="k"))
-        comp = pd.DataFrame(cm, index=pd.Index(names, name="driver"), columns=pd.Index(names, name="dominated"))
-    logger.debug("driver_weights: method=%s, p=%d, n=%d, R2=%.4f", method, p, n_used, r2)
-    return DriverWeightsResult(weights=table, regression=regression, r_squared=r2, index=index, method=method,
-                         target=tlabel, conditional_dominance=cond, complete_dominance=comp, settings=settings)
+        return float(np.sum(share * 100.0 * (mean[:p] - lo) / (hi - lo)))
+    settings["index_note"] = ("no driver-weighted index: the rating scale of "
+                              f"{quote_list([n for n, sc in zip(names, scales) if sc is None])} is unknown")
+    return float("nan")
 
 
 __getattr__ = deprecated_aliases(__name__, {"DriverWeights": DriverWeightsResult})

@@ -59,6 +59,7 @@ from .._summary import Summary
 from .._validation import check_option, quote_list
 from ..exceptions import InferenceWarning, MissingDataWarning, SurveyDataError
 from .drivers import driver_weights
+from .simple import FrequencyTable
 from ._common import Moments, as_names, as_survey, check_items, matrix, row_chunks, sampling_weights, z_quantile
 
 __all__ = ["DualEvaluationResult", "AHPWeightsResult", "dual_evaluation", "ahp_weights", "RANDOM_INDEX"]
@@ -440,13 +441,105 @@ def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, import
     else:
         provider = check_option("importance_method", importance_method, _PROVIDERS, where)
     z = z_quantile(confidence)
-    from .simple import FrequencyTable
-
     if isinstance(data, FrequencyTable):
         return _dual_from_frequencies(data, as_names(satisfaction), as_names(importance), as_names(expected),
                                       aggregation=aggregation, method=method, variant=variant, provider=provider,
                                       explicit=explicit, ahp_matrix=ahp_matrix, max_cr=max_cr, z=z,
                                       confidence=confidence)
+    d = _dual_inputs(data, satisfaction, importance, expected, scale, weights, method, variant, provider,   # 1.
+                     where)
+    ahp, fixed = _fixed_weights(d, provider, explicit, ahp_matrix, max_cr, target, derived_method, weights)
+    passes = _dual_first_pass(d, aggregation, fixed)                                                      # 2.
+    ms, me, mi, scores, raw_scores = _dual_item_means(d, aggregation, passes, confidence)
+    if aggregation == "aggregate":                                                                        # 3.
+        wts, index_100, index_raw, se = _dual_aggregate(d, passes, fixed, ms, me, mi, scores, raw_scores)
+        tq, n_used = z, passes["n_used"]
+    else:
+        wts, index_100, index_raw, se, tq, n_used = _dual_respondent(passes, confidence)
+    index, index_raw, se_index = _dual_index(d, method, variant, aggregation, index_100, index_raw, se)
+    if not np.isfinite(se_index):
+        warnings.warn("The interval of the index is undefined (fewer than two respondents).", InferenceWarning,
+                      stacklevel=2)
+    items, wtable = _dual_tables(d, passes["mom_s"].n, ms, me, mi, scores, wts, method)                  # 4.
+    settings = {"method": method, "variant": variant if method == "improved" else "D1" if aggregation == "aggregate"
+                else "D2", "aggregation": aggregation, "importance_method": provider, "confidence": confidence,
+                "weighted": d.w is not None, "n_used": n_used, "n_dropped": d.survey.n - n_used, "seed": None}
+    return DualEvaluationResult(weights=wtable, items=items, index=float(index), index_raw=float(index_raw),
+                          std_error=float(se_index), ci_lower=float(index - tq * se_index),
+                          ci_upper=float(index + tq * se_index), ahp=ahp, settings=settings)
+
+
+# --------------------------------------------------------------------------- pipeline steps
+@dataclass
+class _DualData:
+    """Step 1 output: resolved items, ratings, scales and weights, and the row-block reader."""
+
+    survey: Any
+    s_names: list[str]
+    i_names: list[str] | None
+    e_names: list[str] | None
+    needs_ratings: bool
+    provider: str
+    variant: str
+    improved: bool
+    w: np.ndarray | None
+    wv: np.ndarray
+    s_all: np.ndarray
+    e_all: np.ndarray | None
+    i_all: np.ndarray | None
+    lo: np.ndarray
+    hi: np.ndarray
+    same_scale: bool
+    n_nonpos: int = 0
+
+    @property
+    def k(self) -> int:
+        return len(self.s_names)
+
+    @property
+    def span_i(self) -> np.ndarray:
+        return self.hi - self.lo
+
+    def block(self, rows: slice) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """Copies of one row block: satisfaction, expectation (masked to pairs), importance."""
+        ss = np.array(self.s_all[rows], dtype=np.float64, order="C", copy=True)
+        ee = ii = None
+        if self.improved:
+            ee = np.array(self.e_all[rows], dtype=np.float64, order="C", copy=True)
+            if self.variant == "I1":
+                with np.errstate(invalid="ignore"):
+                    bad = ee <= 0
+                self.n_nonpos += int(bad.sum())
+                ee[bad] = np.nan
+            both = ~(np.isnan(ss) | np.isnan(ee))
+            ss[~both] = np.nan
+            ee[~both] = np.nan
+        if self.i_all is not None:
+            ii = np.array(self.i_all[rows], dtype=np.float64, order="C", copy=True)
+            with np.errstate(invalid="ignore"):
+                neg = (ii < 0).any(axis=0)
+            if neg.any():
+                bad_items = [nm for nm, f in zip(self.i_names, neg) if f]
+                raise SurveyDataError(f"Importance items {quote_list(bad_items)} have negative values; importance "
+                                      "must be >= 0.")
+            if self.provider == "constant_sum":
+                tot = np.nansum(ii, axis=1)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    ii = np.where(tot[:, None] > 0, ii / np.where(tot > 0, tot, 1.0)[:, None], np.nan)
+        return ss, ee, ii
+
+    def respondent_scores(self, ss: np.ndarray, ee: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Per-respondent attribute scores on 0-100 and on the raw scale (classic), or C / the gap."""
+        if not self.improved:
+            return 100.0 * (ss - self.lo) / self.span_i, ss
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sc = ss / ee if self.variant == "I1" else ss - ee
+        return sc, sc
+
+
+def _dual_inputs(data: Any, satisfaction: Any, importance: Any, expected: Any, scale: Any, weights: Any,
+                 method: str, variant: str, provider: str, where: str) -> _DualData:
+    """Step 1: resolve the survey, the satisfaction/importance/expectation items and the weights."""
     survey = as_survey(data, scale, where)
     s_names = as_names(satisfaction)
     i_names = as_names(importance)
@@ -474,19 +567,12 @@ def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, import
                                   f"and {len(i_names)} importance items.")
         check_items(survey, i_names, "importance items", where)
     w = sampling_weights(survey, weights, where)
-    wv = np.ones(survey.n) if w is None else w
-
-    s_all = matrix(survey, s_names)
     scales = [scale if scale is not None else survey.scale(n) for n in s_names]
     lo = np.array([float(sc[0]) for sc in scales])
     hi = np.array([float(sc[1]) for sc in scales])
-    span_i = hi - lo
-    same_scale = len({(a, b) for a, b in zip(lo, hi)}) == 1
-
-    # improved: perceived/expected per attribute
     e_names: list[str] | None = None
     e_all = None
-    if method == "improved":
+    if method == "improved":  # perceived/expected per attribute
         e_names = as_names(expected)
         if e_names is None:
             epairs = dict(survey.pairs("expectation"))
@@ -501,9 +587,18 @@ def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, import
             raise SurveyDataError(f"{where} needs one expected item per satisfaction item.")
         check_items(survey, e_names, "expected items", where)
         e_all = matrix(survey, e_names)
+    return _DualData(survey=survey, s_names=s_names, i_names=i_names, e_names=e_names, needs_ratings=needs_ratings,
+                     provider=provider, variant=variant, improved=method == "improved", w=w,
+                     wv=np.ones(survey.n) if w is None else w, s_all=matrix(survey, s_names), e_all=e_all,
+                     i_all=matrix(survey, i_names) if needs_ratings else None, lo=lo, hi=hi,
+                     same_scale=len({(a, b) for a, b in zip(lo, hi)}) == 1)
 
-    # importance per respondent (stated / constant sum) or fixed weights
-    i_all = matrix(survey, i_names) if needs_ratings else None
+
+def _fixed_weights(d: _DualData, provider: str, explicit: pd.Series | None, ahp_matrix: Any, max_cr: float | None,
+                   target: Any, derived_method: str, weights: Any) -> tuple[AHPWeightsResult | None, np.ndarray | None]:
+    """Step 1b: attribute weights that do not come from importance ratings (AHP, derived, explicit),
+    normalised to sum to 1; ``None`` for stated or constant-sum importance."""
+    s_names = d.s_names
     ahp = None
     fixed = None
     if provider == "ahp":
@@ -515,7 +610,7 @@ def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, import
             raise SurveyDataError(f"The AHP matrix has no row for {quote_list(missing)}.")
         fixed = ahp.weight_of(s_names)
     elif provider == "derived":
-        dw = driver_weights(survey, target=target, drivers=s_names, method=derived_method, weights=weights)
+        dw = driver_weights(d.survey, target=target, drivers=s_names, method=derived_method, weights=weights)
         fixed = dw.weights.set_index("driver")["share"].reindex(s_names).to_numpy()
     elif provider == "explicit":
         missing = [n for n in s_names if n not in explicit.index]
@@ -528,54 +623,20 @@ def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, import
         if fixed.sum() <= 0:
             raise SurveyDataError("The weights sum to 0; at least one attribute must carry weight.")
         fixed = fixed / fixed.sum()
+    return ahp, fixed
 
-    improved = method == "improved"
-    n_nonpos = 0
 
-    def block(rows: slice):
-        """Copies of one row block: satisfaction, expectation (masked to pairs), importance."""
-        nonlocal n_nonpos
-        ss = np.array(s_all[rows], dtype=np.float64, order="C", copy=True)
-        ee = ii = None
-        if improved:
-            ee = np.array(e_all[rows], dtype=np.float64, order="C", copy=True)
-            if variant == "I1":
-                with np.errstate(invalid="ignore"):
-                    bad = ee <= 0
-                n_nonpos += int(bad.sum())
-                ee[bad] = np.nan
-            both = ~(np.isnan(ss) | np.isnan(ee))
-            ss[~both] = np.nan
-            ee[~both] = np.nan
-        if i_all is not None:
-            ii = np.array(i_all[rows], dtype=np.float64, order="C", copy=True)
-            with np.errstate(invalid="ignore"):
-                neg = (ii < 0).any(axis=0)
-            if neg.any():
-                bad_items = [nm for nm, f in zip(i_names, neg) if f]
-                raise SurveyDataError(f"Importance items {quote_list(bad_items)} have negative values; importance "
-                                      "must be >= 0.")
-            if provider == "constant_sum":
-                tot = np.nansum(ii, axis=1)
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    ii = np.where(tot[:, None] > 0, ii / np.where(tot > 0, tot, 1.0)[:, None], np.nan)
-        return ss, ee, ii
-
-    def respondent_scores(ss, ee):
-        if not improved:
-            return 100.0 * (ss - lo) / span_i, ss
-        with np.errstate(invalid="ignore", divide="ignore"):
-            sc = ss / ee if variant == "I1" else ss - ee
-        return sc, sc
-
-    n = survey.n
-    chunks = list(row_chunks(n, 3 * k))
+def _dual_first_pass(d: _DualData, aggregation: str, fixed: np.ndarray | None) -> dict[str, Any]:
+    """Step 2: one pass over row blocks: item moments and, for respondent aggregation, the
+    per-respondent CSI, weight shares and scores."""
+    k, wv = d.k, d.wv
+    chunks = list(row_chunks(d.survey.n, 3 * k))
     mom_s, mom_e, mom_i = Moments(k), Moments(k), Moments(k)
     mom_csi, mom_share, mom_score = Moments(2), Moments(k), Moments(k)
     n_used = 0
     dropped = 0
     for rows in chunks:
-        ss, ee, ii = block(rows)
+        ss, ee, ii = d.block(rows)
         ww = wv[rows]
         mom_s.add(ss, ww)
         if ee is not None:
@@ -584,7 +645,7 @@ def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, import
             mom_i.add(ii, ww)
         n_used += int((~np.isnan(ss)).any(axis=1).sum())
         if aggregation == "respondent":
-            score_resp, raw_resp = respondent_scores(ss, ee)
+            score_resp, raw_resp = d.respondent_scores(ss, ee)
             iw = np.where(np.isnan(score_resp), np.nan, ii if ii is not None else fixed[None, :])
             tot = np.nansum(iw, axis=1)
             ok = tot > 0
@@ -595,107 +656,126 @@ def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, import
             dropped += int((~ok).sum() - np.isnan(score_resp).all(axis=1).sum())
             mom_csi.add(np.column_stack([csi100, csiraw]), ww)
             mom_share.add(share, ww)
-            if improved:
+            if d.improved:
                 mom_score.add(score_resp, ww)
-    if n_nonpos:
-        warnings.warn(f"{n_nonpos} expectation ratings are <= 0; C = P/E is undefined there and those cells are "
-                      "left out.", MissingDataWarning, stacklevel=2)
-    empty = [nm for nm, c in zip(s_names, mom_s.n) if c == 0]
+    if d.n_nonpos:
+        warnings.warn(f"{d.n_nonpos} expectation ratings are <= 0; C = P/E is undefined there and those cells are "
+                      "left out.", MissingDataWarning, stacklevel=3)
+    empty = [nm for nm, c in zip(d.s_names, mom_s.n) if c == 0]
     if empty:
-        if improved:
+        if d.improved:
             raise SurveyDataError(f"Items {quote_list(empty)} have no respondent with both a perceived and a "
                                   "valid expected rating.")
         raise SurveyDataError(f"Satisfaction items {quote_list(empty)} have no answers; leave them out.")
-    if i_all is not None:
-        empty = [nm for nm, c in zip(i_names, mom_i.n) if c == 0]
+    if d.i_all is not None:
+        empty = [nm for nm, c in zip(d.i_names, mom_i.n) if c == 0]
         if empty:
             raise SurveyDataError(f"Importance items {quote_list(empty)} have no answers; leave them out.")
-    ms = mom_s.stats(confidence)["mean"]
-    me = mom_e.stats(confidence)["mean"] if improved else None
-    mi = mom_i.stats(confidence)["mean"] if i_all is not None else np.full(k, np.nan)
-    if not improved:
-        scores, raw_scores = 100.0 * (ms - lo) / span_i, ms
+    return {"chunks": chunks, "mom_s": mom_s, "mom_e": mom_e, "mom_i": mom_i, "mom_csi": mom_csi,
+            "mom_share": mom_share, "mom_score": mom_score, "n_used": n_used, "dropped": dropped}
+
+
+def _dual_item_means(d: _DualData, aggregation: str, passes: dict[str, Any], confidence: float):
+    """Step 2b: item means (satisfaction, expectation, importance) and the attribute scores."""
+    ms = passes["mom_s"].stats(confidence)["mean"]
+    me = passes["mom_e"].stats(confidence)["mean"] if d.improved else None
+    mi = passes["mom_i"].stats(confidence)["mean"] if d.i_all is not None else np.full(d.k, np.nan)
+    if not d.improved:
+        scores, raw_scores = 100.0 * (ms - d.lo) / d.span_i, ms
     elif aggregation == "aggregate":
-        scores = ms / me if variant == "I1" else ms - me
+        scores = ms / me if d.variant == "I1" else ms - me
         raw_scores = scores
     else:
-        scores = mom_score.stats(confidence)["mean"]
+        scores = passes["mom_score"].stats(confidence)["mean"]
         raw_scores = scores
+    return ms, me, mi, scores, raw_scores
 
-    if aggregation == "aggregate":
-        if i_all is not None:
-            if mi.sum() <= 0:
-                raise SurveyDataError("The mean importance of every attribute is 0; the weights are undefined.")
-            wts = mi / mi.sum()
-            sum_imp = float(mi.sum())
+
+def _dual_aggregate(d: _DualData, passes: dict[str, Any], fixed: np.ndarray | None, ms: np.ndarray,
+                    me: np.ndarray | None, mi: np.ndarray, scores: np.ndarray,
+                    raw_scores: np.ndarray) -> tuple[np.ndarray, float, float, float]:
+    """Step 3 (aggregate): weights from the mean importance, the index and its linearisation SE."""
+    mom_s, mom_i = passes["mom_s"], passes["mom_i"]
+    if d.i_all is not None:
+        if mi.sum() <= 0:
+            raise SurveyDataError("The mean importance of every attribute is 0; the weights are undefined.")
+        wts = mi / mi.sum()
+        sum_imp = float(mi.sum())
+    else:
+        wts, sum_imp = fixed, 1.0
+    index_100 = float(wts @ scores)
+    index_raw = float(wts @ raw_scores)
+    # second pass: linearisation (influence) of the index, summed in blocks
+    coef_s = wts / mom_s.sw
+    coef_i = (scores - index_100) / sum_imp / mom_i.sw if d.i_all is not None else None
+    u2 = 0.0
+    for rows in passes["chunks"]:
+        ss, ee, ii = d.block(rows)
+        if not d.improved:
+            dev = 100.0 * (ss - ms) / d.span_i
+        elif d.variant == "I1":
+            dev = (ss - scores * ee) / me
         else:
-            wts, sum_imp = fixed, 1.0
-        index_100 = float(wts @ scores)
-        index_raw = float(wts @ raw_scores)
-        # second pass: linearisation (influence) of the index, summed in blocks
-        coef_s = wts / mom_s.sw
-        coef_i = (scores - index_100) / sum_imp / mom_i.sw if i_all is not None else None
-        u2 = 0.0
-        for rows in chunks:
-            ss, ee, ii = block(rows)
-            if not improved:
-                dev = 100.0 * (ss - ms) / span_i
-            elif variant == "I1":
-                dev = (ss - scores * ee) / me
-            else:
-                dev = (ss - ms) - (ee - me)
-            u = np.nansum(dev * coef_s, axis=1)
-            if ii is not None:
-                u += np.nansum((ii - mi) * coef_i, axis=1)
-            u2 += float(((wv[rows] * u) ** 2).sum())
-        n_pos = int((wv > 0).sum())
-        se = float(np.sqrt(u2 * n_pos / (n_pos - 1))) if n_pos > 1 else float("nan")
-        tq = z
-    else:
-        if dropped > 0:
-            warnings.warn(f"{dropped} respondents gave every answered attribute an importance of 0; their CSI is "
-                          "undefined and they are left out.", MissingDataWarning, stacklevel=2)
-        st = mom_csi.stats(confidence)
-        index_100, index_raw = float(st["mean"][0]), float(st["mean"][1])
-        se, tq = float(st["se"][0]), float(st["t"][0])
-        n_used = int(st["n"][0])
-        mw = mom_share.stats(confidence)["mean"]
-        wts = np.nan_to_num(mw) / np.nansum(mw)
+            dev = (ss - ms) - (ee - me)
+        u = np.nansum(dev * coef_s, axis=1)
+        if ii is not None:
+            u += np.nansum((ii - mi) * coef_i, axis=1)
+        u2 += float(((d.wv[rows] * u) ** 2).sum())
+    n_pos = int((d.wv > 0).sum())
+    se = float(np.sqrt(u2 * n_pos / (n_pos - 1))) if n_pos > 1 else float("nan")
+    return wts, index_100, index_raw, se
 
+
+def _dual_respondent(passes: dict[str, Any], confidence: float):
+    """Step 3 (respondent): the mean of the respondents' CSI with its t interval, mean weight shares."""
+    if passes["dropped"] > 0:
+        warnings.warn(f"{passes['dropped']} respondents gave every answered attribute an importance of 0; their "
+                      "CSI is undefined and they are left out.", MissingDataWarning, stacklevel=3)
+    st = passes["mom_csi"].stats(confidence)
+    index_100, index_raw = float(st["mean"][0]), float(st["mean"][1])
+    se, tq = float(st["se"][0]), float(st["t"][0])
+    n_used = int(st["n"][0])
+    mw = passes["mom_share"].stats(confidence)["mean"]
+    wts = np.nan_to_num(mw) / np.nansum(mw)
+    return wts, index_100, index_raw, se, tq, n_used
+
+
+def _dual_index(d: _DualData, method: str, variant: str, aggregation: str, index_100: float, index_raw: float,
+                se: float) -> tuple[float, float, float]:
+    """Step 3b: the reported index, raw index and SE for the method and variant."""
     if method == "improved":
         if variant == "I1":
             index = 100.0 * index_raw if aggregation == "aggregate" else index_100 * 100.0
             se_index = se * 100.0
             index_raw = index_raw if aggregation == "aggregate" else index_100
         else:
-            span = float(np.mean(hi - lo))
+            span = float(np.mean(d.hi - d.lo))
             index = 100.0 * (index_raw if aggregation == "aggregate" else index_100) / span
             index_raw = index_raw if aggregation == "aggregate" else index_100
             se_index = se * 100.0 / span
     else:
         index, se_index = index_100, se
-        if not same_scale:
+        if not d.same_scale:
             index_raw = float("nan")
-    if not np.isfinite(se_index):
-        warnings.warn("The interval of the index is undefined (fewer than two respondents).", InferenceWarning,
-                      stacklevel=2)
-    items = pd.DataFrame({"n": mom_s.n.astype(np.int64), "mean_satisfaction": ms},
+    return index, index_raw, se_index
+
+
+def _dual_tables(d: _DualData, n_items: np.ndarray, ms: np.ndarray, me: np.ndarray | None, mi: np.ndarray,
+                 scores: np.ndarray, wts: np.ndarray, method: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Step 4: the item and weight tables."""
+    s_names, k = d.s_names, d.k
+    items = pd.DataFrame({"n": n_items.astype(np.int64), "mean_satisfaction": ms},
                          index=pd.Index(s_names, name="item"))
     if method == "improved":
-        items.insert(0, "expected_item", e_names)
+        items.insert(0, "expected_item", d.e_names)
         items["mean_expected"] = me
     items["score"] = scores
     items["weight"] = wts
     items["contribution"] = wts * scores
     wtable = pd.DataFrame({"weight": wts,
-                           "importance_item": i_names if i_names is not None and needs_ratings else [""] * k,
+                           "importance_item": d.i_names if d.i_names is not None and d.needs_ratings else [""] * k,
                            "mean_importance": mi}, index=pd.Index(s_names, name="item"))
-    settings = {"method": method, "variant": variant if method == "improved" else "D1" if aggregation == "aggregate"
-                else "D2", "aggregation": aggregation, "importance_method": provider, "confidence": confidence,
-                "weighted": w is not None, "n_used": n_used, "n_dropped": survey.n - n_used, "seed": None}
-    return DualEvaluationResult(weights=wtable, items=items, index=float(index), index_raw=float(index_raw),
-                          std_error=float(se_index), ci_lower=float(index - tq * se_index),
-                          ci_upper=float(index + tq * se_index), ahp=ahp, settings=settings)
+    return items, wtable
 
 
 __getattr__ = deprecated_aliases(__name__, {"DualEvaluation": DualEvaluationResult, "AHPWeights": AHPWeightsResult})

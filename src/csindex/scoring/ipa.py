@@ -161,6 +161,44 @@ def ipa(data: Any, performance: Sequence[str] | None = None, importance: Sequenc
         check_option("crosshair", crosshair, ("scale_midpoint", "mean", "median"), where)
     if int(top_box) != top_box or top_box < 1:
         raise ValueError(f"top_box must be a positive integer; got {top_box!r}.")
+    inp = _ipa_inputs(data, performance, importance, importance_method, weights, scale, where)    # 1. inputs
+    mom = _ipa_moments(inp, top_box)                                                               # 2. moments
+    pst = mom["p"].stats(confidence)
+    perf_top2 = mom["pt"].stats(confidence)["mean"]
+    notes: list[str] = []
+    importance_values, imp_top2, opportunity = _ipa_importance(inp, mom, perf_top2, target, derived_method,
+                                                               weights, confidence, notes)
+    perf = pst["mean"]
+    cx, cy, label = _ipa_crosshair(crosshair, inp, importance_values, perf, notes)                 # 3. tables
+    quadrant = [QUADRANTS[(bool(i >= cx), bool(pv >= cy))] for i, pv in zip(importance_values, perf)]
+    p_names = inp["p_names"]
+    items = pd.DataFrame({
+        "importance_item": inp["i_names"] if inp["stated"] else [""] * len(p_names),
+        "n": pst["n"].astype(np.int64),
+        "importance": importance_values,
+        "performance": perf,
+        "performance_ci_lower": perf - pst["t"] * pst["se"],
+        "performance_ci_upper": perf + pst["t"] * pst["se"],
+        "quadrant": quadrant,
+        "importance_top2": imp_top2,
+        "performance_top2": perf_top2,
+        "opportunity": opportunity,
+    }, index=pd.Index(p_names, name="item"))
+    undefined = list(items.index[items["performance_ci_lower"].isna()])                          # 4. result
+    items = items.reset_index()
+    if undefined:
+        warnings.warn(f"The performance intervals of {quote_list(undefined)} are undefined (NaN): fewer than two "
+                      "answers (or effective answers after weighting).", InferenceWarning, stacklevel=2)
+    settings = {"importance_method": importance_method, "crosshair": label, "top_box": int(top_box),
+                "weighted": inp["w"] is not None, "confidence": confidence, "notes": tuple(notes),
+                "n_used": mom["n_used"], "n_dropped": inp["survey"].n - mom["n_used"], "seed": None}
+    return IPAResult(items=items, crosshair=(float(cx), float(cy)), settings=settings)
+
+
+# --------------------------------------------------------------------------- pipeline steps
+def _ipa_inputs(data: Any, performance: Any, importance: Any, importance_method: str, weights: Any, scale: Any,
+                where: str) -> dict[str, Any]:
+    """Step 1: the survey, performance/importance items, their scales and the sampling weights."""
     survey = as_survey(data, scale, where)
     p_names = as_names(performance)
     i_names = as_names(importance)
@@ -183,15 +221,21 @@ def ipa(data: Any, performance: Sequence[str] | None = None, importance: Sequenc
             raise SurveyDataError(f"{where} needs one importance item per performance item.")
         check_items(survey, i_names, "importance items", where)
     w = sampling_weights(survey, weights, where)
-    wv = np.ones(survey.n) if w is None else w
+    return {"survey": survey, "p_names": p_names, "i_names": i_names, "stated": stated, "w": w,
+            "wv": np.ones(survey.n) if w is None else w,
+            "p_scales": [survey.scale(n) for n in p_names],
+            "i_scales": [survey.scale(n) for n in i_names] if stated else None}
+
+
+def _ipa_moments(inp: dict[str, Any], top_box: int) -> dict[str, Any]:
+    """Step 2: weighted moments of the ratings and of their top-box indicators, block by block."""
+    survey, p_names, i_names, stated, wv = inp["survey"], inp["p_names"], inp["i_names"], inp["stated"], inp["wv"]
     x_all = matrix(survey, p_names)
-    p_scales = [survey.scale(n) for n in p_names]
-    p_hi = np.array([sc[1] for sc in p_scales])
+    p_hi = np.array([sc[1] for sc in inp["p_scales"]])
     m = len(p_names)
     if stated:
         i_all = matrix(survey, i_names)
-        i_scales = [survey.scale(n) for n in i_names]
-        i_hi = np.array([sc[1] for sc in i_scales])
+        i_hi = np.array([sc[1] for sc in inp["i_scales"]])
     mom_p, mom_pt, mom_i, mom_it = Moments(m), Moments(m), Moments(m), Moments(m)
     n_used = 0
     for rows in row_chunks(survey.n, 2 * m):
@@ -209,73 +253,58 @@ def ipa(data: Any, performance: Sequence[str] | None = None, importance: Sequenc
     empty = [nm for nm, c in zip(p_names, mom_p.n) if c == 0]
     if empty:
         raise SurveyDataError(f"Performance items {quote_list(empty)} have no answers; leave them out.")
-    pst = mom_p.stats(confidence)
-    perf_top2 = mom_pt.stats(confidence)["mean"]
-    notes: list[str] = []
-    if stated:
-        empty = [nm for nm, c in zip(i_names, mom_i.n) if c == 0]
+    return {"p": mom_p, "pt": mom_pt, "i": mom_i, "it": mom_it, "n_used": n_used}
+
+
+def _ipa_importance(inp: dict[str, Any], mom: dict[str, Any], perf_top2: np.ndarray, target: Any,
+                    derived_method: str, weights: Any, confidence: float,
+                    notes: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Step 2b: importance per attribute (stated means or driver shares), its top-box share and
+    the Ulwick opportunity score."""
+    p_names = inp["p_names"]
+    if inp["stated"]:
+        empty = [nm for nm, c in zip(inp["i_names"], mom["i"].n) if c == 0]
         if empty:
             raise SurveyDataError(f"Importance items {quote_list(empty)} have no answers; leave them out.")
-        importance_values = mom_i.stats(confidence)["mean"]
-        imp_top2 = mom_it.stats(confidence)["mean"]
+        importance_values = mom["i"].stats(confidence)["mean"]
+        imp_top2 = mom["it"].stats(confidence)["mean"]
         big_i = 10.0 * imp_top2
         big_s = 10.0 * perf_top2
         opportunity = big_i + np.maximum(big_i - big_s, 0.0)
-    else:
-        dw = driver_weights(survey, target=target, drivers=p_names, method=derived_method, weights=weights)
-        importance_values = dw.weights.set_index("driver")["share"].reindex(p_names).to_numpy()
-        imp_top2 = np.full(len(p_names), np.nan)
-        opportunity = np.full(len(p_names), np.nan)
-        r2 = float(dw.r_squared["r_squared"].iloc[0])
-        notes.append(f"Importance derived from {derived_method} driver shares for {dw.target!r} "
-                     f"(R2 = {r2:.3f}); the opportunity score needs stated importance and is NaN.")
+        return importance_values, imp_top2, opportunity
+    dw = driver_weights(inp["survey"], target=target, drivers=p_names, method=derived_method, weights=weights)
+    importance_values = dw.weights.set_index("driver")["share"].reindex(p_names).to_numpy()
+    r2 = float(dw.r_squared["r_squared"].iloc[0])
+    notes.append(f"Importance derived from {derived_method} driver shares for {dw.target!r} "
+                 f"(R2 = {r2:.3f}); the opportunity score needs stated importance and is NaN.")
+    return importance_values, np.full(len(p_names), np.nan), np.full(len(p_names), np.nan)
 
-    perf = pst["mean"]
-    if isinstance(crosshair, str):
-        if crosshair == "scale_midpoint":
-            if len(set(p_scales)) != 1:
-                raise SurveyDataError("crosshair='scale_midpoint' needs all performance items on one scale; use "
-                                      "crosshair='mean' or give (x, y).")
-            cy = (p_scales[0][0] + p_scales[0][1]) / 2.0
-            if stated:
-                if len(set(i_scales)) != 1:
-                    raise SurveyDataError("crosshair='scale_midpoint' needs all importance items on one scale; use "
-                                          "crosshair='mean' or give (x, y).")
-                cx = (i_scales[0][0] + i_scales[0][1]) / 2.0
-            else:
-                cx = float(np.mean(importance_values))
-                notes.append("Derived importance has no scale: its cross-hair is the mean share (1/p).")
-        else:
-            agg = np.mean if crosshair == "mean" else np.median
-            cx, cy = float(agg(importance_values)), float(agg(perf))
-        label = crosshair
-    else:
+
+def _ipa_crosshair(crosshair: Any, inp: dict[str, Any], importance_values: np.ndarray, perf: np.ndarray,
+                   notes: list[str]) -> tuple[float, float, str]:
+    """Step 3: the cross-hair (x = importance, y = performance) and its label."""
+    p_scales, i_scales = inp["p_scales"], inp["i_scales"]
+    if not isinstance(crosshair, str):
         try:
             cx, cy = (float(v) for v in crosshair)
         except (TypeError, ValueError):
             raise SurveyDataError(
                 f"crosshair must be 'scale_midpoint', 'mean', 'median' or (x, y); got {crosshair!r}."
             ) from None
-        label = "fixed"
-    quadrant = [QUADRANTS[(bool(i >= cx), bool(pv >= cy))] for i, pv in zip(importance_values, perf)]
-    items = pd.DataFrame({
-        "importance_item": i_names if stated else [""] * len(p_names),
-        "n": pst["n"].astype(np.int64),
-        "importance": importance_values,
-        "performance": perf,
-        "performance_ci_lower": perf - pst["t"] * pst["se"],
-        "performance_ci_upper": perf + pst["t"] * pst["se"],
-        "quadrant": quadrant,
-        "importance_top2": imp_top2,
-        "performance_top2": perf_top2,
-        "opportunity": opportunity,
-    }, index=pd.Index(p_names, name="item"))
-    undefined = list(items.index[items["performance_ci_lower"].isna()])
-    items = items.reset_index()
-    if undefined:
-        warnings.warn(f"The performance intervals of {quote_list(undefined)} are undefined (NaN): fewer than two "
-                      "answers (or effective answers after weighting).", InferenceWarning, stacklevel=2)
-    settings = {"importance_method": importance_method, "crosshair": label, "top_box": int(top_box),
-                "weighted": w is not None, "confidence": confidence, "notes": tuple(notes),
-                "n_used": n_used, "n_dropped": survey.n - n_used, "seed": None}
-    return IPAResult(items=items, crosshair=(float(cx), float(cy)), settings=settings)
+        return cx, cy, "fixed"
+    if crosshair != "scale_midpoint":
+        agg = np.mean if crosshair == "mean" else np.median
+        return float(agg(importance_values)), float(agg(perf)), crosshair
+    if len(set(p_scales)) != 1:
+        raise SurveyDataError("crosshair='scale_midpoint' needs all performance items on one scale; use "
+                              "crosshair='mean' or give (x, y).")
+    cy = (p_scales[0][0] + p_scales[0][1]) / 2.0
+    if inp["stated"]:
+        if len(set(i_scales)) != 1:
+            raise SurveyDataError("crosshair='scale_midpoint' needs all importance items on one scale; use "
+                                  "crosshair='mean' or give (x, y).")
+        cx = (i_scales[0][0] + i_scales[0][1]) / 2.0
+    else:
+        cx = float(np.mean(importance_values))
+        notes.append("Derived importance has no scale: its cross-hair is the mean share (1/p).")
+    return cx, cy, crosshair

@@ -301,6 +301,50 @@ def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Seq
     tol = check_param("tol", tol, Interval(0, 1, closed="left"), where)
     diff_tol = check_param("diff_tol", diff_tol, Interval(0, None), where)
     z = z_quantile(confidence)
+    inputs = _ratio_inputs(data, perceived, expected, constructs, weights, scale, where)       # 1. inputs
+    acc = _ratio_moments(inputs, tol, diff_tol)                                                 # 2. moments
+    items, cons = _ratio_tables(inputs, acc, aggregation, tol, diff_tol, confidence)           # 3. tables
+    bands = _ratio_bands(inputs, acc, z)
+    undefined = list(items.index[items["mean_ratio_ci_lower"].isna()])                       # 4. result
+    if undefined:
+        warnings.warn(
+            f"The confidence intervals of {quote_list(undefined)} are undefined (NaN) because fewer than two "
+            "valid pairs (or effective pairs after weighting) are available.",
+            InferenceWarning, stacklevel=2,
+        )
+    survey, n, m = inputs.survey, inputs.survey.n, len(inputs.b_names)
+    settings = {
+        "aggregation": aggregation, "tol": float(tol), "diff_tol": float(diff_tol), "reference": reference,
+        "confidence": confidence, "weighted": inputs.w is not None,
+        "n_invalid": int(n * m - acc.n_valid.sum()), "n_nonpositive": int(acc.n_nonpos.sum()),
+        "n_used": acc.n_rows_used, "n_dropped": n - acc.n_rows_used, "seed": None,
+    }
+    return RatioIndexResult(
+        items=items, constructs=cons, bands=bands, overall=float(cons.at["overall", "ratio"]), settings=settings,
+        _pairs=(inputs.b, inputs.a, survey.responses.index, list(inputs.b_names)),
+    )
+
+
+# --------------------------------------------------------------------------- pipeline steps
+@dataclass(frozen=True)
+class _RatioInputs:
+    """Step 1 output: the resolved survey, item pairs, weights, ratings and construct groups."""
+
+    survey: Any
+    b_names: list[str]
+    a_names: list[str]
+    w: np.ndarray | None
+    wv: np.ndarray
+    b: np.ndarray
+    a: np.ndarray
+    construct_of: dict[str, str]
+    cols: list[list[int]]
+    names: list[str]
+
+
+def _ratio_inputs(data: Any, perceived: Any, expected: Any, constructs: Any, weights: Any,
+                  scale: Any, where: str) -> _RatioInputs:
+    """Step 1: resolve the survey, the (perceived, reference) pairs, weights and construct groups."""
     survey = as_survey(data, scale, where)
     b_names, a_names = _resolve_pairs(survey, as_names(perceived), as_names(expected), where)
     check_items(survey, b_names, "perceived items", where)
@@ -334,9 +378,25 @@ def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Seq
         groups.setdefault(construct_of[item], []).append(j)
     cols = [*groups.values(), list(range(len(b_names)))]
     names = [*groups, "overall"]
+    return _RatioInputs(survey, b_names, a_names, w, wv, b, a, construct_of, cols, names)
 
-    # one pass over row blocks: ratios, differences, moments and band counts
-    n, m, g = survey.n, len(b_names), len(cols)
+
+@dataclass
+class _RatioMoments:
+    """Step 2 output: accumulators per level ("item", "construct" incl. overall) and cell counts."""
+
+    acc: dict[str, tuple[Moments, Moments, RatioMoments]]
+    bands: dict[str, tuple[BandCounter, BandCounter]]
+    n_answered: np.ndarray
+    n_nonpos: np.ndarray
+    n_valid: np.ndarray
+    n_rows_used: int
+
+
+def _ratio_moments(inputs: _RatioInputs, tol: float, diff_tol: float) -> _RatioMoments:
+    """Step 2: one pass over row blocks: ratios, differences, moments and band counts."""
+    b, a, wv, cols = inputs.b, inputs.a, inputs.wv, inputs.cols
+    n, m, g = inputs.survey.n, len(inputs.b_names), len(cols)
     gmat = np.zeros((m, g))
     for j, js in enumerate(cols):
         gmat[js, j] = 1.0
@@ -370,67 +430,82 @@ def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Seq
             bc.add(classify_ratio(xc, tol), ww)
             bd.add(classify_difference(xd, diff_tol), ww)
     n_valid = n_answered - n_nonpos
-    empty = [nm for nm, k in zip(b_names, n_valid) if k == 0]
+    empty = [nm for nm, k in zip(inputs.b_names, n_valid) if k == 0]
     if empty:
         raise SurveyDataError(
             f"Items {quote_list(empty)} have no respondent with both ratings and a reference rating > 0; they "
             "cannot be scored. Leave them out with perceived= and expected=."
         )
     if n_nonpos.any():
-        bad = [nm for nm, k in zip(a_names, n_nonpos) if k]
+        bad = [nm for nm, k in zip(inputs.a_names, n_nonpos) if k]
         warnings.warn(
             f"{int(n_nonpos.sum())} reference ratings are <= 0 (items {quote_list(bad)}); C = b/a is undefined "
             "there, so those cells are left out (counted in n_nonpositive).",
-            MissingDataWarning, stacklevel=2,
+            MissingDataWarning, stacklevel=3,
         )
+    return _RatioMoments(acc, bands_acc, n_answered, n_nonpos, n_valid, n_rows_used)
 
-    def level_stats(key):
-        mc, md, mr = acc[key]
-        ms, ds, rs = mc.stats(confidence), md.stats(confidence), mr.stats(confidence)
-        return {
-            "n": ms["n"].astype(np.int64),
-            "mean_perceived": rs["mean_num"],
-            "mean_reference": rs["mean_den"],
-            "mean_ratio": ms["mean"],
-            "mean_ratio_std_error": ms["se"],
-            "mean_ratio_ci_lower": ms["mean"] - ms["t"] * ms["se"],
-            "mean_ratio_ci_upper": ms["mean"] + ms["t"] * ms["se"],
-            "ratio_of_means": rs["ratio"],
-            "ratio_of_means_std_error": rs["se"],
-            "ratio_of_means_ci_lower": rs["ratio"] - rs["t"] * rs["se"],
-            "ratio_of_means_ci_upper": rs["ratio"] + rs["t"] * rs["se"],
-            "ratio": ms["mean"] if aggregation == "mean_ratio" else rs["ratio"],
-            "mean_difference": ds["mean"],
-            "difference_ci_lower": ds["mean"] - ds["t"] * ds["se"],
-            "difference_ci_upper": ds["mean"] + ds["t"] * ds["se"],
-        }
 
-    st = level_stats("item")
+def _level_stats(acc: tuple[Moments, Moments, RatioMoments], aggregation: str, confidence: float) -> dict[str, Any]:
+    """The statistics columns of one level (items or constructs) from its accumulators."""
+    mc, md, mr = acc
+    ms, ds, rs = mc.stats(confidence), md.stats(confidence), mr.stats(confidence)
+    return {
+        "n": ms["n"].astype(np.int64),
+        "mean_perceived": rs["mean_num"],
+        "mean_reference": rs["mean_den"],
+        "mean_ratio": ms["mean"],
+        "mean_ratio_std_error": ms["se"],
+        "mean_ratio_ci_lower": ms["mean"] - ms["t"] * ms["se"],
+        "mean_ratio_ci_upper": ms["mean"] + ms["t"] * ms["se"],
+        "ratio_of_means": rs["ratio"],
+        "ratio_of_means_std_error": rs["se"],
+        "ratio_of_means_ci_lower": rs["ratio"] - rs["t"] * rs["se"],
+        "ratio_of_means_ci_upper": rs["ratio"] + rs["t"] * rs["se"],
+        "ratio": ms["mean"] if aggregation == "mean_ratio" else rs["ratio"],
+        "mean_difference": ds["mean"],
+        "difference_ci_lower": ds["mean"] - ds["t"] * ds["se"],
+        "difference_ci_upper": ds["mean"] + ds["t"] * ds["se"],
+    }
+
+
+def _label_bands(frame: pd.DataFrame, tol: float, diff_tol: float) -> None:
+    """Add the ``band`` (of ``ratio``) and ``disconfirmation`` (of ``mean_difference``) columns."""
+    frame["band"] = np.array(RATIO_BANDS + ("",), dtype=object)[classify_ratio(frame["ratio"].to_numpy(), tol)]
+    frame["disconfirmation"] = np.array(DIFFERENCE_BANDS + ("",), dtype=object)[
+        classify_difference(frame["mean_difference"].to_numpy(), diff_tol)]
+
+
+def _ratio_tables(inputs: _RatioInputs, mom: _RatioMoments, aggregation: str, tol: float, diff_tol: float,
+                  confidence: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Step 3: the item and construct tables."""
+    b_names, n = inputs.b_names, inputs.survey.n
+    st = _level_stats(mom.acc["item"], aggregation, confidence)
     items = pd.DataFrame({
-        "reference_item": a_names,
-        "construct": [construct_of[i] for i in b_names],
+        "reference_item": inputs.a_names,
+        "construct": [inputs.construct_of[i] for i in b_names],
         "n": st.pop("n"),
-        "n_missing": (n - n_answered).astype(np.int64),
-        "n_nonpositive": n_nonpos.astype(np.int64),
+        "n_missing": (n - mom.n_answered).astype(np.int64),
+        "n_nonpositive": mom.n_nonpos.astype(np.int64),
         **st,
     }, index=pd.Index(b_names, name="item"))
-    items["band"] = np.array(RATIO_BANDS + ("",), dtype=object)[classify_ratio(items["ratio"].to_numpy(), tol)]
-    items["disconfirmation"] = np.array(DIFFERENCE_BANDS + ("",), dtype=object)[
-        classify_difference(items["mean_difference"].to_numpy(), diff_tol)]
-    cst = level_stats("construct")
-    cons = pd.DataFrame({"n_items": [len(js) for js in cols], "n": cst.pop("n"), **cst},
-                        index=pd.Index(names, name="construct"))
-    cons["band"] = np.array(RATIO_BANDS + ("",), dtype=object)[classify_ratio(cons["ratio"].to_numpy(), tol)]
-    cons["disconfirmation"] = np.array(DIFFERENCE_BANDS + ("",), dtype=object)[
-        classify_difference(cons["mean_difference"].to_numpy(), diff_tol)]
+    _label_bands(items, tol, diff_tol)
+    cst = _level_stats(mom.acc["construct"], aggregation, confidence)
+    cons = pd.DataFrame({"n_items": [len(js) for js in inputs.cols], "n": cst.pop("n"), **cst},
+                        index=pd.Index(inputs.names, name="construct"))
+    _label_bands(cons, tol, diff_tol)
+    return items, cons
 
-    # band shares per level
+
+def _ratio_bands(inputs: _RatioInputs, mom: _RatioMoments, z: float) -> pd.DataFrame:
+    """Step 3b: tidy band shares per level with Wilson intervals."""
+    g, names = len(inputs.cols), inputs.names
     frames = []
-    for level, key, sel, labels in (("item", "item", slice(None), b_names),
+    for level, key, sel, labels in (("item", "item", slice(None), inputs.b_names),
                                     ("construct", "construct", slice(0, g - 1), names[:-1]),
                                     ("overall", "construct", slice(g - 1, g), ["overall"])):
-        for measure, counter, band_names in (("ratio", bands_acc[key][0], RATIO_BANDS),
-                                             ("difference", bands_acc[key][1], DIFFERENCE_BANDS)):
+        for measure, counter, band_names in (("ratio", mom.bands[key][0], RATIO_BANDS),
+                                             ("difference", mom.bands[key][1], DIFFERENCE_BANDS)):
             k = len(band_names)
             share2, n_eff1, n_valid1 = counter.shares()
             share2, n_eff1, n_valid1 = share2[sel], n_eff1[sel], n_valid1[sel]
@@ -441,26 +516,7 @@ def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Seq
                 "band": np.tile(band_names, len(labels)), "n": np.repeat(n_valid1, k).astype(np.int64),
                 "share": share, "ci_lower": lo, "ci_upper": hi,
             }))
-    bands = pd.concat(frames, ignore_index=True)
-
-    undefined = list(items.index[items["mean_ratio_ci_lower"].isna()])
-    if undefined:
-        warnings.warn(
-            f"The confidence intervals of {quote_list(undefined)} are undefined (NaN) because fewer than two "
-            "valid pairs (or effective pairs after weighting) are available.",
-            InferenceWarning, stacklevel=2,
-        )
-    idx = survey.responses.index
-    settings = {
-        "aggregation": aggregation, "tol": float(tol), "diff_tol": float(diff_tol), "reference": reference,
-        "confidence": confidence, "weighted": w is not None,
-        "n_invalid": int(n * m - n_valid.sum()), "n_nonpositive": int(n_nonpos.sum()),
-        "n_used": n_rows_used, "n_dropped": n - n_rows_used, "seed": None,
-    }
-    return RatioIndexResult(
-        items=items, constructs=cons, bands=bands,
-        overall=float(cons.at["overall", "ratio"]), settings=settings, _pairs=(b, a, idx, list(b_names)),
-    )
+    return pd.concat(frames, ignore_index=True)
 
 
 def disconfirmation(data: Any, perceived: Sequence[str] | None = None, reference_items: Sequence[str] | None = None,

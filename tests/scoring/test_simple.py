@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import csindex
-from csindex.exceptions import SurveyDataError
+from csindex.exceptions import ParameterError, SurveyDataError
 from csindex.scoring.simple import from_frequencies, satisfaction_rate, simple_scores
 
 T_975_3 = 3.182446305284263  # t quantile, 3 df (tables)
@@ -105,10 +105,14 @@ def test_bad_inputs():
         simple_scores(pd.DataFrame({"A1": [np.nan, np.nan], "A2": [1.0, 2.0]}), scale=(1, 5))
     with pytest.raises(SurveyDataError, match="'SAT9'"):
         simple_scores(csindex.datasets.airline(), ["SAT9"])
-    with pytest.raises(SurveyDataError, match="weights must be 2"):
+    with pytest.raises(SurveyDataError, match="weights passed to simple_scores have 1 negative entries"):
         simple_scores(pd.DataFrame({"A1": [1, 2]}), weights=[1, -1], scale=(1, 5))
-    with pytest.raises(ValueError, match="confidence"):
+    with pytest.raises(SurveyDataError, match="3 entries but there are 2 respondents"):
+        simple_scores(pd.DataFrame({"A1": [1, 2]}), weights=[1, 1, 1], scale=(1, 5))
+    with pytest.raises(ParameterError, match="'confidence' parameter of simple_scores"):
         simple_scores(pd.DataFrame({"A1": [1, 2]}), confidence=95)
+    with pytest.raises(ParameterError, match="'confidence' parameter of satisfaction_rate"):
+        satisfaction_rate(pd.DataFrame({"A1": [1, 2]}), confidence=1.0, scale=(1, 5))
 
 
 def test_frequency_table_matches_raw_answers():
@@ -155,7 +159,7 @@ def test_satisfaction_rate_needs_threshold_off_1_to_5():
     x = s.responses["SAT1"].dropna()
     assert sat1["rate"] == pytest.approx((x >= 8).mean())
     assert res.items["item"].tolist() == ["SAT1", "SAT2", "SAT3"]
-    with pytest.raises(ValueError, match="not both"):
+    with pytest.raises(ParameterError, match="not both"):
         satisfaction_rate(s, threshold=8, satisfied=[9, 10])
 
 

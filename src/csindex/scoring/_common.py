@@ -15,20 +15,26 @@ import pandas as pd
 from scipy import stats
 
 from .._validation import did_you_mean, quote_list
+from .._weighted import check_weights
 from ..exceptions import SurveyDataError
-from .simple import _row_mean
+from ..io import load_survey
+from ..survey import Survey
 
-__all__ = ["as_survey", "as_names", "check_items", "sampling_weights", "matrix", "row_mean", "wilson",
-           "Moments", "RatioMoments", "group_means", "BandCounter", "row_chunks", "z_quantile"]
+__all__ = ["as_survey", "as_names", "check_items", "sampling_weights", "matrix", "row_mean",
+           "Moments", "RatioMoments", "group_means", "BandCounter", "row_chunks"]
 
-row_mean = _row_mean
+
+def row_mean(a: np.ndarray) -> np.ndarray:
+    """Row mean over non-NaN entries (NaN when a row has none), without RuntimeWarnings."""
+    valid = ~np.isnan(a)
+    k = valid.sum(axis=1)
+    total = np.where(valid, a, 0.0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(k > 0, total / np.maximum(k, 1), np.nan)
 
 
 def as_survey(data: Any, scale: tuple[float, float] | None = None, where: str = "this function"):
     """A Survey from a Survey or a DataFrame (loaded with :func:`csindex.load_survey`)."""
-    from ..io import load_survey
-    from ..survey import Survey
-
     if isinstance(data, Survey):
         return data
     if isinstance(data, pd.DataFrame):
@@ -68,7 +74,8 @@ def sampling_weights(survey: Any, weights: Any, where: str = "this function") ->
     """Sampling weights as a float array, or None.
 
     ``None`` uses the survey's weights if it has any, ``False`` ignores them, a string names
-    a column, anything else is one weight per respondent.
+    a column, anything else is one weight per respondent (a Series is aligned on the responses'
+    index). The checks are :func:`csindex._weighted.check_weights`.
     """
     if weights is None:
         w = survey.weights
@@ -82,16 +89,8 @@ def sampling_weights(survey: Any, weights: Any, where: str = "this function") ->
             )
         w = pd.to_numeric(survey.responses[weights], errors="coerce")
     else:
-        w = np.asarray(weights, dtype=np.float64)
-    if w is None:
-        return None
-    wa = np.asarray(w, dtype=np.float64).ravel()
-    if wa.shape != (survey.n,) or np.isnan(wa).any() or (wa < 0).any() or wa.sum() <= 0:
-        raise SurveyDataError(
-            f"The sampling weights passed to {where} must be {survey.n} non-negative numbers (one per "
-            "respondent, no missing values) with a positive sum."
-        )
-    return wa
+        w = weights
+    return check_weights(w, survey.n, where, index=survey.responses.index)
 
 
 def matrix(survey: Any, names: Sequence[str]) -> np.ndarray:
@@ -101,26 +100,6 @@ def matrix(survey: Any, names: Sequence[str]) -> np.ndarray:
         return frame.to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError):
         return frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-
-
-def z_quantile(confidence: float) -> float:
-    """Two-sided normal quantile for ``confidence``."""
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be between 0 and 1; got {confidence!r}.")
-    return float(stats.norm.ppf(0.5 + confidence / 2.0))
-
-
-def wilson(p: np.ndarray, n_eff: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval of a proportion with effective sample size ``n_eff`` (vectorised)."""
-    p = np.asarray(p, dtype=np.float64)
-    n = np.asarray(n_eff, dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        denom = 1.0 + z**2 / n
-        centre = (p + z**2 / (2.0 * n)) / denom
-        half = z * np.sqrt(p * (1.0 - p) / n + z**2 / (4.0 * n**2)) / denom
-    lo = np.where(p <= 0.0, 0.0, np.clip(centre - half, 0.0, 1.0))
-    hi = np.where(p >= 1.0, 1.0, np.clip(centre + half, 0.0, 1.0))
-    return lo, hi
 
 
 CHUNK_ELEMENTS = 250_000

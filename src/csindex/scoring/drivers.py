@@ -53,11 +53,11 @@ import pandas as pd
 from scipy import stats
 
 from ..segments import segmentable
-from .._params import check_param
+from .._params import Options, check_param
 from .._random import resolve_seed
 from .._results import ResultMixin, deprecated_aliases, index_table, scalar_table
 from .._summary import Summary
-from .._validation import check_option, did_you_mean, quote_list
+from .._validation import did_you_mean, quote_list
 from ..exceptions import CollinearityWarning, MissingDataWarning, SurveyDataError
 from ._common import as_names, as_survey, matrix, row_chunks, row_mean, sampling_weights
 
@@ -463,8 +463,8 @@ def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers
     'SAFE'
     """
     where = "driver_weights"
-    check_option("method", method, METHODS, where)
-    check_option("negative", negative, ("clip", "error"), where)
+    check_param("method", method, Options(*METHODS), where)
+    check_param("negative", negative, Options("clip", "error"), where)
     confidence = check_param("confidence", confidence, where=where)
     bootstrap = check_param("bootstrap", bootstrap, where=where)
     survey = as_survey(data, scale, where)

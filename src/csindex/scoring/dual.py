@@ -56,11 +56,13 @@ import pandas as pd
 from ..segments import segmentable
 from .._results import ResultMixin, deprecated_aliases, index_table, scalar_table
 from .._summary import Summary
-from .._validation import check_option, quote_list
+from .._params import Options, check_param
+from .._validation import quote_list
+from .._weighted import z_quantile
 from ..exceptions import InferenceWarning, MissingDataWarning, SurveyDataError
 from .drivers import driver_weights
 from .simple import FrequencyTable
-from ._common import Moments, as_names, as_survey, check_items, matrix, row_chunks, sampling_weights, z_quantile
+from ._common import Moments, as_names, as_survey, check_items, matrix, row_chunks, sampling_weights
 
 __all__ = ["DualEvaluationResult", "AHPWeightsResult", "dual_evaluation", "ahp_weights", "RANDOM_INDEX"]
 
@@ -431,16 +433,17 @@ def dual_evaluation(data: Any, satisfaction: Sequence[str] | None = None, import
     'I1'
     """
     where = "dual_evaluation"
-    check_option("aggregation", aggregation, ("aggregate", "respondent"), where)
-    check_option("method", method, ("classic", "improved"), where)
-    check_option("variant", variant, ("I1", "I2"), where)
+    check_param("aggregation", aggregation, Options("aggregate", "respondent"), where)
+    check_param("method", method, Options("classic", "improved"), where)
+    check_param("variant", variant, Options("I1", "I2"), where)
     explicit = None
     if isinstance(importance_method, (Mapping, pd.Series)):
         explicit = pd.Series(importance_method, dtype="float64")
         provider = "explicit"
     else:
-        provider = check_option("importance_method", importance_method, _PROVIDERS, where)
-    z = z_quantile(confidence)
+        provider = check_param("importance_method", importance_method, Options(*_PROVIDERS), where)
+    confidence = check_param("confidence", confidence, where=where)
+    z = z_quantile(confidence, where)
     if isinstance(data, FrequencyTable):
         return _dual_from_frequencies(data, as_names(satisfaction), as_names(importance), as_names(expected),
                                       aggregation=aggregation, method=method, variant=variant, provider=provider,

@@ -45,7 +45,8 @@ import pandas as pd
 from ..segments import segmentable
 from .._results import ResultMixin
 from .._summary import Summary
-from .._validation import check_option, quote_list
+from .._params import Count, Options, check_param
+from .._validation import quote_list
 from ..exceptions import InferenceWarning, SurveyDataError
 from .drivers import driver_weights
 from ._common import Moments, as_names, as_survey, check_items, matrix, row_chunks, sampling_weights
@@ -156,11 +157,11 @@ def ipa(data: Any, performance: Sequence[str] | None = None, importance: Sequenc
     'Concentrate here'
     """
     where = "ipa"
-    check_option("importance_method", importance_method, ("stated", "derived"), where)
+    check_param("importance_method", importance_method, Options("stated", "derived"), where)
     if isinstance(crosshair, str):
-        check_option("crosshair", crosshair, ("scale_midpoint", "mean", "median"), where)
-    if int(top_box) != top_box or top_box < 1:
-        raise ValueError(f"top_box must be a positive integer; got {top_box!r}.")
+        check_param("crosshair", crosshair, Options("scale_midpoint", "mean", "median"), where)
+    top_box = check_param("top_box", top_box, Count(1), where)
+    confidence = check_param("confidence", confidence, where=where)
     inp = _ipa_inputs(data, performance, importance, importance_method, weights, scale, where)    # 1. inputs
     mom = _ipa_moments(inp, top_box)                                                               # 2. moments
     pst = mom["p"].stats(confidence)

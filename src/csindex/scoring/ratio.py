@@ -48,9 +48,10 @@ import pandas as pd
 from ..segments import segmentable
 from .._bands import DIFFERENCE_BANDS, RATIO_BANDS, classify_difference, classify_ratio
 from .._results import ResultMixin, deprecated_aliases
-from .._params import Interval, check_param
+from .._params import Interval, Options, check_param
 from .._summary import Summary
-from .._validation import check_option, quote_list
+from .._validation import quote_list
+from .._weighted import wilson_interval
 from ..exceptions import InferenceWarning, MissingDataWarning, SurveyDataError
 from ._common import (
     BandCounter,
@@ -64,8 +65,6 @@ from ._common import (
     row_chunks,
     row_mean,
     sampling_weights,
-    wilson,
-    z_quantile,
 )
 
 __all__ = ["RatioIndexResult", "ratio_index", "disconfirmation", "classify_ratio", "RATIO_BANDS", "DIFFERENCE_BANDS"]
@@ -296,15 +295,15 @@ def ratio_index(data: Any, perceived: Sequence[str] | None = None, expected: Seq
     ['confirmation', 'dissatisfied']
     """
     where = "ratio_index"
-    check_option("aggregation", aggregation, _AGGREGATIONS, where)
-    check_option("reference", reference, ("expected", "desired"), where)
+    check_param("aggregation", aggregation, Options(*_AGGREGATIONS), where)
+    check_param("reference", reference, Options("expected", "desired"), where)
     tol = check_param("tol", tol, Interval(0, 1, closed="left"), where)
     diff_tol = check_param("diff_tol", diff_tol, Interval(0, None), where)
-    z = z_quantile(confidence)
+    confidence = check_param("confidence", confidence, where=where)
     inputs = _ratio_inputs(data, perceived, expected, constructs, weights, scale, where)       # 1. inputs
     acc = _ratio_moments(inputs, tol, diff_tol)                                                 # 2. moments
     items, cons = _ratio_tables(inputs, acc, aggregation, tol, diff_tol, confidence)           # 3. tables
-    bands = _ratio_bands(inputs, acc, z)
+    bands = _ratio_bands(inputs, acc, confidence)
     undefined = list(items.index[items["mean_ratio_ci_lower"].isna()])                       # 4. result
     if undefined:
         warnings.warn(
@@ -497,7 +496,7 @@ def _ratio_tables(inputs: _RatioInputs, mom: _RatioMoments, aggregation: str, to
     return items, cons
 
 
-def _ratio_bands(inputs: _RatioInputs, mom: _RatioMoments, z: float) -> pd.DataFrame:
+def _ratio_bands(inputs: _RatioInputs, mom: _RatioMoments, confidence: float) -> pd.DataFrame:
     """Step 3b: tidy band shares per level with Wilson intervals."""
     g, names = len(inputs.cols), inputs.names
     frames = []
@@ -510,7 +509,7 @@ def _ratio_bands(inputs: _RatioInputs, mom: _RatioMoments, z: float) -> pd.DataF
             share2, n_eff1, n_valid1 = counter.shares()
             share2, n_eff1, n_valid1 = share2[sel], n_eff1[sel], n_valid1[sel]
             share = share2.ravel()
-            lo, hi = wilson(share, np.repeat(n_eff1, k), z)
+            lo, hi = wilson_interval(share, np.repeat(n_eff1, k), confidence)
             frames.append(pd.DataFrame({
                 "level": level, "name": np.repeat(labels, k), "measure": measure,
                 "band": np.tile(band_names, len(labels)), "n": np.repeat(n_valid1, k).astype(np.int64),

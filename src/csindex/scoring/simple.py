@@ -40,11 +40,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._params import check_param
+from ..codebook import _role_from_name
 from .._results import ResultMixin, deprecated_aliases, index_table
 from .._summary import Summary, SummaryMixin
-from .._validation import quote_list
-from ..exceptions import InferenceWarning, SurveyDataError
+from .._validation import did_you_mean, quote_list
+from .._weighted import wilson_interval
+from ..exceptions import InferenceWarning, ParameterError, SurveyDataError
+from ..io import load_survey
 from ..segments import segmentable
+from ..survey import Survey
+from ._common import Moments, group_means, row_chunks, row_mean, sampling_weights
 
 __all__ = ["SimpleScoresResult", "SatisfactionRateResult", "FrequencyTable", "simple_scores", "satisfaction_rate",
            "from_frequencies"]
@@ -213,8 +219,6 @@ def from_frequencies(table: pd.DataFrame | Mapping[str, Mapping[Any, float]], *,
         )
     counts.index = counts.index.astype(str)
     if constructs is None:
-        from ..codebook import _role_from_name
-
         groups: dict[str, list[str]] = {}
         for item in counts.index:
             groups.setdefault(_role_from_name(item)["construct"], []).append(item)
@@ -249,11 +253,8 @@ def _weighted_stats(x: np.ndarray, w: np.ndarray, confidence: float, frequency: 
 
 
 def _resolve(data: Any, items: Iterable[str] | None, weights: Any, scale: tuple[float, float] | None,
-             roles: Sequence[str] = _DEFAULT_ROLES):
+             roles: Sequence[str] = _DEFAULT_ROLES, where: str = "simple_scores"):
     """-> (X DataFrame, weights array or None, item->construct, item->(min,max))."""
-    from ..io import load_survey
-    from ..survey import Survey
-
     if isinstance(data, pd.DataFrame):
         data = load_survey(data, scale=scale)
     if not isinstance(data, Survey):
@@ -270,32 +271,13 @@ def _resolve(data: Any, items: Iterable[str] | None, weights: Any, scale: tuple[
         chosen = [items] if isinstance(items, str) else [str(i) for i in items]
         unknown = [i for i in chosen if i not in data.items()]
         if unknown:
-            from .._validation import did_you_mean
-
             raise SurveyDataError(
                 f"Items {quote_list(unknown)} are not rated items of the survey.{did_you_mean(unknown[0], data.items())}"
             )
     if not chosen:
         raise SurveyDataError("The survey has no rated items to score. Check the codebook roles.")
     scales = {i: data.scale(i) for i in chosen}
-    if weights is None:
-        w = data.weights
-    elif weights is False:
-        w = None
-    elif isinstance(weights, str):
-        if weights not in data.responses.columns:
-            raise SurveyDataError(f"Weight column {weights!r} is not in the survey.")
-        w = pd.to_numeric(data.responses[weights], errors="coerce")
-    else:
-        w = pd.Series(np.asarray(weights, dtype=np.float64), index=data.responses.index)
-    if w is not None:
-        wa = np.asarray(w, dtype=np.float64)
-        if wa.shape != (data.n,) or np.isnan(wa).any() or (wa < 0).any() or wa.sum() <= 0:
-            raise SurveyDataError(
-                f"weights must be {data.n} non-negative numbers (one per respondent) with a positive sum."
-            )
-    else:
-        wa = None
+    wa = sampling_weights(data, weights, where)
     constructs = {i: (table.at[i, "construct"] or i) for i in chosen}
     return data.responses[chosen], wa, constructs, scales
 
@@ -343,13 +325,10 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
     >>> bool((res.constructs["ci_lower"] < res.constructs["score"]).all())
     True
     """
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be between 0 and 1; got {confidence!r}.")
+    confidence = check_param("confidence", confidence, where="simple_scores")
     if isinstance(survey_or_df, FrequencyTable):
         return _simple_from_frequencies(survey_or_df, items, by_construct, confidence)
-    from ._common import Moments, group_means, row_chunks
-
-    frame, w, construct_of, scales = _resolve(survey_or_df, items, weights, scale)
+    frame, w, construct_of, scales = _resolve(survey_or_df, items, weights, scale, where="simple_scores")
     names = list(frame.columns)
     try:
         x_all = frame.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -437,13 +416,7 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
     return SimpleScoresResult(items=item_rows, constructs=construct_rows, settings=settings)
 
 
-def _row_mean(a: np.ndarray) -> np.ndarray:
-    """Row mean over non-NaN entries (NaN when a row has none), without RuntimeWarnings."""
-    valid = ~np.isnan(a)
-    k = valid.sum(axis=1)
-    total = np.where(valid, a, 0.0).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(k > 0, total / np.maximum(k, 1), np.nan)
+_row_mean = row_mean  # the old private name (csindex.segments imports it)
 
 
 def _warn_undefined(table: pd.DataFrame, what: str) -> None:
@@ -532,10 +505,8 @@ def satisfaction_rate(survey_or_df: Any, items: Iterable[str] | None = None, *,
     0  SAT1  5            3   0.6
     """
     if satisfied is not None and threshold is not None:
-        raise ValueError("Give either satisfied= codes or threshold=, not both.")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be between 0 and 1; got {confidence!r}.")
-    z = float(stats.norm.ppf(0.5 + confidence / 2.0))
+        raise ParameterError("satisfaction_rate got both satisfied= codes and threshold=; pass one of them, not both.")
+    confidence = check_param("confidence", confidence, where="satisfaction_rate")
     codes = None if satisfied is None else np.array(sorted(float(c) for c in satisfied))
 
     def rule(item: str, lo: float, hi: float) -> np.ndarray | float:
@@ -563,17 +534,15 @@ def satisfaction_rate(survey_or_df: Any, items: Iterable[str] | None = None, *,
             r = rule(str(item), *ft.scale)
             n = float(c.sum())
             k = float(c.to_numpy()[is_sat(points, r)].sum())
-            rows.append(_rate_row(str(item), construct_of.get(item, item), int(round(n)), int(round(k)), k / n, n, z,
+            rows.append(_rate_row(str(item), construct_of.get(item, item), int(round(n)), int(round(k)), k / n, n, confidence,
                                   r))
         weighted = False
         n_total = n_used = int(round(float(counts.sum(axis=1).max())))
     else:
-        from ..survey import Survey
-
         data = survey_or_df
         if items is None and isinstance(data, Survey) and data.items(role="overall_satisfaction"):
             items = data.items(role="overall_satisfaction")
-        frame, w, construct_of, scales = _resolve(data, items, weights, scale)
+        frame, w, construct_of, scales = _resolve(data, items, weights, scale, where="satisfaction_rate")
         wv = np.ones(len(frame)) if w is None else w
         for item in frame.columns:
             x = frame[item].to_numpy(dtype=np.float64, na_value=np.nan)
@@ -585,7 +554,7 @@ def satisfaction_rate(survey_or_df: Any, items: Iterable[str] | None = None, *,
             wi = wv[valid]
             n_eff = wi.sum() ** 2 / (wi**2).sum()
             rate = float((wi * sat).sum() / wi.sum())
-            rows.append(_rate_row(item, construct_of[item], int(valid.sum()), int(sat.sum()), rate, n_eff, z, r))
+            rows.append(_rate_row(item, construct_of[item], int(valid.sum()), int(sat.sum()), rate, n_eff, confidence, r))
         weighted = w is not None
         n_total = len(frame)
         n_used = int(frame.notna().any(axis=1).sum())
@@ -597,14 +566,12 @@ def satisfaction_rate(survey_or_df: Any, items: Iterable[str] | None = None, *,
     return SatisfactionRateResult(items=table, settings=settings)
 
 
-def _rate_row(item: str, construct: str, n: int, k: int, p: float, n_eff: float, z: float,
+def _rate_row(item: str, construct: str, n: int, k: int, p: float, n_eff: float, confidence: float,
               r: np.ndarray | float) -> dict[str, Any]:
-    denom = 1.0 + z**2 / n_eff
-    centre = (p + z**2 / (2.0 * n_eff)) / denom
-    half = z * np.sqrt(p * (1.0 - p) / n_eff + z**2 / (4.0 * n_eff**2)) / denom
+    lo, hi = wilson_interval(p, n_eff, confidence)
     label = ("{" + ", ".join(f"{c:g}" for c in r) + "}") if isinstance(r, np.ndarray) else f">= {r:g}"
     return {"item": item, "construct": construct, "n": n, "n_satisfied": k, "rate": p,
-            "ci_lower": max(0.0, centre - half), "ci_upper": min(1.0, centre + half), "satisfied": label}
+            "ci_lower": float(lo), "ci_upper": float(hi), "satisfied": label}
 
 
 __getattr__ = deprecated_aliases(__name__, {"SimpleScores": SimpleScoresResult,

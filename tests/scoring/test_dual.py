@@ -448,3 +448,29 @@ def test_nonpositive_expectations_are_left_out_and_counted():
     i2 = dual_evaluation(df, satisfaction=["Q1", "Q2"], expected=["EXP_Q1", "EXP_Q2"], method="improved",
                          variant="I2", scale=(0, 5))
     assert i2.items.set_index("item").loc["Q1", "n"] == 3  # a gap is defined for E = 0
+
+
+@pytest.mark.parametrize("kw", [
+    dict(method="classic"), dict(method="classic", aggregation="respondent"),
+    dict(method="improved"), dict(method="improved", variant="I2", aggregation="respondent"),
+    dict(method="classic", importance_method="constant_sum"),
+])
+def test_row_blocks_give_the_same_numbers(monkeypatch, kw):
+    """600 respondents read in blocks of 256 rows (both passes): the same index, SE and counts."""
+    import csindex.scoring._common as common
+
+    rng = np.random.default_rng(4)
+    cols = ["Q1", "Q2", "IMP_Q1", "IMP_Q2", "EXP_Q1", "EXP_Q2"]
+    df = pd.DataFrame(rng.integers(1, 6, (600, 6)), columns=cols).astype(float)
+    df.loc[rng.random(600) < 0.1, "Q2"] = np.nan
+    df.loc[:9, ["Q1", "Q2"]] = np.nan  # ten respondents answer nothing
+    args = dict(satisfaction=["Q1", "Q2"], importance=["IMP_Q1", "IMP_Q2"], expected=["EXP_Q1", "EXP_Q2"],
+                scale=(1, 5), weights=rng.uniform(0.5, 2, 600), **kw)
+    one = dual_evaluation(df, **args)
+    monkeypatch.setattr(common, "CHUNK_ELEMENTS", 1)
+    blocks = dual_evaluation(df, **args)
+    assert blocks.overall == pytest.approx(one.overall, rel=1e-12)
+    assert blocks.std_error == pytest.approx(one.std_error, rel=1e-10)
+    pd.testing.assert_frame_equal(one.items, blocks.items, rtol=1e-12)
+    assert blocks.settings == one.settings
+    assert blocks.settings["n_used"] == 590 and blocks.settings["n_dropped"] == 10

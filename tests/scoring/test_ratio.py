@@ -360,3 +360,48 @@ def test_construct_grouping_and_level_rows():
     assert b[("construct", "B", "ratio", "dissatisfied")] == pytest.approx(0.5)
     assert b[("construct", "B", "ratio", "fairly satisfied")] == pytest.approx(0.5)
     assert res.settings["n_used"] == 2 and res.settings["n_dropped"] == 0
+
+
+def test_row_blocks_give_the_same_numbers(monkeypatch):
+    """600 respondents read in blocks of 256 rows: every count and statistic equals one block."""
+    import csindex.scoring._common as common
+
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"Q1": rng.integers(1, 8, 600), "EXP_Q1": rng.integers(0, 8, 600),
+                       "Q2": rng.integers(1, 8, 600), "EXP_Q2": rng.integers(1, 8, 600)}).astype(float)
+    df.loc[rng.random(600) < 0.1, "Q2"] = np.nan
+    kw = dict(perceived=["Q1", "Q2"], expected=["EXP_Q1", "EXP_Q2"], scale=(0, 7), weights=rng.uniform(0.5, 2, 600))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MissingDataWarning)
+        one = ratio_index(df, **kw)
+        monkeypatch.setattr(common, "CHUNK_ELEMENTS", 1)
+        assert len(list(common.row_chunks(600, 2))) == 3
+        blocks = ratio_index(df, **kw)
+    pd.testing.assert_frame_equal(one.items, blocks.items, rtol=1e-12)
+    pd.testing.assert_frame_equal(one.constructs, blocks.constructs, rtol=1e-12)
+    pd.testing.assert_frame_equal(one.bands, blocks.bands, rtol=1e-12)
+    assert one.settings == blocks.settings
+    valid1 = df["EXP_Q1"] > 0
+    valid2 = df["Q2"].notna()
+    assert blocks.settings["n_used"] == int((valid1 | valid2).sum())
+    assert blocks.settings["n_nonpositive"] == int((df["EXP_Q1"] == 0).sum())
+    assert blocks.settings["n_invalid"] == int((~valid1).sum() + (~valid2).sum())
+
+
+def test_plot_of_a_construct_and_messages_name_the_function(df):
+    import matplotlib.pyplot as plt
+
+    res = _run(df)
+    disp = res.plot("CREW")
+    assert disp.figure_ is not None
+    plt.close(disp.figure_)
+    with pytest.raises(SurveyDataError, match="neither 'overall'"):
+        res.plot("NOPE")
+    with pytest.raises(SurveyDataError, match="ratio_index needs one reference item per perceived"):
+        ratio_index(df, ["CREW1", "CREW2"], ["EXP_CREW1"], scale=(0, 5))
+    with pytest.raises(SurveyDataError, match="weights passed to ratio_index"):
+        ratio_index(df, ["CREW1"], ["EXP_CREW1"], scale=(0, 5), weights=[1, 1])
+    with pytest.raises(csindex.exceptions.ParameterError, match="'confidence' parameter of ratio_index"):
+        ratio_index(df, ["CREW1"], ["EXP_CREW1"], scale=(0, 5), confidence=1.5)
+    with pytest.raises(csindex.exceptions.ParameterError, match="'tol' parameter of ratio_index"):
+        ratio_index(df, ["CREW1"], ["EXP_CREW1"], scale=(0, 5), tol=-0.1)

@@ -474,3 +474,51 @@ def test_row_blocks_give_the_same_numbers(monkeypatch, kw):
     pd.testing.assert_frame_equal(one.items, blocks.items, rtol=1e-12)
     assert blocks.settings == one.settings
     assert blocks.settings["n_used"] == 590 and blocks.settings["n_dropped"] == 10
+
+
+def test_ahp_edges_tolerance_numeric_text_and_large_matrices():
+    # reciprocity is checked to 0.1 %: 2 x 0.51 = 1.02 is refused, 2 x 0.5004 = 1.0008 accepted
+    with pytest.raises(SurveyDataError, match="not reciprocal"):
+        ahp_weights([[1, 2], [0.51, 1]])
+    assert ahp_weights([[1, 2], [0.5004, 1]]).weights["weight"].iloc[0] == pytest.approx(2 / 3, abs=1e-3)
+    # numeric text (a matrix read from a CSV) is read as numbers
+    txt = ahp_weights([["1", "2"], ["0.5", "1"]], ["a", "b"])
+    assert txt.weights["weight"].tolist() == pytest.approx([2 / 3, 1 / 3])
+    # beyond Saaty's table (n > 15) the last random index, 1.59, is used
+    rng = np.random.default_rng(0)
+    n = 16
+    v = rng.uniform(1, 9, n)
+    a = np.outer(v, 1 / v)
+    a[0, 1] *= 1.5
+    a[1, 0] = 1 / a[0, 1]
+    res = ahp_weights(a, max_cr=None)
+    lam = max(np.linalg.eigvals(a).real)
+    assert res.consistency_index == pytest.approx((lam - n) / (n - 1))
+    assert res.consistency_ratio == pytest.approx((lam - n) / (n - 1) / 1.59)
+    assert res.consistency_ratio > 0
+    assert res.settings["n_used"] == n and res.settings["max_cr"] is None
+
+
+def test_frequency_table_ahp_max_cr_and_tables():
+    ft = _freq()
+    two = [[1, 9], [1 / 9, 1]]  # two attributes are always consistent (CR = 0)
+    assert dual_evaluation(ft, satisfaction=["Q1", "Q2"], importance_method="ahp", ahp_matrix=two).ahp is not None
+    from csindex.scoring.simple import from_frequencies
+
+    ft3 = from_frequencies({"Q1": {1: 0, 2: 1, 3: 1}, "Q2": {1: 1, 2: 1, 3: 0}, "Q3": {1: 0, 2: 0, 3: 2}},
+                           scale=(1, 3))
+    incons = [[1, 9, 1 / 9], [1 / 9, 1, 9], [9, 1 / 9, 1]]
+    with pytest.raises(SurveyDataError, match="consistency ratio"):
+        dual_evaluation(ft3, satisfaction=["Q1", "Q2", "Q3"], importance_method="ahp", ahp_matrix=incons)
+    ok = dual_evaluation(ft3, satisfaction=["Q1", "Q2", "Q3"], importance_method="ahp", ahp_matrix=incons,
+                         max_cr=None, confidence=0.9)
+    assert ok.weights["weight"].tolist() == pytest.approx([1 / 3, 1 / 3, 1 / 3])
+    assert ok.settings["confidence"] == 0.9 and ok.settings["variant"] == "D3"
+    z90 = 1.6448536269514722
+    assert ok.ci_upper - ok.ci_lower == pytest.approx(2 * z90 * ok.std_error)
+    stated = dual_evaluation(ft, satisfaction=["Q1", "Q2"], importance=["IMP_Q1", "IMP_Q2"])
+    wt = stated.weights.set_index("item")
+    assert wt["importance_item"].tolist() == ["IMP_Q1", "IMP_Q2"]
+    assert wt["mean_importance"].tolist() == pytest.approx([5.0, 2.5])
+    assert stated.items["contribution"].tolist() == pytest.approx((wt["weight"] * stated.items["score"].to_numpy()).tolist())
+    assert stated.settings["importance_method"] == "stated" and stated.settings["weighted"] is False

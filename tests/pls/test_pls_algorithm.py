@@ -191,3 +191,24 @@ def test_consistent_rho_a_by_hand():
     np.testing.assert_allclose(fc.construct_cor[0], expect, rtol=1e-12)
     assert fc.paths[0, 0, 1] == pytest.approx(expect[0, 1])
     np.testing.assert_array_equal(fc.weights, fe.weights)
+
+
+# ------------------------------------------------------------------ Mode B
+@pytest.mark.parametrize("scheme", ["centroid", "factorial", "path"])
+def test_mode_b_proxy_is_the_regression_of_its_inner_proxy(scheme):
+    """With one structural neighbour, a Mode B block's converged proxy is (up to scale) the OLS
+    fit of the neighbour's proxy on the block's items, so it correlates with that proxy as
+    strongly as any composite of the block can (the multiple R). A Mode A block does not."""
+    df = _chain_data()
+    model_b = "A <~ a1 + a2 + a3\nB =~ b1 + b2 + b3\nB ~ A"
+    res = csindex.fit_pls(df, model_b, scheme=scheme, tol=1e-12, max_iter=1000)
+    assert res.converged
+    xa = df[["a1", "a2", "a3"]].to_numpy()
+    xa = (xa - xa.mean(0)) / xa.std(0)
+    yb = res.scores["B"].to_numpy()
+    fitted = xa @ np.linalg.lstsq(xa, yb - yb.mean(), rcond=None)[0]
+    assert abs(np.corrcoef(fitted, res.scores["A"])[0, 1]) == pytest.approx(1.0, abs=1e-9)
+    mode_a = csindex.fit_pls(df, model_b.replace("<~", "=~"), scheme=scheme, tol=1e-12, max_iter=1000)
+    assert abs(np.corrcoef(fitted, mode_a.scores["A"])[0, 1]) < 1 - 1e-6
+    layout = _layout(model_b)
+    assert layout.mode_b == (True, False) and layout.mode_b_slices == (slice(0, 3),)

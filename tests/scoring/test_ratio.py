@@ -405,3 +405,15 @@ def test_plot_of_a_construct_and_messages_name_the_function(df):
         ratio_index(df, ["CREW1"], ["EXP_CREW1"], scale=(0, 5), confidence=1.5)
     with pytest.raises(csindex.exceptions.ParameterError, match="'tol' parameter of ratio_index"):
         ratio_index(df, ["CREW1"], ["EXP_CREW1"], scale=(0, 5), tol=-0.1)
+
+
+def test_item_errors_name_the_items_and_the_function(df):
+    with pytest.raises(SurveyDataError, match="perceived items passed to ratio_index name columns.*'CREW9'"):
+        ratio_index(df, ["CREW9"], ["EXP_CREW1"], scale=(0, 5))
+    with pytest.raises(SurveyDataError, match="reference items passed to ratio_index name columns.*'EXP_9'"):
+        ratio_index(df, ["CREW1"], ["EXP_9"], scale=(0, 5))
+    # a negative rating in the last row of the second item: the message names that item only
+    neg = df.copy()
+    neg.loc[3, "CREW2"] = -1
+    with pytest.raises(SurveyDataError, match=r"Perceived items 'CREW2' have negative"):
+        ratio_index(neg, ["CREW1", "CREW2"], ["EXP_CREW1", "EXP_CREW2"], scale=(-1, 5))

@@ -212,3 +212,24 @@ def test_mode_b_proxy_is_the_regression_of_its_inner_proxy(scheme):
     assert abs(np.corrcoef(fitted, mode_a.scores["A"])[0, 1]) < 1 - 1e-6
     layout = _layout(model_b)
     assert layout.mode_b == (True, False) and layout.mode_b_slices == (slice(0, 3),)
+
+
+def test_layout_bookkeeping_and_adjusted_r_squared():
+    layout = _layout(CHAIN + "H =~ h1 + h2\n")
+    assert layout.constructs == ("A", "B", "C", "H")
+    assert layout.preds == ((), (0,), (0, 1), ()) and layout.succs == ((1, 2), (2,), (), ())
+    assert layout.endogenous == (1, 2) and layout.isolated == (3,)
+    assert layout.block.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 3, 3] and layout.starts.tolist() == [0, 3, 6, 8]
+    assert layout.reg_pred.tolist() == [0, 0, 1] and layout.reg_tgt.tolist() == [1, 2, 2]
+    w = np.arange(1.0, 11.0)[None]
+    dense = layout.dense(w)
+    assert dense.shape == (1, 10, 4) and dense.dtype == np.float64
+    assert dense[0, 4, 1] == 5.0 and dense[0, 4].sum() == 5.0
+    df = _chain_data()
+    res = csindex.fit_pls(df, CHAIN, tol=1e-12, max_iter=500)
+    r2 = res.r_squared.set_index("construct")
+    n = len(df)
+    for name, k in (("B", 1), ("C", 2)):
+        assert r2.loc[name, "r_squared_adj"] == pytest.approx(1 - (1 - r2.loc[name, "r_squared"]) * (n - 1) / (n - k - 1))
+    with pytest.raises(csindex.exceptions.SurveyDataError, match="at least 4"):
+        csindex.fit_pls(df.iloc[:3], CHAIN)

@@ -522,3 +522,67 @@ def test_frequency_table_ahp_max_cr_and_tables():
     assert wt["mean_importance"].tolist() == pytest.approx([5.0, 2.5])
     assert stated.items["contribution"].tolist() == pytest.approx((wt["weight"] * stated.items["score"].to_numpy()).tolist())
     assert stated.settings["importance_method"] == "stated" and stated.settings["weighted"] is False
+
+
+def test_aggregate_se_with_missing_answers_by_available_case_delta_method(rich):
+    """With missing answers every item mean has its own respondents: the influence of a
+    respondent on mean j is (x - mean_j) / n_j over the respondents who answered j."""
+    rng = np.random.default_rng(8)
+    d = rich.copy()
+    cols = ["Q1", "Q2", "Q3", "IMP_Q1", "IMP_Q2", "IMP_Q3"]
+    for c, share in zip(cols, (0.1, 0.2, 0.0, 0.3, 0.05, 0.15)):
+        d.loc[rng.random(len(d)) < share, c] = np.nan
+    d.loc[d[["Q1", "Q2", "Q3"]].isna().all(axis=1), "Q3"] = 3.0  # everyone answers something
+    x = d[cols].to_numpy()
+    m = np.nanmean(x, axis=0)
+    cnt = (~np.isnan(x)).sum(axis=0)
+
+    def f(mm):
+        w = mm[3:] / mm[3:].sum()
+        return float(w @ (100 * (mm[:3] - 1) / 4))
+
+    grad = np.array([(f(m + h) - f(m - h)) / 2e-6 for h in np.eye(6) * 1e-6])
+    u = np.nansum((x - m) / cnt * grad, axis=1)
+    n = len(x)
+    se = float(np.sqrt(n / (n - 1) * (u**2).sum()))
+    res = dual_evaluation(d, satisfaction=["Q1", "Q2", "Q3"], importance=["IMP_Q1", "IMP_Q2", "IMP_Q3"],
+                          scale=(1, 5), weights=False)
+    assert res.overall == pytest.approx(f(m))
+    assert res.std_error == pytest.approx(se, rel=1e-6)
+    assert res.weights["mean_importance"].tolist() == pytest.approx(m[3:].tolist())
+    assert res.items["n"].tolist() == cnt[:3].tolist()
+
+
+def test_frequency_table_tables_and_checks():
+    ft = _freq()
+    kw = dict(satisfaction=["Q1", "Q2"], importance=["IMP_Q1", "IMP_Q2"])
+    stated = dual_evaluation(ft, **kw)
+    assert stated.ahp is None
+    assert "independent" in stated.settings["note"]
+    imp = dual_evaluation(ft, expected=["EXP_Q1", "EXP_Q2"], method="improved", **kw)
+    assert imp.items["expected_item"].tolist() == ["EXP_Q1", "EXP_Q2"]
+    with pytest.raises(SurveyDataError, match="importance= with one row per satisfaction row"):
+        dual_evaluation(ft, satisfaction=["Q1", "Q2"], importance=["IMP_Q1"])
+    with pytest.raises(SurveyDataError, match="expected= \\(one row per item\\)"):
+        dual_evaluation(ft, expected=["EXP_Q1"], method="improved", **kw)
+    with pytest.raises(SurveyDataError, match="needs satisfaction="):
+        dual_evaluation(ft, importance=["IMP_Q1", "IMP_Q2"])
+
+
+def test_ahp_default_max_cr_names_and_settings():
+    mid = [[1, 2, 1 / 2], [1 / 2, 1, 2], [2, 1 / 2, 1]]  # CR = 0.43
+    with pytest.raises(SurveyDataError, match="consistency ratio 0.431 > 0.1"):
+        ahp_weights(mid)
+    res = ahp_weights(mid, max_cr=0.5)
+    assert res.consistency_ratio == pytest.approx(0.431034, abs=1e-6)
+    assert res.settings == {"n_used": 3, "n_dropped": 0, "seed": None, "max_cr": 0.5}
+    mat = pd.DataFrame([[1, 3], [1 / 3, 1]], index=["x", "y"], columns=["x", "y"])
+    assert ahp_weights(mat).weights["attribute"].tolist() == ["x", "y"]
+    assert ahp_weights(mat, ["crew", "food"]).weights["attribute"].tolist() == ["crew", "food"]
+    assert ahp_weights([[1, 3], [1 / 3, 1]]).weights["attribute"].tolist() == ["0", "1"]
+    with pytest.raises(SurveyDataError, match="2 rows but 3 names"):
+        ahp_weights([[1, 3], [1 / 3, 1]], ["a", "b", "c"])
+    with pytest.raises(SurveyDataError, match="square"):
+        ahp_weights([[1, 3, 1]])
+    with pytest.raises(SurveyDataError, match="positive numbers"):
+        ahp_weights([[1, -3], [-1 / 3, 1]])

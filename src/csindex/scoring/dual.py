@@ -276,7 +276,7 @@ def _dual_from_frequencies(ft: Any, s_names: list[str] | None, i_names: list[str
         need += i_names
     if method == "improved":
         if not e_names or len(e_names) != k:
-            raise SurveyDataError(f"The improved method on a frequency table needs expected= (one row per item).")
+            raise SurveyDataError("The improved method on a frequency table needs expected= (one row per item).")
         need += e_names
     unknown = [r for r in need if r not in counts.index]
     if unknown:

@@ -233,3 +233,4 @@ def test_layout_bookkeeping_and_adjusted_r_squared():
         assert r2.loc[name, "r_squared_adj"] == pytest.approx(1 - (1 - r2.loc[name, "r_squared"]) * (n - 1) / (n - k - 1))
     with pytest.raises(csindex.exceptions.SurveyDataError, match="at least 4"):
         csindex.fit_pls(df.iloc[:3], CHAIN)
+

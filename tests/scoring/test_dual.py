@@ -587,3 +587,17 @@ def test_ahp_default_max_cr_names_and_settings():
         ahp_weights([[1, 3, 1]])
     with pytest.raises(SurveyDataError, match="positive numbers"):
         ahp_weights([[1, -3], [-1 / 3, 1]])
+
+
+def test_zero_weights_drop_respondents_and_named_errors(rich):
+    kw = dict(satisfaction=["Q1", "Q2", "Q3"], importance=["IMP_Q1", "IMP_Q2", "IMP_Q3"], scale=(1, 5))
+    w = np.ones(len(rich))
+    w[:5] = 0.0  # zero-weight respondents count for nothing, not even in the n/(n-1) correction
+    zero = dual_evaluation(rich, weights=w, **kw)
+    dropped = dual_evaluation(rich.iloc[5:].reset_index(drop=True), weights=False, **kw)
+    assert zero.overall == pytest.approx(dropped.overall)
+    assert zero.std_error == pytest.approx(dropped.std_error, rel=1e-12)
+    with pytest.raises(SurveyDataError, match="importance items passed to dual_evaluation name columns.*'IMP_Q9'"):
+        dual_evaluation(rich, satisfaction=["Q1"], importance=["IMP_Q9"], scale=(1, 5))
+    with pytest.raises(SurveyDataError, match="positive numbers"):
+        ahp_weights([[1, 0], [0, 1]])

@@ -241,3 +241,179 @@ def test_by_segment_equals_subset():
     seg = ratio_index(df, ["Q1"], ["EXP_Q1"], scale=(1, 7), by="grp")
     alone = ratio_index(df[df["grp"] == "b"].reset_index(drop=True), ["Q1"], ["EXP_Q1"], scale=(1, 7))
     assert seg["b"].overall == pytest.approx(alone.overall)
+
+
+# --------------------------------------------------------------------------- tests that bite (issue 12 §6)
+T_975_3 = 3.182446305284263  # t quantile, 3 df (tables)
+
+
+@pytest.fixture
+def above() -> pd.DataFrame:
+    """Perceived above expected: D = 2, 0, 1, 0 (positive disconfirmation); C = 5/3, 1, 5/4, 1."""
+    return pd.DataFrame({"Q1": [5, 4, 5, 3], "EXP_Q1": [3, 4, 4, 3]})
+
+
+def test_every_interval_bound_by_hand_when_b_exceeds_a(above):
+    res = ratio_index(above, ["Q1"], ["EXP_Q1"], scale=(1, 5))
+    it = res.items.set_index("item").loc["Q1"]
+    c = np.array([5 / 3, 1.0, 1.25, 1.0])
+    se_c = c.std(ddof=1) / 2
+    assert it["mean_ratio"] == pytest.approx(c.mean())
+    assert it["mean_ratio_std_error"] == pytest.approx(se_c)
+    assert it["mean_ratio_ci_lower"] == pytest.approx(c.mean() - T_975_3 * se_c)
+    assert it["mean_ratio_ci_upper"] == pytest.approx(c.mean() + T_975_3 * se_c)
+    r, ma = 17 / 14, 3.5
+    z = (np.array([5, 4, 5, 3]) - r * np.array([3, 4, 4, 3])) / ma
+    se_r = z.std(ddof=1) / 2
+    assert it["ratio_of_means"] == pytest.approx(r)
+    assert it["ratio_of_means_std_error"] == pytest.approx(se_r)
+    assert it["ratio_of_means_ci_lower"] == pytest.approx(r - T_975_3 * se_r)
+    assert it["ratio_of_means_ci_upper"] == pytest.approx(r + T_975_3 * se_r)
+    d = np.array([2.0, 0.0, 1.0, 0.0])
+    se_d = d.std(ddof=1) / 2
+    assert it["mean_difference"] == pytest.approx(0.75)
+    assert it["difference_ci_lower"] == pytest.approx(0.75 - T_975_3 * se_d)
+    assert it["difference_ci_upper"] == pytest.approx(0.75 + T_975_3 * se_d)
+    assert (it["mean_perceived"], it["mean_reference"]) == (pytest.approx(4.25), pytest.approx(3.5))
+    assert (it["n"], it["n_missing"], it["n_nonpositive"]) == (4, 0, 0)
+    assert it["band"] == "very satisfied"
+    assert it["disconfirmation"] == "positive disconfirmation"
+    # one item: its construct row and the overall row repeat the item's numbers
+    cols = ["mean_ratio", "mean_ratio_ci_upper", "ratio_of_means_ci_lower", "difference_ci_lower",
+            "difference_ci_upper", "mean_difference"]
+    for name in ("Q", "overall"):
+        row = res.constructs.set_index("construct").loc[name]
+        assert row[cols].astype(float).tolist() == pytest.approx(it[cols].astype(float).tolist())
+        assert row["disconfirmation"] == "positive disconfirmation" and row["n_items"] == 1
+    assert res.overall == pytest.approx(r)
+
+
+def test_positive_disconfirmation_bands_and_diff_tol(above):
+    res = ratio_index(above, ["Q1"], ["EXP_Q1"], scale=(1, 5))
+    b = res.bands.set_index(["level", "name", "measure", "band"])["share"]
+    for level, name in (("item", "Q1"), ("overall", "overall")):
+        assert b[(level, name, "difference", "positive disconfirmation")] == pytest.approx(0.5)
+        assert b[(level, name, "difference", "confirmation")] == pytest.approx(0.5)
+        assert b[(level, name, "difference", "negative disconfirmation")] == 0
+        assert b[(level, name, "ratio", "very satisfied")] == pytest.approx(0.5)
+        assert b[(level, name, "ratio", "fairly satisfied")] == pytest.approx(0.5)
+    # |D| <= 1 is confirmation with diff_tol = 1: only D = 2 stays positive
+    wide = ratio_index(above, ["Q1"], ["EXP_Q1"], scale=(1, 5), diff_tol=1.0)
+    wb = wide.bands.set_index(["level", "name", "measure", "band"])["share"]
+    assert wb[("item", "Q1", "difference", "positive disconfirmation")] == pytest.approx(0.25)
+    assert wide.items["disconfirmation"].iloc[0] == "confirmation"  # mean D = .75 <= 1
+    assert wide.settings["diff_tol"] == 1.0
+
+
+def test_default_tolerance_is_five_percent():
+    """C = 26/25 = 1.04 is 'fairly satisfied' under the default tol = 0.05, 'very satisfied' under 0."""
+    df = pd.DataFrame({"Q1": [26, 26, 24], "EXP_Q1": [25, 25, 25]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InferenceWarning)
+        res = ratio_index(df, ["Q1"], ["EXP_Q1"], scale=(1, 30))
+        strict = ratio_index(df, ["Q1"], ["EXP_Q1"], scale=(1, 30), tol=0.0)
+    assert res.settings["tol"] == 0.05
+    b = res.bands.set_index(["level", "name", "measure", "band"])["share"]
+    assert b[("item", "Q1", "ratio", "fairly satisfied")] == pytest.approx(1.0)  # 1.04, 1.04, 0.96
+    sb = strict.bands.set_index(["level", "name", "measure", "band"])["share"]
+    assert sb[("item", "Q1", "ratio", "very satisfied")] == pytest.approx(2 / 3)
+    assert sb[("item", "Q1", "ratio", "dissatisfied")] == pytest.approx(1 / 3)
+    assert res.items["band"].iloc[0] == "fairly satisfied" and strict.items["band"].iloc[0] == "very satisfied"
+
+
+def test_band_interval_bounds_for_every_share(above):
+    """Each band row's Wilson bounds, including the 0 and 1 shares, and the counts."""
+    res = ratio_index(above, ["Q1"], ["EXP_Q1"], scale=(1, 5))
+    rows = res.bands[(res.bands["level"] == "item")]
+    assert len(rows) == 7 and (rows["n"] == 4).all()
+    for _, row in rows.iterrows():
+        p, n = row["share"], 4
+        if p == 0:
+            assert row["ci_lower"] == 0
+        else:
+            centre = (p + Z_975**2 / (2 * n)) / (1 + Z_975**2 / n)
+            half = Z_975 * math.sqrt(p * (1 - p) / n + Z_975**2 / (4 * n**2)) / (1 + Z_975**2 / n)
+            assert row["ci_lower"] == pytest.approx(centre - half)
+            assert row["ci_upper"] == pytest.approx(centre + half)
+    assert set(res.bands["level"]) == {"item", "construct", "overall"}
+
+
+def test_construct_grouping_and_level_rows():
+    df = pd.DataFrame({"A1": [4, 2], "EXP_A1": [4, 4], "A2": [3, 3], "EXP_A2": [2, 3],
+                       "B1": [1, 5], "EXP_B1": [2, 5]})
+    res = ratio_index(df, ["A1", "A2", "B1"], ["EXP_A1", "EXP_A2", "EXP_B1"], scale=(1, 5),
+                      constructs={"A": ["A1", "A2"], "B": ["B1"]})
+    cons = res.constructs.set_index("construct")
+    assert cons.index.tolist() == ["A", "B", "overall"]
+    assert cons["n_items"].tolist() == [2, 1, 3]
+    # construct A per respondent: mean C over A1, A2 = (1 + 1.5)/2, (.5 + 1)/2
+    assert cons.loc["A", "mean_ratio"] == pytest.approx(((1 + 1.5) / 2 + (0.5 + 1) / 2) / 2)
+    # ratio of means of the respondents' average b and a: (3.5 + 2.5)/(3 + 3.5)
+    assert cons.loc["A", "ratio_of_means"] == pytest.approx(6 / 6.5)
+    assert cons.loc["B", "mean_difference"] == pytest.approx(-0.5)
+    # overall: respondent means of C over 3 items
+    c1 = np.mean([1, 1.5, 0.5])
+    c2 = np.mean([0.5, 1, 1])
+    assert cons.loc["overall", "mean_ratio"] == pytest.approx((c1 + c2) / 2)
+    assert res.items.set_index("item")["construct"].tolist() == ["A", "A", "B"]
+    b = res.bands.set_index(["level", "name", "measure", "band"])["share"]
+    assert b[("construct", "B", "ratio", "dissatisfied")] == pytest.approx(0.5)
+    assert b[("construct", "B", "ratio", "fairly satisfied")] == pytest.approx(0.5)
+    assert res.settings["n_used"] == 2 and res.settings["n_dropped"] == 0
+
+
+def test_row_blocks_give_the_same_numbers(monkeypatch):
+    """600 respondents read in blocks of 256 rows: every count and statistic equals one block."""
+    import csindex.scoring._common as common
+
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"Q1": rng.integers(1, 8, 600), "EXP_Q1": rng.integers(0, 8, 600),
+                       "Q2": rng.integers(1, 8, 600), "EXP_Q2": rng.integers(1, 8, 600)}).astype(float)
+    df.loc[rng.random(600) < 0.1, "Q2"] = np.nan
+    kw = dict(perceived=["Q1", "Q2"], expected=["EXP_Q1", "EXP_Q2"], scale=(0, 7), weights=rng.uniform(0.5, 2, 600))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MissingDataWarning)
+        one = ratio_index(df, **kw)
+        monkeypatch.setattr(common, "CHUNK_ELEMENTS", 1)
+        assert len(list(common.row_chunks(600, 2))) == 3
+        blocks = ratio_index(df, **kw)
+    pd.testing.assert_frame_equal(one.items, blocks.items, rtol=1e-12)
+    pd.testing.assert_frame_equal(one.constructs, blocks.constructs, rtol=1e-12)
+    pd.testing.assert_frame_equal(one.bands, blocks.bands, rtol=1e-12)
+    assert one.settings == blocks.settings
+    valid1 = df["EXP_Q1"] > 0
+    valid2 = df["Q2"].notna()
+    assert blocks.settings["n_used"] == int((valid1 | valid2).sum())
+    assert blocks.settings["n_nonpositive"] == int((df["EXP_Q1"] == 0).sum())
+    assert blocks.settings["n_invalid"] == int((~valid1).sum() + (~valid2).sum())
+
+
+def test_plot_of_a_construct_and_messages_name_the_function(df):
+    import matplotlib.pyplot as plt
+
+    res = _run(df)
+    disp = res.plot("CREW")
+    assert disp.figure_ is not None
+    plt.close(disp.figure_)
+    with pytest.raises(SurveyDataError, match="neither 'overall'"):
+        res.plot("NOPE")
+    with pytest.raises(SurveyDataError, match=r"ratio_index\(\) needs one reference item per perceived"):
+        ratio_index(df, ["CREW1", "CREW2"], ["EXP_CREW1"], scale=(0, 5))
+    with pytest.raises(SurveyDataError, match="weights passed to ratio_index"):
+        ratio_index(df, ["CREW1"], ["EXP_CREW1"], scale=(0, 5), weights=[1, 1])
+    with pytest.raises(csindex.exceptions.ParameterError, match="'confidence' parameter of ratio_index"):
+        ratio_index(df, ["CREW1"], ["EXP_CREW1"], scale=(0, 5), confidence=1.5)
+    with pytest.raises(csindex.exceptions.ParameterError, match="'tol' parameter of ratio_index"):
+        ratio_index(df, ["CREW1"], ["EXP_CREW1"], scale=(0, 5), tol=-0.1)
+
+
+def test_item_errors_name_the_items_and_the_function(df):
+    with pytest.raises(SurveyDataError, match=r"perceived items passed to ratio_index\(\) name columns.*'CREW9'"):
+        ratio_index(df, ["CREW9"], ["EXP_CREW1"], scale=(0, 5))
+    with pytest.raises(SurveyDataError, match=r"reference items passed to ratio_index\(\) name columns.*'EXP_9'"):
+        ratio_index(df, ["CREW1"], ["EXP_9"], scale=(0, 5))
+    # a negative rating in the last row of the second item: the message names that item only
+    neg = df.copy()
+    neg.loc[3, "CREW2"] = -1
+    with pytest.raises(SurveyDataError, match=r"Perceived items 'CREW2' have negative"):
+        ratio_index(neg, ["CREW1", "CREW2"], ["EXP_CREW1", "EXP_CREW2"], scale=(-1, 5))

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import csindex
-from csindex.exceptions import SurveyDataError
+from csindex.exceptions import ParameterError, SurveyDataError
 from csindex.scoring.simple import from_frequencies, satisfaction_rate, simple_scores
 
 T_975_3 = 3.182446305284263  # t quantile, 3 df (tables)
@@ -107,8 +107,12 @@ def test_bad_inputs():
         simple_scores(csindex.datasets.airline(), ["SAT9"])
     with pytest.raises(SurveyDataError, match="weights passed to simple_scores.. have 1 negative"):
         simple_scores(pd.DataFrame({"A1": [1, 2]}), weights=[1, -1], scale=(1, 5))
-    with pytest.raises(ValueError, match="confidence"):
+    with pytest.raises(SurveyDataError, match="3 entries but there are 2 respondents"):
+        simple_scores(pd.DataFrame({"A1": [1, 2]}), weights=[1, 1, 1], scale=(1, 5))
+    with pytest.raises(ParameterError, match="'confidence' parameter of simple_scores"):
         simple_scores(pd.DataFrame({"A1": [1, 2]}), confidence=95)
+    with pytest.raises(ParameterError, match="'confidence' parameter of satisfaction_rate"):
+        satisfaction_rate(pd.DataFrame({"A1": [1, 2]}), confidence=1.0, scale=(1, 5))
 
 
 def test_frequency_table_matches_raw_answers():
@@ -168,3 +172,18 @@ def test_scores_stay_on_0_100(rows):
         assert table["score"].between(0, 100).all()
         assert table["top2_share"].between(0, 1).all()
         assert (table["ci_lower"].fillna(-np.inf) <= table["score"] + 1e-9).all()
+
+
+@pytest.mark.filterwarnings("ignore::csindex.exceptions.InferenceWarning")
+def test_weights_series_aligned_by_label_not_position():
+    """Issue 12: a weights Series is matched to respondents by index label."""
+    d = pd.DataFrame({"A1": [1.0, 5.0]})
+    w = pd.Series([1.0, 0.0], index=[1, 0])  # respondent 1 (rating 5) weight 1, respondent 0 weight 0
+    assert simple_scores(d, scale=(1, 5), weights=w).items["mean"].iloc[0] == pytest.approx(5.0)
+    with pytest.raises(SurveyDataError, match="index does not match"):
+        simple_scores(d, scale=(1, 5), weights=pd.Series([1.0, 1.0], index=[5, 6]))
+    from csindex.scoring.ratio import ratio_index
+
+    r = ratio_index(pd.DataFrame({"Q1": [2.0, 4.0], "EXP_Q1": [4.0, 4.0]}), ["Q1"], ["EXP_Q1"], scale=(1, 5),
+                    weights=pd.Series([1.0, 0.0], index=[1, 0]))
+    assert r.overall == pytest.approx(1.0)

@@ -50,6 +50,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "dual": ("src/csindex/scoring/dual.py", ["tests/scoring/test_dual.py"]),
     "algorithm": ("src/csindex/pls/_algorithm.py",
                   ["tests/pls/test_pls.py", "tests/pls/test_pls_consistent.py", "tests/pls/test_pls_algorithm.py"]),
+    "nps": ("src/csindex/kpi/loyalty.py", ["tests/kpi/test_kpi.py"]),  # nps, rates, loyalty matrix
 }
 PRESENTATION = re.compile(r"ǁ(summary|plot|__repr__|_repr_html_)__mutmut_|\.x___getattr____mutmut_")
 DO_NOT_MUTATE = [r"^\s*raise \w", r"warnings\.warn\(", r"^\s*logger\."]

@@ -417,3 +417,19 @@ def test_item_errors_name_the_items_and_the_function(df):
     neg.loc[3, "CREW2"] = -1
     with pytest.raises(SurveyDataError, match=r"Perceived items 'CREW2' have negative"):
         ratio_index(neg, ["CREW1", "CREW2"], ["EXP_CREW1", "EXP_CREW2"], scale=(-1, 5))
+
+
+def test_perceived_items_without_a_codebook_pair_are_named():
+    air = csindex.datasets.airline()
+    # SAT1 has no expectation item in the codebook: the error names it (not a KeyError)
+    with pytest.raises(SurveyDataError, match="links no expectation item to 'SAT1'"):
+        ratio_index(air, perceived=["CREW1", "SAT1"])
+    res = ratio_index(air, perceived=["CREW1"])
+    assert res.items["reference_item"].tolist() == ["EXP_CREW1"]
+
+
+def test_disconfirmation_defaults_and_passes_options_on():
+    df = pd.DataFrame({"Q1": [4, 5, 2, 3], "WANT_Q1": [5, 5, 4, 2]})
+    res = disconfirmation(df, ["Q1"], ["WANT_Q1"], scale=(1, 5), confidence=0.8)
+    assert res.settings["reference"] == "expected" and res.settings["confidence"] == 0.8
+    assert res.items.set_index("item").at["Q1", "mean_difference"] == pytest.approx(-0.5)

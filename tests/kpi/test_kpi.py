@@ -614,3 +614,30 @@ def test_missing_value_warnings_point_at_the_caller():
         kpi.recommendation_rate([10, None, 3])
         kpi.compare_indices([1, None, 3], [2, 3], bootstrap=20, seed=1)
     assert {r.filename for r in rec} == {__file__}
+
+
+def test_nps_statistic_of_compare_indices_is_in_nps_points():
+    # a: 2 promoters, 1 passive, 1 detractor -> NPS 25; b: 3 promoters, 1 detractor -> NPS 50
+    a = [10, 9, 8, 3]
+    b = [10, 10, 9, 0]
+    res = csindex.kpi.compare_indices(a, b, statistic="nps", bootstrap=200, seed=1)
+    assert res.estimate_a == pytest.approx(25.0) and res.estimate_b == pytest.approx(50.0)
+    assert res.difference == pytest.approx(25.0)
+
+
+def test_repurchase_rate_uses_the_weights():
+    # purchases 0, 1, 2, 3 (base: at least 1) -> among 1, 2, 3 the repeaters (>= 2) are 2 and 3
+    values = [0, 1, 2, 3]
+    plain = kpi.repurchase_rate(values)
+    assert plain.rate == pytest.approx(2 / 3)
+    weighted = kpi.repurchase_rate(values, weights=[1.0, 3.0, 1.0, 1.0])
+    assert weighted.rate == pytest.approx(2 / 5)
+
+
+def test_loyalty_matrix_share_table_flags_each_category():
+    res = kpi.loyalty_matrix([9, 9, 2, 2], [9, 1, 9, 1], attitude_threshold=5, patronage_threshold=5)
+    t = res.shares.set_index("category")
+    assert t.at["loyalty", "high_attitude"] and t.at["loyalty", "high_patronage"]
+    assert t.at["latent_loyalty", "high_attitude"] and not t.at["latent_loyalty", "high_patronage"]
+    assert not t.at["spurious_loyalty", "high_attitude"] and t.at["spurious_loyalty", "high_patronage"]
+    assert not t.at["no_loyalty", "high_attitude"] and not t.at["no_loyalty", "high_patronage"]

@@ -248,8 +248,15 @@ RECIPES: dict[str, Recipe] = {
 }
 
 # ----------------------------------------------------------------------------- junk
-COUNT_OPTIONS = {"bootstrap", "n_permutations", "max_iter", "k", "min_size", "repetitions", "top_box",
+EMPTY_WORDS = ("empty", "no row", "0 rows", "no respond", "no data", "every row", "nothing", "no value")
+COUNT_OPTIONS = {"returned", "invited", "bootstrap", "n_permutations", "max_iter", "k", "min_size", "repetitions", "top_box",
                  "chunk_size", "n_jobs", "folds"}
+# hypothesis-drawn junk values (the fixed values above are the classic edge cases)
+BAD_COUNTS = st.one_of(st.integers(max_value=-1), st.floats(allow_nan=True, allow_infinity=True).filter(
+    lambda v: not float(v).is_integer()), st.booleans(), st.text(max_size=3))
+BAD_CONFIDENCE = st.one_of(st.floats(max_value=0), st.floats(min_value=1), st.just(float("inf")),
+                           st.booleans(), st.text(max_size=3))
+BAD_OPTIONS = st.text(alphabet="xyzQ_-! ", min_size=1, max_size=8)
 NOT_OPTIONS = {"out", "lang", "wave", "period", "as_of", "window", "name", "model", "query", "sheet",
                "encoding", "sep"}
 
@@ -290,31 +297,55 @@ def _junk_candidates(func: Callable[..., Any], bound: dict[str, Any], recipe: Re
             inf = df.copy().astype({col: float})
             inf.loc[inf.index[0], col] = np.inf
             out.append(Junk(name, inf, (col, "inf", "finite", name), "inf"))
-        out.append(Junk(name, df.iloc[:0].copy(), ("empty", "no rows", "0 rows", "no respond", "no data",
-                                                    "rows", name), "empty"))
+        out.append(Junk(name, df.iloc[:0].copy(), EMPTY_WORDS + (name,), "empty"))
+    for name, ser in [(k, v) for k, v in bound.items() if isinstance(v, pd.Series)]:
+        if pd.api.types.is_numeric_dtype(ser):
+            out.append(Junk(name, ser.astype(object).where(ser.index != ser.index[0], "n/a text"),
+                            (name, "n/a text", "numeric"), "text"))
+            out.append(Junk(name, ser.astype(float).where(ser.index != ser.index[0], np.inf),
+                            (name, "inf", "finite"), "inf"))
+            out.append(Junk(name, ser.astype(float).where(ser.index != ser.index[0], np.nan),
+                            (name, "nan", "missing"), "nan"))
+        out.append(Junk(name, ser.iloc[:0].copy(), EMPTY_WORDS + (name,), "empty"))
     for name in recipe.columns:
         if name in bound and bound[name] is not None:
             val = bound[name]
-            junk = ["NO_SUCH_COL"] if isinstance(val, (list, tuple)) else "NO_SUCH_COL"
+            junk = ["NO_SUCH_COL", *list(val)[1:]] if isinstance(val, (list, tuple)) else "NO_SUCH_COL"
             out.append(Junk(name, junk, ("NO_SUCH_COL", name), "column"))
     for name, p in sig.parameters.items():
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue
         current = bound.get(name, p.default)
         if name in COUNT_OPTIONS:
-            for v in (-1, 2.7, True):
+            for v in (-1, 2.7, True, BAD_COUNTS):
                 out.append(Junk(name, v, (name,), "count"))
         elif name in ("confidence", "alpha"):
-            for v in (0, 1, 1.5, float("nan")):
+            for v in (0, 1, 1.5, float("nan"), BAD_CONFIDENCE):
                 out.append(Junk(name, v, (name,), "confidence"))
         elif name in recipe.columns or name in NOT_OPTIONS:
             continue
         elif isinstance(current, str):
             out.append(Junk(name, "bogus_option", (name, "bogus_option"), "option"))
+            out.append(Junk(name, BAD_OPTIONS, (name,), "option"))
         elif isinstance(current, float) and not isinstance(current, bool) or name in ("tol", "threshold"):
             for v in (float("nan"), float("inf")):
                 out.append(Junk(name, v, (name,), "number"))
     return [j for j in out if j.kind not in recipe.skip_junk]
+
+
+def _diagnose() -> None:  # pragma: no cover - developer helper: every junk, not a sample
+    for qualname in PARAMS:
+        func, recipe = FUNCTIONS[qualname], RECIPES[qualname]
+        for j in _junk_candidates(func, dict(_bound(func, recipe).arguments), recipe):
+            ba = _bound(func, recipe)
+            ba.arguments[j.arg] = j.value.example() if isinstance(j.value, st.SearchStrategy) else j.value
+            try:
+                _call(func, ba)
+            except CsindexError as err:
+                if not any(str(n).lower() in str(err).lower() for n in j.names):
+                    print("MSG", qualname, j.arg, j.kind, repr(j.value)[:30], "|", str(err)[:200])
+            except Exception as err:  # noqa: BLE001
+                print("EXC", qualname, j.arg, j.kind, repr(j.value)[:30], "|", type(err).__name__, str(err)[:200])
 
 
 def _bound(func: Callable[..., Any], recipe: Recipe) -> inspect.BoundArguments:
@@ -379,11 +410,14 @@ def test_junk_raises_only_csindex_errors_naming_the_culprit(qualname: str) -> No
 
     @settings(max_examples=max(min(recipe.examples, len(candidates)), 1), deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
-    @given(st.sampled_from(range(len(candidates))))
-    def check(i: int) -> None:
+    @given(st.sampled_from(range(len(candidates))), st.data())
+    def check(i: int, data: st.DataObject) -> None:
         template = _junk_candidates(func, dict(_bound(func, recipe).arguments), recipe)[i]
+        value = template.value
+        if isinstance(value, st.SearchStrategy):
+            value = data.draw(value, label=template.arg)
         ba = _bound(func, recipe)
-        ba.arguments[template.arg] = template.value
+        ba.arguments[template.arg] = value
         frames = _snapshot(ba)
         try:
             _call(func, ba)
@@ -393,7 +427,7 @@ def test_junk_raises_only_csindex_errors_naming_the_culprit(qualname: str) -> No
                 f"{qualname}({template.arg}={template.kind} junk): message names none of "
                 f"{template.names}: {err}")
         except Exception as err:  # noqa: BLE001 - the point of the check
-            raise AssertionError(f"{qualname}({template.arg}={template.kind} junk {template.value!r:.60}) "
+            raise AssertionError(f"{qualname}({template.arg}={template.kind} junk {value!r:.60}) "
                                  f"raised {type(err).__name__}: {err}") from err
         _assert_unchanged(frames)
 

@@ -50,7 +50,7 @@ import pandas as pd
 from ._params import Count, check_param
 from ._summary import Summary, SummaryMixin
 from ._validation import did_you_mean, quote_list
-from .exceptions import CsindexError, MissingDataWarning, SurveyDataError
+from .exceptions import CsindexError, MissingDataWarning, ParameterError, SurveyDataError
 from .survey import Survey, Validation
 
 try:
@@ -584,7 +584,9 @@ def map_segments(func: Callable[..., Any], data: Any, by: Any, *, n_jobs: int | 
 def _map_segments(func: Callable[..., Any], data: Any, by: Any, *, n_jobs: int | None, progress: bool | None,
                   min_size: int, kwargs: dict[str, Any], name: str | None = None) -> SegmentResults:
     if not callable(func):
-        raise TypeError(f"func must be callable; got {type(func).__name__}.")
+        raise ParameterError(f"The 'func' parameter of map_segments must be a callable (e.g. csindex.fit_pls). "
+                             f"Got {type(func).__name__} instead.")
+    n_jobs = check_param("n_jobs", n_jobs, where=name or "map_segments()")
     parts = split_segments(data, by, min_size=min_size)
     names = by_label(by)
     name_list = names if isinstance(names, list) else [names]

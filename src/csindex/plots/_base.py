@@ -118,11 +118,16 @@ class Display:
 
 
 def as_frame(table: Any, what: str, where: str) -> pd.DataFrame:
-    """``table`` as a DataFrame (Series become one-column frames), never mutated."""
-    if isinstance(table, pd.DataFrame):
-        return table
+    """``table`` as a DataFrame (Series become one-column frames), never mutated; refuses no rows."""
     if isinstance(table, pd.Series):
-        return table.to_frame(name=table.name if table.name is not None else "value")
+        table = table.to_frame(name=table.name if table.name is not None else "value")
+    if isinstance(table, pd.DataFrame):
+        if table.empty:
+            raise SurveyDataError(
+                f"The {what} passed to {where} is empty (no rows); there is nothing to plot. "
+                "Pass the tidy table of a csindex result with at least one row."
+            )
+        return table
     raise SurveyDataError(
         f"{where} needs the {what} as a pandas DataFrame; got {type(table).__name__}. "
         "Pass the tidy table of a csindex result."

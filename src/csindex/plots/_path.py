@@ -493,7 +493,13 @@ def path_diagram(
     if isinstance(r_squared, pd.DataFrame):  # a result's tidy table: construct, r_squared
         r_squared = pd.Series(r_squared["r_squared"].to_numpy(), index=r_squared["construct"].astype(str))
     if r_squared is not None:
-        r2 = pd.Series(r_squared, dtype="float64") if not isinstance(r_squared, pd.Series) else r_squared.astype("float64")
+        try:
+            r2 = pd.Series(r_squared).astype("float64")
+        except (TypeError, ValueError) as exc:
+            raise SurveyDataError(
+                f"The r_squared passed to {where} must hold numbers (construct -> R²); got {exc}. "
+                "Pass the r_squared table or Series of a csindex result."
+            ) from exc
         r2.index = r2.index.astype(str)
 
     nodes = list(dict.fromkeys([n for pr in pairs for n in pr]))

@@ -280,6 +280,8 @@ def _mga_setup(data: Any, model: Any, by: Any, groups: Sequence[Any] | None, *, 
     check_param("scheme", scheme, Options(*SCHEMES), where)
     check_param("missing", missing, Options(*MISSING), where)
     check_param("convergence", convergence, Options(*RULES), where)
+    tol = check_param("tol", tol, where=where)
+    max_iter = check_param("max_iter", max_iter, where=where)
     spec = model_spec(model, data)
     index, names = segment_positions(data, by, min_size)
     if groups is None:
@@ -372,6 +374,7 @@ def run_mga(data: Any, model: Any, by: Any, *, groups: Any, n_permutations: int,
     n_permutations = check_param("n_permutations", n_permutations, Count(10), where)
     alpha = check_param("alpha", alpha, Interval(0, 0.5, closed="neither"), where)
     chunk_size = check_param("chunk_size", chunk_size, Count(1), where)
+    n_jobs = check_param("n_jobs", n_jobs, where=where)
     seed_used = resolve_seed(seed, where).seed
     spec, layout, d, (ga, gb), names, S_p, pooled, weights = _mga_setup(
         data, model, by, groups, scheme=scheme, standardize=standardize, missing=missing, weights=weights, tol=tol,

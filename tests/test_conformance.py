@@ -307,6 +307,33 @@ def _junk_candidates(func: Callable[..., Any], bound: dict[str, Any], recipe: Re
             out.append(Junk(name, ser.astype(float).where(ser.index != ser.index[0], np.nan),
                             (name, "nan", "missing"), "nan"))
         out.append(Junk(name, ser.iloc[:0].copy(), EMPTY_WORDS + (name,), "empty"))
+    for name, val in bound.items():
+        if isinstance(val, list) and val and all(isinstance(v, (int, float)) for v in val):
+            out.append(Junk(name, ["n/a text", *val[1:]], (name, "n/a text", "numeric"), "text"))
+            out.append(Junk(name, [np.inf, *val[1:]], (name, "inf", "finite"), "inf"))
+            out.append(Junk(name, [], EMPTY_WORDS + (name,), "empty"))
+        elif isinstance(val, Mapping) and val and all(isinstance(v, pd.DataFrame) for v in val.values()):
+            first = next(iter(val))
+            out.append(Junk(name, {**val, first: val[first].iloc[:0]}, EMPTY_WORDS + (name, str(first)), "empty"))
+            out.append(Junk(name, {}, EMPTY_WORDS + (name,), "empty"))
+        elif isinstance(val, Mapping) and val and all(isinstance(v, list) for v in val.values()):
+            out.append(Junk(name, {**val, "NO_SUCH_CONSTRUCT": ["X1"]}, (name, "NO_SUCH_CONSTRUCT"), "column"))
+            out.append(Junk(name, {}, EMPTY_WORDS + (name,), "empty"))
+    first_arg = next(iter(sig.parameters))
+    if first_arg in bound:
+        out.append(Junk(first_arg, 42, (first_arg, "int", "42"), "type"))
+    n_rows = next((len(v) for _, v in _frames(bound)), 0)
+    if "weights" in sig.parameters and sig.parameters["weights"].default is None and n_rows:
+        for v in ("NO_SUCH_COL", np.full(n_rows, -1.0), np.ones(n_rows + 3), np.full(n_rows, np.nan)):
+            out.append(Junk("weights", v, ("weight", "NO_SUCH_COL"), "weights"))
+    if "scale" in sig.parameters and "scale" not in NOT_OPTIONS:
+        for v in ((10, 1), (1, np.inf), "1-10", (1,)):
+            out.append(Junk("scale", v, ("scale",), "scale"))
+    if "seed" in sig.parameters:
+        for v in (-5, "abc", 2.5):
+            out.append(Junk("seed", v, ("seed",), "seed"))
+    if "by" in sig.parameters and "by" not in recipe.columns and n_rows:
+        out.append(Junk("by", "NO_SUCH_COL", ("NO_SUCH_COL", "by"), "column"))
     for name in recipe.columns:
         if name in bound and bound[name] is not None:
             val = bound[name]

@@ -634,6 +634,10 @@ def segmentable(func: Callable[..., Any] | None = None, *, min_size: int = MIN_S
     """
     if func is None:
         return functools.partial(segmentable, min_size=min_size)
+    if not callable(func):
+        raise ParameterError(f"The 'func' parameter of segmentable must be a function to decorate. "
+                             f"Got {type(func).__name__} instead.")
+
     @functools.wraps(func)
     def wrapper(data: Any, *args: Any, by: Any = None, **kwargs: Any) -> Any:
         if by is None:

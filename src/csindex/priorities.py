@@ -220,6 +220,10 @@ def improvement_priorities(
     (True, True)
     """
     where = "improvement_priorities()"
+    if not (hasattr(survey, "codebook") and hasattr(survey, "responses")):
+        raise SurveyDataError(f"The 'survey' parameter of {where} must be a csindex Survey with a codebook "
+                              f"(csindex.load_survey(data, codebook)); got {type(survey).__name__}. Its "
+                              "constructs name the attributes and the target.")
     target, target_items = _target_construct(survey, target)
     attrs = list(attribute_constructs(survey) if attributes is None else attributes)
     attrs = [a for a in attrs if a != target]

@@ -296,8 +296,9 @@ def trend(waves: Mapping[Any, Any], *, method: str = "simple", model: Any = None
     where = "trend()"
     check_param("method", method, Options("simple", "pls"), where)
     if not isinstance(waves, Mapping) or not waves:
-        raise SurveyDataError("trend() needs a mapping wave label -> Survey or DataFrame, e.g. "
-                              "{'2024': wave1, '2025': wave2}, with at least one wave.")
+        raise SurveyDataError("trend() needs a mapping wave label -> Survey or DataFrame as its 'waves' "
+                              "parameter, e.g. {'2024': wave1, '2025': wave2}, with at least one wave. "
+                              f"Got {type(waves).__name__} {'(empty)' if isinstance(waves, Mapping) else ''}instead.")
     default = 2000 if method == "simple" else 500
     bootstrap, n_permutations, confidence = check_resampling(default if bootstrap is None else bootstrap,
                                                               n_permutations, confidence, where)

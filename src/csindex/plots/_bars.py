@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from ._base import as_frame
 from ._charts import driver_chart
 
 __all__ = ["bar_plot"]
@@ -16,6 +17,7 @@ def bar_plot(table: pd.DataFrame, value: str, key: str, ci: tuple[str, str] | No
              group: str | None = None, ax: Any = None) -> Any:
     """Bars of ``table[value]`` per ``table[key]`` with optional interval columns: the plot of
     results whose numbers are a few shares, rates or differences (:func:`csindex.plots.driver_chart`)."""
+    table = as_frame(table, "table", "bar_plot")
     lo, hi = ci if ci is not None else (None, None)
     return driver_chart(table.rename(columns={key: "driver"}) if key != "driver" else table, value=value,
                         driver="driver", ci_lower=lo, ci_upper=hi, group=group, ax=ax)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_option, did_you_mean, quote_list
-from ..exceptions import CsindexWarning, SurveyDataError
+from ..exceptions import CsindexWarning, ParameterError, SurveyDataError
 
 # --------------------------------------------------------------------------- Display
 
@@ -426,8 +426,12 @@ def _set_font_family(axes: Iterable[Any], family: list[str]) -> None:
 # --------------------------------------------------------------------------- export
 
 
-def _figure_of(fig: Any) -> Any:
-    return getattr(fig, "figure_", None) or fig
+def _figure_of(fig: Any, where: str = "this function") -> Any:
+    figure = getattr(fig, "figure_", None) or fig
+    if not callable(getattr(figure, "savefig", None)):
+        raise ParameterError(f"The 'fig' parameter of {where} must be a matplotlib Figure or a csindex "
+                             f"display (with .figure_). Got {type(fig).__name__} instead.")
+    return figure
 
 
 def fig_to_data_uri(fig: Any, fmt: str = "png", *, dpi: float = 110, close: bool = False) -> str:
@@ -459,7 +463,7 @@ def fig_to_data_uri(fig: Any, fmt: str = "png", *, dpi: float = 110, close: bool
     """
     check_option_csindex("fmt", fmt, ("png", "svg"), "fig_to_data_uri")
     buf = io.BytesIO()
-    figure = _figure_of(fig)
+    figure = _figure_of(fig, "fig_to_data_uri")
     figure.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight")
     if close:
         import matplotlib.pyplot as plt
@@ -483,7 +487,7 @@ def fig_to_svg(fig: Any, *, close: bool = False) -> str:
     >>> plt.close(fig)
     """
     buf = io.StringIO()
-    figure = _figure_of(fig)
+    figure = _figure_of(fig, "fig_to_svg")
     figure.savefig(buf, format="svg", bbox_inches="tight")
     if close:
         import matplotlib.pyplot as plt

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._params import Boolean, Count, check_param
+from .._params import Boolean, Count, ScaleRange, check_param
 from .._sufficient import is_source
 from .._validation import check_option, did_you_mean, quote_list
 from ..exceptions import (
@@ -82,6 +82,7 @@ def _to_float(sub: pd.DataFrame) -> np.ndarray:
 def _scale_bounds(spec_items: Sequence[str], X: np.ndarray, scale: Any, survey: Any,
                   data_range: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray, str]:
     p = len(spec_items)
+    scale = check_param("scale", scale, ScaleRange(per_item=True, ordered=False), "fit_pls")
     if scale is not None:
         if isinstance(scale, Mapping):
             missing = [i for i in spec_items if i not in scale]

@@ -249,7 +249,7 @@ RECIPES: dict[str, Recipe] = {
 
 # ----------------------------------------------------------------------------- junk
 EMPTY_WORDS = ("empty", "no row", "0 rows", "no respond", "no data", "every row", "nothing", "no value")
-COUNT_OPTIONS = {"returned", "invited", "bootstrap", "n_permutations", "max_iter", "k", "min_size", "repetitions", "top_box",
+COUNT_OPTIONS = {"bootstrap", "n_permutations", "max_iter", "k", "min_size", "repetitions", "top_box",
                  "chunk_size", "n_jobs", "folds"}
 # hypothesis-drawn junk values (the fixed values above are the classic edge cases)
 BAD_COUNTS = st.one_of(st.integers(max_value=-1), st.floats(allow_nan=True, allow_infinity=True).filter(
@@ -257,7 +257,8 @@ BAD_COUNTS = st.one_of(st.integers(max_value=-1), st.floats(allow_nan=True, allo
 BAD_CONFIDENCE = st.one_of(st.floats(max_value=0), st.floats(min_value=1), st.just(float("inf")),
                            st.booleans(), st.text(max_size=3))
 BAD_OPTIONS = st.text(alphabet="xyzQ_-! ", min_size=1, max_size=8)
-NOT_OPTIONS = {"out", "lang", "wave", "period", "as_of", "window", "name", "model", "query", "sheet",
+NUMBER_OPTIONS = {"tol", "threshold", "attitude_threshold", "patronage_threshold", "base_min", "dpi", "target"}
+NOT_OPTIONS = {"out", "lang", "wave", "period", "name", "model", "query", "sheet",
                "encoding", "sep"}
 
 
@@ -346,6 +347,9 @@ def _junk_candidates(func: Callable[..., Any], bound: dict[str, Any], recipe: Re
         if name in COUNT_OPTIONS:
             for v in (-1, 2.7, True, BAD_COUNTS):
                 out.append(Junk(name, v, (name,), "count"))
+        elif name in ("returned", "invited"):
+            for v in (-1, 2.7, True, float("nan")):
+                out.append(Junk(name, v, (name,), "count"))
         elif name in ("confidence", "alpha"):
             for v in (0, 1, 1.5, float("nan"), BAD_CONFIDENCE):
                 out.append(Junk(name, v, (name,), "confidence"))
@@ -354,9 +358,9 @@ def _junk_candidates(func: Callable[..., Any], bound: dict[str, Any], recipe: Re
         elif isinstance(current, str):
             out.append(Junk(name, "bogus_option", (name, "bogus_option"), "option"))
             out.append(Junk(name, BAD_OPTIONS, (name,), "option"))
-        elif isinstance(current, float) and not isinstance(current, bool) or name in ("tol", "threshold"):
-            for v in (float("nan"), float("inf")):
-                out.append(Junk(name, v, (name,), "number"))
+        elif isinstance(current, float) and not isinstance(current, bool) or name in NUMBER_OPTIONS:
+            for v in (float("nan"), float("inf"), "not a number"):
+                out.append(Junk(name, v, (name, str(v)), "number"))
     return [j for j in out if j.kind not in recipe.skip_junk]
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._params import Interval, check_param
 from .._validation import check_option, did_you_mean, quote_list
 from ..exceptions import CsindexWarning, ParameterError, SurveyDataError
 
@@ -462,6 +463,7 @@ def fig_to_data_uri(fig: Any, fmt: str = "png", *, dpi: float = 110, close: bool
     >>> plt.close(fig)
     """
     check_option_csindex("fmt", fmt, ("png", "svg"), "fig_to_data_uri")
+    dpi = check_param("dpi", dpi, Interval(0, None, closed="neither"), "fig_to_data_uri")
     buf = io.BytesIO()
     figure = _figure_of(fig, "fig_to_data_uri")
     figure.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight")

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._bands import ratio_band_shares
+from .._params import Interval, check_param
 from ..exceptions import MissingDataWarning, SurveyDataError
 from ._base import (
     Display,
@@ -506,8 +507,7 @@ def ratio_distribution(
         r = np.asarray(pd.Series(ratios).to_numpy(), dtype="float64").ravel()
     except (TypeError, ValueError) as exc:
         raise SurveyDataError("The ratios passed to ratio_distribution must be numbers (one C = b/a per respondent).") from exc
-    if not (np.isfinite(tol) and 0 <= tol < 1):
-        raise SurveyDataError(f"The 'tol' parameter of ratio_distribution must be in [0, 1). Got {tol!r} instead.")
+    tol = check_param("tol", tol, Interval(0, 1, closed="left"), "ratio_distribution")
     finite = np.isfinite(r)
     if not finite.all():
         warnings.warn(

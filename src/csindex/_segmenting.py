@@ -39,7 +39,7 @@ import inspect
 import logging
 import sys
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,6 +124,10 @@ def _segment_codes(frame: pd.DataFrame, by: Any) -> tuple[pd.DataFrame, list[str
     cols = list(by) if isinstance(by, (list, tuple)) else [by]
     if not cols:
         raise SurveyDataError("by= is empty; give a column name, a list of column names or a Series.")
+    unhashable = [c for c in cols if not isinstance(c, Hashable)]
+    if unhashable:
+        raise ParameterError(f"The 'by' parameter must be a column name, a list of column names, a Series or an "
+                             f"array. Got {by!r} instead.")
     missing = [c for c in cols if c not in frame.columns]
     if missing:
         raise SurveyDataError(

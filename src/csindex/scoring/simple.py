@@ -51,7 +51,7 @@ from ..codebook import Codebook, _role_from_name
 from ..exceptions import InferenceWarning, ParameterError, SurveyDataError
 from ..io import load_survey
 from ..survey import Survey
-from ._common import Moments, group_means, row_chunks, row_mean, sampling_weights
+from ._common import Moments, as_names, group_means, row_chunks, row_mean, sampling_weights
 
 __all__ = ["SimpleScoresResult", "SatisfactionRateResult", "FrequencyTable", "simple_scores", "satisfaction_rate",
            "from_frequencies"]
@@ -271,7 +271,7 @@ def resolve_items(data: Any, items: Iterable[str] | None, weights: Any, scale: t
         if not chosen:
             chosen = data.items()
     else:
-        chosen = [items] if isinstance(items, str) else [str(i) for i in items]
+        chosen = as_names(items) or []
         unknown = [i for i in chosen if i not in data.items()]
         if unknown:
             raise SurveyDataError(

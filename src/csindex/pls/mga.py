@@ -35,6 +35,7 @@ from .._results import ResultMixin
 from ..plots import bar_plot
 from .._summary import Summary, SummaryMixin
 from .._validation import did_you_mean, quote_list
+from .._weighted import check_weights
 from ..exceptions import ConvergenceWarning, EstimationError, InferenceWarning, ParameterError, SurveyDataError
 from ..spec import ModelSpec
 from ._algorithm import Layout, moments
@@ -307,8 +308,9 @@ def _mga_setup(data: Any, model: Any, by: Any, groups: Sequence[Any] | None, *, 
     frame = frame_of(pooled)
     if not frame.index.is_unique:
         raise SurveyDataError("The data's row index has duplicated labels; reset it (df.reset_index(drop=True)).")
-    if weights is not None and not isinstance(weights, str) and weights is not False:
-        weights = np.asarray(weights, dtype=np.float64)[rows]
+    if weights is not None and not isinstance(weights, (str, bool)):
+        full = frame_of(data)
+        weights = check_weights(weights, len(full), where, index=full.index)[rows]
     is_b = pd.Series(np.r_[np.zeros(len(index[ga])), np.ones(len(index[gb]))], index=frame.index)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

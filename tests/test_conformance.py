@@ -325,7 +325,7 @@ def _junk_candidates(func: Callable[..., Any], bound: dict[str, Any], recipe: Re
         out.append(Junk(first_arg, 42, (first_arg, "int", "42"), "type"))
     n_rows = next((len(v) for _, v in _frames(bound)), 0)
     if "weights" in sig.parameters and sig.parameters["weights"].default is None and n_rows:
-        for v in ("NO_SUCH_COL", np.full(n_rows, -1.0), np.ones(n_rows + 3), np.full(n_rows, np.nan)):
+        for v in ("NO_SUCH_COL", np.full(n_rows, -1.0), np.ones(n_rows + 3), np.full(n_rows, np.nan), 42.0):
             out.append(Junk("weights", v, ("weight", "NO_SUCH_COL"), "weights"))
     if "scale" in sig.parameters and "scale" not in NOT_OPTIONS:
         for v in ((10, 1), (1, np.inf), "1-10", (1,)):
@@ -335,11 +335,14 @@ def _junk_candidates(func: Callable[..., Any], bound: dict[str, Any], recipe: Re
             out.append(Junk("seed", v, ("seed",), "seed"))
     if "by" in sig.parameters and "by" not in recipe.columns and n_rows:
         out.append(Junk("by", "NO_SUCH_COL", ("NO_SUCH_COL", "by"), "column"))
+        out.append(Junk("by", {}, ("by",), "type"))
     for name in recipe.columns:
         if name in bound and bound[name] is not None:
             val = bound[name]
             junk = ["NO_SUCH_COL", *list(val)[1:]] if isinstance(val, (list, tuple)) else "NO_SUCH_COL"
             out.append(Junk(name, junk, ("NO_SUCH_COL", name), "column"))
+            if isinstance(val, (list, tuple)):  # a number where a list of column names belongs
+                out.append(Junk(name, 42, (name, "42", "int"), "type"))
     for name, p in sig.parameters.items():
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue

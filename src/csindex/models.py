@@ -323,6 +323,11 @@ def template(
     from_survey = not isinstance(items, Mapping)
     blocks = _normalise_items(items, key)
 
+    for opt, value in (("paths", paths), ("drop", drop)):
+        if (value is not None or opt == "drop") and (isinstance(value, (str, bytes)) or not isinstance(value, Iterable)):
+            raise SpecError(f"The {opt!r} parameter of the {title} template must be a list "
+                            f"{'of (source, target) pairs' if opt == 'paths' else 'of construct names'}. "
+                            f"Got {value!r} instead.")
     if paths is None:
         edges = list(TEMPLATE_PATHS[key])
     else:

@@ -358,6 +358,9 @@ def followup_compliance(
             )
     if deliveries.empty:
         raise SurveyDataError("The deliveries table is empty; nothing is due.")
+    if isinstance(schedule, str) or not isinstance(schedule, Sequence):
+        raise ParameterError("The 'schedule' parameter of followup_compliance must be a list of milestones such as "
+                             f"('1M', '3M', '1Y'). Got {schedule!r} instead.")
     offsets = [_offset(s, "schedule") for s in schedule]
     if not offsets:
         raise ParameterError("schedule is empty; give at least one milestone such as '1M'.")

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..exceptions import ParameterError
 from ._base import as_frame
 from ._charts import driver_chart
 
@@ -18,6 +19,9 @@ def bar_plot(table: pd.DataFrame, value: str, key: str, ci: tuple[str, str] | No
     """Bars of ``table[value]`` per ``table[key]`` with optional interval columns: the plot of
     results whose numbers are a few shares, rates or differences (:func:`csindex.plots.driver_chart`)."""
     table = as_frame(table, "table", "bar_plot")
+    if ci is not None and (isinstance(ci, str) or not isinstance(ci, (list, tuple)) or len(ci) != 2):
+        raise ParameterError(f"The 'ci' parameter of bar_plot must be a pair of column names (lower, upper) or "
+                             f"None. Got {ci!r} instead.")
     lo, hi = ci if ci is not None else (None, None)
     return driver_chart(table.rename(columns={key: "driver"}) if key != "driver" else table, value=value,
                         driver="driver", ci_lower=lo, ci_upper=hi, group=group, ax=ax)

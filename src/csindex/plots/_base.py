@@ -9,7 +9,7 @@ import base64
 import io
 import re
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -137,6 +137,10 @@ def as_frame(table: Any, what: str, where: str) -> pd.DataFrame:
 
 def require_columns(df: pd.DataFrame, columns: Iterable[str], what: str, where: str) -> None:
     """Raise ``SurveyDataError`` naming the columns of ``df`` that are absent."""
+    columns = list(columns)
+    odd = [c for c in columns if not isinstance(c, Hashable)]
+    if odd:
+        raise ParameterError(f"{where} takes column names of the {what} as text; got {odd[0]!r}.")
     missing = [c for c in columns if c not in df.columns]
     if missing:
         hint = did_you_mean(missing[0], [str(c) for c in df.columns]) if len(missing) == 1 else ""

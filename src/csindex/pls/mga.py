@@ -293,7 +293,7 @@ def _mga_setup(data: Any, model: Any, by: Any, groups: Sequence[Any] | None, *, 
             )
         ga, gb = list(index)
     else:
-        if len(groups) != 2 or groups[0] == groups[1]:
+        if isinstance(groups, str) or not hasattr(groups, "__len__") or len(groups) != 2 or groups[0] == groups[1]:
             raise ParameterError(f"The 'groups' parameter of {where} must name two different segments. "
                                  f"Got {groups!r} instead.")
         unknown = [g for g in groups if g not in index]

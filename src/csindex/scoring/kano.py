@@ -159,7 +159,7 @@ def kano(data: Any, functional: Sequence[str] | None = None, dysfunctional: Sequ
     if len(f_names) != len(d_names):
         raise SurveyDataError(f"{where} got {len(f_names)} functional and {len(d_names)} dysfunctional columns; "
                               "they must pair up.")
-    if sorted(tie_break) != sorted(CATEGORIES):
+    if not isinstance(tie_break, str) or sorted(tie_break) != sorted(CATEGORIES):
         raise ParameterError(f"The 'tie_break' parameter of kano() must order all six categories "
                              f"{''.join(CATEGORIES)}. Got {tie_break!r} instead.")
     names = as_names(attributes) or f_names

@@ -493,6 +493,9 @@ def fit_sem_multigroup(
     (['configural', 'loadings', 'regressions'], 227.0)
     """
     t_start = time.perf_counter()
+    if not isinstance(equal, (str, list, tuple)):
+        raise ParameterError(f"The 'equal' parameter of fit_sem_multigroup must be a class name such as 'loadings' "
+                             f"or a list of them. Got {equal!r} instead.")
     equal = (equal,) if isinstance(equal, str) else tuple(equal)
     unknown = [e for e in equal if e not in EQUALITY_CLASSES]
     if unknown:

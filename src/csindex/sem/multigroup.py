@@ -217,6 +217,8 @@ class _Groups:
 def _split_groups(frame: pd.DataFrame, items: list[str], group: str, sampling_weights: Any,
                   use_w: bool) -> _Groups:
     """Complete rows of each group (order of first appearance), their moments and weights."""
+    if not isinstance(group, str) and not isinstance(group, (int, np.integer)):
+        raise ParameterError(f"The 'group' parameter of fit_sem_multigroup must be a column name. Got {group!r} instead.")
     if group not in frame.columns:
         raise SurveyDataError(f"The data has no group column {group!r}.{did_you_mean(group, frame.columns)}")
     non_numeric = [c for c in items if not pd.api.types.is_numeric_dtype(frame[c])]

@@ -13,7 +13,7 @@ Examples
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -344,6 +344,10 @@ def followup_compliance(
     """
     where = "followup_compliance()"
     confidence = check_param("confidence", confidence, where=where)
+    for name, value in (("customer", customer), ("delivery_date", delivery_date), ("contact_date", contact_date),
+                        ("delivery_id", delivery_id)):
+        if not isinstance(value, Hashable) or (value is None and name != "delivery_id"):
+            raise ParameterError(f"The {name!r} parameter of {where} must be a column name. Got {value!r} instead.")
     for frame, name, cols in (
         (deliveries, "deliveries", (customer, delivery_date) + ((delivery_id,) if delivery_id else ())),
         (contacts, "contacts", (customer, contact_date)),

@@ -466,3 +466,37 @@ def test_junk_raises_only_csindex_errors_naming_the_culprit(qualname: str) -> No
         _assert_unchanged(frames)
 
     check()
+
+
+# values of the wrong Python type for any argument (a number for a list, a dict for a name, ...)
+WRONG_TYPES = (None, 42, -1, "bogus", [], {}, float("nan"), object())
+SKIP_WRONG_TYPE = {"ax", "texts", "labels", "progress", "out"}  # drawing/IO targets and free-form texts
+
+
+@pytest.mark.parametrize("qualname", [q for q in PARAMS if q != "csindex.report"])
+def test_wrong_typed_arguments_raise_csindex_errors(qualname: str) -> None:
+    """Any argument replaced by a value of the wrong type: a valid result or a CsindexError
+    naming the argument, the value or its type; never a TypeError/AttributeError from inside."""
+    func = FUNCTIONS[qualname]
+    recipe = RECIPES[qualname]
+    names = [n for n, p in inspect.signature(func).parameters.items()
+             if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and n not in SKIP_WRONG_TYPE]
+
+    @settings(max_examples=10, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(st.sampled_from(names), st.sampled_from(range(len(WRONG_TYPES))))
+    def check(name: str, k: int) -> None:
+        value = WRONG_TYPES[k]
+        ba = _bound(func, recipe)
+        ba.arguments[name] = value
+        frames = _snapshot(ba)
+        try:
+            _call(func, ba)
+        except CsindexError as err:
+            msg = str(err).lower()
+            words = (name.lower(), str(value).lower(), type(value).__name__)
+            assert any(w in msg for w in words), f"{qualname}({name}={value!r}): message names none of {words}: {err}"
+        except Exception as err:  # noqa: BLE001 - the point of the check
+            raise AssertionError(f"{qualname}({name}={value!r}) raised {type(err).__name__}: {err}") from err
+        _assert_unchanged(frames)
+
+    check()

@@ -497,7 +497,7 @@ def compare_indices(a: Any, b: Any, *, weights_a: Any = None, weights_b: Any = N
     for vals, wts, label in ((a, weights_a, "a"), (b, weights_b, "b")):
         what = f"Group {label!r}"
         x, _ = respondent_values(vals, what, where)
-        w = check_weights(wts, len(x), where)
+        w = check_weights(wts, len(x), f"{where} as weights_{label}")
         x, w, _ = drop_missing(x, w, what, where)
         if statistic == "nps":
             x = nps_points(x, scale, mapping, what)

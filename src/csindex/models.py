@@ -212,6 +212,9 @@ def items_from_survey(survey: Any, column: str = "index_construct") -> dict[str,
     >>> items_from_survey(csindex.datasets.airline())["loyalty"]
     ['LOY1', 'LOY2']
     """
+    if not isinstance(column, str):
+        raise SpecError(f"The 'column' parameter of items_from_survey must be a codebook column name. "
+                        f"Got {column!r} instead.")
     codebook = getattr(survey, "codebook", survey)
     table = getattr(codebook, "items", None)
     if table is None or not hasattr(table, "columns"):

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from ._params import Count, Options, validate_params
+from ._params import Count, Instance, Options, validate_params
 from ._random import resolve_seed
 from ._summary import Summary, SummaryMixin
 from ._validation import quote_list
@@ -164,7 +164,10 @@ def _ols_batch(Z: np.ndarray, y: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return np.linalg.solve(XtWX, XtWy[..., None])[..., 0][:, 1:]
 
 
-@validate_params({"k": Count(1), "missing": Options("listwise", "mean", "em")},
+@validate_params({"k": Count(1), "missing": Options("listwise", "mean", "em"),
+                  "target": Instance((str, type(None)), "a construct name or None"),
+                  "attributes": Instance((list, tuple, pd.Index, np.ndarray, type(None)),
+                                         "a list of construct names or None")},
                  common=("bootstrap", "confidence", "seed"))
 def improvement_priorities(
     survey: Any,

@@ -19,6 +19,9 @@ def bar_plot(table: pd.DataFrame, value: str, key: str, ci: tuple[str, str] | No
     """Bars of ``table[value]`` per ``table[key]`` with optional interval columns: the plot of
     results whose numbers are a few shares, rates or differences (:func:`csindex.plots.driver_chart`)."""
     table = as_frame(table, "table", "bar_plot")
+    if not isinstance(key, str) or not isinstance(value, str):
+        raise ParameterError(f"The 'key' and 'value' parameters of bar_plot must be column names. "
+                             f"Got key={key!r}, value={value!r} instead.")
     if ci is not None and (isinstance(ci, str) or not isinstance(ci, (list, tuple)) or len(ci) != 2):
         raise ParameterError(f"The 'ci' parameter of bar_plot must be a pair of column names (lower, upper) or "
                              f"None. Got {ci!r} instead.")

@@ -171,8 +171,14 @@ def numeric_column(df: pd.DataFrame, column: str, what: str, where: str, *, labe
     return values
 
 
+def _column_name(column: Any, what: str) -> None:
+    if column is not None and not isinstance(column, Hashable):
+        raise ParameterError(f"The {what} must be a column name (text). Got {column!r} instead.")
+
+
 def label_values(df: pd.DataFrame, column: str | None) -> list[str]:
     """Text labels from ``column`` when present, else from the index."""
+    _column_name(column, "label column")
     if column is not None and column in df.columns:
         return [str(v) for v in df[column].tolist()]
     return [str(v) for v in df.index.tolist()]
@@ -182,6 +188,8 @@ def check_ci(df: pd.DataFrame, lower: str | None, upper: str | None, what: str, 
     """Whether both CI columns are present; raise when only one of them is."""
     if lower is None and upper is None:
         return False
+    _column_name(lower, f"lower CI column of {where}")
+    _column_name(upper, f"upper CI column of {where}")
     has_lo = lower is not None and lower in df.columns
     has_hi = upper is not None and upper in df.columns
     if has_lo != has_hi:

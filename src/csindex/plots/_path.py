@@ -444,6 +444,9 @@ def path_diagram(
     >>> plt.close(d.figure_)
     """
     where = "path_diagram"
+    if loadings is not None and not isinstance(loadings, Mapping):
+        raise SurveyDataError(f"The 'loadings' parameter of {where} must be a dict construct -> (min, max) "
+                              f"loading. Got {loadings!r:.60} instead.")
     what = "paths table"
     df = as_frame(paths, what, where)
     require_columns(df, ["source", "target", "estimate"], what, where)
@@ -506,7 +509,11 @@ def path_diagram(
     if layers is not None:
         if hasattr(layers, "layers") and callable(layers.layers):
             layers = layers.layers()
-        layer_list = [tuple(str(n) for n in layer) for layer in layers]  # type: ignore[union-attr]
+        try:
+            layer_list = [tuple(str(n) for n in layer) for layer in layers]  # type: ignore[union-attr]
+        except TypeError:
+            raise SpecError(f"The layers passed to {where} must be a list of construct lists (left to right) or a "
+                            f"ModelSpec. Got {layers!r:.60} instead.") from None
         flat = [n for layer in layer_list for n in layer]
         dup = [n for n in dict.fromkeys(flat) if flat.count(n) > 1]
         if dup:

@@ -208,7 +208,7 @@ def _resolve_pairs(survey: Any, perceived: list[str] | None, reference_items: li
         if len(perceived) != len(reference_items):
             raise SurveyDataError(
                 f"{where} needs one reference item per perceived item; got {len(perceived)} perceived and "
-                f"{len(reference_items)} reference items."
+                f"{len(reference_items)} reference items (expected=)."
             )
         return perceived, reference_items
     pairs = dict(survey.pairs("expectation"))

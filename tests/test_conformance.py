@@ -29,15 +29,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-import csindex  # noqa: E402
-from csindex.exceptions import CsindexError  # noqa: E402
+import csindex
+from csindex.exceptions import CsindexError
 
 NAMESPACES = ("csindex", "csindex.kpi", "csindex.segments", "csindex.models", "csindex.plots",
               "csindex.sem", "csindex.pls")
@@ -460,7 +460,7 @@ def test_junk_raises_only_csindex_errors_naming_the_culprit(qualname: str) -> No
             assert any(str(n).lower() in msg for n in template.names), (
                 f"{qualname}({template.arg}={template.kind} junk): message names none of "
                 f"{template.names}: {err}")
-        except Exception as err:  # noqa: BLE001 - the point of the check
+        except Exception as err:
             raise AssertionError(f"{qualname}({template.arg}={template.kind} junk {value!r:.60}) "
                                  f"raised {type(err).__name__}: {err}") from err
         _assert_unchanged(frames)
@@ -495,7 +495,7 @@ def test_wrong_typed_arguments_raise_csindex_errors(qualname: str) -> None:
             msg = str(err).lower()
             words = (name.lower(), str(value).lower(), type(value).__name__)
             assert any(w in msg for w in words), f"{qualname}({name}={value!r}): message names none of {words}: {err}"
-        except Exception as err:  # noqa: BLE001 - the point of the check
+        except Exception as err:
             raise AssertionError(f"{qualname}({name}={value!r}) raised {type(err).__name__}: {err}") from err
         _assert_unchanged(frames)
 

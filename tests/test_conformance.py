@@ -51,6 +51,8 @@ def _public_functions() -> dict[str, Callable[..., Any]]:
         module = importlib.import_module(ns)
         for name in module.__all__:
             obj = getattr(module, name)
+            if inspect.ismodule(obj) and callable(obj):  # csindex.report: a callable module once imported
+                obj = getattr(obj, name, obj)
             if inspect.ismodule(obj) or inspect.isclass(obj) or not callable(obj):
                 continue
             if id(obj) in seen:

@@ -27,7 +27,7 @@ from ._validation import did_you_mean, quote_list
 from .exceptions import ParameterError
 
 __all__ = [
-    "Constraint", "Interval", "Options", "Count", "Boolean", "Instance", "AnyOf", "SeedLike",
+    "Constraint", "Interval", "Options", "Count", "Boolean", "Instance", "AnyOf", "SeedLike", "ScaleRange",
     "COMMON", "check_param", "validate_params", "renamed",
 ]
 
@@ -222,6 +222,50 @@ class SeedLike(Constraint):
 
 
 #: Options shared by many public functions, declared once.
+def _scale_pair(value: Any, ordered: bool = True) -> tuple[float, float] | None:
+    if isinstance(value, (str, bytes, Mapping)):
+        return None
+    try:
+        lo, hi = (float(v) for v in value)
+    except (TypeError, ValueError):
+        return None
+    return (lo, hi) if math.isfinite(lo) and math.isfinite(hi) and (lo < hi or not ordered) else None
+
+
+@dataclass(frozen=True)
+class ScaleRange(Constraint):
+    """A rating scale ``(min, max)``: finite numbers with min < max; with ``per_item`` also a
+    dict item -> (min, max); ``None`` (scale from the codebook or the data) passes. With
+    ``ordered=False`` min >= max passes (for callers that name the offending items themselves).
+
+    Examples
+    --------
+    >>> ScaleRange().is_satisfied_by((1, 10)), ScaleRange().is_satisfied_by((1, float("inf")))
+    (True, False)
+    """
+
+    per_item: bool = False
+    ordered: bool = True
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        if value is None:
+            return True
+        if isinstance(value, Mapping):
+            return self.per_item and all(_scale_pair(v, self.ordered) is not None for v in value.values())
+        return _scale_pair(value, self.ordered) is not None
+
+    def describe(self) -> str:
+        pair = "a (min, max) pair of finite numbers" + (" with min < max" if self.ordered else "")
+        return pair + (", a dict item -> (min, max)," if self.per_item else "") + " or None"
+
+    def convert(self, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, Mapping):
+            return {k: _scale_pair(v, self.ordered) for k, v in value.items()}
+        return _scale_pair(value, self.ordered)
+
+
 COMMON: dict[str, Constraint] = {
     "confidence": Interval(0, 1, closed="neither"),
     "bootstrap": Count(0),

@@ -39,7 +39,7 @@ import inspect
 import logging
 import sys
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,7 +50,7 @@ import pandas as pd
 from ._params import Count, check_param
 from ._summary import Summary, SummaryMixin
 from ._validation import did_you_mean, quote_list
-from .exceptions import CsindexError, MissingDataWarning, SurveyDataError
+from .exceptions import CsindexError, MissingDataWarning, ParameterError, SurveyDataError
 from .survey import Survey, Validation
 
 try:
@@ -124,6 +124,10 @@ def _segment_codes(frame: pd.DataFrame, by: Any) -> tuple[pd.DataFrame, list[str
     cols = list(by) if isinstance(by, (list, tuple)) else [by]
     if not cols:
         raise SurveyDataError("by= is empty; give a column name, a list of column names or a Series.")
+    unhashable = [c for c in cols if not isinstance(c, Hashable)]
+    if unhashable:
+        raise ParameterError(f"The 'by' parameter must be a column name, a list of column names, a Series or an "
+                             f"array. Got {by!r} instead.")
     missing = [c for c in cols if c not in frame.columns]
     if missing:
         raise SurveyDataError(
@@ -584,7 +588,9 @@ def map_segments(func: Callable[..., Any], data: Any, by: Any, *, n_jobs: int | 
 def _map_segments(func: Callable[..., Any], data: Any, by: Any, *, n_jobs: int | None, progress: bool | None,
                   min_size: int, kwargs: dict[str, Any], name: str | None = None) -> SegmentResults:
     if not callable(func):
-        raise TypeError(f"func must be callable; got {type(func).__name__}.")
+        raise ParameterError(f"The 'func' parameter of map_segments must be a callable (e.g. csindex.fit_pls). "
+                             f"Got {type(func).__name__} instead.")
+    n_jobs = check_param("n_jobs", n_jobs, where=name or "map_segments()")
     parts = split_segments(data, by, min_size=min_size)
     names = by_label(by)
     name_list = names if isinstance(names, list) else [names]
@@ -632,6 +638,10 @@ def segmentable(func: Callable[..., Any] | None = None, *, min_size: int = MIN_S
     """
     if func is None:
         return functools.partial(segmentable, min_size=min_size)
+    if not callable(func):
+        raise ParameterError(f"The 'func' parameter of segmentable must be a function to decorate. "
+                             f"Got {type(func).__name__} instead.")
+
     @functools.wraps(func)
     def wrapper(data: Any, *args: Any, by: Any = None, **kwargs: Any) -> Any:
         if by is None:

@@ -26,7 +26,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -254,6 +254,9 @@ def compare_segments(data: Any, by: Any, *, groups: Sequence[Any] | None = None,
         data = load_survey(data, scale=scale)
     parts = split_segments(data, by, min_size=min_size)
     if groups is not None:
+        if isinstance(groups, str) or not isinstance(groups, Iterable):
+            raise ParameterError(f"The 'groups' parameter of {where} must be a list of segment values. "
+                                 f"Got {groups!r} instead.")
         groups = list(groups)
         unknown = [g for g in groups if g not in parts]
         if unknown:
@@ -494,7 +497,7 @@ def compare_indices(a: Any, b: Any, *, weights_a: Any = None, weights_b: Any = N
     for vals, wts, label in ((a, weights_a, "a"), (b, weights_b, "b")):
         what = f"Group {label!r}"
         x, _ = respondent_values(vals, what, where)
-        w = check_weights(wts, len(x), where)
+        w = check_weights(wts, len(x), f"{where} as weights_{label}")
         x, w, _ = drop_missing(x, w, what, where)
         if statistic == "nps":
             x = nps_points(x, scale, mapping, what)

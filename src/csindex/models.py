@@ -212,6 +212,9 @@ def items_from_survey(survey: Any, column: str = "index_construct") -> dict[str,
     >>> items_from_survey(csindex.datasets.airline())["loyalty"]
     ['LOY1', 'LOY2']
     """
+    if not isinstance(column, str):
+        raise SpecError(f"The 'column' parameter of items_from_survey must be a codebook column name. "
+                        f"Got {column!r} instead.")
     codebook = getattr(survey, "codebook", survey)
     table = getattr(codebook, "items", None)
     if table is None or not hasattr(table, "columns"):
@@ -323,6 +326,11 @@ def template(
     from_survey = not isinstance(items, Mapping)
     blocks = _normalise_items(items, key)
 
+    for opt, value in (("paths", paths), ("drop", drop)):
+        if (value is not None or opt == "drop") and (isinstance(value, (str, bytes)) or not isinstance(value, Iterable)):
+            raise SpecError(f"The {opt!r} parameter of the {title} template must be a list "
+                            f"{'of (source, target) pairs' if opt == 'paths' else 'of construct names'}. "
+                            f"Got {value!r} instead.")
     if paths is None:
         edges = list(TEMPLATE_PATHS[key])
     else:

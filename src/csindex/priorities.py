@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from ._params import Count, Options, validate_params
+from ._params import Count, Instance, Options, validate_params
 from ._random import resolve_seed
 from ._summary import Summary, SummaryMixin
 from ._validation import quote_list
@@ -164,7 +164,10 @@ def _ols_batch(Z: np.ndarray, y: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return np.linalg.solve(XtWX, XtWy[..., None])[..., 0][:, 1:]
 
 
-@validate_params({"k": Count(1), "missing": Options("listwise", "mean", "em")},
+@validate_params({"k": Count(1), "missing": Options("listwise", "mean", "em"),
+                  "target": Instance((str, type(None)), "a construct name or None"),
+                  "attributes": Instance((list, tuple, pd.Index, np.ndarray, type(None)),
+                                         "a list of construct names or None")},
                  common=("bootstrap", "confidence", "seed"))
 def improvement_priorities(
     survey: Any,
@@ -220,6 +223,10 @@ def improvement_priorities(
     (True, True)
     """
     where = "improvement_priorities()"
+    if not (hasattr(survey, "codebook") and hasattr(survey, "responses")):
+        raise SurveyDataError(f"The 'survey' parameter of {where} must be a csindex Survey with a codebook "
+                              f"(csindex.load_survey(data, codebook)); got {type(survey).__name__}. Its "
+                              "constructs name the attributes and the target.")
     target, target_items = _target_construct(survey, target)
     attrs = list(attribute_constructs(survey) if attributes is None else attributes)
     attrs = [a for a in attrs if a != target]

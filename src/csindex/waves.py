@@ -22,7 +22,7 @@ from ._summary import Summary
 from ._validation import quote_list
 from ._weighted import z_quantile
 from .comparisons import check_resampling, index_differences, wave_composites
-from .exceptions import SpecError, SurveyDataError
+from .exceptions import ParameterError, SpecError, SurveyDataError
 from .pls import fit_pls
 from .pls.mga import model_spec, permutation_p_values, run_mga
 from .scoring.simple import simple_scores
@@ -296,8 +296,9 @@ def trend(waves: Mapping[Any, Any], *, method: str = "simple", model: Any = None
     where = "trend()"
     check_param("method", method, Options("simple", "pls"), where)
     if not isinstance(waves, Mapping) or not waves:
-        raise SurveyDataError("trend() needs a mapping wave label -> Survey or DataFrame, e.g. "
-                              "{'2024': wave1, '2025': wave2}, with at least one wave.")
+        raise SurveyDataError("trend() needs a mapping wave label -> Survey or DataFrame as its 'waves' "
+                              "parameter, e.g. {'2024': wave1, '2025': wave2}, with at least one wave. "
+                              f"Got {type(waves).__name__} {'(empty)' if isinstance(waves, Mapping) else ''}instead.")
     default = 2000 if method == "simple" else 500
     bootstrap, n_permutations, confidence = check_resampling(default if bootstrap is None else bootstrap,
                                                               n_permutations, confidence, where)
@@ -306,7 +307,8 @@ def trend(waves: Mapping[Any, Any], *, method: str = "simple", model: Any = None
                                 "n_permutations": n_permutations, "seed": seed_used}
     if method == "simple":
         if pls_options:
-            raise TypeError(f"trend(method='simple') got unexpected options {quote_list(list(pls_options))}.")
+            raise ParameterError(f"trend(method='simple') got unexpected options {quote_list(list(pls_options))}; "
+                                 "they apply to method='pls' only. Remove them or pass method='pls'.")
         table, results = _trend_simple(waves, items=items, weights=weights, confidence=confidence,
                                        bootstrap=bootstrap, n_permutations=n_permutations,
                                        rng=np.random.default_rng(seed_used), scale=scale)

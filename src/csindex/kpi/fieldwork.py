@@ -13,7 +13,7 @@ Examples
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,9 +92,21 @@ class ReturnRateResult(ResultMixin):
 
 
 def _count(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer, float, np.floating)) or value != int(value) or value < 0:
+    if (isinstance(value, bool) or not isinstance(value, (int, np.integer, float, np.floating))
+            or not np.isfinite(value) or value != int(value) or value < 0):
         raise SurveyDataError(f"{name} must be a whole number >= 0. Got {value!r} instead.")
     return int(value)
+
+
+def _timestamp(value: Any) -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        ts = pd.NaT
+    if ts is pd.NaT:
+        raise ParameterError("The 'as_of' parameter of followup_compliance must be a date such as '2024-06-01' "
+                             f"or a pandas Timestamp. Got {value!r} instead.")
+    return ts
 
 
 def return_rate(
@@ -332,6 +344,10 @@ def followup_compliance(
     """
     where = "followup_compliance()"
     confidence = check_param("confidence", confidence, where=where)
+    for name, value in (("customer", customer), ("delivery_date", delivery_date), ("contact_date", contact_date),
+                        ("delivery_id", delivery_id)):
+        if not isinstance(value, Hashable) or (value is None and name != "delivery_id"):
+            raise ParameterError(f"The {name!r} parameter of {where} must be a column name. Got {value!r} instead.")
     for frame, name, cols in (
         (deliveries, "deliveries", (customer, delivery_date) + ((delivery_id,) if delivery_id else ())),
         (contacts, "contacts", (customer, contact_date)),
@@ -346,10 +362,19 @@ def followup_compliance(
             )
     if deliveries.empty:
         raise SurveyDataError("The deliveries table is empty; nothing is due.")
+    if isinstance(schedule, str) or not isinstance(schedule, Sequence):
+        raise ParameterError("The 'schedule' parameter of followup_compliance must be a list of milestones such as "
+                             f"('1M', '3M', '1Y'). Got {schedule!r} instead.")
     offsets = [_offset(s, "schedule") for s in schedule]
     if not offsets:
         raise ParameterError("schedule is empty; give at least one milestone such as '1M'.")
-    win = pd.Timedelta(window) if not isinstance(window, pd.Timedelta) else window
+    try:
+        win = pd.Timedelta(window) if not isinstance(window, pd.Timedelta) else window
+    except (TypeError, ValueError):
+        win = pd.NaT
+    if win is pd.NaT:
+        raise ParameterError(f"The 'window' parameter of followup_compliance must be a duration such as '14D' "
+                             f"or a pandas Timedelta. Got {window!r} instead.")
     if win < pd.Timedelta(0):
         raise ParameterError(f"window must be >= 0. Got {window!r} instead.")
 
@@ -367,7 +392,7 @@ def followup_compliance(
     as_of_ts = (
         pd.Timestamp(max(d_dates.max(), c_dates.max() if len(c_dates) else d_dates.max()))
         if as_of is None
-        else pd.Timestamp(as_of)
+        else _timestamp(as_of)
     )
     names = [str(s) for s in schedule]
     det = _followup_detail(dlv, con, names, offsets, win, as_of_ts)

@@ -23,7 +23,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .._params import Count, Options, check_param, renamed
+from .._params import AnyOf, Count, Interval, Options, check_param, renamed
 from .._random import resolve_seed
 from .._resampling import bootstrap_means
 from .._results import ResultMixin
@@ -424,6 +424,7 @@ def _rate(
     z = z_quantile(confidence, where)
     if not isinstance(threshold, (int, float, np.number)) or isinstance(threshold, bool):
         raise ParameterError(f"The 'threshold' parameter of {where} must be a number. Got {threshold!r} instead.")
+    base_min = check_param("base_min", base_min, AnyOf(Interval(), none_ok=True), where)
     what = f"Column {label(values, '')}" if getattr(values, "name", None) is not None else "The values"
     x_all, _ = respondent_values(values, what, where)
     w_all = check_weights(weights, len(x_all), where)

@@ -17,7 +17,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -360,7 +360,17 @@ def ticket_kpis(
     if not isinstance(tickets, pd.DataFrame):
         raise SurveyDataError(f"{where} needs a DataFrame of tickets, got {type(tickets).__name__}.")
     confidence = check_param("confidence", confidence, where=where)
+    if by is not None and not isinstance(by, (str, list, tuple)):
+        raise ParameterError(f"The 'by' parameter of {where} must be a column name or a list of them. Got {by!r} instead.")
     by_cols = [] if by is None else ([by] if isinstance(by, str) else list(by))
+    for name, value in (("opened", opened), ("first_response", first_response), ("resolved", resolved)):
+        if not isinstance(value, str):
+            raise ParameterError(f"The {name!r} parameter of {where} must be a column name. Got {value!r} instead.")
+    for name, value in (("ticket_id", ticket_id), ("channel", channel), ("complaint", complaint),
+                        ("contacts", contacts), *(("by", c) for c in by_cols)):
+        if value is not None and not isinstance(value, Hashable):
+            raise ParameterError(f"The {name!r} parameter of {where} must be a column name or None. "
+                                 f"Got {value!r} instead.")
     needed = {
         "ticket_id": ticket_id,
         "opened": opened,

@@ -9,14 +9,15 @@ import base64
 import io
 import re
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._params import Interval, check_param
 from .._validation import check_option, did_you_mean, quote_list
-from ..exceptions import CsindexWarning, SurveyDataError
+from ..exceptions import CsindexWarning, ParameterError, SurveyDataError
 
 # --------------------------------------------------------------------------- Display
 
@@ -118,11 +119,16 @@ class Display:
 
 
 def as_frame(table: Any, what: str, where: str) -> pd.DataFrame:
-    """``table`` as a DataFrame (Series become one-column frames), never mutated."""
-    if isinstance(table, pd.DataFrame):
-        return table
+    """``table`` as a DataFrame (Series become one-column frames), never mutated; refuses no rows."""
     if isinstance(table, pd.Series):
-        return table.to_frame(name=table.name if table.name is not None else "value")
+        table = table.to_frame(name=table.name if table.name is not None else "value")
+    if isinstance(table, pd.DataFrame):
+        if table.empty:
+            raise SurveyDataError(
+                f"The {what} passed to {where} is empty (no rows); there is nothing to plot. "
+                "Pass the tidy table of a csindex result with at least one row."
+            )
+        return table
     raise SurveyDataError(
         f"{where} needs the {what} as a pandas DataFrame; got {type(table).__name__}. "
         "Pass the tidy table of a csindex result."
@@ -131,6 +137,10 @@ def as_frame(table: Any, what: str, where: str) -> pd.DataFrame:
 
 def require_columns(df: pd.DataFrame, columns: Iterable[str], what: str, where: str) -> None:
     """Raise ``SurveyDataError`` naming the columns of ``df`` that are absent."""
+    columns = list(columns)
+    odd = [c for c in columns if not isinstance(c, Hashable)]
+    if odd:
+        raise ParameterError(f"{where} takes column names of the {what} as text; got {odd[0]!r}.")
     missing = [c for c in columns if c not in df.columns]
     if missing:
         hint = did_you_mean(missing[0], [str(c) for c in df.columns]) if len(missing) == 1 else ""
@@ -161,8 +171,14 @@ def numeric_column(df: pd.DataFrame, column: str, what: str, where: str, *, labe
     return values
 
 
+def _column_name(column: Any, what: str) -> None:
+    if column is not None and not isinstance(column, Hashable):
+        raise ParameterError(f"The {what} must be a column name (text). Got {column!r} instead.")
+
+
 def label_values(df: pd.DataFrame, column: str | None) -> list[str]:
     """Text labels from ``column`` when present, else from the index."""
+    _column_name(column, "label column")
     if column is not None and column in df.columns:
         return [str(v) for v in df[column].tolist()]
     return [str(v) for v in df.index.tolist()]
@@ -172,6 +188,8 @@ def check_ci(df: pd.DataFrame, lower: str | None, upper: str | None, what: str, 
     """Whether both CI columns are present; raise when only one of them is."""
     if lower is None and upper is None:
         return False
+    _column_name(lower, f"lower CI column of {where}")
+    _column_name(upper, f"upper CI column of {where}")
     has_lo = lower is not None and lower in df.columns
     has_hi = upper is not None and upper in df.columns
     if has_lo != has_hi:
@@ -421,8 +439,12 @@ def _set_font_family(axes: Iterable[Any], family: list[str]) -> None:
 # --------------------------------------------------------------------------- export
 
 
-def _figure_of(fig: Any) -> Any:
-    return getattr(fig, "figure_", None) or fig
+def _figure_of(fig: Any, where: str = "this function") -> Any:
+    figure = getattr(fig, "figure_", None) or fig
+    if not callable(getattr(figure, "savefig", None)):
+        raise ParameterError(f"The 'fig' parameter of {where} must be a matplotlib Figure or a csindex "
+                             f"display (with .figure_). Got {type(fig).__name__} instead.")
+    return figure
 
 
 def fig_to_data_uri(fig: Any, fmt: str = "png", *, dpi: float = 110, close: bool = False) -> str:
@@ -453,8 +475,9 @@ def fig_to_data_uri(fig: Any, fmt: str = "png", *, dpi: float = 110, close: bool
     >>> plt.close(fig)
     """
     check_option_csindex("fmt", fmt, ("png", "svg"), "fig_to_data_uri")
+    dpi = check_param("dpi", dpi, Interval(0, None, closed="neither"), "fig_to_data_uri")
     buf = io.BytesIO()
-    figure = _figure_of(fig)
+    figure = _figure_of(fig, "fig_to_data_uri")
     figure.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight")
     if close:
         import matplotlib.pyplot as plt
@@ -478,7 +501,7 @@ def fig_to_svg(fig: Any, *, close: bool = False) -> str:
     >>> plt.close(fig)
     """
     buf = io.StringIO()
-    figure = _figure_of(fig)
+    figure = _figure_of(fig, "fig_to_svg")
     figure.savefig(buf, format="svg", bbox_inches="tight")
     if close:
         import matplotlib.pyplot as plt

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._bands import ratio_band_shares
+from .._params import Interval, check_param
 from ..exceptions import MissingDataWarning, SurveyDataError
 from ._base import (
     Display,
@@ -506,8 +507,7 @@ def ratio_distribution(
         r = np.asarray(pd.Series(ratios).to_numpy(), dtype="float64").ravel()
     except (TypeError, ValueError) as exc:
         raise SurveyDataError("The ratios passed to ratio_distribution must be numbers (one C = b/a per respondent).") from exc
-    if not (np.isfinite(tol) and 0 <= tol < 1):
-        raise SurveyDataError(f"The 'tol' parameter of ratio_distribution must be in [0, 1). Got {tol!r} instead.")
+    tol = check_param("tol", tol, Interval(0, 1, closed="left"), "ratio_distribution")
     finite = np.isfinite(r)
     if not finite.all():
         warnings.warn(
@@ -520,7 +520,7 @@ def ratio_distribution(
         raise SurveyDataError("ratio_distribution got no finite ratios to plot.")
     if (r < 0).any():
         raise SurveyDataError(
-            f"ratio_distribution got {int((r < 0).sum())} negative ratio(s); C = b/a of ratings on a "
+            f"ratio_distribution got {int((r < 0).sum())} negative ratio(s) in ratios=; C = b/a of ratings on a "
             "positive scale is never negative. Check the scale or the missing-value codes."
         )
     if bands is None:
@@ -529,9 +529,15 @@ def ratio_distribution(
         require_columns(bands, ["band", "share"], "band table", where)
         shares = pd.Series(numeric_column(bands, "share", "band table", where), index=bands["band"].astype(str), name="share")
     else:
-        shares = pd.Series(bands, dtype="float64", name="share")
+        try:
+            shares = pd.Series(bands, dtype="float64", name="share")
+        except (TypeError, ValueError) as exc:
+            raise SurveyDataError(f"The bands passed to {where} must be band shares (band -> share) or the band "
+                                  f"table of a ratio_index result. Got {bands!r:.60} instead.") from exc
+        if shares.empty:
+            raise SurveyDataError(f"The bands passed to {where} are empty; pass band shares or leave bands=None.")
         if not np.isfinite(shares.to_numpy()).all():
-            raise SurveyDataError("The band shares passed to ratio_distribution have missing values.")
+            raise SurveyDataError("The band shares passed to ratio_distribution as bands= have missing values.")
     disp = RatioDistributionDisplay(r, shares, float(tol))
     disp.texts = texts
     return disp.plot(ax=ax)

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._params import Interval, check_param
 from ..exceptions import MissingDataWarning, SurveyDataError
 from ._base import (
     Display,
@@ -106,6 +107,8 @@ def loyalty_matrix_plot(
     >>> plt.close(d.figure_)
     """
     where = "loyalty_matrix_plot"
+    attitude_threshold = check_param("attitude_threshold", attitude_threshold, Interval(), where)
+    patronage_threshold = check_param("patronage_threshold", patronage_threshold, Interval(), where)
     try:
         a = np.asarray(pd.Series(attitude).to_numpy(), dtype="float64").ravel()
         p = np.asarray(pd.Series(patronage).to_numpy(), dtype="float64").ravel()

@@ -444,6 +444,9 @@ def path_diagram(
     >>> plt.close(d.figure_)
     """
     where = "path_diagram"
+    if loadings is not None and not isinstance(loadings, Mapping):
+        raise SurveyDataError(f"The 'loadings' parameter of {where} must be a dict construct -> (min, max) "
+                              f"loading. Got {loadings!r:.60} instead.")
     what = "paths table"
     df = as_frame(paths, what, where)
     require_columns(df, ["source", "target", "estimate"], what, where)
@@ -493,14 +496,24 @@ def path_diagram(
     if isinstance(r_squared, pd.DataFrame):  # a result's tidy table: construct, r_squared
         r_squared = pd.Series(r_squared["r_squared"].to_numpy(), index=r_squared["construct"].astype(str))
     if r_squared is not None:
-        r2 = pd.Series(r_squared, dtype="float64") if not isinstance(r_squared, pd.Series) else r_squared.astype("float64")
+        try:
+            r2 = pd.Series(r_squared).astype("float64")
+        except (TypeError, ValueError) as exc:
+            raise SurveyDataError(
+                f"The r_squared passed to {where} must hold numbers (construct -> R²); got {exc}. "
+                "Pass the r_squared table or Series of a csindex result."
+            ) from exc
         r2.index = r2.index.astype(str)
 
     nodes = list(dict.fromkeys([n for pr in pairs for n in pr]))
     if layers is not None:
         if hasattr(layers, "layers") and callable(layers.layers):
             layers = layers.layers()
-        layer_list = [tuple(str(n) for n in layer) for layer in layers]  # type: ignore[union-attr]
+        try:
+            layer_list = [tuple(str(n) for n in layer) for layer in layers]  # type: ignore[union-attr]
+        except TypeError:
+            raise SpecError(f"The layers passed to {where} must be a list of construct lists (left to right) or a "
+                            f"ModelSpec. Got {layers!r:.60} instead.") from None
         flat = [n for layer in layer_list for n in layer]
         dup = [n for n in dict.fromkeys(flat) if flat.count(n) > 1]
         if dup:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._base import Display, as_frame, require_columns
+from ._base import Display, as_frame, numeric_column, require_columns
 from ._labels import place_labels
 from ._text import text as _t
 
@@ -101,6 +101,8 @@ def improvement_chart(
     """
     df = as_frame(table, "priority table", "improvement_chart")
     require_columns(df, ["attribute", "impact", "performance", "recommended"], "priority table", "improvement_chart")
+    for column in ("impact", "performance"):
+        numeric_column(df, column, "priority table", "improvement_chart", labels=df["attribute"].tolist())
     names = [str((labels or {}).get(a, a)) for a in df["attribute"]]
     data = df.assign(name=names).reset_index(drop=True)
     disp = ImprovementChartDisplay(data)

@@ -13,9 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._params import Boolean, Count, check_param
+from .._params import Boolean, Count, ScaleRange, check_param
 from .._sufficient import is_source
 from .._validation import check_option, did_you_mean, quote_list
+from .._weighted import check_weights
 from ..exceptions import (
     ConvergenceWarning,
     EstimationError,
@@ -82,6 +83,7 @@ def _to_float(sub: pd.DataFrame) -> np.ndarray:
 def _scale_bounds(spec_items: Sequence[str], X: np.ndarray, scale: Any, survey: Any,
                   data_range: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray, str]:
     p = len(spec_items)
+    scale = check_param("scale", scale, ScaleRange(per_item=True, ordered=False), "fit_pls")
     if scale is not None:
         if isinstance(scale, Mapping):
             missing = [i for i in spec_items if i not in scale]
@@ -159,11 +161,7 @@ def prepare(data: Any, spec: ModelSpec, *, missing: str, weights: Any = None, sc
         raise SurveyDataError("The data has no rows.")
     w = None
     if weights is not None:
-        w = np.asarray(weights, dtype=float).reshape(-1)
-        if w.shape[0] != n_total:
-            raise SurveyDataError(f"weights has {w.shape[0]} values but the data has {n_total} rows.")
-        if not np.all(np.isfinite(w)) or np.any(w < 0):
-            raise SurveyDataError("Sampling weights must be finite and >= 0; fix the weight column.")
+        w = check_weights(weights, n_total, "fit_pls", index=frame.index)
     rows = frame.index
     col_min = X.min(axis=0)
     col_max = X.max(axis=0)

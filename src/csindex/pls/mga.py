@@ -35,6 +35,7 @@ from .._results import ResultMixin
 from ..plots import bar_plot
 from .._summary import Summary, SummaryMixin
 from .._validation import did_you_mean, quote_list
+from .._weighted import check_weights
 from ..exceptions import ConvergenceWarning, EstimationError, InferenceWarning, ParameterError, SurveyDataError
 from ..spec import ModelSpec
 from ._algorithm import Layout, moments
@@ -280,6 +281,8 @@ def _mga_setup(data: Any, model: Any, by: Any, groups: Sequence[Any] | None, *, 
     check_param("scheme", scheme, Options(*SCHEMES), where)
     check_param("missing", missing, Options(*MISSING), where)
     check_param("convergence", convergence, Options(*RULES), where)
+    tol = check_param("tol", tol, where=where)
+    max_iter = check_param("max_iter", max_iter, where=where)
     spec = model_spec(model, data)
     index, names = segment_positions(data, by, min_size)
     if groups is None:
@@ -290,7 +293,7 @@ def _mga_setup(data: Any, model: Any, by: Any, groups: Sequence[Any] | None, *, 
             )
         ga, gb = list(index)
     else:
-        if len(groups) != 2 or groups[0] == groups[1]:
+        if isinstance(groups, str) or not hasattr(groups, "__len__") or len(groups) != 2 or groups[0] == groups[1]:
             raise ParameterError(f"The 'groups' parameter of {where} must name two different segments. "
                                  f"Got {groups!r} instead.")
         unknown = [g for g in groups if g not in index]
@@ -305,8 +308,9 @@ def _mga_setup(data: Any, model: Any, by: Any, groups: Sequence[Any] | None, *, 
     frame = frame_of(pooled)
     if not frame.index.is_unique:
         raise SurveyDataError("The data's row index has duplicated labels; reset it (df.reset_index(drop=True)).")
-    if weights is not None and not isinstance(weights, str) and weights is not False:
-        weights = np.asarray(weights, dtype=np.float64)[rows]
+    if weights is not None and not isinstance(weights, (str, bool)):
+        full = frame_of(data)
+        weights = check_weights(weights, len(full), where, index=full.index)[rows]
     is_b = pd.Series(np.r_[np.zeros(len(index[ga])), np.ones(len(index[gb]))], index=frame.index)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -372,6 +376,7 @@ def run_mga(data: Any, model: Any, by: Any, *, groups: Any, n_permutations: int,
     n_permutations = check_param("n_permutations", n_permutations, Count(10), where)
     alpha = check_param("alpha", alpha, Interval(0, 0.5, closed="neither"), where)
     chunk_size = check_param("chunk_size", chunk_size, Count(1), where)
+    n_jobs = check_param("n_jobs", n_jobs, where=where)
     seed_used = resolve_seed(seed, where).seed
     spec, layout, d, (ga, gb), names, S_p, pooled, weights = _mga_setup(
         data, model, by, groups, scheme=scheme, standardize=standardize, missing=missing, weights=weights, tol=tol,

@@ -16,7 +16,7 @@ from scipy import special  # t and normal quantiles without importing scipy.stat
 
 from .._validation import did_you_mean, quote_list
 from .._weighted import check_weights, wilson_interval, z_quantile
-from ..exceptions import SurveyDataError
+from ..exceptions import ParameterError, SurveyDataError
 from ..io import load_survey
 from ..survey import Survey
 
@@ -52,6 +52,9 @@ def as_names(items: str | Iterable[Any] | None) -> list[str] | None:
         return None
     if isinstance(items, str):
         return [items]
+    if not isinstance(items, Iterable):
+        raise ParameterError(f"Column names must be a string or a list of strings; got {type(items).__name__} "
+                             f"{items!r}. Pass e.g. ['SAT1', 'SAT2'].")
     return [str(i) for i in items]
 
 

@@ -58,7 +58,7 @@ from .._results import ResultMixin, deprecated_aliases, index_table, scalar_tabl
 from .._segmenting import segmentable
 from .._summary import Summary
 from .._validation import did_you_mean, quote_list
-from ..exceptions import CollinearityWarning, MissingDataWarning, SurveyDataError
+from ..exceptions import CollinearityWarning, MissingDataWarning, ParameterError, SurveyDataError
 from ._common import as_names, as_survey, matrix, row_chunks, row_mean, sampling_weights
 
 __all__ = ["DriverWeightsResult", "driver_weights", "subset_r2", "shapley_from_r2", "relative_weights",
@@ -566,6 +566,9 @@ def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers
         )
     # target
     tnames = as_names(target)
+    if tnames == []:
+        raise ParameterError("The 'target' parameter of driver_weights is empty; name the outcome column(s), "
+                             "e.g. target='SAT1', or leave it None to use the overall-satisfaction items.")
     if tnames is None:
         tnames = survey.items(role="overall_satisfaction")
         if not tnames:

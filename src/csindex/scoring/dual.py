@@ -414,7 +414,7 @@ def _fixed_weights(provider: str, survey: Any, s_names: list[str], *, ahp_matrix
     elif provider == "explicit":
         missing = [n for n in s_names if n not in explicit.index]
         if missing:
-            raise SurveyDataError(f"The explicit weights give no weight for {quote_list(missing)}.")
+            raise SurveyDataError(f"The explicit weights (importance_method=) give no weight for {quote_list(missing)}.")
         fixed = explicit.reindex(s_names).to_numpy()
         if (fixed < 0).any() or not np.isfinite(fixed).all():
             raise SurveyDataError("Explicit weights must be finite and non-negative.")

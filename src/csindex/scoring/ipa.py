@@ -194,6 +194,7 @@ def ipa(data: Any, performance: Sequence[str] | None = None, importance: Sequenc
     if isinstance(crosshair, str):
         check_option("crosshair", crosshair, ("scale_midpoint", "mean", "median"), where)
     top_box = check_param("top_box", top_box, Count(1), where)
+    confidence = check_param("confidence", confidence, where=where)
     survey = as_survey(data, scale, where)
     p_names = as_names(performance)
     i_names = as_names(importance)

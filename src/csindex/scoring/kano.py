@@ -38,6 +38,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from .._params import Instance, check_param
 from .._results import ResultMixin
 from .._segmenting import segmentable
 from .._summary import Summary
@@ -151,13 +152,14 @@ def kano(data: Any, functional: Sequence[str] | None = None, dysfunctional: Sequ
     ['A', 'M', 'M']
     """
     where = "kano"
+    check_param("codes", codes, Instance((Mapping, type(None)), "a dict answer -> Kano answer code, or None"), where)
     f_names, d_names = as_names(functional), as_names(dysfunctional)
     if not f_names or not d_names:
         raise SurveyDataError(f"{where} needs functional= and dysfunctional= column lists (one pair per attribute).")
     if len(f_names) != len(d_names):
         raise SurveyDataError(f"{where} got {len(f_names)} functional and {len(d_names)} dysfunctional columns; "
                               "they must pair up.")
-    if sorted(tie_break) != sorted(CATEGORIES):
+    if not isinstance(tie_break, str) or sorted(tie_break) != sorted(CATEGORIES):
         raise ParameterError(f"The 'tie_break' parameter of kano() must order all six categories "
                              f"{''.join(CATEGORIES)}. Got {tie_break!r} instead.")
     names = as_names(attributes) or f_names

@@ -51,7 +51,7 @@ from .._results import ResultMixin, deprecated_aliases
 from .._segmenting import segmentable
 from .._summary import Summary
 from .._validation import quote_list
-from ..exceptions import InferenceWarning, MissingDataWarning, SurveyDataError
+from ..exceptions import InferenceWarning, MissingDataWarning, ParameterError, SurveyDataError
 from ._common import (
     BandCounter,
     Moments,
@@ -208,7 +208,7 @@ def _resolve_pairs(survey: Any, perceived: list[str] | None, reference_items: li
         if len(perceived) != len(reference_items):
             raise SurveyDataError(
                 f"{where} needs one reference item per perceived item; got {len(perceived)} perceived and "
-                f"{len(reference_items)} reference items."
+                f"{len(reference_items)} reference items (expected=)."
             )
         return perceived, reference_items
     pairs = dict(survey.pairs("expectation"))
@@ -282,6 +282,9 @@ def _construct_groups(survey: Any, b_names: list[str], constructs: Any) -> tuple
             cons = table.at[item, "construct"] if item in table.index else ""
             construct_of[item] = str(cons) if isinstance(cons, str) and cons else item
     else:
+        if not isinstance(constructs, Mapping):
+            raise ParameterError(f"The 'constructs' parameter of ratio_index must be a dict construct -> items. "
+                                 f"Got {constructs!r} instead.")
         construct_of = {str(i): str(cn) for cn, its in constructs.items() for i in as_names(its) or []}
         left = [i for i in b_names if i not in construct_of]
         if left:

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .._params import check_param
+from .._params import AnyOf, Interval, check_param
 from .._results import ResultMixin, deprecated_aliases, index_table
 from ..plots import bar_plot
 from .._segmenting import segmentable
@@ -51,7 +51,7 @@ from ..codebook import Codebook, _role_from_name
 from ..exceptions import InferenceWarning, ParameterError, SurveyDataError
 from ..io import load_survey
 from ..survey import Survey
-from ._common import Moments, group_means, row_chunks, row_mean, sampling_weights
+from ._common import Moments, as_names, group_means, row_chunks, row_mean, sampling_weights
 
 __all__ = ["SimpleScoresResult", "SatisfactionRateResult", "FrequencyTable", "simple_scores", "satisfaction_rate",
            "from_frequencies"]
@@ -271,7 +271,7 @@ def resolve_items(data: Any, items: Iterable[str] | None, weights: Any, scale: t
         if not chosen:
             chosen = data.items()
     else:
-        chosen = [items] if isinstance(items, str) else [str(i) for i in items]
+        chosen = as_names(items) or []
         unknown = [i for i in chosen if i not in data.items()]
         if unknown:
             raise SurveyDataError(
@@ -573,6 +573,7 @@ def satisfaction_rate(survey_or_df: Any, items: Iterable[str] | None = None, *,
     if satisfied is not None and threshold is not None:
         raise ParameterError("satisfaction_rate() got both satisfied= and threshold=; give only one of them.")
     confidence = check_param("confidence", confidence, where="satisfaction_rate()")
+    threshold = check_param("threshold", threshold, AnyOf(Interval(), none_ok=True), "satisfaction_rate()")
     z = float(special.ndtri(0.5 + confidence / 2.0))
     codes = None if satisfied is None else np.array(sorted(float(c) for c in satisfied))
 

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._params import ScaleRange, check_param
 from .._validation import quote_list
 from ..exceptions import EstimationError, InferenceWarning, SurveyDataError
 from ._engine import Structure
@@ -39,6 +40,7 @@ def _resolve_data(data: Any) -> tuple[pd.DataFrame, pd.Series | None, Any]:
 
 
 def _scale_bounds(items: list[str], x: np.ndarray, scale: Any, survey: Any) -> tuple[np.ndarray, np.ndarray, str]:
+    scale = check_param("scale", scale, ScaleRange(per_item=True, ordered=False), "fit_sem")
     if scale is not None:
         if isinstance(scale, Mapping):
             missing = [i for i in items if i not in scale]

@@ -217,9 +217,23 @@ class _Groups:
 def _split_groups(frame: pd.DataFrame, items: list[str], group: str, sampling_weights: Any,
                   use_w: bool) -> _Groups:
     """Complete rows of each group (order of first appearance), their moments and weights."""
+    if not isinstance(group, str) and not isinstance(group, (int, np.integer)):
+        raise ParameterError(f"The 'group' parameter of fit_sem_multigroup must be a column name. Got {group!r} instead.")
     if group not in frame.columns:
         raise SurveyDataError(f"The data has no group column {group!r}.{did_you_mean(group, frame.columns)}")
+    non_numeric = [c for c in items if not pd.api.types.is_numeric_dtype(frame[c])]
+    if non_numeric:
+        raise SurveyDataError(
+            f"Item(s) {quote_list(non_numeric)} are not numeric. Recode them (or load the data with "
+            "csindex.load_survey and a codebook) before fitting."
+        )
     x_all = frame[items].to_numpy(dtype=float)
+    infinite = [items[k] for k in np.flatnonzero(np.isinf(x_all).any(axis=0))]
+    if infinite:
+        raise SurveyDataError(f"Item(s) {quote_list(infinite)} hold infinite values; replace them by valid "
+                              "ratings or leave the cells empty (missing) before fitting.")
+    if len(frame) == 0:
+        raise SurveyDataError("The data passed to fit_sem_multigroup is empty (no rows); nothing to fit.")
     gcol = frame[group]
     ok = ~np.isnan(x_all).any(axis=1) & gcol.notna().to_numpy()
     n_drop = int((~ok).sum())
@@ -481,6 +495,9 @@ def fit_sem_multigroup(
     (['configural', 'loadings', 'regressions'], 227.0)
     """
     t_start = time.perf_counter()
+    if not isinstance(equal, (str, list, tuple)):
+        raise ParameterError(f"The 'equal' parameter of fit_sem_multigroup must be a class name such as 'loadings' "
+                             f"or a list of them. Got {equal!r} instead.")
     equal = (equal,) if isinstance(equal, str) else tuple(equal)
     unknown = [e for e in equal if e not in EQUALITY_CLASSES]
     if unknown:

@@ -601,3 +601,37 @@ def test_zero_weights_drop_respondents_and_named_errors(rich):
         dual_evaluation(rich, satisfaction=["Q1"], importance=["IMP_Q9"], scale=(1, 5))
     with pytest.raises(SurveyDataError, match="positive numbers"):
         ahp_weights([[1, 0], [0, 1]])
+
+
+def test_ahp_matrix_as_dataframe_is_read_by_its_labels(df):
+    # the matrix lists Q2 first: its labels, not the satisfaction order, decide which weight is whose
+    mat = pd.DataFrame([[1, 1 / 3], [3, 1]], index=["Q2", "Q1"], columns=["Q2", "Q1"])
+    res = _dual(df, importance_method="ahp", ahp_matrix=mat)
+    assert res.weights.set_index("item")["weight"].to_dict() == pytest.approx({"Q1": 0.75, "Q2": 0.25})
+
+
+def test_index_table_and_settings_of_the_frequency_variant():
+    from csindex.scoring.simple import from_frequencies
+
+    ft = from_frequencies({"Q1": {1: 0, 2: 0, 3: 1, 4: 1, 5: 1}, "Q2": {1: 0, 2: 2, 3: 0, 4: 0, 5: 1},
+                           "IMP_Q1": {1: 0, 2: 0, 3: 0, 4: 0, 5: 3}, "IMP_Q2": {1: 0, 2: 1, 3: 1, 4: 0, 5: 0}},
+                          scale=(1, 5))
+    res = dual_evaluation(ft, satisfaction=["Q1", "Q2"], importance=["IMP_Q1", "IMP_Q2"])
+    assert res.settings["n_used"] == 3 and res.settings["n_dropped"] == 0
+    assert res.index["construct"].tolist() == ["overall"]
+    assert res.index["index"].iloc[0] == pytest.approx(res.overall)
+
+
+def test_respondent_with_zero_importance_everywhere_carries_no_weight():
+    # 0-10 importance: respondent 3 rates every attribute 0, so D2 has no weights for them
+    base = pd.DataFrame({"Q1": [8, 6], "Q2": [4, 6], "IMP_Q1": [6, 2], "IMP_Q2": [2, 6]})
+    extra = pd.concat([base, pd.DataFrame({"Q1": [10], "Q2": [0], "IMP_Q1": [0], "IMP_Q2": [0]})],
+                      ignore_index=True)
+    kw = dict(satisfaction=["Q1", "Q2"], importance=["IMP_Q1", "IMP_Q2"], scale=(0, 10), aggregation="respondent",
+              weights=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = dual_evaluation(base, **kw)
+        b = dual_evaluation(extra, **kw)
+    assert b.weights["weight"].to_numpy() == pytest.approx(a.weights["weight"].to_numpy())
+    assert b.overall == pytest.approx(a.overall)  # not pulled towards 0 by a weightless respondent

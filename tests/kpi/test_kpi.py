@@ -641,3 +641,16 @@ def test_loyalty_matrix_share_table_flags_each_category():
     assert t.at["latent_loyalty", "high_attitude"] and not t.at["latent_loyalty", "high_patronage"]
     assert not t.at["spurious_loyalty", "high_attitude"] and t.at["spurious_loyalty", "high_patronage"]
     assert not t.at["no_loyalty", "high_attitude"] and not t.at["no_loyalty", "high_patronage"]
+
+
+def test_nps_settings_and_table_columns():
+    plain = kpi.nps([10, 9, 7, 3], scale="0-10")
+    weighted = kpi.nps([10, 9, 7, 3], scale="0-10", weights=[1.0, 2.0, 1.0, 1.0])
+    assert plain.settings["weighted"] is False and weighted.settings["weighted"] is True
+    assert list(plain.table.columns) == ["category", "count", "weighted_count", "share", "ci_lower", "ci_upper"]
+    assert weighted.table.set_index("category").at["promoter", "weighted_count"] == pytest.approx(3.0)
+
+
+def test_loyalty_matrix_median_of_an_even_count_is_the_midpoint():
+    res = kpi.loyalty_matrix([1, 3], [2, 8])
+    assert res.attitude_threshold == pytest.approx(2.0) and res.patronage_threshold == pytest.approx(5.0)

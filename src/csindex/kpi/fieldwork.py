@@ -24,7 +24,7 @@ from scipy.stats import binom
 from .._params import check_param
 from .._results import ResultMixin
 from ..plots import bar_plot
-from .._summary import Summary, SummaryMixin
+from .._summary import Summary
 from .._validation import quote_list
 from .._weighted import wilson_interval
 from ..exceptions import ParameterError, SurveyDataError

@@ -28,7 +28,7 @@ from .._random import resolve_seed
 from .._resampling import bootstrap_means
 from .._results import ResultMixin
 from ..plots import bar_plot
-from .._summary import Summary, SummaryMixin
+from .._summary import Summary
 from .._weighted import check_weights, kish_n, percentile_interval, wilson_interval, z_quantile
 from ..exceptions import MissingDataWarning, ParameterError, SurveyDataError
 from .inputs import counted, drop_missing, label, respondent_values

@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from scipy.stats import binom
@@ -27,7 +29,7 @@ from scipy.stats import binom
 from .._params import check_param
 from .._results import ResultMixin
 from ..plots import bar_plot
-from .._summary import Summary, SummaryMixin
+from .._summary import Summary
 from .._validation import quote_list
 from .._weighted import wilson_interval
 from ..exceptions import ParameterError, SurveyDataError

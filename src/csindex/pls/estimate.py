@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import importlib
 import logging
 import warnings
 from collections.abc import Mapping, Sequence

@@ -33,7 +33,7 @@ from .._segmenting import (
 )
 from .._results import ResultMixin
 from ..plots import bar_plot
-from .._summary import Summary, SummaryMixin
+from .._summary import Summary
 from .._validation import did_you_mean, quote_list
 from .._weighted import check_weights
 from ..exceptions import ConvergenceWarning, EstimationError, InferenceWarning, ParameterError, SurveyDataError

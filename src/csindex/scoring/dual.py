@@ -396,7 +396,7 @@ def _expected_items(survey: Any, expected: Any, s_names: list[str], where: str) 
 
 def _fixed_weights(provider: str, survey: Any, s_names: list[str], *, ahp_matrix: Any, max_cr: float | None,
                    explicit: pd.Series | None, target: Any, derived_method: str,
-                   weights: Any) -> tuple[np.ndarray | None, AHPWeights | None]:
+                   weights: Any) -> tuple[np.ndarray | None, AHPWeightsResult | None]:
     """Weights that do not vary by respondent (AHP, derived, explicit), normalised; None for ratings."""
     ahp = None
     fixed = None

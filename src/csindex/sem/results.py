@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._results import ResultMixin
-from .._summary import Summary, SummaryMixin
+from .._summary import Summary
 from .._validation import did_you_mean
 from ..exceptions import EstimationError, SpecError
 from ..spec import ModelSpec

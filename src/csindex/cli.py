@@ -78,6 +78,10 @@ def _parser() -> argparse.ArgumentParser:
                                                      "section with the change since then")
     rep.add_argument("--wave", metavar="COLUMN", help="column of DATA holding the wave: report the last wave and "
                                                       "compare it with the one before")
+    rep.add_argument("--n-jobs", metavar="N", type=_jobs, default=-1,
+                     help="processes for the report's sections: 1 runs them one after the other, 2 or -1 "
+                          "(default: all cores) fits the index model while a second process writes the "
+                          "descriptive sections (Linux; same numbers either way)")
     rep.add_argument("--quiet", action="store_true", help="no progress bar, print nothing on success")
 
     val = sub.add_parser("validate", parents=[debug], help="check a survey file and print the validation summary",
@@ -180,6 +184,17 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _jobs(text: str) -> int:
+    """``--n-jobs``: a positive count or -1 (all cores)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value == -1 or value >= 1:
+        return value
+    raise argparse.ArgumentTypeError(f"expected a positive number of processes or -1 (all cores), got {text!r}")
+
+
 def _nonneg_int(text: str) -> int:
     try:
         value = int(text)
@@ -213,6 +228,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         "on_invalid": args.on_invalid,
         "by": args.by,
         "progress": not args.quiet,
+        "n_jobs": args.n_jobs,
     }
     if args.seed is not None:
         options["seed"] = args.seed

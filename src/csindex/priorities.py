@@ -35,7 +35,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
 
 from ._params import Count, Instance, Options, validate_params
 from ._random import resolve_seed
@@ -290,7 +289,8 @@ def improvement_priorities(
     table["tier"] = _tiers(table["gain"].to_numpy(), table["gain_ci_lower"].to_numpy(),
                            table["gain_ci_upper"].to_numpy())
     table["recommended"] = table["rank"] <= k
-    rho = float(spearmanr(table["impact"], table["shapley_share"]).statistic)
+    # Spearman rho as the Pearson correlation of average ranks (scipy.stats costs 0.6 s of import)
+    rho = float(table["impact"].rank().corr(table["shapley_share"].rank()))
     settings = {"n_used": int(n), "n_dropped": int(survey.n - n), "seed": resolved.seed, "bootstrap": B,
                 "n_valid": int(imp_draws.shape[0]), "confidence": confidence, "missing": missing, "k": k,
                 "weighted": survey.weights is not None, "model": syntax}

@@ -230,6 +230,18 @@ def test_recommendation_rate_wilson_matches_statsmodels():
     assert res.std_error == pytest.approx(math.sqrt(0.24 / 5))
 
 
+@settings(max_examples=60, deadline=None)
+@given(k=st.integers(0, 400), extra=st.integers(0, 400), confidence=st.sampled_from([0.8, 0.9, 0.95, 0.99]))
+def test_wilson_interval_equals_statsmodels_everywhere(k, extra, confidence):
+    # csindex writes the Wilson closed form itself (statsmodels' proportion module imports
+    # scipy.stats, too slow for the report's cold start): it must equal statsmodels anywhere
+    n = k + extra
+    if n == 0:
+        return
+    res = kpi.recommendation_rate([10] * k + [1] * extra, confidence=confidence)
+    assert_allclose(res.ci, wilson_ref(k, n, alpha=1 - confidence), rtol=1e-12, atol=1e-15)
+
+
 def test_recommendation_rate_wald_and_threshold():
     res = kpi.recommendation_rate([5, 4, 3, 2], threshold=4, method="wald")  # top-2 box of 1-5
     assert res.rate == 0.5

@@ -6,7 +6,6 @@ import base64
 import json
 import os
 import re
-import struct
 import subprocess
 import sys
 import time
@@ -44,10 +43,15 @@ def _html(out: Path) -> str:
     return (out / "index.html").read_text(encoding="utf-8")
 
 
-def _png_size(data: bytes) -> tuple[int, int]:
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-    assert data[12:16] == b"IHDR"
-    return struct.unpack(">II", data[16:24])
+def _svg_size(data: bytes) -> tuple[float, float]:
+    """Width and height (CSS px) of an SVG's root element; the figure must be vector, self-contained."""
+    text = data.decode("utf-8")
+    root = re.search(r"<svg\b[^>]*>", text)
+    assert root is not None and text.lstrip().startswith(("<?xml", "<!DOCTYPE", "<svg"))
+    size = re.search(r'\bwidth="([0-9.]+)px"[^>]*\bheight="([0-9.]+)px"', root.group(0))
+    assert size is not None, root.group(0)
+    assert "<script" not in text and "<image" not in text  # vector only, nothing executable
+    return float(size.group(1)), float(size.group(2))
 
 
 # --------------------------------------------------------------------------- page content
@@ -76,15 +80,17 @@ def test_headings_name_the_methods(en):
         assert needle in text, needle
 
 
-def test_figures_are_embedded_pngs(en):
+def test_figures_are_embedded_svgs_shown_at_their_natural_size(en):
     res, out, _ = en
     page = _html(out)
-    uris = re.findall(r'<img src="(data:image/png;base64,[^"]+)" alt="[^"]*" width="\d+" height="\d+"', page)
-    assert len(uris) == res.n_figures == len(re.findall(r"<img ", page))
-    assert len(uris) >= 6
-    for uri in uris:
-        w, h = _png_size(base64.b64decode(uri.split(",", 1)[1]))
+    imgs = re.findall(r'<img src="(data:image/svg\+xml;base64,[^"]+)" alt="[^"]*" width="(\d+)" height="(\d+)"',
+                      page)
+    assert len(imgs) == res.n_figures == len(re.findall(r"<img ", page))
+    assert len(imgs) >= 6
+    for uri, width, height in imgs:
+        w, h = _svg_size(base64.b64decode(uri.split(",", 1)[1]))
         assert w > 100 and h > 100
+        assert (int(width), int(height)) == (round(w), round(h))
 
 
 def test_no_external_references(en):
@@ -253,7 +259,7 @@ def test_cli_quiet_in_empty_folder(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "" and proc.stderr == ""
     page = (tmp_path / "csindex-report" / "index.html").read_text(encoding="utf-8")
-    assert len(re.findall(r'<img src="data:image/png;base64,', page)) >= 6
+    assert len(re.findall(r'<img src="data:image/svg\+xml;base64,', page)) >= 6
     assert elapsed < 60
     payload = json.loads((tmp_path / "csindex-report" / "results.json").read_text(encoding="utf-8"))
     assert payload["settings"]["bootstrap"] == 1000  # the documented default

@@ -145,7 +145,7 @@ _LAYOUT_JS = """JSON.stringify({
         .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).map(e => e.id || e.tagName),
   figText: Array.from(document.images).filter(i => i.dataset.minTextPx).map(i => ({
         px: parseFloat(i.dataset.minTextPx) * i.getBoundingClientRect().width
-            / (i.naturalWidth / parseFloat(i.dataset.pixelRatio || '1')),
+            / i.naturalWidth,
         alt: i.alt.slice(0, 60)})),
   bodyFont: Math.min(...Array.from(document.querySelectorAll('main p, main td, main th, main li'))
         .map(e => parseFloat(getComputedStyle(e).fontSize)))

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import csindex
 from csindex._export import clean_frame, clean_text, sheet_names, write_csv, write_xlsx
@@ -92,6 +94,17 @@ def test_clean_frame_keeps_numbers_and_missing_values():
     assert out["v"].tolist()[:2] == [-0.5, -1.0] and out["v"].dtype == np.float64
     assert out["i"].tolist()[0] == -1
     assert df.index.name == "=k" and df["t"].iloc[0] == "-x"  # the caller's frame is untouched
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from(
+    ["=", "+", "-", "@", "~", "\t", "\r", "\n", "\x0b", "\x00", "\ufffe", "\ud800"]), max_size=8)),
+    min_size=1, max_size=12))
+def test_text_columns_are_cleaned_cell_by_cell(cells):
+    # clean_frame tests text columns with one vectorised regex and cleans only the flagged
+    # cells: every cell must still read exactly as clean_text of it
+    out = clean_frame(pd.DataFrame({"t": pd.Series(cells, dtype=object)}))["t"].tolist()
+    assert out == [None if c is None else clean_text(c) for c in cells]
 
 
 def test_xlsx_text_is_string_cells_and_numbers_stay_numbers(tmp_path):

@@ -490,7 +490,9 @@ def fig_to_data_uri(fig: Any, fmt: str = "png", *, dpi: float = 110, close: bool
 def fig_to_svg(fig: Any, *, close: bool = False) -> str:
     """The figure as inline SVG markup (starting at ``<svg``), for embedding in HTML.
 
-    Text is drawn as paths, so the SVG shows the same glyphs everywhere.
+    Text is drawn as paths, so the SVG shows the same glyphs everywhere. No creation date
+    and no random id salt are written, so the same figure gives the same bytes (reproducible
+    reports).
 
     Examples
     --------
@@ -502,7 +504,10 @@ def fig_to_svg(fig: Any, *, close: bool = False) -> str:
     """
     buf = io.StringIO()
     figure = _figure_of(fig, "fig_to_svg")
-    figure.savefig(buf, format="svg", bbox_inches="tight")
+    import matplotlib
+
+    with matplotlib.rc_context({"svg.hashsalt": "csindex"}):  # ids from the content, not a random salt
+        figure.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     if close:
         import matplotlib.pyplot as plt
 

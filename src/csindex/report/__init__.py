@@ -22,8 +22,10 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import logging
+import os
 import re
 import sys
 import time
@@ -42,6 +44,7 @@ from .._validation import check_option, did_you_mean
 from ..exceptions import CsindexError, ParameterError, SurveyDataError
 from ._files import OutputFolder, check_out
 from ._i18n import LANGS, Labels
+from ._parallel import call_in_child, run_steps
 from ._render import Section, render_html, table_records, write_json
 from ._sections import Context, build_about, build_kpi, build_quality, build_segments, build_simple
 
@@ -96,6 +99,8 @@ class ReportResult(SummaryMixin):
         The options used (method, bootstrap, seed, lang, model, ...).
     elapsed : float
         Seconds taken.
+    processes : int
+        Processes that ran the sections (2 when ``n_jobs`` allowed a forked second one).
     """
 
     out: Path
@@ -109,6 +114,7 @@ class ReportResult(SummaryMixin):
     n_figures: int
     settings: Mapping[str, Any] = field(default_factory=dict)
     elapsed: float = 0.0
+    processes: int = 1
 
     def summary(self) -> Summary:
         """Where the report is and which sections it has."""
@@ -169,6 +175,7 @@ def report(
     missing: str = DEFAULT_MISSING,
     previous: Any = None,
     wave: str | None = None,
+    n_jobs: int | None = 1,
 ) -> ReportResult:
     """Analyse a survey and write a self-contained HTML report plus machine-readable files.
 
@@ -228,6 +235,13 @@ def report(
     wave : str, optional
         A column of ``data`` holding the wave: the report covers its last wave (in sorted
         order) and compares it with the one before. Not together with ``previous``.
+    n_jobs : int or None
+        Processes for the sections: ``1`` (default, also ``None``) runs them one after the
+        other; ``2`` or ``-1`` (all cores, used by the ``csindex report`` command) runs the
+        descriptive sections in a forked second process while this one fits the index
+        model, which nearly halves the time on two cores. The numbers and the page are the
+        same either way. Needs ``fork`` (Linux) and an int or None ``seed``; elsewhere the
+        sections run one after the other.
 
     Returns
     -------
@@ -256,6 +270,7 @@ def report(
         raise ParameterError("report() takes either previous= (the previous wave's data) or wave= (a wave column "
                              "of data), not both; drop one of them.")
     bootstrap = check_param("bootstrap", bootstrap, where="report()")
+    n_jobs = check_param("n_jobs", n_jobs, where="report()")
     if excel is True:
         from .._deps import require
 
@@ -308,15 +323,14 @@ def report(
 
         backend_ctx = matplotlib.rc_context()  # never leak rcParams changes
         with backend_ctx:
-            for sid, _key, builder, _order in steps:
-                bar.set_postfix_str(sid)
-                _run(builder, ctx, sections[sid])
-                bar.update(1)
+            jobs = 1 if n_jobs is None else min(os.cpu_count() or 1, 2 if n_jobs == -1 else n_jobs)
+            processes = run_steps(steps, ctx, sections, _run, bar, jobs)
             out_dir = Path(out)
             settings = _settings(ctx, survey, method, bootstrap, seed, lang, out_dir)
             build_about(ctx, sections["about"], settings)
             bar.set_postfix_str("writing files")
-            result = _write(ctx, sections, settings, target, excel, start)
+            result = dataclasses.replace(_write(ctx, sections, settings, target, excel, start, processes),
+                                         processes=processes)
             bar.update(1)
     finally:
         bar.close()
@@ -434,8 +448,9 @@ def _settings(ctx: Context, survey: Any, method: str, bootstrap: int, seed: Any,
 
 
 def _write(ctx: Context, sections: Mapping[str, Section], settings: dict[str, Any], target: Path,
-           excel: bool | None, start: float) -> ReportResult:
-    """Write every file into a temporary folder, then move them into ``target`` at once."""
+           excel: bool | None, start: float, processes: int = 1) -> ReportResult:
+    """Write every file into a temporary folder, then move them into ``target`` at once (the
+    workbook, the slowest file, in a forked second process when the sections ran in two)."""
     import importlib.util
 
     L = ctx.labels
@@ -461,11 +476,13 @@ def _write(ctx: Context, sections: Mapping[str, Section], settings: dict[str, An
         "manifest": file_names,  # what this run wrote: the next run removes only these
     }
     with OutputFolder(target) as folder:
+        workbook = folder.path(EXCEL_NAME) if write_excel_now else None
+        excel_done = call_in_child(write_xlsx, workbook, tables) if workbook is not None and processes > 1 else None
         for name, df in tables.items():
             write_csv(folder.path(f"{name}.csv"), df)
         folder.path("index.html").write_text(page, encoding="utf-8")
-        if write_excel_now:
-            write_xlsx(folder.path(EXCEL_NAME), tables)
+        if workbook is not None and not (excel_done is not None and excel_done()):
+            write_xlsx(workbook, tables)
         write_json(folder.path("results.json"), payload)
         folder.commit()
     return ReportResult(

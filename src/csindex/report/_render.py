@@ -173,26 +173,15 @@ def _cards_html(cards: Sequence[tuple[str, str, str]]) -> str:
     return "".join(out)
 
 
-def _png_size(uri: str) -> tuple[int, int]:
-    import base64
-    import struct
-
-    head = base64.b64decode(uri.split(",", 1)[1][:44])
-    return struct.unpack(">II", head[16:24])
-
-
 def _figure_html(content: Any, caption: str, number: int, word: str) -> str:
     """A figure shown at its natural size (never scaled down; wide ones scroll in their box)."""
     alt = html.escape(caption or f"figure {number}")
     if isinstance(content, str):
         img = f'<img src="{content}" alt="{alt}">'
     else:
-        uri = content["uri"]
-        w, h = _png_size(uri)
-        ratio = content.get("pixel_ratio", 1)
         min_px = content.get("min_text_pt", 0.0) * content.get("dpi", 100) / 72.0
-        img = (f'<img src="{uri}" alt="{alt}" width="{round(w / ratio)}" height="{round(h / ratio)}" '
-               f'data-min-text-px="{min_px:.2f}" data-pixel-ratio="{ratio}">')
+        img = (f'<img src="{content["uri"]}" alt="{alt}" width="{round(content["width"])}" '
+               f'height="{round(content["height"])}" data-min-text-px="{min_px:.2f}">')
     return (f'<figure><div class="fig">{img}</div><figcaption>{html.escape(word)} {number}. '
             f'{html.escape(caption)}</figcaption></figure>')
 

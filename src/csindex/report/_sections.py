@@ -8,7 +8,9 @@ the little arithmetic here is selection and ranking of rows the results already 
 
 from __future__ import annotations
 
+import base64
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +25,7 @@ from ._render import Section
 logger = logging.getLogger(__name__)
 
 DPI = 100  # CSS px per inch of a figure shown at its natural size
-PIXEL_RATIO = 2  # PNGs carry 2 image pixels per CSS px (sharp on high-density screens)
+_SVG_SIZE = re.compile(r'(<svg\b[^>]*?\bwidth=")([0-9.]+)pt("[^>]*?\bheight=")([0-9.]+)pt"')
 
 
 @dataclass
@@ -66,20 +68,38 @@ class Context:
         section.add("table", self.labels.columns(display(df), **fmt), caption)
 
     def figure(self, section: Section, shown: Any, caption: str) -> None:
-        """Embed a plot (a Display or a Figure) as a PNG shown at its natural size, and close it."""
-        from ..plots import fig_to_data_uri
+        """Embed a plot (a Display or a Figure) as an SVG shown at its natural size, and close it.
+
+        SVG rather than PNG: vector figures stay sharp at any zoom and on any screen, the ten
+        figures of the sample report are half the bytes of 2x PNGs, and writing them takes half
+        the time (the report's cold start is held to three seconds).
+        """
+        from matplotlib.text import Text
+
+        from ..plots import fig_to_svg
         from ..plots._base import get_renderer
 
         fig = getattr(shown, "figure_", None) or shown
-        from matplotlib.text import Text
-
         renderer = get_renderer(fig)
         sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()
                  and t.get_window_extent(renderer).width > 0]
-        uri = fig_to_data_uri(fig, "png", dpi=DPI * PIXEL_RATIO, close=True)
-        section.add("figure", {"uri": uri, "pixel_ratio": PIXEL_RATIO, "dpi": DPI,
+        svg, width, height = _css_sized_svg(fig_to_svg(fig, close=True), DPI)
+        uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+        section.add("figure", {"uri": uri, "width": width, "height": height, "dpi": DPI,
                                "min_text_pt": float(min(sizes)) if sizes else 0.0}, caption)
         self.n_figures += 1
+
+
+def _css_sized_svg(svg: str, dpi: float) -> tuple[str, float, float]:
+    """``svg`` with its root width/height (points, as matplotlib writes them) in CSS px at ``dpi``
+    px per inch, so the image's natural size is the size it is shown at; the viewBox scales it."""
+    match = _SVG_SIZE.search(svg)
+    if match is None:  # pragma: no cover - matplotlib always writes the size in pt
+        raise RuntimeError("matplotlib wrote an SVG without a width/height in pt")
+    width, height = float(match.group(2)) * dpi / 72.0, float(match.group(4)) * dpi / 72.0
+    sized = (svg[:match.start()] + f"{match.group(1)}{width:.2f}px{match.group(3)}{height:.2f}px\""
+             + svg[match.end():])
+    return sized, width, height
 
 
 # --------------------------------------------------------------------------- helpers

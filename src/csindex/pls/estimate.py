@@ -280,6 +280,7 @@ def fit_pls(
     index_weights: str = "unstandardized",
     sign_change: str = "none",
     by: Any = None,
+    bootstrap_groups: int = 200,
 ):
     """Estimate a PLS path model (PLS-PM) with Wold's iterative algorithm.
 
@@ -408,15 +409,16 @@ def fit_pls(
             ("max_iter", max_iter), ("tol", tol), ("confidence", confidence), ("bootstrap", bootstrap),
             ("seed", seed), ("progress", progress)))
     chunk_size = check_param("chunk_size", chunk_size, Count(1), "fit_pls")
+    bootstrap_groups = check_param("bootstrap_groups", bootstrap_groups, Count(10, 100_000), "fit_pls")
     standardize = check_param("standardize", standardize, Boolean(), "fit_pls")
     consistent = check_param("consistent", consistent, Boolean(), "fit_pls")
     options = dict(scheme=scheme, standardize=standardize, max_iter=max_iter, tol=tol, missing=missing,
                    bootstrap=bootstrap, ci=ci, confidence=confidence, seed=seed, n_jobs=n_jobs,
                    progress=progress, weights=weights, scale=scale, preset=preset, convergence=convergence,
                    chunk_size=chunk_size, consistent=bool(consistent), index_weights=index_weights,
-                   sign_change=sign_change)
+                   sign_change=sign_change, bootstrap_groups=bootstrap_groups)
     if is_source(data):  # Parquet file/folder, DuckDB relation, Dask DataFrame: out of core
-        return fit_source(data, _resolve_model(model, data), by, **options)
+        return fit_source(data, _resolve_model(model, data), by, model=model, **options)
     if by is not None:
         return fit_by(fit_pls, data, model, by, options)
     spec = _resolve_model(model, data)
@@ -426,8 +428,8 @@ def fit_pls(
 def _fit(data: Any, spec: ModelSpec, *, scheme: str, standardize: bool, max_iter: int, tol: float, missing: str,
          bootstrap: int, ci: str, confidence: float, seed: Any, n_jobs: int, progress: bool | None, weights: Any,
          scale: Any, preset: str | None, convergence: str, chunk_size: int, consistent: bool = False,
-         index_weights: str = "unstandardized", sign_change: str = "none"):
-    layout = _layout(spec)
+         index_weights: str = "unstandardized", sign_change: str = "none", bootstrap_groups: int = 200):
+    layout = _layout(spec)  # bootstrap_groups: out-of-core sources only (in memory the rows are resampled)
     prep = prepare(data, spec, missing=missing, weights=weights, scale=scale)
     _check_size(prep, layout)
     if prep.weights is not None and not prep.weights.sum() > 0:

@@ -118,6 +118,13 @@ class Source:
                 return Xt
         return np.empty((len(names), 0))
 
+    def _dictionary(self, names: Sequence[str]) -> bool:
+        """Whether any of the columns ``names`` of a Parquet dataset is dictionary encoded (categorical)."""
+        import pyarrow as pa
+
+        schema = self.obj.schema
+        return any(pa.types.is_dictionary(schema.field(n).type) for n in names if n in schema.names)
+
     def _duckdb_scan(self) -> Source | None:
         """The same Parquet files as a DuckDB relation (when DuckDB is installed and
         :data:`PARQUET_ENGINE` allows it); the files are the ones pyarrow discovered."""
@@ -143,8 +150,10 @@ class Source:
         their rows (one column), so the positions do not depend on the partitioning.
         """
         cols = list(dict.fromkeys(list(names) + ([weight] if weight else []) + list(extra)))
-        scan = self._duckdb_scan() if self.kind == "parquet" else None
-        if scan is not None:  # DuckDB decodes Parquet faster than pyarrow.dataset here (bench_out_of_core)
+        # DuckDB decodes Parquet faster than pyarrow.dataset here (bench_out_of_core), but reads a
+        # categorical (dictionary) segment column as text: pyarrow keeps its categories and their order
+        scan = self._duckdb_scan() if self.kind == "parquet" and not self._dictionary(extra) else None
+        if scan is not None:
             return scan.reduce(names, weight, make, extra)
         if self.kind == "dask":
             dask = require("dask", "Out-of-core fits on a Dask DataFrame")

@@ -288,7 +288,15 @@ def fit_pls(
     ----------
     data : DataFrame, Survey, Parquet path, DuckDB relation or Dask DataFrame
         One row per respondent. A Survey also supplies sampling weights and the items'
-        scales for the 0-100 index; the others are read out of core (user guide, "Large data").
+        scales for the 0-100 index. A Parquet file or folder, a DuckDB relation or a Dask
+        DataFrame is read out of core (user guide, "Large data"): one streaming pass sums
+        the weighted counts, item sums and cross-products, and the fit on those sums equals
+        the in-memory fit to 1e-10 (``missing`` "listwise" or "mean"; ``weights`` a column
+        name; scores in a second pass, :meth:`PLSResult.stream_scores`). ``by=`` (column
+        names) keeps one set of sums per segment in the same pass and returns the same
+        :class:`~csindex.segments.SegmentResults` as in memory. ``bootstrap=`` uses random
+        groups instead of rows (see ``bootstrap_groups``). Not available out of core:
+        ``missing="em"`` and PLSpredict.
     model : str or ModelSpec
         lavaan-style syntax (``=~`` reflective block, Mode A; ``<~`` formative block,
         Mode B; ``~`` structural path), a :class:`~csindex.spec.ModelSpec`, or the
@@ -371,6 +379,18 @@ def fit_pls(
     by : str, optional
         Column (of the data or a Survey's responses) to split on; returns a mapping
         ``segment -> PLSResult``, each equal to fitting that segment alone.
+    bootstrap_groups : int
+        Out-of-core sources only: the number ``G`` of random groups of the bootstrap
+        (default 200, at least 10). The rows of a source cannot be resampled, so the
+        streaming pass keeps the sums of ``G`` random groups (equal sizes; a row's group is
+        a seeded permutation of its position, the same for any batch or partition layout)
+        and each resample draws ``G - 1`` groups with replacement (the method of random
+        groups, Wolter 2007, ch. 2, with Rao & Wu's 1988 bootstrap of primary units; BCa
+        from Kott's delete-a-group jackknife); ``settings`` records
+        ``bootstrap_method="random-group"``. The standard errors then have about ``G - 1``
+        degrees of freedom (relative error about ``1/sqrt(2(G - 1))``, 5 % at 200),
+        whatever ``bootstrap``; memory is ``G`` sums of ``p x p``. In memory the rows
+        themselves are resampled and this option is not used.
 
     Returns
     -------

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .._deps import require
+from .._em import conditional_mean, patterns
 from .._random import resolve_seed
 from .._sufficient import (
     BATCH_ROWS,
@@ -31,11 +32,12 @@ from .._sufficient import (
     open_source,
 )
 from .._validation import quote_list
-from ..exceptions import ConvergenceWarning, MissingDataWarning, ParameterError, SurveyDataError
+from ..exceptions import ConvergenceWarning, InferenceWarning, MissingDataWarning, ParameterError, SurveyDataError
 from ..spec import ModelSpec
 from ._algorithm import Layout
 from ._group_bootstrap import DEFAULT_GROUPS, group_key, run_group_bootstrap
 from ._stats import estimate_stack
+from ._streaming_em import PatternSums, em_moments
 
 __all__ = ["fit_source", "fit_state", "StreamPrepared", "stream_scores"]
 
@@ -56,6 +58,7 @@ class StreamPrepared:
     items: tuple[str, ...]
     mean: np.ndarray  # item means of the rows used (the fill-in values under missing="mean")
     weight_column: str | None
+    em: tuple[np.ndarray, np.ndarray] | None = None  # EM mean and covariance (missing="em" with missing answers)
 
 
 def _weight_column(weights: Any, src: Source) -> str | None:
@@ -78,9 +81,11 @@ def fit_source(data: Any, spec: ModelSpec, by: Any = None, *, scheme: str, stand
     for the sums (per random group under ``bootstrap``, per segment under ``by``), then the fits."""
     from .estimate import _layout
 
-    if missing not in ("listwise", "mean"):
-        raise ParameterError(f"fit_pls: missing={missing!r} is not available for an out-of-core source; use "
-                             "'listwise' or 'mean'.")
+    if missing == "em" and bootstrap:
+        raise ParameterError(
+            "fit_pls: bootstrap= with missing='em' is not available for an out-of-core source (the random groups "
+            "would each need their own missing-data patterns and EM). Use missing='mean' or 'listwise' for the "
+            "bootstrap, or load the data in memory.")
     src = open_source(data, "fit_pls")
     layout = _layout(spec)
     items = list(layout.items)
@@ -88,7 +93,9 @@ def fit_source(data: Any, spec: ModelSpec, by: Any = None, *, scheme: str, stand
     wcol = _weight_column(weights, src)
     entropy = resolve_seed(seed, "fit_pls()").seed if bootstrap else None
     shift = integer_shift(src.first(items))
-    if bootstrap:
+    if missing == "em":
+        make = functools.partial(PatternSums, shift)
+    elif bootstrap:
         make = functools.partial(GroupedCrossProducts, shift, missing, bootstrap_groups, group_key(entropy))
     else:
         make = functools.partial(CrossProducts, shift, missing)
@@ -115,11 +122,14 @@ def fit_state(state: Any, spec: ModelSpec, layout: Layout, src: Source, wcol: st
     grouped = state if isinstance(state, GroupedCrossProducts) else None
     state = grouped.total() if grouped is not None else state
     items, missing = list(layout.items), o["missing"]
-    report = _missing_report(state, items, missing, data_label, stacklevel)
+    report, worst = _missing_report(state, items, missing, data_label, stacklevel)
     if state.has_inf.any():
         raise SurveyDataError(f"Item(s) {quote_list([items[k] for k in np.flatnonzero(state.has_inf)])} contain "
                               "infinite values.")
-    _check_rows(state, layout, items, missing)
+    em = None
+    if missing == "em":  # EM on the per-pattern sums (no further pass)
+        mean, S, em = em_moments(state, items, report, worst, stacklevel)
+    _check_rows(state, layout, items, missing, stacklevel)
     if wcol is not None and not state.sw > 0:
         raise SurveyDataError("The sampling weights of the respondents used sum to 0.")
     if grouped is not None and state.n_used < 2 * grouped.groups:
@@ -127,10 +137,12 @@ def fit_state(state: Any, spec: ModelSpec, layout: Layout, src: Source, wcol: st
             f"fit_pls: bootstrap_groups={grouped.groups} random groups need at least {2 * grouped.groups} "
             f"respondents (two per group), but {state.n_used} were used. Lower bootstrap_groups= (the standard "
             "errors then have fewer degrees of freedom) or load the data in memory for a row bootstrap.")
-    mean, S = state.finish()
+    if missing != "em":
+        mean, S = state.finish()
     lo, hi, source = _scale_bounds(items, None, o["scale"], None,
                                    data_range=(float(state.lo.min()), float(state.hi.max())))
-    prep = StreamPrepared(None, None, None, lo, hi, source, report, int(state.n_used), src, tuple(items), mean, wcol)
+    prep = StreamPrepared(None, None, None, lo, hi, source, report, int(state.n_used), src, tuple(items), mean, wcol,
+                          None if em is None else (em.mean, em.cov))
     _check_design(prep, spec, layout, S)
     st = estimate_stack(S[None], mean[None], layout, scheme=o["scheme"], tol=o["tol"], max_iter=o["max_iter"],
                         rule=o["convergence"], standardized=o["standardize"], lo=lo, hi=hi, with_htmt=False,
@@ -147,6 +159,8 @@ def fit_state(state: Any, spec: ModelSpec, layout: Layout, src: Source, wcol: st
                     preset=o["preset"] or "csindex", weighted=wcol is not None, scale_source=source,
                     consistent=o["consistent"], index_weights=o["index_weights"], sign_change=o["sign_change"],
                     out_of_core=src.kind)
+    if missing == "em":
+        settings.update(em_iterations=em.iterations if em else 0, em_converged=em.converged if em else True)
     boot = None
     if grouped is not None:
         boot = run_group_bootstrap(grouped, state, prep, layout, st, S, settings, B=o["bootstrap"],
@@ -159,25 +173,26 @@ def fit_state(state: Any, spec: ModelSpec, layout: Layout, src: Source, wcol: st
                             boot=boot)
 
 
-def _missing_report(state: CrossProducts, items: list[str], missing: str, label: str,
-                    stacklevel: int = 5) -> dict[str, Any]:
+def _missing_report(state: Any, items: list[str], missing: str, label: str,
+                    stacklevel: int = 5) -> tuple[dict[str, Any], list[str]]:
+    """The missing-data report, the three most-missing items, and the in-memory warnings and
+    errors of the listwise and mean policies (EM reports in :func:`em_moments`)."""
     n_total, n_aff = int(state.n_total), int(state.rows_affected)
     report = {"policy": missing, "n_total": n_total, "rows_affected": n_aff, "cells_missing": int(state.miss.sum()),
               "rows_dropped": n_aff if missing == "listwise" else 0,
               "cells_imputed": int(state.miss.sum()) if missing == "mean" else 0}
     if n_total == 0:
         raise SurveyDataError(f"The {label} has no rows.")
-    if n_aff:
-        per_item = state.miss
-        worst = [f"{items[k]!r} ({per_item[k]})" for k in np.argsort(-per_item)[:3] if per_item[k]]
+    per_item = state.miss
+    worst = [f"{items[k]!r} ({per_item[k]})" for k in np.argsort(-per_item)[:3] if per_item[k]]
+    if n_aff and missing != "em":
         if missing == "listwise":
             if state.n_used == 0:
                 raise SurveyDataError(
                     f"Only 0 complete respondents: all {n_total} miss at least one model item (most missing: "
-                    f"{', '.join(worst)}). Use missing='mean' or drop those items.")
+                    f"{', '.join(worst)}). Use missing='em' (or 'mean') or drop those items.")
             msg = (f"{n_aff} of {n_total} respondents have missing answers on model items and were dropped "
-                   f"(listwise); most missing: {', '.join(worst)}. Use missing='mean' to keep them (missing='em' "
-                   "needs the data in memory).")
+                   f"(listwise); most missing: {', '.join(worst)}. Use missing='em' to keep them.")
         else:
             empty = [items[k] for k in np.flatnonzero(state.swo <= 0)]
             if empty:
@@ -185,16 +200,22 @@ def _missing_report(state: CrossProducts, items: list[str], missing: str, label:
             msg = (f"{int(state.miss.sum())} missing answers of {n_aff} respondents were replaced by the item means; "
                    f"most missing: {', '.join(worst)}.")
         warnings.warn(msg, MissingDataWarning, stacklevel=stacklevel)
-    return report
+    return report, worst
 
 
-def _check_rows(state: CrossProducts, layout: Layout, items: list[str], missing: str) -> None:
+def _check_rows(state: Any, layout: Layout, items: list[str], missing: str, stacklevel: int = 5) -> None:
+    """The in-memory size checks (:func:`csindex.pls.estimate._check_size`) on the rows used."""
     n = int(state.n_used)
     max_pred = max([len(layout.preds[j]) for j in range(layout.J)] + [1])
     if n < max(3, 2 * max_pred):
         raise SurveyDataError(
             f"Only {n} complete respondents; PLS needs at least {max(3, 2 * max_pred)} (twice the largest number "
-            f"of predictors, {max_pred}). Collect more data, use missing='mean', or simplify the model.")
+            f"of predictors, {max_pred}). Collect more data, use missing='em', or simplify the model.")
+    if n < layout.p:
+        warnings.warn(
+            f"Only {n} complete respondents for {layout.p} model items: the item correlation matrix is singular "
+            "and the PLS estimates (paths, loadings) are unstable and can exceed 1. Collect more data or use "
+            "fewer items.", InferenceWarning, stacklevel=stacklevel)
 
 
 # --------------------------------------------------------------------------- second pass
@@ -212,10 +233,16 @@ def _linear_map(res: Any, kind: str) -> tuple[np.ndarray, np.ndarray, list[str]]
     return A, p.lo @ A, list(L.constructs)
 
 
-def _score_block(part: Any, items: list[str], A: np.ndarray, b: np.ndarray, fill: np.ndarray | None) -> np.ndarray:
+def _score_block(part: Any, items: list[str], A: np.ndarray, b: np.ndarray, fill: Any) -> np.ndarray:
     X = columns_matrix(part, items).T.astype(np.float64)
     nan = np.isnan(X)
     if nan.any():
+        if isinstance(fill, tuple):  # EM: E[x_m | x_o] under the EM estimates (rows without answers: NaN)
+            keep = ~nan.all(axis=1)
+            Y = np.full((X.shape[0], A.shape[1]), np.nan)
+            if keep.any():
+                Y[keep] = conditional_mean(patterns(X[keep]), fill[0], fill[1]) @ A - b
+            return Y
         if fill is None:  # listwise: rows left out of the fit get no score
             Y = np.where(nan, 0.0, X) @ A - b
             Y[nan.any(axis=1)] = np.nan
@@ -237,7 +264,7 @@ def stream_scores(res: Any, kind: str = "scores", path: str | Path | None = None
     src = prep.source
     items = list(prep.items)
     A, b, names = _linear_map(res, kind)
-    fill = prep.mean if res.settings["missing"] == "mean" else None
+    fill = prep.mean if res.settings["missing"] == "mean" else prep.em
     if src.kind == "dask":
         meta = pd.DataFrame({c: pd.Series(dtype=float) for c in names})
         scored = src.obj[items].map_partitions(_score_partition, items, A, b, fill, names, meta=meta)

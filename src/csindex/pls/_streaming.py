@@ -6,6 +6,11 @@ weighted item means and covariance, and those are sums over respondents
 (:class:`csindex._sufficient.CrossProducts`): one streaming pass gives them, and the fit on
 them is the in-memory fit (same engine, same checks). Scores need the rows again; they are
 computed in a second pass only when asked (:meth:`PLSResult.stream_scores`).
+
+The same single pass also serves ``bootstrap=`` (sums per random group,
+:mod:`csindex.pls._group_bootstrap`), ``by=`` (sums per segment,
+:mod:`csindex.pls._streaming_by`) and ``missing="em"`` (sums per missing-data pattern,
+:mod:`csindex.pls._streaming_em`).
 """
 
 from __future__ import annotations

@@ -291,12 +291,13 @@ def fit_pls(
         scales for the 0-100 index. A Parquet file or folder, a DuckDB relation or a Dask
         DataFrame is read out of core (user guide, "Large data"): one streaming pass sums
         the weighted counts, item sums and cross-products, and the fit on those sums equals
-        the in-memory fit to 1e-10 (``missing`` "listwise" or "mean"; ``weights`` a column
-        name; scores in a second pass, :meth:`PLSResult.stream_scores`). ``by=`` (column
-        names) keeps one set of sums per segment in the same pass and returns the same
+        the in-memory fit to 1e-10 (``weights`` a column name; scores in a second pass,
+        :meth:`PLSResult.stream_scores`). ``missing="em"`` keeps the sums per missing-data
+        pattern, which is all EM needs. ``by=`` (column names) keeps one set of sums per
+        segment in the same pass and returns the same
         :class:`~csindex.segments.SegmentResults` as in memory. ``bootstrap=`` uses random
-        groups instead of rows (see ``bootstrap_groups``). Not available out of core:
-        ``missing="em"`` and PLSpredict.
+        groups instead of rows (see ``bootstrap_groups``; not with ``missing="em"``). Not
+        available out of core: PLSpredict.
     model : str or ModelSpec
         lavaan-style syntax (``=~`` reflective block, Mode A; ``<~`` formative block,
         Mode B; ``~`` structural path), a :class:`~csindex.spec.ModelSpec`, or the

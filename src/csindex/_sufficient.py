@@ -402,11 +402,11 @@ class CrossProducts:
         n, p = Xt.shape[1], self.p
         self.lo = np.fmin(self.lo, Xt.min(axis=1))
         self.hi = np.fmax(self.hi, Xt.max(axis=1))
-        big = float(max(np.abs(self.hi - self.shift).max(), np.abs(self.lo - self.shift).max(), 1.0))
-        if not np.all(self.shift == np.round(self.shift)) or big > 2**11:
+        exact = self.exact_rows(self.lo, self.hi)
+        if not exact:
             self._add_wide_int(Xt)
             return
-        step = min(n, PRODUCT_ROWS, max(1, int(_EXACT / (big * big)) - 1))
+        step = min(n, PRODUCT_ROWS, exact)
         buf = np.empty((p + 1, step), dtype=np.float32)
         buf[p] = 1.0
         sh = self.shift.astype(np.float32)[:, None]
@@ -420,6 +420,28 @@ class CrossProducts:
         self.sw += n
         self.sw2 += n
         self.n_used += n
+
+    def exact_rows(self, lo: np.ndarray, hi: np.ndarray) -> int:
+        """Rows whose float32 products and sums of ``x - shift`` stay exact integers, for items
+        within ``[lo, hi]`` (0: not possible, the values are too large)."""
+        big = float(max(np.abs(hi - self.shift).max(), np.abs(lo - self.shift).max(), 1.0))
+        if not np.all(self.shift == np.round(self.shift)) or big > 2**11:
+            return 0
+        return max(1, int(_EXACT / (big * big)) - 1)
+
+    def add_gram(self, G: np.ndarray, m: int, lo: np.ndarray, hi: np.ndarray) -> None:
+        """Add ``m`` unweighted integer rows given by their exact product ``G = [z; 1][z; 1]'``
+        (the rows lie within ``[lo, hi]``)."""
+        p = self.p
+        self.zz += G[:p, :p]
+        self.sz += G[:p, p]
+        self.n_total += m
+        self.n_used += m
+        self.sw += m
+        self.sw2 += m
+        self.swo += m
+        self.lo = np.fmin(self.lo, lo)
+        self.hi = np.fmax(self.hi, hi)
 
     def _add_wide_int(self, Xt: np.ndarray) -> None:
         """Integer rows whose values are too large for the exact float32 path."""
@@ -541,9 +563,22 @@ class GroupedCrossProducts:
         g = random_groups(pos, self.groups, self.key)
         order = np.argsort(g.astype(np.int16 if self.groups < 2**15 else np.int64), kind="stable")
         cuts = np.searchsorted(g[order], np.arange(self.groups + 1))
-        Xs = Xt[:, order]
+        Xs = np.take(Xt, order, axis=1)  # several times faster than Xt[:, order]
+        nonempty = np.flatnonzero(np.diff(cuts))
+        if Xt.dtype.kind in "iub" and w is None:  # the exact integer path, one shift for the whole batch
+            lo, hi = Xt.min(axis=1), Xt.max(axis=1)
+            first = self.parts[0]
+            if int(np.diff(cuts).max()) <= first.exact_rows(lo, hi):
+                p = first.p
+                Z = np.empty((p + 1, Xs.shape[1]), dtype=np.float32)
+                Z[p] = 1.0
+                np.subtract(Xs, first.shift.astype(np.float32)[:, None], out=Z[:p], casting="unsafe")
+                for k in nonempty:
+                    Zk = Z[:, cuts[k]:cuts[k + 1]]
+                    self.parts[k].add_gram(np.dot(Zk, Zk.T), int(cuts[k + 1] - cuts[k]), lo, hi)
+                return
         ws = None if w is None else w[order]
-        for k in np.flatnonzero(np.diff(cuts)):
+        for k in nonempty:
             a, b = cuts[k], cuts[k + 1]
             self.parts[k].add(Xs[:, a:b], None if ws is None else ws[a:b])
 

@@ -19,6 +19,11 @@ precision. Integer items without missing answers and without weights take an exa
 ``x - c`` are small integers whose products and batch sums stay below 2**24, so a float32
 matrix product (half the memory traffic of float64) gives them exactly.
 
+The same pass can keep the sums apart: per random group of rows (:class:`GroupedCrossProducts`,
+groups from a seeded permutation of the row position, :func:`random_groups`, for the
+random-group bootstrap) and per segment (:class:`SegmentedStates`, for ``by=``); a state that
+wants positions or segment columns gets the whole batch and the global position of its rows.
+
 Nothing here is specific to PLS; :mod:`csindex.pls._streaming` and
 :func:`csindex.simple_scores` build on it.
 """

@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_out_of_core import ECSI, _generate, _with_missing
 
 import csindex
@@ -101,6 +103,22 @@ def test_group_assignment_depends_only_on_position():
     assert not np.array_equal(random_groups(pos, 200, key=100), g)
     # not consecutive blocks: neighbouring rows land in different groups
     assert np.mean(g[1:] == g[:-1]) < 0.02
+
+
+@settings(max_examples=60, deadline=None)
+@given(start=st.integers(0, 10**12), n=st.integers(1, 3000), groups=st.integers(10, 500),
+       cuts=st.lists(st.integers(0, 3000), max_size=5), key=st.integers(0, 2**64 - 1))
+def test_groups_are_balanced_and_batch_free(start, n, groups, cuts, key):
+    pos = np.arange(start, start + n)
+    g = random_groups(pos, groups, key)
+    assert g.min() >= 0 and g.max() < groups
+    pieces = np.split(pos, sorted(c for c in cuts if c < n))
+    np.testing.assert_array_equal(np.concatenate([random_groups(p, groups, key) for p in pieces]), g)
+    # every full block of ``groups`` consecutive positions is a permutation of the groups
+    first = -(-start // groups) * groups
+    block = np.arange(first, first + groups)
+    if block[-1] < start + n:
+        assert sorted(random_groups(block, groups, key).tolist()) == list(range(groups))
 
 
 def test_weighted_and_mean_imputed_sources(data, tmp_path):

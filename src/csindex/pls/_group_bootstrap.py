@@ -30,7 +30,13 @@ import numpy as np
 from .._sufficient import CrossProducts, GroupedCrossProducts
 from ._algorithm import Layout
 from ._stats import Statistics
-from .bootstrap import BootstrapResult, bootstrap_options, collect, estimate_moments, run_chunks
+from .bootstrap import (
+    BootstrapResult,
+    bootstrap_options,
+    collect,
+    estimate_moments,
+    run_chunks,
+)
 
 __all__ = ["run_group_bootstrap", "group_key", "DEFAULT_GROUPS"]
 

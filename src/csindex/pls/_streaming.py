@@ -37,7 +37,13 @@ from .._sufficient import (
     open_source,
 )
 from .._validation import quote_list
-from ..exceptions import ConvergenceWarning, InferenceWarning, MissingDataWarning, ParameterError, SurveyDataError
+from ..exceptions import (
+    ConvergenceWarning,
+    InferenceWarning,
+    MissingDataWarning,
+    ParameterError,
+    SurveyDataError,
+)
 from ..spec import ModelSpec
 from ._algorithm import Layout
 from ._group_bootstrap import DEFAULT_GROUPS, group_key, run_group_bootstrap

@@ -18,6 +18,11 @@ Work (issue 15, section 3; targets on this 2-core machine: under 60 s, under 2 G
    (``pd.read_parquet`` then ``fit_pls``) in another fresh process and print the largest
    difference of paths, weights and index, and both times and peak RSS.
 
+4. with ``--bootstrap B`` (e.g. 1000), at ``--compare-rows`` also the random-group bootstrap
+   (``fit_pls(folder, ECSI, bootstrap=B, bootstrap_groups=--groups)``: the same single pass
+   keeping the sums of ``--groups`` random groups, then ``B`` resamples of the groups fit in
+   batches), in a fresh process: time, CPU time and peak RSS next to the plain fit's.
+
 A size not run (``--sizes``) is not extrapolated silently: the script prints a linear
 extrapolation to ``--rows`` from the largest size run, labelled as such.
 
@@ -25,6 +30,7 @@ Usage::
 
     PYTHONPATH=src python benchmarks/bench_out_of_core.py                 # 100 M rows
     PYTHONPATH=src python benchmarks/bench_out_of_core.py --rows 30000000 --sizes 10000000,30000000
+    PYTHONPATH=src python benchmarks/bench_out_of_core.py --rows 10000000 --bootstrap 1000 --no-compare
 """
 
 from __future__ import annotations
@@ -148,17 +154,22 @@ def _child(mode: str, source: str) -> None:
         data = pd.read_parquet(source)
         t_read = time.perf_counter() - t0
         res = csindex.fit_pls(data, ECSI, scale=(1, 10))
+    elif mode.startswith("boot"):  # "boot:B:G": the random-group bootstrap in the same single pass
+        _, B, G = mode.split(":")
+        t_read = 0.0
+        res = csindex.fit_pls(source, ECSI, scale=(1, 10), bootstrap=int(B), bootstrap_groups=int(G), seed=1)
     else:
         t_read = 0.0
         res = csindex.fit_pls(source, ECSI, scale=(1, 10))
     index = res.index["index"].tolist()
+    se = res.index["std_error"].tolist() if mode.startswith("boot") else []
     secs = secs if mode == "dask" else time.perf_counter() - t0
     ru = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({"seconds": secs, "cpu_seconds": ru.ru_utime + ru.ru_stime, "read_seconds": t_read,
                       "import_seconds": t0 - t_imp, "n": res.n,
                       "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                       "paths": res.paths["estimate"].tolist(), "weights": res.weights["estimate"].tolist(),
-                      "index": index, "constructs": res.index["construct"].tolist()}))
+                      "index": index, "index_se": se, "constructs": res.index["construct"].tolist()}))
 
 
 def run_child(mode: str, source: Path) -> dict:
@@ -181,6 +192,8 @@ def main() -> None:
     ap.add_argument("--no-compare", action="store_true")
     ap.add_argument("--dask", action="store_true", help="also time the fit as a Dask reduction at --compare-rows")
     ap.add_argument("--duckdb", action="store_true", help="also time the fit on a DuckDB relation at --compare-rows")
+    ap.add_argument("--bootstrap", type=int, default=0, help="also time the random-group bootstrap with B resamples")
+    ap.add_argument("--groups", type=int, default=200, help="random groups of the bootstrap (default 200)")
     ap.add_argument("--child", nargs=2, metavar=("MODE", "SOURCE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -216,6 +229,17 @@ def main() -> None:
         d = run_child("duckdb", subset(args.path, args.compare_rows, args.file_rows))
         print(f"\nDuckDB relation (read_parquet) at {d['n']:,} rows: {d['seconds']:.1f} s, CPU {d['cpu_seconds']:.1f} s, "
               f"peak RSS {d['peak_mib']:.0f} MiB")
+    if args.bootstrap:
+        n = args.compare_rows
+        src = subset(args.path, n, args.file_rows)
+        plain = results.get(n) or run_child("stream", src)
+        b = run_child(f"boot:{args.bootstrap}:{args.groups}", src)
+        print(f"\nrandom-group bootstrap at {b['n']:,} rows, B = {args.bootstrap}, {args.groups} groups:")
+        print(f"  plain fit:          {plain['seconds']:6.1f} s, CPU {plain['cpu_seconds']:6.1f} s, "
+              f"peak RSS {plain['peak_mib']:.0f} MiB")
+        print(f"  fit with bootstrap: {b['seconds']:6.1f} s, CPU {b['cpu_seconds']:6.1f} s, "
+              f"peak RSS {b['peak_mib']:.0f} MiB   (load average {os.getloadavg()[0]:.1f})")
+        print("  index SE:", ", ".join(f"{c} {v:.4f}" for c, v in zip(b["constructs"], b["index_se"])))
     if args.no_compare:
         return
     n = args.compare_rows

@@ -72,6 +72,8 @@ __all__ = [
     "key_label",
     "show_progress",
     "ReadOnlyDict",
+    "check_missing_segments",
+    "order_segments",
 ]
 
 logger = logging.getLogger(__name__)
@@ -142,10 +144,9 @@ def _native(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _sort_keys(keys: list[Any], codes: pd.DataFrame) -> list[Any]:
-    """Category order for (ordered or not) categoricals, else natural order, else by text."""
-    cats = [codes[c].cat.categories if isinstance(codes[c].dtype, pd.CategoricalDtype) else None
-            for c in codes.columns]
+def _sort_keys(keys: list[Any], cats: Sequence[Any]) -> list[Any]:
+    """Category order for (ordered or not) categoricals (``cats``: each key part's categories or
+    None), else natural order, else by text."""
 
     def rank(key: Any) -> tuple:
         parts = key if isinstance(key, tuple) else (key,)
@@ -243,17 +244,7 @@ def segment_positions(data: Any, by: Any, min_size: int) -> tuple[dict[Any, np.n
     min_size = check_param("min_size", min_size, Count(1), where="split_segments()")
     codes, names = _segment_codes(frame, by)
     missing = codes.isna().any(axis=1).to_numpy()
-    if missing.all():
-        raise SurveyDataError(
-            f"The segment column {quote_list(names)} is missing for every row; no segment can be formed."
-        )
-    if missing.any():
-        k = int(missing.sum())
-        warnings.warn(
-            f"{k} row{'s' * (k != 1)} with a missing segment value ({quote_list(names)}) "
-            f"{'are' if k != 1 else 'is'} left out of the segments.",
-            MissingDataWarning, stacklevel=3,
-        )
+    check_missing_segments(int(missing.sum()), len(missing), names, stacklevel=4)
     positions = np.arange(len(frame))[~missing]
     kept = codes.iloc[positions].reset_index(drop=True)
     index: dict[Any, np.ndarray] = {}
@@ -264,9 +255,32 @@ def segment_positions(data: Any, by: Any, min_size: int) -> tuple[dict[Any, np.n
     if len(names) == 1 and isinstance(codes.iloc[:, 0].dtype, pd.CategoricalDtype):
         for cat in codes.iloc[:, 0].cat.categories:  # unused categories are empty segments
             index.setdefault(_native(cat), np.zeros(0, dtype=np.int64))
-    order = _sort_keys(list(index), codes)
+    cats = [codes[c].cat.categories if isinstance(codes[c].dtype, pd.CategoricalDtype) else None
+            for c in codes.columns]
+    order = order_segments({key: len(rows) for key, rows in index.items()}, names, min_size, cats)
+    return {key: index[key] for key in order}, names
+
+
+def check_missing_segments(n_missing: int, n_total: int, names: list[str], stacklevel: int = 3) -> None:
+    """Raise when every row misses its segment value; warn (with the count) when some do."""
+    if n_total and n_missing == n_total:
+        raise SurveyDataError(
+            f"The segment column {quote_list(names)} is missing for every row; no segment can be formed."
+        )
+    if n_missing:
+        k = n_missing
+        warnings.warn(
+            f"{k} row{'s' * (k != 1)} with a missing segment value ({quote_list(names)}) "
+            f"{'are' if k != 1 else 'is'} left out of the segments.",
+            MissingDataWarning, stacklevel=stacklevel,
+        )
+
+
+def order_segments(sizes: Mapping[Any, int], names: list[str], min_size: int, cats: Sequence[Any]) -> list[Any]:
+    """The segment keys in order (:func:`_sort_keys`), each checked to have ``min_size`` rows."""
+    order = _sort_keys(list(sizes), cats)
     for key in order:
-        size = len(index[key])
+        size = int(sizes[key])
         if size < min_size:
             what = "has no respondents" if size == 0 else f"has only {size} respondent{'s' * (size != 1)}"
             fix = (" (or drop unused categories: series.cat.remove_unused_categories())" if size == 0 else "")
@@ -274,7 +288,7 @@ def segment_positions(data: Any, by: Any, min_size: int) -> tuple[dict[Any, np.n
                 f"Segment {key_label(names, key)} {what}; at least {min_size} are needed. Merge it with another "
                 f"segment (recode the column), drop its rows before splitting{fix}, or lower min_size=."
             )
-    return {key: index[key] for key in order}, names
+    return order
 
 
 # --------------------------------------------------------------------------- results

@@ -19,6 +19,11 @@ precision. Integer items without missing answers and without weights take an exa
 ``x - c`` are small integers whose products and batch sums stay below 2**24, so a float32
 matrix product (half the memory traffic of float64) gives them exactly.
 
+The same pass can keep the sums apart: per random group of rows (:class:`GroupedCrossProducts`,
+groups from a seeded permutation of the row position, :func:`random_groups`, for the
+random-group bootstrap) and per segment (:class:`SegmentedStates`, for ``by=``); a state that
+wants positions or segment columns gets the whole batch and the global position of its rows.
+
 Nothing here is specific to PLS; :mod:`csindex.pls._streaming` and
 :func:`csindex.simple_scores` build on it.
 """
@@ -37,7 +42,8 @@ from ._deps import require
 from ._validation import did_you_mean, quote_list
 from .exceptions import SurveyDataError
 
-__all__ = ["Source", "is_source", "open_source", "CrossProducts", "BATCH_ROWS"]
+__all__ = ["Source", "is_source", "open_source", "CrossProducts", "GroupedCrossProducts", "SegmentedStates",
+           "random_groups", "BATCH_ROWS"]
 
 #: rows per Arrow record batch (27 items: 7 MB of int8)
 BATCH_ROWS = 262_144
@@ -117,6 +123,13 @@ class Source:
                 return Xt
         return np.empty((len(names), 0))
 
+    def _dictionary(self, names: Sequence[str]) -> bool:
+        """Whether any of the columns ``names`` of a Parquet dataset is dictionary encoded (categorical)."""
+        import pyarrow as pa
+
+        schema = self.obj.schema
+        return any(pa.types.is_dictionary(schema.field(n).type) for n in names if n in schema.names)
+
     def _duckdb_scan(self) -> Source | None:
         """The same Parquet files as a DuckDB relation (when DuckDB is installed and
         :data:`PARQUET_ENGINE` allows it); the files are the ones pyarrow discovered."""
@@ -129,30 +142,42 @@ class Source:
         rel = duckdb.connect().sql("SELECT * FROM read_parquet(?)", params=[list(self.obj.files)])
         return Source("duckdb", rel, [str(c) for c in rel.columns], self.label)
 
-    def reduce(self, names: Sequence[str], weight: str | None, make: Callable[[], Any]) -> Any:
+    def reduce(self, names: Sequence[str], weight: str | None, make: Callable[[], Any],
+               extra: Sequence[str] = ()) -> Any:
         """Run ``state.add(Xt, w)`` over all rows and return the summed state.
 
         Parquet and DuckDB are read in this process; a Dask DataFrame is reduced partition by
         partition with ``dask.delayed`` (on the cluster when a distributed client is active)
-        and the partial states are merged.
+        and the partial states are merged. A state with an ``add_part(part, Xt, w, start)``
+        method (:class:`GroupedCrossProducts`, :class:`SegmentedStates`) gets the whole batch
+        (with the ``extra`` columns) and the global position ``start`` of its first row; for a
+        Dask DataFrame the partitions' offsets then come from a first, cheap pass counting
+        their rows (one column), so the positions do not depend on the partitioning.
         """
-        cols = list(names) + ([weight] if weight else [])
-        scan = self._duckdb_scan() if self.kind == "parquet" else None
-        if scan is not None:  # DuckDB decodes Parquet faster than pyarrow.dataset here (bench_out_of_core)
-            return scan.reduce(names, weight, make)
+        cols = list(dict.fromkeys(list(names) + ([weight] if weight else []) + list(extra)))
+        # DuckDB decodes Parquet faster than pyarrow.dataset here (bench_out_of_core), but reads a
+        # categorical (dictionary) segment column as text: pyarrow keeps its categories and their order
+        scan = self._duckdb_scan() if self.kind == "parquet" and not self._dictionary(extra) else None
+        if scan is not None:
+            return scan.reduce(names, weight, make, extra)
         if self.kind == "dask":
             dask = require("dask", "Out-of-core fits on a Dask DataFrame")
-            parts = [dask.delayed(_reduce_part)(p, list(names), weight, make)
-                     for p in self.obj[cols].to_delayed()]
-            return dask.delayed(_merge_states)(parts).compute()
+            parts = self.obj[cols].to_delayed()
+            offsets = [0] * len(parts)
+            if hasattr(make(), "add_part"):
+                lengths = dask.compute(*[dask.delayed(len)(p) for p in self.obj[[cols[0]]].to_delayed()])
+                offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64).tolist()
+            tasks = [dask.delayed(_reduce_part)(p, list(names), weight, make, off) for p, off in zip(parts, offsets)]
+            return dask.delayed(_merge_states)(tasks).compute()
         state = make()
+        start = 0
         with one_blas_thread():
             for b in self.batches(cols):
-                _add(state, b, list(names), weight)
+                start += _add(state, b, list(names), weight, start)
         return state
 
 
-def _add(state: Any, part: Any, names: list[str], weight: str | None) -> None:
+def _add(state: Any, part: Any, names: list[str], weight: str | None, start: int = 0) -> int:
     Xt = columns_matrix(part, names)
     w = None
     if weight:
@@ -160,13 +185,17 @@ def _add(state: Any, part: Any, names: list[str], weight: str | None) -> None:
         if not (np.all(np.isfinite(w)) and np.all(w >= 0)):
             raise SurveyDataError(f"The weight column {weight!r} holds missing, infinite or negative values; "
                                   "sampling weights must be finite and >= 0.")
-    state.add(Xt, w)
+    if hasattr(state, "add_part"):
+        state.add_part(part, Xt, w, np.arange(start, start + Xt.shape[1], dtype=np.int64))
+    else:
+        state.add(Xt, w)
+    return Xt.shape[1]
 
 
-def _reduce_part(part: Any, names: list[str], weight: str | None, make: Callable[[], Any]) -> Any:
+def _reduce_part(part: Any, names: list[str], weight: str | None, make: Callable[[], Any], start: int = 0) -> Any:
     state = make()
     with one_blas_thread():
-        _add(state, part, names, weight)
+        _add(state, part, names, weight, start)
     return state
 
 
@@ -378,11 +407,11 @@ class CrossProducts:
         n, p = Xt.shape[1], self.p
         self.lo = np.fmin(self.lo, Xt.min(axis=1))
         self.hi = np.fmax(self.hi, Xt.max(axis=1))
-        big = float(max(np.abs(self.hi - self.shift).max(), np.abs(self.lo - self.shift).max(), 1.0))
-        if not np.all(self.shift == np.round(self.shift)) or big > 2**11:
+        exact = self.exact_rows(self.lo, self.hi)
+        if not exact:
             self._add_wide_int(Xt)
             return
-        step = min(n, PRODUCT_ROWS, max(1, int(_EXACT / (big * big)) - 1))
+        step = min(n, PRODUCT_ROWS, exact)
         buf = np.empty((p + 1, step), dtype=np.float32)
         buf[p] = 1.0
         sh = self.shift.astype(np.float32)[:, None]
@@ -396,6 +425,28 @@ class CrossProducts:
         self.sw += n
         self.sw2 += n
         self.n_used += n
+
+    def exact_rows(self, lo: np.ndarray, hi: np.ndarray) -> int:
+        """Rows whose float32 products and sums of ``x - shift`` stay exact integers, for items
+        within ``[lo, hi]`` (0: not possible, the values are too large)."""
+        big = float(max(np.abs(hi - self.shift).max(), np.abs(lo - self.shift).max(), 1.0))
+        if not np.all(self.shift == np.round(self.shift)) or big > 2**11:
+            return 0
+        return max(1, int(_EXACT / (big * big)) - 1)
+
+    def add_gram(self, G: np.ndarray, m: int, lo: np.ndarray, hi: np.ndarray) -> None:
+        """Add ``m`` unweighted integer rows given by their exact product ``G = [z; 1][z; 1]'``
+        (the rows lie within ``[lo, hi]``)."""
+        p = self.p
+        self.zz += G[:p, :p]
+        self.sz += G[:p, p]
+        self.n_total += m
+        self.n_used += m
+        self.sw += m
+        self.sw2 += m
+        self.swo += m
+        self.lo = np.fmin(self.lo, lo)
+        self.hi = np.fmax(self.hi, hi)
 
     def _add_wide_int(self, Xt: np.ndarray) -> None:
         """Integer rows whose values are too large for the exact float32 path."""
@@ -442,3 +493,172 @@ def integer_shift(Xt: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         m = np.where(cnt > 0, np.where(valid, X, 0.0).sum(axis=1) / np.maximum(cnt, 1), 0.0)
     return np.round(np.where(np.isfinite(m), m, 0.0))
+
+
+# --------------------------------------------------------------------------- groups and segments
+_M1, _M2, _GOLD = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB), np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser (Steele, Lea & Flood 2014): a bijective hash of uint64 values."""
+    with np.errstate(over="ignore"):
+        z = x + _GOLD
+        z = (z ^ (z >> np.uint64(30))) * _M1
+        z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+def random_groups(pos: np.ndarray, groups: int, key: int) -> np.ndarray:
+    """The random group (``0 .. groups-1``) of the rows at global positions ``pos``.
+
+    The rows are cut into consecutive blocks of ``groups`` positions, and each block is dealt
+    out to the groups by a random permutation: the rank of a keyed hash of the position
+    among the block's hashes. So the groups are equal in size (up to one row), the
+    assignment is a function of the position and ``key`` only -- the same for any batch
+    size, file layout or number of Dask partitions -- and reproducible from the seed.
+
+    Examples
+    --------
+    >>> g = random_groups(np.arange(1000), 10, key=42)
+    >>> np.bincount(g).tolist()
+    [100, 100, 100, 100, 100, 100, 100, 100, 100, 100]
+    >>> bool((random_groups(np.arange(500, 700), 10, key=42) == g[500:700]).all())
+    True
+    """
+    pos = np.asarray(pos, dtype=np.int64)
+    if pos.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    b0, b1 = int(pos.min()) // groups, int(pos.max()) // groups
+    cells = np.arange(b0 * groups, (b1 + 1) * groups, dtype=np.uint64)
+    h = _mix(cells ^ _mix(np.full(1, key, dtype=np.uint64))).reshape(-1, groups)
+    rank = np.empty(h.shape, dtype=np.int64)
+    np.put_along_axis(rank, np.argsort(h, axis=1), np.arange(groups, dtype=np.int64)[None, :], axis=1)
+    return rank.ravel()[pos - b0 * groups]
+
+
+class GroupedCrossProducts:
+    """:class:`CrossProducts` of ``groups`` random groups of the rows (:func:`random_groups`).
+
+    The statistics of the whole table are the sum of the groups'
+    (:meth:`total`); a random-group bootstrap re-weights the groups (:meth:`stacked` gives
+    their additive fields as ``(groups, ...)`` arrays). Memory: ``groups`` states of a few
+    ``p x p`` matrices.
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(0).integers(1, 11, size=(1000, 3))
+    >>> state = GroupedCrossProducts(integer_shift(X[:100].T), "listwise", groups=20, key=1)
+    >>> for k, block in enumerate(np.array_split(np.arange(1000), 3)):
+    ...     state.add_part(None, X[block].T, None, block)
+    >>> mean, S = state.total().finish()
+    >>> bool(np.allclose(S, np.cov(X.T, bias=True))), state.stacked()["sw"].tolist()[:3]
+    (True, [50.0, 50.0, 50.0])
+    """
+
+    FIELDS = ("sw", "sz", "zz", "swo", "zm", "mm", "swm")
+
+    def __init__(self, shift: np.ndarray, policy: str, groups: int, key: int) -> None:
+        self.groups, self.key = int(groups), int(key)
+        self.parts = [CrossProducts(shift, policy) for _ in range(self.groups)]
+
+    def add_part(self, part: Any, Xt: np.ndarray, w: np.ndarray | None, pos: np.ndarray) -> None:
+        """Add a ``(p, n)`` block whose rows sit at global positions ``pos``."""
+        if Xt.shape[1] == 0:
+            return
+        g = random_groups(pos, self.groups, self.key)
+        order = np.argsort(g.astype(np.int16 if self.groups < 2**15 else np.int64), kind="stable")
+        cuts = np.searchsorted(g[order], np.arange(self.groups + 1))
+        Xs = np.take(Xt, order, axis=1)  # several times faster than Xt[:, order]
+        nonempty = np.flatnonzero(np.diff(cuts))
+        if Xt.dtype.kind in "iub" and w is None:  # the exact integer path, one shift for the whole batch
+            lo, hi = Xt.min(axis=1), Xt.max(axis=1)
+            first = self.parts[0]
+            if int(np.diff(cuts).max()) <= first.exact_rows(lo, hi):
+                p = first.p
+                Z = np.empty((p + 1, Xs.shape[1]), dtype=np.float32)
+                Z[p] = 1.0
+                np.subtract(Xs, first.shift.astype(np.float32)[:, None], out=Z[:p], casting="unsafe")
+                for k in nonempty:
+                    Zk = Z[:, cuts[k]:cuts[k + 1]]
+                    self.parts[k].add_gram(np.dot(Zk, Zk.T), int(cuts[k + 1] - cuts[k]), lo, hi)
+                return
+        ws = None if w is None else w[order]
+        for k in nonempty:
+            a, b = cuts[k], cuts[k + 1]
+            self.parts[k].add(Xs[:, a:b], None if ws is None else ws[a:b])
+
+    def merge(self, other: GroupedCrossProducts) -> GroupedCrossProducts:
+        for mine, theirs in zip(self.parts, other.parts):
+            mine.merge(theirs)
+        return self
+
+    def total(self) -> CrossProducts:
+        """The state of all rows (the sum of the groups)."""
+        out = CrossProducts(self.parts[0].shift, self.parts[0].policy)
+        for part in self.parts:
+            out.merge(part)
+        return out
+
+    def stacked(self) -> dict[str, np.ndarray]:
+        """The groups' additive sums as arrays with the group first."""
+        return {name: np.stack([np.asarray(getattr(p, name), dtype=np.float64) for p in self.parts])
+                for name in self.FIELDS}
+
+
+class SegmentedStates:
+    """One state per segment (the values of the ``by`` columns), filled in the same pass.
+
+    Each batch's segment columns are factorised (pandas ``groupby(...).indices``); the rows of
+    a segment are added to its state in one call (a loop over the batch's segments, never
+    over rows). Rows with a missing segment value are counted in ``n_missing`` and left out.
+    ``categories`` keeps the category order of a single categorical segment column.
+    """
+
+    def __init__(self, by: Sequence[str], make: Callable[[], Any]) -> None:
+        self.by, self.make = list(by), make
+        self.states: dict[Any, Any] = {}
+        self.n_missing = 0
+        self.n_total = 0
+        self.categories: list[Any] | None = None
+
+    def add_part(self, part: Any, Xt: np.ndarray, w: np.ndarray | None, pos: np.ndarray) -> None:
+        import pandas as pd
+
+        if hasattr(part, "schema") and hasattr(part, "column"):  # Arrow
+            codes = pd.DataFrame({c: part.column(c).to_pandas() for c in self.by})
+        else:
+            codes = part[self.by].reset_index(drop=True)
+        self.n_total += len(codes)
+        first = codes[self.by[0]]
+        if len(self.by) == 1 and isinstance(first.dtype, pd.CategoricalDtype):
+            seen = self.categories or []
+            self.categories = seen + [c for c in first.cat.categories if c not in seen]
+        miss = codes.isna().any(axis=1).to_numpy()
+        self.n_missing += int(miss.sum())
+        groups = codes.groupby(self.by, sort=False, observed=True, dropna=True).indices
+        for key, rows in groups.items():
+            parts = key if isinstance(key, tuple) else (key,)
+            parts = tuple(p.item() if isinstance(p, np.generic) else p for p in parts)
+            key = parts[0] if len(self.by) == 1 else parts
+            state = self.states.get(key)
+            if state is None:
+                state = self.states[key] = self.make()
+            rows = np.asarray(rows, dtype=np.int64)
+            sub_w = None if w is None else w[rows]
+            if hasattr(state, "add_part"):
+                state.add_part(None, Xt[:, rows], sub_w, pos[rows])
+            else:
+                state.add(Xt[:, rows], sub_w)
+
+    def merge(self, other: SegmentedStates) -> SegmentedStates:
+        for key, state in other.states.items():
+            if key in self.states:
+                self.states[key].merge(state)
+            else:
+                self.states[key] = state
+        self.n_missing += other.n_missing
+        self.n_total += other.n_total
+        if other.categories is not None:
+            seen = self.categories or []
+            self.categories = seen + [c for c in other.categories if c not in seen]
+        return self

@@ -169,11 +169,24 @@ def test_dask_dataframe_and_local_cluster(data):
     a = csindex.fit_pls(data, ECSI)
     b = csindex.fit_pls(ddf, ECSI)
     _assert_same(a, b)
+    boot = dict(bootstrap=100, seed=3, bootstrap_groups=50)
+    ref = csindex.fit_pls(data.assign(region=data["SAT1"] > 6), ECSI, by="region")
+    ref_boot = csindex.fit_pls(ddf, ECSI, **boot)
     with distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1, dashboard_address=":0") as cluster, \
             distributed.Client(cluster):
         c = csindex.fit_pls(ddf, ECSI)
         lazy = c.stream_scores()
         scores = lazy.compute()
+        # the random-group bootstrap and segments on the cluster: the same numbers as in this process
+        c_boot = csindex.fit_pls(dd.from_pandas(data, npartitions=5), ECSI, **boot)
+        c_by = csindex.fit_pls(dd.from_pandas(data.assign(region=data["SAT1"] > 6), npartitions=3), ECSI,
+                               by="region")
+    # other partitions (5 vs 4), so another first batch and centring shift: equal to the last bits
+    np.testing.assert_allclose(c_boot.paths["std_error"], ref_boot.paths["std_error"], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(c_boot.index["ci_lower"], ref_boot.index["ci_lower"], rtol=1e-12, atol=0)
+    assert list(c_by) == list(ref) == [False, True]
+    for key in ref:
+        _assert_same(ref[key], c_by[key])
     # integer items: the partition sums are exact, so the cluster gives the very same numbers
     np.testing.assert_array_equal(c.paths["estimate"], b.paths["estimate"])
     np.testing.assert_array_equal(c.index["index"], b.index["index"])
@@ -193,16 +206,16 @@ def test_respondent_tables_name_the_second_pass(parquet_file, tmp_path):
 
 
 def test_out_of_core_errors(parquet_file, tmp_path):
-    with pytest.raises(ParameterError, match="bootstrap"):
-        csindex.fit_pls(parquet_file, ECSI, bootstrap=10)
+    with pytest.raises(SurveyDataError, match="out of core"):  # PLSpredict refits on folds of the rows
+        csindex.fit_pls(parquet_file, ECSI).predict()
     with pytest.raises(SurveyDataError, match="'NOPE1'"):
         csindex.fit_pls(parquet_file, "A =~ NOPE1 + IMAG1\nB =~ SAT1 + SAT2\nB ~ A")
     with pytest.raises(SurveyDataError, match="does not exist"):
         csindex.fit_pls(tmp_path / "absent.parquet", ECSI)
     with pytest.raises(ParameterError, match="column"):
         csindex.fit_pls(parquet_file, ECSI, weights=np.ones(3000))
-    with pytest.raises(ParameterError, match="by="):
-        csindex.fit_pls(parquet_file, ECSI, by="SAT1")
+    with pytest.raises(SurveyDataError, match="'REGION'"):
+        csindex.fit_pls(parquet_file, ECSI, by="REGION")
 
 
 @pytest.mark.parametrize("weights", [None, "weight"])

@@ -33,7 +33,7 @@ from ..exceptions import (
     SurveyDataError,
 )
 
-__all__ = ["EMFit", "prepare_em", "resample_moments"]
+__all__ = ["EMFit", "prepare_em", "run_em", "report_em", "resample_moments"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,19 @@ def prepare_em(X: np.ndarray, w: np.ndarray | None, rows: Any, items: list[str],
         raise SurveyDataError(f"Item(s) {quote_list(empty)} have no answers at all; drop them from the model.")
     if w is not None and not w.sum() > 0:
         raise SurveyDataError("The sampling weights of the respondents used sum to 0.")
+    fit = run_em(X, w, items)
+    filled = conditional_mean(fit.patterns, fit.mean, fit.cov)
+    report_em(report, fit, n_total=n_total, n_used=X.shape[0], n_none=n_none, cells=int(nan.sum()), worst=worst,
+              stacklevel=stacklevel + 1)
+    return filled, w, rows, fit
+
+
+def run_em(X: np.ndarray, w: np.ndarray | None, items: list[str]) -> EMFit:
+    """EM on the rows of ``X`` (each with at least one answer; NaN = missing), weights ``w``.
+
+    Out of core (:mod:`csindex.pls._streaming_em`) ``X`` holds a few pseudo-rows per
+    missing-data pattern with the pattern's weighted count, sums and cross-products: EM
+    sees the data only through those, so the estimates are the same."""
     P = patterns(X, w)
     K = (np.ones(X.shape[0]) if w is None else w)[None]
     res = em_stack(P, K, tol=_em.EM_TOL, max_iter=_em.EM_MAX_ITER)
@@ -78,25 +91,29 @@ def prepare_em(X: np.ndarray, w: np.ndarray | None, rows: Any, items: list[str],
             f"EM for the missing answers stopped: item(s) {quote_list(bad)} are (almost) perfectly collinear, "
             f"so their covariance matrix is singular (variance inflation {vif.max():.3g}). Drop the redundant "
             "item(s), or use missing='listwise'.")
-    fit = EMFit(P, res.mean[0], res.cov[0], int(res.iterations[0]), bool(res.converged[0]), float(res.change[0]))
-    filled = conditional_mean(P, fit.mean, fit.cov)
-    cells = int(nan.sum())
-    report.update(rows_dropped=n_none, cells_imputed=cells, n_patterns=int(P.G),
+    return EMFit(P, res.mean[0], res.cov[0], int(res.iterations[0]), bool(res.converged[0]), float(res.change[0]))
+
+
+def report_em(report: dict[str, Any], fit: EMFit, *, n_total: int, n_used: int, n_none: int, cells: int,
+              worst: list[str], stacklevel: int) -> None:
+    """Record the EM counts in ``report`` and warn (:class:`MissingDataWarning` with the counts;
+    :class:`ConvergenceWarning` if EM stopped at its iteration limit)."""
+    G = int(fit.patterns.G)
+    report.update(rows_dropped=n_none, cells_imputed=cells, n_patterns=G,
                   em_iterations=fit.iterations, em_converged=fit.converged)
     dropped = (f"; {n_none} respondents with no answer on any model item were dropped" if n_none else "")
     warnings.warn(
         f"{report['rows_affected']} of {n_total} respondents have missing answers on model items "
         f"({report['cells_missing']} cells; most missing: {', '.join(worst)}). EM estimated the item means and "
-        f"covariance from all {X.shape[0]} respondents with at least one answer ({P.G} missing-data patterns) "
+        f"covariance from all {n_used} respondents with at least one answer ({G} missing-data patterns) "
         f"and imputed {cells} cells by their conditional expectation{dropped}.",
         MissingDataWarning, stacklevel=stacklevel)
     if not fit.converged:
         warnings.warn(
             f"EM for the missing answers did not converge within {_em.EM_MAX_ITER} iterations (last change "
-            f"{fit.change:.3g} >= {_em.EM_TOL:g}; {cells} missing cells of {X.shape[0]} respondents in {P.G} patterns). "
+            f"{fit.change:.3g} >= {_em.EM_TOL:g}; {cells} missing cells of {n_used} respondents in {G} patterns). "
             "Check items with very few answers, or use missing='mean' or 'listwise'.",
             ConvergenceWarning, stacklevel=stacklevel)
-    return filled, w, rows, fit
 
 
 def resample_moments(em: EMFit, w: np.ndarray | None, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -230,6 +230,15 @@ def _estimate_counts(Xc, w, mean, layout, opts, counts, outer_ok) -> dict:
         tri = np.triu_indices(p)
         outer = Xc[:, tri[0]] * Xc[:, tri[1]] if outer_ok else None
         m, S = _chunk_moments(Xc, w, counts, outer, tri)
+    return estimate_moments(S, m + mean, layout, opts, em_ok)
+
+
+def estimate_moments(S: np.ndarray, mu: np.ndarray, layout: Layout, opts: dict, em_ok: np.ndarray | None = None) -> dict:
+    """Fit a stack of resample covariances ``S`` (``(B, p, p)``) and means ``mu`` (``(B, p)``):
+    the valid resamples' statistics and the failure counts (shared by the row bootstrap and
+    the random-group bootstrap of an out-of-core source)."""
+    if em_ok is None:
+        em_ok = np.ones(S.shape[0], dtype=bool)
     var = np.einsum("bii->bi", S)
     ref_var = np.einsum("ii->i", opts["S"])
     degenerate = (var <= 1e-12 * ref_var).any(axis=1)
@@ -242,7 +251,7 @@ def _estimate_counts(Xc, w, mean, layout, opts, counts, outer_ok) -> dict:
     if degenerate.any():
         S = S.copy()
         S[degenerate] = opts["S"]  # placeholder, excluded below
-    st = estimate_stack(S, m + mean, layout, scheme=opts["scheme"], tol=opts["tol"], max_iter=opts["max_iter"],
+    st = estimate_stack(S, mu, layout, scheme=opts["scheme"], tol=opts["tol"], max_iter=opts["max_iter"],
                         rule=opts["rule"], standardized=opts["standardized"], lo=opts["lo"], hi=opts["hi"],
                         with_htmt=True, consistent=opts.get("consistent", False),
                         index_kind=opts.get("index_kind", "unstandardized"),
@@ -285,18 +294,32 @@ def run_bootstrap(prep, layout: Layout, full: Statistics, S: np.ndarray, mean: n
     n_chunks = math.ceil(B / chunk_size)
     sizes = [min(chunk_size, B - c * chunk_size) for c in range(n_chunks)]
     children = np.random.SeedSequence(entropy).spawn(n_chunks)
-    opts = dict(scheme=settings["scheme"], tol=settings["tol"], max_iter=settings["max_iter"],
+    opts = bootstrap_options(prep, layout, full, S, settings, spec)
+    tasks = (joblib.delayed(_run_chunk)(Xc, w, mean, layout, opts, children[c], sizes[c], outer_ok, os.getpid())
+             for c in range(n_chunks))
+    show = progress if progress is not None else (B * n * p * p > 5e9 and sys.stderr.isatty())
+    parts = run_chunks(tasks, n_chunks, n_jobs, show)
+    jack = _jackknife(Xc, w, mean, layout, opts, entropy) if ci == "bca" else None
+    return collect(parts, B, settings, full, S, layout, spec, seed=entropy, ci=ci, confidence=confidence,
+                   jackknife=jack, chunk_size=chunk_size)
+
+
+def bootstrap_options(prep, layout: Layout, full: Statistics, S: np.ndarray, settings: dict, spec) -> dict:
+    """The fit options every resample chunk needs (picklable, for joblib workers)."""
+    return dict(scheme=settings["scheme"], tol=settings["tol"], max_iter=settings["max_iter"],
                 rule=settings["convergence"], standardized=settings["standardize"], lo=prep.lo, hi=prep.hi,
                 spec=spec, S=S, consistent=settings.get("consistent", False),
                 index_kind=settings.get("index_weights", "unstandardized"),
                 sign_change=settings.get("sign_change", "none"), loadings=full.final.loadings,
                 em=getattr(prep, "em", None),
                 estimates={k: v[0] for k, v in extract(full, spec, layout).items() if k != "htmt"})
-    tasks = (joblib.delayed(_run_chunk)(Xc, w, mean, layout, opts, children[c], sizes[c], outer_ok, os.getpid())
-             for c in range(n_chunks))
-    show = progress if progress is not None else (B * n * p * p > 5e9 and sys.stderr.isatty())
-    # threads by default (numpy releases the GIL in the heavy parts); an explicit
-    # joblib.parallel_config(backend=...) -- loky, Dask -- takes precedence
+
+
+def run_chunks(tasks, n_chunks: int, n_jobs: int, show: bool) -> list[dict]:
+    """Run the chunk tasks through joblib (threads by default, numpy releases the GIL in the
+    heavy parts; an explicit ``joblib.parallel_config(backend=...)`` -- loky, Dask -- wins)."""
+    import joblib
+
     parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator", prefer="threads")
     with _single_threaded_blas():
         results = parallel(tasks)
@@ -304,7 +327,12 @@ def run_bootstrap(prep, layout: Layout, full: Statistics, S: np.ndarray, mean: n
             from tqdm.auto import tqdm
 
             results = tqdm(results, total=n_chunks, desc="PLS bootstrap", unit="chunk")
-        parts = list(results)
+        return list(results)
+
+
+def collect(parts: list[dict], B: int, settings: dict, full: Statistics, S: np.ndarray, layout: Layout, spec, *,
+            seed: int, ci: str, confidence: float, jackknife: dict | None, chunk_size: int) -> BootstrapResult:
+    """Concatenate the chunks' draws, warn about excluded resamples, and build the result."""
     keys = parts[0]["stats"].keys()
     draws = {k: np.concatenate([r["stats"][k] for r in parts], axis=0) for k in keys}
     n_deg = sum(r["degenerate"] for r in parts)
@@ -316,17 +344,16 @@ def run_bootstrap(prep, layout: Layout, full: Statistics, S: np.ndarray, mean: n
         warnings.warn(
             f"{n_deg + n_nc + n_inad} of {B} bootstrap resamples were excluded ({n_nc} did not converge within "
             f"max_iter={settings['max_iter']}, {n_deg} had a constant item or a singular Mode B block{inad}); "
-            f"the intervals use the remaining {n_valid}.", InferenceWarning, stacklevel=4)
+            f"the intervals use the remaining {n_valid}.", InferenceWarning, stacklevel=5)
     if not full.htmt.size:
         from dataclasses import replace
 
         full = replace(full, htmt=htmt_stack(S[None], layout))
     estimates = {k: v[0] for k, v in extract(full, spec, layout).items()}
-    jack = _jackknife(Xc, w, mean, layout, opts, entropy) if ci == "bca" else None
     return BootstrapResult(n_requested=B, n_valid=n_valid, n_failed=n_deg + n_nc + n_inad, n_nonconverged=n_nc,
                            n_inadmissible=n_inad,
-                           n_degenerate=n_deg, seed=entropy, ci=ci, confidence=confidence, draws=draws,
-                           estimates=estimates, jackknife=jack, chunk_size=chunk_size)
+                           n_degenerate=n_deg, seed=seed, ci=ci, confidence=confidence, draws=draws,
+                           estimates=estimates, jackknife=jackknife, chunk_size=chunk_size)
 
 
 def _jackknife(Xc, w, mean, layout, opts, entropy) -> dict[str, np.ndarray]:

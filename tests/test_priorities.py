@@ -134,3 +134,22 @@ def test_bad_options():
         csindex.improvement_priorities(s, ["PUNC"])
     with pytest.raises(SurveyDataError, match="no construct 'SATT'"):
         csindex.improvement_priorities(s, target="SATT")
+
+
+def test_a_one_item_construct_named_like_its_item(reference_path):
+    # mobi (the ECSI mobile-phone data): complaints are one item, CUSCO, whose construct the
+    # inferred codebook also calls CUSCO; a model cannot hold a construct named like an item,
+    # so it is fitted under another name and reported under its own
+    survey = csindex.load_survey(reference_path("mobi.csv"))
+    res = csindex.improvement_priorities(survey, ["CUSCO", "PERQ", "CUEX"], target="CUSA", bootstrap=0,
+                                         missing="listwise")
+    assert set(res.attributes["attribute"]) == {"CUSCO", "PERQ", "CUEX"}
+    # impact of a one-item block: the slope on that item's own scale rescaled to 0-100; the
+    # same model written with a free construct name gives the same numbers
+    pls = csindex.fit_pls(survey, "COMPL =~ CUSCO\nPERQ =~ PERQ1 + PERQ2 + PERQ3 + PERQ4 + PERQ5 + PERQ6 + PERQ7\n"
+                                  "CUEX =~ CUEX1 + CUEX2 + CUEX3\nCUSA =~ CUSA1 + CUSA2 + CUSA3\n"
+                                  "CUSA ~ COMPL + PERQ + CUEX")
+    ipma = pls.ipma("CUSA").set_index("construct").rename(index={"COMPL": "CUSCO"})
+    t = res.attributes.set_index("attribute")
+    np.testing.assert_allclose(t["impact"], ipma.loc[t.index, "importance"], rtol=1e-8)
+    np.testing.assert_allclose(t["performance"], ipma.loc[t.index, "performance"], rtol=1e-8)

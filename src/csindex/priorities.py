@@ -155,6 +155,21 @@ def _target_construct(survey: Any, target: str | None) -> tuple[str, list[str]]:
     return target, survey.items(construct=target)  # SurveyDataError naming the constructs when unknown
 
 
+def _latent_names(constructs: list[str], items: list[str]) -> dict[str, str]:
+    """A latent-variable name per construct that no item of the model carries: a one-item
+    construct is often named like its item (``CUSCO`` measured by ``CUSCO``), which a model
+    cannot hold; such a construct is fitted as ``CUSCO_lv`` and reported under its own name."""
+    taken = set(items) | set(constructs)
+    out = {}
+    for c in constructs:
+        name = c
+        while name in items or (name != c and name in taken):
+            name += "_lv"
+        out[c] = name
+        taken.add(name)
+    return out
+
+
 def _ols_batch(Z: np.ndarray, y: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Weighted least-squares slopes of ``y`` on ``Z`` for each row of ``counts`` (B, n)."""
     X = np.column_stack([np.ones(len(y)), Z])
@@ -237,10 +252,12 @@ def improvement_priorities(
     empty = [a for a, its in blocks.items() if not its]
     if empty:
         raise SurveyDataError(f"Attribute construct(s) {quote_list(empty)} have no items in the codebook.")
-    syntax = "\n".join([f"{a} =~ {' + '.join(its)}" for a, its in blocks.items()]
-                       + [f"{target} =~ {' + '.join(target_items)}", f"{target} ~ {' + '.join(attrs)}"])
+    latent = _latent_names([*attrs, target], [*(i for its in blocks.values() for i in its), *target_items])
+    syntax = "\n".join([f"{latent[a]} =~ {' + '.join(its)}" for a, its in blocks.items()]
+                       + [f"{latent[target]} =~ {' + '.join(target_items)}",
+                          f"{latent[target]} ~ {' + '.join(latent[a] for a in attrs)}"])
     res = fit_pls(survey, ModelSpec.from_lavaan(syntax), missing=missing, progress=False)
-    scores = res.index_scores
+    scores = res.index_scores.rename(columns={v: k for k, v in latent.items()})
     Z = scores[attrs].to_numpy(dtype="float64")
     y = scores[target].to_numpy(dtype="float64")
     n = len(y)

@@ -262,8 +262,11 @@ def segment_positions(data: Any, by: Any, min_size: int) -> tuple[dict[Any, np.n
 
 
 def check_missing_segments(n_missing: int, n_total: int, names: list[str], stacklevel: int = 3) -> None:
-    """Raise when every row misses its segment value; warn (with the count) when some do."""
-    if n_total and n_missing == n_total:
+    """Raise when there are no rows or every row misses its segment value; warn (with the count)
+    when some do."""
+    if n_total == 0:
+        raise SurveyDataError(f"The data has no rows, so no segment of {quote_list(names)} can be formed.")
+    if n_missing == n_total:
         raise SurveyDataError(
             f"The segment column {quote_list(names)} is missing for every row; no segment can be formed."
         )

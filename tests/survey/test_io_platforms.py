@@ -13,7 +13,12 @@ from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
 from csindex import load_survey
-from csindex._platforms import QUALTRICS_LEGACY_METADATA, QUALTRICS_METADATA, SURVEYMONKEY_METADATA, detect
+from csindex._platforms import (
+    QUALTRICS_LEGACY_METADATA,
+    QUALTRICS_METADATA,
+    SURVEYMONKEY_METADATA,
+    detect,
+)
 
 DATA = Path(__file__).parents[1] / "data"
 MATRIX = "How satisfied are you with each of the following aspects of your flight?"

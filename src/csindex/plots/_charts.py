@@ -15,11 +15,11 @@ from .._params import Interval, check_param
 from ..exceptions import MissingDataWarning, SurveyDataError
 from ._base import (
     Display,
-    has_cjk,
     as_frame,
     check_ci,
     check_option_csindex,
     ci_errors,
+    has_cjk,
     label_values,
     numeric_column,
     quadrant_layout,
@@ -90,7 +90,6 @@ class PriorityMatrixDisplay(Display):
 
     def _draw(self, ax: Any) -> None:
         from matplotlib.patches import Rectangle
-
         from matplotlib.ticker import MaxNLocator
 
         x, y = self.data["importance"].to_numpy(), self.data["performance"].to_numpy()
@@ -665,8 +664,8 @@ def driver_chart(
 
 
 __all__: Sequence[str] = [
-    "priority_matrix",
-    "index_chart",
-    "ratio_distribution",
     "driver_chart",
+    "index_chart",
+    "priority_matrix",
+    "ratio_distribution",
 ]

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._params import Instance, check_param
 from ._validation import did_you_mean, quote_list
 from .exceptions import CodebookError
 
@@ -501,6 +502,7 @@ def role_from_name(name: str) -> dict[str, Any]:
     >>> role_from_name("Q1_2")["construct"], role_from_name("NPS")["role"]
     ('Q1', 'loyalty')
     """
+    check_param("name", name, Instance((str,), "a column name (a string)"), "role_from_name")
     m = _item_match(name)
     construct = m.group("prefix") if m else name
     upper = name.upper()

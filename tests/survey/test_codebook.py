@@ -10,7 +10,7 @@ import pytest
 
 from csindex.codebook import COLUMNS, Codebook, role_from_name
 from csindex.datasets import airline_codebook_path
-from csindex.exceptions import CodebookError
+from csindex.exceptions import CodebookError, ParameterError
 
 CONTRACT_COLUMNS = ["construct", "role", "label_en", "label_zh", "scale_min", "scale_max", "reverse", "attribute",
                     "index_construct"]
@@ -126,6 +126,11 @@ def test_inference_from_prefixes_and_values():
 ])
 def test_role_from_name(name, expected):
     assert role_from_name(name) == expected
+
+
+def test_role_from_name_refuses_a_non_string():
+    with pytest.raises(ParameterError, match="'name' parameter of role_from_name must be a column name"):
+        role_from_name(3)
 
 
 def test_role_from_name_is_what_inference_fills():

@@ -1,4 +1,4 @@
-"""Survey-platform exports: Qualtrics (three header rows) and SurveyMonkey (two header rows).
+"""Survey-platform exports: Qualtrics (three header rows, or two in the legacy format) and SurveyMonkey.
 
 Recognised from the first records of a CSV/TSV file (:func:`detect`), before the data is
 parsed, so that the extra header rows never reach the type inference.
@@ -8,6 +8,16 @@ parsed, so that the extra header rows never reach the type inference.
   (``{"ImportId":"QID1_1"}``). Question texts become item labels; columns whose import id
   does not start with ``QID`` (the response metadata ``StartDate ... UserLanguage`` and
   embedded data) are profile columns; ``ResponseId`` is the respondent id.
+* **Qualtrics legacy format** ("Use legacy format", the pre-2016 layout): two header rows.
+  Row 1 holds ``V1`` ... ``V10`` over the response metadata, then the question ids (``Q1``,
+  ``Q2_1``, ...), embedded-data names and sometimes ``LocationLatitude``,
+  ``LocationLongitude``, ``LocationAccuracy``; row 2 holds the metadata names (``ResponseID``,
+  ``ResponseSet``, ``Name``, ``ExternalDataReference``, ``EmailAddress``, ``IPAddress``,
+  ``Status``, ``StartDate``, ``EndDate``, ``Finished``) and the question texts (a matrix item
+  as ``Question text-Statement``). Recognised only by that signature: ``V1`` ... ``V10`` in
+  row 1 and ``ResponseID`` under ``V1``. The ``V`` columns take their row-2 names (the
+  respondent id is ``ResponseID``); they, the location columns and the embedded data (whose
+  row-2 text repeats the name) are profile columns; question texts become item labels.
 * **SurveyMonkey** (expanded CSV): row 1 holds ``Respondent ID, Collector ID, Start Date,
   End Date, IP Address, Email Address, First Name, Last Name, Custom Data 1`` then one
   question text per question (blank over the further columns of a matrix question), row 2
@@ -29,12 +39,16 @@ import json
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["Export", "detect", "QUALTRICS_METADATA", "SURVEYMONKEY_METADATA"]
+__all__ = ["Export", "detect", "QUALTRICS_METADATA", "QUALTRICS_LEGACY_METADATA", "SURVEYMONKEY_METADATA"]
 
 QUALTRICS_METADATA = ("StartDate", "EndDate", "Status", "IPAddress", "Progress", "Duration (in seconds)",
                       "Finished", "RecordedDate", "ResponseId", "RecipientLastName", "RecipientFirstName",
                       "RecipientEmail", "ExternalReference", "LocationLatitude", "LocationLongitude",
                       "DistributionChannel", "UserLanguage")
+QUALTRICS_LEGACY_METADATA = ("ResponseID", "ResponseSet", "Name", "ExternalDataReference", "EmailAddress",
+                             "IPAddress", "Status", "StartDate", "EndDate", "Finished")
+_LEGACY_V = tuple(f"V{k}" for k in range(1, 11))
+_LEGACY_LOCATION = ("LocationLatitude", "LocationLongitude", "LocationAccuracy")
 SURVEYMONKEY_METADATA = ("Respondent ID", "Collector ID", "Start Date", "End Date", "IP Address", "Email Address",
                          "First Name", "Last Name")
 _CUSTOM_DATA = re.compile(r"^Custom Data \d+$")
@@ -78,6 +92,8 @@ def detect(records: list[list[str]]) -> Export | None:
             metadata = [n for n, i in zip(names, ids)
                         if (i is not None and not i.startswith("QID")) or (i is None and n in QUALTRICS_METADATA)]
             return Export("Qualtrics", names, 3, labels, metadata, "ResponseId" if "ResponseId" in names else None)
+    if len(records) >= 2 and _is_legacy_qualtrics(records[0], records[1]):
+        return _legacy_qualtrics(records[0], records[1])
     if len(records) >= 2 and records[0] and records[0][0].strip() == "Respondent ID" and "Collector ID" in records[0]:
         return _surveymonkey(records[0], records[1] if len(records[1]) == len(records[0]) else [""] * len(records[0]))
     return None
@@ -109,3 +125,28 @@ def _surveymonkey(top: list[str], sub: list[str]) -> Export:
             if label:
                 labels[name] = label
     return Export("SurveyMonkey", names, 2, labels, metadata, "Respondent ID")
+
+
+def _is_legacy_qualtrics(top: list[str], sub: list[str]) -> bool:
+    """The legacy-format signature: ``V1`` ... ``V10`` starting row 1, ``ResponseID`` under ``V1``."""
+    return (len(top) == len(sub) and tuple(c.strip() for c in top[:10]) == _LEGACY_V
+            and sub[0].strip() == "ResponseID")
+
+
+def _legacy_qualtrics(top: list[str], sub: list[str]) -> Export:
+    names: list[str] = []
+    labels: dict[str, str] = {}
+    metadata: list[str] = []
+    for pos, (head, below) in enumerate(zip(top, sub)):
+        head, below = head.strip(), below.strip()
+        if pos < 10:  # V1 ... V10: named by row 2 (ResponseID, ..., Finished)
+            name = below or QUALTRICS_LEGACY_METADATA[pos]
+            names.append(name)
+            metadata.append(name)
+        else:
+            names.append(head)
+            if head in _LEGACY_LOCATION or below == head:  # location, embedded data
+                metadata.append(head)
+            elif below:
+                labels[head] = below
+    return Export("Qualtrics (legacy format)", names, 2, labels, metadata, "ResponseID")

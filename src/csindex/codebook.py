@@ -37,10 +37,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._params import Instance, check_param
 from ._validation import did_you_mean, quote_list
 from .exceptions import CodebookError
 
-__all__ = ["Codebook", "ROLES", "RATED_ROLES", "COLUMNS"]
+__all__ = ["Codebook", "ROLES", "RATED_ROLES", "COLUMNS", "role_from_name"]
 
 ROLES = ("perception", "expectation", "importance", "overall_satisfaction", "loyalty", "profile", "weight", "id")
 RATED_ROLES = ("perception", "expectation", "importance", "overall_satisfaction", "loyalty")
@@ -343,7 +344,7 @@ class Codebook:
                     else (filled.any() and share >= 0.95 and _looks_like_rating(values))
                 ):
                     numeric[name] = values
-                    row.update(_role_from_name(name))
+                    row.update(role_from_name(name))
                     if construct_of and name in construct_of:
                         row["construct"] = str(construct_of[name])
                 elif values is not None and share >= 0.95 and filled.any():
@@ -469,7 +470,39 @@ def _item_match(name: str) -> re.Match[str] | None:
     return _MATRIX_RE.match(name) or _ITEM_RE.match(name)
 
 
-def _role_from_name(name: str) -> dict[str, Any]:
+def role_from_name(name: str) -> dict[str, Any]:
+    """The construct and role an item name implies, as used when a codebook is inferred.
+
+    The construct is the name without its item number (``IMAG3 -> IMAG``; a matrix row
+    ``Q1_2 -> Q1``); a name without a number is its own construct. The role is read from the
+    prefix: ``EXP_`` expectation and ``IMP_`` importance (with the rest of the name as the
+    ``attribute`` the item rates), ``SAT``/``CUSA``/``CSAT`` overall satisfaction,
+    ``LOY``/``CUSL`` or ``NPS`` loyalty, anything else perception. Case is ignored.
+
+    Parameters
+    ----------
+    name : str
+        A column (item) name.
+
+    Returns
+    -------
+    dict
+        ``{"construct": str, "role": str}``, plus ``"attribute"`` for expectation and
+        importance items: the ``construct``, ``role`` and ``attribute`` fields of
+        :attr:`Codebook.items` that :meth:`Codebook.infer` fills for this column.
+
+    Examples
+    --------
+    >>> role_from_name("IMAG3")
+    {'construct': 'IMAG', 'role': 'perception'}
+    >>> role_from_name("CUSA2")
+    {'construct': 'CUSA', 'role': 'overall_satisfaction'}
+    >>> role_from_name("IMP_CREW1")
+    {'construct': 'IMP_CREW', 'role': 'importance', 'attribute': 'CREW1'}
+    >>> role_from_name("Q1_2")["construct"], role_from_name("NPS")["role"]
+    ('Q1', 'loyalty')
+    """
+    check_param("name", name, Instance((str,), "a column name (a string)"), "role_from_name")
     m = _item_match(name)
     construct = m.group("prefix") if m else name
     upper = name.upper()

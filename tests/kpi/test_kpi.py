@@ -163,7 +163,7 @@ def test_nps_one_to_ten_mappings():
     res = kpi.nps(values, scale="1-10", mapping="linear")
     assert res.score == pytest.approx(100 * (1 / 6 - 2 / 6))
     assert res.settings["mapping"] == "linear"
-    with pytest.raises(SurveyDataError, match="outside the NPS scale 1-10.*0 \\(1 row\\)"):
+    with pytest.raises(SurveyDataError, match="outside the NPS scale 1-10.*0 \\(1 row\\).*pass scale='0-10' if the item"):
         kpi.nps([0, 5, 10], scale="1-10")
 
 
@@ -255,6 +255,9 @@ def test_rate_weighted():
     assert res.rate == pytest.approx(0.75)
     assert res.n_effective == pytest.approx(1.6)
     assert res.count == pytest.approx(3.0)
+    assert res.settings["weighted"] is True
+    assert kpi.recommendation_rate([10, 5]).settings["weighted"] is False
+    assert kpi.repurchase_rate([0, 2, 1], weights=[1, 2, 1]).settings["weighted"] is True
 
 
 def test_repurchase_rate_purchases_and_base():
@@ -304,8 +307,12 @@ def test_loyalty_matrix_weighted_median_and_missing():
     assert res.categories.index.tolist() == ["a", "b", "c", "d"]
     assert res.categories.tolist()[:3] == ["spurious_loyalty", "spurious_loyalty", "loyalty"]
     assert pd.isna(res.categories["d"])
-    shares = res.shares.set_index("category")["share"]
-    assert shares["loyalty"] == pytest.approx(10 / 12)
+    table = res.shares.set_index("category")
+    assert table["share"]["loyalty"] == pytest.approx(10 / 12)
+    # counts are respondents, weighted counts the weight behind each segment
+    assert table["count"].to_dict() == {"loyalty": 1, "latent_loyalty": 0, "spurious_loyalty": 2, "no_loyalty": 0}
+    assert table["weighted_count"].to_dict() == pytest.approx(
+        {"loyalty": 10.0, "latent_loyalty": 0.0, "spurious_loyalty": 2.0, "no_loyalty": 0.0})
 
 
 def test_loyalty_matrix_errors():

@@ -633,12 +633,12 @@ def test_bootstrap_sign_change_options():
 
 def test_construct_sign_alignment_rule(small):
     """Tenenhaus et al. (2005): flip a block when |Σ(λ̂ − λ*)| > |Σ(λ̂ + λ*)|."""
-    from csindex.pls._algorithm import moments
+    from csindex.models import resolve_model
+    from csindex.pls._algorithm import Layout, moments
     from csindex.pls._stats import estimate_stack
-    from csindex.pls.estimate import _layout, _resolve_model
 
-    spec = _resolve_model(SMALL, small)
-    L = _layout(spec)
+    spec = resolve_model(SMALL, small)
+    L = Layout.from_spec(spec)
     mean, S = moments(small[list(L.items)].to_numpy(float))
     kw = dict(scheme="path", tol=1e-12, max_iter=500, rule="max_abs", standardized=True,
               lo=np.ones(L.p), hi=np.full(L.p, 10.0))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import csindex
-from csindex.plots._text import TEXTS
+from csindex.plots import TEXTS
 from csindex.report._i18n import LANGS, Labels, messages
 
 

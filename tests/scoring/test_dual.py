@@ -635,3 +635,36 @@ def test_respondent_with_zero_importance_everywhere_carries_no_weight():
         b = dual_evaluation(extra, **kw)
     assert b.weights["weight"].to_numpy() == pytest.approx(a.weights["weight"].to_numpy())
     assert b.overall == pytest.approx(a.overall)  # not pulled towards 0 by a weightless respondent
+
+
+def test_frequency_table_ahp_matrix_as_dataframe_is_read_by_its_labels():
+    # the frequency path too: the matrix lists Q2 first, its labels decide whose weight is whose
+    mat = pd.DataFrame([[1, 1 / 3], [3, 1]], index=["Q2", "Q1"], columns=["Q2", "Q1"])
+    res = dual_evaluation(_freq(), satisfaction=["Q1", "Q2"], importance_method="ahp", ahp_matrix=mat)
+    assert res.weights.set_index("item")["weight"].to_dict() == pytest.approx({"Q1": 0.75, "Q2": 0.25})
+    assert res.overall == pytest.approx(0.75 * 75.0 + 0.25 * 50.0)  # item scores 75 and 50 (means 4 and 3)
+
+
+def test_satisfaction_items_come_from_the_codebook_pairs_only_without_importance_items(df):
+    # fixed weights need no importance ratings: the codebook's pairs (Q1-IMP_Q1, Q2-IMP_Q2) name the items
+    fixed = {"Q1": 0.75, "Q2": 0.25}
+    res = dual_evaluation(df, importance_method=fixed, scale=(1, 5))
+    assert res.items["item"].tolist() == ["Q1", "Q2"]
+    assert res.overall == pytest.approx(_dual(df, importance_method=fixed).overall)
+    assert res.overall == pytest.approx(0.75 * 87.5 + 0.25 * 37.5)
+    # importance items given but not used by the method: which satisfaction items they go with is unsaid
+    with pytest.raises(SurveyDataError, match="needs satisfaction="):
+        dual_evaluation(df, importance=["IMP_Q1", "IMP_Q2"], importance_method=fixed, scale=(1, 5))
+
+
+def test_constant_sum_respondent_giving_no_points_has_no_importance():
+    # respondents 1-2 split 100 points 60/40 and 20/80; respondent 3 gives 0 points to both
+    d = csindex.load_survey(pd.DataFrame({"Q1": [4, 5, 3], "Q2": [2, 3, 1], "IMP_Q1": [60, 20, 0],
+                                          "IMP_Q2": [40, 80, 0]}))  # points are not on the 1-5 scale
+    kw = dict(satisfaction=["Q1", "Q2"], importance=["IMP_Q1", "IMP_Q2"], importance_method="constant_sum",
+              scale=(1, 5), weights=False)
+    res = dual_evaluation(d, **kw)
+    wt = res.weights.set_index("item")
+    assert wt["mean_importance"].tolist() == pytest.approx([0.4, 0.6])  # shares of respondents 1-2 only
+    assert wt["weight"].tolist() == pytest.approx([0.4, 0.6])
+    assert res.overall == pytest.approx(0.4 * 100 * (4 - 1) / 4 + 0.6 * 100 * (2 - 1) / 4)

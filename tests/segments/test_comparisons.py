@@ -305,17 +305,17 @@ def test_holm_adjustment_hand_computed(airline):
 
 
 def test_compare_waves_detects_generator_shift(airline):
-    # The generator (csindex/datasets/_generate.py) shifts wave-2 item means by WAVE2_SHIFT
+    # The generator shifts wave-2 item means by airline_truth()['wave2_shift']
     # raw points (PUNC +0.6, ENT +0.4, CATR -0.4 on the 1-10 scale = +6.7, +4.4, -4.4 index
     # points). Item offsets are redrawn per wave (block-mean noise SD ~1.6 points) and the
     # sampling SE of a difference is ~1.1, so the detected change must be within 3 points.
-    from csindex.datasets._generate import WAVE2_SHIFT
+    shift = csindex.datasets.airline_truth()["wave2_shift"]
 
     wave2 = csindex.datasets.airline_wave2()
     cmp = compare_waves(airline, wave2, bootstrap=500, n_permutations=500, seed=4)
     d = cmp.differences.set_index("construct")
     for block in ("PUNC", "ENT", "CATR"):
-        designed = 100 * WAVE2_SHIFT[block] / 9
+        designed = 100 * shift[block] / 9
         assert np.sign(d.at[block, "difference"]) == np.sign(designed)
         assert d.at[block, "difference"] == pytest.approx(designed, abs=3.0)
         assert d.at[block, "p_value"] < 0.01
@@ -339,7 +339,7 @@ def wave2():
 
 
 def test_trend_simple_indices_and_changes(airline, wave2):
-    from csindex.datasets._generate import WAVE2_SHIFT
+    shift = csindex.datasets.airline_truth()["wave2_shift"]
 
     t = trend({"2024": airline, "2025": wave2}, bootstrap=400, n_permutations=400, seed=3)
     assert isinstance(t, TrendResult) and t.waves == ["2024", "2025"]
@@ -358,7 +358,7 @@ def test_trend_simple_indices_and_changes(airline, wave2):
     np.testing.assert_allclose(w2["change"], w2["index"] - w1["index"], atol=1e-9)
     # designed shifts of the generator (see test_compare_waves_detects_generator_shift)
     for block in ("PUNC", "ENT", "CATR"):
-        assert w2.at[block, "change"] == pytest.approx(100 * WAVE2_SHIFT[block] / 9, abs=3.0)
+        assert w2.at[block, "change"] == pytest.approx(100 * shift[block] / 9, abs=3.0)
         assert w2.at[block, "p_value"] < 0.01
     assert len(t.changes(alpha=0.01)) >= 3
 
@@ -404,10 +404,10 @@ def test_trend_pls_matches_fit_pls_and_detects_shift(airline, wave2):
     assert ((w2["p_value"] > 0) & (w2["p_value"] <= 1)).all()
     # generator: SAT items +0.2 and LOY items +0.1 scale points in wave 2 (2.2 and 1.1 index points,
     # block-offset noise SD ~1.6 points) -> positive changes of about that size
-    from csindex.datasets._generate import WAVE2_SHIFT
+    shift = csindex.datasets.airline_truth()["wave2_shift"]
 
-    assert w2.at["SAT", "change"] == pytest.approx(100 * WAVE2_SHIFT["SAT"] / 9, abs=3.0)
-    assert w2.at["LOY", "change"] == pytest.approx(100 * WAVE2_SHIFT["LOY"] / 9, abs=3.0)
+    assert w2.at["SAT", "change"] == pytest.approx(100 * shift["SAT"] / 9, abs=3.0)
+    assert w2.at["LOY", "change"] == pytest.approx(100 * shift["LOY"] / 9, abs=3.0)
     assert w2.at["SAT", "change"] > 0 and w2.at["LOY", "change"] > 0
     assert (w2["change_ci_lower"] < w2["change"]).all() and (w2["change"] < w2["change_ci_upper"]).all()
 

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csindex.codebook import COLUMNS, Codebook
+from csindex.codebook import COLUMNS, Codebook, role_from_name
 from csindex.datasets import airline_codebook_path
-from csindex.exceptions import CodebookError
+from csindex.exceptions import CodebookError, ParameterError
 
 CONTRACT_COLUMNS = ["construct", "role", "label_en", "label_zh", "scale_min", "scale_max", "reverse", "attribute",
                     "index_construct"]
@@ -112,6 +112,34 @@ def test_inference_from_prefixes_and_values():
     assert it.at["city", "role"] == "profile"
     notes = " ".join(cb.inferred)
     assert "No codebook given" in notes and "'99' stand apart from it and were taken as likely 'cannot answer' codes" in notes and "'age'" in notes
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("IMAG3", {"construct": "IMAG", "role": "perception"}),
+    ("Q1_2", {"construct": "Q1", "role": "perception"}),
+    ("csat_2", {"construct": "csat", "role": "overall_satisfaction"}),
+    ("CUSL1", {"construct": "CUSL", "role": "loyalty"}),
+    ("nps", {"construct": "nps", "role": "loyalty"}),
+    ("EXP_CREW1", {"construct": "EXP_CREW", "role": "expectation", "attribute": "CREW1"}),
+    ("imp_seat2", {"construct": "imp_seat", "role": "importance", "attribute": "seat2"}),
+    ("IMP_", {"construct": "IMP_", "role": "perception"}),  # a prefix alone names no attribute
+])
+def test_role_from_name(name, expected):
+    assert role_from_name(name) == expected
+
+
+def test_role_from_name_refuses_a_non_string():
+    with pytest.raises(ParameterError, match="'name' parameter of role_from_name must be a column name"):
+        role_from_name(3)
+
+
+def test_role_from_name_is_what_inference_fills():
+    df = pd.DataFrame({c: [1, 3, 5] for c in ("IMAG1", "IMAG2", "Q1_2", "CSAT1", "LOY2", "NPS", "EXP_CREW1",
+                                               "IMP_SEAT1")})
+    items = Codebook.infer(df).items
+    for name in df.columns:
+        implied = role_from_name(name)
+        assert items.loc[name, list(implied)].to_dict() == implied, name
 
 
 def test_inference_with_given_scale():

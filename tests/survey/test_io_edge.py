@@ -109,7 +109,11 @@ def test_separator_sniffing_respects_quoting(tmp_path):
     path.write_text('"a;b;c","d;e;f","SAT1"\n1,2,3\n4,5,6\n', encoding="utf-8")
     s = load_survey(path, scale=(1, 10))
     assert list(s.responses.columns) == ["a;b;c", "d;e;f", "SAT1"]
-    assert _csv.sniff_separator('x;y\n"1,5";2\n"2,5";3\n') == ";"
+    # and the other way round: commas inside quotes, the separator is the semicolon
+    path.write_text('x;y\n"1,5";2\n"2,5";3\n', encoding="utf-8")
+    s = load_survey(path)
+    assert list(s.responses.columns) == ["x", "y"]
+    assert s.responses["x"].tolist() == ["1,5", "2,5"] and s.responses["y"].tolist() == [2.0, 3.0]
 
 
 @pytest.mark.parametrize("kind", ["parquet", "xlsx", "sav"])

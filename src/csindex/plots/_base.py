@@ -1,4 +1,4 @@
-"""Shared plumbing of the plots: Display base class, input checks, CJK fonts, export.
+"""Shared plumbing of the plots: Display base class, input checks, quadrant-chart layout, CJK fonts, export.
 
 matplotlib is imported inside functions only, so importing this module is cheap.
 """
@@ -302,6 +302,56 @@ def overlapping_texts(fig: Any, *, min_area_px: float = 1.0) -> list[tuple[str, 
             area = boxes_overlap(boxes[i], np.array(boxes[i + 1:]))
             out += [(kept[i].get_text(), kept[i + 1 + j].get_text()) for j in np.flatnonzero(area > min_area_px)]
     return out
+
+
+# --------------------------------------------------------------------------- quadrant charts
+
+#: text box corner of each quadrant, in axes fractions: (x, y, ha, va)
+_QUADRANT_CORNERS = {
+    "high_x_high_y": (0.985, 0.985, "right", "top"),
+    "high_x_low_y": (0.985, 0.015, "right", "bottom"),
+    "low_x_low_y": (0.015, 0.015, "left", "bottom"),
+    "low_x_high_y": (0.015, 0.985, "left", "top"),
+}
+
+
+def padded_limits(values: np.ndarray, center: float, frac: float = 0.12) -> tuple[float, float]:
+    """Axis limits holding ``values`` and ``center``, widened by ``frac`` of the span on each side."""
+    lo, hi = float(min(values.min(), center)), float(max(values.max(), center))
+    span = hi - lo if hi > lo else max(abs(hi), 1.0)
+    return lo - frac * span, hi + frac * span
+
+
+def quadrant_layout(ax: Any, x: np.ndarray, y: np.ndarray, cross: tuple[float, float], names: dict[str, str], *,
+                    pad: float = 0.12, y_room: float = 0.0, extra: dict[str, str] | None = None,
+                    line_zorder: float = 1.0) -> tuple[dict[str, Any], tuple[float, float, float, float]]:
+    """The frame of a quadrant chart (priority matrix, loyalty matrix) on ``ax``.
+
+    Sets the limits to hold the points and the cross-hair (``pad`` of the span on each side;
+    the y range widened by another ``y_room`` of it at both ends, room for the corner texts),
+    draws the cross-hair as dashed lines (at ``line_zorder``: 1 keeps them under the tick
+    marks, 2 over them) and writes each quadrant's name (already in the display language;
+    ``extra`` adds a second line) in its corner of the axes.
+
+    Returns the quadrant key -> Text mapping and the padded limits ``(x0, x1, y0, y1)``
+    (before ``y_room``).
+    """
+    cx, cy = cross
+    x0, x1 = padded_limits(x, cx, pad)
+    y0, y1 = padded_limits(y, cy, pad)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0 - y_room * (y1 - y0), y1 + y_room * (y1 - y0))
+    ax.axvline(cx, color="0.35", lw=1.0, ls="--", zorder=line_zorder)
+    ax.axhline(cy, color="0.35", lw=1.0, ls="--", zorder=line_zorder)
+    texts = {}
+    for key, (fx, fy, ha, va) in _QUADRANT_CORNERS.items():
+        text = names[key] + (f"\n{extra[key]}" if extra else "")
+        texts[key] = ax.text(
+            fx, fy, text, transform=ax.transAxes, ha=ha, va=va, fontsize=9,
+            color="0.25", fontweight="bold", zorder=4,
+            bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "none", "alpha": 0.85},
+        )
+    return texts, (x0, x1, y0, y1)
 
 
 # --------------------------------------------------------------------------- CJK fonts

@@ -15,13 +15,14 @@ from .._params import Interval, check_param
 from ..exceptions import MissingDataWarning, SurveyDataError
 from ._base import (
     Display,
-    has_cjk,
     as_frame,
     check_ci,
     check_option_csindex,
     ci_errors,
+    has_cjk,
     label_values,
     numeric_column,
+    quadrant_layout,
     require_columns,
 )
 from ._labels import place_labels
@@ -52,31 +53,6 @@ def _quadrant_keys(x: np.ndarray, y: np.ndarray, cx: float, cy: float) -> np.nda
     hx = np.where(x >= cx, "high_x", "low_x")
     hy = np.where(y >= cy, "high_y", "low_y")
     return np.char.add(np.char.add(hx, "_"), hy)
-
-
-def _quadrant_texts(ax: Any, names: dict[str, str], extra: dict[str, str] | None = None) -> dict[str, Any]:
-    """Quadrant names (already in the display language) in the four corners of the axes."""
-    corners = {
-        "high_x_high_y": (0.985, 0.985, "right", "top"),
-        "high_x_low_y": (0.985, 0.015, "right", "bottom"),
-        "low_x_low_y": (0.015, 0.015, "left", "bottom"),
-        "low_x_high_y": (0.015, 0.985, "left", "top"),
-    }
-    out = {}
-    for key, (fx, fy, ha, va) in corners.items():
-        text = names[key] + (f"\n{extra[key]}" if extra else "")
-        out[key] = ax.text(
-            fx, fy, text, transform=ax.transAxes, ha=ha, va=va, fontsize=9,
-            color="0.25", fontweight="bold", zorder=4,
-            bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "none", "alpha": 0.85},
-        )
-    return out
-
-
-def _padded_limits(values: np.ndarray, center: float, frac: float = 0.12) -> tuple[float, float]:
-    lo, hi = float(min(values.min(), center)), float(max(values.max(), center))
-    span = hi - lo if hi > lo else max(abs(hi), 1.0)
-    return lo - frac * span, hi + frac * span
 
 
 # --------------------------------------------------------------------------- priority matrix
@@ -114,21 +90,15 @@ class PriorityMatrixDisplay(Display):
 
     def _draw(self, ax: Any) -> None:
         from matplotlib.patches import Rectangle
+        from matplotlib.ticker import MaxNLocator
 
         x, y = self.data["importance"].to_numpy(), self.data["performance"].to_numpy()
         cx, cy = self.crosshair
-        x0, x1 = _padded_limits(x, cx)
-        y0, y1 = _padded_limits(y, cy)
-        ax.set_xlim(x0, x1)
-        ax.set_ylim(y0, y1)
+        names = {k: _t(self.texts, f"quadrant.{k}") for k in QUADRANT_NAMES}
+        self.quadrant_texts_, (_, x1, y0, _) = quadrant_layout(ax, x, y, (cx, cy), names)
         ax.add_patch(Rectangle((cx, y0), x1 - cx, cy - y0, fc="#fbe3df", ec="none", zorder=0))
-        ax.axvline(cx, color="0.35", lw=1.0, ls="--", zorder=1)
-        ax.axhline(cy, color="0.35", lw=1.0, ls="--", zorder=1)
         ax.scatter(x, y, s=28, color=_PALETTE[0], zorder=3, edgecolor="white", linewidth=0.6)
-        from matplotlib.ticker import MaxNLocator
-
         ax.xaxis.set_major_locator(MaxNLocator(nbins="auto", prune="lower"))  # no tick label in the corner
-        self.quadrant_texts_ = _quadrant_texts(ax, {k: _t(self.texts, f"quadrant.{k}") for k in QUADRANT_NAMES})
         ax.set_xlabel(_t(self.texts, f"axis.{self.x_label}") if f"axis.{self.x_label}" in _AXIS_IDS else self.x_label)
         ax.set_ylabel(_t(self.texts, f"axis.{self.y_label}") if f"axis.{self.y_label}" in _AXIS_IDS else self.y_label)
         if self.title:
@@ -694,8 +664,8 @@ def driver_chart(
 
 
 __all__: Sequence[str] = [
-    "priority_matrix",
-    "index_chart",
-    "ratio_distribution",
     "driver_chart",
+    "index_chart",
+    "priority_matrix",
+    "ratio_distribution",
 ]

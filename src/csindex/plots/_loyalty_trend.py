@@ -16,9 +16,10 @@ from ._base import (
     as_frame,
     ci_errors,
     numeric_column,
+    quadrant_layout,
     require_columns,
 )
-from ._charts import _PALETTE, LOYALTY_NAMES, _padded_limits, _quadrant_keys, _quadrant_texts
+from ._charts import _PALETTE, LOYALTY_NAMES, _quadrant_keys
 from ._text import text as _t
 
 # --------------------------------------------------------------------------- loyalty matrix
@@ -52,15 +53,11 @@ class LoyaltyMatrixDisplay(Display):
         pairs = pd.DataFrame({"a": a, "p": p}).value_counts().reset_index(name="n")
         size = 12 + 140 * np.sqrt(pairs["n"].to_numpy() / pairs["n"].max())
         self.points_ = ax.scatter(pairs["a"], pairs["p"], s=size, color=_PALETTE[0], alpha=0.55, edgecolor="white", lw=0.5, zorder=3)
-        ax.axvline(ta, color="0.35", lw=1, ls="--")
-        ax.axhline(tp, color="0.35", lw=1, ls="--")
-        x0, x1 = _padded_limits(a, ta, 0.08)
-        y0, y1 = _padded_limits(p, tp, 0.08)
-        ax.set_xlim(x0, x1)
-        ax.set_ylim(y0 - 0.16 * (y1 - y0), y1 + 0.16 * (y1 - y0))  # room for the quadrant texts
         key_of = {v: k for k, v in LOYALTY_NAMES.items()}
         extra = {key_of[s]: f"{self.shares_[s]:.1%} (n = {self.counts_[s]})" for s in self.counts_.index}
-        self.quadrant_texts_ = _quadrant_texts(ax, {k: _t(self.texts, f"loyalty.{k}") for k in LOYALTY_NAMES}, extra)
+        names = {k: _t(self.texts, f"loyalty.{k}") for k in LOYALTY_NAMES}
+        self.quadrant_texts_, _ = quadrant_layout(ax, a, p, (ta, tp), names, pad=0.08, y_room=0.16, extra=extra,
+                                                  line_zorder=2)
         ax.set_xlabel(self.x_label)
         ax.set_ylabel(self.y_label)
 

@@ -47,7 +47,7 @@ from .._segmenting import segmentable
 from .._sufficient import columns_matrix, is_source, open_source
 from .._summary import Summary, SummaryMixin
 from .._validation import did_you_mean, quote_list
-from ..codebook import Codebook, _role_from_name
+from ..codebook import Codebook, role_from_name
 from ..exceptions import InferenceWarning, ParameterError, SurveyDataError
 from ..io import load_survey
 from ..survey import Survey
@@ -219,7 +219,7 @@ def from_frequencies(table: pd.DataFrame | Mapping[str, Mapping[Any, float]], *,
     if constructs is None:
         groups: dict[str, list[str]] = {}
         for item in counts.index:
-            groups.setdefault(_role_from_name(item)["construct"], []).append(item)
+            groups.setdefault(role_from_name(item)["construct"], []).append(item)
     else:
         groups = {str(c): [str(i) for i in its] for c, its in constructs.items()}
         unknown = [i for its in groups.values() for i in its if i not in counts.index]

@@ -256,14 +256,17 @@ def _fit_fiml(spec, structure, frame, x, row_index, survey, scale, confidence, n
                 "n_total": n_total}
     if robust is not None:
         c_base = robust_fiml_baseline(pat, x, mu0, var0, robust["trace_h1"])
-        scaled = scaled_indices(fit, robust["scaling_factor"], c_base,
-                                {k: robust[k] for k in ("scaling_factor_h1", "scaling_factor_h0")})
-        # lavaan's robust CFI/TLI/RMSEA with missing data use a separate FIML-corrected statistic
-        # (Zhang & Savalei); csindex reports the scaled ones only
-        fit = pd.concat([fit, scaled[[k for k in scaled.index if not k.endswith("_robust")]]])
+        # the robust CFI/TLI/RMSEA use the FIML-corrected statistics (Zhang & Savalei), as lavaan
+        zs = fiml_corrected(structure, pat, phi, mu_h1, s_h1, (mu0, var0), robust["info_h1"],
+                            robust["first_order_h1"])
+        extra = {k: robust[k] for k in ("scaling_factor_h1", "scaling_factor_h0")}
+        extra.update({f"{k}_fimlc": v for k, v in zs.items()})
+        fit = pd.concat([fit, scaled_indices(fit, robust["scaling_factor"], c_base, extra, robust=(
+            zs["chi2"], zs["scaling_factor"], zs["baseline_chi2"], zs["baseline_scaling_factor"]))])
         settings.update({k: robust[k] for k in ("se", "test", "trace_h1", "trace_h0")})
-        notes.append("MLR with FIML: sandwich standard errors (observed information, casewise FIML scores) and "
-                     "the Yuan-Bentler scaled test; the *_robust indices (Zhang-Savalei) are not reported.")
+        notes.append("MLR with FIML: sandwich standard errors (observed information, casewise FIML scores), the "
+                     "Yuan-Bentler scaled test, and robust CFI/TLI/RMSEA from the FIML-corrected statistic "
+                     "(Zhang & Savalei 2023; *_fimlc).")
     # factor scores from each respondent's answered items
     mats = {k2: v[0] for k2, v in structure.implied(theta[None]).items()}
     lc = mats["c"] @ mats["lam"].T                                  # (m, p)
@@ -370,11 +373,13 @@ def robust_fiml(structure: Structure, pat: Patterns, x: np.ndarray, phi: np.ndar
     sat = _saturated_structure(list(structure.observed))
     r, c = np.triu_indices(structure.p)
     phi_h1 = np.concatenate([s_h1[r, c], mu_h1])
-    trace_h1 = _sandwich_trace(sat, pat, x, phi_h1, 2.0 * saturated_information(pat, mu_h1, s_h1))[0]
+    info_h1 = saturated_information(pat, mu_h1, s_h1)
+    trace_h1, _, first_order_h1 = _sandwich_trace(sat, pat, x, phi_h1, 2.0 * info_h1)
     df = sat.n_free - structure.n_free
     return {"vcov": 0.5 * (vcov + vcov.T), "scaling_factor": (trace_h1 - trace_h0) / df,
             "se": "robust.huber.white", "test": "yuan.bentler.mplus", "trace_h1": trace_h1, "trace_h0": trace_h0,
-            "scaling_factor_h1": trace_h1 / len(phi_h1), "scaling_factor_h0": trace_h0 / len(phi)}
+            "scaling_factor_h1": trace_h1 / len(phi_h1), "scaling_factor_h0": trace_h0 / len(phi),
+            "info_h1": info_h1, "first_order_h1": first_order_h1}
 
 
 def robust_fiml_baseline(pat: Patterns, x: np.ndarray, mu0: np.ndarray, var0: np.ndarray, trace_h1: float) -> float:
@@ -383,3 +388,72 @@ def robust_fiml_baseline(pat: Patterns, x: np.ndarray, mu0: np.ndarray, var0: np
     base = _saturated_structure([f"v{k}" for k in range(p)], diagonal=True)
     trace_h0 = _sandwich_trace(base, pat, x, np.concatenate([var0, mu0]))[0]
     return (trace_h1 - trace_h0) / (p * (p - 1) / 2)
+
+
+# --------------------------------------------------------------------------- FIML-corrected robust indices
+def _moment_jacobian(structure: Structure, theta: np.ndarray) -> np.ndarray:
+    """``Delta = d (vech(Sigma), mu) / d (theta, mu)``, vech in row order of the upper triangle
+    (the order of :func:`saturated_information`); ``dSigma/dcell = u v' + v u'``."""
+    p, q = structure.p, structure.n_free
+    r, c = np.triu_indices(p)
+    u, v = (m[0] for m in structure.rank_two(structure.implied(theta[None])))
+    out = np.zeros((len(r) + p, q + p))
+    out[:len(r), :q] = (u[:, r] * v[:, c] + v[:, r] * u[:, c]).T @ structure.jacobian_cells()
+    out[len(r):, q:] = np.eye(p)
+    return out
+
+
+def _complete_data_f(n: int, mu_h1: np.ndarray, s_h1: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> float:
+    """``N F_ML`` of a model (mu, Sigma) against complete-data moments (mu_h1, S_h1):
+    ``N [log|Sigma| - log|S| + tr(Sigma^-1 S) - p + (m - mu)' Sigma^-1 (m - mu)]``."""
+    inv = np.linalg.inv(sigma)
+    d = mu_h1 - mu
+    return float(n * (np.linalg.slogdet(sigma)[1] - np.linalg.slogdet(s_h1)[1] + np.trace(inv @ s_h1)
+                      - len(mu) + d @ inv @ d))
+
+
+def fiml_corrected(structure: Structure, pat: Patterns, phi: np.ndarray, mu_h1: np.ndarray, s_h1: np.ndarray,
+                   baseline: tuple[np.ndarray, np.ndarray], info_h1: np.ndarray,
+                   first_order_h1: np.ndarray) -> dict[str, float]:
+    """FIML-corrected statistic and scaling factors behind the robust CFI, TLI and RMSEA with
+    missing data (Zhang and Savalei 2023, "FIML-C"; lavaan's ``cfi.robust``, ``tli.robust``,
+    ``rmsea.robust`` with ``missing = "ml"`` and a scaled test).
+
+    The FIML chi-square does not estimate the complete-data misfit that RMSEA and CFI are defined
+    on; Zhang and Savalei treat the saturated (EM) moments ``(m~, S~)`` as if they were
+    complete-data sample moments. With the FIML estimates held fixed:
+
+    * ``T3 = N F_ML(m~, S~; mu-hat, Sigma-hat)``, the complete-data ML discrepancy;
+    * ``c3 = tr(W_c Q Gamma Q') / df``, with ``W_m`` the observed FIML information of the
+      saturated model at ``(m~, S~)`` (:func:`saturated_information`), ``J_m`` its first-order
+      information (casewise scores), ``Gamma = W_m^-1 J_m W_m^-1`` the sandwich covariance of the
+      saturated estimates, ``W_c`` the complete-data normal-theory information at ``(m~, S~)``,
+      ``Delta`` the model's moment Jacobian and ``Q = I - Delta (Delta' W_m Delta)^-1 Delta' W_m``
+      (the information ``Delta' W_m Delta`` is lavaan's "h1" observed information, not the Hessian);
+    * the same for the independence baseline ``(mu0, diag(var0))`` held at its FIML estimates.
+
+    Returns ``chi2``, ``scaling_factor``, ``baseline_chi2``, ``baseline_scaling_factor``.
+    """
+    p, q, n = structure.p, structure.n_free, pat.n
+    theta, mu = phi[:q], phi[q:]
+    sigma = structure.implied(theta[None])["sigma"][0]
+    complete = Patterns([np.arange(p)], np.ones(1), [mu_h1], [s_h1], [np.arange(n)], n, p)
+    w_c = saturated_information(complete, mu_h1, s_h1)
+    w_inv = np.linalg.inv(info_h1)
+    gamma = w_inv @ first_order_h1 @ w_inv
+    eye = np.eye(len(info_h1))
+
+    def k_trace(delta: np.ndarray) -> float:
+        proj = eye - delta @ np.linalg.solve(delta.T @ info_h1 @ delta, delta.T @ info_h1)
+        return float(np.sum(w_c * (proj @ gamma @ proj.T)))
+
+    r, c = np.triu_indices(p)
+    delta_b = np.zeros((len(r) + p, 2 * p))
+    delta_b[np.flatnonzero(r == c), np.arange(p)] = 1.0                   # independence: variances, means
+    delta_b[len(r):, p:] = np.eye(p)
+    mu0, var0 = baseline
+    df, df_b = len(r) - q, p * (p - 1) / 2
+    return {"chi2": _complete_data_f(n, mu_h1, s_h1, mu, sigma),
+            "scaling_factor": k_trace(_moment_jacobian(structure, theta)) / df,
+            "baseline_chi2": _complete_data_f(n, mu_h1, s_h1, mu0, np.diag(var0)),
+            "baseline_scaling_factor": k_trace(delta_b) / df_b}

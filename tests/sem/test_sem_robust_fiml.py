@@ -142,7 +142,7 @@ def test_robust_formulas_at_lavaan_tight_estimates(ref, res, holes):
     var0 = np.nanvar(x, axis=0)
     c_base = fiml.robust_fiml_baseline(pat, x, mu0, var0, rob["trace_h1"])
     assert c_base == pytest.approx(tight["baseline_tests"]["yuan.bentler.mplus"]["scaling.factor"], rel=1e-8)
-    zs = fiml.fiml_corrected(st, pat, phi, mu_h1, s_h1, (mu0, var0), rob["info_h1"], rob["first_order_h1"])
+    zs = fiml.fiml_corrected(st, pat, phi, mu_h1, s_h1, (mu0, var0), rob["h1_information"])
     fc = tight["fiml_corrected"]
     assert zs["chi2"] == pytest.approx(fc["XX3"], rel=1e-12)
     assert zs["scaling_factor"] == pytest.approx(fc["c.hat3"], rel=1e-12)

@@ -257,8 +257,7 @@ def _fit_fiml(spec, structure, frame, x, row_index, survey, scale, confidence, n
     if robust is not None:
         c_base = robust_fiml_baseline(pat, x, mu0, var0, robust["trace_h1"])
         # the robust CFI/TLI/RMSEA use the FIML-corrected statistics (Zhang & Savalei), as lavaan
-        zs = fiml_corrected(structure, pat, phi, mu_h1, s_h1, (mu0, var0), robust["info_h1"],
-                            robust["first_order_h1"])
+        zs = fiml_corrected(structure, pat, phi, mu_h1, s_h1, (mu0, var0), robust["h1_information"])
         extra = {k: robust[k] for k in ("scaling_factor_h1", "scaling_factor_h0")}
         extra.update({f"{k}_fimlc": v for k, v in zs.items()})
         fit = pd.concat([fit, scaled_indices(fit, robust["scaling_factor"], c_base, extra, robust=(
@@ -366,7 +365,8 @@ def robust_fiml(structure: Structure, pat: Patterns, x: np.ndarray, phi: np.ndar
     """MLR with missing data (lavaan's ``estimator = "MLR", missing = "ml"``): the sandwich
     covariance of ``(theta, mu)`` and the Yuan-Bentler (Mplus) scaling factor
     ``c = (tr(A1^-1 B1) - tr(A^-1 B)) / df``, the h1 pieces those of the saturated model at its
-    EM estimates (observed information, casewise first-order information)."""
+    EM estimates (observed information, casewise first-order information). ``h1_information``
+    holds ``(A1, A1^-1, B1)`` for :func:`fiml_corrected`."""
     n = len(x)
     trace_h0, a_inv, b = _sandwich_trace(structure, pat, x, phi, hessian)
     vcov = a_inv @ b @ a_inv / n
@@ -374,12 +374,12 @@ def robust_fiml(structure: Structure, pat: Patterns, x: np.ndarray, phi: np.ndar
     r, c = np.triu_indices(structure.p)
     phi_h1 = np.concatenate([s_h1[r, c], mu_h1])
     info_h1 = saturated_information(pat, mu_h1, s_h1)
-    trace_h1, _, first_order_h1 = _sandwich_trace(sat, pat, x, phi_h1, 2.0 * info_h1)
+    trace_h1, info_h1_inv, first_order_h1 = _sandwich_trace(sat, pat, x, phi_h1, 2.0 * info_h1)
     df = sat.n_free - structure.n_free
     return {"vcov": 0.5 * (vcov + vcov.T), "scaling_factor": (trace_h1 - trace_h0) / df,
             "se": "robust.huber.white", "test": "yuan.bentler.mplus", "trace_h1": trace_h1, "trace_h0": trace_h0,
             "scaling_factor_h1": trace_h1 / len(phi_h1), "scaling_factor_h0": trace_h0 / len(phi),
-            "info_h1": info_h1, "first_order_h1": first_order_h1}
+            "h1_information": (info_h1, info_h1_inv, first_order_h1)}
 
 
 def robust_fiml_baseline(pat: Patterns, x: np.ndarray, mu0: np.ndarray, var0: np.ndarray, trace_h1: float) -> float:
@@ -413,8 +413,8 @@ def _complete_data_f(n: int, mu_h1: np.ndarray, s_h1: np.ndarray, mu: np.ndarray
 
 
 def fiml_corrected(structure: Structure, pat: Patterns, phi: np.ndarray, mu_h1: np.ndarray, s_h1: np.ndarray,
-                   baseline: tuple[np.ndarray, np.ndarray], info_h1: np.ndarray,
-                   first_order_h1: np.ndarray) -> dict[str, float]:
+                   baseline: tuple[np.ndarray, np.ndarray],
+                   h1_information: tuple[np.ndarray, np.ndarray, np.ndarray]) -> dict[str, float]:
     """FIML-corrected statistic and scaling factors behind the robust CFI, TLI and RMSEA with
     missing data (Zhang and Savalei 2023, "FIML-C"; lavaan's ``cfi.robust``, ``tli.robust``,
     ``rmsea.robust`` with ``missing = "ml"`` and a scaled test).
@@ -432,14 +432,15 @@ def fiml_corrected(structure: Structure, pat: Patterns, phi: np.ndarray, mu_h1: 
       (the information ``Delta' W_m Delta`` is lavaan's "h1" observed information, not the Hessian);
     * the same for the independence baseline ``(mu0, diag(var0))`` held at its FIML estimates.
 
-    Returns ``chi2``, ``scaling_factor``, ``baseline_chi2``, ``baseline_scaling_factor``.
+    ``h1_information = (W_m, W_m^-1, J_m)`` as :func:`robust_fiml` returns them. Returns ``chi2``,
+    ``scaling_factor``, ``baseline_chi2``, ``baseline_scaling_factor``.
     """
     p, q, n = structure.p, structure.n_free, pat.n
     theta, mu = phi[:q], phi[q:]
     sigma = structure.implied(theta[None])["sigma"][0]
     complete = Patterns([np.arange(p)], np.ones(1), [mu_h1], [s_h1], [np.arange(n)], n, p)
     w_c = saturated_information(complete, mu_h1, s_h1)
-    w_inv = np.linalg.inv(info_h1)
+    info_h1, w_inv, first_order_h1 = h1_information
     gamma = w_inv @ first_order_h1 @ w_inv
     eye = np.eye(len(info_h1))
 

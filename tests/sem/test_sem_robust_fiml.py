@@ -25,7 +25,7 @@ from conftest import REFERENCE_DIR
 import csindex
 from csindex.exceptions import DiscriminantValidityWarning
 from csindex.sem import _engine, fiml
-from csindex.sem._fit_indices import scaled_indices
+from csindex.sem._fit_indices import robust_indices, scaled_indices
 
 # lavaan fitMeasures -> csindex fit_indices, with the end-to-end tolerance (relative)
 END_TO_END = {
@@ -163,6 +163,46 @@ def test_robust_indices_from_lavaans_statistics(ref):
     for lav in ("rmsea.ci.lower.robust", "rmsea.ci.upper.robust", "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled"):
         assert out[lav.replace(".", "_")] == pytest.approx(fm[lav], rel=1e-6), lav     # lavaan's uniroot
     assert out["rmsea_pvalue_robust"] == pytest.approx(fm["rmsea.pvalue.robust"], abs=1e-12)
+
+
+@pytest.fixture(scope="module")
+def res_ml(ref, holes):
+    with pytest.warns(DiscriminantValidityWarning):
+        return csindex.fit_sem(holes, ref["model"]["lavaan_syntax"], missing="fiml")
+
+
+def test_plain_ml_robust_indices_end_to_end(ref, res, res_ml):
+    """``estimator="ML"``: lavaan still reports cfi/tli/rmsea.robust with missing data, from the
+    FIML-corrected statistic with the normal-theory Gamma (its "V6")."""
+    ml = ref["results"]["plain_ml_fiml"]["tight"]
+    fm = ml["fit_measures"]
+    for lav in ("cfi.robust", "tli.robust"):
+        assert res_ml.fit_indices[lav.replace(".", "_")] == pytest.approx(fm[lav], rel=1e-7), lav     # 2e-8
+    for lav in ("rmsea.robust", "rmsea.ci.lower.robust", "rmsea.ci.upper.robust"):
+        assert res_ml.fit_indices[lav.replace(".", "_")] == pytest.approx(fm[lav], rel=1e-6), lav     # 1.2e-7
+    assert res_ml.fit_indices["rmsea_pvalue_robust"] == pytest.approx(fm["rmsea.pvalue.robust"], abs=1e-12)
+    for lav, key in FIMLC.items():
+        assert res_ml.fit_indices[key] == pytest.approx(ml["fiml_corrected_v6"][lav], rel=1e-6), key
+    assert res_ml.fit_indices["chi2_fimlc"] == pytest.approx(res.fit_indices["chi2_fimlc"], rel=1e-12)
+    assert not any(k.endswith("_scaled") for k in res_ml.fit_indices.index)        # no scaled test for ML
+
+
+def test_plain_ml_fiml_corrected_at_lavaan_tight_estimates(ref, res, holes):
+    ml = ref["results"]["plain_ml_fiml"]["tight"]
+    assert ml["max_abs_est_diff_vs_mlr_tight"] == 0                 # same optimiser run as the MLR one
+    st, pat, x, phi, mu_h1, s_h1 = _lavaan_point(ref, res, holes)
+    info = fiml.saturated_information(pat, mu_h1, s_h1)
+    baseline = (np.nanmean(x, axis=0), np.nanvar(x, axis=0))
+    zs = fiml.fiml_corrected(st, pat, phi, mu_h1, s_h1, baseline, (info, np.linalg.inv(info), None))
+    fc = ml["fiml_corrected_v6"]
+    assert zs["scaling_factor"] == pytest.approx(fc["c.hat3"], rel=1e-12)
+    assert zs["baseline_scaling_factor"] == pytest.approx(fc["c.hat3.null"], rel=1e-12)
+    assert zs["chi2"] == pytest.approx(fc["XX3"], rel=1e-12)
+    fit = pd.Series({"chi2": ml["fit_measures"]["chisq"], "df": fc["df3"], "ntotal": ml["fit_measures"]["ntotal"],
+                     "baseline_chi2": ml["fit_measures"]["baseline.chisq"], "baseline_df": fc["df3.null"]})
+    out = robust_indices(fit, fc["XX3"], fc["c.hat3"], fc["XX3.null"], fc["c.hat3.null"])
+    for lav in ("cfi.robust", "tli.robust", "rmsea.robust"):
+        assert out[lav.replace(".", "_")] == pytest.approx(ml["fit_measures"][lav], rel=1e-12), lav
 
 
 def _duplication(p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -14,7 +14,7 @@ from ..exceptions import ConvergenceError, ConvergenceWarning, MissingDataWarnin
 from ._assemble import _assemble
 from ._data import _check_sample_cov, _invert_information, _param_name, _warn
 from ._engine import THE, FitState, Param, Structure, fit_ml, optimize, richardson_hessian, start_values
-from ._fit_indices import _fit_measures_core, scaled_indices
+from ._fit_indices import _fit_measures_core, robust_indices, scaled_indices
 
 # --------------------------------------------------------------------------- FIML
 @dataclass
@@ -254,18 +254,16 @@ def _fit_fiml(spec, structure, frame, x, row_index, survey, scale, confidence, n
                              means=(mu_h1, mu), n_means=p)
     settings = {"estimator": estimator, "missing": "fiml", "engine": "csindex", "information": information,
                 "n_total": n_total}
+    indices = w is None and fit["df"] > 0                 # robust indices: unweighted, not saturated
+    if indices:
+        fit = pd.concat([fit, _fiml_robust_indices(structure, pat, x, phi, (mu_h1, s_h1), (mu0, var0), fit, robust)])
+        notes.append("Robust CFI/TLI/RMSEA from the FIML-corrected statistic (Zhang & Savalei 2023; *_fimlc), "
+                     "as lavaan's with missing = 'ml'.")
     if robust is not None:
-        c_base = robust_fiml_baseline(pat, x, mu0, var0, robust["trace_h1"])
-        # the robust CFI/TLI/RMSEA use the FIML-corrected statistics (Zhang & Savalei), as lavaan
-        zs = fiml_corrected(structure, pat, phi, mu_h1, s_h1, (mu0, var0), robust["h1_information"])
-        extra = {k: robust[k] for k in ("scaling_factor_h1", "scaling_factor_h0")}
-        extra.update({f"{k}_fimlc": v for k, v in zs.items()})
-        fit = pd.concat([fit, scaled_indices(fit, robust["scaling_factor"], c_base, extra, robust=(
-            zs["chi2"], zs["scaling_factor"], zs["baseline_chi2"], zs["baseline_scaling_factor"]))])
         settings.update({k: robust[k] for k in ("se", "test", "trace_h1", "trace_h0")})
-        notes.append("MLR with FIML: sandwich standard errors (observed information, casewise FIML scores), the "
-                     "Yuan-Bentler scaled test, and robust CFI/TLI/RMSEA from the FIML-corrected statistic "
-                     "(Zhang & Savalei 2023; *_fimlc).")
+        notes.append("MLR with FIML: sandwich standard errors (observed information, casewise FIML scores)"
+                     + (" and the Yuan-Bentler scaled test." if indices else "; the model is saturated (df = 0): "
+                        "no scaled test or robust fit indices."))
     # factor scores from each respondent's answered items
     mats = {k2: v[0] for k2, v in structure.implied(theta[None]).items()}
     lc = mats["c"] @ mats["lam"].T                                  # (m, p)
@@ -280,6 +278,27 @@ def _fit_fiml(spec, structure, frame, x, row_index, survey, scale, confidence, n
                      settings=settings, t_start=t_start, fit=fit, scores_arr=scores, mean_cov=cov_mu)
 
 
+
+
+def _fiml_robust_indices(structure: Structure, pat: Patterns, x: np.ndarray, phi: np.ndarray,
+                         h1: tuple[np.ndarray, np.ndarray], baseline: tuple[np.ndarray, np.ndarray],
+                         fit: pd.Series, robust: dict | None) -> pd.Series:
+    """The scaled (MLR) and robust fit indices of a FIML fit: the robust CFI/TLI/RMSEA from the
+    FIML-corrected statistics (:func:`fiml_corrected`; "V3" for MLR, "V6" for ML), as lavaan."""
+    mu_h1, s_h1 = h1
+    if robust is None:
+        info_h1 = saturated_information(pat, mu_h1, s_h1)
+        pieces = (info_h1, np.linalg.inv(info_h1), None)
+    else:
+        pieces = robust["h1_information"]
+    zs = fiml_corrected(structure, pat, phi, mu_h1, s_h1, baseline, pieces)
+    extra = {f"{k}_fimlc": v for k, v in zs.items()}
+    statistics = (zs["chi2"], zs["scaling_factor"], zs["baseline_chi2"], zs["baseline_scaling_factor"])
+    if robust is None:
+        return pd.Series({**robust_indices(fit, *statistics), **extra}, dtype="float64")
+    c_base = robust_fiml_baseline(pat, x, *baseline, robust["trace_h1"])
+    extra.update({k: robust[k] for k in ("scaling_factor_h1", "scaling_factor_h0")})
+    return scaled_indices(fit, robust["scaling_factor"], c_base, extra, robust=statistics)
 
 
 # --------------------------------------------------------------------------- MLR with FIML
@@ -321,19 +340,16 @@ def saturated_information(pat: Patterns, mu: np.ndarray, sigma: np.ndarray) -> n
     ``d = m_o - mu_o``, ``P = V (C_o + d d') V``):
     ``A_mu,mu = V``, ``A_mu,s = V E_s V d``, ``A_s,t = -1/2 tr(V E_s V E_t) + 1/2 tr(E_s V E_t P)
     + 1/2 tr(E_s P E_t V)``, weighted by the pattern shares (checked against the numerical
-    Hessian in the tests)."""
+    Hessian in the tests). The traces are gathered once from the pattern-weighted sums of
+    ``V (x) V`` and ``V (x) P`` (``(X (x) Y)[ip+j, kp+l] = X_ik Y_jl``), with
+    ``tr(E_s P E_t V) = tr(E_t V E_s P)``."""
     p = len(mu)
     r, c = np.triu_indices(p)
     h = np.where(r == c, 0.5, 1.0)
-    hh = np.outer(h, h)
     ns = len(r)
     out = np.zeros((ns + p, ns + p))
-
-    def t_mat(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        # tr(E_a X E_b Y) for a = (r, c), b = (k, l): X_ck Y_lr + X_cl Y_kr + X_rk Y_lc + X_rl Y_kc
-        return hh * (x[np.ix_(c, r)] * y[np.ix_(c, r)].T + x[np.ix_(c, c)] * y[np.ix_(r, r)].T
-                     + x[np.ix_(r, r)] * y[np.ix_(c, c)].T + x[np.ix_(r, c)] * y[np.ix_(r, c)].T)
-
+    k_vv = np.zeros((p * p, p * p))
+    k_vp = np.zeros((p * p, p * p))
     for o, w, m, cov in zip(pat.obs, pat.weight, pat.mean, pat.cov):
         v = np.zeros((p, p))
         v[np.ix_(o, o)] = np.linalg.inv(sigma[np.ix_(o, o)])
@@ -342,12 +358,21 @@ def saturated_information(pat: Patterns, mu: np.ndarray, sigma: np.ndarray) -> n
         s_tilde = np.zeros((p, p))
         s_tilde[np.ix_(o, o)] = cov + np.outer(m - mu[o], m - mu[o])
         pm = v @ s_tilde @ v
-        out[:ns, :ns] += w * (-0.5 * t_mat(v, v) + 0.5 * t_mat(v, pm) + 0.5 * t_mat(pm, v))
+        k_vv += w * np.kron(v, v)
+        k_vp += w * np.kron(v, pm)
         vd = v @ d
         mix = (v[:, r] * vd[c] + v[:, c] * vd[r]) * h               # (p, ns)
         out[ns:, :ns] += w * mix
         out[:ns, ns:] += w * mix.T
         out[ns:, ns:] += w * v
+    # tr(E_a X E_b Y), a = (r, c), b = (k, l): X_ck Y_lr + X_cl Y_kr + X_rk Y_lc + X_rl Y_kc
+    ra, ca, kb, lb = r[:, None], c[:, None], r[None, :], c[None, :]
+    cells = ((ca * p + lb, kb * p + ra), (ca * p + kb, lb * p + ra), (ra * p + lb, kb * p + ca),
+             (ra * p + kb, lb * p + ca))
+    hh = np.outer(h, h)
+    t_vv = hh * sum(k_vv[i, j] for i, j in cells)
+    t_vp = hh * sum(k_vp[i, j] for i, j in cells)
+    out[:ns, :ns] = -0.5 * t_vv + 0.5 * (t_vp + t_vp.T)
     return out
 
 
@@ -376,7 +401,7 @@ def robust_fiml(structure: Structure, pat: Patterns, x: np.ndarray, phi: np.ndar
     info_h1 = saturated_information(pat, mu_h1, s_h1)
     trace_h1, info_h1_inv, first_order_h1 = _sandwich_trace(sat, pat, x, phi_h1, 2.0 * info_h1)
     df = sat.n_free - structure.n_free
-    return {"vcov": 0.5 * (vcov + vcov.T), "scaling_factor": (trace_h1 - trace_h0) / df,
+    return {"vcov": 0.5 * (vcov + vcov.T), "scaling_factor": (trace_h1 - trace_h0) / df if df > 0 else np.nan,
             "se": "robust.huber.white", "test": "yuan.bentler.mplus", "trace_h1": trace_h1, "trace_h0": trace_h0,
             "scaling_factor_h1": trace_h1 / len(phi_h1), "scaling_factor_h0": trace_h0 / len(phi),
             "h1_information": (info_h1, info_h1_inv, first_order_h1)}
@@ -414,10 +439,11 @@ def _complete_data_f(n: int, mu_h1: np.ndarray, s_h1: np.ndarray, mu: np.ndarray
 
 def fiml_corrected(structure: Structure, pat: Patterns, phi: np.ndarray, mu_h1: np.ndarray, s_h1: np.ndarray,
                    baseline: tuple[np.ndarray, np.ndarray],
-                   h1_information: tuple[np.ndarray, np.ndarray, np.ndarray]) -> dict[str, float]:
+                   h1_information: tuple[np.ndarray, np.ndarray, np.ndarray | None]) -> dict[str, float]:
     """FIML-corrected statistic and scaling factors behind the robust CFI, TLI and RMSEA with
     missing data (Zhang and Savalei 2023, "FIML-C"; lavaan's ``cfi.robust``, ``tli.robust``,
-    ``rmsea.robust`` with ``missing = "ml"`` and a scaled test).
+    ``rmsea.robust`` with ``missing = "ml"``: its version "V3" with a scaled test (MLR), "V6"
+    without (ML)).
 
     The FIML chi-square does not estimate the complete-data misfit that RMSEA and CFI are defined
     on; Zhang and Savalei treat the saturated (EM) moments ``(m~, S~)`` as if they were
@@ -432,8 +458,10 @@ def fiml_corrected(structure: Structure, pat: Patterns, phi: np.ndarray, mu_h1: 
       (the information ``Delta' W_m Delta`` is lavaan's "h1" observed information, not the Hessian);
     * the same for the independence baseline ``(mu0, diag(var0))`` held at its FIML estimates.
 
-    ``h1_information = (W_m, W_m^-1, J_m)`` as :func:`robust_fiml` returns them. Returns ``chi2``,
-    ``scaling_factor``, ``baseline_chi2``, ``baseline_scaling_factor``.
+    ``h1_information = (W_m, W_m^-1, J_m)`` as :func:`robust_fiml` returns them; with ``J_m =
+    None`` (plain ML, "V6") ``Gamma`` is the normal-theory ``W_m^-1`` and ``c3 = (tr(W_c W_m^-1) -
+    tr((Delta' W_c Delta)(Delta' W_m Delta)^-1)) / df``. Returns ``chi2``, ``scaling_factor``,
+    ``baseline_chi2``, ``baseline_scaling_factor``.
     """
     p, q, n = structure.p, structure.n_free, pat.n
     theta, mu = phi[:q], phi[q:]
@@ -441,12 +469,14 @@ def fiml_corrected(structure: Structure, pat: Patterns, phi: np.ndarray, mu_h1: 
     complete = Patterns([np.arange(p)], np.ones(1), [mu_h1], [s_h1], [np.arange(n)], n, p)
     w_c = saturated_information(complete, mu_h1, s_h1)
     info_h1, w_inv, first_order_h1 = h1_information
-    gamma = w_inv @ first_order_h1 @ w_inv
     eye = np.eye(len(info_h1))
 
     def k_trace(delta: np.ndarray) -> float:
-        proj = eye - delta @ np.linalg.solve(delta.T @ info_h1 @ delta, delta.T @ info_h1)
-        return float(np.sum(w_c * (proj @ gamma @ proj.T)))
+        info = delta.T @ info_h1 @ delta
+        if first_order_h1 is None:                                         # V6
+            return float(np.sum(w_c * w_inv) - np.sum((delta.T @ w_c @ delta) * np.linalg.inv(info)))
+        proj = eye - delta @ np.linalg.solve(info, delta.T @ info_h1)
+        return float(np.sum(w_c * (proj @ w_inv @ first_order_h1 @ w_inv @ proj.T)))
 
     r, c = np.triu_indices(p)
     delta_b = np.zeros((len(r) + p, 2 * p))

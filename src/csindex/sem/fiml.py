@@ -1,6 +1,8 @@
 """Full-information ML for incomplete data (lavaan's ``missing = \"ml\"``): pattern moments,
 the FIML discrepancy with its gradient and expected information, EM for the saturated
-model, and the fit of :func:`csindex.fit_sem` with ``missing="fiml"``."""
+model, the fit of :func:`csindex.fit_sem` with ``missing="fiml"``, MLR with missing data
+(sandwich SEs and the Yuan-Bentler test, Yuan & Bentler 2000) and the FIML-corrected robust
+CFI/TLI/RMSEA (Zhang & Savalei 2023), all as lavaan 0.6 defines them."""
 
 from __future__ import annotations
 

@@ -50,7 +50,8 @@ def test_reference_json_names_its_tool_and_data():
 
 def test_datasets_have_the_documented_shape():
     shapes = {"satisfaction.csv": (250, 28), "mobi.csv": (250, 24), "corp_rep_data.csv": (344, 50),
-              "corp_rep_data2.csv": (347, 41), "plspm_mobile.csv": (250, 24)}
+              "corp_rep_data2.csv": (347, 41), "plspm_mobile.csv": (250, 24),
+              "satisfaction_missing.csv": (250, 28)}
     for name, shape in shapes.items():
         assert pd.read_csv(reference_path(name)).shape == shape, name
 

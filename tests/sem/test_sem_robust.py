@@ -13,6 +13,7 @@ estimates, which moves the robust SEs and small modification indices by as much.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import csindex
@@ -146,7 +147,6 @@ def test_robust_equals_ml_scaling_on_normal_data():
     n = 4000
     xi = rng.standard_normal(n)
     eta = 0.5 * xi + np.sqrt(0.75) * rng.standard_normal(n)
-    import pandas as pd
 
     df = pd.DataFrame({f"{v}{k}": 0.8 * lat + 0.6 * rng.standard_normal(n)
                        for v, lat in (("x", xi), ("y", eta)) for k in (1, 2, 3)})
@@ -197,8 +197,6 @@ def test_modification_indices_formula_at_lavaan_tight_estimates(satisfaction_dat
 
 def test_modification_indices_need_complete_data():
     rng = np.random.default_rng(2)
-    import pandas as pd
-
     df = pd.DataFrame(rng.standard_normal((200, 4)) + rng.standard_normal((200, 1)), columns=list("abcd"))
     df.iloc[:5, 0] = np.nan
     res = csindex.fit_sem(df, "F =~ a + b + c + d", missing="fiml")
@@ -216,7 +214,10 @@ def test_mlr_with_fiml_equals_complete_data_mlr_and_runs_on_missing_data(satisfa
     np.testing.assert_allclose(est["std_error"], listwise.estimates["std_error"], rtol=1e-7)
     for key in ("scaling_factor", "baseline_scaling_factor", "chi2_scaled", "cfi_scaled", "rmsea_scaled"):
         assert fiml.fit_indices[key] == pytest.approx(listwise.fit_indices[key], rel=1e-7), key
-    assert "cfi_robust" not in fiml.fit_indices   # lavaan's missing-data robust indices are not reproduced
+    # FIML-corrected statistics (Zhang & Savalei) on complete data: the EM moments are the sample
+    # moments, so T3 = T (their scaling factors: tests/sem/test_sem_robust_fiml.py)
+    assert fiml.fit_indices["chi2_fimlc"] == pytest.approx(fiml.fit_indices["chi2"], rel=1e-9)
+    assert fiml.fit_indices["baseline_chi2_fimlc"] == pytest.approx(fiml.fit_indices["baseline_chi2"], rel=1e-9)
     rng = np.random.default_rng(4)
     holes = satisfaction_data.mask(rng.random(satisfaction_data.shape) < 0.08)
     res = csindex.fit_sem(holes, model, estimator="MLR", missing="fiml")
@@ -240,3 +241,22 @@ def test_saturated_fiml_information_closed_form_equals_numerical_hessian():
     for m, sig in ((mu, s), (mu + 0.1, s + 0.05 * np.eye(5))):        # at the EM optimum and away from it
         numerical = fiml.fiml_hessian(sat, pat, np.concatenate([sig[r, c], m])) / 2
         np.testing.assert_allclose(fiml.saturated_information(pat, m, sig), numerical, rtol=0, atol=1e-7)
+
+
+@pytest.mark.parametrize("options", [{"estimator": "MLR"}, {"estimator": "MLM"},
+                                     {"estimator": "MLR", "missing": "fiml"}, {"missing": "fiml"}])
+def test_saturated_model_gets_robust_standard_errors_without_a_scaled_test(options):
+    # df = 0 (one factor, three items): no test to scale, so no scaled or robust indices
+    rng = np.random.default_rng(1)
+    f = rng.standard_normal(300)
+    df = pd.DataFrame({f"x{k}": f + rng.exponential(1.0, 300) for k in (1, 2, 3)})
+    res = csindex.fit_sem(df, "X =~ x1 + x2 + x3", **options)
+    ml = csindex.fit_sem(df, "X =~ x1 + x2 + x3", **{**options, "estimator": "ML"})
+    assert res.fit_indices["df"] == 0
+    assert not any(k.endswith(("_scaled", "_robust", "_fimlc")) for k in res.fit_indices.index)
+    assert "scaling_factor" not in res.fit_indices
+    se, se_ml = res.estimates["std_error"].dropna(), ml.estimates["std_error"].dropna()
+    assert np.isfinite(se).all() and (se > 0).all()
+    if options.get("estimator", "ML") != "ML":
+        assert not np.allclose(se, se_ml, rtol=1e-3)                 # skewed items: the sandwich differs
+        assert any("saturated (df = 0)" in note for note in res.settings["notes"])

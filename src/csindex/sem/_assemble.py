@@ -113,9 +113,12 @@ def _assemble(spec, structure, theta, cov_theta, s, mean, x, w, row_index, n, f_
 
     if fit is None:
         fit = _fit_measures(f_min, s, sigma, n, structure.n_free, structure.p)
-    if robust is not None:
+    if robust is not None and fit["df"] > 0:
         extra = {k: robust[k] for k in ("scaling_factor_h1", "scaling_factor_h0") if k in robust}
         fit = pd.concat([fit, scaled_indices(fit, robust["scaling_factor"], robust["baseline_scaling_factor"], extra)])
+    elif robust is not None:
+        notes.append("The model is saturated (df = 0): robust standard errors only, no scaled test or robust fit "
+                     "indices.")
 
     # structural paths, R², effects
     reg = np.array([par.op == "~" for par in params])

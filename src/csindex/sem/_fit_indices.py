@@ -118,18 +118,40 @@ def _rmsea_ci(chi2: float, df: float, n: int, level: float = 0.90) -> tuple[floa
     return math.sqrt(lam_lo / (n * df)), math.sqrt(lam_hi / (n * df))
 
 
-def scaled_indices(fit: pd.Series, c: float, c_base: float, extra: dict | None = None) -> pd.Series:
+def robust_indices(fit: pd.Series, t3: float, c3: float, tb3: float, cb3: float) -> dict[str, float]:
+    """Robust CFI, TLI and RMSEA (Brosseau-Liang & Savalei 2011; lavaan's ``*.robust``) from a
+    statistic ``T3`` with scaling factor ``c3`` and the baseline's ``TB3``, ``cB3`` (``df``, ``dfB``
+    and ``N`` from ``fit``): ``cfi_robust = 1 - max(T3 - c3 df, 0) / max(T3 - c3 df, TB3 - cB3 dfB,
+    0)``, ``tli_robust = 1 - ((T3 - c3 df) dfB) / ((TB3 - cB3 dfB) df)``, ``rmsea_robust =
+    sqrt(max(T3/(N df) - c3/N, 0))`` with its interval and close-fit p-value from
+    ``pchisq(T3/c3, df, lambda)``. Complete data: ``T3, c3`` are the ML statistic and its scaling
+    factor; with ``missing = "ml"`` the FIML-corrected ones (:func:`csindex.sem.fiml.fiml_corrected`).
+    """
+    df, n, dfb = float(fit["df"]), float(fit["ntotal"]), float(fit["baseline_df"])
+    den = max(t3 - c3 * df, tb3 - cb3 * dfb, 0.0)
+    out = {"cfi_robust": 1.0 - max(t3 - c3 * df, 0.0) / den if den > 0 else 1.0}
+    if df > 0:
+        out["tli_robust"] = 1.0 - ((t3 - c3 * df) * dfb) / ((tb3 - cb3 * dfb) * df)
+        out["rmsea_robust"] = math.sqrt(max(t3 / (n * df) - c3 / n, 0.0))
+        lo, hi = _ncp_interval(t3 / c3, df)
+        out["rmsea_ci_lower_robust"] = math.sqrt(c3 * lo / (n * df))
+        out["rmsea_ci_upper_robust"] = math.sqrt(c3 * hi / (n * df))
+        out["rmsea_pvalue_robust"] = float(1.0 - special.chndtr(t3 / c3, df, n * df * 0.05**2 / c3))
+    return out
+
+
+def scaled_indices(fit: pd.Series, c: float, c_base: float, extra: dict | None = None,
+                   robust: tuple[float, float, float, float] | None = None) -> pd.Series:
     """Scaled and robust fit indices from the ML statistics and the scaling factors (lavaan 0.6).
 
     ``T`` the ML chi-square, ``c`` its scaling factor, ``B`` the baseline model, ``N`` the
     sample size: ``chi2_scaled = T/c``; ``cfi_scaled = 1 - max(T/c - df, 0) / max(T/c - df,
     TB/cB - dfB, 0)``; ``tli_scaled`` likewise; ``rmsea_scaled = sqrt(max((T/c)/(N df) - 1/N, 0))``
-    with its interval from ``pchisq(T, c df, lambda)``; the robust versions after
-    Brosseau-Liang & Savalei (2011): ``cfi_robust = 1 - max(T - c df, 0) / max(T - c df, TB - cB
-    dfB, 0)``, ``tli_robust = 1 - ((T - c df) dfB) / ((TB - cB dfB) df)``, ``rmsea_robust =
-    sqrt(max(T/(N df) - c/N, 0))`` with its interval from ``pchisq(T/c, df, lambda)``. ``extra``
-    adds further keys (MLR: the Mplus log-likelihood correction factors ``scaling_factor_h1``,
-    ``scaling_factor_h0``).
+    with its interval from ``pchisq(T, c df, lambda)``; the robust versions
+    (:func:`robust_indices`) from ``(T, c, TB, cB)``, or from ``robust = (T3, c3, TB3, cB3)``
+    when given (lavaan with ``missing = "ml"``: the FIML-corrected statistics of Zhang and
+    Savalei). ``extra`` adds further keys (MLR: the Mplus log-likelihood correction factors
+    ``scaling_factor_h1``, ``scaling_factor_h0``).
     """
     t, df, n = float(fit["chi2"]), float(fit["df"]), float(fit["ntotal"])
     tb, dfb = float(fit["baseline_chi2"]), float(fit["baseline_df"])
@@ -139,20 +161,13 @@ def scaled_indices(fit: pd.Series, c: float, c_base: float, extra: dict | None =
            "baseline_pvalue_scaled": float(special.chdtrc(dfb, tbs))}
     den = max(ts - df, tbs - dfb, 0.0)
     out["cfi_scaled"] = 1.0 - max(ts - df, 0.0) / den if den > 0 else 1.0
-    den_r = max(t - c * df, tb - c_base * dfb, 0.0)
-    out["cfi_robust"] = 1.0 - max(t - c * df, 0.0) / den_r if den_r > 0 else 1.0
     if df > 0:
         out["tli_scaled"] = 1.0 - ((ts - df) * dfb) / ((tbs - dfb) * df)
-        out["tli_robust"] = 1.0 - ((t - c * df) * dfb) / ((tb - c_base * dfb) * df)
         out["rmsea_scaled"] = math.sqrt(max(ts / (n * df) - 1.0 / n, 0.0))
-        out["rmsea_robust"] = math.sqrt(max(t / (n * df) - c / n, 0.0))
         lo, hi = _ncp_interval(t, c * df)
         out["rmsea_ci_lower_scaled"] = math.sqrt(lo / (n * c * df))
         out["rmsea_ci_upper_scaled"] = math.sqrt(hi / (n * c * df))
         out["rmsea_pvalue_scaled"] = float(1.0 - special.chndtr(t, c * df, n * c * df * 0.05**2))
-        lo, hi = _ncp_interval(ts, df)
-        out["rmsea_ci_lower_robust"] = math.sqrt(c * lo / (n * df))
-        out["rmsea_ci_upper_robust"] = math.sqrt(c * hi / (n * df))
-        out["rmsea_pvalue_robust"] = float(1.0 - special.chndtr(ts, df, n * df * 0.05**2 / c))
+    out.update(robust_indices(fit, *((t, c, tb, c_base) if robust is None else robust)))
     out.update(extra or {})
     return pd.Series(out, dtype="float64")

@@ -120,7 +120,10 @@ def fit_sem(
     missing : {"listwise", "fiml"}
         Drop incomplete rows (with a MissingDataWarning giving the count), or full
         information ML (csindex's own: saturated item means, the H1 model for the
-        chi-square estimated by EM, lavaan's ``missing = "ml"``). semopy's FIML objective
+        chi-square estimated by EM, lavaan's ``missing = "ml"``). With FIML (unweighted),
+        ``cfi/tli/rmsea_robust`` come from the FIML-corrected statistic of Zhang & Savalei
+        (2023), whose pieces are ``chi2_fimlc, scaling_factor_fimlc, baseline_*_fimlc``, as
+        lavaan's (for ML and MLR). semopy's FIML objective
         is not used: on the bundled airline data it stops at a solution with standardised
         loadings near 1.
     bootstrap : int, default 0

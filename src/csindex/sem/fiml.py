@@ -1,6 +1,8 @@
 """Full-information ML for incomplete data (lavaan's ``missing = \"ml\"``): pattern moments,
 the FIML discrepancy with its gradient and expected information, EM for the saturated
-model, and the fit of :func:`csindex.fit_sem` with ``missing="fiml"``."""
+model, the fit of :func:`csindex.fit_sem` with ``missing="fiml"``, MLR with missing data
+(sandwich SEs and the Yuan-Bentler test, Yuan & Bentler 2000) and the FIML-corrected robust
+CFI/TLI/RMSEA (Zhang & Savalei 2023), all as lavaan 0.6 defines them."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from ..exceptions import ConvergenceError, ConvergenceWarning, MissingDataWarnin
 from ._assemble import _assemble
 from ._data import _check_sample_cov, _invert_information, _param_name, _warn
 from ._engine import THE, FitState, Param, Structure, fit_ml, optimize, richardson_hessian, start_values
-from ._fit_indices import _fit_measures_core, scaled_indices
+from ._fit_indices import _fit_measures_core, robust_indices, scaled_indices
 
 # --------------------------------------------------------------------------- FIML
 @dataclass
@@ -254,16 +256,16 @@ def _fit_fiml(spec, structure, frame, x, row_index, survey, scale, confidence, n
                              means=(mu_h1, mu), n_means=p)
     settings = {"estimator": estimator, "missing": "fiml", "engine": "csindex", "information": information,
                 "n_total": n_total}
+    indices = w is None and fit["df"] > 0                 # robust indices: unweighted, not saturated
+    if indices:
+        fit = pd.concat([fit, _fiml_robust_indices(structure, pat, x, phi, (mu_h1, s_h1), (mu0, var0), fit, robust)])
+        notes.append("Robust CFI/TLI/RMSEA from the FIML-corrected statistic (Zhang & Savalei 2023; *_fimlc), "
+                     "as lavaan's with missing = 'ml'.")
     if robust is not None:
-        c_base = robust_fiml_baseline(pat, x, mu0, var0, robust["trace_h1"])
-        scaled = scaled_indices(fit, robust["scaling_factor"], c_base,
-                                {k: robust[k] for k in ("scaling_factor_h1", "scaling_factor_h0")})
-        # lavaan's robust CFI/TLI/RMSEA with missing data use a separate FIML-corrected statistic
-        # (Zhang & Savalei); csindex reports the scaled ones only
-        fit = pd.concat([fit, scaled[[k for k in scaled.index if not k.endswith("_robust")]]])
         settings.update({k: robust[k] for k in ("se", "test", "trace_h1", "trace_h0")})
-        notes.append("MLR with FIML: sandwich standard errors (observed information, casewise FIML scores) and "
-                     "the Yuan-Bentler scaled test; the *_robust indices (Zhang-Savalei) are not reported.")
+        notes.append("MLR with FIML: sandwich standard errors (observed information, casewise FIML scores)"
+                     + (" and the Yuan-Bentler scaled test." if indices else "; the model is saturated (df = 0): "
+                        "no scaled test or robust fit indices."))
     # factor scores from each respondent's answered items
     mats = {k2: v[0] for k2, v in structure.implied(theta[None]).items()}
     lc = mats["c"] @ mats["lam"].T                                  # (m, p)
@@ -278,6 +280,27 @@ def _fit_fiml(spec, structure, frame, x, row_index, survey, scale, confidence, n
                      settings=settings, t_start=t_start, fit=fit, scores_arr=scores, mean_cov=cov_mu)
 
 
+
+
+def _fiml_robust_indices(structure: Structure, pat: Patterns, x: np.ndarray, phi: np.ndarray,
+                         h1: tuple[np.ndarray, np.ndarray], baseline: tuple[np.ndarray, np.ndarray],
+                         fit: pd.Series, robust: dict | None) -> pd.Series:
+    """The scaled (MLR) and robust fit indices of a FIML fit: the robust CFI/TLI/RMSEA from the
+    FIML-corrected statistics (:func:`fiml_corrected`; "V3" for MLR, "V6" for ML), as lavaan."""
+    mu_h1, s_h1 = h1
+    if robust is None:
+        info_h1 = saturated_information(pat, mu_h1, s_h1)
+        pieces = (info_h1, np.linalg.inv(info_h1), None)
+    else:
+        pieces = robust["h1_information"]
+    zs = fiml_corrected(structure, pat, phi, mu_h1, s_h1, baseline, pieces)
+    extra = {f"{k}_fimlc": v for k, v in zs.items()}
+    statistics = (zs["chi2"], zs["scaling_factor"], zs["baseline_chi2"], zs["baseline_scaling_factor"])
+    if robust is None:
+        return pd.Series({**robust_indices(fit, *statistics), **extra}, dtype="float64")
+    c_base = robust_fiml_baseline(pat, x, *baseline, robust["trace_h1"])
+    extra.update({k: robust[k] for k in ("scaling_factor_h1", "scaling_factor_h0")})
+    return scaled_indices(fit, robust["scaling_factor"], c_base, extra, robust=statistics)
 
 
 # --------------------------------------------------------------------------- MLR with FIML
@@ -319,19 +342,16 @@ def saturated_information(pat: Patterns, mu: np.ndarray, sigma: np.ndarray) -> n
     ``d = m_o - mu_o``, ``P = V (C_o + d d') V``):
     ``A_mu,mu = V``, ``A_mu,s = V E_s V d``, ``A_s,t = -1/2 tr(V E_s V E_t) + 1/2 tr(E_s V E_t P)
     + 1/2 tr(E_s P E_t V)``, weighted by the pattern shares (checked against the numerical
-    Hessian in the tests)."""
+    Hessian in the tests). The traces are gathered once from the pattern-weighted sums of
+    ``V (x) V`` and ``V (x) P`` (``(X (x) Y)[ip+j, kp+l] = X_ik Y_jl``), with
+    ``tr(E_s P E_t V) = tr(E_t V E_s P)``."""
     p = len(mu)
     r, c = np.triu_indices(p)
     h = np.where(r == c, 0.5, 1.0)
-    hh = np.outer(h, h)
     ns = len(r)
     out = np.zeros((ns + p, ns + p))
-
-    def t_mat(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        # tr(E_a X E_b Y) for a = (r, c), b = (k, l): X_ck Y_lr + X_cl Y_kr + X_rk Y_lc + X_rl Y_kc
-        return hh * (x[np.ix_(c, r)] * y[np.ix_(c, r)].T + x[np.ix_(c, c)] * y[np.ix_(r, r)].T
-                     + x[np.ix_(r, r)] * y[np.ix_(c, c)].T + x[np.ix_(r, c)] * y[np.ix_(r, c)].T)
-
+    k_vv = np.zeros((p * p, p * p))
+    k_vp = np.zeros((p * p, p * p))
     for o, w, m, cov in zip(pat.obs, pat.weight, pat.mean, pat.cov):
         v = np.zeros((p, p))
         v[np.ix_(o, o)] = np.linalg.inv(sigma[np.ix_(o, o)])
@@ -340,12 +360,21 @@ def saturated_information(pat: Patterns, mu: np.ndarray, sigma: np.ndarray) -> n
         s_tilde = np.zeros((p, p))
         s_tilde[np.ix_(o, o)] = cov + np.outer(m - mu[o], m - mu[o])
         pm = v @ s_tilde @ v
-        out[:ns, :ns] += w * (-0.5 * t_mat(v, v) + 0.5 * t_mat(v, pm) + 0.5 * t_mat(pm, v))
+        k_vv += w * np.kron(v, v)
+        k_vp += w * np.kron(v, pm)
         vd = v @ d
         mix = (v[:, r] * vd[c] + v[:, c] * vd[r]) * h               # (p, ns)
         out[ns:, :ns] += w * mix
         out[:ns, ns:] += w * mix.T
         out[ns:, ns:] += w * v
+    # tr(E_a X E_b Y), a = (r, c), b = (k, l): X_ck Y_lr + X_cl Y_kr + X_rk Y_lc + X_rl Y_kc
+    ra, ca, kb, lb = r[:, None], c[:, None], r[None, :], c[None, :]
+    cells = ((ca * p + lb, kb * p + ra), (ca * p + kb, lb * p + ra), (ra * p + lb, kb * p + ca),
+             (ra * p + kb, lb * p + ca))
+    hh = np.outer(h, h)
+    t_vv = hh * sum(k_vv[i, j] for i, j in cells)
+    t_vp = hh * sum(k_vp[i, j] for i, j in cells)
+    out[:ns, :ns] = -0.5 * t_vv + 0.5 * (t_vp + t_vp.T)
     return out
 
 
@@ -363,18 +392,21 @@ def robust_fiml(structure: Structure, pat: Patterns, x: np.ndarray, phi: np.ndar
     """MLR with missing data (lavaan's ``estimator = "MLR", missing = "ml"``): the sandwich
     covariance of ``(theta, mu)`` and the Yuan-Bentler (Mplus) scaling factor
     ``c = (tr(A1^-1 B1) - tr(A^-1 B)) / df``, the h1 pieces those of the saturated model at its
-    EM estimates (observed information, casewise first-order information)."""
+    EM estimates (observed information, casewise first-order information). ``h1_information``
+    holds ``(A1, A1^-1, B1)`` for :func:`fiml_corrected`."""
     n = len(x)
     trace_h0, a_inv, b = _sandwich_trace(structure, pat, x, phi, hessian)
     vcov = a_inv @ b @ a_inv / n
     sat = _saturated_structure(list(structure.observed))
     r, c = np.triu_indices(structure.p)
     phi_h1 = np.concatenate([s_h1[r, c], mu_h1])
-    trace_h1 = _sandwich_trace(sat, pat, x, phi_h1, 2.0 * saturated_information(pat, mu_h1, s_h1))[0]
+    info_h1 = saturated_information(pat, mu_h1, s_h1)
+    trace_h1, info_h1_inv, first_order_h1 = _sandwich_trace(sat, pat, x, phi_h1, 2.0 * info_h1)
     df = sat.n_free - structure.n_free
-    return {"vcov": 0.5 * (vcov + vcov.T), "scaling_factor": (trace_h1 - trace_h0) / df,
+    return {"vcov": 0.5 * (vcov + vcov.T), "scaling_factor": (trace_h1 - trace_h0) / df if df > 0 else np.nan,
             "se": "robust.huber.white", "test": "yuan.bentler.mplus", "trace_h1": trace_h1, "trace_h0": trace_h0,
-            "scaling_factor_h1": trace_h1 / len(phi_h1), "scaling_factor_h0": trace_h0 / len(phi)}
+            "scaling_factor_h1": trace_h1 / len(phi_h1), "scaling_factor_h0": trace_h0 / len(phi),
+            "h1_information": (info_h1, info_h1_inv, first_order_h1)}
 
 
 def robust_fiml_baseline(pat: Patterns, x: np.ndarray, mu0: np.ndarray, var0: np.ndarray, trace_h1: float) -> float:
@@ -383,3 +415,78 @@ def robust_fiml_baseline(pat: Patterns, x: np.ndarray, mu0: np.ndarray, var0: np
     base = _saturated_structure([f"v{k}" for k in range(p)], diagonal=True)
     trace_h0 = _sandwich_trace(base, pat, x, np.concatenate([var0, mu0]))[0]
     return (trace_h1 - trace_h0) / (p * (p - 1) / 2)
+
+
+# --------------------------------------------------------------------------- FIML-corrected robust indices
+def _moment_jacobian(structure: Structure, theta: np.ndarray) -> np.ndarray:
+    """``Delta = d (vech(Sigma), mu) / d (theta, mu)``, vech in row order of the upper triangle
+    (the order of :func:`saturated_information`); ``dSigma/dcell = u v' + v u'``."""
+    p, q = structure.p, structure.n_free
+    r, c = np.triu_indices(p)
+    u, v = (m[0] for m in structure.rank_two(structure.implied(theta[None])))
+    out = np.zeros((len(r) + p, q + p))
+    out[:len(r), :q] = (u[:, r] * v[:, c] + v[:, r] * u[:, c]).T @ structure.jacobian_cells()
+    out[len(r):, q:] = np.eye(p)
+    return out
+
+
+def _complete_data_f(n: int, mu_h1: np.ndarray, s_h1: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> float:
+    """``N F_ML`` of a model (mu, Sigma) against complete-data moments (mu_h1, S_h1):
+    ``N [log|Sigma| - log|S| + tr(Sigma^-1 S) - p + (m - mu)' Sigma^-1 (m - mu)]``."""
+    inv = np.linalg.inv(sigma)
+    d = mu_h1 - mu
+    return float(n * (np.linalg.slogdet(sigma)[1] - np.linalg.slogdet(s_h1)[1] + np.trace(inv @ s_h1)
+                      - len(mu) + d @ inv @ d))
+
+
+def fiml_corrected(structure: Structure, pat: Patterns, phi: np.ndarray, mu_h1: np.ndarray, s_h1: np.ndarray,
+                   baseline: tuple[np.ndarray, np.ndarray],
+                   h1_information: tuple[np.ndarray, np.ndarray, np.ndarray | None]) -> dict[str, float]:
+    """FIML-corrected statistic and scaling factors behind the robust CFI, TLI and RMSEA with
+    missing data (Zhang and Savalei 2023, "FIML-C"; lavaan's ``cfi.robust``, ``tli.robust``,
+    ``rmsea.robust`` with ``missing = "ml"``: its version "V3" with a scaled test (MLR), "V6"
+    without (ML)).
+
+    The FIML chi-square does not estimate the complete-data misfit that RMSEA and CFI are defined
+    on; Zhang and Savalei treat the saturated (EM) moments ``(m~, S~)`` as if they were
+    complete-data sample moments. With the FIML estimates held fixed:
+
+    * ``T3 = N F_ML(m~, S~; mu-hat, Sigma-hat)``, the complete-data ML discrepancy;
+    * ``c3 = tr(W_c Q Gamma Q') / df``, with ``W_m`` the observed FIML information of the
+      saturated model at ``(m~, S~)`` (:func:`saturated_information`), ``J_m`` its first-order
+      information (casewise scores), ``Gamma = W_m^-1 J_m W_m^-1`` the sandwich covariance of the
+      saturated estimates, ``W_c`` the complete-data normal-theory information at ``(m~, S~)``,
+      ``Delta`` the model's moment Jacobian and ``Q = I - Delta (Delta' W_m Delta)^-1 Delta' W_m``
+      (the information ``Delta' W_m Delta`` is lavaan's "h1" observed information, not the Hessian);
+    * the same for the independence baseline ``(mu0, diag(var0))`` held at its FIML estimates.
+
+    ``h1_information = (W_m, W_m^-1, J_m)`` as :func:`robust_fiml` returns them; with ``J_m =
+    None`` (plain ML, "V6") ``Gamma`` is the normal-theory ``W_m^-1`` and ``c3 = (tr(W_c W_m^-1) -
+    tr((Delta' W_c Delta)(Delta' W_m Delta)^-1)) / df``. Returns ``chi2``, ``scaling_factor``,
+    ``baseline_chi2``, ``baseline_scaling_factor``.
+    """
+    p, q, n = structure.p, structure.n_free, pat.n
+    theta, mu = phi[:q], phi[q:]
+    sigma = structure.implied(theta[None])["sigma"][0]
+    complete = Patterns([np.arange(p)], np.ones(1), [mu_h1], [s_h1], [np.arange(n)], n, p)
+    w_c = saturated_information(complete, mu_h1, s_h1)
+    info_h1, w_inv, first_order_h1 = h1_information
+    eye = np.eye(len(info_h1))
+
+    def k_trace(delta: np.ndarray) -> float:
+        info = delta.T @ info_h1 @ delta
+        if first_order_h1 is None:                                         # V6
+            return float(np.sum(w_c * w_inv) - np.sum((delta.T @ w_c @ delta) * np.linalg.inv(info)))
+        proj = eye - delta @ np.linalg.solve(info, delta.T @ info_h1)
+        return float(np.sum(w_c * (proj @ w_inv @ first_order_h1 @ w_inv @ proj.T)))
+
+    r, c = np.triu_indices(p)
+    delta_b = np.zeros((len(r) + p, 2 * p))
+    delta_b[np.flatnonzero(r == c), np.arange(p)] = 1.0                   # independence: variances, means
+    delta_b[len(r):, p:] = np.eye(p)
+    mu0, var0 = baseline
+    df, df_b = len(r) - q, p * (p - 1) / 2
+    return {"chi2": _complete_data_f(n, mu_h1, s_h1, mu, sigma),
+            "scaling_factor": k_trace(_moment_jacobian(structure, theta)) / df,
+            "baseline_chi2": _complete_data_f(n, mu_h1, s_h1, mu0, np.diag(var0)),
+            "baseline_scaling_factor": k_trace(delta_b) / df_b}

@@ -82,6 +82,7 @@ def robust_fit(structure: Structure, theta: np.ndarray, x: np.ndarray, mean: np.
     d = x - mean
     df = p * (p + 1) // 2 - structure.n_free
     df_base = p * (p - 1) // 2
+    per_df = 1.0 / df if df > 0 else float("nan")      # saturated model: no scaled test (not reported)
     sigma = structure.implied(theta[None])["sigma"][0]
     a_inv = np.linalg.inv(0.5 * (info + info.T) / 2.0)        # unit information (bread)
     svar = np.diag(s)
@@ -92,7 +93,7 @@ def robust_fit(structure: Structure, theta: np.ndarray, x: np.ndarray, mean: np.
         trace_h1 = _trace_w_gamma(d, s, s)                       # tr(A1^-1 B1) of the saturated model
         trace_h0 = float(np.sum(a_inv * b.T))
         vcov = a_inv @ b @ a_inv / n
-        return {"vcov": 0.5 * (vcov + vcov.T), "scaling_factor": (trace_h1 - trace_h0) / df,
+        return {"vcov": 0.5 * (vcov + vcov.T), "scaling_factor": (trace_h1 - trace_h0) * per_df,
                 "baseline_scaling_factor": (trace_h1 - kurt_base) / df_base,
                 "se": "robust.huber.white", "test": "yuan.bentler.mplus",
                 "trace_h1": trace_h1, "trace_h0": trace_h0,
@@ -102,5 +103,5 @@ def robust_fit(structure: Structure, theta: np.ndarray, x: np.ndarray, mean: np.
     vcov = a_inv @ b @ a_inv / n
     tr = _trace_w_gamma(d, sigma, s) - float(np.sum(a_inv * b.T))
     tr_base = _trace_w_gamma(d, np.diag(svar), s) - kurt_base
-    return {"vcov": 0.5 * (vcov + vcov.T), "scaling_factor": tr / df, "baseline_scaling_factor": tr_base / df_base,
+    return {"vcov": 0.5 * (vcov + vcov.T), "scaling_factor": tr * per_df, "baseline_scaling_factor": tr_base / df_base,
             "se": "robust.sem", "test": "satorra.bentler", "trace_ugamma": tr}

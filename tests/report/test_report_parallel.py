@@ -144,17 +144,23 @@ def test_the_workbook_written_by_the_second_process_equals_the_sequential_one(tm
 def test_a_workbook_that_fails_in_the_second_process_is_written_here(tmp_path, monkeypatch):
     import os
 
-    import csindex.report as report_module
+    parent = os.getpid()
 
-    parent, real = os.getpid(), report_module.write_xlsx
+    def fails_in_the_child(path, tables):
+        assert os.getpid() != parent
+        (tmp_path / "child-tried").touch()
+        raise OSError("disk full in the child")
 
-    def only_here(path, tables):
-        if os.getpid() != parent:
-            (tmp_path / "child-tried").touch()
-            raise OSError("disk full in the child")
-        return real(path, tables)
-
-    monkeypatch.setattr(report_module, "write_xlsx", only_here)
+    monkeypatch.setattr(_parallel, "write_xlsx", fails_in_the_child)  # the child's writer only
     res = csindex.report(out=tmp_path / "w", bootstrap=0, seed=5, progress=False, excel=True, n_jobs=2)
     assert res.processes == 2 and (tmp_path / "child-tried").exists()
     assert res.excel is not None and res.excel.stat().st_size > 10_000
+
+
+@linux_only
+def test_the_second_process_exits_when_no_workbook_is_wanted(tmp_path):
+    import multiprocessing
+
+    res = csindex.report(out=tmp_path / "n", bootstrap=0, seed=5, progress=False, excel=False, n_jobs=2)
+    assert res.processes == 2 and res.excel is None
+    assert multiprocessing.active_children() == []  # joined, not left waiting for a job

@@ -44,7 +44,7 @@ from .._validation import check_option, did_you_mean
 from ..exceptions import CsindexError, ParameterError, SurveyDataError
 from ._files import OutputFolder, check_out
 from ._i18n import LANGS, Labels
-from ._parallel import call_in_child, run_steps
+from ._parallel import SecondProcess, run_steps
 from ._render import Section, render_html, table_records, write_json
 from ._sections import Context, build_about, build_kpi, build_quality, build_segments, build_simple
 
@@ -318,21 +318,24 @@ def report(
 
     steps = sorted((p for p in plan if p[2] is not None), key=lambda p: p[3])
     bar = _progress_bar(len(steps) + 1, _progress_enabled(progress))
+    second: SecondProcess | None = None
     try:
         import matplotlib
 
         backend_ctx = matplotlib.rc_context()  # never leak rcParams changes
         with backend_ctx:
             jobs = 1 if n_jobs is None else min(os.cpu_count() or 1, 2 if n_jobs == -1 else n_jobs)
-            processes = run_steps(steps, ctx, sections, _run, bar, jobs)
+            second = run_steps(steps, ctx, sections, _run, bar, jobs)
             out_dir = Path(out)
             settings = _settings(ctx, survey, method, bootstrap, seed, lang, out_dir)
             build_about(ctx, sections["about"], settings)
             bar.set_postfix_str("writing files")
-            result = dataclasses.replace(_write(ctx, sections, settings, target, excel, start, processes),
-                                         processes=processes)
+            result = dataclasses.replace(_write(ctx, sections, settings, target, excel, start, second),
+                                         processes=1 if second is None else 2)
             bar.update(1)
     finally:
+        if second is not None:
+            second.close()
         bar.close()
     return result
 
@@ -448,9 +451,9 @@ def _settings(ctx: Context, survey: Any, method: str, bootstrap: int, seed: Any,
 
 
 def _write(ctx: Context, sections: Mapping[str, Section], settings: dict[str, Any], target: Path,
-           excel: bool | None, start: float, processes: int = 1) -> ReportResult:
+           excel: bool | None, start: float, second: SecondProcess | None = None) -> ReportResult:
     """Write every file into a temporary folder, then move them into ``target`` at once (the
-    workbook, the slowest file, in a forked second process when the sections ran in two)."""
+    workbook, the slowest file, by the second process when the sections ran in two)."""
     import importlib.util
 
     L = ctx.labels
@@ -477,7 +480,7 @@ def _write(ctx: Context, sections: Mapping[str, Section], settings: dict[str, An
     }
     with OutputFolder(target) as folder:
         workbook = folder.path(EXCEL_NAME) if write_excel_now else None
-        excel_done = call_in_child(write_xlsx, workbook, tables) if workbook is not None and processes > 1 else None
+        excel_done = second.write_workbook(workbook, tables) if workbook is not None and second else None
         for name, df in tables.items():
             write_csv(folder.path(f"{name}.csv"), df)
         folder.path("index.html").write_text(page, encoding="utf-8")

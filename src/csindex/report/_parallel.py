@@ -26,6 +26,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .._export import write_xlsx
 from .._sufficient import one_blas_thread
 from ._render import Section
 from ._sections import Context
@@ -46,70 +47,77 @@ def parallel_available(seed: Any) -> bool:
             and (seed is None or isinstance(seed, int)))
 
 
+class SecondProcess:
+    """The forked child after its sections: it has imported the workbook writer while this
+    process finished its own sections, and waits for one job, the Excel workbook. Always
+    :meth:`close` it (it then exits); :meth:`write_workbook` hands it the job."""
+
+    def __init__(self, child: Any, jobs: Any) -> None:
+        self._child, self._jobs = child, jobs
+
+    def write_workbook(self, path: Any, tables: Any) -> Callable[[], bool]:
+        """Send the workbook job; returns a function that waits and says whether it was written
+        (when not, the caller writes it itself: a failure here never loses output)."""
+        try:
+            self._jobs.send_bytes(pickle.dumps((path, tables), protocol=pickle.HIGHEST_PROTOCOL))
+        except (OSError, ValueError):  # the child is gone
+            return lambda: False
+        finally:
+            self._jobs.close()
+
+        def wait() -> bool:
+            self._child.join()
+            return self._child.exitcode == 0
+
+        return wait
+
+    def close(self) -> None:
+        """Tell the child there is nothing (more) to do and wait for it to exit."""
+        if not self._jobs.closed:
+            self._jobs.close()  # the child reads EOF: no workbook
+        self._child.join()
+
+
 def run_steps(steps: Sequence[Step], ctx: Context, sections: dict[str, Section], run: Callable[..., None],
-              bar: Any, jobs: int) -> int:
+              bar: Any, jobs: int) -> SecondProcess | None:
     """Run every builder of ``steps`` on ``ctx``: in order in this process when ``jobs`` is 1
     (or two processes are not possible), else the descriptive ones in a forked child.
-    Returns the number of processes that ran sections (1 or 2)."""
+    Returns the child, waiting to write the workbook, when it ran sections (else None)."""
     child_steps = [s for s in steps if s[3] < FIRST_MODEL_ORDER]
     own_steps = [s for s in steps if FIRST_MODEL_ORDER <= s[3] < FIRST_SUMMARY_ORDER]
     last_steps = [s for s in steps if s[3] >= FIRST_SUMMARY_ORDER]
     if jobs == 1 or not child_steps or not own_steps or not parallel_available(ctx.seed):
         _run_in_order(steps, ctx, sections, run, bar)
-        return 1
+        return None
     _warm_up()
     before_tables, before_key, before_figures = set(ctx.tables), set(ctx.key), ctx.n_figures
-    reader, writer = multiprocessing.get_context("fork").Pipe(duplex=False)
+    fork = multiprocessing.get_context("fork")
+    reader, writer = fork.Pipe(duplex=False)  # child -> parent: its sections
+    job_reader, job_writer = fork.Pipe(duplex=False)  # parent -> child: the workbook job
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # Python >= 3.12 warns about fork with BLAS threads
-        child = multiprocessing.get_context("fork").Process(
-            target=_child, args=(child_steps, ctx, sections, run, writer), daemon=True)
+        child = fork.Process(target=_child, args=(child_steps, ctx, sections, run, writer, job_reader, job_writer),
+                             daemon=True)
         child.start()
     writer.close()
+    job_reader.close()
+    second = SecondProcess(child, job_writer)
     with one_blas_thread():  # two processes on two cores: BLAS threads would only contend
         _run_in_order(own_steps, ctx, sections, run, bar)
     try:
         payload = pickle.loads(reader.recv_bytes())
     except (EOFError, OSError, pickle.UnpicklingError) as exc:  # the child died: do its part here
         logger.warning("the report's second process ended without its sections (%s); running them here", exc)
-        child.join()
+        second.close()
         _run_in_order(child_steps + last_steps, ctx, sections, run, bar)
-        return 1
+        return None
     finally:
         reader.close()
-    child.join()
     payload["n_figures"] -= before_figures
     _merge(ctx, sections, payload, before_tables, before_key, [s[0] for s in steps])
     bar.update(len(child_steps))
     _run_in_order(last_steps, ctx, sections, run, bar)
-    return 2
-
-
-def call_in_child(fn: Callable[..., Any], *args: Any) -> Callable[[], bool]:
-    """Start ``fn(*args)`` in a forked child for its side effect (a file); returns a function that
-    waits for the child and says whether ``fn`` returned normally. The caller does the work itself
-    when the child failed, so a failure here never loses output."""
-    def work() -> None:  # pragma: no cover - runs in the forked process (its effect is tested)
-        code = 1
-        try:
-            with one_blas_thread():
-                fn(*args)
-            code = 0
-        except BaseException:  # noqa: BLE001 - reported by the exit status; the parent redoes the work
-            logger.debug("%s failed in the report's second process", getattr(fn, "__name__", fn), exc_info=True)
-        finally:
-            os._exit(code)
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # Python >= 3.12 warns about fork with BLAS threads
-        child = multiprocessing.get_context("fork").Process(target=work, daemon=True)
-        child.start()
-
-    def wait() -> bool:
-        child.join()
-        return child.exitcode == 0
-
-    return wait
+    return second
 
 
 def _run_in_order(steps: Sequence[Step], ctx: Context, sections: dict[str, Section], run: Callable[..., None],
@@ -121,17 +129,36 @@ def _run_in_order(steps: Sequence[Step], ctx: Context, sections: dict[str, Secti
 
 
 def _child(steps: Sequence[Step], ctx: Context, sections: dict[str, Section], run: Callable[..., None],
-           writer: Any) -> None:  # pragma: no cover - runs in the forked process (its effect is tested)
+           writer: Any, jobs: Any, parent_end: Any) -> None:  # pragma: no cover - runs in the forked process
+    code = 1
     try:
+        parent_end.close()  # the parent's end of the job pipe: EOF reaches us when the parent closes its copy
         with one_blas_thread():
             for _sid, _key, builder, _order in steps:
                 run(builder, ctx, sections[_sid])
-        payload = {"sections": {s[0]: sections[s[0]] for s in steps}, "tables": ctx.tables, "key": ctx.key,
-                   "n_figures": ctx.n_figures}
-        writer.send_bytes(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+            payload = {"sections": {s[0]: sections[s[0]] for s in steps}, "tables": ctx.tables, "key": ctx.key,
+                       "n_figures": ctx.n_figures}
+            writer.send_bytes(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+            writer.close()
+            _prepare_workbook_writer()  # while the parent finishes its sections
+            try:
+                path, tables = pickle.loads(jobs.recv_bytes())
+            except EOFError:  # no workbook wanted
+                code = 0
+            else:
+                write_xlsx(path, tables)
+                code = 0
+    except BaseException:  # noqa: BLE001 - the exit status tells the parent, which redoes the work
+        logger.debug("the report's second process failed", exc_info=True)
     finally:
-        writer.close()
-        os._exit(0)  # no atexit handlers or buffered output of the parent run twice
+        os._exit(code)  # no atexit handlers or buffered output of the parent run twice
+
+
+def _prepare_workbook_writer() -> None:  # pragma: no cover - runs in the forked process
+    import importlib.util
+
+    if importlib.util.find_spec("openpyxl") is not None:
+        import openpyxl  # noqa: F401
 
 
 def _merge(ctx: Context, sections: dict[str, Section], payload: dict[str, Any], before_tables: set[str],

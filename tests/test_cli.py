@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -156,3 +157,22 @@ def test_report_with_gbk_model_file_exits_1(tmp_path, capsys, monkeypatch):
                      "--bootstrap", "0", "--quiet"])
     err = capsys.readouterr().err
     assert code == 1 and "UTF-8" in err and "internal error" not in err
+
+
+def test_report_on_the_ecsi_mobi_data_takes_the_template_by_construct_names(tmp_path, capsys):
+    # the classic ECSI "mobi" data (Tenenhaus et al. 2005) names its constructs by the ECSI
+    # codes (IMAG, CUEX, PERQ, PERV, CUSA, CUSCO, CUSL) and comes without a codebook
+    from conftest import reference_path
+
+    code = cli.main(["report", str(reference_path("mobi.csv")), "--model", "ecsi", "--bootstrap", "0",
+                 "--out", str(tmp_path / "r"), "--n-jobs", "1"])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "csindex: warning: The codebook has no 'index_construct' column; the ECSI template takes the " \
+           "constructs by their names: IMAG = image, CUEX = expectation, PERQ = quality, PERV = value, " \
+           "CUSA = satisfaction, CUSCO = complaints, CUSL = loyalty." in err
+    payload = json.loads((tmp_path / "r" / "results.json").read_text(encoding="utf-8"))
+    status = {s["id"]: s["status"] for s in payload["sections"]}
+    assert status["model"] == status["index"] == status["ipma"] == "ok"
+    paths = {(r["source"], r["target"]) for r in payload["tables"]["pls_paths"]}
+    assert ("SAT", "LOY") in paths and ("COMP", "LOY") in paths and len(paths) == 12  # ECSI with complaints

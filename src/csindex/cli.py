@@ -252,7 +252,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if fonts and not args.quiet:  # one line naming the font package, never the library's glyph warnings
         print(f"csindex: warning: {_one_line(fonts[0].message)}", file=sys.stderr)
     for w in caught:
-        if w not in fonts:
+        if w in fonts:
+            continue
+        if issubclass(w.category, CsindexWarning):  # about the data or the model: one plain line
+            if not args.quiet:
+                print(f"csindex: warning: {_one_line(w.message)}", file=sys.stderr)
+        else:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     if not args.quiet:
         failed = result.sections[result.sections["status"] == "failed"]

@@ -102,7 +102,14 @@ _ALIASES: dict[str, str] = {
     "comp": "complaints", "complaint": "complaints", "voice": "complaints",
     # loyalty
     "loy": "loyalty", "customer_loyalty": "loyalty",
+    # the ECSI codes of Tenenhaus, Esposito Vinzi, Chatelin & Lauro (2005) ("mobi" data)
+    "cuex": "expectation", "perq": "quality", "perv": "value", "cusa": "satisfaction",
+    "cusco": "complaints", "cusl": "loyalty",
 }
+
+#: roles of the items a template may take by their construct's name (never the
+#: expectation/importance batteries of the service attributes)
+_INDEX_ROLES = frozenset({"perception", "overall_satisfaction", "loyalty"})
 
 #: Structural paths of each template, as ``(source, target)`` construct codes.
 TEMPLATE_PATHS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -250,10 +257,43 @@ def items_from_survey(survey: Any, column: str = "index_construct") -> dict[str,
     return {k: out[k] for k in CONSTRUCTS if k in out}
 
 
+def _survey_items(survey: Any, template_name: str) -> dict[str, list[str]]:
+    """:func:`items_from_survey`; when the codebook's ``index_construct`` column is absent or
+    empty, the constructs whose own names are index-construct names or their standard codes
+    (``IMAG``, ``CUEX``, ``PERQ``, ``PERV``, ``CUSA``, ``CUSCO``, ``CUSL``, ``SAT``, ...), with a
+    warning that lists the mapping. Taken only when the satisfaction construct and at least
+    two others are found, so an unrelated codebook still gets the original error."""
+    try:
+        return items_from_survey(survey)
+    except SurveyDataError as missing:
+        table = getattr(getattr(survey, "codebook", None), "items", None)
+        column = table.get("index_construct") if table is not None else None
+        if table is None or (column is not None and column.fillna("").astype(str).str.strip().ne("").any()):
+            raise
+        found: dict[str, list[str]] = {}
+        named: dict[str, str] = {}
+        for item, row in table.iterrows():
+            key = _canonical_key(str(row.get("construct") or ""))
+            if key is not None and str(row.get("role")) in _INDEX_ROLES:
+                found.setdefault(key, []).append(str(item))
+                named.setdefault(key, str(row.get("construct")))
+        if "satisfaction" not in found or len(found) < 3:
+            raise missing
+        import warnings
+
+        from .exceptions import CsindexWarning
+
+        warnings.warn(
+            f"The codebook has no 'index_construct' column; the {_TITLES[template_name]} template takes the "
+            f"constructs by their names: {', '.join(f'{named[k]} = {k}' for k in CONSTRUCTS if k in found)}. "
+            "Fill in 'index_construct' to choose otherwise.", CsindexWarning, stacklevel=5)
+        return {k: found[k] for k in CONSTRUCTS if k in found}
+
+
 def _normalise_items(items: Any, template_name: str) -> dict[str, tuple[str, ...]]:
     """Mapping or Survey -> {code: items}; extra constructs from a Survey are ignored."""
     from_survey = not isinstance(items, Mapping)
-    mapping = items_from_survey(items) if from_survey else items
+    mapping = _survey_items(items, template_name) if from_survey else items
     out: dict[str, tuple[str, ...]] = {}
     for name, its in mapping.items():
         key = _canonical_key(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -128,3 +129,22 @@ def test_items_from_survey_errors():
         items_from_survey(survey)
     with pytest.raises(SurveyDataError, match="needs a Survey or a Codebook"):
         items_from_survey(42)
+
+
+def test_template_by_construct_names_when_the_codebook_has_no_index_constructs():
+    rng = np.random.default_rng(0)
+    cols = {f"{c}{i}": rng.integers(1, 11, 40) for c in ("IMAG", "CUEX", "PERQ", "PERV", "CUSA", "CUSL")
+            for i in (1, 2, 3)}
+    survey = csindex.load_survey(pd.DataFrame(cols))
+    with pytest.warns(csindex.CsindexWarning, match="IMAG = image, CUEX = expectation, PERQ = quality, "
+                                                    "PERV = value, CUSA = satisfaction, CUSL = loyalty"):
+        spec = ecsi(survey)
+    assert spec.constructs == ("IMAG", "EXPE", "QUAL", "VAL", "SAT", "LOY")
+    assert [b.items for b in spec.blocks if b.name == "SAT"] == [("CUSA1", "CUSA2", "CUSA3")]
+    # two recognisable constructs, or none for satisfaction: the original error stands
+    few = csindex.load_survey(pd.DataFrame({k: v for k, v in cols.items() if k[:4] in ("CUSA", "CUSL", "ABCD")}))
+    with pytest.raises(SurveyDataError, match="No item of the survey has an index construct"):
+        ecsi(few)
+    nosat = csindex.load_survey(pd.DataFrame({k: v for k, v in cols.items() if not k.startswith("CUSA")}))
+    with pytest.raises(SurveyDataError, match="No item of the survey has an index construct"):
+        ecsi(nosat)

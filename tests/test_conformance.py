@@ -220,6 +220,7 @@ RECIPES: dict[str, Recipe] = {
     "csindex.models.scsb": Recipe(_r(lazy(lambda: _items("image", "quality")))),
     "csindex.models.template": Recipe(_r("acsi", lazy(lambda: _items("image")))),
     "csindex.models.items_from_survey": Recipe(_r(lazy(lambda: csindex.datasets.airline()))),
+    "csindex.models.index_construct_of": Recipe(_r("CUSCO")),
     "csindex.models.resolve_model": Recipe(_r(_PLS_MODEL, _model_l)),
     "csindex.plots.bar_plot": Recipe(_r(lazy(lambda: pd.DataFrame({"k": ["a", "b"], "v": [1.0, 2.0]})),
                                         "v", "k"), columns=("value", "key")),

@@ -56,6 +56,12 @@ def res():
         return csindex.improvement_priorities(csindex.datasets.airline(), bootstrap=400, seed=11)
 
 
+def test_outcomes_of_satisfaction_are_no_attributes(reference_path):
+    # mobi has no attribute links: the levers are the perception constructs, never complaints
+    # (CUSCO) or loyalty (CUSL), which follow satisfaction in every index model
+    assert attribute_constructs(csindex.load_survey(reference_path("mobi.csv"))) == ["CUEX", "IMAG", "PERQ", "PERV"]
+
+
 def test_attribute_constructs_from_the_codebook():
     assert attribute_constructs(csindex.datasets.airline()) == ["CREW", "CABN", "CATR", "ENT", "SAFE", "PUNC", "PRICE"]
 

@@ -68,6 +68,7 @@ __all__ = [
     "scsb",
     "template",
     "items_from_survey",
+    "index_construct_of",
     "TEMPLATES",
     "resolve_model",
 ]
@@ -189,6 +190,21 @@ def _canonical_key(name: str) -> str | None:
     if key in CONSTRUCTS:
         return key
     return _ALIASES.get(key)
+
+
+def index_construct_of(name: str) -> str | None:
+    """The index construct (``image, expectation, quality, value, satisfaction, complaints,
+    loyalty``) a construct name, code or standard abbreviation stands for; None when none.
+
+    Examples
+    --------
+    >>> index_construct_of("CUSCO"), index_construct_of("perceived quality"), index_construct_of("CREW")
+    ('complaints', 'quality', None)
+    """
+    if not isinstance(name, str):
+        raise SpecError(f"The 'name' parameter of index_construct_of must be a construct name (a string). "
+                        f"Got {name!r} instead.")
+    return _canonical_key(name)
 
 
 def items_from_survey(survey: Any, column: str = "index_construct") -> dict[str, list[str]]:

@@ -41,6 +41,7 @@ from ._random import resolve_seed
 from ._summary import Summary, SummaryMixin
 from ._validation import quote_list
 from .exceptions import SurveyDataError
+from .models import index_construct_of
 from .pls.estimate import fit_pls
 from .spec import ModelSpec
 from .scoring.drivers import driver_weights
@@ -49,6 +50,8 @@ __all__ = ["improvement_priorities", "PriorityResult", "attribute_constructs"]
 
 #: resamples per batch of the bootstrap (bounds the (batch, n) count matrix)
 _BATCH = 250
+#: index constructs that follow satisfaction: never an attribute to improve it
+_OUTCOMES = frozenset({"satisfaction", "complaints", "loyalty"})
 
 
 @dataclass(frozen=True, repr=False)
@@ -121,7 +124,9 @@ def attribute_constructs(survey: Any) -> list[str]:
 
     The constructs of perception items that expectation or importance items point to
     (codebook column ``attribute``); without such links, the perception constructs that
-    are not part of the index model (empty ``index_construct``).
+    are not part of the index model (empty ``index_construct``) and whose names do not stand
+    for satisfaction or its outcomes (complaints ``CUSCO``, loyalty ``CUSL``:
+    :func:`csindex.models.index_construct_of`), which are consequences, not levers.
 
     Examples
     --------
@@ -133,9 +138,10 @@ def attribute_constructs(survey: Any) -> list[str]:
     percept = set(survey.items(role="perception"))
     linked = {str(v).strip() for v in table.get("attribute", pd.Series(dtype=object)).dropna() if str(v).strip()}
     chosen = [i for i in table.index if i in linked and i in percept]
-    if not chosen:
+    if not chosen:  # no links: the perception constructs outside the index model and not its outcomes
         ic = table["index_construct"] if "index_construct" in table.columns else pd.Series("", index=table.index)
-        chosen = [i for i in table.index if i in percept and not str(ic.get(i) or "").strip()]
+        chosen = [i for i in table.index if i in percept and not str(ic.get(i) or "").strip()
+                  and index_construct_of(str(table.at[i, "construct"] or i)) not in _OUTCOMES]
     out: list[str] = []
     for i in chosen:
         c = str(table.at[i, "construct"] or i)

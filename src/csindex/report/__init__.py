@@ -22,7 +22,6 @@ Examples
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as _dt
 import logging
 import os
@@ -330,8 +329,7 @@ def report(
             settings = _settings(ctx, survey, method, bootstrap, seed, lang, out_dir)
             build_about(ctx, sections["about"], settings)
             bar.set_postfix_str("writing files")
-            result = dataclasses.replace(_write(ctx, sections, settings, target, excel, start, second),
-                                         processes=1 if second is None else 2)
+            result = _write(ctx, sections, settings, target, excel, start, second)
             bar.update(1)
     finally:
         if second is not None:
@@ -493,6 +491,7 @@ def _write(ctx: Context, sections: Mapping[str, Section], settings: dict[str, An
         excel=target / EXCEL_NAME if write_excel_now else None,
         csv_files=tuple(target / n for n in csv_names), sections=sec_table, tables=tables, key_numbers=dict(ctx.key),
         n_figures=ctx.n_figures, settings=settings, elapsed=time.perf_counter() - start,
+        processes=1 if second is None else 2,
     )
 
 

@@ -104,6 +104,13 @@ def test_scaled_and_robust_fit_indices_end_to_end(ref, res):
         tight["tests"]["yuan.bentler.mplus"]["scaling.factor.h1"], rel=1e-7)
 
 
+def test_summary_shows_the_robust_indices_as_lavaan_prints_them(ref, res):
+    fm = ref["results"]["auxiliary_tight_optimisation"]["fit_measures"]
+    facts = res.summary().facts
+    for name, lav in (("CFI", "cfi.robust"), ("TLI", "tli.robust"), ("RMSEA", "rmsea.robust")):
+        assert facts[f"{name} (robust)"] == pytest.approx(fm[lav], rel=1e-6), name
+
+
 def _lavaan_point(ref, res, holes):
     """csindex's structure, data patterns, lavaan's tight (theta, mu) and lavaan's EM moments."""
     tight = ref["results"]["auxiliary_tight_optimisation"]

@@ -117,6 +117,11 @@ class SEMResult(ResultMixin):
         if "chi2_scaled" in fi.index:
             facts.update({"chi2 (scaled)": float(fi["chi2_scaled"]), "scaling factor": float(fi["scaling_factor"]),
                           "CFI (scaled)": float(fi["cfi_scaled"]), "RMSEA (scaled)": float(fi["rmsea_scaled"])})
+        # the robust indices (Savalei 2018; FIML: Zhang & Savalei 2023) estimate the population
+        # CFI/TLI/RMSEA, which the scaled ones do not: lavaan prints them too
+        facts.update({f"{name} (robust)": float(fi[key]) for name, key in
+                      (("CFI", "cfi_robust"), ("TLI", "tli_robust"), ("RMSEA", "rmsea_robust"))
+                      if key in fi.index and np.isfinite(fi[key])})
         meas = self.estimates[self.estimates["op"] == "=~"][
             ["lhs", "rhs", "estimate", "std_error", "p_value", "std_all"]]
         r2 = self.r_squared

@@ -304,6 +304,9 @@ def test_cli_bad_option_usage_error(tmp_path):
     assert proc.returncode == 2 and "invalid choice" in proc.stderr
     proc = _run(["report", "--bootstrap", "-5"], cwd=tmp_path)
     assert proc.returncode == 2 and "--bootstrap" in proc.stderr
+    for bad in ("0", "-2", "two"):
+        proc = _run(["report", "--n-jobs", bad], cwd=tmp_path)
+        assert proc.returncode == 2 and "--n-jobs" in proc.stderr and "-1 (all cores)" in proc.stderr
 
 
 # --------------------------------------------------------------------------- models, priorities, robustness

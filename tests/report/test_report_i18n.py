@@ -76,3 +76,19 @@ def test_construct_names_come_from_locale_or_codebook(lang):
     L = Labels(lang, s.codebook.items)
     assert L.construct("PUNC") == {"en": "Punctuality", "zh": "准点"}[lang]
     assert L.construct("EXP_CREW") == {"en": "Expectation: Crew", "zh": "预期：乘务服务"}[lang]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_ecsi_codes_get_the_names_of_the_template_constructs_they_are_taken_as(lang):
+    # mobi.csv comes without a codebook: its ECSI codes must read as words, and as the same words
+    # as the template construct each is mapped to (CUEX = EXPE, PERQ = QUAL, ...), so the tables of
+    # the data and of the index model name a construct alike
+    L = Labels(lang)
+    pairs = {"IMAG": "IMAG", "CUEX": "EXPE", "PERQ": "QUAL", "PERV": "VAL", "CUSA": "SAT", "CUSCO": "COMP",
+             "CUSL": "LOY"}
+    for code, template in pairs.items():
+        assert L.construct(code) == L.construct(template) != code
+    assert L.construct("PERQ") == {"en": "Perceived quality", "zh": "感知质量"}[lang]
+    # a lower-case 'comp' of the data is no complaints construct (corp_rep_data: competence)
+    assert L.construct("comp") == "comp"
+    assert L.construct("cusa") == L.construct("SAT")

@@ -46,6 +46,11 @@ def _common_prefix_label(labels: list[str]) -> str:
     return " ".join(prefix).rstrip(":,;")
 
 
+#: template codes named only when written exactly so: "comp" in a survey's own data is as
+#: often competence (the corporate-reputation model) as complaints
+_EXACT_ONLY = frozenset({"COMP"})
+
+
 class Labels:
     """Texts and labels in one language, with item labels from a codebook."""
 
@@ -81,6 +86,8 @@ class Labels:
         its items' codebook labels share, else its name."""
         key = str(name)
         for k in (key, key.upper(), key.lower()):
+            if k != key and k in _EXACT_ONLY:
+                continue
             if f"construct.{k}" in self._msg:
                 return self._msg[f"construct.{k}"]
         items = self._items

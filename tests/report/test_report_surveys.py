@@ -1,0 +1,51 @@
+"""The report on surveys other than the bundled airline sample: what a reader sees on the page.
+
+mobi.csv (ECSI codes, no codebook), satisfaction.csv (lower-case ECSI names), corp_rep_data.csv
+(no index model) and the platform exports: words where a reader expects words, one name per
+construct, sections skipped with a reason and a fix the reader can act on.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import warnings
+from pathlib import Path
+
+import pytest
+
+import csindex
+from tests.conftest import reference_path
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def _run(tmp_path_factory, name: str, data: Path, **kw) -> tuple[str, dict]:
+    out = tmp_path_factory.mktemp(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        csindex.report(data, out=out, bootstrap=0, seed=1, progress=False, **kw)
+    page = (out / "index.html").read_text(encoding="utf-8")
+    return page, json.loads((out / "results.json").read_text(encoding="utf-8"))
+
+
+def _text(page: str) -> str:
+    """The words of the page (no figures, styles or tags)."""
+    page = re.sub(r"<(svg|style|script)\b.*?</\1>", " ", page, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", "\n", page))
+
+
+@pytest.fixture(scope="module")
+def mobi_ecsi(tmp_path_factory):
+    return _run(tmp_path_factory, "mobi-ecsi", reference_path("mobi.csv"), model="ecsi")
+
+
+def test_engine_notes_name_constructs_as_the_tables_do(mobi_ecsi):
+    # the HTMT note came from the engine with the template's codes ('QUAL'/'IMAG'), which are
+    # neither the data's names (PERQ, IMAG) nor the table's words (Perceived quality, Image)
+    page, res = mobi_ecsi
+    notes = [n for sec in res["key_numbers"]["notes"].values() for n in sec]
+    htmt = next(n for n in notes if n.startswith("HTMT above"))
+    assert "Perceived quality/Image" in htmt and "'QUAL'" not in htmt
+    assert "'QUAL'" not in _text(page) and "Perceived quality/Image" in _text(page)

@@ -92,3 +92,10 @@ def test_ecsi_codes_get_the_names_of_the_template_constructs_they_are_taken_as(l
     # a lower-case 'comp' of the data is no complaints construct (corp_rep_data: competence)
     assert L.construct("comp") == "comp"
     assert L.construct("cusa") == L.construct("SAT")
+
+
+def test_names_in_a_sentence_read_as_a_list():
+    assert Labels("en").join(["Value", "Image", "Quality"]) == "Value, Image and Quality"
+    assert Labels("en").join(["Value"]) == "Value"
+    assert Labels("zh").join(["感知价值", "企业形象"]) == "感知价值和企业形象"
+

@@ -21,11 +21,11 @@ from tests.conftest import reference_path
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
-def _run(tmp_path_factory, name: str, data: Path, **kw) -> tuple[str, dict]:
+def _run(tmp_path_factory, name: str, data: Path, bootstrap: int = 0, **kw) -> tuple[str, dict]:
     out = tmp_path_factory.mktemp(name)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        csindex.report(data, out=out, bootstrap=0, seed=1, progress=False, **kw)
+        csindex.report(data, out=out, bootstrap=bootstrap, seed=1, progress=False, **kw)
     page = (out / "index.html").read_text(encoding="utf-8")
     return page, json.loads((out / "results.json").read_text(encoding="utf-8"))
 
@@ -38,7 +38,7 @@ def _text(page: str) -> str:
 
 @pytest.fixture(scope="module")
 def mobi_ecsi(tmp_path_factory):
-    return _run(tmp_path_factory, "mobi-ecsi", reference_path("mobi.csv"), model="ecsi")
+    return _run(tmp_path_factory, "mobi-ecsi", reference_path("mobi.csv"), bootstrap=40, model="ecsi")
 
 
 def test_engine_notes_name_constructs_as_the_tables_do(mobi_ecsi):
@@ -49,3 +49,9 @@ def test_engine_notes_name_constructs_as_the_tables_do(mobi_ecsi):
     htmt = next(n for n in notes if n.startswith("HTMT above"))
     assert "Perceived quality/Image" in htmt and "'QUAL'" not in htmt
     assert "'QUAL'" not in _text(page) and "Perceived quality/Image" in _text(page)
+
+
+def test_the_not_separable_note_joins_the_names_as_a_sentence(mobi_ecsi):
+    page, _ = mobi_ecsi
+    note = next(line for line in _text(page).splitlines() if line.startswith("Not separable"))
+    assert re.match(r"Not separable: the expected gains of [A-Z][\w ]+ and [A-Z][\w ]+ overlap with those of", note), note

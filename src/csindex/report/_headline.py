@@ -115,8 +115,7 @@ def build_improve(ctx: Context, sec: Section) -> None:
     if pairs:
         rec = sorted({a for a, _ in pairs}, key=list(t["attribute"]).index)
         other = sorted({b for _, b in pairs}, key=list(t["attribute"]).index)
-        sep = L("list_sep")
-        sec.add("note", L("im_not_separable", a=sep.join(names[a] for a in rec), b=sep.join(names[b] for b in other)))
+        sec.add("note", L("im_not_separable", a=L.join([names[a] for a in rec]), b=L.join([names[b] for b in other])))
     ctx.key["improve_first"] = list(res.recommended["attribute"])
     ctx.key["improve_first_labels"] = [names[a] for a in res.recommended["attribute"]]
     ctx.figure(sec, res.plot(labels=names, texts=ctx.texts), L("im_fig"))

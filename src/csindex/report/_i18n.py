@@ -118,6 +118,13 @@ class Labels:
         cons = {str(items.at[t, "construct"] or t) for t in targets}
         return cons.pop() if len(cons) == 1 else None
 
+    def join(self, names: list[str]) -> str:
+        """``names`` as a list in a sentence: "A, B and C" (en), "A、B和C" (zh)."""
+        names = [str(n) for n in names]
+        if len(names) < 2:
+            return "".join(names)
+        return self("list_sep").join(names[:-1]) + self("list_and") + names[-1]
+
     def quadrant(self, name: str) -> str:
         return self._msg.get(f"quadrant.{name}", name)
 

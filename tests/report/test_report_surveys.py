@@ -55,3 +55,24 @@ def test_the_not_separable_note_joins_the_names_as_a_sentence(mobi_ecsi):
     page, _ = mobi_ecsi
     note = next(line for line in _text(page).splitlines() if line.startswith("Not separable"))
     assert re.match(r"Not separable: the expected gains of [A-Z][\w ]+ and [A-Z][\w ]+ overlap with those of", note), note
+
+
+@pytest.fixture(scope="module")
+def sat_plain(tmp_path_factory):
+    return _run(tmp_path_factory, "sat-plain", reference_path("satisfaction.csv"))
+
+
+def _fact(page: str, name: str) -> str:
+    match = re.search(r"<li><b>" + re.escape(name) + r"</b>: ?(.*?)</li>", page)
+    assert match is not None, name
+    return html.unescape(match.group(1))
+
+
+def test_settings_say_none_and_name_the_options_in_words(sat_plain):
+    page, res = sat_plain
+    assert _fact(page, "Segments by") == "none"
+    assert _fact(page, "Previous wave") == "none"
+    assert _fact(page, "Model") == "none"
+    assert _fact(page, "Method") == "PLS path modeling"
+    assert _fact(page, "Missing answers in PLS") == "EM estimation"
+    assert res["settings"]["method"] == "pls" and res["settings"]["by"] is None  # the files keep the codes

@@ -286,9 +286,22 @@ def build_about(ctx: Context, sec: Section, settings: dict[str, Any]) -> None:
     L = ctx.labels
     sec.p(L("about_text"))
     sec.h3(L("settings"))
-    sec.add("facts", {k: (", ".join(map(str, v)) if isinstance(v, (list, tuple)) else
-                          ("" if v is None else v if isinstance(v, bool) else str(v)))
-                      for k, v in settings.items()})
+    sec.add("facts", {k: _setting(L, k, v) for k, v in settings.items()})
+
+
+#: settings whose values are option words the reader gets in the report language
+_WORD_SETTINGS = frozenset({"model", "method", "missing"})
+
+
+def _setting(L: Labels, key: str, value: Any) -> Any:
+    """A setting as shown: lists joined, option words (pls, em) and absent values ("none") in words."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value))
+    if value is None or value == "" or (key == "model" and value == "none"):
+        return L("value.none")
+    if isinstance(value, bool):
+        return value
+    return L.get(f"value.{value}", str(value)) if key in _WORD_SETTINGS else str(value)
 
 
 Builder = Callable[[Context, Section], None]

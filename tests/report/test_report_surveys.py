@@ -76,3 +76,32 @@ def test_settings_say_none_and_name_the_options_in_words(sat_plain):
     assert _fact(page, "Method") == "PLS path modeling"
     assert _fact(page, "Missing answers in PLS") == "EM estimation"
     assert res["settings"]["method"] == "pls" and res["settings"]["by"] is None  # the files keep the codes
+
+
+@pytest.fixture(scope="module")
+def qualtrics(tmp_path_factory):
+    return _run(tmp_path_factory, "qualtrics", DATA / "qualtrics_export.csv")
+
+
+def _rows(page: str, caption: str) -> list[list[str]]:
+    """Cells of the table shown under the heading ``caption``."""
+    part = page.split(f">{caption}<", 1)[1].split("</table>", 1)[0]
+    return [[html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", part, flags=re.S) if "<td" in row]
+
+
+def test_platform_question_texts_name_constructs_without_a_dangling_dash(qualtrics):
+    page, _ = qualtrics
+    names = [row[0] for row in _rows(page, "Construct scores")]
+    assert "How satisfied are you with each of the following aspects of your flight?" in names
+    assert not [n for n in names if n.rstrip().endswith(("-", "–", ":"))]
+
+
+def test_item_table_shows_the_sub_item_not_the_question_again(qualtrics):
+    page, _ = qualtrics
+    rows = _rows(page, "Item scores")
+    shown = {row[0]: row[1] for row in rows}
+    assert shown["Cabin crew"] == "How satisfied are you with each of the following aspects of your flight?"
+    assert shown["Within a year"] == "How likely are you to fly with us again?"
+    # a single-item construct keeps its whole question
+    assert "Overall, how satisfied are you with the airline?" in shown

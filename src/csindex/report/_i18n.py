@@ -16,6 +16,7 @@ Both files hold the same ids (a test checks it).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
@@ -43,7 +44,26 @@ def _common_prefix_label(labels: list[str]) -> str:
         if len(set(w.lower() for w in group)) != 1:
             break
         prefix.append(group[0])
-    return " ".join(prefix).rstrip(":,;")
+    return " ".join(prefix).rstrip(" :,;-–—：")
+
+
+#: a question's text and its sub-item joined by a dash or colon ("...your flight? - Cabin crew")
+_SUB_ITEM = re.compile(r"\s*[-–—:：]\s*(\S.*)$", re.S)
+
+
+def without_prefix(label: str, prefix: str) -> str:
+    """``label`` without the question text ``prefix`` that its construct's name repeats, when a dash
+    or colon separates them ("How satisfied ...? - Cabin crew" -> "Cabin crew"); else ``label``.
+
+    >>> without_prefix("How satisfied are you? - Cabin crew", "How satisfied are you?")
+    'Cabin crew'
+    >>> without_prefix("Crew courtesy", "Crew")
+    'Crew courtesy'
+    """
+    if not prefix or not label.startswith(prefix):
+        return label
+    rest = _SUB_ITEM.match(label[len(prefix):])
+    return rest.group(1).strip() if rest else label
 
 
 #: template codes named only when written exactly so: "comp" in a survey's own data is as

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ._format import display
-from ._i18n import Labels
+from ._i18n import Labels, without_prefix
 from ._render import Section
 
 logger = logging.getLogger(__name__)
@@ -112,6 +112,8 @@ def _with_labels(df: pd.DataFrame, ctx: Context, column: str, *, after: str | No
     out[column] = [ctx.labels.item_or_construct(str(v)) for v in out[column]]
     if column != "construct" and "construct" in out.columns:
         out["construct"] = [ctx.labels.construct(str(v)) for v in out["construct"]]
+        # the construct column already shows the question a platform export repeats in each item
+        out[column] = [without_prefix(i, c) for i, c in zip(out[column], out["construct"])]
     return out
 
 

@@ -105,3 +105,35 @@ def test_item_table_shows_the_sub_item_not_the_question_again(qualtrics):
     assert shown["Within a year"] == "How likely are you to fly with us again?"
     # a single-item construct keeps its whole question
     assert "Overall, how satisfied are you with the airline?" in shown
+
+
+def _note(page: str, section: str) -> str:
+    part = page.split(f'id="{section}"', 1)[1].split("</section>", 1)[0]
+    return " ".join(_text(part).split())
+
+
+def test_without_a_model_the_page_says_which_template_fits_and_how_to_ask_for_it(sat_plain):
+    # satisfaction.csv's constructs imag, expe, qual, val, sat, loy are the CCSI/ECSI ones by name:
+    # the reader learns the option that fits them, in the CLI's words, not "pass model=(..., a ModelSpec)"
+    page, res = sat_plain
+    note = _note(page, "model")
+    assert "imag, expe, qual, val, sat and loy" in note and "--model ccsi" in note
+    assert "ModelSpec" not in page
+    # the later model sections point there instead of repeating it
+    for sec in ("index", "ipma", "appendix-quality"):
+        assert "Index model: fit and paths" in _note(page, sec) and "--model" not in _note(page, sec)
+    assert "No index model was fitted" in _note(page, "overview")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_without_a_model_or_named_constructs_the_page_lists_the_choices(qualtrics, tmp_path, lang):
+    page, _ = qualtrics if lang == "en" else _run_plain(tmp_path, DATA / "qualtrics_export.csv", lang)
+    note = _note(page, "model")
+    assert "--model" in note and "ccsi" in note and "lavaan" in note and "ModelSpec" not in note
+
+
+def _run_plain(out: Path, data: Path, lang: str) -> tuple[str, dict]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        csindex.report(data, out=out, bootstrap=0, seed=1, progress=False, lang=lang)
+    return (out / "index.html").read_text(encoding="utf-8"), {}

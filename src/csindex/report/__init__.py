@@ -292,6 +292,8 @@ def report(
     from . import _appendix, _headline, _models
 
     ctx.model, ctx.model_name = _models.resolve_model(model, survey)
+    if ctx.model is None:
+        ctx.model_hint = _models.model_hint(survey)
 
     sections: dict[str, Section] = {}
     # (id, title key, builder, run order): the overview is built last but shown first

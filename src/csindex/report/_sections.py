@@ -43,6 +43,7 @@ class Context:
     wave_labels: tuple[str, str] = ("previous wave", "this wave")
     model: Any = None  # ModelSpec or None
     model_name: str = ""
+    model_hint: tuple[str, ...] = ()  # without a model: the constructs a template would take by name
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     key: dict[str, Any] = field(default_factory=dict)
     results: dict[str, Any] = field(default_factory=dict)  # name -> csindex result object

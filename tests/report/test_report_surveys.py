@@ -137,3 +137,17 @@ def _run_plain(out: Path, data: Path, lang: str) -> tuple[str, dict]:
         warnings.simplefilter("ignore")
         csindex.report(data, out=out, bootstrap=0, seed=1, progress=False, lang=lang)
     return (out / "index.html").read_text(encoding="utf-8"), {}
+
+
+@pytest.fixture(scope="module")
+def mobi_zh(tmp_path_factory):
+    return _run(tmp_path_factory, "mobi-zh", reference_path("mobi.csv"), model="ecsi", lang="zh")
+
+
+def test_chinese_page_on_data_without_codebook_has_no_english_sentences(mobi_zh):
+    page, _ = mobi_zh
+    body = _text(page.split("<main>", 1)[1].split("</main>", 1)[0])
+    # names (CUEX1, PLS, HTMT, results.json) may stay; English sentences may not
+    sentences = re.findall(r"[A-Za-z]{3,}(?: [A-Za-z]{2,}){3,}", body)
+    assert sentences == []
+    assert "预期质量" in _note(page, "simple-scores") and "CUEX</td>" not in page  # ECSI codes in words

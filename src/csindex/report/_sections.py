@@ -20,6 +20,7 @@ import pandas as pd
 
 from ._format import display
 from ._i18n import Labels, without_prefix
+from ._notes import notes_shown
 from ._render import Section
 
 logger = logging.getLogger(__name__)
@@ -133,8 +134,12 @@ def build_quality(ctx: Context, sec: Section) -> None:
     facts = dict(summary.facts)
     sec.add("facts", {k: (f"{100 * v:.1f}%" if isinstance(v, float) and ("share" in k or "rate" in k)
                           else L.get(f"value.{v}", v) if isinstance(v, str) else v) for k, v in facts.items()})
-    for note in summary.notes:
+    shown, kept = notes_shown(list(summary.notes), L)
+    for note in shown:
         sec.add("note", note)
+    if kept:  # notes without a translation: counted here, in English in results.json
+        ctx.key.setdefault("notes", {})["data-quality"] = kept
+        sec.add("note", L("dq.kept", n=len(kept)))
     items = v.items.copy()
     items.index.name = "item"
     items = items.reset_index()

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import csindex
-from tests.conftest import reference_path
+from conftest import reference_path
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

@@ -43,7 +43,8 @@ table.csindex-table{border-collapse:collapse;font-size:13px;margin:6px 0 16px 0;
 max-width:100%}
 table.csindex-table th,table.csindex-table td{border-bottom:1px solid var(--line);padding:3px 8px;
 text-align:right;white-space:nowrap}
-table.csindex-table th{background:var(--bg);text-align:center}
+table.csindex-table th{background:var(--bg);text-align:center;white-space:normal;vertical-align:bottom;
+min-width:4em}
 table.csindex-table td.txt{text-align:left;white-space:normal;min-width:7em;max-width:34em}
 .cards{display:flex;flex-wrap:wrap;gap:12px;margin:12px 0}
 .card{border:1px solid var(--line);border-radius:6px;padding:10px 14px;min-width:160px;background:var(--bg)}

@@ -152,6 +152,10 @@ _LAYOUT_JS = """JSON.stringify({
   cutTables: Array.from(document.querySelectorAll('table.csindex-table'))
         .filter(t => t.scrollWidth > t.clientWidth + 1)
         .map(t => (t.previousElementSibling ? t.previousElementSibling.textContent : '').slice(0, 60)),
+  quoteEm: (() => { const s = document.createElement('span'); s.textContent = '\u201c\u201c\u201c\u201c';
+        document.querySelector('main p').appendChild(s);
+        const em = s.getBoundingClientRect().width / 4 / parseFloat(getComputedStyle(s).fontSize);
+        s.remove(); return em; })(),
   bodyFont: Math.min(...Array.from(document.querySelectorAll('main p, main td, main th, main li'))
         .map(e => parseFloat(getComputedStyle(e).fontSize)))
 })"""
@@ -247,7 +251,7 @@ def test_readable_at_desktop_and_phone_width(tmp_path, wave_report, width):
 
 
 @pytest.mark.slow
-def test_wide_tables_fit_the_desktop_column(tmp_path):
+def test_english_page_on_ecsi_data_fits_the_desktop_column_with_latin_quotes(tmp_path):
     # the "What to improve first" table of mobi.csv (ECSI) has nine columns with long headers; at
     # 1280 px its last columns (tier, Shapley share) were hidden behind a horizontal scroll
     out = tmp_path / "report"
@@ -258,3 +262,6 @@ def test_wide_tables_fit_the_desktop_column(tmp_path):
     seen = open_in_chromium(res.index_html, tmp_path / "profile", tmp_path / "shot.png", width=1280)
     assert seen["errors"] == []
     assert seen["layout"]["cutTables"] == []
+    # English text takes its curly quotes from a Latin font: a CJK font's full-width “ set the
+    # quoted construct of the headline ("the construct “Loyalty” in") apart by a blank em
+    assert seen["layout"]["quoteEm"] < 0.6, seen["layout"]["quoteEm"]

@@ -21,8 +21,11 @@ import pandas as pd
 CSS = """
 :root{--fg:#1f2933;--muted:#52606d;--line:#d9e2ec;--accent:#1f5f99;--bg:#f7f9fb;--warn:#8a5a00}
 *{box-sizing:border-box}
-body{margin:0;font-family:"Noto Sans","Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",
-"Segoe UI",Helvetica,Arial,sans-serif;color:var(--fg);background:#fff;line-height:1.5;font-size:15px}
+body{margin:0;font-family:"Noto Sans","Segoe UI",Helvetica,Arial,"Liberation Sans","DejaVu Sans","Noto Sans CJK SC",
+"Source Han Sans SC","PingFang SC","Microsoft YaHei",sans-serif;color:var(--fg);background:#fff;line-height:1.5;
+font-size:15px}
+html:lang(zh) body{font-family:"Noto Sans","Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",
+"Segoe UI",Helvetica,Arial,sans-serif}
 header{background:var(--accent);color:#fff;padding:24px 32px}
 header h1{margin:0 0 4px 0;font-size:26px}
 header p{margin:0;opacity:.9}

@@ -151,3 +151,39 @@ def test_chinese_page_on_data_without_codebook_has_no_english_sentences(mobi_zh)
     sentences = re.findall(r"[A-Za-z]{3,}(?: [A-Za-z]{2,}){3,}", body)
     assert sentences == []
     assert "预期质量" in _note(page, "simple-scores") and "CUEX</td>" not in page  # ECSI codes in words
+
+
+CORP_MODEL = """
+COMP =~ comp_1 + comp_2 + comp_3
+LIKE =~ like_1 + like_2 + like_3
+CUSA =~ cusa
+CUSL =~ cusl_1 + cusl_2 + cusl_3
+CUSA ~ COMP + LIKE
+CUSL ~ COMP + LIKE + CUSA
+"""
+
+
+def _headline(page: str) -> tuple[str, str]:
+    box = page.split('<div class="headline">', 1)[1].split("</div></div>", 1)[0]
+    label = html.unescape(re.search(r'<div class="k">(.*?)</div>', box).group(1))
+    return label, " ".join(_text(box).split())
+
+
+@pytest.mark.parametrize("model, label, construct", [
+    (CORP_MODEL, "Satisfaction index", "Satisfaction"),  # CUSA is satisfaction: the headline, not CUSL
+    ("COMP =~ comp_1 + comp_2 + comp_3\nCUSL =~ cusl_1 + cusl_2 + cusl_3\nCUSL ~ COMP", "Loyalty index (0–100)",
+     "Loyalty"),  # no satisfaction construct: the index is named for what it is
+])
+def test_headline_of_a_user_model_names_the_construct_it_shows(tmp_path, model, label, construct):
+    out = tmp_path / "r"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = csindex.report(reference_path("corp_rep_data.csv"), model=model, out=out, bootstrap=0, seed=1,
+                             progress=False, excel=False)
+    page = (out / "index.html").read_text(encoding="utf-8")
+    shown, text = _headline(page)
+    assert shown == label
+    assert f"the construct “{construct}”" in text
+    payload = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert payload["key_numbers"]["satisfaction_construct"] == ("CUSA" if "CUSA" in model else "CUSL")
+    assert res.index_html == out / "index.html"

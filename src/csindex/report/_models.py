@@ -223,10 +223,17 @@ def _fit_pls(ctx: Context) -> Any:
     return fit_pls(ctx.survey, ctx.model, bootstrap=ctx.bootstrap, seed=ctx.seed, progress=False, missing=ctx.missing)
 
 
+def is_satisfaction(name: str) -> bool:
+    """Whether a model's construct is customer satisfaction (SAT, CUSA, csi, Satisfaction, ...)."""
+    from .. import models
+
+    return models.index_construct_of(str(name)) == "satisfaction" or str(name).upper().startswith("SAT")
+
+
 def _target(ctx: Context) -> str | None:
-    cons = list(ctx.model.constructs)
-    for c in cons:
-        if c.upper().startswith("SAT") or c.lower() == "satisfaction":
+    """The model's satisfaction construct (by its name or standard code), else its last endogenous one."""
+    for c in ctx.model.constructs:
+        if is_satisfaction(c):
             return c
     endo = list(ctx.model.endogenous)
     return endo[-1] if endo else None

@@ -187,3 +187,16 @@ def test_headline_of_a_user_model_names_the_construct_it_shows(tmp_path, model, 
     payload = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert payload["key_numbers"]["satisfaction_construct"] == ("CUSA" if "CUSA" in model else "CUSL")
     assert res.index_html == out / "index.html"
+
+
+def test_model_hint_names_csi_constructs_only():
+    from csindex.report._models import model_hint
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sat = csindex.load_survey(reference_path("satisfaction.csv"))
+        corp = csindex.load_survey(reference_path("corp_rep_data.csv"))
+    assert model_hint(sat) == ("imag", "expe", "qual", "val", "sat", "loy")
+    # comp (competence), perf, cusa, cusl match aliases of the index constructs, but without
+    # expectation or image this is no CSI model: no template is suggested
+    assert model_hint(corp) == ()

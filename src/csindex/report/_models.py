@@ -50,7 +50,7 @@ def resolve_model(model: Any, survey: Any) -> tuple[Any, str]:
 
 def model_hint(survey: Any) -> tuple[str, ...]:
     """The survey's constructs that a template would take by their names (``imag, expe, ...``,
-    ``CUSA, PERQ, ...``) when the satisfaction construct and two more are among them, else ()."""
+    ``CUSA, PERQ, ...``) when satisfaction, expectation or image and a third are among them, else ()."""
     from .. import models
 
     items = survey.codebook.items
@@ -59,7 +59,10 @@ def model_hint(survey: Any) -> tuple[str, ...]:
         key = models.index_construct_of(str(cname)) if cname and role in models._INDEX_ROLES else None
         if key is not None:
             found.setdefault(key, str(cname))
-    return tuple(found.values()) if "satisfaction" in found and len(found) >= 3 else ()
+    # satisfaction with expectation or image: the constructs that make a model a CSI model (a
+    # corporate-reputation model's comp, perf, cusa and cusl match aliases, yet are no CSI model)
+    csi = "satisfaction" in found and ("expectation" in found or "image" in found)
+    return tuple(found.values()) if csi and len(found) >= 3 else ()
 
 
 def _hint_template(ctx: Context) -> str:

@@ -31,6 +31,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((key, re.compile(patt
                  r"scale (\S+)-(\S+) and were treated as likely missing codes.*$"),
     ("dq.platform", r"(.+?) export recognised \((\d+) header rows\): question "
                     r"texts used as item labels; (\d+) platform metadata columns kept as profile columns\.$"),
+    ("dq.profile_names", r"('.*) kept as profile columns? by (?:their names|its name) \(demographics, groups\), "
+                         r"though coded like ratings; give a codebook to rate them\.$"),
     ("dq.encoding", r"File read with encoding " + _Q + r"\.$"),
     ("dq.out_of_range", r"Item " + _Q + r" has (\d+) values? outside the scale (\S+)-(\S+)\.$"),
     ("dq.non_numeric", r"Item " + _Q + r" has (\d+) non-numeric values?\.$"),

@@ -176,3 +176,19 @@ def test_report_on_the_ecsi_mobi_data_takes_the_template_by_construct_names(tmp_
     assert status["model"] == status["index"] == status["ipma"] == "ok"
     paths = {(r["source"], r["target"]) for r in payload["tables"]["pls_paths"]}
     assert ("SAT", "LOY") in paths and ("COMP", "LOY") in paths and len(paths) == 12  # ECSI with complaints
+
+
+def test_report_without_a_model_says_on_the_console_which_template_fits(tmp_path, capsys):
+    # satisfaction.csv names its constructs imag, expe, qual, val, sat, loy: without --model the
+    # report has no index; the console says which option would give one
+    from conftest import reference_path
+
+    code = cli.main(["report", str(reference_path("satisfaction.csv")), "--bootstrap", "0",
+                     "--out", str(tmp_path / "r"), "--n-jobs", "1"])
+    err = capsys.readouterr().err
+    assert code == 0
+    notes = [line for line in err.splitlines() if line.startswith("csindex: note:")]
+    assert len(notes) == 1 and "--model ccsi" in notes[0] and "imag, expe, qual, val, sat and loy" in notes[0]
+    code = cli.main(["report", str(reference_path("satisfaction.csv")), "--model", "ecsi", "--bootstrap", "0",
+                     "--out", str(tmp_path / "r2"), "--n-jobs", "1"])
+    assert code == 0 and "csindex: note:" not in capsys.readouterr().err

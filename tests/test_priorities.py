@@ -159,3 +159,21 @@ def test_a_one_item_construct_named_like_its_item(reference_path):
     t = res.attributes.set_index("attribute")
     np.testing.assert_allclose(t["impact"], ipma.loc[t.index, "importance"], rtol=1e-8)
     np.testing.assert_allclose(t["performance"], ipma.loc[t.index, "performance"], rtol=1e-8)
+
+
+def test_a_one_item_target_named_like_its_item(reference_path):
+    # corp_rep_data: overall satisfaction is one item, cusa, in construct cusa; the target was
+    # fitted under another name and its R² then looked up under 'cusa' (KeyError in the report)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        survey = csindex.load_survey(reference_path("corp_rep_data.csv"))
+    res = csindex.improvement_priorities(survey, ["qual", "perf", "like"], target="cusa", bootstrap=0,
+                                         missing="listwise")
+    assert res.target == "cusa" and list(res.r_squared["construct"]) == ["cusa"]
+    pls = csindex.fit_pls(survey, "QUAL =~ " + " + ".join(f"qual_{i}" for i in range(1, 9))
+                          + "\nPERF =~ perf_1 + perf_2 + perf_3 + perf_4 + perf_5\nLIKE =~ like_1 + like_2 + like_3"
+                          + "\nSAT =~ cusa\nSAT ~ QUAL + PERF + LIKE", missing="listwise")
+    r2 = float(pls.r_squared.set_index("construct").loc["SAT", "r_squared"])
+    assert float(res.r_squared["r_squared"].iloc[0]) == pytest.approx(r2, rel=1e-8)

@@ -263,6 +263,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
         failed = result.sections[result.sections["status"] == "failed"]
         for row in failed.itertuples():
             print(f"csindex: warning: section {row.title!r} could not be computed: {row.note}", file=sys.stderr)
+        no_model = result.sections[(result.sections["id"] == "model") & (result.sections["status"] == "skipped")]
+        for row in no_model.itertuples():  # how to get the index model the report went without
+            print(f"csindex: note: {row.note}", file=sys.stderr)
         print(f"Report written to {result.index_html.resolve()}")
     return 0
 

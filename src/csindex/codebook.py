@@ -55,6 +55,12 @@ COMMON_SCALES = ((1, 5), (1, 7), (1, 10), (0, 10), (1, 11), (0, 100))
 COMMON_MISSING_CODES = (98, 99, 999, 9999, -9, -99, -999)
 _ID_NAMES = ("resp_id", "respondent_id", "respondent", "id", "respid", "case_id", "caseid")
 _WEIGHT_NAMES = ("weight", "weights", "wt", "sample_weight", "sampling_weight")
+#: names of profile columns that are often coded as small integers (age band 1-6, education 1-5,
+#: a group 1-2): without an item number they are kept as profile columns, not taken as ratings
+_PROFILE_RE = re.compile(
+    r"(age|age_?group|age_?band|gender|sex|education|edu|income|occupation|job|region|country|province|state|"
+    r"city|district|nationality|marital(_status)?|household(_size)?|nphh|hh_?size|children|wave|year|month|"
+    r"quarter|store|branch|route)|.*(type|provider|group|segment|channel|category)", re.I)
 _ITEM_RE = re.compile(r"^(?P<prefix>.*?[A-Za-z])[_.\-]?(?P<num>\d+)$")
 _MATRIX_RE = re.compile(r"^(?P<prefix>.*\d)[_.](?P<num>\d+)$")  # Q1_1, Q1_2: rows of matrix question Q1
 _CODE_RE = re.compile(r"^(9+|9+[78]|8{2,})$")
@@ -322,6 +328,7 @@ class Codebook:
         id_col = next((lower[n] for n in _ID_NAMES if n in lower), None)
         weight_col = next((lower[n] for n in _WEIGHT_NAMES if n in lower), None)
         numeric: dict[str, pd.Series] = {}
+        by_name: list[str] = []  # small-integer columns kept as profile columns by their names
         for col in data.columns:
             name = str(col)
             row = _item_row(name, {}, None, (), None)
@@ -339,7 +346,10 @@ class Codebook:
                 else:
                     share = 0.0
                 named_item = _item_match(name) is not None or name.upper() == "NPS"
-                if values is not None and (
+                if (values is not None and not named_item and _PROFILE_RE.fullmatch(name) and filled.any()
+                        and _looks_like_rating(values)):
+                    by_name.append(name)
+                elif values is not None and (
                     (share >= 0.5 or not filled.any()) if named_item
                     else (filled.any() and share >= 0.95 and _looks_like_rating(values))
                 ):
@@ -352,6 +362,10 @@ class Codebook:
                                  "item number, values not small integers); kept as a profile column.")
             rows[name] = row
 
+        if by_name:
+            notes.append(f"{quote_list(by_name)} kept as profile column{'s' * (len(by_name) != 1)} by "
+                         f"{'their names' if len(by_name) != 1 else 'its name'} (demographics, groups), though "
+                         "coded like ratings; give a codebook to rate them.")
         # group numeric items by construct for the scale
         by_construct: dict[str, list[str]] = {}
         for name in numeric:

@@ -317,7 +317,8 @@ def improvement_priorities(
     settings = {"n_used": int(n), "n_dropped": int(survey.n - n), "seed": resolved.seed, "bootstrap": B,
                 "n_valid": int(imp_draws.shape[0]), "confidence": confidence, "missing": missing, "k": k,
                 "weighted": survey.weights is not None, "model": syntax}
-    r2 = pd.DataFrame({"construct": [target], "r_squared": [float(res.r_squared.set_index("construct").loc[target, "r_squared"])]})
+    r2_of = res.r_squared.set_index("construct")["r_squared"]  # by the latent name, which may differ from target
+    r2 = pd.DataFrame({"construct": [target], "r_squared": [float(r2_of.loc[latent[target]])]})
     return PriorityResult(attributes=table, target=target, satisfaction_index=float((w @ y) / w.sum()),
                           r_squared=r2, agreement=rho, k=k, settings=settings)
 

@@ -76,3 +76,52 @@ def test_construct_names_come_from_locale_or_codebook(lang):
     L = Labels(lang, s.codebook.items)
     assert L.construct("PUNC") == {"en": "Punctuality", "zh": "准点"}[lang]
     assert L.construct("EXP_CREW") == {"en": "Expectation: Crew", "zh": "预期：乘务服务"}[lang]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_ecsi_codes_get_the_names_of_the_template_constructs_they_are_taken_as(lang):
+    # mobi.csv comes without a codebook: its ECSI codes must read as words, and as the same words
+    # as the template construct each is mapped to (CUEX = EXPE, PERQ = QUAL, ...), so the tables of
+    # the data and of the index model name a construct alike
+    L = Labels(lang)
+    pairs = {"IMAG": "IMAG", "CUEX": "EXPE", "PERQ": "QUAL", "PERV": "VAL", "CUSA": "SAT", "CUSCO": "COMP",
+             "CUSL": "LOY"}
+    for code, template in pairs.items():
+        assert L.construct(code) == L.construct(template) != code
+    assert L.construct("PERQ") == {"en": "Perceived quality", "zh": "感知质量"}[lang]
+    # a lower-case 'comp' of the data is no complaints construct (corp_rep_data: competence)
+    assert L.construct("comp") == "comp"
+    assert L.construct("cusa") == L.construct("SAT")
+
+
+def test_names_in_a_sentence_read_as_a_list():
+    assert Labels("en").join(["Value", "Image", "Quality"]) == "Value, Image and Quality"
+    assert Labels("en").join(["Value"]) == "Value"
+    assert Labels("zh").join(["感知价值", "企业形象"]) == "感知价值和企业形象"
+
+
+
+@pytest.mark.parametrize("name", ["reference/mobi.csv", "reference/corp_rep_data.csv", "data/qualtrics_export.csv",
+                                  "data/qualtrics_legacy_export.csv", "data/surveymonkey_export.csv"])
+def test_data_quality_notes_of_the_loader_are_translated_for_the_chinese_page(name):
+    import warnings
+
+    from csindex.report._notes import notes_shown
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        survey = csindex.load_survey(Path(__file__).resolve().parents[1] / name)
+    notes = list(survey.validation.summary().notes)
+    shown, kept = notes_shown(notes, Labels("zh"))
+    assert kept == [] and len(shown) == len(notes) > 0
+    english = re.compile(r"\b(inferred|scale|Construct|Column|export|codes|observed|encoding|and \d+ more)\b")
+    assert [s for s in shown if english.search(s)] == []
+    assert all(re.search(r"[\u4e00-\u9fff]", s) for s in shown)
+    assert notes_shown(notes, Labels("en")) == (notes, [])  # the English page keeps the loader's own words
+
+
+def test_an_untranslated_note_is_counted_on_the_chinese_page():
+    from csindex.report._notes import notes_shown
+
+    shown, kept = notes_shown(["Something new the loader says."], Labels("zh"))
+    assert shown == [] and kept == ["Something new the loader says."]

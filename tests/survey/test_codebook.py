@@ -145,3 +145,19 @@ def test_role_from_name_is_what_inference_fills():
 def test_inference_with_given_scale():
     cb = Codebook.infer(pd.DataFrame({"Q1": [2, 3], "Q2": [3, 4]}), scale=(1, 10))
     assert cb.items["scale_max"].tolist() == [10.0, 10.0]
+
+
+def test_inference_keeps_coded_demographics_and_groups_as_profile_columns():
+    # corp_rep_data.csv codes age (1-6), education (1-4), servicetype (1-2) and serviceprovider (1-4)
+    # as small integers: they are no rating items, and taking them as constructs made the report's
+    # attribute models collinear
+    df = pd.DataFrame({"age": [1, 3, 6, 2], "education": [1, 2, 4, 3], "servicetype": [1, 2, 2, 1],
+                       "serviceprovider": [1, 4, 2, 3], "sample_type": [1, 2, 3, 4],
+                       "qual_1": [3, 5, 6, 7], "qual_2": [2, 5, 7, 6], "cusa": [4, 5, 6, 7], "group1": [1, 2, 3, 4]})
+    cb = Codebook.infer(df)
+    it = cb.items
+    assert (it.loc[["age", "education", "servicetype", "serviceprovider", "sample_type"], "role"] == "profile").all()
+    assert it.at["qual_1", "role"] == "perception" and it.at["cusa", "role"] == "overall_satisfaction"
+    assert it.at["group1", "role"] == "perception"  # a numbered column is an item whatever its name
+    note = next(n for n in cb.inferred if "kept as profile columns by their names" in n)
+    assert "'age'" in note and "'servicetype'" in note

@@ -291,6 +291,8 @@ def report(
     from . import _appendix, _headline, _models
 
     ctx.model, ctx.model_name = _models.resolve_model(model, survey)
+    if ctx.model is None:
+        ctx.model_hint = _models.model_hint(survey)
 
     sections: dict[str, Section] = {}
     # (id, title key, builder, run order): the overview is built last but shown first
@@ -378,7 +380,7 @@ def _run(builder: Any, ctx: Context, sec: Section) -> None:
         if text in seen or _NOT_FOR_THE_PAGE.search(text):
             continue
         seen.add(text)
-        sec.warnings.append(_plain(text))
+        sec.warnings.append(_named(_plain(text), ctx))
         logger.info("report section %r: %s", sec.id, text)
     if sec.warnings:
         ctx.key.setdefault("notes", {})[sec.id] = list(sec.warnings)
@@ -388,6 +390,21 @@ def _run(builder: Any, ctx: Context, sec: Section) -> None:
 
 #: library messages that say nothing about the data (fonts, backends): logged, never on the page
 _NOT_FOR_THE_PAGE = re.compile(r"FigureCanvasAgg is non-interactive|Glyph .* missing|CJK|findfont|IProgress")
+
+
+def _named(text: str, ctx: Context) -> str:
+    """``text`` with the quoted construct codes of the engines ('QUAL'/'IMAG') in the words the
+    report's tables use for them (Perceived quality/Image)."""
+    names = set(map(str, ctx.survey.codebook.constructs))
+    if ctx.model is not None:
+        names |= set(map(str, ctx.model.constructs))
+
+    def word(match: re.Match[str]) -> str:
+        code = match.group(1)
+        label = ctx.labels.construct(code) if code in names else code
+        return match.group(0) if label == code else label
+
+    return re.sub(r"'([^'\s]+)'", word, text)
 
 
 def _plain(text: str) -> str:

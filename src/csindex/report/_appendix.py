@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 
+from ._models import later_note
 from ._render import Section
 from ._sections import Context, _with_labels
 
@@ -18,7 +19,7 @@ def build_quality_details(ctx: Context, sec: Section) -> None:
     res = ctx.results.get("pls")
     sem = ctx.results.get("sem")
     if res is None and sem is None:
-        sec.status, sec.note = "skipped", L("no_model")
+        sec.status, sec.note = "skipped", later_note(ctx, pls=False)
         return
     sec.p(L("v_intro"))
     con = L.construct

@@ -14,6 +14,7 @@ import csindex
 
 from ..priorities import attribute_constructs, improvement_priorities
 from ._format import p_phrase
+from ._models import is_satisfaction
 from ._render import Section
 from ._sections import Context, _with_labels
 
@@ -45,9 +46,11 @@ def build_overview(ctx: Context, sec: Section) -> None:
         detail = [L("h_ci", lo=ci[0], hi=ci[1]) if ci else L("h_no_ci"),
                   L("h_n", n=head["n_used"] or n_all, total=n_all),
                   L("h_model", model=ctx.model_name, method=head["method"])]
-        sec.add("html", '<div class="headline"><div class="k">' + html.escape(L("h_label")) + '</div><div class="v">'
+        target = head["construct"] or "SAT"
+        label = L("h_label") if is_satisfaction(target) else L("h_label_other", construct=L.construct(target))
+        sec.add("html", '<div class="headline"><div class="k">' + html.escape(label) + '</div><div class="v">'
                 + f"{head['index']:.1f}" + '</div><div class="d">' + html.escape(" · ".join(detail))
-                + '</div><div class="d">' + html.escape(L("h_definition", target=L.construct(head["construct"] or "SAT")))
+                + '</div><div class="d">' + html.escape(L("h_definition", target=L.construct(target)))
                 + "</div></div>")
         k["headline_index"] = {"value": head["index"], "ci": ci, "n_used": head["n_used"], "model": ctx.model_name,
                                "method": head["method"]}
@@ -115,8 +118,7 @@ def build_improve(ctx: Context, sec: Section) -> None:
     if pairs:
         rec = sorted({a for a, _ in pairs}, key=list(t["attribute"]).index)
         other = sorted({b for _, b in pairs}, key=list(t["attribute"]).index)
-        sep = L("list_sep")
-        sec.add("note", L("im_not_separable", a=sep.join(names[a] for a in rec), b=sep.join(names[b] for b in other)))
+        sec.add("note", L("im_not_separable", a=L.join([names[a] for a in rec]), b=L.join([names[b] for b in other])))
     ctx.key["improve_first"] = list(res.recommended["attribute"])
     ctx.key["improve_first_labels"] = [names[a] for a in res.recommended["attribute"]]
     ctx.figure(sec, res.plot(labels=names, texts=ctx.texts), L("im_fig"))

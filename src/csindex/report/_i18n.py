@@ -16,6 +16,7 @@ Both files hold the same ids (a test checks it).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
@@ -43,7 +44,31 @@ def _common_prefix_label(labels: list[str]) -> str:
         if len(set(w.lower() for w in group)) != 1:
             break
         prefix.append(group[0])
-    return " ".join(prefix).rstrip(":,;")
+    return " ".join(prefix).rstrip(" :,;-–—：")
+
+
+#: a question's text and its sub-item joined by a dash or colon ("...your flight? - Cabin crew")
+_SUB_ITEM = re.compile(r"\s*[-–—:：]\s*(\S.*)$", re.S)
+
+
+def without_prefix(label: str, prefix: str) -> str:
+    """``label`` without the question text ``prefix`` that its construct's name repeats, when a dash
+    or colon separates them ("How satisfied ...? - Cabin crew" -> "Cabin crew"); else ``label``.
+
+    >>> without_prefix("How satisfied are you? - Cabin crew", "How satisfied are you?")
+    'Cabin crew'
+    >>> without_prefix("Crew courtesy", "Crew")
+    'Crew courtesy'
+    """
+    if not prefix or not label.startswith(prefix):
+        return label
+    rest = _SUB_ITEM.match(label[len(prefix):])
+    return rest.group(1).strip() if rest else label
+
+
+#: template codes named only when written exactly so: "comp" in a survey's own data is as
+#: often competence (the corporate-reputation model) as complaints
+_EXACT_ONLY = frozenset({"COMP"})
 
 
 class Labels:
@@ -81,6 +106,8 @@ class Labels:
         its items' codebook labels share, else its name."""
         key = str(name)
         for k in (key, key.upper(), key.lower()):
+            if k != key and k in _EXACT_ONLY:
+                continue
             if f"construct.{k}" in self._msg:
                 return self._msg[f"construct.{k}"]
         items = self._items
@@ -110,6 +137,13 @@ class Labels:
             return None
         cons = {str(items.at[t, "construct"] or t) for t in targets}
         return cons.pop() if len(cons) == 1 else None
+
+    def join(self, names: list[str]) -> str:
+        """``names`` as a list in a sentence: "A, B and C" (en), "A、B和C" (zh)."""
+        names = [str(n) for n in names]
+        if len(names) < 2:
+            return "".join(names)
+        return self("list_sep").join(names[:-1]) + self("list_and") + names[-1]
 
     def quadrant(self, name: str) -> str:
         return self._msg.get(f"quadrant.{name}", name)

@@ -48,6 +48,48 @@ def resolve_model(model: Any, survey: Any) -> tuple[Any, str]:
     return ModelSpec.coerce(model), "custom model"
 
 
+def model_hint(survey: Any) -> tuple[str, ...]:
+    """The survey's constructs that a template would take by their names (``imag, expe, ...``,
+    ``CUSA, PERQ, ...``) when satisfaction, expectation or image and a third are among them, else ()."""
+    from .. import models
+
+    items = survey.codebook.items
+    found: dict[str, str] = {}
+    for cname, role in zip(items["construct"], items["role"]):
+        key = models.index_construct_of(str(cname)) if cname and role in models._INDEX_ROLES else None
+        if key is not None:
+            found.setdefault(key, str(cname))
+    # satisfaction with expectation or image: the constructs that make a model a CSI model (a
+    # corporate-reputation model's comp, perf, cusa and cusl match aliases, yet are no CSI model)
+    csi = "satisfaction" in found and ("expectation" in found or "image" in found)
+    return tuple(found.values()) if csi and len(found) >= 3 else ()
+
+
+def _hint_template(ctx: Context) -> str:
+    """The template to suggest for the constructs of ``model_hint``."""
+    from .. import models
+
+    keys = {models.index_construct_of(c) for c in ctx.model_hint}
+    return "ecsi" if "complaints" in keys else "ccsi" if "image" in keys else "acsi"
+
+
+def no_model_note(ctx: Context) -> str:
+    """Why the model sections are empty and how to choose a model (named constructs when a template fits)."""
+    L = ctx.labels
+    if ctx.model_hint:
+        return L("no_model_named", names=L.join(list(ctx.model_hint)), template=_hint_template(ctx))
+    return L("no_model")
+
+
+def later_note(ctx: Context, *, pls: bool) -> str:
+    """Why a section built on the index model's results is empty: no model, the model not
+    estimated, or (``pls``) estimated by SEM only."""
+    L = ctx.labels
+    if ctx.model is None:
+        return L("no_model_short")
+    return L("no_pls") if pls and ctx.method == "sem" else L("no_fit")
+
+
 def build_ratio(ctx: Context, sec: Section) -> None:
     L = ctx.labels
     if not ctx.survey.pairs("expectation"):
@@ -184,10 +226,17 @@ def _fit_pls(ctx: Context) -> Any:
     return fit_pls(ctx.survey, ctx.model, bootstrap=ctx.bootstrap, seed=ctx.seed, progress=False, missing=ctx.missing)
 
 
+def is_satisfaction(name: str) -> bool:
+    """Whether a model's construct is customer satisfaction (SAT, CUSA, csi, Satisfaction, ...)."""
+    from .. import models
+
+    return models.index_construct_of(str(name)) == "satisfaction" or str(name).upper().startswith("SAT")
+
+
 def _target(ctx: Context) -> str | None:
-    cons = list(ctx.model.constructs)
-    for c in cons:
-        if c.upper().startswith("SAT") or c.lower() == "satisfaction":
+    """The model's satisfaction construct (by its name or standard code), else its last endogenous one."""
+    for c in ctx.model.constructs:
+        if is_satisfaction(c):
             return c
     endo = list(ctx.model.endogenous)
     return endo[-1] if endo else None
@@ -196,7 +245,7 @@ def _target(ctx: Context) -> str | None:
 def build_model(ctx: Context, sec: Section) -> None:
     L = ctx.labels
     if ctx.model is None:
-        sec.status, sec.note = "skipped", L("no_model")
+        sec.status, sec.note = "skipped", no_model_note(ctx)
         return
     spec = ctx.model
     sec.p(L("m_intro", model=ctx.model_name, paths="; ".join(f"{L.construct(s)} → {L.construct(t)}" for s, t in spec.paths)))
@@ -305,7 +354,7 @@ def build_index(ctx: Context, sec: Section) -> None:
     L = ctx.labels
     pls, sem = ctx.results.get("pls"), ctx.results.get("sem")
     if pls is None and sem is None:
-        sec.status, sec.note = "skipped", L("no_model")
+        sec.status, sec.note = "skipped", later_note(ctx, pls=False)
         return
     from ..plots import index_chart
     from ._sections import _with_labels
@@ -353,7 +402,7 @@ def build_ipma(ctx: Context, sec: Section) -> None:
     L = ctx.labels
     res = ctx.results.get("pls")
     if res is None:
-        sec.status, sec.note = "skipped", L("no_pls") if ctx.model is not None else L("no_model")
+        sec.status, sec.note = "skipped", later_note(ctx, pls=True)
         return
     from ..plots import priority_matrix
 

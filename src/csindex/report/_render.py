@@ -21,8 +21,11 @@ import pandas as pd
 CSS = """
 :root{--fg:#1f2933;--muted:#52606d;--line:#d9e2ec;--accent:#1f5f99;--bg:#f7f9fb;--warn:#8a5a00}
 *{box-sizing:border-box}
-body{margin:0;font-family:"Noto Sans","Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",
-"Segoe UI",Helvetica,Arial,sans-serif;color:var(--fg);background:#fff;line-height:1.5;font-size:15px}
+body{margin:0;font-family:"Noto Sans","Segoe UI",Helvetica,Arial,"Liberation Sans","DejaVu Sans","Noto Sans CJK SC",
+"Source Han Sans SC","PingFang SC","Microsoft YaHei",sans-serif;color:var(--fg);background:#fff;line-height:1.5;
+font-size:15px}
+html:lang(zh) body{font-family:"Noto Sans","Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",
+"Segoe UI",Helvetica,Arial,sans-serif}
 header{background:var(--accent);color:#fff;padding:24px 32px}
 header h1{margin:0 0 4px 0;font-size:26px}
 header p{margin:0;opacity:.9}
@@ -43,7 +46,8 @@ table.csindex-table{border-collapse:collapse;font-size:13px;margin:6px 0 16px 0;
 max-width:100%}
 table.csindex-table th,table.csindex-table td{border-bottom:1px solid var(--line);padding:3px 8px;
 text-align:right;white-space:nowrap}
-table.csindex-table th{background:var(--bg);text-align:center}
+table.csindex-table th{background:var(--bg);text-align:center;white-space:normal;vertical-align:bottom;
+min-width:4em}
 table.csindex-table td.txt{text-align:left;white-space:normal;min-width:7em;max-width:34em}
 .cards{display:flex;flex-wrap:wrap;gap:12px;margin:12px 0}
 .card{border:1px solid var(--line);border-radius:6px;padding:10px 14px;min-width:160px;background:var(--bg)}

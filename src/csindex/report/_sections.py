@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from ._format import display
-from ._i18n import Labels
+from ._i18n import Labels, without_prefix
+from ._notes import notes_shown
 from ._render import Section
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class Context:
     wave_labels: tuple[str, str] = ("previous wave", "this wave")
     model: Any = None  # ModelSpec or None
     model_name: str = ""
+    model_hint: tuple[str, ...] = ()  # without a model: the constructs a template would take by name
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     key: dict[str, Any] = field(default_factory=dict)
     results: dict[str, Any] = field(default_factory=dict)  # name -> csindex result object
@@ -112,6 +114,8 @@ def _with_labels(df: pd.DataFrame, ctx: Context, column: str, *, after: str | No
     out[column] = [ctx.labels.item_or_construct(str(v)) for v in out[column]]
     if column != "construct" and "construct" in out.columns:
         out["construct"] = [ctx.labels.construct(str(v)) for v in out["construct"]]
+        # the construct column already shows the question a platform export repeats in each item
+        out[column] = [without_prefix(i, c) for i, c in zip(out[column], out["construct"])]
     return out
 
 
@@ -130,8 +134,12 @@ def build_quality(ctx: Context, sec: Section) -> None:
     facts = dict(summary.facts)
     sec.add("facts", {k: (f"{100 * v:.1f}%" if isinstance(v, float) and ("share" in k or "rate" in k)
                           else L.get(f"value.{v}", v) if isinstance(v, str) else v) for k, v in facts.items()})
-    for note in summary.notes:
+    shown, kept = notes_shown(list(summary.notes), L)
+    for note in shown:
         sec.add("note", note)
+    if kept:  # notes without a translation: counted here, in English in results.json
+        ctx.key.setdefault("notes", {})["data-quality"] = kept
+        sec.add("note", L("dq.kept", n=len(kept)))
     items = v.items.copy()
     items.index.name = "item"
     items = items.reset_index()
@@ -286,9 +294,22 @@ def build_about(ctx: Context, sec: Section, settings: dict[str, Any]) -> None:
     L = ctx.labels
     sec.p(L("about_text"))
     sec.h3(L("settings"))
-    sec.add("facts", {k: (", ".join(map(str, v)) if isinstance(v, (list, tuple)) else
-                          ("" if v is None else v if isinstance(v, bool) else str(v)))
-                      for k, v in settings.items()})
+    sec.add("facts", {k: _setting(L, k, v) for k, v in settings.items()})
+
+
+#: settings whose values are option words the reader gets in the report language
+_WORD_SETTINGS = frozenset({"model", "method", "missing"})
+
+
+def _setting(L: Labels, key: str, value: Any) -> Any:
+    """A setting as shown: lists joined, option words (pls, em) and absent values ("none") in words."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value))
+    if value is None or value == "" or (key == "model" and value == "none"):
+        return L("value.none")
+    if isinstance(value, bool):
+        return value
+    return L.get(f"value.{value}", str(value)) if key in _WORD_SETTINGS else str(value)
 
 
 Builder = Callable[[Context, Section], None]

@@ -1,0 +1,202 @@
+"""The report on surveys other than the bundled airline sample: what a reader sees on the page.
+
+mobi.csv (ECSI codes, no codebook), satisfaction.csv (lower-case ECSI names), corp_rep_data.csv
+(no index model) and the platform exports: words where a reader expects words, one name per
+construct, sections skipped with a reason and a fix the reader can act on.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import warnings
+from pathlib import Path
+
+import pytest
+
+import csindex
+from conftest import reference_path
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def _run(tmp_path_factory, name: str, data: Path, bootstrap: int = 0, **kw) -> tuple[str, dict]:
+    out = tmp_path_factory.mktemp(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        csindex.report(data, out=out, bootstrap=bootstrap, seed=1, progress=False, **kw)
+    page = (out / "index.html").read_text(encoding="utf-8")
+    return page, json.loads((out / "results.json").read_text(encoding="utf-8"))
+
+
+def _text(page: str) -> str:
+    """The words of the page (no figures, styles or tags)."""
+    page = re.sub(r"<(svg|style|script)\b.*?</\1>", " ", page, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", "\n", page))
+
+
+@pytest.fixture(scope="module")
+def mobi_ecsi(tmp_path_factory):
+    return _run(tmp_path_factory, "mobi-ecsi", reference_path("mobi.csv"), bootstrap=40, model="ecsi")
+
+
+def test_engine_notes_name_constructs_as_the_tables_do(mobi_ecsi):
+    # the HTMT note came from the engine with the template's codes ('QUAL'/'IMAG'), which are
+    # neither the data's names (PERQ, IMAG) nor the table's words (Perceived quality, Image)
+    page, res = mobi_ecsi
+    notes = [n for sec in res["key_numbers"]["notes"].values() for n in sec]
+    htmt = next(n for n in notes if n.startswith("HTMT above"))
+    assert "Perceived quality/Image" in htmt and "'QUAL'" not in htmt
+    assert "'QUAL'" not in _text(page) and "Perceived quality/Image" in _text(page)
+
+
+def test_the_not_separable_note_joins_the_names_as_a_sentence(mobi_ecsi):
+    page, _ = mobi_ecsi
+    note = next(line for line in _text(page).splitlines() if line.startswith("Not separable"))
+    assert re.match(r"Not separable: the expected gains of [A-Z][\w ]+ and [A-Z][\w ]+ overlap with those of", note), note
+
+
+@pytest.fixture(scope="module")
+def sat_plain(tmp_path_factory):
+    return _run(tmp_path_factory, "sat-plain", reference_path("satisfaction.csv"))
+
+
+def _fact(page: str, name: str) -> str:
+    match = re.search(r"<li><b>" + re.escape(name) + r"</b>: ?(.*?)</li>", page)
+    assert match is not None, name
+    return html.unescape(match.group(1))
+
+
+def test_settings_say_none_and_name_the_options_in_words(sat_plain):
+    page, res = sat_plain
+    assert _fact(page, "Segments by") == "none"
+    assert _fact(page, "Previous wave") == "none"
+    assert _fact(page, "Model") == "none"
+    assert _fact(page, "Method") == "PLS path modeling"
+    assert _fact(page, "Missing answers in PLS") == "EM estimation"
+    assert res["settings"]["method"] == "pls" and res["settings"]["by"] is None  # the files keep the codes
+
+
+@pytest.fixture(scope="module")
+def qualtrics(tmp_path_factory):
+    return _run(tmp_path_factory, "qualtrics", DATA / "qualtrics_export.csv")
+
+
+def _rows(page: str, caption: str) -> list[list[str]]:
+    """Cells of the table shown under the heading ``caption``."""
+    part = page.split(f">{caption}<", 1)[1].split("</table>", 1)[0]
+    return [[html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", part, flags=re.S) if "<td" in row]
+
+
+def test_platform_question_texts_name_constructs_without_a_dangling_dash(qualtrics):
+    page, _ = qualtrics
+    names = [row[0] for row in _rows(page, "Construct scores")]
+    assert "How satisfied are you with each of the following aspects of your flight?" in names
+    assert not [n for n in names if n.rstrip().endswith(("-", "–", ":"))]
+
+
+def test_item_table_shows_the_sub_item_not_the_question_again(qualtrics):
+    page, _ = qualtrics
+    rows = _rows(page, "Item scores")
+    shown = {row[0]: row[1] for row in rows}
+    assert shown["Cabin crew"] == "How satisfied are you with each of the following aspects of your flight?"
+    assert shown["Within a year"] == "How likely are you to fly with us again?"
+    # a single-item construct keeps its whole question
+    assert "Overall, how satisfied are you with the airline?" in shown
+
+
+def _note(page: str, section: str) -> str:
+    part = page.split(f'id="{section}"', 1)[1].split("</section>", 1)[0]
+    return " ".join(_text(part).split())
+
+
+def test_without_a_model_the_page_says_which_template_fits_and_how_to_ask_for_it(sat_plain):
+    # satisfaction.csv's constructs imag, expe, qual, val, sat, loy are the CCSI/ECSI ones by name:
+    # the reader learns the option that fits them, in the CLI's words, not "pass model=(..., a ModelSpec)"
+    page, res = sat_plain
+    note = _note(page, "model")
+    assert "imag, expe, qual, val, sat and loy" in note and "--model ccsi" in note
+    assert "ModelSpec" not in page
+    # the later model sections point there instead of repeating it
+    for sec in ("index", "ipma", "appendix-quality"):
+        assert "Index model: fit and paths" in _note(page, sec) and "--model" not in _note(page, sec)
+    assert "No index model was fitted" in _note(page, "overview")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_without_a_model_or_named_constructs_the_page_lists_the_choices(qualtrics, tmp_path, lang):
+    page, _ = qualtrics if lang == "en" else _run_plain(tmp_path, DATA / "qualtrics_export.csv", lang)
+    note = _note(page, "model")
+    assert "--model" in note and "ccsi" in note and "lavaan" in note and "ModelSpec" not in note
+
+
+def _run_plain(out: Path, data: Path, lang: str) -> tuple[str, dict]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        csindex.report(data, out=out, bootstrap=0, seed=1, progress=False, lang=lang)
+    return (out / "index.html").read_text(encoding="utf-8"), {}
+
+
+@pytest.fixture(scope="module")
+def mobi_zh(tmp_path_factory):
+    return _run(tmp_path_factory, "mobi-zh", reference_path("mobi.csv"), model="ecsi", lang="zh")
+
+
+def test_chinese_page_on_data_without_codebook_has_no_english_sentences(mobi_zh):
+    page, _ = mobi_zh
+    body = _text(page.split("<main>", 1)[1].split("</main>", 1)[0])
+    # names (CUEX1, PLS, HTMT, results.json) may stay; English sentences may not
+    sentences = re.findall(r"[A-Za-z]{3,}(?: [A-Za-z]{2,}){3,}", body)
+    assert sentences == []
+    assert "预期质量" in _note(page, "simple-scores") and "CUEX</td>" not in page  # ECSI codes in words
+
+
+CORP_MODEL = """
+COMP =~ comp_1 + comp_2 + comp_3
+LIKE =~ like_1 + like_2 + like_3
+CUSA =~ cusa
+CUSL =~ cusl_1 + cusl_2 + cusl_3
+CUSA ~ COMP + LIKE
+CUSL ~ COMP + LIKE + CUSA
+"""
+
+
+def _headline(page: str) -> tuple[str, str]:
+    box = page.split('<div class="headline">', 1)[1].split("</div></div>", 1)[0]
+    label = html.unescape(re.search(r'<div class="k">(.*?)</div>', box).group(1))
+    return label, " ".join(_text(box).split())
+
+
+@pytest.mark.parametrize("model, label, construct", [
+    (CORP_MODEL, "Satisfaction index", "Satisfaction"),  # CUSA is satisfaction: the headline, not CUSL
+    ("COMP =~ comp_1 + comp_2 + comp_3\nCUSL =~ cusl_1 + cusl_2 + cusl_3\nCUSL ~ COMP", "Loyalty index (0–100)",
+     "Loyalty"),  # no satisfaction construct: the index is named for what it is
+])
+def test_headline_of_a_user_model_names_the_construct_it_shows(tmp_path, model, label, construct):
+    out = tmp_path / "r"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = csindex.report(reference_path("corp_rep_data.csv"), model=model, out=out, bootstrap=0, seed=1,
+                             progress=False, excel=False)
+    page = (out / "index.html").read_text(encoding="utf-8")
+    shown, text = _headline(page)
+    assert shown == label
+    assert f"the construct “{construct}”" in text
+    payload = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert payload["key_numbers"]["satisfaction_construct"] == ("CUSA" if "CUSA" in model else "CUSL")
+    assert res.index_html == out / "index.html"
+
+
+def test_model_hint_names_csi_constructs_only():
+    from csindex.report._models import model_hint
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sat = csindex.load_survey(reference_path("satisfaction.csv"))
+        corp = csindex.load_survey(reference_path("corp_rep_data.csv"))
+    assert model_hint(sat) == ("imag", "expe", "qual", "val", "sat", "loy")
+    # comp (competence), perf, cusa, cusl match aliases of the index constructs, but without
+    # expectation or image this is no CSI model: no template is suggested
+    assert model_hint(corp) == ()

@@ -99,11 +99,14 @@ def main() -> None:
     t_boot = time.perf_counter() - t
     src = open_source(file)
     items = list(plain._layout.items)
+    t = time.perf_counter()
     state = src.reduce(items, None, lambda: GroupedPatternSums(integer_shift(src.first(items)), a.groups,
                                                                group_key(1)))
+    t_pass = time.perf_counter() - t
     n_pseudo = state.pseudo_rows()[0].shape[0]
     print(f"rows {a.rows:,}  patterns {plain.missing['n_patterns']}  groups {a.groups}  cells {state.cells():,}"
           f"  pseudo-respondents {n_pseudo:,}")
+    print(f"the pass with per group x pattern sums alone: {t_pass:.2f} s")
     print(f"EM fit {t_plain:.2f} s;  EM + random-group bootstrap B={a.bootstrap}: {t_boot:.2f} s"
           f"  (valid {boot.bootstrap.n_valid});  peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     if a.compare:

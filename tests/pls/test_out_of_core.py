@@ -216,6 +216,8 @@ def test_out_of_core_errors(parquet_file, tmp_path):
         csindex.fit_pls(parquet_file, ECSI, weights=np.ones(3000))
     with pytest.raises(SurveyDataError, match="'REGION'"):
         csindex.fit_pls(parquet_file, ECSI, by="REGION")
+    with pytest.raises(ParameterError, match="PLSpredict is not available out of core"):
+        csindex.plspredict(parquet_file, ECSI)
 
 
 @pytest.mark.parametrize("weights", [None, "weight"])

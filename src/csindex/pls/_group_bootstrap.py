@@ -54,6 +54,8 @@ __all__ = ["run_group_bootstrap", "group_key", "DEFAULT_GROUPS"]
 
 #: default number of random groups (the SE then has about 199 degrees of freedom)
 DEFAULT_GROUPS = 200
+#: cells of a chunk's pseudo-respondent weight matrix under missing="em" (40 MB)
+_EM_WEIGHT_BUDGET = 5_000_000
 
 
 def group_key(entropy: int) -> int:
@@ -126,6 +128,10 @@ def run_group_bootstrap(state: GroupedCrossProducts | GroupedPatternSums, total:
     G = state.groups
     if isinstance(state, GroupedPatternSums):  # missing="em": EM again in every resample
         source: Any = EMGroups.of(state, prep.mean, S)
+        # a chunk's weights are (chunk, pseudo-respondents): bounded like the row bootstrap's counts, by
+        # an upper bound of the pseudo-respondents (2 per observed item and cell) that is the same for
+        # every source, so the chunks -- and the random streams -- are too
+        chunk_size = max(1, min(chunk_size, _EM_WEIGHT_BUDGET // max(1, 2 * state.observed_cells())))
     else:
         source = state.stacked()
     n_chunks = math.ceil(B / chunk_size)

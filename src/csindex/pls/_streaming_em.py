@@ -184,6 +184,11 @@ class GroupedPatternSums:
         """The number of (group, pattern) cells held."""
         return sum(len(part.patterns) for part in self.parts)
 
+    def observed_cells(self) -> int:
+        """The observed items summed over the (group, pattern) cells (half the most
+        pseudo-respondents they can give)."""
+        return int(sum(int(v[0].sum()) for part in self.parts for v in part.patterns.values()))
+
     def pseudo_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Pseudo-respondents of every (group, pattern) cell (:meth:`PatternSums.pseudo_rows`),
         their weights and their group: re-weighting the groups re-weights the cells' sums."""

@@ -46,6 +46,7 @@ import pandas as pd
 from .._params import AnyOf, Count, Options, validate_params
 from .._random import resolve_seed
 from .._summary import Summary, SummaryMixin
+from .._sufficient import is_source
 from ..exceptions import ConvergenceWarning, EstimationError, ParameterError, SpecError, SurveyDataError
 from ._algorithm import Layout, finalize, wold
 from .estimate import RULES, SCHEMES, _layout, _resolve_model, prepare
@@ -329,6 +330,12 @@ def plspredict(data: Any, model: Any, *, folds: Any = 10, technique: str = "DA",
     >>> pred.items["item"].tolist(), bool((pred.items["q2_predict"] > 0).all())
     (['s1', 's2'], True)
     """
+    if is_source(data):
+        raise ParameterError(
+            f"plspredict: {type(data).__name__ if not isinstance(data, str) else repr(data)} is an out-of-core "
+            "source, and PLSpredict is not available out of core (it refits the model on folds of the rows). "
+            "Read a sample that fits in memory (e.g. pandas.read_parquet(path).sample(...) or "
+            "relation.limit(n).df()) and pass that DataFrame.")
     spec = _resolve_model(model, data)
     layout = _layout(spec)
     if not layout.endogenous:

@@ -364,7 +364,9 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
         A DataFrame is loaded with :func:`csindex.load_survey` (constructs inferred from
         item-name prefixes, ``scale`` passed on). A Parquet file or folder, a DuckDB
         relation or a Dask DataFrame is scored in one streaming pass (every statistic is a
-        sum over respondents; ``scale`` is then required and ``weights`` names a column).
+        sum over respondents; ``scale`` is then required and ``weights`` names a column);
+        with ``by=`` (column names of the source) the same pass keeps the sums per segment
+        and returns the in-memory ``by=``'s SegmentResults.
     items : list of str, optional
         Items to score; default: perception, overall-satisfaction and loyalty items
         (expectation and importance ratings are left out).
@@ -381,7 +383,9 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
     by : str, list of str or Series, optional
         Score every segment separately (see :func:`csindex.segments.split_segments`);
         returns a :class:`~csindex.segments.SegmentResults` of SimpleScoresResult (``n_jobs=``
-        runs segments in parallel).
+        runs segments in parallel). On an out-of-core source ``by`` names its column(s):
+        one streaming pass keeps every segment's sums, with the same segment order, size
+        rule (``min_segment_size=``), warnings and errors as in memory.
 
     Returns
     -------

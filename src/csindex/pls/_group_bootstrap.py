@@ -40,8 +40,8 @@ from .._em import patterns
 from .._sufficient import CrossProducts, GroupedCrossProducts
 from ._algorithm import Layout
 from ._missing import EMFit, resample_moments
-from ._streaming_em import GroupedPatternSums
 from ._stats import Statistics
+from ._streaming_em import GroupedPatternSums
 from .bootstrap import (
     BootstrapResult,
     bootstrap_options,

@@ -43,7 +43,6 @@ from scipy import special
 
 from .._params import AnyOf, Interval, check_param
 from .._results import ResultMixin, deprecated_aliases, index_table
-from ..plots import bar_plot
 from .._segmenting import (
     MIN_SEGMENT_SIZE,
     ReadOnlyDict,
@@ -60,6 +59,7 @@ from .._validation import did_you_mean, quote_list
 from ..codebook import Codebook, role_from_name
 from ..exceptions import CsindexError, InferenceWarning, ParameterError, SurveyDataError
 from ..io import load_survey
+from ..plots import bar_plot
 from ..survey import Survey
 from ._common import as_names, row_chunks, sampling_weights
 from ._simple_sums import SimpleSums, construct_groups
@@ -424,7 +424,7 @@ def _score_blocks(blocks: Iterable[tuple[np.ndarray, np.ndarray]], names: list[s
                   source: str = "responses", stacklevel: int = 4) -> SimpleScoresResult:
     """The simple-method statistics from row blocks ``(x (n, m) with NaN, w (n,))``: every
     statistic is a sum over respondents, so the blocks can come from memory or a stream."""
-    groups, gmat = construct_groups(constructs_of)
+    _, gmat = construct_groups(constructs_of)
     sums = SimpleSums(lo, hi, gmat)
     for xb, wb in blocks:
         sums.add_rows(xb, wb)

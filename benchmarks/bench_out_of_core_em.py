@@ -11,6 +11,7 @@ under ``--path`` (never the repository):
 * the time of the EM fit without bootstrap and with ``--bootstrap`` resamples on
   ``--groups`` groups (each in this process, one after the other), the number of
   (group, pattern) cells and pseudo-respondents, and the peak RSS;
+* with ``--predict K``, out-of-core k-fold PLSpredict (10 repetitions) on the same file;
 * with ``--compare`` (rows <= 50,000), the in-memory row bootstrap under EM on the same rows
   and the ratio of the two standard errors of the paths and the index.
 
@@ -79,6 +80,7 @@ def main() -> None:
     ap.add_argument("--groups", type=int, default=200)
     ap.add_argument("--path", default="/tmp/csindex_ooc_em")
     ap.add_argument("--compare", action="store_true")
+    ap.add_argument("--predict", type=int, default=0, help="also time plspredict(file, folds=K, repetitions=10)")
     a = ap.parse_args()
     import csindex
     from csindex._sufficient import integer_shift, open_source
@@ -109,6 +111,11 @@ def main() -> None:
     print(f"the pass with per group x pattern sums alone: {t_pass:.2f} s")
     print(f"EM fit {t_plain:.2f} s;  EM + random-group bootstrap B={a.bootstrap}: {t_boot:.2f} s"
           f"  (valid {boot.bootstrap.n_valid});  peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    if a.predict:
+        t = time.perf_counter()
+        pred = csindex.plspredict(file, ECSI, folds=a.predict, repetitions=10, seed=1)
+        print(f"plspredict k={a.predict} x 10 repetitions (listwise, {pred.settings['n_used']:,} rows, two passes): "
+              f"{time.perf_counter() - t:.2f} s")
     if a.compare:
         t = time.perf_counter()
         mem = csindex.fit_pls(df, ECSI, missing="em", bootstrap=a.bootstrap, seed=1)

@@ -34,12 +34,13 @@ from .._sufficient import (
     GroupedCrossProducts,
     columns_matrix,
     integer_shift,
+    one_blas_thread,
     open_source,
     random_groups,
 )
 from ..exceptions import ConvergenceWarning, ParameterError, SurveyDataError
 from ._algorithm import Layout
-from ._predict_core import apply_maps, in_sample, lm_maps, pls_maps
+from ._predict_core import lm_maps, pls_maps
 from ._streaming import _missing_report
 
 __all__ = ["FoldSums", "fold_keys", "plspredict_source"]
@@ -163,30 +164,50 @@ def _error_pass(src: Any, items: list[str], target: np.ndarray, keys: list[int],
     PLS and LM, of squared errors of the training means, and the in-sample PLS and LM errors."""
     q = target.size
     out = [np.zeros(q) for _ in range(9)]
+    AA = np.concatenate([pls[0], lm[0]], axis=2)  # (folds, p, 2q): PLS and LM maps in one product
+    C = np.concatenate([pls[1], lm[1]], axis=1)
     reader = src._duckdb_scan() if src.kind == "parquet" else None  # the rows in the order of the first pass
     reader = reader or src
     start = 0
-    R = len(keys)
-    for part in reader.batches(items):
-        X = columns_matrix(part, items).T.astype(np.float64)
-        pos = np.arange(start, start + X.shape[0], dtype=np.int64)
-        start += X.shape[0]
-        keep = ~np.isnan(X).any(axis=1)
-        X, pos = X[keep], pos[keep]
-        if not X.shape[0]:
-            continue
-        preds = [np.zeros((X.shape[0], q)) for _ in range(5)]
-        for r, key in enumerate(keys):
-            fit = r * k + random_groups(pos, k, key)
-            preds[0] += apply_maps(X, *pls, fit)
-            preds[1] += apply_maps(X, *lm, fit)
-            preds[2] += mean[fit][:, target]
-            preds[3] += in_sample(X, *pls, fit, r * k, k)
-            preds[4] += in_sample(X, *lm, fit, r * k, k)
-        Y = X[:, target]
-        oos, oos_lm, naive, ins, ins_lm = (Y - p_ / R for p_ in preds)
-        for slot, e in zip((0, 2, 4, 5, 7), (oos, oos_lm, naive, ins, ins_lm)):
-            out[slot] += (e ** 2).sum(axis=0)
-        for slot, e in zip((1, 3, 6, 8), (oos, oos_lm, ins, ins_lm)):
-            out[slot] += np.abs(e).sum(axis=0)
+    with one_blas_thread():  # skinny products: one BLAS thread (see csindex._sufficient.one_blas_thread)
+        for part in reader.batches(items):
+            _add_errors(part, items, target, keys, k, AA, C, mean, start, out)
+            start += len(part)
     return out
+
+
+def _add_errors(part: Any, items: list[str], target: np.ndarray, keys: list[int], k: int, AA: np.ndarray,
+                C: np.ndarray, mean: np.ndarray, start: int, out: list[np.ndarray]) -> None:
+    """Add one batch's held-out and in-sample errors to ``out`` (see :func:`_error_pass`)."""
+    q, R = target.size, len(keys)
+    X = columns_matrix(part, items).T.astype(np.float64)
+    pos = np.arange(start, start + X.shape[0], dtype=np.int64)
+    keep = ~np.isnan(X).any(axis=1)
+    X, pos = X[keep], pos[keep]
+    if not X.shape[0]:
+        return
+    n = X.shape[0]
+    own_sum, ins_sum, naive = np.zeros((n, 2 * q)), np.zeros((n, 2 * q)), np.zeros((n, q))
+    mean_t = mean[:, target]
+    for r, key in enumerate(keys):
+        folds = slice(r * k, (r + 1) * k)
+        codes = random_groups(pos, k, key)
+        order = np.argsort(codes, kind="stable")  # the rows sorted by fold: one product per fold
+        cuts = np.searchsorted(codes[order], np.arange(k + 1))
+        Xs = X[order]
+        own_s = np.empty((n, 2 * q))  # PLS and LM predictions side by side, rows sorted by fold
+        for j in range(k):
+            rows = slice(cuts[j], cuts[j + 1])
+            own_s[rows] = Xs[rows] @ AA[r * k + j] + C[r * k + j]
+        own = np.empty_like(own_s)
+        own[order] = own_s
+        own_sum += own
+        ins_sum += (X @ AA[folds].sum(axis=0) + C[folds].sum(axis=0) - own) / (k - 1)  # in sample: other folds
+        naive += mean_t[r * k + codes]
+    preds = (own_sum[:, :q], own_sum[:, q:], naive, ins_sum[:, :q], ins_sum[:, q:])
+    Y = X[:, target]
+    oos, oos_lm, naive, ins, ins_lm = (Y - p_ / R for p_ in preds)
+    for slot, e in zip((0, 2, 4, 5, 7), (oos, oos_lm, naive, ins, ins_lm)):
+        out[slot] += (e ** 2).sum(axis=0)
+    for slot, e in zip((1, 3, 6, 8), (oos, oos_lm, ins, ins_lm)):
+        out[slot] += np.abs(e).sum(axis=0)

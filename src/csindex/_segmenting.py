@@ -633,7 +633,8 @@ def _map_segments(func: Callable[..., Any], data: Any, by: Any, *, n_jobs: int |
 
 
 # --------------------------------------------------------------------------- by= for analysis functions
-def segmentable(func: Callable[..., Any] | None = None, *, min_size: int = MIN_SEGMENT_SIZE) -> Any:
+def segmentable(func: Callable[..., Any] | None = None, *, min_size: int = MIN_SEGMENT_SIZE,
+                out_of_core: Callable[..., Any] | None = None) -> Any:
     """Decorator adding ``by=`` and ``n_jobs=`` handling to an analysis function.
 
     When the decorated function is called with ``by`` set (not None), it is run on every
@@ -642,6 +643,11 @@ def segmentable(func: Callable[..., Any] | None = None, *, min_size: int = MIN_S
     ``by``, ``n_jobs`` parallelises the segments (a function's own ``n_jobs``, e.g. of a
     bootstrap, is then set to 1 -- results do not depend on it) and
     ``min_segment_size=`` sets the smallest segment (default 2). See :func:`run_by`.
+
+    ``out_of_core(data, by, args, kwargs)``, when given, is asked first whenever ``by`` is
+    set: it computes the segments of data that are not in memory (a Parquet path, a DuckDB
+    relation, a Dask DataFrame) in one streaming pass and returns their
+    :class:`SegmentResults`, or ``NotImplemented`` for in-memory data.
 
     Examples
     --------
@@ -654,7 +660,7 @@ def segmentable(func: Callable[..., Any] | None = None, *, min_size: int = MIN_S
     ({1: 8.0, 2: 5.0}, 6.5)
     """
     if func is None:
-        return functools.partial(segmentable, min_size=min_size)
+        return functools.partial(segmentable, min_size=min_size, out_of_core=out_of_core)
     if not callable(func):
         raise ParameterError(f"The 'func' parameter of segmentable must be a function to decorate. "
                              f"Got {type(func).__name__} instead.")
@@ -663,6 +669,10 @@ def segmentable(func: Callable[..., Any] | None = None, *, min_size: int = MIN_S
     def wrapper(data: Any, *args: Any, by: Any = None, **kwargs: Any) -> Any:
         if by is None:
             return _call_in_place(func, data, args, kwargs)
+        if out_of_core is not None:
+            res = out_of_core(data, by, args, kwargs)
+            if res is not NotImplemented:
+                return res
         # the wrapper (importable by name, so picklable by reference) runs each segment with by=None
         return run_by(wrapper, data, by, args, kwargs, min_size=min_size, name=func.__qualname__)
 

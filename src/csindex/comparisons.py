@@ -47,7 +47,8 @@ from .io import load_survey
 from .kpi.inputs import drop_missing, respondent_values
 from .kpi.loyalty import NPSMapping, NPSScale, nps_points
 from .pls.mga import permutation_p_values
-from .scoring.simple import resolve_items, row_mean
+from .scoring._common import row_mean
+from .scoring.simple import resolve_items
 
 __all__ = [
     "SegmentComparisonResult",

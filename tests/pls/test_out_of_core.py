@@ -206,8 +206,8 @@ def test_respondent_tables_name_the_second_pass(parquet_file, tmp_path):
 
 
 def test_out_of_core_errors(parquet_file, tmp_path):
-    with pytest.raises(SurveyDataError, match="out of core"):  # PLSpredict refits on folds of the rows
-        csindex.fit_pls(parquet_file, ECSI).predict()
+    with pytest.raises(ParameterError, match="missing='mean'"):  # out of core PLSpredict is listwise
+        csindex.fit_pls(parquet_file, ECSI, missing="mean").predict()
     with pytest.raises(SurveyDataError, match="'NOPE1'"):
         csindex.fit_pls(parquet_file, "A =~ NOPE1 + IMAG1\nB =~ SAT1 + SAT2\nB ~ A")
     with pytest.raises(SurveyDataError, match="does not exist"):
@@ -216,6 +216,8 @@ def test_out_of_core_errors(parquet_file, tmp_path):
         csindex.fit_pls(parquet_file, ECSI, weights=np.ones(3000))
     with pytest.raises(SurveyDataError, match="'REGION'"):
         csindex.fit_pls(parquet_file, ECSI, by="REGION")
+    with pytest.raises(ParameterError, match="whole number of folds"):  # LOO needs the rows in memory
+        csindex.plspredict(parquet_file, ECSI, folds="loo")
 
 
 @pytest.mark.parametrize("weights", [None, "weight"])

@@ -12,6 +12,14 @@ mean is unbiased), as in the "bag of little blocks"/Poisson bootstraps for data 
 (Chamandy et al. 2012). Kott's (2001) delete-a-group jackknife over the same groups gives
 the BCa acceleration.
 
+Under ``missing="em"`` the pass keeps the per-pattern sums of each group
+(:class:`csindex.pls._streaming_em.GroupedPatternSums`); every (group, pattern) cell becomes a
+few pseudo-respondents with exactly its count, sums and cross-products, a resample weights
+them by their group's multiplier, and EM re-runs on the resulting pattern sums -- all
+resamples of a chunk in one stack, started from the full-sample estimates, by the in-memory
+EM bootstrap's own code (:func:`csindex.pls._missing.resample_moments` on
+:func:`csindex._em.em_stack`).
+
 A resample's sums are one matrix product, ``(B, G) @ (G, p*p)``, and the batched engine
 (:func:`csindex.pls._stats.estimate_stack`) fits all resamples of a chunk at once; memory is
 ``G`` group states of a few ``p x p`` matrices. The standard error has about ``G - 1``
@@ -23,13 +31,17 @@ from __future__ import annotations
 
 import math
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from .._em import patterns
 from .._sufficient import CrossProducts, GroupedCrossProducts
 from ._algorithm import Layout
+from ._missing import EMFit, resample_moments
 from ._stats import Statistics
+from ._streaming_em import GroupedPatternSums
 from .bootstrap import (
     BootstrapResult,
     bootstrap_options,
@@ -42,6 +54,8 @@ __all__ = ["run_group_bootstrap", "group_key", "DEFAULT_GROUPS"]
 
 #: default number of random groups (the SE then has about 199 degrees of freedom)
 DEFAULT_GROUPS = 200
+#: cells of a chunk's pseudo-respondent weight matrix under missing="em" (40 MB)
+_EM_WEIGHT_BUDGET = 5_000_000
 
 
 def group_key(entropy: int) -> int:
@@ -72,15 +86,38 @@ def group_moments(fields: dict[str, np.ndarray], K: np.ndarray, total: CrossProd
     return total.shift + d, (S + S.transpose(0, 2, 1)) / 2.0
 
 
-def _chunk(fields: dict[str, np.ndarray], total: CrossProducts, layout: Layout, opts: dict, seed_seq: Any,
-           size: int) -> dict:
-    G = fields["sw"].shape[0]
+@dataclass(frozen=True)
+class EMGroups:
+    """What a resample needs to re-run EM: the pseudo-respondents of every (group, pattern)
+    cell (their patterns, weights and groups) and the full-sample EM estimates (the start)."""
+
+    fit: EMFit
+    weights: np.ndarray  # (n_pseudo,)
+    group: np.ndarray  # (n_pseudo,) the random group of each pseudo-respondent
+
+    @classmethod
+    def of(cls, state: GroupedPatternSums, mean: np.ndarray, cov: np.ndarray) -> EMGroups:
+        X, w, group = state.pseudo_rows()
+        P = patterns(X, w)
+        return cls(EMFit(P, mean, cov, 0, True, 0.0), w, group)
+
+
+def _moments(source: Any, K: np.ndarray, total: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Means, covariances and EM convergence (None: no EM) of the resamples with group
+    multipliers ``K`` (``(B, G)``)."""
+    if isinstance(source, EMGroups):
+        return resample_moments(source.fit, source.weights, K[:, source.group])
+    mu, S = group_moments(source, K, total)
+    return mu, S, None
+
+
+def _chunk(source: Any, total: Any, layout: Layout, opts: dict, seed_seq: Any, size: int, G: int) -> dict:
     counts = np.random.default_rng(seed_seq).multinomial(G - 1, np.full(G, 1.0 / G), size=size)
-    mu, S = group_moments(fields, counts.astype(np.float64), total)
-    return estimate_moments(S, mu, layout, opts)
+    mu, S, ok = _moments(source, counts.astype(np.float64), total)
+    return estimate_moments(S, mu, layout, opts, ok)
 
 
-def run_group_bootstrap(state: GroupedCrossProducts, total: CrossProducts, prep: Any, layout: Layout,
+def run_group_bootstrap(state: GroupedCrossProducts | GroupedPatternSums, total: Any, prep: Any, layout: Layout,
                         full: Statistics, S: np.ndarray, settings: dict, *, B: int, entropy: int, n_jobs: int,
                         progress: bool | None, chunk_size: int, ci: str, confidence: float,
                         spec: Any) -> BootstrapResult:
@@ -88,22 +125,29 @@ def run_group_bootstrap(state: GroupedCrossProducts, total: CrossProducts, prep:
     row bootstrap: chunk ``c`` draws from ``SeedSequence(seed).spawn(n_chunks)[c]``)."""
     import joblib
 
-    fields = state.stacked()
+    G = state.groups
+    if isinstance(state, GroupedPatternSums):  # missing="em": EM again in every resample
+        source: Any = EMGroups.of(state, prep.mean, S)
+        # a chunk's weights are (chunk, pseudo-respondents): bounded like the row bootstrap's counts, by
+        # an upper bound of the pseudo-respondents (2 per observed item and cell) that is the same for
+        # every source, so the chunks -- and the random streams -- are too
+        chunk_size = max(1, min(chunk_size, _EM_WEIGHT_BUDGET // max(1, 2 * state.observed_cells())))
+    else:
+        source = state.stacked()
     n_chunks = math.ceil(B / chunk_size)
     sizes = [min(chunk_size, B - c * chunk_size) for c in range(n_chunks)]
     children = np.random.SeedSequence(entropy).spawn(n_chunks)
     opts = bootstrap_options(prep, layout, full, S, settings, spec)
-    tasks = (joblib.delayed(_chunk)(fields, total, layout, opts, children[c], sizes[c]) for c in range(n_chunks))
+    tasks = (joblib.delayed(_chunk)(source, total, layout, opts, children[c], sizes[c], G) for c in range(n_chunks))
     show = progress if progress is not None else (B * layout.p ** 2 > 5e8 and sys.stderr.isatty())
     parts = run_chunks(tasks, n_chunks, n_jobs, show)
     jack = None
     if ci == "bca":  # Kott's delete-a-group jackknife over the same groups
-        G = state.groups
         pieces = []
         for start in range(0, G, 500):
             K = 1.0 - np.eye(G)[start:start + 500]
-            mu, Sj = group_moments(fields, K, total)
-            pieces.append(estimate_moments(Sj, mu, layout, opts)["stats"])
+            mu, Sj, ok = _moments(source, K, total)
+            pieces.append(estimate_moments(Sj, mu, layout, opts, ok)["stats"])
         jack = {k: np.concatenate([p_[k] for p_ in pieces], axis=0) for k in pieces[0]}
     return collect(parts, B, settings, full, S, layout, spec, seed=entropy, ci=ci, confidence=confidence,
                    jackknife=jack, chunk_size=chunk_size)

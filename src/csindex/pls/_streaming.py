@@ -48,7 +48,7 @@ from ..spec import ModelSpec
 from ._algorithm import Layout
 from ._group_bootstrap import DEFAULT_GROUPS, group_key, run_group_bootstrap
 from ._stats import estimate_stack
-from ._streaming_em import PatternSums, em_moments
+from ._streaming_em import GroupedPatternSums, PatternSums, em_moments
 
 __all__ = ["fit_source", "fit_state", "StreamPrepared", "stream_scores"]
 
@@ -92,11 +92,6 @@ def fit_source(data: Any, spec: ModelSpec, by: Any = None, *, scheme: str, stand
     for the sums (per random group under ``bootstrap``, per segment under ``by``), then the fits."""
     from .estimate import _layout
 
-    if missing == "em" and bootstrap:
-        raise ParameterError(
-            "fit_pls: bootstrap= with missing='em' is not available for an out-of-core source (the random groups "
-            "would each need their own missing-data patterns and EM). Use missing='mean' or 'listwise' for the "
-            "bootstrap, or load the data in memory.")
     src = open_source(data, "fit_pls")
     layout = _layout(spec)
     items = list(layout.items)
@@ -104,7 +99,9 @@ def fit_source(data: Any, spec: ModelSpec, by: Any = None, *, scheme: str, stand
     wcol = _weight_column(weights, src)
     entropy = resolve_seed(seed, "fit_pls()").seed if bootstrap else None
     shift = integer_shift(src.first(items))
-    if missing == "em":
+    if missing == "em" and bootstrap:
+        make = functools.partial(GroupedPatternSums, shift, bootstrap_groups, group_key(entropy))
+    elif missing == "em":
         make = functools.partial(PatternSums, shift)
     elif bootstrap:
         make = functools.partial(GroupedCrossProducts, shift, missing, bootstrap_groups, group_key(entropy))
@@ -125,12 +122,13 @@ def fit_source(data: Any, spec: ModelSpec, by: Any = None, *, scheme: str, stand
 
 def fit_state(state: Any, spec: ModelSpec, layout: Layout, src: Source, wcol: str | None, o: dict[str, Any],
               data_label: str, stacklevel: int = 5):
-    """Fit the model on the sums of one pass (``state``: :class:`CrossProducts`, or
-    :class:`GroupedCrossProducts` for the random-group bootstrap)."""
+    """Fit the model on the sums of one pass (``state``: :class:`CrossProducts` or
+    :class:`PatternSums`, or :class:`GroupedCrossProducts` / :class:`GroupedPatternSums` for
+    the random-group bootstrap)."""
     from .estimate import _check_design, _scale_bounds, _worst_blocks
     from .results import PLSResult
 
-    grouped = state if isinstance(state, GroupedCrossProducts) else None
+    grouped = state if isinstance(state, (GroupedCrossProducts, GroupedPatternSums)) else None
     state = grouped.total() if grouped is not None else state
     items, missing = list(layout.items), o["missing"]
     report, worst = _missing_report(state, items, missing, data_label, stacklevel)

@@ -22,11 +22,12 @@ from typing import Any
 
 import numpy as np
 
+from .._sufficient import random_groups
 from .._validation import quote_list
 from ..exceptions import SurveyDataError
 from ._missing import EMFit, report_em, run_em
 
-__all__ = ["PatternSums", "em_moments"]
+__all__ = ["PatternSums", "GroupedPatternSums", "em_moments"]
 
 _EIG_TOL = 1e-12  # eigenvalues below this share of a pattern's largest one are rounding noise
 
@@ -135,6 +136,70 @@ class PatternSums:
         d = s / a
         S = Q / a - np.outer(d, d)
         return self.shift + d, (S + S.T) / 2.0
+
+
+class GroupedPatternSums:
+    """:class:`PatternSums` of ``groups`` random groups of the rows
+    (:func:`csindex._sufficient.random_groups`), for the random-group bootstrap under
+    ``missing="em"``: one set of pattern sums per group × pattern seen in it.
+
+    Memory: one ``p x p`` matrix per non-empty (group, pattern) cell -- at most ``groups``
+    times the patterns, and never more cells than rows with answers (a rare pattern lives in
+    the few groups its respondents fell into). A resample re-weights the groups; EM then runs
+    on its combined pattern sums (:func:`csindex.pls._group_bootstrap.run_group_bootstrap`).
+    """
+
+    policy = "em"
+
+    def __init__(self, shift: np.ndarray, groups: int, key: int) -> None:
+        self.groups, self.key = int(groups), int(key)
+        self.parts = [PatternSums(shift) for _ in range(self.groups)]
+
+    def add_part(self, part: Any, Xt: np.ndarray, w: np.ndarray | None, pos: np.ndarray) -> None:
+        """Add a ``(p, n)`` block whose rows sit at global positions ``pos``."""
+        if Xt.shape[1] == 0:
+            return
+        g = random_groups(pos, self.groups, self.key)
+        order = np.argsort(g, kind="stable")
+        cuts = np.searchsorted(g[order], np.arange(self.groups + 1))
+        Xs = np.take(Xt, order, axis=1)
+        ws = None if w is None else w[order]
+        for k in np.flatnonzero(np.diff(cuts)):
+            a, b = cuts[k], cuts[k + 1]
+            self.parts[k].add(Xs[:, a:b], None if ws is None else ws[a:b])
+
+    def merge(self, other: GroupedPatternSums) -> GroupedPatternSums:
+        for mine, theirs in zip(self.parts, other.parts):
+            mine.merge(theirs)
+        return self
+
+    def total(self) -> PatternSums:
+        """The pattern sums of all rows (the sum of the groups)."""
+        out = PatternSums(self.parts[0].shift)
+        for part in self.parts:
+            out.merge(part)
+        return out
+
+    def cells(self) -> int:
+        """The number of (group, pattern) cells held."""
+        return sum(len(part.patterns) for part in self.parts)
+
+    def observed_cells(self) -> int:
+        """The observed items summed over the (group, pattern) cells (half the most
+        pseudo-respondents they can give)."""
+        return int(sum(int(v[0].sum()) for part in self.parts for v in part.patterns.values()))
+
+    def pseudo_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Pseudo-respondents of every (group, pattern) cell (:meth:`PatternSums.pseudo_rows`),
+        their weights and their group: re-weighting the groups re-weights the cells' sums."""
+        rows, weights, group = [], [], []
+        for k, part in enumerate(self.parts):
+            if any(v[1] > 0 for v in part.patterns.values()):
+                X, w = part.pseudo_rows()
+                rows.append(X)
+                weights.append(w)
+                group.append(np.full(X.shape[0], k, dtype=np.int64))
+        return np.concatenate(rows), np.concatenate(weights), np.concatenate(group)
 
 
 def em_moments(state: PatternSums, items: list[str], report: dict[str, Any], worst: list[str],

@@ -296,8 +296,9 @@ def fit_pls(
         pattern, which is all EM needs. ``by=`` (column names) keeps one set of sums per
         segment in the same pass and returns the same
         :class:`~csindex.segments.SegmentResults` as in memory. ``bootstrap=`` uses random
-        groups instead of rows (see ``bootstrap_groups``; not with ``missing="em"``). Not
-        available out of core: PLSpredict.
+        groups instead of rows (see ``bootstrap_groups``; with ``missing="em"`` the pattern
+        sums are kept per group and EM re-runs in every resample). ``res.predict()`` runs
+        k-fold PLSpredict in two more passes (``missing="listwise"`` fits).
     model : str or ModelSpec
         lavaan-style syntax (``=~`` reflective block, Mode A; ``<~`` formative block,
         Mode B; ``~`` structural path), a :class:`~csindex.spec.ModelSpec`, or the

@@ -45,9 +45,19 @@ import pandas as pd
 
 from .._params import AnyOf, Count, Options, validate_params
 from .._random import resolve_seed
+from .._sufficient import is_source
 from .._summary import Summary, SummaryMixin
-from ..exceptions import ConvergenceWarning, EstimationError, ParameterError, SpecError, SurveyDataError
-from ._algorithm import Layout, finalize, wold
+from ..exceptions import (
+    ConvergenceWarning,
+    ParameterError,
+    SpecError,
+    SurveyDataError,
+)
+from ._predict_core import apply_maps as _apply
+from ._predict_core import in_sample as _in_sample
+from ._predict_core import lm_maps as _lm_maps
+from ._predict_core import pls_maps as _pls_maps
+from ._streaming_predict import plspredict_source
 from .estimate import RULES, SCHEMES, _layout, _resolve_model, prepare
 
 __all__ = ["PLSPredictResult", "plspredict"]
@@ -195,72 +205,6 @@ def _training_moments(X: np.ndarray, codes: np.ndarray, K: int) -> tuple[np.ndar
     return centre + d, S, counts
 
 
-# ---------------------------------------------------------------------------- prediction maps
-def _pls_maps(mean: np.ndarray, S: np.ndarray, layout: Layout, target: np.ndarray, technique: str, *,
-              scheme: str, tol: float, max_iter: int, rule: str) -> tuple[np.ndarray, np.ndarray, Any]:
-    """PLS prediction of the ``target`` items as affine maps ``ŷ = c + x A``: ``A (B, p, q)``, ``c (B, q)``."""
-    sd = np.sqrt(np.einsum("bii->bi", S))
-    R = S / (sd[:, :, None] * sd[:, None, :])
-    it = wold(R, layout, scheme=scheme, tol=tol, max_iter=max_iter, rule=rule)
-    fe = finalize(it.weights, R, layout)
-    J = layout.J
-    exo = np.zeros(J)
-    exo[[j for j in range(J) if j not in layout.endogenous]] = 1.0
-    if technique == "DA":  # endogenous scores from their predecessors' scores; exogenous kept
-        M = fe.paths + np.diag(exo)[None]
-    else:  # EA: exogenous scores carried through the total effects, (I - B)^-1
-        M = exo[None, :, None] * np.linalg.inv(np.eye(J)[None] - fe.paths)
-    Wd = layout.dense(fe.weights)  # (B, p, J)
-    lam = fe.loadings[:, target]  # (B, q)
-    A_std = (Wd @ M)[:, :, layout.block[target]] * lam[:, None, :]  # standardised items -> standardised targets
-    A = A_std * sd[:, None, target] / sd[:, :, None]
-    c = mean[:, target] - np.einsum("bp,bpq->bq", mean, A)
-    return A, c, it
-
-
-def _lm_maps(mean: np.ndarray, S: np.ndarray, layout: Layout, target: np.ndarray,
-             benchmark: str) -> tuple[np.ndarray, np.ndarray]:
-    """OLS benchmark as affine maps: each target item on its block's predictors."""
-    B, p = mean.shape
-    A = np.zeros((B, p, target.size))
-    exo_items = np.flatnonzero(~np.isin(layout.block, list(layout.endogenous)))
-    tblock = layout.block[target]
-    for j in np.unique(tblock):
-        cols = np.flatnonzero(tblock == j)
-        if benchmark == "seminr":
-            preds = np.flatnonzero(layout.block != j)
-        else:
-            preds = exo_items
-        try:
-            beta = np.linalg.solve(S[:, preds[:, None], preds[None, :]], S[:, preds[:, None], target[cols][None, :]])
-        except np.linalg.LinAlgError:
-            raise EstimationError(
-                f"The linear-model benchmark for construct {layout.constructs[j]!r} has singular predictors in a "
-                f"training fold ({preds.size} items); use fewer folds (larger training sets) or drop redundant items."
-            ) from None
-        A[:, preds[:, None], cols[None, :]] = beta
-    c = mean[:, target] - np.einsum("bp,bpq->bq", mean, A)
-    return A, c
-
-
-def _apply(X: np.ndarray, A: np.ndarray, c: np.ndarray, fit: np.ndarray) -> np.ndarray:
-    """``c[fit[i]] + X[i] @ A[fit[i]]`` for every row, in row chunks."""
-    out = np.empty((X.shape[0], A.shape[2]))
-    step = max(1, 2_000_000 // max(1, A.shape[1] * A.shape[2]))
-    for a in range(0, X.shape[0], step):
-        f = fit[a:a + step]
-        out[a:a + step] = c[f] + np.einsum("np,npq->nq", X[a:a + step], A[f])
-    return out
-
-
-def _in_sample(X: np.ndarray, A: np.ndarray, c: np.ndarray, fit: np.ndarray, lo: int, K: int) -> np.ndarray:
-    """Mean prediction of each row over the folds that trained on it (folds ``lo .. lo+K-1``)."""
-    A_sum = A[lo:lo + K].sum(axis=0)
-    c_sum = c[lo:lo + K].sum(axis=0)
-    own = _apply(X, A, c, fit)
-    return (c_sum + X @ A_sum - own) / (K - 1)
-
-
 # ---------------------------------------------------------------------------- entry point
 @validate_params({"technique": Options("DA", "EA"), "benchmark": Options("seminr", "exogenous"),
                   "scheme": Options(*SCHEMES), "convergence": Options(*RULES),
@@ -280,9 +224,16 @@ def plspredict(data: Any, model: Any, *, folds: Any = 10, technique: str = "DA",
 
     Parameters
     ----------
-    data : DataFrame or Survey
+    data : DataFrame, Survey, Parquet path, DuckDB relation or Dask DataFrame
         One row per respondent; rows with a missing model item are dropped (listwise,
         with a :class:`~csindex.exceptions.MissingDataWarning`). Sampling weights are not used.
+        An out-of-core source (user guide, "Large data") takes k-fold only (an int
+        ``folds``): the folds are random groups of the rows (a seeded permutation of the
+        row position, the same for any file layout or partitioning); one pass sums each
+        fold's cross-products, every fold's model is fit from the total minus the fold, and
+        a second pass adds up the prediction errors of the held-out rows. The tables equal
+        the in-memory ones for the same fold ids; the per-respondent frames
+        (``predictions`` ...), ``actual`` and ``folds`` are None.
     model : str or ModelSpec
         As for :func:`csindex.fit_pls`; needs at least one structural path.
     folds : "loo", int or array
@@ -334,6 +285,13 @@ def plspredict(data: Any, model: Any, *, folds: Any = 10, technique: str = "DA",
     if not layout.endogenous:
         raise SpecError("plspredict needs a model with at least one structural path ('~'): it predicts the items "
                         "of the endogenous constructs.")
+    if is_source(data):  # k-fold in two streaming passes (folds = random groups of the rows)
+        items, in_sample, settings = plspredict_source(
+            data, spec, layout, folds=folds, technique=technique, repetitions=repetitions, seed=seed,
+            benchmark=benchmark, scheme=scheme, tol=tol, max_iter=max_iter, convergence=convergence)
+        return PLSPredictResult(items=items, in_sample=in_sample, predictions=None, lm_predictions=None,
+                                naive_predictions=None, in_sample_predictions=None, actual=None, folds=None,
+                                settings=settings)
     prep = prepare(data, spec, missing="listwise", weights=False)
     n_total = int(prep.missing["n_total"])
     labels, kind, used_seed = _fold_codes(folds, n_total, prep.X.shape[0], repetitions, seed)

@@ -14,7 +14,7 @@ import pandas as pd
 from .._results import INDEX_COLUMNS
 from .._summary import Summary, SummaryMixin
 from .._validation import check_option, did_you_mean, quote_list
-from ..exceptions import InferenceWarning, SpecError, SurveyDataError
+from ..exceptions import InferenceWarning, ParameterError, SpecError, SurveyDataError
 from ..spec import ModelSpec
 from .bootstrap import effect_pairs, path_pairs
 from .quality import compute_quality
@@ -376,7 +376,9 @@ class PLSResult(SummaryMixin):
 
         The data are the rows this fit used, after its missing-data policy (with
         ``missing="mean"`` the imputed values, imputed once on the full sample; call
-        :func:`csindex.plspredict` on the raw data for a listwise analysis). The training
+        :func:`csindex.plspredict` on the raw data for a listwise analysis). For a fit on an
+        out-of-core source (``missing="listwise"``) the source is read twice more: k-fold
+        only, the folds random groups of the rows (see :func:`csindex.plspredict`). The training
         fits reuse this fit's scheme, tolerance, iteration limit and stopping rule; every
         fold is fit on standardised items (as seminr), and sampling weights are not used.
 
@@ -397,12 +399,16 @@ class PLSResult(SummaryMixin):
         """
         from .predict import plspredict
 
-        if self._prep.X is None:
-            raise SurveyDataError(
-                "PLSResult.predict: this model was fit out of core; PLSpredict refits it on folds of the rows, which "
-                "are not in memory. Run csindex.plspredict on a sample that fits in memory.")
-        data = pd.DataFrame(self._prep.X, index=self._prep.rows, columns=list(self._layout.items))
         st = self.settings
+        if self._prep.X is None:  # out of core: k-fold in two passes over the source (folds = random groups)
+            if st["missing"] != "listwise":
+                raise ParameterError(
+                    f"PLSResult.predict: this model was fit out of core with missing={st['missing']!r}; out of core, "
+                    "PLSpredict uses the complete rows (listwise) and cannot re-use the imputed ones. Call "
+                    "csindex.plspredict(source, model, folds=k) for the listwise analysis.")
+            data = self._prep.source.obj
+        else:
+            data = pd.DataFrame(self._prep.X, index=self._prep.rows, columns=list(self._layout.items))
         return plspredict(data, self.spec, folds=folds, technique=technique, repetitions=repetitions, seed=seed,
                           benchmark=benchmark, scheme=st["scheme"], tol=st["tol"], max_iter=st["max_iter"],
                           convergence=st["convergence"])

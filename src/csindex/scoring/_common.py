@@ -161,6 +161,21 @@ class Moments:
         self.swxx += _wsum(w, xz * xz)
         self.n += valid.sum(axis=0)
 
+    def merge(self, other: Moments) -> Moments:
+        """Add another accumulator's sums (e.g. of another Dask partition), moved to this shift:
+        ``Σw(x - s) = Σw(x - s') + (s' - s) Σw``, and the squares alike."""
+        if other.shift is None:
+            return self
+        if self.shift is None:
+            self.shift = other.shift.copy()
+        d = other.shift - self.shift
+        self.swxx += other.swxx + 2.0 * d * other.swx + d * d * other.sw
+        self.swx += other.swx + d * other.sw
+        self.sw += other.sw
+        self.sw2 += other.sw2
+        self.n += other.n
+        return self
+
     def stats(self, confidence: float) -> dict[str, np.ndarray]:
         shift = self.shift if self.shift is not None else 0.0
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -31,6 +31,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,16 +43,26 @@ from scipy import special
 
 from .._params import AnyOf, Interval, check_param
 from .._results import ResultMixin, deprecated_aliases, index_table
-from ..plots import bar_plot
-from .._segmenting import segmentable
-from .._sufficient import columns_matrix, is_source, open_source
+from .._segmenting import (
+    MIN_SEGMENT_SIZE,
+    ReadOnlyDict,
+    SegmentResults,
+    by_label,
+    check_missing_segments,
+    key_label,
+    order_segments,
+    segmentable,
+)
+from .._sufficient import SegmentedStates, is_source, open_source
 from .._summary import Summary, SummaryMixin
 from .._validation import did_you_mean, quote_list
 from ..codebook import Codebook, role_from_name
-from ..exceptions import InferenceWarning, ParameterError, SurveyDataError
+from ..exceptions import CsindexError, InferenceWarning, ParameterError, SurveyDataError
 from ..io import load_survey
+from ..plots import bar_plot
 from ..survey import Survey
-from ._common import Moments, as_names, group_means, row_chunks, row_mean, sampling_weights
+from ._common import as_names, row_chunks, sampling_weights
+from ._simple_sums import SimpleSums, construct_groups
 
 __all__ = ["SimpleScoresResult", "SatisfactionRateResult", "FrequencyTable", "simple_scores", "satisfaction_rate",
            "from_frequencies"]
@@ -285,7 +296,62 @@ def resolve_items(data: Any, items: Iterable[str] | None, weights: Any, scale: t
     return data.responses[chosen], wa, constructs, scales
 
 
-@segmentable
+_BY_OPTIONS = ("items", "by_construct", "weights", "confidence", "scale")
+
+
+def _simple_by_source(data: Any, by: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
+    """``simple_scores(source, by=...)``: one streaming pass with one :class:`SimpleSums` per
+    segment (:class:`~csindex._sufficient.SegmentedStates`), returning the in-memory ``by=``'s
+    :class:`~csindex.segments.SegmentResults` (same order, size rule, warnings, settings).
+    ``NotImplemented`` for in-memory data (the decorator then splits it as usual)."""
+    if not is_source(data):
+        return NotImplemented
+    kwargs = dict(kwargs)
+    if len(args) > 1:
+        raise TypeError(f"simple_scores() takes 2 positional arguments but {len(args) + 1} were given.")
+    if args:
+        kwargs["items"] = args[0]
+    jobs = check_param("n_jobs", kwargs.pop("n_jobs", None), where="simple_scores")
+    kwargs.pop("progress", None)
+    seg_min = kwargs.pop("min_segment_size", MIN_SEGMENT_SIZE)
+    unknown = [k for k in kwargs if k not in _BY_OPTIONS]
+    if unknown:
+        raise TypeError(f"simple_scores() got an unexpected keyword argument {unknown[0]!r}")
+    opts = {"items": None, "by_construct": True, "weights": None, "confidence": 0.95, "scale": None, **kwargs}
+    confidence = check_param("confidence", opts["confidence"], where="simple_scores()")
+    src, names, wcol, lo, hi, constructs_of = _source_plan(data, opts["items"], opts["by_construct"],
+                                                           opts["weights"], opts["scale"])
+    cols = list(by) if isinstance(by, (list, tuple)) else [by]
+    if not cols or not all(isinstance(c, str) for c in cols):
+        raise ParameterError(
+            f"simple_scores: by= must name a column (or a list of columns) of the {src.label} for an out-of-core "
+            f"source; got {type(by).__name__}. A Series or array of segment values needs the data in memory.")
+    src.check_columns(cols, "segment column")
+    _, gmat = construct_groups(constructs_of)
+    make = functools.partial(SimpleSums, lo, hi, gmat, names, src.label)
+    seg = src.reduce(names, wcol, functools.partial(SegmentedStates, cols, make), extra=cols)
+    check_missing_segments(seg.n_missing, seg.n_total, cols, stacklevel=4)
+    sizes = {key: int(state.n_rows) for key, state in seg.states.items()}
+    cats: list[Any] = [None] * len(cols)
+    if seg.categories is not None:
+        cats = [pd.Index(seg.categories)]
+        for cat in seg.categories:  # unused categories are empty segments, as in memory
+            sizes.setdefault(cat.item() if isinstance(cat, np.generic) else cat, 0)
+    order = order_segments(sizes, cols, seg_min, cats)
+    results = {}
+    for key in order:
+        try:
+            results[key] = _finish(seg.states[key], names, constructs_of, lo, hi, confidence, wcol is not None,
+                                   src.kind, stacklevel=4)
+        except CsindexError as err:  # named by segment, as in memory
+            raise type(err)(f"Segment {key_label(cols, key)}: {err}") from err
+    table = pd.DataFrame({"segment": pd.Series(list(order), dtype=object),
+                          "n": np.array([sizes[k] for k in order], dtype=np.int64)})
+    settings = {"function": "simple_scores", "n_jobs": jobs, "min_size": seg_min, **kwargs}
+    return SegmentResults(results=ReadOnlyDict(results), by=by_label(by), sizes=table, settings=settings)
+
+
+@segmentable(out_of_core=_simple_by_source)
 def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_construct: bool = True,
                   weights: Any = None, confidence: float = 0.95,
                   scale: tuple[float, float] | None = None,
@@ -298,7 +364,9 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
         A DataFrame is loaded with :func:`csindex.load_survey` (constructs inferred from
         item-name prefixes, ``scale`` passed on). A Parquet file or folder, a DuckDB
         relation or a Dask DataFrame is scored in one streaming pass (every statistic is a
-        sum over respondents; ``scale`` is then required and ``weights`` names a column).
+        sum over respondents; ``scale`` is then required and ``weights`` names a column);
+        with ``by=`` (column names of the source) the same pass keeps the sums per segment
+        and returns the in-memory ``by=``'s SegmentResults.
     items : list of str, optional
         Items to score; default: perception, overall-satisfaction and loyalty items
         (expectation and importance ratings are left out).
@@ -315,7 +383,9 @@ def simple_scores(survey_or_df: Any, items: Iterable[str] | None = None, *, by_c
     by : str, list of str or Series, optional
         Score every segment separately (see :func:`csindex.segments.split_segments`);
         returns a :class:`~csindex.segments.SegmentResults` of SimpleScoresResult (``n_jobs=``
-        runs segments in parallel).
+        runs segments in parallel). On an out-of-core source ``by`` names its column(s):
+        one streaming pass keeps every segment's sums, with the same segment order, size
+        rule (``min_segment_size=``), warnings and errors as in memory.
 
     Returns
     -------
@@ -354,33 +424,20 @@ def _score_blocks(blocks: Iterable[tuple[np.ndarray, np.ndarray]], names: list[s
                   source: str = "responses", stacklevel: int = 4) -> SimpleScoresResult:
     """The simple-method statistics from row blocks ``(x (n, m) with NaN, w (n,))``: every
     statistic is a sum over respondents, so the blocks can come from memory or a stream."""
-    span = hi - lo
-    groups: dict[str, list[int]] = {}
-    for j, c in enumerate(constructs_of):
-        groups.setdefault(c, []).append(j)
-    m, g = len(names), len(groups)
-    gmat = np.zeros((m, g))
-    for j, js in enumerate(groups.values()):
-        gmat[js, j] = 1.0
-    # statistics accumulated over row blocks (respondent-level composites built per block)
-    mom_x, mom_t = Moments(m), Moments(m)
-    mom_c, mom_ct, mom_cr = Moments(g + 1), Moments(g + 1), Moments(g + 1)
-    n_used = n_rows = 0
+    _, gmat = construct_groups(constructs_of)
+    sums = SimpleSums(lo, hi, gmat)
     for xb, wb in blocks:
-        n_rows += len(xb)
-        valid = ~np.isnan(xb)
-        n_used += int(valid.any(axis=1).sum())
-        with np.errstate(invalid="ignore"):
-            top2 = np.where(valid, (xb >= (hi - 1.0)).astype(np.float64), np.nan)
-        mom_x.add(xb, wb)
-        mom_t.add(top2, wb)
-        counts = np.einsum("ij,jk->ik", valid.astype(np.float64), gmat)
-        comp = group_means(100.0 * (xb - lo) / span, gmat, counts)
-        comp_top2 = group_means(top2, gmat, counts)
-        comp_raw = group_means(xb, gmat, counts)
-        mom_c.add(np.column_stack([comp, row_mean(comp)]), wb)
-        mom_ct.add(np.column_stack([comp_top2, row_mean(comp_top2)]), wb)
-        mom_cr.add(np.column_stack([comp_raw, row_mean(comp_raw)]), wb)
+        sums.add_rows(xb, wb)
+    return _finish(sums, names, constructs_of, lo, hi, confidence, weighted, source, stacklevel + 1)
+
+
+def _finish(sums: SimpleSums, names: list[str], constructs_of: list[str], lo: np.ndarray, hi: np.ndarray,
+            confidence: float, weighted: bool, source: str, stacklevel: int) -> SimpleScoresResult:
+    """The result tables from the accumulated sums (with the in-memory checks and warnings)."""
+    groups, _ = construct_groups(constructs_of)
+    span = hi - lo
+    mom_x, mom_t, mom_c, mom_ct, mom_cr = sums.mom_x, sums.mom_t, sums.mom_c, sums.mom_ct, sums.mom_cr
+    n_used, n_rows = sums.n_used, sums.n_rows
     empty = [i for i, k in zip(names, mom_x.n) if k == 0]
     if empty:
         raise SurveyDataError(f"Items {quote_list(empty)} have no valid answers; they cannot be scored. "
@@ -431,10 +488,11 @@ def _score_blocks(blocks: Iterable[tuple[np.ndarray, np.ndarray]], names: list[s
     return SimpleScoresResult(items=item_rows, constructs=construct_rows, settings=settings)
 
 
-def _simple_from_source(data: Any, items: Iterable[str] | None, by_construct: bool, weights: Any,
-                        confidence: float, scale: tuple[float, float] | None) -> SimpleScoresResult:
-    """:func:`simple_scores` on a Parquet file/folder, DuckDB relation or Dask DataFrame, in one
-    streaming pass (constructs from the item names as :meth:`Codebook.infer`; ``scale`` given)."""
+def _source_plan(data: Any, items: Iterable[str] | None, by_construct: bool, weights: Any,
+                 scale: tuple[float, float] | None) -> tuple[Any, list[str], str | None, np.ndarray, np.ndarray,
+                                                            list[str]]:
+    """The source, items, weight column, scale bounds and constructs of :func:`simple_scores` on
+    an out-of-core source (constructs from the item names as :meth:`Codebook.infer`; ``scale`` given)."""
     src = open_source(data, "simple_scores")
     if scale is None:
         raise SurveyDataError(
@@ -464,25 +522,17 @@ def _simple_from_source(data: Any, items: Iterable[str] | None, by_construct: bo
     hi = np.full(len(names), float(scale[1]))
     construct_of = {i: (table.at[i, "construct"] if i in table.index and table.at[i, "construct"] else i)
                     for i in names}
-    constructs_of = [construct_of[i] if by_construct else "all" for i in names]
+    return src, names, wcol, lo, hi, [construct_of[i] if by_construct else "all" for i in names]
 
-    def blocks():
-        for part in src.batches(names + ([wcol] if wcol else [])):
-            x = columns_matrix(part, names).T.astype(np.float64)
-            with np.errstate(invalid="ignore"):
-                off = ((x < lo) | (x > hi)).any(axis=0)
-            if off.any():
-                raise SurveyDataError(
-                    f"Item(s) {quote_list([names[k] for k in np.flatnonzero(off)])} hold values off the scale "
-                    f"{scale[0]:g}-{scale[1]:g} in the {src.label}; recode them or give the right scale=.")
-            w = np.ones(len(x)) if wcol is None else columns_matrix(part, [wcol])[0].astype(np.float64)
-            if wcol is not None and (np.isnan(w).any() or (w < 0).any()):
-                raise SurveyDataError(f"The weight column {wcol!r} holds missing or negative values.")
-            for rows in row_chunks(len(x), len(names)):
-                yield np.ascontiguousarray(x[rows]), w[rows]
 
-    return _score_blocks(blocks(), names, constructs_of, lo, hi, confidence, wcol is not None, source=src.kind,
-                         stacklevel=5)
+def _simple_from_source(data: Any, items: Iterable[str] | None, by_construct: bool, weights: Any,
+                        confidence: float, scale: tuple[float, float] | None) -> SimpleScoresResult:
+    """:func:`simple_scores` on a Parquet file/folder, DuckDB relation or Dask DataFrame, in one
+    streaming pass (:meth:`Source.reduce` of :class:`SimpleSums`)."""
+    src, names, wcol, lo, hi, constructs_of = _source_plan(data, items, by_construct, weights, scale)
+    _, gmat = construct_groups(constructs_of)
+    sums = src.reduce(names, wcol, functools.partial(SimpleSums, lo, hi, gmat, names, src.label))
+    return _finish(sums, names, constructs_of, lo, hi, confidence, wcol is not None, src.kind, stacklevel=5)
 
 
 def _warn_undefined(table: pd.DataFrame, what: str, stacklevel: int = 3) -> None:

@@ -128,7 +128,7 @@ def test_em_bootstrap_same_numbers_from_every_source(data, parquet_file):
         res, _ = _fit(source, **kw)
         for table in ("paths", "index", "loadings"):
             cols = [c for c in BOOT_COLS if c in getattr(ref, table).columns]
-            np.testing.assert_allclose(getattr(res, table)[cols], getattr(ref, table)[cols], rtol=1e-8, atol=1e-12)
+            np.testing.assert_allclose(getattr(res, table)[cols], getattr(ref, table)[cols], rtol=1e-10, atol=1e-12)
     other, _ = _fit(parquet_file, **dict(kw, seed=5))
     assert not np.allclose(other.paths["std_error"], ref.paths["std_error"], rtol=1e-6, atol=0)
     # with by=: one set of group pattern sums per segment, BCa from the delete-a-group jackknife

@@ -92,7 +92,8 @@ class SimpleScoresResult(ResultMixin):
         The constructs' 0–100 scores as the standard index table (``construct, index,
         std_error, ci_lower, ci_upper``), ``overall`` last.
     settings : dict
-        ``confidence``, ``weighted``, ``source`` ("responses" or "frequencies"), ``n_used``
+        ``confidence``, ``weighted``, ``source`` ("responses", "frequencies", or for an
+        out-of-core source its kind: "parquet", "duckdb", "dask"), ``n_used``
         (respondents with at least one answer), ``n_dropped``, ``seed`` (None).
     """
 

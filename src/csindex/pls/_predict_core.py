@@ -9,10 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import EstimationError
+import warnings
+
+from ..exceptions import ConvergenceWarning, EstimationError, SurveyDataError
 from ._algorithm import Layout, finalize, wold
 
-__all__ = ["pls_maps", "lm_maps", "apply_maps", "in_sample"]
+__all__ = ["pls_maps", "lm_maps", "fold_maps", "apply_maps", "in_sample"]
 
 
 def pls_maps(mean: np.ndarray, S: np.ndarray, layout: Layout, target: np.ndarray, technique: str, *,
@@ -60,6 +62,32 @@ def lm_maps(mean: np.ndarray, S: np.ndarray, layout: Layout, target: np.ndarray,
         A[:, preds[:, None], cols[None, :]] = beta
     c = mean[:, target] - np.einsum("bp,bpq->bq", mean, A)
     return A, c
+
+
+def fold_maps(mean: np.ndarray, S: np.ndarray, n_train_min: int, layout: Layout, target: np.ndarray,
+              technique: str, benchmark: str, *, scheme: str, tol: float, max_iter: int, rule: str,
+              stacklevel: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Any]:
+    """The PLS and LM prediction maps of every training fold (moments ``mean (F, p)``,
+    ``S (F, p, p)``), after checking each training fold has 3 respondents and no constant item;
+    warns (naming how many) when training fits did not converge. Returns the maps and the
+    iteration record (``converged``, ``iterations``). Shared by the in-memory and the
+    out-of-core PLSpredict."""
+    if n_train_min < 3:
+        raise SurveyDataError(f"A training fold has only {n_train_min} respondents; use fewer folds.")
+    sd = np.sqrt(np.einsum("bii->bi", S))
+    const = np.argwhere(~(sd > 1e-12 * np.maximum(1.0, np.abs(mean))))
+    if const.size:
+        raise SurveyDataError(f"Item {layout.items[const[0][1]]!r} is constant in the training rows of a fold "
+                              f"({const.shape[0]} fold/item pairs); PLS cannot weight it. Use fewer folds or drop "
+                              "the item.")
+    A, c, it = pls_maps(mean, S, layout, target, technique, scheme=scheme, tol=tol, max_iter=max_iter, rule=rule)
+    A_lm, c_lm = lm_maps(mean, S, layout, target, benchmark)
+    not_conv = int((~it.converged).sum())
+    if not_conv:
+        warnings.warn(f"{not_conv} of {it.converged.size} training fits did not converge within max_iter={max_iter}; "
+                      "their predictions use the last weights. Raise max_iter or loosen tol.",
+                      ConvergenceWarning, stacklevel=stacklevel + 1)
+    return A, c, A_lm, c_lm, it
 
 
 def apply_maps(X: np.ndarray, A: np.ndarray, c: np.ndarray, fit: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ all rows minus the sums of the fold. So:
    so the ``k`` folds are equal in size up to the rows dropped listwise, and the same for
    any batch size, file layout or Dask partitioning); every fold's training moments are the
    total minus the fold, and all folds run through the batched PLS iteration as one stack
-   (the in-memory :func:`~csindex.pls.predict._pls_maps` and ``_lm_maps``);
+   (:func:`~csindex.pls._predict_core.fold_maps`, as in memory);
 2. the second pass reads the rows again, predicts each held-out row by its folds' affine
    maps ``ŷ = c + x A`` (and in-sample by the other folds'), and adds the squared and
    absolute errors up per item; only those sums are kept.
@@ -23,7 +23,6 @@ would be as large as the source): ``predictions`` and its kin are None.
 from __future__ import annotations
 
 import functools
-import warnings
 from typing import Any
 
 import numpy as np
@@ -38,9 +37,9 @@ from .._sufficient import (
     open_source,
     random_groups,
 )
-from ..exceptions import ConvergenceWarning, ParameterError, SurveyDataError
+from ..exceptions import ParameterError, SurveyDataError
 from ._algorithm import Layout
-from ._predict_core import lm_maps, pls_maps
+from ._predict_core import fold_maps
 from ._streaming import _missing_report
 
 __all__ = ["FoldSums", "fold_keys", "plspredict_source"]
@@ -122,24 +121,10 @@ def plspredict_source(data: Any, spec: Any, layout: Layout, *, folds: Any, techn
     if any((c == 0).any() for c in sizes):
         raise SurveyDataError(f"A fold of the {src.label} holds no complete respondent; use fewer folds.")
     mean, S = np.concatenate(means), np.concatenate(covs)
-    n_train_min = int(min((n - c).min() for c in sizes))
-    if n_train_min < 3:
-        raise SurveyDataError(f"A training fold has only {n_train_min} respondents; use fewer folds.")
-    sd = np.sqrt(np.einsum("bii->bi", S))
-    const = np.argwhere(~(sd > 1e-12 * np.maximum(1.0, np.abs(mean))))
-    if const.size:
-        raise SurveyDataError(f"Item {items[const[0][1]]!r} is constant in the training rows of a fold "
-                              f"({const.shape[0]} fold/item pairs); PLS cannot weight it. Use fewer folds or drop "
-                              "the item.")
     target = np.flatnonzero(np.isin(layout.block, list(layout.endogenous)))
-    A, c, it = pls_maps(mean, S, layout, target, technique, scheme=scheme, tol=tol, max_iter=max_iter,
-                         rule=convergence)
-    A_lm, c_lm = lm_maps(mean, S, layout, target, benchmark)
-    not_conv = int((~it.converged).sum())
-    if not_conv:
-        warnings.warn(f"{not_conv} of {it.converged.size} training fits did not converge within max_iter={max_iter}; "
-                      "their predictions use the last weights. Raise max_iter or loosen tol.",
-                      ConvergenceWarning, stacklevel=4)
+    A, c, A_lm, c_lm, it = fold_maps(mean, S, int(min((n - c).min() for c in sizes)), layout, target, technique,
+                                 benchmark, scheme=scheme, tol=tol, max_iter=max_iter, rule=convergence,
+                                 stacklevel=4)
     sums = _error_pass(src, items, target, keys, k, (A, c), (A_lm, c_lm), mean)
     names = [layout.items[j] for j in target]
     cons = [layout.constructs[layout.block[j]] for j in target]
@@ -153,7 +138,7 @@ def plspredict_source(data: Any, spec: Any, layout: Layout, *, folds: Any, techn
     settings = dict(n_used=n, n_dropped=int(report["rows_dropped"]), seed=resolved.seed, folds=k, n_folds=k,
                     repetitions=R, technique=technique, benchmark=benchmark, scheme=scheme, tol=float(tol),
                     max_iter=int(max_iter), convergence=convergence, n_fits=int(it.converged.size),
-                    n_not_converged=not_conv, max_iterations=int(it.iterations.max()), out_of_core=src.kind,
+                    n_not_converged=int((~it.converged).sum()), max_iterations=int(it.iterations.max()), out_of_core=src.kind,
                     fold_method="random-group")
     return table, ins, settings
 

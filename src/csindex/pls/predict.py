@@ -35,7 +35,6 @@ and SmartPLS:
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,15 +47,13 @@ from .._random import resolve_seed
 from .._sufficient import is_source
 from .._summary import Summary, SummaryMixin
 from ..exceptions import (
-    ConvergenceWarning,
     ParameterError,
     SpecError,
     SurveyDataError,
 )
 from ._predict_core import apply_maps as _apply
+from ._predict_core import fold_maps as _fold_maps
 from ._predict_core import in_sample as _in_sample
-from ._predict_core import lm_maps as _lm_maps
-from ._predict_core import pls_maps as _pls_maps
 from ._streaming_predict import plspredict_source
 from .estimate import RULES, SCHEMES, _layout, _resolve_model, prepare
 
@@ -313,23 +310,9 @@ def plspredict(data: Any, model: Any, *, folds: Any = 10, technique: str = "DA",
         covs.append(S)
         sizes.append(counts)
     mean, S = np.concatenate(means), np.concatenate(covs)
-    n_train_min = int(min((n - c).min() for c in sizes))
-    if n_train_min < 3:
-        raise SurveyDataError(f"A training fold has only {n_train_min} respondents; use fewer folds.")
-    sd = np.sqrt(np.einsum("bii->bi", S))
-    const = np.argwhere(~(sd > 1e-12 * np.maximum(1.0, np.abs(mean))))
-    if const.size:
-        k = const[0][1]
-        raise SurveyDataError(f"Item {layout.items[k]!r} is constant in the training rows of a fold ({const.shape[0]} "
-                              "fold/item pairs); PLS cannot weight it. Use fewer folds or drop the item.")
-    A, c, it = _pls_maps(mean, S, layout, target, technique, scheme=scheme, tol=tol, max_iter=max_iter,
-                         rule=convergence)
-    A_lm, c_lm = _lm_maps(mean, S, layout, target, benchmark)
-    not_conv = int((~it.converged).sum())
-    if not_conv:
-        warnings.warn(f"{not_conv} of {it.converged.size} training fits did not converge within max_iter={max_iter}; "
-                      "their predictions use the last weights. Raise max_iter or loosen tol.",
-                      ConvergenceWarning, stacklevel=3)
+    A, c, A_lm, c_lm, it = _fold_maps(mean, S, int(min((n - c).min() for c in sizes)), layout, target, technique,
+                                  benchmark, scheme=scheme, tol=tol, max_iter=max_iter, rule=convergence,
+                                  stacklevel=3)
     Y = X[:, target]
     oos = np.zeros((n, target.size))
     oos_lm = np.zeros_like(oos)
@@ -355,7 +338,7 @@ def plspredict(data: Any, model: Any, *, folds: Any = 10, technique: str = "DA",
                     folds="loo" if kind == "loo" else (int(folds) if kind == "kfold" else "explicit"),
                     n_folds=n_folds, repetitions=R_, technique=technique, benchmark=benchmark, scheme=scheme,
                     tol=float(tol), max_iter=int(max_iter), convergence=convergence, n_fits=int(it.converged.size),
-                    n_not_converged=not_conv, max_iterations=int(it.iterations.max()))
+                    n_not_converged=int((~it.converged).sum()), max_iterations=int(it.iterations.max()))
     def frame(values: np.ndarray) -> pd.DataFrame:
         return pd.DataFrame(values, index=prep.rows, columns=names)
 

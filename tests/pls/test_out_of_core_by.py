@@ -77,6 +77,10 @@ def test_missing_segment_values_warn_as_in_memory(data, tmp_path):
     with pytest.warns(MissingDataWarning, match="37 rows with a missing segment value") as rec_b:
         b = csindex.fit_pls(path, ECSI, by="region")
     assert [str(r.message) for r in rec_a] == [str(r.message) for r in rec_b]
+    assert {r.filename for r in rec_b} == {__file__}  # the warning points at the caller, as in memory
+    with pytest.warns(MissingDataWarning, match="37 rows with a missing segment value") as rec_s:
+        csindex.simple_scores(path, by="region", scale=(1, 10))
+    assert {r.filename for r in rec_s} == {__file__}
     _assert_same_segments(a, b)
     df["region"] = None
     df.to_parquet(path)

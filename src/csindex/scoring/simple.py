@@ -43,21 +43,13 @@ from scipy import special
 
 from .._params import AnyOf, Interval, check_param
 from .._results import ResultMixin, deprecated_aliases, index_table
-from .._segmenting import (
-    MIN_SEGMENT_SIZE,
-    ReadOnlyDict,
-    SegmentResults,
-    by_label,
-    check_missing_segments,
-    key_label,
-    order_segments,
-    segmentable,
-)
-from .._sufficient import SegmentedStates, is_source, open_source
+from .._segmenting import MIN_SEGMENT_SIZE, segmentable
+from .._streamed_segments import collect_segments, reduce_segments
+from .._sufficient import is_source, open_source
 from .._summary import Summary, SummaryMixin
 from .._validation import did_you_mean, quote_list
 from ..codebook import Codebook, role_from_name
-from ..exceptions import CsindexError, InferenceWarning, ParameterError, SurveyDataError
+from ..exceptions import InferenceWarning, ParameterError, SurveyDataError
 from ..io import load_survey
 from ..plots import bar_plot
 from ..survey import Survey
@@ -322,34 +314,16 @@ def _simple_by_source(data: Any, by: Any, args: tuple, kwargs: dict[str, Any]) -
     confidence = check_param("confidence", opts["confidence"], where="simple_scores()")
     src, names, wcol, lo, hi, constructs_of = _source_plan(data, opts["items"], opts["by_construct"],
                                                            opts["weights"], opts["scale"])
-    cols = list(by) if isinstance(by, (list, tuple)) else [by]
-    if not cols or not all(isinstance(c, str) for c in cols):
-        raise ParameterError(
-            f"simple_scores: by= must name a column (or a list of columns) of the {src.label} for an out-of-core "
-            f"source; got {type(by).__name__}. A Series or array of segment values needs the data in memory.")
-    src.check_columns(cols, "segment column")
     _, gmat = construct_groups(constructs_of)
     make = functools.partial(SimpleSums, lo, hi, gmat, names, src.label)
-    seg = src.reduce(names, wcol, functools.partial(SegmentedStates, cols, make), extra=cols)
-    check_missing_segments(seg.n_missing, seg.n_total, cols, stacklevel=4)
-    sizes = {key: int(state.n_rows) for key, state in seg.states.items()}
-    cats: list[Any] = [None] * len(cols)
-    if seg.categories is not None:
-        cats = [pd.Index(seg.categories)]
-        for cat in seg.categories:  # unused categories are empty segments, as in memory
-            sizes.setdefault(cat.item() if isinstance(cat, np.generic) else cat, 0)
-    order = order_segments(sizes, cols, seg_min, cats)
-    results = {}
-    for key in order:
-        try:
-            results[key] = _finish(seg.states[key], names, constructs_of, lo, hi, confidence, wcol is not None,
-                                   src.kind, stacklevel=4)
-        except CsindexError as err:  # named by segment, as in memory
-            raise type(err)(f"Segment {key_label(cols, key)}: {err}") from err
-    table = pd.DataFrame({"segment": pd.Series(list(order), dtype=object),
-                          "n": np.array([sizes[k] for k in order], dtype=np.int64)})
+    cols, states, order, sizes = reduce_segments(src, by, names, wcol, make, lambda state: state.n_rows, seg_min,
+                                                 "simple_scores", stacklevel=4)
+
+    def finish(state: Any, _label: str) -> Any:
+        return _finish(state, names, constructs_of, lo, hi, confidence, wcol is not None, src.kind, stacklevel=5)
+
     settings = {"function": "simple_scores", "n_jobs": jobs, "min_size": seg_min, **kwargs}
-    return SegmentResults(results=ReadOnlyDict(results), by=by_label(by), sizes=table, settings=settings)
+    return collect_segments(cols, by, states, order, sizes, finish, settings)
 
 
 @segmentable(out_of_core=_simple_by_source)

@@ -200,3 +200,29 @@ def test_model_hint_names_csi_constructs_only():
     # comp (competence), perf, cusa, cusl match aliases of the index constructs, but without
     # expectation or image this is no CSI model: no template is suggested
     assert model_hint(corp) == ()
+
+
+@pytest.fixture(scope="module")
+def corp_plain(tmp_path_factory):
+    return _run(tmp_path_factory, "corp-plain", reference_path("corp_rep_data.csv"))
+
+
+def test_many_notes_on_how_the_data_was_read_are_folded_and_problems_stay_in_view(corp_plain, qualtrics):
+    page, res = corp_plain
+    part = page.split('id="data-quality"', 1)[1].split("</section>", 1)[0]
+    folded = re.search(r'<details class="notes"><summary>How the data was read: (\d+) notes.*?</summary>(.*?)</details>',
+                       part, flags=re.S)
+    assert folded is not None and int(folded.group(1)) == folded.group(2).count('<p class="note">') > 6
+    assert "No codebook given" in folded.group(2)
+    outside = part.replace(folded.group(0), "")
+    assert "stand apart from the inferred scale" in outside  # the likely missing codes: a problem, shown
+    # a short list stays open
+    assert "<details" not in qualtrics[0].split('id="data-quality"', 1)[1].split("</section>", 1)[0]
+
+
+def test_corporate_reputation_data_gets_its_attributes_ranked(corp_plain):
+    # the demographics are profile columns now, and the one-item target cusa is found again
+    page, res = corp_plain
+    status = {s["id"]: s["status"] for s in res["sections"]}
+    assert status["improve"] == "ok"
+    assert not {"age", "education", "servicetype"} & set(res["key_numbers"]["improve_first"])

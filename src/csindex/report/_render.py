@@ -55,6 +55,7 @@ table.csindex-table td.txt{text-align:left;white-space:normal;min-width:7em;max-
 .card .k{font-size:12px;color:var(--muted)}
 .card .ci{font-size:12px;color:var(--muted)}
 .note{color:var(--muted);font-style:italic}
+details.notes{margin:6px 0 10px 0}details.notes summary{cursor:pointer;color:var(--accent)}
 .warn{color:var(--warn);font-size:13px}
 .facts{margin:6px 0 12px 0;padding-left:20px}
 ol.improve li{margin:4px 0}

@@ -9,6 +9,7 @@ the little arithmetic here is selection and ranking of rows the results already 
 from __future__ import annotations
 
 import base64
+import html
 import logging
 import re
 from collections.abc import Callable
@@ -126,6 +127,10 @@ def _weighted_note(ctx: Context) -> str:
 # --------------------------------------------------------------------------- data quality
 
 
+#: notes on how the data was read shown open; more are folded under one line
+_OPEN_NOTES = 6
+
+
 def build_quality(ctx: Context, sec: Section) -> None:
     L = ctx.labels
     v = ctx.survey.validation
@@ -134,8 +139,16 @@ def build_quality(ctx: Context, sec: Section) -> None:
     facts = dict(summary.facts)
     sec.add("facts", {k: (f"{100 * v:.1f}%" if isinstance(v, float) and ("share" in k or "rate" in k)
                           else L.get(f"value.{v}", v) if isinstance(v, str) else v) for k, v in facts.items()})
-    shown, kept = notes_shown(list(summary.notes), L)
-    for note in shown:
+    info, kept = notes_shown(list(v.notes), L)
+    problems, kept_problems = notes_shown(list(v.problems()), L)
+    kept += kept_problems
+    if len(info) > _OPEN_NOTES:  # how the data was read: folded, so the problems and tables stay in view
+        sec.add("html", f'<details class="notes"><summary>{html.escape(L("q_read_notes", n=len(info)))}</summary>'
+                + "".join(f'<p class="note">{html.escape(n)}</p>' for n in info) + "</details>")
+    else:
+        for note in info:
+            sec.add("note", note)
+    for note in problems:
         sec.add("note", note)
     if kept:  # notes without a translation: counted here, in English in results.json
         ctx.key.setdefault("notes", {})["data-quality"] = kept

@@ -184,6 +184,9 @@ def test_headline_of_a_user_model_names_the_construct_it_shows(tmp_path, model, 
     shown, text = _headline(page)
     assert shown == label
     assert f"the construct “{construct}”" in text
+    # the model's COMP is competence: shown as written, not as the templates' Complaints
+    paths = _rows(page, "Path coefficients")
+    assert paths[0][0] == "COMP" and "Complaints" not in _text(page)
     payload = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert payload["key_numbers"]["satisfaction_construct"] == ("CUSA" if "CUSA" in model else "CUSL")
     assert res.index_html == out / "index.html"

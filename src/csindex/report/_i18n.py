@@ -71,6 +71,11 @@ def without_prefix(label: str, prefix: str) -> str:
 _EXACT_ONLY = frozenset({"COMP"})
 
 
+def ambiguous(names: Any) -> set[str]:
+    """The construct codes among ``names`` that only a template names for sure (COMP)."""
+    return {str(n) for n in names if str(n).upper() in _EXACT_ONLY}
+
+
 class Labels:
     """Texts and labels in one language, with item labels from a codebook."""
 
@@ -78,6 +83,8 @@ class Labels:
         self.lang = lang
         self._items = codebook_items
         self._msg = messages(lang)
+        #: construct codes shown as written (a user's model's COMP is competence as often as complaints)
+        self.as_written: set[str] = set()
 
     def __call__(self, key: str, **fmt: Any) -> str:
         text = self._msg[key]
@@ -105,6 +112,8 @@ class Labels:
         """Display name of a construct: the locale's name for common constructs, else the words
         its items' codebook labels share, else its name."""
         key = str(name)
+        if key in self.as_written:
+            return key
         for k in (key, key.upper(), key.lower()):
             if k != key and k in _EXACT_ONLY:
                 continue
@@ -181,4 +190,4 @@ def _ids_match() -> bool:  # pragma: no cover - used by tests and the release ch
     return set(messages("en")) == set(messages("zh"))
 
 
-__all__ = ["LANGS", "Labels", "messages"]
+__all__ = ["LANGS", "Labels", "ambiguous", "messages"]

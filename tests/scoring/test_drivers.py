@@ -324,6 +324,6 @@ def test_collinearity_advice_fits_the_method():
     with pytest.warns(CollinearityWarning) as caught:
         driver_weights(df, target="Y1", drivers=["A1", "B1", "C1"], method="shapley")
     text = str(caught[0].message)
-    assert "Prefer method" not in text and "shapley shares" in text and text.startswith("Drivers 'A1', 'B1' and 'C1' have")
+    assert "Prefer method" not in text and "Shapley shares" in text and text.startswith("Drivers 'A1', 'B1' and 'C1' have")
     with pytest.warns(CollinearityWarning, match="Prefer method='shapley'"):
         driver_weights(df, target="Y1", drivers=["A1", "B1", "C1"], method="ols")

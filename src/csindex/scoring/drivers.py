@@ -440,6 +440,10 @@ def _bootstrap_into(table: pd.DataFrame, settings: dict[str, Any], z: np.ndarray
     settings["bootstrap_used"] = int(ok.sum())
 
 
+#: a method as the collinearity warning names it
+_METHOD_WORDS = {"shapley": "Shapley", "relative_weights": "relative-weight", "dominance": "dominance"}
+
+
 def _check_design(corr: np.ndarray, mean: np.ndarray, sd: np.ndarray, names: list[str], tlabel: str,
                   n_used: int, method: str = "ols") -> tuple[np.ndarray, np.ndarray]:
     """Refuse constant or perfectly collinear drivers and a constant target; warn on VIF > 5.
@@ -477,7 +481,8 @@ def _check_design(corr: np.ndarray, mean: np.ndarray, sd: np.ndarray, names: lis
         who = f"Drivers {quote_list(high)} have" if len(high) > 1 else f"Driver {quote_list(high)} has"
         advice = ("their betas are unreliable. Prefer method='shapley' or 'relative_weights'."
                   if method in ("ols", "pratt") else
-                  f"the regression betas are unreliable; the {method} shares split R² among correlated drivers "
+                  f"the regression betas are unreliable; the {_METHOD_WORDS.get(method, method)} shares split R² "
+                  "among correlated drivers "
                   "and are not affected.")
         warnings.warn(f"{who} a variance inflation factor above 5 (max {vif.max():.1f}); {advice}",
                       CollinearityWarning, stacklevel=2)

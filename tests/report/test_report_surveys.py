@@ -229,3 +229,14 @@ def test_corporate_reputation_data_gets_its_attributes_ranked(corp_plain):
     status = {s["id"]: s["status"] for s in res["sections"]}
     assert status["improve"] == "ok"
     assert not {"age", "education", "servicetype"} & set(res["key_numbers"]["improve_first"])
+
+
+def test_a_platform_export_s_recommend_question_gives_the_nps(tmp_path_factory):
+    # SurveyMonkey names the column Q3; its text asks how likely one would recommend us, on 0-10
+    page, res = _run(tmp_path_factory, "surveymonkey", DATA / "surveymonkey_export.csv")
+    status = {s["id"]: s["status"] for s in res["sections"]}
+    assert status["kpi"] == "ok"
+    values = csindex.load_survey(DATA / "surveymonkey_export.csv").responses["Q3"].astype(float)
+    expected = 100 * ((values >= 9).mean() - (values <= 6).mean())
+    assert res["key_numbers"]["nps"] == pytest.approx(expected)
+    assert "How likely is it that you would recommend" in _note(page, "kpi")

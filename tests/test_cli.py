@@ -192,3 +192,17 @@ def test_report_without_a_model_says_on_the_console_which_template_fits(tmp_path
     code = cli.main(["report", str(reference_path("satisfaction.csv")), "--model", "ecsi", "--bootstrap", "0",
                      "--out", str(tmp_path / "r2"), "--n-jobs", "1"])
     assert code == 0 and "csindex: note:" not in capsys.readouterr().err
+
+
+def test_validate_prints_shares_in_percent_scales_whole_and_counts_the_other_problems(capsys):
+    from conftest import reference_path
+
+    code = cli.main(["validate", str(reference_path("corp_rep_data.csv"))])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "missing share (all rated cells): 0.1%" in out
+    row = next(line.split() for line in out.splitlines() if line.startswith("cusl_2 "))
+    assert row[3] == "1.2%" and row[-2:] == ["1", "7"]  # 4 of 344 missing; scale 1-7, not 1.0000 7.0000
+    assert "0.0000" not in out
+    # two constructs hold likely missing codes: the error line names the first and counts the other
+    assert err.count("csindex: error:") == 1 and err.rstrip().endswith("(1 more problem above)")

@@ -158,6 +158,23 @@ def _load(args: argparse.Namespace, on_invalid: str = "raise") -> Any:
     return load_survey(args.file, args.codebook, **options)
 
 
+def _readable(summary: Any) -> Any:
+    """The validation summary as a person reads it: shares in %, scales as whole numbers."""
+    import dataclasses
+
+    facts = {k: f"{v:.1%}" if isinstance(v, float) and "share" in k else v for k, v in summary.facts.items()}
+    tables = {}
+    for name, table in summary.tables.items():
+        table = table.copy()
+        for col in table.columns:
+            if str(col).endswith("share"):
+                table[col] = [f"{v:.1%}" for v in table[col]]
+            elif str(col).startswith("scale_"):
+                table[col] = [f"{v:g}" for v in table[col]]
+        tables[name] = table
+    return dataclasses.replace(summary, facts=facts, tables=tables)
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .exceptions import SurveyError
 
@@ -171,7 +188,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     except SurveyError:
         survey = None
     if survey is not None:
-        print(survey.validation.summary().to_text())
+        print(_readable(survey.validation.summary()).to_text())
     if strict_error is not None:
         if args.debug:
             raise strict_error
@@ -179,7 +196,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         return 1
     if survey is not None and not survey.validation.ok:
         problems = survey.validation.problems()
-        print(f"csindex: error: {problems[0] if problems else 'the survey is not valid.'}", file=sys.stderr)
+        more = f" ({len(problems) - 1} more problem{'s' * (len(problems) > 2)} above)" if len(problems) > 1 else ""
+        print(f"csindex: error: {problems[0] if problems else 'the survey is not valid.'}{more}", file=sys.stderr)
         return 1
     return 0
 

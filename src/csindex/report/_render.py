@@ -141,7 +141,7 @@ def table_html(df: pd.DataFrame, *, digits: int = 3, max_rows: int = 60,
     head = ["<tr>"]
     if show_index:
         head.append(f"<th>{html.escape(str(frame.index.name or ''))}</th>")
-    head += [f"<th>{html.escape(str(c))}</th>" for c in frame.columns]
+    head += [f"<th>{_unbroken_ranges(html.escape(str(c)))}</th>" for c in frame.columns]
     head.append("</tr>")
     rows = []
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
@@ -189,6 +189,11 @@ def _figure_html(content: Any, caption: str, number: int, word: str) -> str:
                f'height="{round(content["height"])}" data-min-text-px="{min_px:.2f}">')
     return (f'<figure><div class="fig">{img}</div><figcaption>{html.escape(word)} {number}. '
             f'{html.escape(caption)}</figcaption></figure>')
+
+
+def _unbroken_ranges(text: str) -> str:
+    """``text`` whose number ranges ("0–100") never break at the dash when a header wraps."""
+    return re.sub(r"(\d)–(\d)", "\\1–\u2060\\2", text)
 
 
 def render_html(*, title: str, subtitle: str, lang: str, sections: Sequence[Section], labels: Any,

@@ -48,6 +48,7 @@ table.csindex-table th,table.csindex-table td{border-bottom:1px solid var(--line
 text-align:right;white-space:nowrap}
 table.csindex-table th{background:var(--bg);text-align:center;white-space:normal;vertical-align:bottom;
 min-width:4em}
+html:lang(zh) table.csindex-table th{min-width:6em}
 table.csindex-table td.txt{text-align:left;white-space:normal;min-width:7em;max-width:34em}
 .cards{display:flex;flex-wrap:wrap;gap:12px;margin:12px 0}
 .card{border:1px solid var(--line);border-radius:6px;padding:10px 14px;min-width:160px;background:var(--bg)}

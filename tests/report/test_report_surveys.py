@@ -240,3 +240,14 @@ def test_a_platform_export_s_recommend_question_gives_the_nps(tmp_path_factory):
     expected = 100 * ((values >= 9).mean() - (values <= 6).mean())
     assert res["key_numbers"]["nps"] == pytest.approx(expected)
     assert "How likely is it that you would recommend" in _note(page, "kpi")
+
+
+def test_a_one_item_construct_named_like_its_item_reads_as_its_construct(mobi_ecsi):
+    # mobi's complaints are one item CUSCO in construct CUSCO: the construct tables said "CUSCO"
+    # while the item table called its construct "Complaints"
+    page, _ = mobi_ecsi
+    constructs = [row[0] for row in _rows(page, "Construct scores")]
+    assert "Complaints" in constructs and "CUSCO" not in constructs
+    assert "Complaints" in [row[0] for row in _rows(page, "Driver weights")]
+    items = {row[0]: row[1] for row in _rows(page, "Item scores")}
+    assert items["CUSCO"] == "Complaints" and items["PERQ1"] == "Perceived quality"

@@ -104,8 +104,12 @@ class Labels:
         return str(name)
 
     def item_or_construct(self, name: str) -> str:
+        """An item's codebook label; else the construct's name (a one-item construct named like its
+        item, such as CUSCO, reads as its construct: Complaints)."""
         if self._items is not None and name in self._items.index:
-            return self.item(name)
+            label = self.item(name)
+            if label != str(name):
+                return label
         return self.construct(name)
 
     def construct(self, name: str) -> str:

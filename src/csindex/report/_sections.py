@@ -112,7 +112,8 @@ def _with_labels(df: pd.DataFrame, ctx: Context, column: str, *, after: str | No
     """Copy of ``df`` whose ``column`` (item or construct codes) shows the codebook labels instead,
     and whose ``construct`` column, if any, shows construct names."""
     out = df.copy()
-    out[column] = [ctx.labels.item_or_construct(str(v)) for v in out[column]]
+    name = ctx.labels.item if column == "item" else ctx.labels.item_or_construct
+    out[column] = [name(str(v)) for v in out[column]]
     if column != "construct" and "construct" in out.columns:
         out["construct"] = [ctx.labels.construct(str(v)) for v in out["construct"]]
         # the construct column already shows the question a platform export repeats in each item

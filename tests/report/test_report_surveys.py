@@ -251,3 +251,9 @@ def test_a_one_item_construct_named_like_its_item_reads_as_its_construct(mobi_ec
     assert "Complaints" in [row[0] for row in _rows(page, "Driver weights")]
     items = {row[0]: row[1] for row in _rows(page, "Item scores")}
     assert items["CUSCO"] == "Complaints" and items["PERQ1"] == "Perceived quality"
+
+
+def test_loyalty_section_without_an_nps_item_says_why_there_is_no_nps(mobi_ecsi):
+    page, res = mobi_ecsi
+    assert "nps" not in res["key_numbers"]
+    assert "No Net Promoter Score: it needs a 0–10 likelihood-to-recommend question" in _note(page, "kpi")

@@ -289,6 +289,8 @@ def build_kpi(ctx: Context, sec: Section) -> None:
         ctx.table(sec, "nps", res.table, L("k_nps"))
         ctx.key["nps"] = float(res.score)
         ctx.key["nps_ci"] = [float(res.ci_lower), float(res.ci_upper)]
+    else:  # the heading promises an NPS: say why there is none
+        sec.add("note", L("k_no_nps"))
     if len(loyalty_items) >= 2:
         att, pat = loyalty_items[0], loyalty_items[1]
         a = survey.responses[att]

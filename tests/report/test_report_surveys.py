@@ -257,3 +257,11 @@ def test_loyalty_section_without_an_nps_item_says_why_there_is_no_nps(mobi_ecsi)
     page, res = mobi_ecsi
     assert "nps" not in res["key_numbers"]
     assert "No Net Promoter Score: it needs a 0–10 likelihood-to-recommend question" in _note(page, "kpi")
+
+
+def test_model_section_says_which_survey_construct_each_template_construct_took(mobi_ecsi, mobi_zh):
+    note = _note(mobi_ecsi[0], "model")
+    assert ("The ECSI template took the survey's constructs by their names: CUEX → Expectation, PERQ → Perceived "
+            "quality, PERV → Value, CUSA → Satisfaction, CUSCO → Complaints and CUSL → Loyalty.") in note
+    assert "IMAG → " not in note  # same name: nothing to say
+    assert "CUEX → 预期质量" in _note(mobi_zh[0], "model")

@@ -265,3 +265,14 @@ def test_model_section_says_which_survey_construct_each_template_construct_took(
             "quality, PERV → Value, CUSA → Satisfaction, CUSCO → Complaints and CUSL → Loyalty.") in note
     assert "IMAG → " not in note  # same name: nothing to say
     assert "CUEX → 预期质量" in _note(mobi_zh[0], "model")
+
+
+def test_missing_answers_chart_shows_only_constructs_with_missing_answers(corp_plain):
+    # corp_rep_data: 2 of 14 constructs have missing answers; the chart drew 12 empty rows
+    import base64
+
+    page, _ = corp_plain
+    part = page.split('id="data-quality"', 1)[1].split("</section>", 1)[0]
+    svg = base64.b64decode(re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', part).group(1)).decode()
+    assert "Loyalty" in svg and "Satisfaction" in svg
+    assert "csor_global" not in svg and "switch" not in svg

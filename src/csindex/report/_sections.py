@@ -171,7 +171,9 @@ def build_quality(ctx: Context, sec: Section) -> None:
         shown = shown.sort_values("missing_share", ascending=False, kind="stable")
         ctx.show(sec, shown.head(15).reset_index(drop=True), L("q_items"))
         by = items.groupby("construct", sort=False)["missing_share"].mean()
-        ctx.figure(sec, _missing_chart(by, ctx), L("q_fig"))
+        by = by[by > 0]  # the constructs with missing answers, as the table above lists the items
+        if len(by):
+            ctx.figure(sec, _missing_chart(by, ctx), L("q_fig"))
     else:
         sec.add("note", L("q_none"))
 

@@ -85,7 +85,7 @@ def qualtrics(tmp_path_factory):
 
 def _rows(page: str, caption: str) -> list[list[str]]:
     """Cells of the table shown under the heading ``caption``."""
-    part = page.split(f">{caption}<", 1)[1].split("</table>", 1)[0]
+    part = page.rsplit(f">{caption}<", 1)[1].split("</table>", 1)[0]  # the table caption, not a heading
     return [[html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)]
             for row in re.findall(r"<tr>(.*?)</tr>", part, flags=re.S) if "<td" in row]
 
@@ -276,3 +276,14 @@ def test_missing_answers_chart_shows_only_constructs_with_missing_answers(corp_p
     svg = base64.b64decode(re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', part).group(1)).decode()
     assert "Loyalty" in svg and "Satisfaction" in svg
     assert "csor_global" not in svg and "switch" not in svg
+
+
+def test_segments_coded_as_numbers_are_named_with_their_column(tmp_path):
+    out = tmp_path / "r"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        csindex.report(reference_path("corp_rep_data.csv"), by="servicetype", out=out, bootstrap=0, seed=1,
+                       progress=False, excel=False)
+    page = (out / "index.html").read_text(encoding="utf-8")
+    segments = {row[0] for row in _rows(page, "Scores by segment")}
+    assert segments == {"servicetype 1", "servicetype 2"}

@@ -242,10 +242,13 @@ def build_segments(ctx: Context, sec: Section) -> None:
     ctx.key["segment_overall_scores"] = {
         str(r.segment): float(r.score) for r in table[table["construct"] == "overall"].itertuples()}
     sec.p(L("g_intro", by=L.item(by), k=len(res.results)))
+    # bare codes (1, 2) name their column ("servicetype 1") in the legend and the table
+    codes = pd.to_numeric(table["segment"].astype(str), errors="coerce").notna().all()
+    segment = [f"{L.item(by)} {v}" if codes else str(v) for v in table["segment"]]
     chart = table.assign(construct=[L.construct(c) for c in table["construct"]],
-                         segment=table["segment"].astype(str)).rename(columns={"score": "index"})
+                         segment=segment).rename(columns={"score": "index"})
     ctx.figure(sec, index_chart(chart, group="segment", texts=ctx.texts), L("g_fig", by=L.item(by)))
-    shown = table[["segment", "construct", "n", "score", "ci_lower", "ci_upper"]]
+    shown = table[["segment", "construct", "n", "score", "ci_lower", "ci_upper"]].assign(segment=segment)
     ctx.show(sec, _with_labels(shown, ctx, "construct"), L("g_table"))
 
 

@@ -21,6 +21,7 @@ csindex ...
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import warnings
 from collections.abc import Sequence
@@ -141,8 +142,34 @@ def _input_problem(exc: OSError | UnicodeError) -> str:
     return f"could not read {what}: {getattr(exc, 'strerror', None) or _one_line(exc)}. Check the path."
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
+def _one_line(exc: BaseException | Warning | str) -> str:
+    """A message on one line, in the words of the command line (``--missing listwise``, not
+    ``missing='listwise'``): the library's messages name the Python options."""
+    text = " ".join(str(exc).split())
+    for pattern, words in _CLI_WORDS:
+        text = pattern.sub(words, text)
+    return text
+
+
+#: option values that are the command line's own (method='shapley' of a driver analysis is not --method)
+_CLI_VALUES = {"method": {"pls", "sem", "both"}, "missing": {"em", "listwise", "mean"},
+               "on_invalid": {"raise", "nan"}, "lang": {"en", "zh"}}
+
+
+def _cli_option(match: Any) -> str:
+    name, value = match.group(1), match.group(3) if match.group(3) is not None else match.group(4)
+    if name in _CLI_VALUES and value not in _CLI_VALUES[name]:
+        return match.group(0)
+    return f"--{name.replace('_', '-')} {value}"
+
+
+_CLI_WORDS: tuple[tuple[Any, Any], ...] = (
+    (re.compile(r"\b(codebook|model|method|lang|bootstrap|seed|by|on_invalid|missing|previous|wave|n_jobs)="
+                r"('([^']*)'|(-?\d+))(?! in Python)"), _cli_option),
+    (re.compile(r"pass items=\{construct: \[items\]\}"), "give a codebook (--codebook) with that column"),
+    (re.compile(r"leave the construct out with drop=\([^)]*\) \(its paths are re-routed\)"),
+     "write the model without it in a lavaan-style file for --model"),
+)
 
 
 def _scale(args: argparse.Namespace) -> tuple[float, float] | None:
@@ -280,10 +307,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if not args.quiet:
         failed = result.sections[result.sections["status"] == "failed"]
         for row in failed.itertuples():
-            print(f"csindex: warning: section {row.title!r} could not be computed: {row.note}", file=sys.stderr)
+            print(f"csindex: warning: section {row.title!r} could not be computed: {_one_line(row.note)}",
+                  file=sys.stderr)
         no_model = result.sections[(result.sections["id"] == "model") & (result.sections["status"] == "skipped")]
         for row in no_model.itertuples():  # how to get the index model the report went without
-            print(f"csindex: note: {row.note}", file=sys.stderr)
+            print(f"csindex: note: {_one_line(row.note)}", file=sys.stderr)
         print(f"Report written to {result.index_html.resolve()}")
     return 0
 

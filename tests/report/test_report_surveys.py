@@ -287,3 +287,10 @@ def test_segments_coded_as_numbers_are_named_with_their_column(tmp_path):
     page = (out / "index.html").read_text(encoding="utf-8")
     segments = {row[0] for row in _rows(page, "Scores by segment")}
     assert segments == {"servicetype 1", "servicetype 2"}
+
+
+def test_unweighted_surveys_show_no_weighted_counts(mobi_ecsi, tmp_path):
+    # "Weighted respondents 95.00" beside "Respondents 95" only repeats the count
+    page, res = mobi_ecsi
+    assert "Weighted respondents" not in page
+    assert "weighted_count" in res["tables"]["loyalty_segments"][0]  # the files keep the column

@@ -68,7 +68,9 @@ class Context:
 
     def show(self, section: Section, df: pd.DataFrame, caption: str = "", **fmt: Any) -> None:
         """Show a formatted copy of ``df`` (plain headers, sensible precision) in the section."""
-        section.add("table", self.labels.columns(display(df), **fmt), caption)
+        # counts "weighted" by the unit weights of an unweighted survey repeat the respondents column
+        hide = frozenset({"weighted_count"}) if self.survey.weights is None else frozenset()
+        section.add("table", self.labels.columns(display(df, hide=hide), **fmt), caption)
 
     def figure(self, section: Section, shown: Any, caption: str) -> None:
         """Embed a plot (a Display or a Figure) as an SVG shown at its natural size, and close it.

@@ -115,7 +115,7 @@ def _note(page: str, section: str) -> str:
 def test_without_a_model_the_page_says_which_template_fits_and_how_to_ask_for_it(sat_plain):
     # satisfaction.csv's constructs imag, expe, qual, val, sat, loy are the CCSI/ECSI ones by name:
     # the reader learns the option that fits them, in the CLI's words, not "pass model=(..., a ModelSpec)"
-    page, res = sat_plain
+    page, _ = sat_plain
     note = _note(page, "model")
     assert "imag, expe, qual, val, sat and loy" in note and "--model ccsi" in note
     assert "ModelSpec" not in page
@@ -211,7 +211,7 @@ def corp_plain(tmp_path_factory):
 
 
 def test_many_notes_on_how_the_data_was_read_are_folded_and_problems_stay_in_view(corp_plain, qualtrics):
-    page, res = corp_plain
+    page, _ = corp_plain
     part = page.split('id="data-quality"', 1)[1].split("</section>", 1)[0]
     folded = re.search(r'<details class="notes"><summary>How the data was read: (\d+) notes.*?</summary>(.*?)</details>',
                        part, flags=re.S)
@@ -225,7 +225,7 @@ def test_many_notes_on_how_the_data_was_read_are_folded_and_problems_stay_in_vie
 
 def test_corporate_reputation_data_gets_its_attributes_ranked(corp_plain):
     # the demographics are profile columns now, and the one-item target cusa is found again
-    page, res = corp_plain
+    _, res = corp_plain
     status = {s["id"]: s["status"] for s in res["sections"]}
     assert status["improve"] == "ok"
     assert not {"age", "education", "servicetype"} & set(res["key_numbers"]["improve_first"])

@@ -75,6 +75,7 @@ def test_settings_say_none_and_name_the_options_in_words(sat_plain):
     assert _fact(page, "Model") == "none"
     assert _fact(page, "Method") == "PLS path modeling"
     assert _fact(page, "Missing answers in PLS") == "EM estimation"
+    assert _fact(page, "Language") == "English"
     assert res["settings"]["method"] == "pls" and res["settings"]["by"] is None  # the files keep the codes
 
 

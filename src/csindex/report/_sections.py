@@ -330,7 +330,7 @@ def build_about(ctx: Context, sec: Section, settings: dict[str, Any]) -> None:
 
 
 #: settings whose values are option words the reader gets in the report language
-_WORD_SETTINGS = frozenset({"model", "method", "missing"})
+_WORD_SETTINGS = frozenset({"model", "method", "missing", "lang"})
 
 
 def _setting(L: Labels, key: str, value: Any) -> Any:

@@ -295,3 +295,12 @@ def test_unweighted_surveys_show_no_weighted_counts(mobi_ecsi, tmp_path):
     page, res = mobi_ecsi
     assert "Weighted respondents" not in page
     assert "weighted_count" in res["tables"]["loyalty_segments"][0]  # the files keep the column
+
+
+def test_sections_skipped_for_want_of_a_satisfaction_question_say_how_to_name_one(qualtrics):
+    # the Qualtrics columns are Q1_1 ... Q3_2: the reader learns which column names (or codebook
+    # role) make a question the overall satisfaction, not only the codebook jargon
+    page, _ = qualtrics
+    for sec in ("improve", "drivers"):
+        note = _note(page, sec)
+        assert "a column named like SAT1, CSAT or CUSA" in note and "at least two rated attributes" in note

@@ -304,3 +304,14 @@ def test_sections_skipped_for_want_of_a_satisfaction_question_say_how_to_name_on
     for sec in ("improve", "drivers"):
         note = _note(page, sec)
         assert "a column named like SAT1, CSAT or CUSA" in note and "at least two rated attributes" in note
+
+
+def test_expectation_and_importance_sections_say_how_such_columns_are_named(mobi_ecsi):
+    from csindex.codebook import role_from_name
+
+    page, _ = mobi_ecsi
+    assert "columns named EXP_ plus the rated item (EXP_CREW1 for CREW1)" in _note(page, "ratio")
+    assert "columns named IMP_ plus the rated item (IMP_CREW1 for CREW1)" in _note(page, "dual-ipa")
+    # what the notes promise is what the loader does
+    assert role_from_name("EXP_CREW1") == {"construct": "EXP_CREW", "role": "expectation", "attribute": "CREW1"}
+    assert role_from_name("IMP_CREW1")["role"] == "importance"

@@ -192,3 +192,36 @@ def test_report_without_a_model_says_on_the_console_which_template_fits(tmp_path
     code = cli.main(["report", str(reference_path("satisfaction.csv")), "--model", "ecsi", "--bootstrap", "0",
                      "--out", str(tmp_path / "r2"), "--n-jobs", "1"])
     assert code == 0 and "csindex: note:" not in capsys.readouterr().err
+
+
+def test_validate_prints_shares_in_percent_scales_whole_and_counts_the_other_problems(capsys):
+    from conftest import reference_path
+
+    code = cli.main(["validate", str(reference_path("corp_rep_data.csv"))])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "missing share (all rated cells): 0.1%" in out
+    row = next(line.split() for line in out.splitlines() if line.startswith("cusl_2 "))
+    assert row[3] == "1.2%" and row[-2:] == ["1", "7"]  # 4 of 344 missing; scale 1-7, not 1.0000 7.0000
+    assert "0.0000" not in out
+    # two constructs hold likely missing codes: the error line names the first and counts the other
+    assert err.count("csindex: error:") == 1 and err.rstrip().endswith("(1 more problem above)")
+
+
+def test_errors_name_the_command_line_options_not_the_python_ones(capsys):
+    # the library says by='region' and drop=(...); the command line has --by region and model files
+    from conftest import reference_path
+
+    assert cli.main(["report", str(reference_path("mobi.csv")), "--by", "region", "--bootstrap", "0", "--quiet"]) == 1
+    assert "csindex: error: --by region is not a column of the survey." in capsys.readouterr().err
+    assert cli.main(["report", str(reference_path("corp_rep_data.csv")), "--model", "ecsi", "--bootstrap", "0",
+                     "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "drop=" not in err and "write the model without it in a lavaan-style file for --model" in err
+    # words of other functions and of the Python hint stay as they are
+    assert cli._one_line("Prefer method='shapley' or 'relative_weights'.") == \
+        "Prefer method='shapley' or 'relative_weights'."
+    assert cli._one_line("Drop the redundant item(s), or use missing='listwise'.") == \
+        "Drop the redundant item(s), or use --missing listwise."
+    assert cli._one_line("run again with --model ccsi (model='ccsi' in Python)") == \
+        "run again with --model ccsi (model='ccsi' in Python)"

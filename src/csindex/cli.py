@@ -21,6 +21,7 @@ csindex ...
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import warnings
 from collections.abc import Sequence
@@ -141,8 +142,34 @@ def _input_problem(exc: OSError | UnicodeError) -> str:
     return f"could not read {what}: {getattr(exc, 'strerror', None) or _one_line(exc)}. Check the path."
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
+def _one_line(exc: BaseException | Warning | str) -> str:
+    """A message on one line, in the words of the command line (``--missing listwise``, not
+    ``missing='listwise'``): the library's messages name the Python options."""
+    text = " ".join(str(exc).split())
+    for pattern, words in _CLI_WORDS:
+        text = pattern.sub(words, text)
+    return text
+
+
+#: option values that are the command line's own (method='shapley' of a driver analysis is not --method)
+_CLI_VALUES = {"method": {"pls", "sem", "both"}, "missing": {"em", "listwise", "mean"},
+               "on_invalid": {"raise", "nan"}, "lang": {"en", "zh"}}
+
+
+def _cli_option(match: Any) -> str:
+    name, value = match.group(1), match.group(3) if match.group(3) is not None else match.group(4)
+    if name in _CLI_VALUES and value not in _CLI_VALUES[name]:
+        return match.group(0)
+    return f"--{name.replace('_', '-')} {value}"
+
+
+_CLI_WORDS: tuple[tuple[Any, Any], ...] = (
+    (re.compile(r"\b(codebook|model|method|lang|bootstrap|seed|by|on_invalid|missing|previous|wave|n_jobs)="
+                r"('([^']*)'|(-?\d+))(?! in Python)"), _cli_option),
+    (re.compile(r"pass items=\{construct: \[items\]\}"), "give a codebook (--codebook) with that column"),
+    (re.compile(r"leave the construct out with drop=\([^)]*\) \(its paths are re-routed\)"),
+     "write the model without it in a lavaan-style file for --model"),
+)
 
 
 def _scale(args: argparse.Namespace) -> tuple[float, float] | None:
@@ -158,6 +185,23 @@ def _load(args: argparse.Namespace, on_invalid: str = "raise") -> Any:
     return load_survey(args.file, args.codebook, **options)
 
 
+def _readable(summary: Any) -> Any:
+    """The validation summary as a person reads it: shares in %, scales as whole numbers."""
+    import dataclasses
+
+    facts = {k: f"{v:.1%}" if isinstance(v, float) and "share" in k else v for k, v in summary.facts.items()}
+    tables = {}
+    for name, table in summary.tables.items():
+        table = table.copy()
+        for col in table.columns:
+            if str(col).endswith("share"):
+                table[col] = [f"{v:.1%}" for v in table[col]]
+            elif str(col).startswith("scale_"):
+                table[col] = [f"{v:g}" for v in table[col]]
+        tables[name] = table
+    return dataclasses.replace(summary, facts=facts, tables=tables)
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .exceptions import SurveyError
 
@@ -171,7 +215,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     except SurveyError:
         survey = None
     if survey is not None:
-        print(survey.validation.summary().to_text())
+        print(_readable(survey.validation.summary()).to_text())
     if strict_error is not None:
         if args.debug:
             raise strict_error
@@ -179,7 +223,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         return 1
     if survey is not None and not survey.validation.ok:
         problems = survey.validation.problems()
-        print(f"csindex: error: {problems[0] if problems else 'the survey is not valid.'}", file=sys.stderr)
+        more = f" ({len(problems) - 1} more problem{'s' * (len(problems) > 2)} above)" if len(problems) > 1 else ""
+        print(f"csindex: error: {problems[0] if problems else 'the survey is not valid.'}{more}", file=sys.stderr)
         return 1
     return 0
 
@@ -262,10 +307,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if not args.quiet:
         failed = result.sections[result.sections["status"] == "failed"]
         for row in failed.itertuples():
-            print(f"csindex: warning: section {row.title!r} could not be computed: {row.note}", file=sys.stderr)
+            print(f"csindex: warning: section {row.title!r} could not be computed: {_one_line(row.note)}",
+                  file=sys.stderr)
         no_model = result.sections[(result.sections["id"] == "model") & (result.sections["status"] == "skipped")]
         for row in no_model.itertuples():  # how to get the index model the report went without
-            print(f"csindex: note: {row.note}", file=sys.stderr)
+            print(f"csindex: note: {_one_line(row.note)}", file=sys.stderr)
         print(f"Report written to {result.index_html.resolve()}")
     return 0
 

@@ -554,7 +554,7 @@ def test_cli_missing_option(tmp_path, capsys):
     assert payload["settings"]["missing"] == "mean"
     assert payload["key_numbers"]["pls_n_used"] == 1000  # mean replacement keeps every respondent
     page = (tmp_path / "m" / "index.html").read_text(encoding="utf-8")
-    assert "missing answers replaced by the item mean" in page
+    assert "<b>Missing answers</b>: replaced by the item mean" in page  # the fact names it once
     from csindex.report import missing_options
 
     code = cli.main(["report", "--missing", "em", "--bootstrap", "0", "--out", str(tmp_path / "e"), "--quiet"])

@@ -141,7 +141,7 @@ def _png_size(data: bytes) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
-_LAYOUT_JS = """JSON.stringify({
+_LAYOUT_JS = r"""JSON.stringify({
   scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
   wide: Array.from(document.querySelectorAll('main > section, header, nav, footer'))
         .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).map(e => e.id || e.tagName),
@@ -152,6 +152,13 @@ _LAYOUT_JS = """JSON.stringify({
   cutTables: Array.from(document.querySelectorAll('table.csindex-table'))
         .filter(t => t.scrollWidth > t.clientWidth + 1)
         .map(t => (t.previousElementSibling ? t.previousElementSibling.textContent : '').slice(0, 60)),
+  brokenRanges: Array.from(document.querySelectorAll('th')).filter(th => {
+        const t = th.firstChild; if (!t || t.nodeType !== 3) return false;
+        const m = /\d–\u2060?\d+/.exec(t.data); if (!m) return false;
+        const r = document.createRange(); r.setStart(t, m.index); r.setEnd(t, m.index + m[0].length);
+        return r.getClientRects().length > 1; }).map(th => th.textContent),
+  thLines: Math.max(0, ...Array.from(document.querySelectorAll('th')).map(th =>
+        Math.round((th.clientHeight - 6) / parseFloat(getComputedStyle(th).lineHeight)))),
   quoteEm: (() => { const s = document.createElement('span'); s.textContent = '\u201c\u201c\u201c\u201c';
         document.querySelector('main p').appendChild(s);
         const em = s.getBoundingClientRect().width / 4 / parseFloat(getComputedStyle(s).fontSize);
@@ -262,6 +269,20 @@ def test_english_page_on_ecsi_data_fits_the_desktop_column_with_latin_quotes(tmp
     seen = open_in_chromium(res.index_html, tmp_path / "profile", tmp_path / "shot.png", width=1280)
     assert seen["errors"] == []
     assert seen["layout"]["cutTables"] == []
+    assert seen["layout"]["brokenRanges"] == []  # "Performance (0–" / "100)" in a wrapped header
     # English text takes its curly quotes from a Latin font: a CJK font's full-width “ set the
     # quoted construct of the headline ("the construct “Loyalty” in") apart by a blank em
     assert seen["layout"]["quoteEm"] < 0.6, seen["layout"]["quoteEm"]
+
+
+@pytest.mark.slow
+def test_chinese_headers_wrap_in_words_not_in_single_characters_on_a_phone(tmp_path):
+    # at 390 px the header 影响（每提高 1 分带来的指数分） wrapped two characters a line, eight lines high
+    out = tmp_path / "report"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = csindex.report(reference_path("mobi.csv"), model="ecsi", lang="zh", out=out, bootstrap=0, seed=1,
+                             excel=False, progress=False)
+    seen = open_in_chromium(res.index_html, tmp_path / "profile", tmp_path / "shot.png", width=390)
+    assert seen["errors"] == []
+    assert 1 <= seen["layout"]["thLines"] <= 4, seen["layout"]["thLines"]

@@ -125,3 +125,16 @@ def test_an_untranslated_note_is_counted_on_the_chinese_page():
 
     shown, kept = notes_shown(["Something new the loader says."], Labels("zh"))
     assert shown == [] and kept == ["Something new the loader says."]
+
+
+def test_tables_never_show_a_negative_zero():
+    # corp_rep_data: perf_global's expected gain of -0.004 showed as "-0.0"
+    import pandas as pd
+
+    from csindex.report._format import display, num_text
+
+    assert num_text(-0.004, 1) == "0.0" and num_text(-0.06, 1) == "-0.1" and num_text(-0.0004) == "0.000"
+    shown = display(pd.DataFrame({"gain": [-0.004, 2.5], "gain_ci_lower": [-0.04, 1.0], "gain_ci_upper": [0.3, 4.0],
+                                  "top2_share": [-0.0001, 0.5]}))
+    assert list(shown["gain"]) == ["0.0", "2.5"] and shown["gain_interval"][0] == "[0.0, 0.3]"
+    assert list(shown["top2_share"]) == ["0.0%", "50.0%"]

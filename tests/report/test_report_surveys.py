@@ -75,6 +75,7 @@ def test_settings_say_none_and_name_the_options_in_words(sat_plain):
     assert _fact(page, "Model") == "none"
     assert _fact(page, "Method") == "PLS path modeling"
     assert _fact(page, "Missing answers in PLS") == "EM estimation"
+    assert _fact(page, "Language") == "English"
     assert res["settings"]["method"] == "pls" and res["settings"]["by"] is None  # the files keep the codes
 
 
@@ -85,7 +86,7 @@ def qualtrics(tmp_path_factory):
 
 def _rows(page: str, caption: str) -> list[list[str]]:
     """Cells of the table shown under the heading ``caption``."""
-    part = page.split(f">{caption}<", 1)[1].split("</table>", 1)[0]
+    part = page.rsplit(f">{caption}<", 1)[1].split("</table>", 1)[0]  # the table caption, not a heading
     return [[html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)]
             for row in re.findall(r"<tr>(.*?)</tr>", part, flags=re.S) if "<td" in row]
 
@@ -115,7 +116,7 @@ def _note(page: str, section: str) -> str:
 def test_without_a_model_the_page_says_which_template_fits_and_how_to_ask_for_it(sat_plain):
     # satisfaction.csv's constructs imag, expe, qual, val, sat, loy are the CCSI/ECSI ones by name:
     # the reader learns the option that fits them, in the CLI's words, not "pass model=(..., a ModelSpec)"
-    page, res = sat_plain
+    page, _ = sat_plain
     note = _note(page, "model")
     assert "imag, expe, qual, val, sat and loy" in note and "--model ccsi" in note
     assert "ModelSpec" not in page
@@ -184,6 +185,9 @@ def test_headline_of_a_user_model_names_the_construct_it_shows(tmp_path, model, 
     shown, text = _headline(page)
     assert shown == label
     assert f"the construct “{construct}”" in text
+    # the model's COMP is competence: shown as written, not as the templates' Complaints
+    paths = _rows(page, "Path coefficients")
+    assert paths[0][0] == "COMP" and "Complaints" not in _text(page)
     payload = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert payload["key_numbers"]["satisfaction_construct"] == ("CUSA" if "CUSA" in model else "CUSL")
     assert res.index_html == out / "index.html"
@@ -200,3 +204,114 @@ def test_model_hint_names_csi_constructs_only():
     # comp (competence), perf, cusa, cusl match aliases of the index constructs, but without
     # expectation or image this is no CSI model: no template is suggested
     assert model_hint(corp) == ()
+
+
+@pytest.fixture(scope="module")
+def corp_plain(tmp_path_factory):
+    return _run(tmp_path_factory, "corp-plain", reference_path("corp_rep_data.csv"))
+
+
+def test_many_notes_on_how_the_data_was_read_are_folded_and_problems_stay_in_view(corp_plain, qualtrics):
+    page, _ = corp_plain
+    part = page.split('id="data-quality"', 1)[1].split("</section>", 1)[0]
+    folded = re.search(r'<details class="notes"><summary>How the data was read: (\d+) notes.*?</summary>(.*?)</details>',
+                       part, flags=re.S)
+    assert folded is not None and int(folded.group(1)) == folded.group(2).count('<p class="note">') > 6
+    assert "No codebook given" in folded.group(2)
+    outside = part.replace(folded.group(0), "")
+    assert "stand apart from the inferred scale" in outside  # the likely missing codes: a problem, shown
+    # a short list stays open
+    assert "<details" not in qualtrics[0].split('id="data-quality"', 1)[1].split("</section>", 1)[0]
+
+
+def test_corporate_reputation_data_gets_its_attributes_ranked(corp_plain):
+    # the demographics are profile columns now, and the one-item target cusa is found again
+    _, res = corp_plain
+    status = {s["id"]: s["status"] for s in res["sections"]}
+    assert status["improve"] == "ok"
+    assert not {"age", "education", "servicetype"} & set(res["key_numbers"]["improve_first"])
+
+
+def test_a_platform_export_s_recommend_question_gives_the_nps(tmp_path_factory):
+    # SurveyMonkey names the column Q3; its text asks how likely one would recommend us, on 0-10
+    page, res = _run(tmp_path_factory, "surveymonkey", DATA / "surveymonkey_export.csv")
+    status = {s["id"]: s["status"] for s in res["sections"]}
+    assert status["kpi"] == "ok"
+    values = csindex.load_survey(DATA / "surveymonkey_export.csv").responses["Q3"].astype(float)
+    expected = 100 * ((values >= 9).mean() - (values <= 6).mean())
+    assert res["key_numbers"]["nps"] == pytest.approx(expected)
+    assert "How likely is it that you would recommend" in _note(page, "kpi")
+
+
+def test_a_one_item_construct_named_like_its_item_reads_as_its_construct(mobi_ecsi):
+    # mobi's complaints are one item CUSCO in construct CUSCO: the construct tables said "CUSCO"
+    # while the item table called its construct "Complaints"
+    page, _ = mobi_ecsi
+    constructs = [row[0] for row in _rows(page, "Construct scores")]
+    assert "Complaints" in constructs and "CUSCO" not in constructs
+    assert "Complaints" in [row[0] for row in _rows(page, "Driver weights")]
+    items = {row[0]: row[1] for row in _rows(page, "Item scores")}
+    assert items["CUSCO"] == "Complaints" and items["PERQ1"] == "Perceived quality"
+
+
+def test_loyalty_section_without_an_nps_item_says_why_there_is_no_nps(mobi_ecsi):
+    page, res = mobi_ecsi
+    assert "nps" not in res["key_numbers"]
+    assert "No Net Promoter Score: it needs a 0–10 likelihood-to-recommend question" in _note(page, "kpi")
+
+
+def test_model_section_says_which_survey_construct_each_template_construct_took(mobi_ecsi, mobi_zh):
+    note = _note(mobi_ecsi[0], "model")
+    assert ("The ECSI template took the survey's constructs by their names: CUEX → Expectation, PERQ → Perceived "
+            "quality, PERV → Value, CUSA → Satisfaction, CUSCO → Complaints and CUSL → Loyalty.") in note
+    assert "IMAG → " not in note  # same name: nothing to say
+    assert "CUEX → 预期质量" in _note(mobi_zh[0], "model")
+
+
+def test_missing_answers_chart_shows_only_constructs_with_missing_answers(corp_plain):
+    # corp_rep_data: 2 of 14 constructs have missing answers; the chart drew 12 empty rows
+    import base64
+
+    page, _ = corp_plain
+    part = page.split('id="data-quality"', 1)[1].split("</section>", 1)[0]
+    svg = base64.b64decode(re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', part).group(1)).decode()
+    assert "Loyalty" in svg and "Satisfaction" in svg
+    assert "csor_global" not in svg and "switch" not in svg
+
+
+def test_segments_coded_as_numbers_are_named_with_their_column(tmp_path):
+    out = tmp_path / "r"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        csindex.report(reference_path("corp_rep_data.csv"), by="servicetype", out=out, bootstrap=0, seed=1,
+                       progress=False, excel=False)
+    page = (out / "index.html").read_text(encoding="utf-8")
+    segments = {row[0] for row in _rows(page, "Scores by segment")}
+    assert segments == {"servicetype 1", "servicetype 2"}
+
+
+def test_unweighted_surveys_show_no_weighted_counts(mobi_ecsi, tmp_path):
+    # "Weighted respondents 95.00" beside "Respondents 95" only repeats the count
+    page, res = mobi_ecsi
+    assert "Weighted respondents" not in page
+    assert "weighted_count" in res["tables"]["loyalty_segments"][0]  # the files keep the column
+
+
+def test_sections_skipped_for_want_of_a_satisfaction_question_say_how_to_name_one(qualtrics):
+    # the Qualtrics columns are Q1_1 ... Q3_2: the reader learns which column names (or codebook
+    # role) make a question the overall satisfaction, not only the codebook jargon
+    page, _ = qualtrics
+    for sec in ("improve", "drivers"):
+        note = _note(page, sec)
+        assert "a column named like SAT1, CSAT or CUSA" in note and "at least two rated attributes" in note
+
+
+def test_expectation_and_importance_sections_say_how_such_columns_are_named(mobi_ecsi):
+    from csindex.codebook import role_from_name
+
+    page, _ = mobi_ecsi
+    assert "columns named EXP_ plus the rated item (EXP_CREW1 for CREW1)" in _note(page, "ratio")
+    assert "columns named IMP_ plus the rated item (IMP_CREW1 for CREW1)" in _note(page, "dual-ipa")
+    # what the notes promise is what the loader does
+    assert role_from_name("EXP_CREW1") == {"construct": "EXP_CREW", "role": "expectation", "attribute": "CREW1"}
+    assert role_from_name("IMP_CREW1")["role"] == "importance"

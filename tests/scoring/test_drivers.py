@@ -314,3 +314,16 @@ def test_by_segment_equals_subset(satisfaction_data):
     part = satisfaction_data[satisfaction_data["gender"] == "male"].reset_index(drop=True)
     alone = driver_weights(part, target="sat1", drivers=SAT_DRIVERS[:4])
     assert seg["male"].weights["weight"].to_numpy() == pytest.approx(alone.weights["weight"].to_numpy())
+
+
+def test_collinearity_advice_fits_the_method():
+    # the report runs Shapley: advising "prefer method='shapley'" there told the reader to do what was done
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(size=100), rng.normal(size=100)
+    df = pd.DataFrame({"A1": a, "B1": b, "C1": a + b + 0.05 * rng.normal(size=100), "Y1": a + rng.normal(size=100)})
+    with pytest.warns(CollinearityWarning) as caught:
+        driver_weights(df, target="Y1", drivers=["A1", "B1", "C1"], method="shapley")
+    text = str(caught[0].message)
+    assert "Prefer method" not in text and "Shapley shares" in text and text.startswith("Drivers 'A1', 'B1' and 'C1' have")
+    with pytest.warns(CollinearityWarning, match="Prefer method='shapley'"):
+        driver_weights(df, target="Y1", drivers=["A1", "B1", "C1"], method="ols")

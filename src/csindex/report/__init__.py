@@ -42,7 +42,7 @@ from .._params import check_param
 from .._validation import check_option, did_you_mean
 from ..exceptions import CsindexError, ParameterError, SurveyDataError
 from ._files import OutputFolder, check_out
-from ._i18n import LANGS, Labels
+from ._i18n import LANGS, Labels, ambiguous
 from ._parallel import SecondProcess, run_steps
 from ._render import Section, render_html, table_records, write_json
 from ._sections import Context, build_about, build_kpi, build_quality, build_segments, build_simple
@@ -291,6 +291,8 @@ def report(
     from . import _appendix, _headline, _models
 
     ctx.model, ctx.model_name = _models.resolve_model(model, survey)
+    if ctx.model is not None and ctx.model_name.lower() not in ("ccsi", "acsi", "ecsi", "scsb"):
+        labels.as_written = ambiguous(ctx.model.constructs)  # the user's own COMP need not be complaints
     if ctx.model is None:
         ctx.model_hint = _models.model_hint(survey)
 

@@ -52,7 +52,13 @@ def num_text(v: Any, digits: int = 3) -> str:
         return "–"
     if abs(v) >= 1000:
         return f"{v:,.0f}"
-    return f"{v:.{digits}f}"
+    return _fixed(v, digits)
+
+
+def _fixed(v: float, digits: int) -> str:
+    """``v`` with ``digits`` decimals, never a negative zero ("-0.0" of a gain of -0.004 reads as a sign)."""
+    text = f"{v:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
 def _base(col: str, prefix: str) -> str:
@@ -103,7 +109,7 @@ def _formatter(col: str) -> Any:
     if base in ("p_value", "pvalue") or base.startswith("p_value"):
         return p_text
     if base in SHARES or base.endswith("_share"):
-        return lambda v: "–" if pd.isna(v) else f"{100 * float(v):.1f}%"
+        return lambda v: "–" if pd.isna(v) else f"{_fixed(100 * float(v), 1)}%"
     if base in COUNTS:
         return lambda v: "–" if pd.isna(v) else f"{int(round(float(v))):,}"
     if base in SCALE_100 or base.endswith("_index") or base.startswith("index") or base.startswith("score"):

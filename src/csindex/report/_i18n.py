@@ -71,6 +71,11 @@ def without_prefix(label: str, prefix: str) -> str:
 _EXACT_ONLY = frozenset({"COMP"})
 
 
+def ambiguous(names: Any) -> set[str]:
+    """The construct codes among ``names`` that only a template names for sure (COMP)."""
+    return {str(n) for n in names if str(n).upper() in _EXACT_ONLY}
+
+
 class Labels:
     """Texts and labels in one language, with item labels from a codebook."""
 
@@ -78,6 +83,8 @@ class Labels:
         self.lang = lang
         self._items = codebook_items
         self._msg = messages(lang)
+        #: construct codes shown as written (a user's model's COMP is competence as often as complaints)
+        self.as_written: set[str] = set()
 
     def __call__(self, key: str, **fmt: Any) -> str:
         text = self._msg[key]
@@ -97,14 +104,20 @@ class Labels:
         return str(name)
 
     def item_or_construct(self, name: str) -> str:
+        """An item's codebook label; else the construct's name (a one-item construct named like its
+        item, such as CUSCO, reads as its construct: Complaints)."""
         if self._items is not None and name in self._items.index:
-            return self.item(name)
+            label = self.item(name)
+            if label != str(name):
+                return label
         return self.construct(name)
 
     def construct(self, name: str) -> str:
         """Display name of a construct: the locale's name for common constructs, else the words
         its items' codebook labels share, else its name."""
         key = str(name)
+        if key in self.as_written:
+            return key
         for k in (key, key.upper(), key.lower()):
             if k != key and k in _EXACT_ONLY:
                 continue
@@ -181,4 +194,4 @@ def _ids_match() -> bool:  # pragma: no cover - used by tests and the release ch
     return set(messages("en")) == set(messages("zh"))
 
 
-__all__ = ["LANGS", "Labels", "messages"]
+__all__ = ["LANGS", "Labels", "ambiguous", "messages"]

@@ -242,6 +242,23 @@ def _target(ctx: Context) -> str | None:
     return endo[-1] if endo else None
 
 
+def _taken_by_name(ctx: Context) -> list[tuple[str, str]]:
+    """(survey construct, template construct) for each block of a template whose items form one
+    survey construct of another name (CUEX taken as EXPE): how the template read the survey."""
+    items = ctx.survey.codebook.items
+    chosen = items.get("index_construct")
+    if ctx.model_name.lower() not in ("ccsi", "acsi", "ecsi", "scsb") or (
+            chosen is not None and chosen.fillna("").astype(str).str.strip().ne("").any()):
+        return []  # a custom model, or the codebook chose the constructs (index_construct)
+    of = items["construct"]
+    pairs = []
+    for block in ctx.model.blocks:
+        own = {str(of.get(i, "") or "") for i in block.items}
+        if len(own) == 1 and (name := own.pop()) and name != block.name:
+            pairs.append((name, block.name))
+    return pairs
+
+
 def build_model(ctx: Context, sec: Section) -> None:
     L = ctx.labels
     if ctx.model is None:
@@ -249,6 +266,9 @@ def build_model(ctx: Context, sec: Section) -> None:
         return
     spec = ctx.model
     sec.p(L("m_intro", model=ctx.model_name, paths="; ".join(f"{L.construct(s)} → {L.construct(t)}" for s, t in spec.paths)))
+    taken = _taken_by_name(ctx)
+    if taken:
+        sec.add("note", L("m_taken", model=ctx.model_name, pairs=L.join([f"{d} → {L.construct(c)}" for d, c in taken])))
     if ctx.method in ("pls", "both"):
         _model_pls(ctx, sec)
     if ctx.method in ("sem", "both"):

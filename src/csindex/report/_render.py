@@ -48,6 +48,7 @@ table.csindex-table th,table.csindex-table td{border-bottom:1px solid var(--line
 text-align:right;white-space:nowrap}
 table.csindex-table th{background:var(--bg);text-align:center;white-space:normal;vertical-align:bottom;
 min-width:4em}
+html:lang(zh) table.csindex-table th{min-width:6em}
 table.csindex-table td.txt{text-align:left;white-space:normal;min-width:7em;max-width:34em}
 .cards{display:flex;flex-wrap:wrap;gap:12px;margin:12px 0}
 .card{border:1px solid var(--line);border-radius:6px;padding:10px 14px;min-width:160px;background:var(--bg)}
@@ -55,6 +56,7 @@ table.csindex-table td.txt{text-align:left;white-space:normal;min-width:7em;max-
 .card .k{font-size:12px;color:var(--muted)}
 .card .ci{font-size:12px;color:var(--muted)}
 .note{color:var(--muted);font-style:italic}
+details.notes{margin:6px 0 10px 0}details.notes summary{cursor:pointer;color:var(--accent)}
 .warn{color:var(--warn);font-size:13px}
 .facts{margin:6px 0 12px 0;padding-left:20px}
 ol.improve li{margin:4px 0}
@@ -140,7 +142,7 @@ def table_html(df: pd.DataFrame, *, digits: int = 3, max_rows: int = 60,
     head = ["<tr>"]
     if show_index:
         head.append(f"<th>{html.escape(str(frame.index.name or ''))}</th>")
-    head += [f"<th>{html.escape(str(c))}</th>" for c in frame.columns]
+    head += [f"<th>{_unbroken_ranges(html.escape(str(c)))}</th>" for c in frame.columns]
     head.append("</tr>")
     rows = []
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
@@ -188,6 +190,11 @@ def _figure_html(content: Any, caption: str, number: int, word: str) -> str:
                f'height="{round(content["height"])}" data-min-text-px="{min_px:.2f}">')
     return (f'<figure><div class="fig">{img}</div><figcaption>{html.escape(word)} {number}. '
             f'{html.escape(caption)}</figcaption></figure>')
+
+
+def _unbroken_ranges(text: str) -> str:
+    """``text`` whose number ranges ("0–100") never break at the dash when a header wraps."""
+    return re.sub(r"(\d)–(\d)", "\\1–\u2060\\2", text)
 
 
 def render_html(*, title: str, subtitle: str, lang: str, sections: Sequence[Section], labels: Any,

@@ -9,6 +9,7 @@ the little arithmetic here is selection and ranking of rows the results already 
 from __future__ import annotations
 
 import base64
+import html
 import logging
 import re
 from collections.abc import Callable
@@ -67,7 +68,9 @@ class Context:
 
     def show(self, section: Section, df: pd.DataFrame, caption: str = "", **fmt: Any) -> None:
         """Show a formatted copy of ``df`` (plain headers, sensible precision) in the section."""
-        section.add("table", self.labels.columns(display(df), **fmt), caption)
+        # counts "weighted" by the unit weights of an unweighted survey repeat the respondents column
+        hide = frozenset({"weighted_count"}) if self.survey.weights is None else frozenset()
+        section.add("table", self.labels.columns(display(df, hide=hide), **fmt), caption)
 
     def figure(self, section: Section, shown: Any, caption: str) -> None:
         """Embed a plot (a Display or a Figure) as an SVG shown at its natural size, and close it.
@@ -111,7 +114,8 @@ def _with_labels(df: pd.DataFrame, ctx: Context, column: str, *, after: str | No
     """Copy of ``df`` whose ``column`` (item or construct codes) shows the codebook labels instead,
     and whose ``construct`` column, if any, shows construct names."""
     out = df.copy()
-    out[column] = [ctx.labels.item_or_construct(str(v)) for v in out[column]]
+    name = ctx.labels.item if column == "item" else ctx.labels.item_or_construct
+    out[column] = [name(str(v)) for v in out[column]]
     if column != "construct" and "construct" in out.columns:
         out["construct"] = [ctx.labels.construct(str(v)) for v in out["construct"]]
         # the construct column already shows the question a platform export repeats in each item
@@ -126,6 +130,10 @@ def _weighted_note(ctx: Context) -> str:
 # --------------------------------------------------------------------------- data quality
 
 
+#: notes on how the data was read shown open; more are folded under one line
+_OPEN_NOTES = 6
+
+
 def build_quality(ctx: Context, sec: Section) -> None:
     L = ctx.labels
     v = ctx.survey.validation
@@ -134,8 +142,16 @@ def build_quality(ctx: Context, sec: Section) -> None:
     facts = dict(summary.facts)
     sec.add("facts", {k: (f"{100 * v:.1f}%" if isinstance(v, float) and ("share" in k or "rate" in k)
                           else L.get(f"value.{v}", v) if isinstance(v, str) else v) for k, v in facts.items()})
-    shown, kept = notes_shown(list(summary.notes), L)
-    for note in shown:
+    info, kept = notes_shown(list(v.notes), L)
+    problems, kept_problems = notes_shown(list(v.problems()), L)
+    kept += kept_problems
+    if len(info) > _OPEN_NOTES:  # how the data was read: folded, so the problems and tables stay in view
+        sec.add("html", f'<details class="notes"><summary>{html.escape(L("q_read_notes", n=len(info)))}</summary>'
+                + "".join(f'<p class="note">{html.escape(n)}</p>' for n in info) + "</details>")
+    else:
+        for note in info:
+            sec.add("note", note)
+    for note in problems:
         sec.add("note", note)
     if kept:  # notes without a translation: counted here, in English in results.json
         ctx.key.setdefault("notes", {})["data-quality"] = kept
@@ -157,7 +173,9 @@ def build_quality(ctx: Context, sec: Section) -> None:
         shown = shown.sort_values("missing_share", ascending=False, kind="stable")
         ctx.show(sec, shown.head(15).reset_index(drop=True), L("q_items"))
         by = items.groupby("construct", sort=False)["missing_share"].mean()
-        ctx.figure(sec, _missing_chart(by, ctx), L("q_fig"))
+        by = by[by > 0]  # the constructs with missing answers, as the table above lists the items
+        if len(by):
+            ctx.figure(sec, _missing_chart(by, ctx), L("q_fig"))
     else:
         sec.add("note", L("q_none"))
 
@@ -226,22 +244,34 @@ def build_segments(ctx: Context, sec: Section) -> None:
     ctx.key["segment_overall_scores"] = {
         str(r.segment): float(r.score) for r in table[table["construct"] == "overall"].itertuples()}
     sec.p(L("g_intro", by=L.item(by), k=len(res.results)))
+    # bare codes (1, 2) name their column ("servicetype 1") in the legend and the table
+    codes = pd.to_numeric(table["segment"].astype(str), errors="coerce").notna().all()
+    segment = [f"{L.item(by)} {v}" if codes else str(v) for v in table["segment"]]
     chart = table.assign(construct=[L.construct(c) for c in table["construct"]],
-                         segment=table["segment"].astype(str)).rename(columns={"score": "index"})
+                         segment=segment).rename(columns={"score": "index"})
     ctx.figure(sec, index_chart(chart, group="segment", texts=ctx.texts), L("g_fig", by=L.item(by)))
-    shown = table[["segment", "construct", "n", "score", "ci_lower", "ci_upper"]]
+    shown = table[["segment", "construct", "n", "score", "ci_lower", "ci_upper"]].assign(segment=segment)
     ctx.show(sec, _with_labels(shown, ctx, "construct"), L("g_table"))
 
 
 # --------------------------------------------------------------------------- KPIs
 
 
+#: the likelihood-to-recommend question by its wording (platform exports name their columns Q1, Q2, ...)
+_RECOMMEND = re.compile(r"\brecommend|推荐", re.I)
+
+
 def _nps_item(ctx: Context) -> str | None:
+    """The NPS item: by its column name, else the one 0-10 item whose label asks about recommending."""
     cols = ctx.survey.responses.columns
     for name in ("NPS", "nps", "ltr", "LTR", "recommend"):
         if name in cols:
             return name
-    return None
+    items = ctx.survey.codebook.items
+    asked = [str(i) for i, row in items.iterrows()
+             if row["scale_min"] == 0 and row["scale_max"] == 10 and i in cols
+             and any(_RECOMMEND.search(str(row[c] or "")) for c in ("label_en", "label_zh"))]
+    return asked[0] if len(asked) == 1 else None
 
 
 def build_kpi(ctx: Context, sec: Section) -> None:
@@ -266,6 +296,8 @@ def build_kpi(ctx: Context, sec: Section) -> None:
         ctx.table(sec, "nps", res.table, L("k_nps"))
         ctx.key["nps"] = float(res.score)
         ctx.key["nps_ci"] = [float(res.ci_lower), float(res.ci_upper)]
+    else:  # the heading promises an NPS: say why there is none
+        sec.add("note", L("k_no_nps"))
     if len(loyalty_items) >= 2:
         att, pat = loyalty_items[0], loyalty_items[1]
         a = survey.responses[att]
@@ -298,7 +330,7 @@ def build_about(ctx: Context, sec: Section, settings: dict[str, Any]) -> None:
 
 
 #: settings whose values are option words the reader gets in the report language
-_WORD_SETTINGS = frozenset({"model", "method", "missing"})
+_WORD_SETTINGS = frozenset({"model", "method", "missing", "lang"})
 
 
 def _setting(L: Labels, key: str, value: Any) -> Any:

@@ -440,8 +440,12 @@ def _bootstrap_into(table: pd.DataFrame, settings: dict[str, Any], z: np.ndarray
     settings["bootstrap_used"] = int(ok.sum())
 
 
+#: a method as the collinearity warning names it
+_METHOD_WORDS = {"shapley": "Shapley", "relative_weights": "relative-weight", "dominance": "dominance"}
+
+
 def _check_design(corr: np.ndarray, mean: np.ndarray, sd: np.ndarray, names: list[str], tlabel: str,
-                  n_used: int) -> tuple[np.ndarray, np.ndarray]:
+                  n_used: int, method: str = "ols") -> tuple[np.ndarray, np.ndarray]:
     """Refuse constant or perfectly collinear drivers and a constant target; warn on VIF > 5.
 
     VIF_j is the j-th diagonal element of the inverse correlation matrix, the same number as
@@ -474,11 +478,14 @@ def _check_design(corr: np.ndarray, mean: np.ndarray, sd: np.ndarray, names: lis
     vif = np.diag(rinv)
     high = [n for n, v in zip(names, vif) if v > 5]
     if high:
-        warnings.warn(
-            f"Drivers {quote_list(high)} have a variance inflation factor above 5 (max {vif.max():.1f}); their "
-            "betas are unreliable. Prefer method='shapley' or 'relative_weights'.",
-            CollinearityWarning, stacklevel=2,
-        )
+        who = f"Drivers {quote_list(high)} have" if len(high) > 1 else f"Driver {quote_list(high)} has"
+        advice = ("their betas are unreliable. Prefer method='shapley' or 'relative_weights'."
+                  if method in ("ols", "pratt") else
+                  f"the regression betas are unreliable; the {_METHOD_WORDS.get(method, method)} shares split R² "
+                  "among correlated drivers "
+                  "and are not affected.")
+        warnings.warn(f"{who} a variance inflation factor above 5 (max {vif.max():.1f}); {advice}",
+                      CollinearityWarning, stacklevel=2)
     return rinv, vif
 
 
@@ -601,7 +608,7 @@ def driver_weights(data: Any, target: str | Sequence[str] | None = None, drivers
             f"{n_dropped} of {survey.n} respondents were left out of {where} because they miss the target or a "
             "driver (listwise deletion).", MissingDataWarning, stacklevel=2,
         )
-    rinv, vif = _check_design(corr, mean, sd, names, tlabel, n_used)
+    rinv, vif = _check_design(corr, mean, sd, names, tlabel, n_used, method)
     wts, r2 = _measure(corr, method)
     r2 = float(r2)
     beta = rinv @ corr[:p, p]

@@ -1,14 +1,18 @@
-"""Path diagram of a structural model (PLS or SEM): constructs left to right by layer."""
+"""Path diagram of a structural model (PLS or SEM): constructs left to right by layer,
+consecutive layers stacked into one column when the row would be wider than ``max_width``."""
 
 from __future__ import annotations
 
+import itertools
 import textwrap
 from collections.abc import Mapping, Sequence
+from math import comb
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._params import Interval, check_param
 from .._validation import quote_list
 from ..exceptions import SpecError, SurveyDataError
 from ._base import Display, as_frame, has_cjk, boxes_overlap, get_renderer, numeric_column, require_columns, text_extent_px
@@ -19,7 +23,10 @@ from ._text import text as _t
 _NODE_PT = 10.5  # node label font size at the natural size
 _EDGE_PT = 9.0  # coefficient font size at the natural size
 _CHAR_EM = 0.62  # average advance of a Latin character, in em (CJK characters: 1 em)
-_RADS = (0.0, 0.14, -0.14, 0.24, -0.24, 0.34, -0.34, 0.46, -0.46, 0.6, -0.6)
+_RADS = (0.0, 0.07, -0.07, 0.14, -0.14, 0.2, -0.2, 0.24, -0.24, 0.3, -0.3, 0.34, -0.34, 0.4, -0.4, 0.46, -0.46, 0.53, -0.53, 0.6, -0.6)
+_RADS_COLUMN = (0.0, 0.35, -0.35, 0.5, -0.5, 0.7, -0.7, 0.9, -0.9, 1.1, -1.1)  # arrows within a column
+_MAX_HEIGHT = 14.0  # tallest figure (in) drawn at the natural size
+_MAX_PARTITIONS = 20000  # contiguous layer groupings tried when folding; beyond that a greedy split
 _LABEL_TS = tuple(0.5 + sign * k * 0.04 for k in range(10) for sign in ((1,) if k == 0 else (-1, 1)))
 
 
@@ -73,6 +80,68 @@ def longest_path_layers(nodes: Sequence[str], edges: Sequence[tuple[str, str]]) 
     return [tuple(n for n in nodes if depth[n] == k) for k in range(n_layers)]
 
 
+def fold_layers(
+    layers: Sequence[Sequence[str]], edges: Sequence[tuple[str, str]], n_columns: int
+) -> list[list[tuple[str, ...]]]:
+    """Group consecutive ``layers`` into at most ``n_columns`` columns.
+
+    The layers of a column are stacked top to bottom, so a long causal chain fits a
+    bounded width. Among the contiguous groupings, the one with the fewest constructs
+    in its tallest column is taken; ties go to the grouping with the fewest arrows that
+    would run through another construct of their column, then the fewest arrows that
+    jump over a whole column.
+
+    Examples
+    --------
+    >>> chain = [("IMAG",), ("EXPE",), ("QUAL",), ("VAL",), ("SAT",), ("COMP",), ("LOY",)]
+    >>> edges = [("IMAG", "EXPE"), ("IMAG", "SAT"), ("IMAG", "LOY"), ("EXPE", "QUAL"), ("EXPE", "VAL"),
+    ...          ("EXPE", "SAT"), ("QUAL", "VAL"), ("QUAL", "SAT"), ("VAL", "SAT"), ("SAT", "LOY"),
+    ...          ("SAT", "COMP"), ("COMP", "LOY")]  # the ECSI model with complaints
+    >>> [[n for layer in col for n in layer] for col in fold_layers(chain, edges, 3)]
+    [['IMAG', 'EXPE', 'QUAL'], ['VAL', 'SAT'], ['COMP', 'LOY']]
+    """
+    return _fold_candidates(layers, edges, n_columns, 1)[0]
+
+
+def _fold_candidates(
+    layers: Sequence[Sequence[str]], edges: Sequence[tuple[str, str]], n_columns: int, n_best: int
+) -> list[list[tuple[str, ...]]]:
+    """The ``n_best`` best contiguous groupings of ``layers`` into columns (see :func:`fold_layers`)."""
+    layers = [tuple(layer) for layer in layers]
+    n = len(layers)
+    k = max(1, min(int(n_columns), n))
+    if k >= n:
+        return [[layers[c:c + 1] for c in range(n)]]
+    sizes = [len(layer) for layer in layers]
+
+    def cost(cuts: tuple[int, ...]) -> tuple[int, int, int]:
+        bounds = (0, *cuts, n)
+        col_of, idx_of, tallest = {}, {}, 0
+        for c in range(k):
+            members = [m for layer in layers[bounds[c]:bounds[c + 1]] for m in layer]
+            tallest = max(tallest, len(members))
+            for i, m in enumerate(members):
+                col_of[m], idx_of[m] = c, i
+        through = sum(1 for s, t in edges if col_of[s] == col_of[t] and abs(idx_of[t] - idx_of[s]) > 1)
+        jumps = sum(1 for s, t in edges if col_of[t] - col_of[s] > 1)
+        return tallest, through, jumps
+
+    if comb(n - 1, k - 1) <= _MAX_PARTITIONS:
+        ranked = sorted(itertools.combinations(range(1, n), k - 1), key=cost)[:n_best]
+    else:  # greedy: fill each column up to an equal share of the constructs
+        share, cuts, acc = sum(sizes) / k, [], 0
+        for i, size in enumerate(sizes[:-1]):
+            acc += size
+            if acc >= share * (len(cuts) + 1) and len(cuts) < k - 1 and n - i - 1 >= k - 1 - len(cuts):
+                cuts.append(i + 1)
+        ranked = [tuple(cuts)]
+    out = []
+    for cuts in ranked:
+        bounds = (0, *cuts, n)
+        out.append([layers[bounds[c]:bounds[c + 1]] for c in range(len(bounds) - 1)])
+    return out
+
+
 def _bezier(p0: np.ndarray, p2: np.ndarray, rad: float, ts: np.ndarray) -> np.ndarray:
     """Points of matplotlib's ``arc3,rad=`` quadratic curve from p0 to p2 at parameters ts."""
     mid = (p0 + p2) / 2
@@ -120,6 +189,9 @@ class PathDiagramDisplay(Display):
     r_squared : pandas.Series or None
     layers : list of tuple of str
         Constructs per layer, left to right.
+    columns : list of list of tuple of str
+        Layers per column, left to right: one layer per column, or consecutive layers
+        stacked top to bottom when one row of layers would be wider than ``max_width``.
     positions : dict
         Construct -> (x, y) node centre in data units.
     rads : dict
@@ -147,21 +219,28 @@ class PathDiagramDisplay(Display):
         show_ci: bool,
         labels: Mapping[str, str],
         loadings: Mapping[str, tuple[float, float]] | None = None,
+        max_width: float | None = None,
     ) -> None:
         self.paths = paths
+        self.max_width = max_width
         self.loadings = {str(k): (float(v[0]), float(v[1])) for k, v in (loadings or {}).items()}
         self.r_squared = r_squared
         self.layers = layers
         self.show_ci = show_ci
         self.labels = dict(labels)
-        self._wrapped = {
-            n: textwrap.fill(self.labels.get(n, n), 16, break_long_words=False) for layer in layers for n in layer
-        }
-        self._w, self._h, self._dx, self._dy = self._geometry()
-        self.positions = self._layout()
-        self.rads = self._route()
+        self._wrap(16)
+        if max_width is not None and (len(layers) - 1) * self._dx + self._w + 0.5 > max_width:
+            self._wrap(12)  # the diagram will be folded: narrower nodes leave room for more columns
+        self.positions, self.rads = self._layout()
 
     # ------------------------------------------------------------------ layout
+    def _wrap(self, width: int) -> None:
+        """Wrap the node labels at ``width`` characters and size the nodes to them."""
+        self._wrapped = {
+            n: textwrap.fill(self.labels.get(n, n), width, break_long_words=False) for layer in self.layers for n in layer
+        }
+        self._w, self._h, self._dx, self._dy = self._geometry()
+
     def _geometry(self) -> tuple[float, float, float, float]:
         """Node width/height, layer distance and in-layer distance from the label sizes."""
 
@@ -178,7 +257,8 @@ class PathDiagramDisplay(Display):
         label_ems = ems("[-0.05, 0.15]") if self.show_ci else ems("-0.50***")
         dx = w + label_ems * _EDGE_PT / 72 + 0.6
         return w, h, dx, h + 0.5
-    def _layout(self) -> dict[str, tuple[float, float]]:
+    def _layout(self) -> tuple[dict[str, tuple[float, float]], dict[tuple[str, str], float]]:
+        """Node centres and arrow curvatures."""
         layers = [list(layer) for layer in self.layers]
         edges = list(zip(self.paths["source"], self.paths["target"]))
         nbrs: dict[str, list[str]] = {n: [] for layer in layers for n in layer}
@@ -208,11 +288,36 @@ class PathDiagramDisplay(Display):
                 layers[k] = [layer[i] for i in idx]
                 y.update(ys(layers[k]))
         self.layers = [tuple(layer) for layer in layers]
-        return {n: (k * self._dx, y[n]) for k, layer in enumerate(layers) for n in layer}
+        self.columns = [[layer] for layer in self.layers]
+        row = {n: (k * self._dx, y[n]) for k, layer in enumerate(layers) for n in layer}
+        natural = (len(layers) - 1) * self._dx + self._w + 0.5
+        if self.max_width is None or natural <= self.max_width:
+            return row, self._route(row)[0]
+        # too wide for one row: stack consecutive layers into as many columns as fit, placed as
+        # close as the coefficient labels allow; take the first grouping whose arrows miss every
+        # node and whose height keeps the natural font size, else keep the single row
+        dx, dy = self._dx, self._dy
+        room = self.max_width - 0.5 - self._w
+        most = max(1, int(room // (dx - 0.25)) + 1)
+        for n_columns in range(min(most, len(layers) - 1), 0, -1):
+            self._dx = min(dx, room / (n_columns - 1)) if n_columns > 1 else dx
+            self._dy = self._h + 0.9  # wide gaps: arrows to later columns pass between stacked nodes
+            for columns in _fold_candidates(self.layers, edges, n_columns, 3):
+                pos: dict[str, tuple[float, float]] = {}
+                for c, column in enumerate(columns):
+                    members = [n for layer in column for n in layer]
+                    pos.update({n: (c * self._dx, ((len(members) - 1) / 2 - i) * self._dy) for i, n in enumerate(members)})
+                rads, hits = self._route(pos)
+                if hits == 0 and self._height(pos, rads) <= _MAX_HEIGHT:
+                    self.columns = columns
+                    return pos, rads
+        self._dx, self._dy = dx, dy
+        return row, self._route(row)[0]
 
-    def _route(self) -> dict[tuple[str, str], float]:
-        """Pick a curvature per arrow so that it misses the other nodes and arrows."""
-        pos = {n: np.array(p, dtype="float64") for n, p in self.positions.items()}
+    def _route(self, positions: Mapping[str, tuple[float, float]]) -> tuple[dict[tuple[str, str], float], int]:
+        """Pick a curvature per arrow so that it misses the other nodes and arrows; also
+        return how many (arrow, node) pairs still meet."""
+        pos = {n: np.array(p, dtype="float64") for n, p in positions.items()}
         names = list(pos)
         centers = np.array([pos[n] for n in names]) if names else np.zeros((0, 2))
         ts = np.linspace(0.0, 1.0, 41)
@@ -221,15 +326,14 @@ class PathDiagramDisplay(Display):
         order = sorted(range(len(edges)), key=lambda i: abs(pos[edges[i][1]][0] - pos[edges[i][0]][0]) + 0.01 * abs(pos[edges[i][1]][1] - pos[edges[i][0]][1]))
         routed: list[np.ndarray] = []
         rads: dict[tuple[str, str], float] = {}
+        n_hits = 0
         a, b = self._w / 2 + 0.12, self._h / 2 + 0.12
         for i in order:
             s, t = edges[i]
             others = np.array([j for j, n in enumerate(names) if n not in (s, t)], dtype=int)
-            same_layer = abs(pos[s][0] - pos[t][0]) < 1e-9
+            same_column = abs(pos[s][0] - pos[t][0]) < 1e-9
             best_rad, best_cost = 0.0, np.inf
-            for rad in _RADS:
-                if same_layer and abs(rad) < 0.3:
-                    continue
+            for rad in _RADS_COLUMN if same_column else _RADS:
                 pts = _bezier(pos[s], pos[t], rad, ts)
                 cost = 0.6 * abs(rad)
                 if len(others):
@@ -243,8 +347,9 @@ class PathDiagramDisplay(Display):
                 if cost < best_cost - 1e-12:
                     best_rad, best_cost = rad, cost
             rads[(s, t)] = best_rad
+            n_hits += int(best_cost // 100.0)
             routed.append(_bezier(pos[s], pos[t], best_rad, ts)[inner])
-        return rads
+        return rads, n_hits
 
     def _new_axes(self) -> Any:
         ax = super()._new_axes()
@@ -253,17 +358,28 @@ class PathDiagramDisplay(Display):
 
     def _figsize(self) -> tuple[float, float]:
         x0, y0, x1, y1 = self._extent()
-        return (min(max(x1 - x0, 5.0), 20.0), min(max(y1 - y0, 3.0), 14.0))
+        return (min(max(x1 - x0, 5.0), 20.0), min(max(y1 - y0, 3.0), _MAX_HEIGHT))
 
-    def _extent(self) -> tuple[float, float, float, float]:
-        pts = [np.array(p) for p in self.positions.values()]
+    def _height(self, positions: Mapping[str, tuple[float, float]], rads: Mapping[tuple[str, str], float]) -> float:
+        x0, y0, x1, y1 = self._extent(positions, rads)
+        return y1 - y0
+
+    def _extent(
+        self,
+        positions: Mapping[str, tuple[float, float]] | None = None,
+        rads: Mapping[tuple[str, str], float] | None = None,
+    ) -> tuple[float, float, float, float]:
+        positions = self.positions if positions is None else positions
+        rads = self.rads if rads is None else rads
+        pts = [np.array(p) for p in positions.values()]
         xy = np.array(pts) if pts else np.zeros((1, 2))
         x0, x1 = xy[:, 0].min() - self._w / 2, xy[:, 0].max() + self._w / 2
         y0, y1 = xy[:, 1].min() - self._h / 2, xy[:, 1].max() + self._h / 2
         ts = np.linspace(0, 1, 21)
-        for (s, t), rad in self.rads.items():
-            c = _bezier(np.array(self.positions[s]), np.array(self.positions[t]), rad, ts)
+        for (s, t), rad in rads.items():
+            c = _bezier(np.array(positions[s]), np.array(positions[t]), rad, ts)
             y0, y1 = min(y0, c[:, 1].min() - 0.2), max(y1, c[:, 1].max() + 0.2)
+            x0, x1 = min(x0, c[:, 0].min() - 0.4), max(x1, c[:, 0].max() + 0.4)  # room for a label on the curve
         m = 0.25
         return x0 - m, y0 - m, x1 + m, y1 + m
 
@@ -389,6 +505,7 @@ def path_diagram(
     labels: Mapping[str, str] | None = None,
     loadings: Mapping[str, tuple[float, float]] | None = None,
     texts: Mapping[str, str] | None = None,
+    max_width: float | None = 9.0,
 ) -> PathDiagramDisplay:
     """Path diagram of a structural model: constructs left to right, arrows with coefficients.
 
@@ -426,6 +543,11 @@ def path_diagram(
     texts : dict, optional
         Message id -> text to draw (``path.r2``, ``path.loadings``); see
         ``csindex.plots._text.TEXTS``.
+    max_width : float or None, default 9.0
+        Widest diagram, in inches at the natural size (9 in = a 900 px report column).
+        When one row of layers would be wider, consecutive layers are stacked top to
+        bottom in as many columns as fit (:func:`fold_layers`); ``None`` keeps one
+        column per layer.
 
     Returns
     -------
@@ -444,6 +566,8 @@ def path_diagram(
     >>> plt.close(d.figure_)
     """
     where = "path_diagram"
+    if max_width is not None:
+        max_width = float(check_param("max_width", max_width, Interval(0, None, closed="neither"), where))
     if loadings is not None and not isinstance(loadings, Mapping):
         raise SurveyDataError(f"The 'loadings' parameter of {where} must be a dict construct -> (min, max) "
                               f"loading. Got {loadings!r:.60} instead.")
@@ -536,6 +660,7 @@ def path_diagram(
         layer_list = longest_path_layers(nodes + extra, pairs)
     if not layer_list or not any(layer_list):
         raise SurveyDataError("The paths table passed to path_diagram is empty; there is nothing to draw.")
-    disp = PathDiagramDisplay(tidy, r2, layer_list, show_ci=show_ci, labels=labels or {}, loadings=loadings)
+    disp = PathDiagramDisplay(tidy, r2, layer_list, show_ci=show_ci, labels=labels or {}, loadings=loadings,
+                              max_width=max_width)
     disp.texts = texts
     return disp.plot(ax=ax)

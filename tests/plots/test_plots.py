@@ -248,6 +248,85 @@ def test_path_diagram_accepts_model_spec_layers():
     plt.close(d.figure_)
 
 
+def _template_diagram(name, *, drop=(), labels=None, **kw):
+    """A template's path diagram with made-up estimates, report-like labels and loadings."""
+    from csindex.models import TEMPLATE_PATHS
+
+    edges = [e for e in TEMPLATE_PATHS[name] if not set(e) & set(drop)]
+    paths = pd.DataFrame(edges, columns=["source", "target"])
+    paths["estimate"] = np.linspace(-0.12, 0.71, len(paths)).round(3)
+    paths["p_value"] = np.linspace(0.0001, 0.09, len(paths))
+    r2 = pd.Series({t: 0.40 + 0.01 * i for i, t in enumerate(dict.fromkeys(paths["target"]))})
+    loadings = {n: (0.71, 0.93) for n in set(paths["source"]) | set(paths["target"])}
+    return paths, r2, plots.path_diagram(paths, r2, labels=labels, loadings=loadings, **kw)
+
+
+REPORT_LABELS = {"IMAG": "Image", "EXPE": "Expectation", "QUAL": "Perceived quality", "VAL": "Value",
+                 "SAT": "Satisfaction", "COMP": "Complaints", "LOY": "Loyalty"}
+
+
+def _arrows_miss_edge_labels(d):
+    """No arrow runs through the coefficient label of another arrow."""
+    renderer = d.figure_.canvas.get_renderer()
+    for key, label in d.edge_labels_.items():
+        box = label.get_window_extent(renderer)
+        for other, arrow in d.arrows_.items():
+            if other == key:
+                continue
+            pts = d.ax_.transData.transform(_curve_points(arrow))
+            inside = ((pts[:, 0] > box.x0 + 1) & (pts[:, 0] < box.x1 - 1)
+                      & (pts[:, 1] > box.y0 + 1) & (pts[:, 1] < box.y1 - 1))
+            assert not inside.any(), f"arrow {other} runs through the label {label.get_text()!r} of {key}"
+
+
+@pytest.mark.parametrize("labels", [None, REPORT_LABELS], ids=["codes", "labels"])
+@pytest.mark.parametrize(("name", "drop"), [("ecsi", ()), ("ecsi", ("COMP",)), ("ccsi", ()), ("acsi", ()), ("scsb", ())],
+                         ids=["ecsi_complaints", "ecsi", "ccsi", "acsi", "scsb"])
+def test_path_diagram_templates_fit_a_report_column(name, drop, labels):
+    """The index-model diagrams fold into at most ~9 in (a 900 px report column; one row of
+    layers was 14-20 in wide) and stay readable at the natural font sizes."""
+    paths, r2, d = _template_diagram(name, drop=drop, labels=labels)
+    fig = d.figure_
+    render(fig)
+    width, height = fig.get_size_inches()
+    assert width <= 9.5 and height <= 8.0, (width, height)
+    assert len(d.columns) < len(d.layers)  # folded
+    assert _base.overlapping_texts(fig) == []
+    _labels_readable(d)
+    _arrows_miss_other_nodes(d)
+    _arrows_miss_edge_labels(d)
+    # every coefficient and every R² is still drawn, at the natural font size
+    assert set(d.edge_labels_) == set(zip(paths["source"], paths["target"]))
+    for row in paths.itertuples():
+        text = d.edge_labels_[(row.source, row.target)].get_text()
+        assert text == f"{row.estimate:.2f}{plots._path.stars(row.p_value)}"
+    assert {n: t.get_text().splitlines()[0] for n, t in d.r2_labels_.items() if n in r2.index} == {
+        n: f"R² = {v:.2f}" for n, v in r2.items()}
+    # 9 pt at the natural size, less the 1% margin around the axes (a 20-in row was shrunk further)
+    assert min(t.get_fontsize() for t in d.edge_labels_.values()) >= 0.98 * 9.0 - 1e-9
+    assert min(t.get_fontsize() for t in d.r2_labels_.values()) >= 7.0
+    plt.close(fig)
+
+
+def test_path_diagram_max_width():
+    """max_width=None keeps one column per layer (the old, wide diagram); a narrower limit folds
+    into fewer columns; a bad value is a ParameterError."""
+    from csindex.exceptions import ParameterError
+
+    _, _, wide = _template_diagram("ecsi", labels=REPORT_LABELS, max_width=None)
+    assert wide.columns == [[layer] for layer in wide.layers] and len(wide.layers) == 7
+    assert wide.figure_.get_size_inches()[0] > 14
+    _, _, narrow = _template_diagram("ecsi", max_width=6.0)
+    assert narrow.figure_.get_size_inches()[0] <= 6.0 + 1e-9 and len(narrow.columns) <= 3
+    # stacked layers keep their causal order top to bottom, columns left to right
+    order = [n for column in narrow.columns for layer in column for n in layer]
+    assert order == [n for layer in narrow.layers for n in layer]
+    for bad in (0, -3, "wide"):
+        with pytest.raises(ParameterError, match="max_width"):
+            plots.path_diagram(ECSI_PATHS, max_width=bad)
+    plt.close("all")
+
+
 def test_path_diagram_bad_input():
     with pytest.raises(SurveyDataError, match="'estimate'"):
         plots.path_diagram(ECSI_PATHS.drop(columns="estimate"))

@@ -384,6 +384,21 @@ class PathDiagramDisplay(Display):
         return x0 - m, y0 - m, x1 + m, y1 + m
 
     # ------------------------------------------------------------------ drawing
+    def _arrow_points(self, ax: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Points along every arrow outside the nodes (display pixels) and the arrow's row."""
+        ts = np.linspace(0.0, 1.0, 400)
+        a, b = self._w / 2, self._h / 2
+        centers = np.array(list(self.positions.values())).reshape(-1, 2)
+        pts, ids = [], []
+        for i, (s, t) in zip(self.paths.index, zip(self.paths["source"], self.paths["target"])):
+            c = _bezier(np.array(self.positions[s]), np.array(self.positions[t]), self.rads[(s, t)], ts)
+            hidden = ((((c[:, None, 0] - centers[None, :, 0]) / a) ** 2 + ((c[:, None, 1] - centers[None, :, 1]) / b) ** 2) < 1).any(axis=1)
+            pts.append(ax.transData.transform(c[~hidden]))
+            ids.append(np.full(int((~hidden).sum()), i))
+        if not pts:
+            return np.zeros((0, 2)), np.zeros(0, dtype=int)
+        return np.vstack(pts), np.concatenate(ids)
+
     def _draw(self, ax: Any) -> None:
         from matplotlib.patches import Ellipse, FancyArrowPatch
 
@@ -438,6 +453,7 @@ class PathDiagramDisplay(Display):
             for x, y in self.positions.values()
         ]).reshape(-1, 4)
         placed: list[np.ndarray] = []
+        arrow_pts, arrow_ids = self._arrow_points(ax)
         edge_fs = max(3.5, _EDGE_PT * zoom)
         for row, e in zip(self.paths.itertuples(index=False), est):
             s, t = row.source, row.target
@@ -464,6 +480,9 @@ class PathDiagramDisplay(Display):
             label.set_position(tuple(_bezier(p0, p2, rad, ts[:1])[0]))
             box0 = text_extent_px(label, renderer, pad=2.0)
             obstacles = np.vstack([node_boxes, *placed]) if placed else node_boxes
+            own = self.paths.index[(self.paths["source"] == s) & (self.paths["target"] == t)][0]
+            crossing = arrow_pts[arrow_ids != own]
+            crossing_ids = arrow_ids[arrow_ids != own]
             # on the curve first; beside it (above/below) only when every spot on it is taken
             h = box0[3] - box0[1]
             best, best_cost = on_curve[0], np.inf
@@ -472,6 +491,9 @@ class PathDiagramDisplay(Display):
                     delta = pt - on_curve[0]
                     box = box0 + np.array([delta[0], delta[1], delta[0], delta[1]])
                     cost = float(boxes_overlap(box, obstacles).sum()) + 0.01 * abs(shift)
+                    inside = ((crossing[:, 0] >= box[0]) & (crossing[:, 0] <= box[2])
+                              & (crossing[:, 1] >= box[1]) & (crossing[:, 1] <= box[3]))
+                    cost += 40.0 * len(np.unique(crossing_ids[inside]))  # other arrows through the label
                     if cost < best_cost:
                         best, best_cost = pt, cost
                 if best_cost < 1.0:

@@ -15,7 +15,16 @@ import pandas as pd
 from .._params import Interval, check_param
 from .._validation import quote_list
 from ..exceptions import SpecError, SurveyDataError
-from ._base import Display, as_frame, has_cjk, boxes_overlap, get_renderer, numeric_column, require_columns, text_extent_px
+from ._base import (
+    Display,
+    as_frame,
+    boxes_overlap,
+    get_renderer,
+    has_cjk,
+    numeric_column,
+    require_columns,
+    text_extent_px,
+)
 from ._text import text as _t
 
 # geometry in data units (1 unit = 1 inch at the natural figure size); node size and
@@ -361,7 +370,7 @@ class PathDiagramDisplay(Display):
         return (min(max(x1 - x0, 5.0), 20.0), min(max(y1 - y0, 3.0), _MAX_HEIGHT))
 
     def _height(self, positions: Mapping[str, tuple[float, float]], rads: Mapping[tuple[str, str], float]) -> float:
-        x0, y0, x1, y1 = self._extent(positions, rads)
+        _, y0, _, y1 = self._extent(positions, rads)
         return y1 - y0
 
     def _extent(
@@ -534,7 +543,11 @@ def path_diagram(
     Constructs are ellipses placed in layers (longest path from an exogenous
     construct, or ``layers``); nodes of a layer are spread vertically and
     ordered to reduce crossings; arrows that would run through another node are
-    curved around it. Each arrow carries its coefficient, with significance
+    curved around it, and coefficient labels are placed clear of other labels
+    and arrows. When one column per layer would be wider than ``max_width``,
+    consecutive layers are stacked top to bottom in fewer columns (a long chain
+    such as the ECSI model with complaints fits 9 in); the first grouping whose
+    arrows miss every node is drawn, else the single row. Each arrow carries its coefficient, with significance
     stars when p-values are known (non-significant paths are dashed grey,
     negative ones red) and the CI below when requested. Endogenous constructs
     show their R².

@@ -220,8 +220,9 @@ def test_many_notes_on_how_the_data_was_read_are_folded_and_problems_stay_in_vie
     assert "No codebook given" in folded.group(2)
     outside = part.replace(folded.group(0), "")
     assert "stand apart from the inferred scale" in outside  # the likely missing codes: a problem, shown
-    # a short list stays open
-    assert "<details" not in qualtrics[0].split('id="data-quality"', 1)[1].split("</section>", 1)[0]
+    # the Qualtrics export's 8 notes (2 of them the roles read from question texts) fold too
+    assert "<details" in qualtrics[0].split('id="data-quality"', 1)[1].split("</section>", 1)[0]
+
 
 
 def test_corporate_reputation_data_gets_its_attributes_ranked(corp_plain):
@@ -370,3 +371,18 @@ def test_expectation_and_importance_sections_say_how_such_columns_are_named(mobi
     # what the notes promise is what the loader does
     assert role_from_name("EXP_CREW1") == {"construct": "EXP_CREW", "role": "expectation", "attribute": "CREW1"}
     assert role_from_name("IMP_CREW1")["role"] == "importance"
+
+
+def test_roles_read_from_question_texts_are_told_in_chinese_too():
+    from csindex.report._i18n import Labels
+    from csindex.report._notes import translate
+
+    notes = csindex.load_survey(DATA / "surveymonkey_export.csv").validation.notes
+    zh = Labels("zh")
+    read = [translate(n, zh) for n in notes if "from its question text" in n]
+    assert read == ["根据题目文字（“Overall, how satisfied are you with the airline?”）将 Q2 视为总体满意度题；如需其他角色，请提供编码簿。",
+                    "根据题目文字（“How likely is it that you would recommend our airline to a friend or colleague?”）将 Q3 "
+                    "视为忠诚度题（推荐可能性，即 NPS 题）；如需其他角色，请提供编码簿。"]
+    loyalty = next(n for n in csindex.load_survey(DATA / "qualtrics_export.csv").validation.notes if "Q3_1" in n
+                   and "read as" in n)
+    assert translate(loyalty, zh).endswith("将 Q3_1、Q3_2 视为忠诚度题；如需其他角色，请提供编码簿。")

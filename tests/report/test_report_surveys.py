@@ -344,6 +344,8 @@ def test_the_nps_of_a_platform_export_is_a_loyalty_item_not_a_perception_item(su
     assert items["Q3"] == "Q3" and [i for i, c in items.items() if c == "Q1"] == ["Q1_1", "Q1_2", "Q1_3"]
     assert res["key_numbers"]["nps"] is not None
     assert "'Q3' read as loyalty (likelihood to recommend; the NPS item)" in _note(page, "data-quality")
+    # the overview's definition of the simple score says what it averages (as on the bundled sample)
+    assert "Mean of the rated items (perception, overall satisfaction and loyalty; not expectation" in page
 
 
 @pytest.mark.parametrize("name", ["qualtrics_export.csv", "qualtrics_legacy_export.csv", "surveymonkey_export.csv"])

@@ -388,3 +388,10 @@ def test_roles_read_from_question_texts_are_told_in_chinese_too():
     loyalty = next(n for n in csindex.load_survey(DATA / "qualtrics_export.csv").validation.notes if "Q3_1" in n
                    and "read as" in n)
     assert translate(loyalty, zh).endswith("将 Q3_1、Q3_2 视为忠诚度题；如需其他角色，请提供编码簿。")
+
+
+def test_the_chinese_page_says_why_drivers_wait_in_chinese(tmp_path_factory):
+    page, res = _run(tmp_path_factory, "qualtrics-zh", DATA / "qualtrics_export.csv", lang="zh")
+    note = _note(page, "drivers")
+    assert "本调查只有一个：Q1（Q1_1、Q1_2和Q1_3）" in note and "满意度（Q2）" in note
+    assert "notes" not in res["key_numbers"]  # every note on how the file was read is translated

@@ -190,7 +190,7 @@ def few_attributes(ctx: Context, target: list[str], attributes: list[str], kind:
     table = ctx.survey.codebook.items
     (only,) = attributes
     items = [i for i in ctx.survey.items(role="perception") if (table.at[i, "construct"] or i) == only]
-    found = L.construct(only) + (f" ({L.join(items)})" if len(items) > 1 else "")
+    found = L.construct(only) + (L("list_paren").format(L.join(items)) if len(items) > 1 else "")
     return L(f"one_attribute_{kind}", target=L.join([L.item(t) for t in target]), found=found)
 
 

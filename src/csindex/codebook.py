@@ -39,6 +39,7 @@ import pandas as pd
 
 from ._params import Instance, check_param
 from ._validation import did_you_mean, quote_list
+from ._wording import role_from_label
 from .exceptions import CodebookError
 
 __all__ = ["Codebook", "ROLES", "RATED_ROLES", "COLUMNS", "role_from_name"]
@@ -292,8 +293,9 @@ class Codebook:
     @classmethod
     def infer(cls, data: pd.DataFrame, *, scale: tuple[float, float] | None = None,
               missing_codes: tuple[float, ...] | None = None,
-              construct_of: Mapping[str, str] | None = None) -> Codebook:
-        """Infer a codebook from a DataFrame's column names and values.
+              construct_of: Mapping[str, str] | None = None,
+              labels: Mapping[str, str] | None = None) -> Codebook:
+        """Infer a codebook from a DataFrame's column names and values (and question texts).
 
         Rules: a column named like an id (``resp_id``, ``id``) is the id, one named like a
         weight (``weight``) the weights; columns named ``PREFIX<number>`` whose values are
@@ -306,7 +308,13 @@ class Codebook:
         answer" codes, and the loader flags them in ``survey.validation``. The scale of a
         construct is the first of :data:`COMMON_SCALES` holding its other values (or
         ``scale`` when given). ``construct_of`` (column -> construct) overrides the name
-        prefix for the columns it lists. Every guess is noted in ``inferred``.
+        prefix for the columns it lists. ``labels`` (column -> question text, as a platform
+        export or an SPSS file carries them) become ``label_en``; when an item's name gives no
+        role (a perception item by default, e.g. ``Q2``), its role is read from its question
+        text (:func:`csindex._wording.role_from_label`: "Overall, how satisfied ..." overall
+        satisfaction, "How likely ... again" or "... recommend ..." loyalty, in English or
+        Chinese), for all items of a construct together and only when their texts agree.
+        Every guess is noted in ``inferred``.
 
         Examples
         --------
@@ -395,6 +403,12 @@ class Codebook:
             for m in members:
                 rows[m]["scale_min"], rows[m]["scale_max"] = lo, hi
                 rows[m]["missing_codes"] = codes
+        if labels:
+            for name, row in rows.items():
+                text = labels.get(name)
+                if text is not None and str(text).strip() and str(text) != "nan":
+                    row["label_en"] = str(text)
+            notes.extend(_roles_from_labels(rows, by_construct))
         if by_construct:
             k, m = len(numeric), len(by_construct)
             notes.insert(0, f"No codebook given: {k} item{'s' * (k != 1)} in {m} construct{'s' * (m != 1)} "
@@ -531,6 +545,36 @@ def role_from_name(name: str) -> dict[str, Any]:
     elif upper.startswith(("LOY", "CUSL")) or upper == "NPS":
         out["role"] = "loyalty"
     return out
+
+
+def _roles_from_labels(rows: dict[str, dict[str, Any]], by_construct: dict[str, list[str]]) -> list[str]:
+    """Set the role of constructs whose names gave none from their items' question texts
+    (``label_en``); -> the notes saying what was read."""
+    notes: list[str] = []
+    for cname, members in by_construct.items():
+        if any(rows[m]["role"] != "perception" or rows[m].get("attribute") for m in members):
+            continue
+        read = [role_from_label(rows[m].get("label_en")) for m in members]
+        found = {r for r in read if r is not None}
+        if not found:
+            continue
+        who = quote_list(members)
+        if len(found) > 1 or None in read:
+            notes.append(f"The question texts of {who} (construct {cname!r}) do not agree on a role; kept as "
+                         "perception items. Give a codebook with their roles.")
+            continue
+        role, asks = found.pop()
+        for m in members:
+            rows[m]["role"] = role
+        first = rows[members[0]]
+        nps = (asks == "likelihood to recommend" and len(members) == 1
+               and (first["scale_min"], first["scale_max"]) == (0.0, 10.0))
+        their = "its" if len(members) == 1 else "their"
+        what = role.replace("_", " ")
+        what += f" ({asks}{'; the NPS item' if nps else ''})" if asks != what else ""
+        notes.append(f"{who} read as {what} from "
+                     f"{their} question text ({first['label_en']!r}); give a codebook to set another role.")
+    return notes
 
 
 def _snap(lo: float, hi: float) -> tuple[float, float]:

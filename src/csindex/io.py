@@ -516,11 +516,11 @@ def _resolve_codebook(codebook: Any, raw: pd.DataFrame, scale: tuple[float, floa
     variable_labels = meta.get("variable_labels") or {}
     export = meta.get("platform")
     if codebook is None and export is not None:
-        cb = _infer_export(raw, scale, export)
+        cb = _infer_export(raw, scale, export, variable_labels)
         items = cb.items.copy()
         extra: list[str] = []
     elif codebook is None:
-        cb = Codebook.infer(raw, scale=scale)
+        cb = Codebook.infer(raw, scale=scale, labels=variable_labels)
         items = cb.items.copy()
         extra = []
     else:
@@ -567,13 +567,15 @@ def _resolve_codebook(codebook: Any, raw: pd.DataFrame, scale: tuple[float, floa
     return cb
 
 
-def _infer_export(raw: pd.DataFrame, scale: tuple[float, float] | None, export: Any) -> Codebook:
+def _infer_export(raw: pd.DataFrame, scale: tuple[float, float] | None, export: Any,
+                  labels: dict[str, Any]) -> Codebook:
     """Inferred codebook of a platform export: its metadata columns are profile columns (the
-    response id the respondent id), never rated items; the rest is inferred as usual."""
+    response id the respondent id), never rated items; the rest is inferred as usual, roles
+    read from the question texts (``labels``) where the names Q1, Q2 give none."""
     meta_cols = [c for c in export.metadata if c in raw.columns]
     rest = raw.drop(columns=meta_cols)
     singles = {c: c for c in rest.columns if re.fullmatch(r"Q\d+", c)}  # Q2, Q4: separate questions
-    cb = Codebook.infer(rest, scale=scale, construct_of=singles)
+    cb = Codebook.infer(rest, scale=scale, construct_of=singles, labels=labels)
     if cb.id_column is not None and export.id_column in meta_cols:  # the platform's id wins
         cb = cb.with_items(cb.items.assign(role=cb.items["role"].replace("id", "profile")))
     extra = Codebook.from_dict({"items": {c: {"role": "id" if c == export.id_column else "profile"}

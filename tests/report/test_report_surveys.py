@@ -220,8 +220,9 @@ def test_many_notes_on_how_the_data_was_read_are_folded_and_problems_stay_in_vie
     assert "No codebook given" in folded.group(2)
     outside = part.replace(folded.group(0), "")
     assert "stand apart from the inferred scale" in outside  # the likely missing codes: a problem, shown
-    # a short list stays open
-    assert "<details" not in qualtrics[0].split('id="data-quality"', 1)[1].split("</section>", 1)[0]
+    # the Qualtrics export's 8 notes (2 of them the roles read from question texts) fold too
+    assert "<details" in qualtrics[0].split('id="data-quality"', 1)[1].split("</section>", 1)[0]
+
 
 
 def test_corporate_reputation_data_gets_its_attributes_ranked(corp_plain):
@@ -297,13 +298,70 @@ def test_unweighted_surveys_show_no_weighted_counts(mobi_ecsi, tmp_path):
     assert "weighted_count" in res["tables"]["loyalty_segments"][0]  # the files keep the column
 
 
-def test_sections_skipped_for_want_of_a_satisfaction_question_say_how_to_name_one(qualtrics):
-    # the Qualtrics columns are Q1_1 ... Q3_2: the reader learns which column names (or codebook
-    # role) make a question the overall satisfaction, not only the codebook jargon
-    page, _ = qualtrics
+def test_sections_skipped_for_want_of_a_satisfaction_question_say_how_to_name_one(tmp_path_factory):
+    # columns Q1_1 ... Q3_2 and no question worded as overall satisfaction: the reader learns which
+    # column names, wordings (or codebook role) make a question the overall satisfaction
+    text = (DATA / "qualtrics_export.csv").read_text(encoding="utf-8-sig")
+    data = tmp_path_factory.mktemp("no-sat") / "export.csv"
+    data.write_text(text.replace("Overall, how satisfied are you with the airline?", "How was the airline?"),
+                    encoding="utf-8")
+    page, _ = _run(tmp_path_factory, "no-sat-report", data)
     for sec in ("improve", "drivers"):
         note = _note(page, sec)
         assert "a column named like SAT1, CSAT or CUSA" in note and "at least two rated attributes" in note
+        assert "a question worded like 'Overall, how satisfied are you with …'" in note
+
+
+@pytest.fixture(scope="module")
+def surveymonkey(tmp_path_factory):
+    return _run(tmp_path_factory, "surveymonkey-roles", DATA / "surveymonkey_export.csv")
+
+
+@pytest.mark.parametrize("which", ["qualtrics", "surveymonkey"])
+def test_platform_exports_read_satisfaction_from_the_wording_and_say_why_drivers_wait(which, request):
+    # Q2 asks "Overall, how satisfied ...": the overall satisfaction; the aspects of the flight are
+    # rows of one matrix question Q1, one construct: the sections say so and how to split it
+    page, res = request.getfixturevalue(which)
+    status = {s["id"]: s["status"] for s in res["sections"]}
+    assert status["drivers"] == status["improve"] == "skipped"
+    for sec in ("improve", "drivers"):
+        note = _note(page, sec)
+        assert "besides satisfaction (Overall, how satisfied are you with the airline?) and loyalty" in note
+        assert ("this survey has one, How satisfied are you with each of the following aspects of your flight? "
+                "(Q1_1, Q1_2 and Q1_3)") in note
+        assert "give a codebook with each aspect as its own construct" in note
+    assert "'Q2' read as overall satisfaction from its question text" in _note(page, "data-quality")
+
+
+def test_the_nps_of_a_platform_export_is_a_loyalty_item_not_a_perception_item(surveymonkey):
+    # as the bundled sample's NPS column: loyalty, scored as its own construct, never an attribute
+    page, res = surveymonkey
+    survey = csindex.load_survey(DATA / "surveymonkey_export.csv")
+    assert survey.items(role="perception") == ["Q1_1", "Q1_2", "Q1_3"]
+    assert survey.codebook.items.at["Q3", "role"] == "loyalty"
+    assert csindex.datasets.airline().codebook.items.at["NPS", "role"] == "loyalty"
+    items = {r["item"]: r["construct"] for r in res["tables"]["item_scores"]}
+    assert items["Q3"] == "Q3" and [i for i, c in items.items() if c == "Q1"] == ["Q1_1", "Q1_2", "Q1_3"]
+    assert res["key_numbers"]["nps"] is not None
+    assert "'Q3' read as loyalty (likelihood to recommend; the NPS item)" in _note(page, "data-quality")
+    # the overview's definition of the simple score says what it averages (as on the bundled sample)
+    assert "Mean of the rated items (perception, overall satisfaction and loyalty; not expectation" in page
+
+
+@pytest.mark.parametrize("name", ["qualtrics_export.csv", "qualtrics_legacy_export.csv", "surveymonkey_export.csv"])
+def test_with_each_aspect_its_own_construct_the_export_gets_drivers_and_priorities(tmp_path_factory, name):
+    # the fix the skipped sections name: a codebook splitting the matrix rows; Q2 and the loyalty
+    # question keep the roles read from their wording
+    constructs = {"Q1_1": "CREW", "Q1_2": "SEAT", "Q1_3": "PUNC"}
+    survey = csindex.load_survey(DATA / name)
+    items = {c: {"construct": constructs.get(c, c), "role": survey.codebook.items.at[c, "role"]}
+             for c in survey.codebook.rated_items()}
+    page, res = _run(tmp_path_factory, "split-" + name[:-4], DATA / name, codebook={"items": items})
+    status = {s["id"]: s["status"] for s in res["sections"]}
+    assert status["drivers"] == status["improve"] == "ok"
+    assert set(res["key_numbers"]["driver_shares"]) == {"CREW", "SEAT", "PUNC"}
+    assert sum(res["key_numbers"]["driver_shares"].values()) == pytest.approx(1.0)
+    assert set(res["key_numbers"]["improve_first"]) <= {"CREW", "SEAT", "PUNC"}
 
 
 def test_expectation_and_importance_sections_say_how_such_columns_are_named(mobi_ecsi):
@@ -315,3 +373,25 @@ def test_expectation_and_importance_sections_say_how_such_columns_are_named(mobi
     # what the notes promise is what the loader does
     assert role_from_name("EXP_CREW1") == {"construct": "EXP_CREW", "role": "expectation", "attribute": "CREW1"}
     assert role_from_name("IMP_CREW1")["role"] == "importance"
+
+
+def test_roles_read_from_question_texts_are_told_in_chinese_too():
+    from csindex.report._i18n import Labels
+    from csindex.report._notes import translate
+
+    notes = csindex.load_survey(DATA / "surveymonkey_export.csv").validation.notes
+    zh = Labels("zh")
+    read = [translate(n, zh) for n in notes if "from its question text" in n]
+    assert read == ["根据题目文字（“Overall, how satisfied are you with the airline?”）将 Q2 视为总体满意度题；如需其他角色，请提供编码簿。",
+                    "根据题目文字（“How likely is it that you would recommend our airline to a friend or colleague?”）将 Q3 "
+                    "视为忠诚度题（推荐可能性，即 NPS 题）；如需其他角色，请提供编码簿。"]
+    loyalty = next(n for n in csindex.load_survey(DATA / "qualtrics_export.csv").validation.notes if "Q3_1" in n
+                   and "read as" in n)
+    assert translate(loyalty, zh).endswith("将 Q3_1、Q3_2 视为忠诚度题；如需其他角色，请提供编码簿。")
+
+
+def test_the_chinese_page_says_why_drivers_wait_in_chinese(tmp_path_factory):
+    page, res = _run(tmp_path_factory, "qualtrics-zh", DATA / "qualtrics_export.csv", lang="zh")
+    note = _note(page, "drivers")
+    assert "本调查只有一个：Q1（Q1_1、Q1_2和Q1_3）" in note and "满意度（Q2）" in note
+    assert "notes" not in res["key_numbers"]  # every note on how the file was read is translated

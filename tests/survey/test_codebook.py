@@ -161,3 +161,86 @@ def test_inference_keeps_coded_demographics_and_groups_as_profile_columns():
     assert it.at["group1", "role"] == "perception"  # a numbered column is an item whatever its name
     note = next(n for n in cb.inferred if "kept as profile columns by their names" in n)
     assert "'age'" in note and "'servicetype'" in note
+
+
+# --------------------------------------------------------------------------- roles from question texts
+
+
+_SINGLES = {"Q2": "Q2", "Q3": "Q3"}  # separate questions, as a platform export reads them
+
+
+def _rated(n: int = 6) -> dict[str, list[int]]:
+    return {"Q1_1": [1, 2, 3, 4, 5, 4][:n], "Q1_2": [2, 3, 4, 5, 4, 3][:n], "Q2": [3, 4, 5, 4, 2, 1][:n],
+            "Q3": [0, 3, 7, 9, 10, 8][:n]}
+
+
+@pytest.mark.parametrize("label, role", [
+    ("Overall, how satisfied are you with the airline?", "overall_satisfaction"),
+    ("How satisfied are you overall with our service?", "overall_satisfaction"),
+    ("How likely are you to fly with us again?", "loyalty"),
+    ("How likely are you to renew your contract?", "loyalty"),
+    ("How likely is it that you would recommend us to a friend or colleague?", "loyalty"),
+    ("总体满意度", "overall_satisfaction"),
+    ("总体上，您对本次航班满意吗？", "overall_satisfaction"),
+    ("您再次乘坐本航空公司航班的可能性有多大？", "loyalty"),
+    ("您会继续使用我们的服务吗？", "loyalty"),
+    ("您向亲友推荐本航空公司的可能性有多大？", "loyalty"),
+    # mentions satisfaction or likelihood in another sense: stays a perception item
+    ("Satisfaction with the seat", "perception"),
+    ("How satisfied are you with each of the following aspects of your flight? - Cabin crew", "perception"),
+    ("How likely was the flight to leave on time?", "perception"),
+    ("座椅满意度", "perception"),
+])
+def test_inference_reads_a_role_from_the_question_text(label, role):
+    df = pd.DataFrame(_rated())
+    cb = Codebook.infer(df, labels={"Q2": label}, construct_of=_SINGLES)
+    assert cb.items.at["Q2", "role"] == role
+    assert cb.items.at["Q2", "label_en"] == label
+    read = [n for n in cb.inferred if "from its question text" in n]
+    if role == "perception":
+        assert read == []
+    else:
+        assert len(read) == 1 and read[0].startswith(f"'Q2' read as {role.replace('_', ' ')}")
+        assert read[0].endswith(f" from its question text ({label!r}); give a codebook to set another role.")
+
+
+def test_names_decide_before_the_question_text():
+    df = pd.DataFrame({"SAT1": [1, 2, 3, 4], "LOY1": [2, 3, 4, 5], "IMAG1": [3, 4, 5, 2], "EXP_IMAG1": [3, 4, 5, 5]})
+    labels = {"SAT1": "How likely are you to buy again?", "LOY1": "Overall, how satisfied are you?",
+              "IMAG1": "Overall satisfaction with the brand image?", "EXP_IMAG1": "Overall, how satisfied do you expect"}
+    cb = Codebook.infer(df, labels=labels)
+    assert cb.items["role"].to_dict() == {"SAT1": "overall_satisfaction", "LOY1": "loyalty",
+                                          "IMAG1": "overall_satisfaction", "EXP_IMAG1": "expectation"}
+    # IMAG1's name gives no role (perception is the default), so its wording decides
+    assert [n.split(" read as")[0] for n in cb.inferred if "question text" in n] == ["'IMAG1'"]
+
+
+def test_the_nps_item_is_named_in_the_note_and_found_once():
+    from csindex._wording import nps_item
+
+    df = pd.DataFrame(_rated())
+    cb = Codebook.infer(df, labels={"Q3": "How likely is it that you would recommend us?"}, construct_of=_SINGLES)
+    assert cb.items.at["Q3", "role"] == "loyalty"
+    assert any(n.startswith("'Q3' read as loyalty (likelihood to recommend; the NPS item)") for n in cb.inferred)
+    assert nps_item(cb.items, df.columns) == "Q3"
+    # a 1-5 recommend item is loyalty but not the NPS item
+    cb5 = Codebook.infer(df, labels={"Q2": "Would you recommend us?"}, construct_of=_SINGLES)
+    assert cb5.items.at["Q2", "role"] == "loyalty" and nps_item(cb5.items, df.columns) is None
+    assert any(n.startswith("'Q2' read as loyalty (likelihood to recommend) from") for n in cb5.inferred)
+
+
+def test_a_matrix_question_takes_a_role_only_when_its_rows_agree():
+    df = pd.DataFrame({"Q5_1": [1, 2, 3, 4], "Q5_2": [2, 3, 4, 5], "Q6_1": [1, 2, 3, 4], "Q6_2": [2, 3, 4, 5]})
+    labels = {"Q5_1": "How likely are you to fly with us again? - Next trip",
+              "Q5_2": "How likely are you to fly with us again? - Within a year",
+              "Q6_1": "Overall, how satisfied are you?", "Q6_2": "Seat comfort"}
+    cb = Codebook.infer(df, labels=labels)
+    assert cb.items["role"].to_dict() == {"Q5_1": "loyalty", "Q5_2": "loyalty", "Q6_1": "perception",
+                                          "Q6_2": "perception"}
+    assert any("'Q6_1' and 'Q6_2' (construct 'Q6') do not agree on a role" in n for n in cb.inferred)
+
+
+def test_without_labels_inference_is_unchanged():
+    df = pd.DataFrame(_rated())
+    assert Codebook.infer(df).items.equals(Codebook.infer(df, labels={}).items)
+    assert set(Codebook.infer(df).items["role"]) == {"perception"}

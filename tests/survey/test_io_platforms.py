@@ -151,3 +151,38 @@ def test_ordinary_csv_with_a_text_second_row_loads_as_plain_data(tmp_path):
     assert s.responses["V1"].tolist() == ["Response", "a", "d"]  # the text row is data
     assert np.isnan(s.responses["SAT1"].iloc[0]) and s.responses["SAT1"].iloc[1:].tolist() == [7.0, 6.0]
     assert not any("export recognised" in n for n in s.validation.notes)
+
+
+# --------------------------------------------------------------------------- roles from question texts
+
+_ROLES = {"Q1_1": "perception", "Q1_2": "perception", "Q1_3": "perception", "Q2": "overall_satisfaction"}
+
+
+@pytest.mark.parametrize("name, loyalty", [
+    ("qualtrics_export.csv", {"Q3_1": "loyalty", "Q3_2": "loyalty"}),
+    ("qualtrics_legacy_export.csv", {"Q3_1": "loyalty", "Q3_2": "loyalty"}),
+    ("surveymonkey_export.csv", {"Q3": "loyalty"}),
+])
+def test_platform_exports_get_their_roles_from_the_question_texts(name, loyalty):
+    from csindex._wording import nps_item
+
+    survey = load_survey(DATA / name)
+    items = survey.codebook.items
+    assert items.loc[survey.codebook.rated_items(), "role"].to_dict() == {**_ROLES, **loyalty}
+    notes = survey.validation.notes
+    assert ("'Q2' read as overall satisfaction from its question text ('Overall, how satisfied are you with the "
+            "airline?'); give a codebook to set another role.") in notes
+    recommend = name.startswith("surveymonkey")
+    assert nps_item(items, survey.responses.columns) == ("Q3" if recommend else None)
+    if recommend:
+        assert any(n.startswith("'Q3' read as loyalty (likelihood to recommend; the NPS item)") for n in notes)
+    else:
+        assert any(n.startswith("'Q3_1' and 'Q3_2' read as loyalty (likelihood to come back) from their question")
+                   for n in notes)
+
+
+def test_a_codebook_given_decides_the_roles_of_an_export():
+    survey = load_survey(DATA / "surveymonkey_export.csv",
+                         codebook={"items": {c: {"construct": c, "role": "perception"} for c in ("Q2", "Q3")}})
+    assert survey.codebook.items.loc[["Q2", "Q3"], "role"].tolist() == ["perception", "perception"]
+    assert not [n for n in survey.validation.notes if "from its question text" in n]

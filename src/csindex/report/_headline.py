@@ -14,7 +14,7 @@ import csindex
 
 from ..priorities import attribute_constructs, improvement_priorities
 from ._format import p_phrase
-from ._models import is_satisfaction
+from ._models import few_attributes, is_satisfaction
 from ._render import Section
 from ._sections import Context, _with_labels
 
@@ -99,7 +99,7 @@ def build_improve(ctx: Context, sec: Section) -> None:
     except csindex.CsindexError:
         attrs, target = [], []
     if len(attrs) < 2 or not target:
-        sec.status, sec.note = "skipped", L("no_priority")
+        sec.status, sec.note = "skipped", few_attributes(ctx, target, attrs, "priority")
         return
     res = improvement_priorities(survey, attrs, k=3, bootstrap=ctx.bootstrap, seed=ctx.seed,
                                          missing=ctx.missing)

@@ -181,6 +181,19 @@ def _driver_constructs(survey: Any) -> list[str]:
     return out
 
 
+def few_attributes(ctx: Context, target: list[str], attributes: list[str], kind: str) -> str:
+    """Why drivers/priorities are skipped: no satisfaction question (``no_<kind>``), or a
+    satisfaction question but one attribute construct, named with its items (``one_attribute_<kind>``)."""
+    L = ctx.labels
+    if not target or len(attributes) != 1:
+        return L(f"no_{kind}")
+    table = ctx.survey.codebook.items
+    (only,) = attributes
+    items = [i for i in ctx.survey.items(role="perception") if (table.at[i, "construct"] or i) == only]
+    found = L.construct(only) + (L("list_paren").format(L.join(items)) if len(items) > 1 else "")
+    return L(f"one_attribute_{kind}", target=L.join([L.item(t) for t in target]), found=found)
+
+
 def build_drivers(ctx: Context, sec: Section) -> None:
     from ..scoring.drivers import driver_weights
     from ._sections import _with_labels
@@ -190,7 +203,7 @@ def build_drivers(ctx: Context, sec: Section) -> None:
     target = survey.items(role="overall_satisfaction")
     drivers = _driver_constructs(survey)
     if not target or len(drivers) < 2:
-        sec.status, sec.note = "skipped", L("no_target")
+        sec.status, sec.note = "skipped", few_attributes(ctx, target, drivers, "target")
         return
     res = driver_weights(survey, target=target, drivers=drivers, method="shapley",
                          bootstrap=ctx.bootstrap, seed=ctx.seed)

@@ -34,6 +34,12 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((key, re.compile(patt
     ("dq.profile_names", r"('.*) kept as profile columns? by (?:their names|its name) \(demographics, groups\), "
                          r"though coded like ratings; give a codebook to rate them\.$"),
     ("dq.encoding", r"File read with encoding " + _Q + r"\.$"),
+    ("dq.role_sat", r"('.*) read as overall satisfaction from (?:its|their) question text \('(.*)'\); "
+                    r"give a codebook to set another role\.$"),
+    ("dq.role_nps", r"('.*) read as loyalty \(likelihood to recommend; the NPS item\) from its question text "
+                    r"\('(.*)'\); give a codebook to set another role\.$"),
+    ("dq.role_loyalty", r"('.*) read as loyalty \([^;]*\) from (?:its|their) question text \('(.*)'\); "
+                        r"give a codebook to set another role\.$"),
     ("dq.out_of_range", r"Item " + _Q + r" has (\d+) values? outside the scale (\S+)-(\S+)\.$"),
     ("dq.non_numeric", r"Item " + _Q + r" has (\d+) non-numeric values?\.$"),
 ))

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._wording import nps_item
 from ._format import display
 from ._i18n import Labels, without_prefix
 from ._notes import notes_shown
@@ -257,21 +258,10 @@ def build_segments(ctx: Context, sec: Section) -> None:
 # --------------------------------------------------------------------------- KPIs
 
 
-#: the likelihood-to-recommend question by its wording (platform exports name their columns Q1, Q2, ...)
-_RECOMMEND = re.compile(r"\brecommend|推荐", re.I)
-
-
 def _nps_item(ctx: Context) -> str | None:
-    """The NPS item: by its column name, else the one 0-10 item whose label asks about recommending."""
-    cols = ctx.survey.responses.columns
-    for name in ("NPS", "nps", "ltr", "LTR", "recommend"):
-        if name in cols:
-            return name
-    items = ctx.survey.codebook.items
-    asked = [str(i) for i, row in items.iterrows()
-             if row["scale_min"] == 0 and row["scale_max"] == 10 and i in cols
-             and any(_RECOMMEND.search(str(row[c] or "")) for c in ("label_en", "label_zh"))]
-    return asked[0] if len(asked) == 1 else None
+    """The NPS item (:func:`csindex._wording.nps_item`: by its column name, else the one 0-10
+    item whose label asks about recommending)."""
+    return nps_item(ctx.survey.codebook.items, ctx.survey.responses.columns)
 
 
 def build_kpi(ctx: Context, sec: Section) -> None:

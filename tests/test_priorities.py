@@ -62,6 +62,18 @@ def test_outcomes_of_satisfaction_are_no_attributes(reference_path):
     assert attribute_constructs(csindex.load_survey(reference_path("mobi.csv"))) == ["CUEX", "IMAG", "PERQ", "PERV"]
 
 
+def test_comp_of_a_survey_is_an_attribute_and_dummy_codes_are_none(reference_path):
+    # the corporate-reputation data: comp is competence (beside likeability), not complaints, so
+    # it is a lever as like is; cusl (loyalty) and cusa (satisfaction) are not; mga_1..4 hold
+    # 1/2 group codes and are no attribute at all
+    survey = csindex.load_survey(reference_path("corp_rep_data.csv"))
+    got = attribute_constructs(survey)
+    assert got == ["csor", "csor_global", "attr", "attr_global", "perf", "perf_global", "qual", "qual_global",
+                   "like", "comp", "switch"]
+    assert csindex.models.index_construct_of("comp") == "complaints"  # a template's COMP is complaints
+    assert csindex.models.index_construct_of("COMP", strict=True) is None
+
+
 def test_attribute_constructs_from_the_codebook():
     assert attribute_constructs(csindex.datasets.airline()) == ["CREW", "CABN", "CATR", "ENT", "SAFE", "PUNC", "PRICE"]
 

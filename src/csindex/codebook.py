@@ -378,6 +378,15 @@ class Codebook:
         by_construct: dict[str, list[str]] = {}
         for name in numeric:
             by_construct.setdefault(rows[name]["construct"], []).append(name)
+        for cname in [c for c, members in by_construct.items() if _dummy_codes(numeric, members)]:
+            members = by_construct.pop(cname)
+            shown = sorted(pd.concat([numeric.pop(m) for m in members]).dropna().unique())
+            for m in members:
+                rows[m] = _item_row(m, {}, None, (), None)
+            notes.append(f"{quote_list(members)} hold{'s' * (len(members) == 1)} only the codes "
+                         f"{quote_list([f'{v:g}' for v in shown])}: read as group or yes/no codes and kept as "
+                         f"profile column{'s' * (len(members) != 1)}, not rated; give a codebook to rate "
+                         f"{'them' if len(members) != 1 else 'it'}.")
         for cname, members in by_construct.items():
             vals = pd.concat([numeric[m] for m in members], ignore_index=True).dropna()
             if missing_codes is not None:
@@ -393,9 +402,12 @@ class Codebook:
                 notes.append(
                     f"Construct {cname!r} ({quote_list(members)}): scale {lo:g}-{hi:g} inferred from the data "
                     f"(observed {obs_lo:g}-{obs_hi:g})"
-                    + (f"; {quote_list([f'{c:g}' for c in codes])} stand apart from it and were taken as likely "
-                       "'cannot answer' codes (set to missing; declare them as missing_codes in a codebook if "
-                       "that is right)." if codes else ".")
+                    + (f"; {quote_list([f'{c:g}' for c in codes])} "
+                       + ("stand apart from it and were taken as likely 'cannot answer' codes"
+                          if len(codes) != 1 else "stands apart from it and was taken as a likely 'cannot answer' code")
+                       + f" (set to missing; declare {'them' if len(codes) != 1 else 'it'} as missing_codes in a "
+                         "codebook if that is right)."
+                       if codes else ".")
                 )
             else:
                 lo = hi = np.nan
@@ -623,6 +635,21 @@ def likely_missing_codes(values: pd.Series, scale: tuple[float, float] | None = 
     lo, hi = _snap(float(rest.min()), float(rest.max()))
     codes = tuple(sorted(c for c in cand if c >= hi + 2 or c <= lo - 2 or (c < 0 <= lo)))
     return codes
+
+
+#: answers a two-code column needs before it is read as group or yes/no codes, not a rating
+_DUMMY_MIN_ANSWERS = 30
+
+
+def _dummy_codes(numeric: Mapping[str, pd.Series], members: list[str]) -> bool:
+    """Whether every item of a construct holds only the codes 0/1 or 1/2 (one or both), in at
+    least :data:`_DUMMY_MIN_ANSWERS` answers each: group dummies or yes/no answers, which a
+    rating scale rescaled to 0-100 would misread (a 1-5 scale inferred for 1/2 codes)."""
+    for m in members:
+        v = numeric[m].dropna()
+        if len(v) < _DUMMY_MIN_ANSWERS or not (set(v.unique()) <= {0.0, 1.0} or set(v.unique()) <= {1.0, 2.0}):
+            return False
+    return True
 
 
 def _looks_like_rating(values: pd.Series) -> bool:

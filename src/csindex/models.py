@@ -58,6 +58,7 @@ from .spec import Construct, ModelSpec
 from .survey import Survey
 
 __all__ = [
+    "AMBIGUOUS_CODES",
     "CONSTRUCTS",
     "TEMPLATE_PATHS",
     "TEMPLATE_SOURCES",
@@ -192,18 +193,35 @@ def _canonical_key(name: str) -> str | None:
     return _ALIASES.get(key)
 
 
-def index_construct_of(name: str) -> str | None:
+#: construct codes that name an index construct for sure only in a template's own spec: a
+#: survey's ``comp`` is as often competence (the corporate-reputation model) as complaints
+AMBIGUOUS_CODES = frozenset({"comp"})
+
+
+def index_construct_of(name: str, *, strict: bool = False) -> str | None:
     """The index construct (``image, expectation, quality, value, satisfaction, complaints,
     loyalty``) a construct name, code or standard abbreviation stands for; None when none.
+
+    Parameters
+    ----------
+    name : str
+        A construct name, code or alias (``CUSCO``, ``perceived quality``, ``LOY``).
+    strict : bool, default False
+        Leave out the codes of :data:`AMBIGUOUS_CODES` (``comp``: competence as often as
+        complaints), for a survey's own construct names rather than a template's.
 
     Examples
     --------
     >>> index_construct_of("CUSCO"), index_construct_of("perceived quality"), index_construct_of("CREW")
     ('complaints', 'quality', None)
+    >>> index_construct_of("comp"), index_construct_of("comp", strict=True)
+    ('complaints', None)
     """
     if not isinstance(name, str):
         raise SpecError(f"The 'name' parameter of index_construct_of must be a construct name (a string). "
                         f"Got {name!r} instead.")
+    if strict and name.strip().lower() in AMBIGUOUS_CODES:
+        return None
     return _canonical_key(name)
 
 

@@ -126,7 +126,9 @@ def attribute_constructs(survey: Any) -> list[str]:
     (codebook column ``attribute``); without such links, the perception constructs that
     are not part of the index model (empty ``index_construct``) and whose names do not stand
     for satisfaction or its outcomes (complaints ``CUSCO``, loyalty ``CUSL``:
-    :func:`csindex.models.index_construct_of`), which are consequences, not levers.
+    :func:`csindex.models.index_construct_of`), which are consequences, not levers. A
+    construct named ``comp`` stays an attribute: in a survey's own data it is as often
+    competence as complaints (:data:`csindex.models.AMBIGUOUS_CODES`).
 
     Examples
     --------
@@ -141,7 +143,7 @@ def attribute_constructs(survey: Any) -> list[str]:
     if not chosen:  # no links: the perception constructs outside the index model and not its outcomes
         ic = table["index_construct"] if "index_construct" in table.columns else pd.Series("", index=table.index)
         chosen = [i for i in table.index if i in percept and not str(ic.get(i) or "").strip()
-                  and index_construct_of(str(table.at[i, "construct"] or i)) not in _OUTCOMES]
+                  and index_construct_of(str(table.at[i, "construct"] or i), strict=True) not in _OUTCOMES]
     out: list[str] = []
     for i in chosen:
         c = str(table.at[i, "construct"] or i)

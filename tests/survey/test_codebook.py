@@ -77,6 +77,40 @@ def test_malformed_codebook(spec, match):
         Codebook.from_dict(spec)
 
 
+@pytest.mark.parametrize(("codes", "n", "rated"), [
+    ((1, 2), 30, False), ((0, 1), 40, False), ((2,), 30, False),  # group dummies, yes/no answers
+    ((1, 2), 29, True),                                            # too few answers to tell
+    ((1, 2, 3), 60, True), ((1, 3), 40, True), ((2, 3), 40, True),  # a rating scale's codes
+])
+def test_two_code_columns_are_group_or_yes_no_codes_not_ratings(codes, n, rated):
+    # the corporate-reputation data's mga_1..mga_4 hold 1/2 only: rescaled on an inferred 1-5
+    # scale they read as a "score" of 12 out of 100; a dummy is a profile column
+    rng = np.random.default_rng(0)
+    values = rng.choice(codes, size=n).astype(float)
+    values[: len(codes)] = codes  # every code present
+    df = pd.DataFrame({"mga_1": values, "mga_2": values[::-1].copy(), "QUAL1": rng.integers(1, 8, n)})
+    cb = Codebook.infer(df)
+    it = cb.items
+    assert it.at["QUAL1", "role"] == "perception"
+    notes = " ".join(cb.inferred)
+    if rated:
+        assert it.at["mga_1", "role"] == it.at["mga_2", "role"] == "perception" and it.at["mga_1", "construct"] == "mga"
+        assert "yes/no codes" not in notes
+    else:
+        assert it.at["mga_1", "role"] == it.at["mga_2", "role"] == "profile" and it.at["mga_1", "construct"] == ""
+        assert np.isnan(it.at["mga_1", "scale_min"])
+        shown = " and ".join(f"'{c:g}'" for c in sorted(set(codes))) if len(codes) == 2 else f"'{codes[0]:g}'"
+        assert (f"'mga_1' and 'mga_2' hold only the codes {shown}: read as group or yes/no codes and kept as "
+                "profile columns, not rated; give a codebook to rate them.") in notes
+
+
+def test_a_codebook_rates_two_code_columns():
+    df = pd.DataFrame({"mga_1": [1.0, 2.0] * 20, "QUAL1": [3.0, 4.0] * 20})
+    cb = Codebook.from_dict({"items": {"mga_1": {"construct": "MGA"}, "QUAL1": {"construct": "QUAL"}}})
+    assert cb.items.at["mga_1", "role"] == "perception"
+    assert Codebook.infer(df).items.at["mga_1", "role"] == "profile"
+
+
 def test_missing_or_broken_file(tmp_path):
     with pytest.raises(CodebookError, match="does not exist"):
         Codebook.from_file(tmp_path / "nope.json")
@@ -111,7 +145,7 @@ def test_inference_from_prefixes_and_values():
     assert it.at["age", "role"] == "profile" and np.isnan(it.at["age", "scale_min"])
     assert it.at["city", "role"] == "profile"
     notes = " ".join(cb.inferred)
-    assert "No codebook given" in notes and "'99' stand apart from it and were taken as likely 'cannot answer' codes" in notes and "'age'" in notes
+    assert "No codebook given" in notes and "'99' stands apart from it and was taken as a likely 'cannot answer' code" in notes and "'age'" in notes
 
 
 @pytest.mark.parametrize("name, expected", [

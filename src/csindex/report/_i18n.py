@@ -24,6 +24,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..models import AMBIGUOUS_CODES
+
 LANGS = ("en", "zh")
 
 
@@ -66,9 +68,8 @@ def without_prefix(label: str, prefix: str) -> str:
     return rest.group(1).strip() if rest else label
 
 
-#: template codes named only when written exactly so: "comp" in a survey's own data is as
-#: often competence (the corporate-reputation model) as complaints
-_EXACT_ONLY = frozenset({"COMP"})
+#: template codes named only when written exactly so (:data:`csindex.models.AMBIGUOUS_CODES`)
+_EXACT_ONLY = frozenset(code.upper() for code in AMBIGUOUS_CODES)
 
 
 def ambiguous(names: Any) -> set[str]:

@@ -19,8 +19,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((key, re.compile(patt
     ("dq.inferred", r"No codebook given: (\d+) items? in (\d+) constructs? inferred from column-name prefixes "
                     + _LIST + r"\.$"),
     ("dq.scale_codes", r"Construct " + _Q + r" " + _LIST + r": scale (\S+)-(\S+) inferred from the data "
-                       r"\(observed (\S+)-(\S+)\); (.+) stand apart from it and were taken as likely 'cannot answer' "
-                       r"codes \(.*\)\.?$"),
+                       r"\(observed (\S+)-(\S+)\); (.+) stands? apart from it and (?:were|was) taken as (?:a )?likely "
+                       r"'cannot answer' codes? \(.*\)\.?$"),
     ("dq.scale", r"Construct " + _Q + r" " + _LIST + r": scale (\S+)-(\S+) inferred from the data "
                  r"\(observed (\S+)-(\S+)\)\.$"),
     ("dq.no_answers", r"Construct " + _Q + r" " + _LIST + r" has no answers; its scale is unknown\.$"),
@@ -33,6 +33,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((key, re.compile(patt
                     r"texts used as item labels; (\d+) platform metadata columns kept as profile columns\.$"),
     ("dq.profile_names", r"('.*) kept as profile columns? by (?:their names|its name) \(demographics, groups\), "
                          r"though coded like ratings; give a codebook to rate them\.$"),
+    ("dq.dummy", r"('.*) holds? only the codes (.+): read as group or yes/no codes and kept as profile "
+                 r"columns?, not rated; give a codebook to rate (?:them|it)\.$"),
     ("dq.encoding", r"File read with encoding " + _Q + r"\.$"),
     ("dq.role_sat", r"('.*) read as overall satisfaction from (?:its|their) question text \('(.*)'\); "
                     r"give a codebook to set another role\.$"),

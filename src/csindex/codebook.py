@@ -303,7 +303,8 @@ class Codebook:
         ``Q1``; ``EXP_X``/``IMP_X`` are expectation/importance items of attribute ``X``;
         ``SAT*`` overall satisfaction; ``LOY*`` and ``NPS`` loyalty; others perception);
         other numeric columns holding small integers (0-11) are single-item constructs; the
-        rest are profile columns. Values standing apart from a construct's range (9 on a 1-7
+        rest are profile columns, as are constructs whose items hold only the codes 0/1 or 1/2
+        in 30 answers or more each (group dummies, yes/no answers: no rating scale). Values standing apart from a construct's range (9 on a 1-7
         battery, 99, 999, -1; see :func:`likely_missing_codes`) are taken as likely "cannot
         answer" codes, and the loader flags them in ``survey.validation``. The scale of a
         construct is the first of :data:`COMMON_SCALES` holding its other values (or

@@ -111,7 +111,7 @@ class Validation(SummaryMixin):
                 out.append(f"Item {item!r} has {k} non-numeric value{'s' * (k != 1)}.")
         if self.likely_missing_codes is not None:
             for row in self.likely_missing_codes.itertuples():
-                out.append(f"Construct {row.construct!r} ({row.items}): value(s) {row.codes} ({row.n_cells} cells) "
+                out.append(f"Construct {row.construct!r} ({row.items}): value(s) {row.codes} ({row.n_cells} cell{'s' * (row.n_cells != 1)}) "
                            f"stand apart from the inferred scale {row.scale_min:g}-{row.scale_max:g} and were "
                            "treated as likely missing codes; declare them as missing_codes in a codebook (or give "
                            "the scale) to confirm.")

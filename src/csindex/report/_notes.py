@@ -27,7 +27,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((key, re.compile(patt
     ("dq.id", r"Column " + _Q + r" was taken as the respondent id\.$"),
     ("dq.weight", r"Column " + _Q + r" was taken as the sampling weight\.$"),
     ("dq.not_rating", r"Numeric column " + _Q + r" does not look like a rating item .*kept as a profile column\.$"),
-    ("dq.codes", r"Construct " + _Q + r" \((.*)\): value\(s\) (.+) \((\d+) cells\) stand apart from the inferred "
+    ("dq.codes", r"Construct " + _Q + r" \((.*)\): value\(s\) (.+) \((\d+) cells?\) stand apart from the inferred "
                  r"scale (\S+)-(\S+) and were treated as likely missing codes.*$"),
     ("dq.platform", r"(.+?) export recognised \((\d+) header rows\): question "
                     r"texts used as item labels; (\d+) platform metadata columns kept as profile columns\.$"),

@@ -18,6 +18,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from matplotlib.collections import PolyCollection  # noqa: E402
 from matplotlib.container import ErrorbarContainer  # noqa: E402
 from matplotlib.patches import Ellipse, FancyArrowPatch, Rectangle  # noqa: E402
@@ -325,6 +327,116 @@ def test_path_diagram_max_width():
         with pytest.raises(ParameterError, match="max_width"):
             plots.path_diagram(ECSI_PATHS, max_width=bad)
     plt.close("all")
+
+
+# generated models of 4-16 constructs in three shapes; widths before folding any model (one
+# column per layer, or a 14-in cap that shrank the fonts): wide 6.7 in but 14 in tall at 76% font
+# for 16, chain 9.6 in for 12-16, mixed 14.2 in (12) and 11.6 in (16)
+def _wide_model(n):
+    """n - 2 drivers -> SAT -> LOY: one layer of many constructs."""
+    return [(f"Driver {i}", "SAT") for i in range(n - 2)] + [("SAT", "LOY")]
+
+
+def _chain_model(n):
+    """A causal chain with a shortcut every third step."""
+    c = [f"C{i}" for i in range(n)]
+    return [(c[i], c[i + 1]) for i in range(n - 1)] + [(c[i], c[i + 2]) for i in range(0, n - 2, 3)]
+
+
+def _mixed_model(n):
+    """Drivers -> two mediators -> satisfaction -> outcomes (the 12-construct one from the brief)."""
+    drivers = ["Image", "Expectation", "Product quality", "Service quality", "Price fairness", "Brand trust",
+               "Store layout", "Online service", "Delivery speed", "Staff friendliness"][:max(1, n - 6)]
+    edges = []
+    for i, x in enumerate(drivers):
+        edges.append((x, "Perceived value" if i % 2 == 0 else "Trust"))
+        if i % 3 == 0:
+            edges.append((x, "Satisfaction"))
+    edges += [("Perceived value", "Satisfaction"), ("Trust", "Satisfaction"), ("Satisfaction", "Complaints"),
+              ("Satisfaction", "Loyalty"), ("Satisfaction", "Retention"), ("Complaints", "Loyalty"), ("Trust", "Loyalty")]
+    return edges
+
+
+def _paths_of(edges, seed=0):
+    rng = np.random.default_rng(seed)
+    paths = pd.DataFrame(edges, columns=["source", "target"])
+    paths["estimate"] = rng.uniform(-0.3, 0.8, len(paths)).round(3)
+    paths["p_value"] = rng.uniform(0, 0.08, len(paths))
+    return paths
+
+
+def _ellipse_meets_box(ellipse, box, pad=0.0):
+    """Whether an axis-aligned ellipse patch (display pixels) meets a box (Bbox)."""
+    (x0, y0), (x1, y1) = ellipse.get_window_extent().get_points()
+    cx, cy, a, b = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 2 + pad, (y1 - y0) / 2 + pad
+    nx = (np.clip(cx, box.x0, box.x1) - cx) / a
+    ny = (np.clip(cy, box.y0, box.y1) - cy) / b
+    return nx**2 + ny**2 < 1.0
+
+
+def _fits_and_clear(d, max_width=9.0):
+    """Figure within max_width; node boxes apart; coefficient labels off every node and every other
+    label (window extents after a draw); fonts at the natural size."""
+    fig = d.figure_
+    fig.canvas.draw()
+    width, _ = fig.get_size_inches()
+    assert width <= max_width + 1e-6, width
+    renderer = fig.canvas.get_renderer()
+    nodes = {n: p.get_window_extent(renderer) for n, p in d.node_patches_.items()}
+    for (m, a), (n, b) in itertools.combinations(nodes.items(), 2):
+        assert not a.overlaps(b), f"nodes {m} and {n} overlap"
+    labels = {k: t.get_window_extent(renderer) for k, t in d.edge_labels_.items()}
+    for key, box in labels.items():
+        for n, patch in d.node_patches_.items():
+            assert not _ellipse_meets_box(patch, box), f"coefficient of {key} lies on node {n}"
+    for (k1, a), (k2, b) in itertools.combinations(labels.items(), 2):
+        assert not a.overlaps(b), f"coefficients of {k1} and {k2} overlap"
+    assert min(t.get_fontsize() for t in d.edge_labels_.values()) >= 0.98 * 9.0 - 1e-9
+    assert min(t.get_fontsize() for t in d.node_labels_.values()) >= 0.98 * 10.5 * 0.95
+
+
+@pytest.mark.parametrize("n", [4, 8, 12, 16])
+@pytest.mark.parametrize("shape", [_wide_model, _chain_model, _mixed_model], ids=["wide", "chain", "mixed"])
+def test_path_diagram_any_model_fits_max_width(shape, n):
+    """Custom models of 4-16 constructs fit 9 in at the natural font sizes: long chains fold into
+    columns, a layer of many constructs stays one tall column (more rows, not a wider figure)."""
+    paths = _paths_of(shape(n))
+    d = plots.path_diagram(paths, pd.Series({t: 0.5 for t in paths["target"]}))
+    assert len(d.node_patches_) == len(set(paths["source"]) | set(paths["target"]))
+    assert set(d.edge_labels_) == set(zip(paths["source"], paths["target"]))
+    _fits_and_clear(d)
+    plt.close(d.figure_)
+
+
+def test_path_diagram_brief_twelve_construct_model_folds():
+    """Six drivers -> two mediators -> satisfaction -> complaints, loyalty, retention was a
+    14.2-in row; it now folds into columns within 9 in."""
+    paths = _paths_of(_mixed_model(12), seed=3)
+    d = plots.path_diagram(paths, pd.Series({t: 0.5 for t in paths["target"]}))
+    assert len(d.columns) < len(d.layers)
+    _fits_and_clear(d)
+    _labels_readable(d)
+    plt.close(d.figure_)
+
+
+@st.composite
+def _random_dags(draw):
+    n = draw(st.integers(3, 16))
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    chosen = draw(st.lists(st.sampled_from(pairs), min_size=1, max_size=min(len(pairs), n + 4), unique=True))
+    names = [f"K{i}" for i in range(n)]
+    return [(names[i], names[j]) for i, j in chosen]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(edges=_random_dags(), seed=st.integers(0, 9))
+def test_path_diagram_random_dags_fit_and_stay_clear(edges, seed):
+    paths = _paths_of(edges, seed)
+    d = plots.path_diagram(paths, pd.Series({t: 0.5 for t in paths["target"]}))
+    try:
+        _fits_and_clear(d)
+    finally:
+        plt.close(d.figure_)
 
 
 def test_path_diagram_bad_input():

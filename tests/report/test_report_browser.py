@@ -146,6 +146,8 @@ _LAYOUT_JS = r"""JSON.stringify({
   wide: Array.from(document.querySelectorAll('main > section, header, nav, footer'))
         .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).map(e => e.id || e.tagName),
   figText: Array.from(document.images).filter(i => i.dataset.minTextPx).map(i => ({
+        shown: i.getBoundingClientRect().width, box: i.parentElement.clientWidth,
+        scrolls: i.parentElement.scrollWidth > i.parentElement.clientWidth + 1,
         px: parseFloat(i.dataset.minTextPx) * i.getBoundingClientRect().width
             / i.naturalWidth,
         alt: i.alt.slice(0, 60)})),
@@ -254,6 +256,11 @@ def test_readable_at_desktop_and_phone_width(tmp_path, wave_report, width):
     assert len(layout["figText"]) == wave_report.n_figures
     small = [f for f in layout["figText"] if f["px"] < 9.0]
     assert small == [], small  # figures are never shrunk below 9 CSS px text
+    # a figure wider than the column scales down to it (max-width:100%) as far as its text stays 9 px;
+    # only then does it scroll in its box (at 390 px the path diagram was 900 px in a 366 px box)
+    for f in layout["figText"]:
+        assert f["shown"] <= f["box"] + 1 or f["px"] < 9.2, f
+        assert not f["scrolls"] or f["px"] < 9.2, f
     assert layout["bodyFont"] >= 12
 
 

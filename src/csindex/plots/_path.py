@@ -32,9 +32,10 @@ from ._text import text as _t
 _NODE_PT = 10.5  # node label font size at the natural size
 _EDGE_PT = 9.0  # coefficient font size at the natural size
 _CHAR_EM = 0.62  # average advance of a Latin character, in em (CJK characters: 1 em)
-_RADS = (0.0, 0.07, -0.07, 0.14, -0.14, 0.2, -0.2, 0.24, -0.24, 0.3, -0.3, 0.34, -0.34, 0.4, -0.4, 0.46, -0.46, 0.53, -0.53, 0.6, -0.6)
+_RADS = (0.0, 0.07, -0.07, 0.14, -0.14, 0.2, -0.2, 0.24, -0.24, 0.3, -0.3, 0.34, -0.34, 0.4, -0.4, 0.46, -0.46, 0.53, -0.53, 0.6, -0.6, 0.7, -0.7, 0.8, -0.8)
 _RADS_COLUMN = (0.0, 0.35, -0.35, 0.5, -0.5, 0.7, -0.7, 0.9, -0.9, 1.1, -1.1)  # arrows within a column
-_MAX_HEIGHT = 14.0  # tallest figure (in) drawn at the natural size
+_MAX_HEIGHT = 14.0  # tallest folding preferred; taller figures (a layer of many constructs) keep the font
+_MAX_FIG_HEIGHT = 32.0  # tallest figure (in) drawn at the natural size
 _MAX_PARTITIONS = 20000  # contiguous layer groupings tried when folding; beyond that a greedy split
 _LABEL_TS = tuple(0.5 + sign * k * 0.04 for k in range(10) for sign in ((1,) if k == 0 else (-1, 1)))
 
@@ -149,6 +150,29 @@ def _fold_candidates(
         bounds = (0, *cuts, n)
         out.append([layers[bounds[c]:bounds[c + 1]] for c in range(len(bounds) - 1)])
     return out
+
+
+def _column_orders(
+    columns: list[list[tuple[str, ...]]], edges: Sequence[tuple[str, str]]
+) -> list[list[list[tuple[str, ...]]]]:
+    """``columns`` as given, and (when it differs) with each stacked layer reordered so that the
+    constructs linked to the layer above come first and those linked to the layer below last:
+    arrows within a column then join neighbours instead of running past a construct."""
+    reordered = []
+    for column in columns:
+        new_column = []
+        for k, layer in enumerate(column):
+            above = set(column[k - 1]) if k > 0 else set()
+            below = set(column[k + 1]) if k + 1 < len(column) else set()
+
+            def rank(n: str, above: set[str] = above, below: set[str] = below) -> int:
+                up = any((s in above and t == n) or (s == n and t in above) for s, t in edges)
+                down = any((s == n and t in below) or (s in below and t == n) for s, t in edges)
+                return 1 - up + down
+
+            new_column.append(tuple(sorted(layer, key=lambda n: (rank(n), layer.index(n)))))
+        reordered.append(new_column)
+    return [columns] if reordered == columns else [columns, reordered]
 
 
 def _bezier(p0: np.ndarray, p2: np.ndarray, rad: float, ts: np.ndarray) -> np.ndarray:
@@ -299,29 +323,60 @@ class PathDiagramDisplay(Display):
         self.layers = [tuple(layer) for layer in layers]
         self.columns = [[layer] for layer in self.layers]
         row = {n: (k * self._dx, y[n]) for k, layer in enumerate(layers) for n in layer}
-        natural = (len(layers) - 1) * self._dx + self._w + 0.5
-        if self.max_width is None or natural <= self.max_width:
-            return row, self._route(row)[0]
+        row_rads = self._route(row)[0]
+        if self.max_width is None or self._width(row, row_rads) <= self.max_width + 1e-9:
+            return row, row_rads
         # too wide for one row: stack consecutive layers into as many columns as fit, placed as
-        # close as the coefficient labels allow; take the first grouping whose arrows miss every
-        # node and whose height keeps the natural font size, else keep the single row
-        dx, dy = self._dx, self._dy
+        # close as the coefficient labels allow; take the first grouping that fits max_width, whose
+        # arrows miss every node and whose height keeps the natural font size; failing that, the
+        # fitting grouping with the fewest arrows through nodes (then the lowest), never the wide row
+        dx = self._dx
         room = self.max_width - 0.5 - self._w
         most = max(1, int(room // (dx - 0.25)) + 1)
+        best: tuple[tuple[float, ...], Any] | None = None
         for n_columns in range(min(most, len(layers) - 1), 0, -1):
-            self._dx = min(dx, room / (n_columns - 1)) if n_columns > 1 else dx
-            self._dy = self._h + 0.9  # wide gaps: arrows to later columns pass between stacked nodes
             for columns in _fold_candidates(self.layers, edges, n_columns, 3):
-                pos: dict[str, tuple[float, float]] = {}
-                for c, column in enumerate(columns):
-                    members = [n for layer in column for n in layer]
-                    pos.update({n: (c * self._dx, ((len(members) - 1) / 2 - i) * self._dy) for i, n in enumerate(members)})
-                rads, hits = self._route(pos)
-                if hits == 0 and self._height(pos, rads) <= _MAX_HEIGHT:
-                    self.columns = columns
-                    return pos, rads
-        self._dx, self._dy = dx, dy
-        return row, self._route(row)[0]
+                for ordered in _column_orders(columns, edges):
+                    self._dx = min(dx, room / (n_columns - 1)) if n_columns > 1 else dx
+                    self._dy = self._h + 0.9  # wide gaps: arrows to later columns pass between stacked nodes
+                    pos, rads, hits, (width, height) = self._fold_at(ordered, n_columns, dx - 0.45)
+                    fits = width <= self.max_width + 1e-9
+                    if fits and hits == 0 and height <= _MAX_HEIGHT:
+                        self.columns = ordered
+                        return pos, rads
+                    key = (float(not fits), float(height > _MAX_HEIGHT), float(hits), width if not fits else height)
+                    if best is None or key < best[0]:
+                        best = (key, (ordered, pos, rads, self._dx, self._dy))
+        assert best is not None
+        self.columns, pos, rads, self._dx, self._dy = best[1]
+        return pos, rads
+
+    def _fold_at(
+        self, columns: list[list[tuple[str, ...]]], n_columns: int, dx_min: float
+    ) -> tuple[dict[str, tuple[float, float]], dict[tuple[str, str], float], int, tuple[float, float]]:
+        """Positions, arrow curvatures, arrows through nodes and (width, height) of ``columns``;
+        the columns move closer (down to ``dx_min``) when the curved arrows make it wider than
+        ``max_width``."""
+
+        def place() -> dict[str, tuple[float, float]]:
+            pos: dict[str, tuple[float, float]] = {}
+            for c, column in enumerate(columns):
+                members = [n for layer in column for n in layer]
+                pos.update({n: (c * self._dx, ((len(members) - 1) / 2 - i) * self._dy) for i, n in enumerate(members)})
+            return pos
+
+        pos = place()
+        rads, hits = self._route(pos)
+        x0, y0, x1, y1 = self._extent(pos, rads)
+        assert self.max_width is not None
+        for _ in range(3):  # the curvatures change with the distance: a few steps
+            if x1 - x0 <= self.max_width or n_columns == 1 or self._dx <= dx_min:
+                break
+            self._dx = max(dx_min, self._dx - (x1 - x0 - self.max_width + 0.01) / (n_columns - 1))
+            pos = place()
+            rads, hits = self._route(pos)
+            x0, y0, x1, y1 = self._extent(pos, rads)
+        return pos, rads, hits, (x1 - x0, y1 - y0)
 
     def _route(self, positions: Mapping[str, tuple[float, float]]) -> tuple[dict[tuple[str, str], float], int]:
         """Pick a curvature per arrow so that it misses the other nodes and arrows; also
@@ -367,11 +422,11 @@ class PathDiagramDisplay(Display):
 
     def _figsize(self) -> tuple[float, float]:
         x0, y0, x1, y1 = self._extent()
-        return (min(max(x1 - x0, 5.0), 20.0), min(max(y1 - y0, 3.0), _MAX_HEIGHT))
+        return (min(max(x1 - x0, 5.0), 20.0), min(max(y1 - y0, 3.0), _MAX_FIG_HEIGHT))
 
-    def _height(self, positions: Mapping[str, tuple[float, float]], rads: Mapping[tuple[str, str], float]) -> float:
-        _, y0, _, y1 = self._extent(positions, rads)
-        return y1 - y0
+    def _width(self, positions: Mapping[str, tuple[float, float]], rads: Mapping[tuple[str, str], float]) -> float:
+        x0, _, x1, _ = self._extent(positions, rads)
+        return x1 - x0
 
     def _extent(
         self,
@@ -461,6 +516,8 @@ class PathDiagramDisplay(Display):
             [*ax.transData.transform((x - 0.36 * _W, y - 0.36 * _H)), *ax.transData.transform((x + 0.36 * _W, y + 0.36 * _H))]
             for x, y in self.positions.values()
         ]).reshape(-1, 4)
+        node_xy = ax.transData.transform(np.array(list(self.positions.values())).reshape(-1, 2))
+        node_ax = np.array([(_W / 2) * px_per_unit + 2.0, (_H / 2) * px_per_unit + 2.0])  # ellipse semi-axes, px
         placed: list[np.ndarray] = []
         arrow_pts, arrow_ids = self._arrow_points(ax)
         edge_fs = max(3.5, _EDGE_PT * zoom)
@@ -500,6 +557,10 @@ class PathDiagramDisplay(Display):
                     delta = pt - on_curve[0]
                     box = box0 + np.array([delta[0], delta[1], delta[0], delta[1]])
                     cost = float(boxes_overlap(box, obstacles).sum()) + 0.01 * abs(shift)
+                    # the ellipses themselves, not just the rectangles inside them
+                    near_x = (np.clip(node_xy[:, 0], box[0], box[2]) - node_xy[:, 0]) / node_ax[0]
+                    near_y = (np.clip(node_xy[:, 1], box[1], box[3]) - node_xy[:, 1]) / node_ax[1]
+                    cost += float((near_x**2 + near_y**2 < 1.0).sum())
                     inside = ((crossing[:, 0] >= box[0]) & (crossing[:, 0] <= box[2])
                               & (crossing[:, 1] >= box[1]) & (crossing[:, 1] <= box[3]))
                     cost += 40.0 * len(np.unique(crossing_ids[inside]))  # other arrows through the label

@@ -40,7 +40,7 @@ h2{color:var(--accent);font-size:21px;margin:12px 0 8px}
 h3{font-size:16px;margin:18px 0 6px}
 figure{margin:12px 0 20px 0}
 figure .fig{max-width:100%;overflow-x:auto}
-figure img{max-width:none;border:1px solid var(--line);border-radius:4px;background:#fff;display:block}
+figure img{max-width:100%;height:auto;border:1px solid var(--line);border-radius:4px;background:#fff;display:block}
 figcaption{color:var(--muted);font-size:13px;margin-top:4px}
 table.csindex-table{border-collapse:collapse;font-size:13px;margin:6px 0 16px 0;display:block;overflow-x:auto;
 max-width:100%}
@@ -179,15 +179,23 @@ def _cards_html(cards: Sequence[tuple[str, str, str]]) -> str:
     return "".join(out)
 
 
+_MIN_FIGURE_TEXT_PX = 9.0  # a figure scales down to the column, but never below this text size
+
+
 def _figure_html(content: Any, caption: str, number: int, word: str) -> str:
-    """A figure shown at its natural size (never scaled down; wide ones scroll in their box)."""
+    """A figure at its natural size, scaled down to a narrower column (``max-width:100%``,
+    ``height:auto``) as far as its smallest text stays 9 CSS px (``min-width``); only a figure
+    wider than that scrolls in its box."""
     alt = html.escape(caption or f"figure {number}")
     if isinstance(content, str):
         img = f'<img src="{content}" alt="{alt}">'
     else:
         min_px = content.get("min_text_pt", 0.0) * content.get("dpi", 100) / 72.0
-        img = (f'<img src="{content["uri"]}" alt="{alt}" width="{round(content["width"])}" '
-               f'height="{round(content["height"])}" data-min-text-px="{min_px:.2f}">')
+        width = round(content["width"])
+        floor = min(width, math.ceil(width * _MIN_FIGURE_TEXT_PX / min_px) + 1) if min_px > 0 else width
+        img = (f'<img src="{content["uri"]}" alt="{alt}" width="{width}" '
+               f'height="{round(content["height"])}" style="min-width:{floor}px" '
+               f'data-min-text-px="{min_px:.2f}">')
     return (f'<figure><div class="fig">{img}</div><figcaption>{html.escape(word)} {number}. '
             f'{html.escape(caption)}</figcaption></figure>')
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib
 import numpy as np
 import pandas as pd
@@ -189,3 +191,57 @@ def test_a_one_item_target_named_like_its_item(reference_path):
                           + "\nSAT =~ cusa\nSAT ~ QUAL + PERF + LIKE", missing="listwise")
     r2 = float(pls.r_squared.set_index("construct").loc["SAT", "r_squared"])
     assert float(res.r_squared["r_squared"].iloc[0]) == pytest.approx(r2, rel=1e-8)
+
+
+# --------------------------------------------------------------------------- the rows of one matrix question
+
+EXPORT = Path(__file__).resolve().parent / "data" / "qualtrics_export.csv"
+
+
+def _split(survey, constructs):
+    """``survey`` loaded again with each of ``constructs``' items (item -> construct) its own construct."""
+    table = survey.codebook.items
+    items = {c: {"construct": constructs.get(c, table.at[c, "construct"]), "role": table.at[c, "role"],
+                 "scale_min": float(table.at[c, "scale_min"]), "scale_max": float(table.at[c, "scale_max"])}
+             for c in survey.codebook.rated_items()}
+    return csindex.load_survey(survey.responses, {"items": items})
+
+
+def test_matrix_rows_are_the_items_of_the_one_attribute_construct():
+    from csindex.priorities import matrix_rows
+
+    export = csindex.load_survey(EXPORT)
+    assert attribute_constructs(export) == ["Q1"] and matrix_rows(export) == ["Q1_1", "Q1_2", "Q1_3"]
+    assert matrix_rows(csindex.datasets.airline()) == []  # two or more attribute constructs: unchanged
+    assert matrix_rows(export, ["Q1", "Q3"]) == [] and matrix_rows(export, []) == []
+    # a one-item attribute construct is not split further
+    one = _split(export, {"Q1_2": "SEAT", "Q1_3": "PUNC"})
+    assert matrix_rows(one, ["Q1"]) == []
+
+
+def test_rows_as_attributes_give_the_numbers_of_a_codebook_splitting_them():
+    from csindex.priorities import matrix_rows
+
+    export = csindex.load_survey(EXPORT)
+    names = {"Q1_1": "CREW", "Q1_2": "SEAT", "Q1_3": "PUNC"}
+    rows = csindex.improvement_priorities(export, matrix_rows(export), bootstrap=200, seed=4)
+    split = csindex.improvement_priorities(_split(export, names), list(names.values()), bootstrap=200, seed=4)
+    got, want = rows.attributes.assign(attribute=rows.attributes["attribute"].map(names)), split.attributes
+    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=0, atol=1e-10)
+    assert rows.satisfaction_index == pytest.approx(split.satisfaction_index, abs=1e-10)
+    assert rows.settings["n_valid"] == split.settings["n_valid"]
+
+
+def test_singular_resamples_of_a_small_sample_are_left_out_of_the_bootstrap():
+    # eight respondents: some resamples hold a row constant or the rows collinear; they used to
+    # stop the whole run (LinAlgError), now they are left out and counted
+    from csindex.priorities import matrix_rows
+
+    export = csindex.load_survey(EXPORT)
+    res = csindex.improvement_priorities(export, matrix_rows(export), bootstrap=300, seed=2)
+    assert 0 < res.settings["n_valid"] < 300
+    assert np.isfinite(res.attributes[["impact_ci_lower", "impact_ci_upper", "gain_ci_lower"]].to_numpy()).all()
+    drivers = csindex.driver_weights(export, drivers=matrix_rows(export), bootstrap=300, seed=2)
+    assert 0 < drivers.settings["bootstrap_used"] <= 300
+    assert np.isfinite(drivers.weights[["share_ci_lower", "share_ci_upper"]].to_numpy()).all()
+

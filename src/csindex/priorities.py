@@ -46,12 +46,14 @@ from .pls.estimate import fit_pls
 from .spec import ModelSpec
 from .scoring.drivers import driver_weights
 
-__all__ = ["improvement_priorities", "PriorityResult", "attribute_constructs"]
+__all__ = ["improvement_priorities", "PriorityResult", "attribute_constructs", "matrix_rows"]
 
 #: resamples per batch of the bootstrap (bounds the (batch, n) count matrix)
 _BATCH = 250
 #: index constructs that follow satisfaction: never an attribute to improve it
 _OUTCOMES = frozenset({"satisfaction", "complaints", "loyalty"})
+#: condition number above which a resample's least-squares system counts as singular
+_SINGULAR = 1e12
 
 
 @dataclass(frozen=True, repr=False)
@@ -152,6 +154,60 @@ def attribute_constructs(survey: Any) -> list[str]:
     return out
 
 
+def matrix_rows(survey: Any, attributes: Sequence[str] | None = None) -> list[str]:
+    """The rows of a survey's one matrix question of service aspects, to rank as attributes.
+
+    A platform export asks the aspects as one matrix question ("How satisfied are you with
+    each of the following aspects? - Cabin crew / - Seat comfort / ..."), whose rows the
+    inferred codebook groups into one construct. When ``attributes`` (default
+    :func:`attribute_constructs`) name exactly one construct and it holds two or more rated
+    items, those items are returned, in codebook order: each row is then an attribute of its
+    own, as :func:`improvement_priorities` and :func:`csindex.driver_weights` take them
+    (the same numbers as a codebook that makes each row its own construct). Otherwise
+    (two or more attribute constructs, none, or one of a single item) the result is empty.
+
+    Parameters
+    ----------
+    survey : Survey
+        The survey with its codebook.
+    attributes : list of str, optional
+        Attribute constructs; default :func:`attribute_constructs`.
+
+    Returns
+    -------
+    list of str
+        Item names, or ``[]``.
+
+    Examples
+    --------
+    >>> import csindex
+    >>> matrix_rows(csindex.datasets.airline())  # seven attribute constructs: nothing to split
+    []
+    >>> import pandas as pd
+    >>> data = pd.DataFrame({"Q1_1": [1, 2, 3, 4, 5, 4], "Q1_2": [2, 2, 3, 5, 4, 5],
+    ...                      "Q1_3": [3, 1, 2, 4, 5, 5], "SAT": [2, 3, 3, 5, 5, 4]})
+    >>> survey = csindex.load_survey(data, {"items": {
+    ...     "Q1_1": {"construct": "Q1", "role": "perception"},
+    ...     "Q1_2": {"construct": "Q1", "role": "perception"},
+    ...     "Q1_3": {"construct": "Q1", "role": "perception"},
+    ...     "SAT": {"construct": "SAT", "role": "overall_satisfaction"}}}, scale=(1, 5))
+    >>> matrix_rows(survey)
+    ['Q1_1', 'Q1_2', 'Q1_3']
+    """
+    attrs = list(attribute_constructs(survey) if attributes is None else attributes)
+    if len(attrs) != 1 or attrs[0] not in survey.constructs:
+        return []
+    rows = survey.items(construct=attrs[0])
+    return rows if len(rows) >= 2 else []
+
+
+def _attribute_items(survey: Any, attribute: str) -> list[str]:
+    """The items of an attribute: a construct's items, or a rated item on its own (a matrix row)."""
+    if attribute not in survey.constructs and attribute in survey.items():
+        return [attribute]
+    return survey.items(construct=attribute)  # SurveyDataError naming the constructs when unknown
+
+
 def _target_construct(survey: Any, target: str | None) -> tuple[str, list[str]]:
     table = survey.codebook.items
     if target is None:
@@ -179,11 +235,16 @@ def _latent_names(constructs: list[str], items: list[str]) -> dict[str, str]:
 
 
 def _ols_batch(Z: np.ndarray, y: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Weighted least-squares slopes of ``y`` on ``Z`` for each row of ``counts`` (B, n)."""
+    """Weighted least-squares slopes of ``y`` on ``Z`` for each row of ``counts`` (B, n); NaN
+    for a row whose respondents hold an attribute constant or the attributes collinear (a
+    small sample's bootstrap resample can)."""
     X = np.column_stack([np.ones(len(y)), Z])
     XtWX = np.einsum("bn,ni,nj->bij", counts, X, X, optimize=True)
     XtWy = counts @ (X * y[:, None])
-    return np.linalg.solve(XtWX, XtWy[..., None])[..., 0][:, 1:]
+    out = np.full((len(counts), Z.shape[1]), np.nan)
+    ok = np.linalg.cond(XtWX) < _SINGULAR
+    out[ok] = np.linalg.solve(XtWX[ok], XtWy[ok][..., None])[..., 0][:, 1:]
+    return out
 
 
 @validate_params({"k": Count(1), "missing": Options("listwise", "mean", "em"),
@@ -211,6 +272,8 @@ def improvement_priorities(
     attributes : list of str, optional
         Attribute constructs; default :func:`attribute_constructs` (those the codebook links
         expectation/importance items to, e.g. crew, cabin, catering, punctuality, price).
+        A rated item that is not a construct's name is an attribute of its own (one item):
+        the rows of one matrix question, :func:`matrix_rows`, ranked as the attributes.
     target : str, optional
         Satisfaction construct; default the construct of the ``overall_satisfaction`` items.
     k : int
@@ -256,7 +319,7 @@ def improvement_priorities(
         raise SurveyDataError(f"{where} needs at least two attribute constructs; got {attrs}. Declare them in the "
                               "codebook (perception items linked by expectation/importance items) or pass "
                               "attributes=[...].")
-    blocks = {a: survey.items(construct=a) for a in attrs}
+    blocks = {a: _attribute_items(survey, a) for a in attrs}
     empty = [a for a, its in blocks.items() if not its]
     if empty:
         raise SurveyDataError(f"Attribute construct(s) {quote_list(empty)} have no items in the codebook.")
@@ -272,6 +335,10 @@ def improvement_priorities(
     w = np.ones(n) if survey.weights is None else survey.weights.reindex(scores.index).to_numpy(dtype="float64")
     w = w / w.mean()
     impact = _ols_batch(Z, y, w[None, :])[0]
+    if not np.isfinite(impact).all():
+        raise SurveyDataError(f"The scores of the attributes {quote_list(attrs)} are collinear (or one is constant) "
+                              f"among the {n} respondents used, so {where} cannot separate their impacts; "
+                              "leave one out or combine them into one construct.")
     perf = (w @ Z) / w.sum()
     gain = impact * (100.0 - perf)
     k = min(int(k), len(attrs))
@@ -286,6 +353,8 @@ def improvement_priorities(
             imp_d.append(_ols_batch(Z, y, counts))
             perf_d.append(counts @ Z / counts.sum(axis=1, keepdims=True))
         imp_draws, perf_draws = np.vstack(imp_d), np.vstack(perf_d)
+        valid = np.isfinite(imp_draws).all(axis=1)  # singular resamples left out (n_valid counts the rest)
+        imp_draws, perf_draws = imp_draws[valid], perf_draws[valid]
         gain_draws = imp_draws * (100.0 - perf_draws)
         top = np.argsort(-gain_draws, axis=1)[:, :k]
         p_top = np.array([(top == j).any(axis=1).mean() for j in range(len(attrs))])

@@ -317,19 +317,34 @@ def surveymonkey(tmp_path_factory):
     return _run(tmp_path_factory, "surveymonkey-roles", DATA / "surveymonkey_export.csv")
 
 
-@pytest.mark.parametrize("which", ["qualtrics", "surveymonkey"])
-def test_platform_exports_read_satisfaction_from_the_wording_and_say_why_drivers_wait(which, request):
+@pytest.fixture(scope="module")
+def legacy(tmp_path_factory):
+    return _run(tmp_path_factory, "qualtrics-legacy", DATA / "qualtrics_legacy_export.csv")
+
+
+#: the rows of the platform fixtures' aspects matrix Q1 (the question texts after the dash)
+ROWS = {"Q1_1": "Cabin crew", "Q1_2": "Seat comfort", "Q1_3": "Punctuality"}
+
+
+@pytest.mark.parametrize("which", ["qualtrics", "legacy", "surveymonkey"])
+def test_platform_exports_take_the_rows_of_the_aspects_matrix_as_the_attributes(which, request):
     # Q2 asks "Overall, how satisfied ...": the overall satisfaction; the aspects of the flight are
-    # rows of one matrix question Q1, one construct: the sections say so and how to split it
+    # rows of one matrix question Q1, one construct: drivers and priorities weigh its rows, each
+    # named by its row text (neither Q1_1 nor the whole question), and say so
     page, res = request.getfixturevalue(which)
     status = {s["id"]: s["status"] for s in res["sections"]}
-    assert status["drivers"] == status["improve"] == "skipped"
+    assert status["drivers"] == status["improve"] == "ok"
+    rows = set(ROWS.values())
+    assert {r[0] for r in _rows(page, "Driver weights")} == rows
+    assert {r[0] for r in _rows(page, "Impact and performance of the service attributes")} == rows
+    assert set(res["key_numbers"]["driver_shares"]) == set(ROWS)  # the files keep the item names
+    assert set(res["key_numbers"]["improve_first_labels"]) <= rows
     for sec in ("improve", "drivers"):
         note = _note(page, sec)
-        assert "besides satisfaction (Overall, how satisfied are you with the airline?) and loyalty" in note
-        assert ("this survey has one, How satisfied are you with each of the following aspects of your flight? "
-                "(Q1_1, Q1_2 and Q1_3)") in note
-        assert "give a codebook with each aspect as its own construct" in note
+        assert ("The rows of the matrix question How satisfied are you with each of the following aspects of your "
+                "flight? (Cabin crew, Seat comfort and Punctuality) are taken as the attributes, each on its own; "
+                "to group them otherwise, give a codebook that names each row's construct.") in note
+        assert "Q1_1" not in note and "give a codebook with each aspect" not in note
     assert "'Q2' read as overall satisfaction from its question text" in _note(page, "data-quality")
 
 
@@ -348,20 +363,80 @@ def test_the_nps_of_a_platform_export_is_a_loyalty_item_not_a_perception_item(su
     assert "Mean of the rated items (perception, overall satisfaction and loyalty; not expectation" in page
 
 
-@pytest.mark.parametrize("name", ["qualtrics_export.csv", "qualtrics_legacy_export.csv", "surveymonkey_export.csv"])
-def test_with_each_aspect_its_own_construct_the_export_gets_drivers_and_priorities(tmp_path_factory, name):
-    # the fix the skipped sections name: a codebook splitting the matrix rows; Q2 and the loyalty
-    # question keep the roles read from their wording
-    constructs = {"Q1_1": "CREW", "Q1_2": "SEAT", "Q1_3": "PUNC"}
-    survey = csindex.load_survey(DATA / name)
-    items = {c: {"construct": constructs.get(c, c), "role": survey.codebook.items.at[c, "role"]}
-             for c in survey.codebook.rated_items()}
-    page, res = _run(tmp_path_factory, "split-" + name[:-4], DATA / name, codebook={"items": items})
+#: the codebook splitting the aspects matrix: one construct per row
+SPLIT = {"Q1_1": "CREW", "Q1_2": "SEAT", "Q1_3": "PUNC"}
+PLATFORM_EXPORTS = ["qualtrics_export.csv", "qualtrics_legacy_export.csv", "surveymonkey_export.csv"]
+
+
+@pytest.fixture(scope="module")
+def split_and_rows(tmp_path_factory):
+    """name -> (the report with a codebook splitting the matrix rows, the report without one),
+    both with a bootstrap; computed on first use."""
+    runs: dict[str, tuple] = {}
+
+    def get(name: str) -> tuple:
+        if name not in runs:
+            # the inferred codebook with the rows as constructs of their own: roles, scales and labels kept
+            table = csindex.load_survey(DATA / name).codebook.items
+            items = {c: {"construct": SPLIT.get(c, c), "role": table.at[c, "role"], "label_en": table.at[c, "label_en"],
+                         "scale_min": float(table.at[c, "scale_min"]), "scale_max": float(table.at[c, "scale_max"])}
+                     for c in csindex.load_survey(DATA / name).codebook.rated_items()}
+            runs[name] = (_run(tmp_path_factory, "split-" + name[:-4], DATA / name, bootstrap=60, codebook={"items": items}),
+                          _run(tmp_path_factory, "rows-" + name[:-4], DATA / name, bootstrap=60))
+        return runs[name]
+
+    return get
+
+
+@pytest.mark.parametrize("name", PLATFORM_EXPORTS)
+def test_with_each_aspect_its_own_construct_the_export_gets_drivers_and_priorities(split_and_rows, name):
+    # a codebook splitting the matrix rows; Q2 and the loyalty question keep the roles read from their wording
+    (page, res), _ = split_and_rows(name)
     status = {s["id"]: s["status"] for s in res["sections"]}
     assert status["drivers"] == status["improve"] == "ok"
     assert set(res["key_numbers"]["driver_shares"]) == {"CREW", "SEAT", "PUNC"}
     assert sum(res["key_numbers"]["driver_shares"].values()) == pytest.approx(1.0)
     assert set(res["key_numbers"]["improve_first"]) <= {"CREW", "SEAT", "PUNC"}
+    assert "rows of the matrix question" not in _note(page, "drivers")  # constructs given: no rows taken
+
+
+@pytest.mark.parametrize("name", PLATFORM_EXPORTS)
+def test_the_rows_as_attributes_give_the_numbers_of_a_codebook_splitting_them(split_and_rows, name):
+    (_, split), (_, rows) = split_and_rows(name)
+    for table, column in (("driver_weights", "driver"), ("improvement_priorities", "attribute")):
+        got = {SPLIT[r.pop(column)]: r for r in rows["tables"][table]}
+        want = {r.pop(column): r for r in split["tables"][table]}
+        assert set(got) == set(want) == {"CREW", "SEAT", "PUNC"}
+        for attr, row in want.items():
+            assert set(got[attr]) == set(row)
+            for key, value in row.items():
+                if isinstance(value, float):
+                    assert got[attr][key] == pytest.approx(value, abs=1e-10, nan_ok=True), (table, attr, key)
+                else:
+                    assert got[attr][key] == value, (table, attr, key)
+    assert rows["key_numbers"]["driver_r_squared"] == pytest.approx(split["key_numbers"]["driver_r_squared"], abs=1e-10)
+
+
+@pytest.mark.parametrize(("row", "value"), [("Q1_2", "5"), ("Q1_3", "")])
+def test_a_matrix_row_answered_alike_or_not_at_all_skips_the_sections_naming_it(tmp_path_factory, row, value):
+    import csv
+    import io
+
+    table = list(csv.reader(io.StringIO((DATA / "qualtrics_export.csv").read_text(encoding="utf-8-sig"))))
+    j = table[0].index(row)
+    for line in table[3:]:  # Qualtrics: three header rows
+        line[j] = value
+    data = tmp_path_factory.mktemp("flat-row") / "export.csv"
+    with data.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(table)
+    page, res = _run(tmp_path_factory, "flat-row-report", data, bootstrap=20)
+    status = {s["id"]: s["status"] for s in res["sections"]}
+    assert status["drivers"] == status["improve"] == "skipped"
+    for sec in ("improve", "drivers"):
+        note = _note(page, sec)
+        assert ("a row that every respondent answered alike or nobody answered cannot be weighed: "
+                f"{ROWS[row]}.") in note
+    assert status["kpi"] == status["overview"] == "ok"  # the rest of the report is written
 
 
 def test_expectation_and_importance_sections_say_how_such_columns_are_named(mobi_ecsi):
@@ -390,8 +465,11 @@ def test_roles_read_from_question_texts_are_told_in_chinese_too():
     assert translate(loyalty, zh).endswith("将 Q3_1、Q3_2 视为忠诚度题；如需其他角色，请提供编码簿。")
 
 
-def test_the_chinese_page_says_why_drivers_wait_in_chinese(tmp_path_factory):
+def test_the_chinese_page_says_the_matrix_rows_are_the_attributes_in_chinese(tmp_path_factory):
     page, res = _run(tmp_path_factory, "qualtrics-zh", DATA / "qualtrics_export.csv", lang="zh")
-    note = _note(page, "drivers")
-    assert "本调查只有一个：Q1（Q1_1、Q1_2和Q1_3）" in note and "满意度（Q2）" in note
-    assert "notes" not in res["key_numbers"]  # every note on how the file was read is translated
+    status = {s["id"]: s["status"] for s in res["sections"]}
+    assert status["drivers"] == status["improve"] == "ok"
+    for sec in ("improve", "drivers"):
+        assert "矩阵题Q1的各行（Cabin crew、Seat comfort和Punctuality）分别作为单独的属性；如需其他分组，请提供编码簿" in _note(page, sec)
+    assert {r[0] for r in _rows(page, "驱动因素权重")} == set(ROWS.values())
+    assert "notes" not in res["key_numbers"] or "data-quality" not in res["key_numbers"]["notes"]

@@ -41,8 +41,11 @@ class ImprovementChartDisplay(Display):
             xerr = np.vstack([x - d["impact_ci_lower"], d["impact_ci_upper"] - x])
             yerr = np.vstack([y - d["performance_ci_lower"], d["performance_ci_upper"] - y])
             ax.errorbar(x, y, xerr=xerr, yerr=yerr, fmt="none", ecolor="0.6", lw=0.9, capsize=2, zorder=2)
-        ax.scatter(x[~rec], y[~rec], s=36, color="#8c8c8c", zorder=3, label=_t(self.texts, "priority.other"))
-        ax.scatter(x[rec], y[rec], s=52, color="#c0392b", zorder=4, label=_t(self.texts, "priority.recommended"))
+        # a legend entry only for a group with points (three attributes with k = 3: all recommended)
+        ax.scatter(x[~rec], y[~rec], s=36, color="#8c8c8c", zorder=3,
+                   label=_t(self.texts, "priority.other") if (~rec).any() else "_nolegend_")
+        ax.scatter(x[rec], y[rec], s=52, color="#c0392b", zorder=4,
+                   label=_t(self.texts, "priority.recommended") if rec.any() else "_nolegend_")
         lo_x = float(np.nanmin(d["impact_ci_lower"] if has_ci else x))
         hi_x = float(np.nanmax(d["impact_ci_upper"] if has_ci else x))
         span = max(hi_x - lo_x, 1e-3)

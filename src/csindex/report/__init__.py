@@ -395,15 +395,16 @@ _NOT_FOR_THE_PAGE = re.compile(r"FigureCanvasAgg is non-interactive|Glyph .* mis
 
 
 def _named(text: str, ctx: Context) -> str:
-    """``text`` with the quoted construct codes of the engines ('QUAL'/'IMAG') in the words the
-    report's tables use for them (Perceived quality/Image)."""
+    """``text`` with the quoted construct codes of the engines ('QUAL'/'IMAG'), and the matrix rows
+    taken as attributes ('Q1_1'), in the words the report's tables use for them (Perceived
+    quality/Image, Cabin crew)."""
     names = set(map(str, ctx.survey.codebook.constructs))
     if ctx.model is not None:
         names |= set(map(str, ctx.model.constructs))
 
     def word(match: re.Match[str]) -> str:
         code = match.group(1)
-        label = ctx.labels.construct(code) if code in names else code
+        label = ctx.rows[code] if code in ctx.rows else ctx.labels.construct(code) if code in names else code
         return match.group(0) if label == code else label
 
     return re.sub(r"'([^'\s]+)'", word, text)

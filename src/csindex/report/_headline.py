@@ -14,7 +14,7 @@ import csindex
 
 from ..priorities import attribute_constructs, improvement_priorities
 from ._format import p_phrase
-from ._models import few_attributes, is_satisfaction
+from ._models import attributes_or_rows, is_satisfaction
 from ._render import Section
 from ._sections import Context, _with_labels
 
@@ -76,7 +76,7 @@ def build_overview(ctx: Context, sec: Section) -> None:
         sec.add("table", L.columns(pd.DataFrame(rows)))
     pri = ctx.results.get("priorities")
     if pri is not None:
-        names = [L.construct(a) for a in pri.recommended["attribute"]]
+        names = ctx.key["improve_first_labels"]  # the attributes' names as the section gives them
         sec.add("html", f'<p><b>{html.escape(L("sec_improve"))}</b>: {html.escape(L("list_sep").join(names))} '
                         f'(<a href="#improve">{html.escape(L("h_see_improve"))}</a>)</p>')
     trend = ctx.key.get("wave_change")
@@ -98,15 +98,15 @@ def build_improve(ctx: Context, sec: Section) -> None:
         target = survey.items(role="overall_satisfaction")
     except csindex.CsindexError:
         attrs, target = [], []
-    if len(attrs) < 2 or not target:
-        sec.status, sec.note = "skipped", few_attributes(ctx, target, attrs, "priority")
+    chosen = attributes_or_rows(ctx, sec, target, attrs, "priority")
+    if chosen is None:
         return
-    res = improvement_priorities(survey, attrs, k=3, bootstrap=ctx.bootstrap, seed=ctx.seed,
-                                         missing=ctx.missing)
+    attrs, rows = chosen
+    res = improvement_priorities(survey, attrs, k=3, bootstrap=ctx.bootstrap, seed=ctx.seed, missing=ctx.missing)
     ctx.results["priorities"] = res
     t = res.attributes
     ctx.tables["improvement_priorities"] = t
-    names = {a: L.construct(a) for a in t["attribute"]}
+    names = rows or {a: L.construct(a) for a in t["attribute"]}
     sec.p(L("im_intro", target=L.construct(res.target), n=res.settings["n_used"], total=survey.n,
             k=res.k, r2=float(res.r_squared["r_squared"].iloc[0])))
     items = []

@@ -16,6 +16,7 @@ Both files hold the same ids (a test checks it).
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Mapping
 from functools import lru_cache
@@ -68,6 +69,42 @@ def without_prefix(label: str, prefix: str) -> str:
     return rest.group(1).strip() if rest else label
 
 
+#: where a matrix question's text ends and a row's begins: "...? - Row", "...?-Row", "... - Row", "...: Row"
+_ROW_START = re.compile(r"\?\s*[-–—:：]\s*|\s+[-–—]\s+|[:：]\s*")
+
+
+def _row_start(labels: list[str]) -> int:
+    """Where the rows of one matrix question begin in its items' labels (after the question text
+    they all share and the dash or colon that ends it); 0 when they share no such question."""
+    ends = [m.end() for m in _ROW_START.finditer(os.path.commonprefix(labels))] if len(labels) > 1 else []
+    if not ends or not all(lab[ends[-1]:].strip() for lab in labels):
+        return 0
+    return ends[-1]
+
+
+def row_texts(labels: list[str]) -> list[str]:
+    """The rows of one matrix question from its items' labels: each label without the question
+    text they all share, up to the dash or colon that ends it; the labels as given when they
+    share no such question.
+
+    >>> row_texts(["How was it?-Cabin crew", "How was it?-Seat comfort"])
+    ['Cabin crew', 'Seat comfort']
+    >>> row_texts(["Your in-flight Wi-Fi - Wi-Fi speed", "Your in-flight Wi-Fi - Wi-Fi price"])
+    ['Wi-Fi speed', 'Wi-Fi price']
+    >>> row_texts(["Crew courtesy", "Crew appearance"])
+    ['Crew courtesy', 'Crew appearance']
+    """
+    start = _row_start(labels)
+    return [lab[start:].strip() for lab in labels] if start else list(labels)
+
+
+def question_text(labels: list[str]) -> str:
+    """The question text the labels of one matrix question's rows share ("How was it?" for
+    "How was it?-Cabin crew" and "How was it?-Seat comfort"); "" when they share none."""
+    start = _row_start(labels)
+    return labels[0][:start].rstrip(" -–—:：") if start else ""
+
+
 #: template codes named only when written exactly so (:data:`csindex.models.AMBIGUOUS_CODES`)
 _EXACT_ONLY = frozenset(code.upper() for code in AMBIGUOUS_CODES)
 
@@ -104,6 +141,19 @@ class Labels:
                 return value.strip()
         return str(name)
 
+    def row(self, name: str) -> str:
+        """An item's row text within the question its construct's items share ("Cabin crew" for
+        "How satisfied ...? - Cabin crew"); else its label (:meth:`item`). Without labels in the
+        report's language the English ones give the rows (a row's words beat its column name)."""
+        items = self._items
+        if items is None or name not in items.index or "construct" not in items.columns:
+            return self.item(name)
+        members = [str(i) for i in items.index[items["construct"] == items.at[name, "construct"]]]
+        labels = [self.item(i) for i in members]
+        if labels == members and "label_en" in items.columns:
+            labels = [str(items.at[i, "label_en"] or "").strip() or i for i in members]
+        return row_texts(labels)[members.index(name)]
+
     def item_or_construct(self, name: str) -> str:
         """An item's codebook label; else the construct's name (a one-item construct named like its
         item, such as CUSCO, reads as its construct: Complaints)."""
@@ -133,7 +183,10 @@ class Labels:
                 for sep in (":", "："):
                     if sep in first:
                         return f"{first.split(sep)[0].strip()}{sep}{' ' if sep == ':' else ''}{self.construct(linked)}"
-            prefix = _common_prefix_label([self.item(i) for i in members])
+            labels = [self.item(i) for i in members]
+            prefix, question = _common_prefix_label(labels), question_text(labels)
+            if len(question) > len(prefix) and question.startswith(prefix):  # "...flight?-Cabin crew"
+                prefix = question
             if prefix and self.lang == "en":
                 return prefix
             if len(members) == 1:

@@ -194,6 +194,34 @@ def few_attributes(ctx: Context, target: list[str], attributes: list[str], kind:
     return L(f"one_attribute_{kind}", target=L.join([L.item(t) for t in target]), found=found)
 
 
+def attributes_or_rows(ctx: Context, sec: Section, target: list[str], constructs: list[str],
+                       kind: str) -> tuple[list[str], dict[str, str] | None] | None:
+    """The attributes of the driver (``kind="target"``) or priority (``"priority"``) section and
+    their row texts: two or more ``constructs`` (and None: named as constructs); or, when they
+    are one construct of two or more items (the rows of one matrix question,
+    :func:`csindex.priorities.matrix_rows`), those rows and row -> its text, with a note saying
+    so. None when the section is skipped (its note set): no satisfaction question, fewer than
+    two attributes, or a row that every respondent answered alike or nobody answered."""
+    from ..priorities import matrix_rows
+
+    L = ctx.labels
+    rows = matrix_rows(ctx.survey, constructs) if target else []
+    if not rows:
+        if not target or len(constructs) < 2:
+            sec.status, sec.note = "skipped", few_attributes(ctx, target, constructs, kind)
+            return None
+        return constructs, None
+    question = L.construct(constructs[0])
+    flat = [r for r in rows if ctx.survey.responses[r].nunique(dropna=True) < 2]
+    if flat:
+        sec.status, sec.note = "skipped", L("rows_flat", question=question, rows=L.join([L.row(r) for r in flat]))
+        return None
+    texts = {r: L.row(r) for r in rows}
+    ctx.rows.update(texts)  # the engines' notes name them so too
+    sec.add("note", L("rows_as_attributes", question=question, rows=L("list_paren").format(L.join(list(texts.values())))))
+    return rows, texts
+
+
 def build_drivers(ctx: Context, sec: Section) -> None:
     from ..scoring.drivers import driver_weights
     from ._sections import _with_labels
@@ -201,10 +229,10 @@ def build_drivers(ctx: Context, sec: Section) -> None:
     L = ctx.labels
     survey = ctx.survey
     target = survey.items(role="overall_satisfaction")
-    drivers = _driver_constructs(survey)
-    if not target or len(drivers) < 2:
-        sec.status, sec.note = "skipped", few_attributes(ctx, target, drivers, "target")
+    chosen = attributes_or_rows(ctx, sec, target, _driver_constructs(survey), "target")
+    if chosen is None:
         return
+    drivers, rows = chosen
     res = driver_weights(survey, target=target, drivers=drivers, method="shapley",
                          bootstrap=ctx.bootstrap, seed=ctx.seed)
     ctx.results["drivers"] = res
@@ -219,7 +247,7 @@ def build_drivers(ctx: Context, sec: Section) -> None:
     ctx.key["driver_shares"] = {str(d): float(v) for d, v in shares.items()}
     ctx.key["top_driver"] = str(shares.idxmax())
     chart = table.copy()
-    chart["driver"] = [L.construct(d) for d in chart["driver"]]
+    chart["driver"] = [L.construct(d) if rows is None else rows[d] for d in chart["driver"]]
     from ..plots import driver_chart
 
     has_ci = "share_ci_lower" in chart
@@ -227,7 +255,8 @@ def build_drivers(ctx: Context, sec: Section) -> None:
                         ci_upper="share_ci_upper" if has_ci else None, texts=ctx.texts)
     ctx.figure(sec, disp, L("dr_fig"))
     cols = ["driver", "weight", "share"] + (["share_ci_lower", "share_ci_upper"] if has_ci else []) + ["rank", "mean"]
-    ctx.show(sec, _with_labels(table[cols], ctx, "driver"), L("dr_table"))
+    shown = _with_labels(table[cols], ctx, "driver") if rows is None else table[cols].assign(driver=chart["driver"])
+    ctx.show(sec, shown, L("dr_table"))
 
 
 # --------------------------------------------------------------------------- PLS / SEM

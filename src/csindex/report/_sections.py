@@ -50,6 +50,7 @@ class Context:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     key: dict[str, Any] = field(default_factory=dict)
     results: dict[str, Any] = field(default_factory=dict)  # name -> csindex result object
+    rows: dict[str, str] = field(default_factory=dict)  # matrix rows taken as attributes -> their row texts
     n_figures: int = 0
 
     @property

@@ -431,6 +431,10 @@ def _bootstrap_into(table: pd.DataFrame, settings: dict[str, Any], z: np.ndarray
     """Percentile intervals of the weights, shares and R² from resampled correlation matrices."""
     bcorr = _bootstrap_corr(z, w, bootstrap, rng)
     ok = np.isfinite(bcorr).all(axis=(1, 2))
+    # a small sample's resample can hold a driver constant or drivers collinear (singular, as
+    # _check_design refuses for the full sample): such resamples are left out, as non-finite ones
+    p = len(names)
+    ok[ok] = np.linalg.eigvalsh(bcorr[ok][:, :p, :p])[:, 0] >= 1e-10
     bw, br2 = _measure(bcorr[ok], method)
     bs = _shares(bw, "clip", names, method)
     a = (1 - confidence) / 2

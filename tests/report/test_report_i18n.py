@@ -138,3 +138,13 @@ def test_tables_never_show_a_negative_zero():
                                   "top2_share": [-0.0001, 0.5]}))
     assert list(shown["gain"]) == ["0.0", "2.5"] and shown["gain_interval"][0] == "[0.0, 0.3]"
     assert list(shown["top2_share"]) == ["0.0%", "50.0%"]
+
+
+def test_a_question_text_as_a_name_ends_its_sentence_itself():
+    # a platform export's target is its question ("... with the airline?"): no "?." in the page
+    en, zh = Labels("en"), Labels("zh")
+    target = "Overall, how satisfied are you with the airline?"
+    text = en("im_intro", target=target, n=8, total=8, r2=0.5, k=3)
+    assert "airline?." not in text and "R² = 0.50 of Overall, how satisfied are you with the airline? Intervals" in text
+    assert zh("m_intro", model="您满意吗？", paths="A → B") == "模型：您满意吗？路径：A → B。"
+    assert en("im_intro", target="Satisfaction", n=8, total=8, r2=0.5, k=3).count("of Satisfaction. Intervals") == 1

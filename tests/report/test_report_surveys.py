@@ -436,7 +436,13 @@ def test_a_matrix_row_answered_alike_or_not_at_all_skips_the_sections_naming_it(
         note = _note(page, sec)
         assert ("a row that every respondent answered alike or nobody answered cannot be weighed: "
                 f"{ROWS[row]}.") in note
-    assert status["kpi"] == status["overview"] == "ok"  # the rest of the report is written
+    assert status["kpi"] == status["overview"] == status["simple-scores"] == "ok"  # the rest of the report is written
+    scored = {r["item"] for r in res["tables"]["item_scores"]}
+    if value == "":  # the row nobody answered is left out of the simple scores, and the page says so
+        assert row not in scored and scored >= {"Q1_1", "Q1_2", "Q2"}
+        assert "Not scored, as nobody answered: " in page and f"{ROWS[row]}." in page.split("Not scored, as nobody answered: ")[1][:200]
+    else:
+        assert row in scored and "Not scored, as nobody answered" not in page
 
 
 def test_expectation_and_importance_sections_say_how_such_columns_are_named(mobi_ecsi):

@@ -114,6 +114,10 @@ def ambiguous(names: Any) -> set[str]:
     return {str(n) for n in names if str(n).upper() in _EXACT_ONLY}
 
 
+#: a full stop right after a question or exclamation mark (a question text as a name, then ".")
+_SENTENCE_AFTER_QUESTION = re.compile(r"([?？!！])[.。]")
+
+
 class Labels:
     """Texts and labels in one language, with item labels from a codebook."""
 
@@ -126,7 +130,8 @@ class Labels:
 
     def __call__(self, key: str, **fmt: Any) -> str:
         text = self._msg[key]
-        return text.format(**fmt) if fmt else text
+        # a name that is a question ("Overall, how satisfied ...?") ends a sentence itself
+        return _SENTENCE_AFTER_QUESTION.sub(r"\1", text.format(**fmt)) if fmt else text
 
     def get(self, key: str, default: str) -> str:
         return self._msg.get(key, default)

@@ -205,13 +205,29 @@ def _missing_chart(by: pd.Series, ctx: Context) -> Any:
 # --------------------------------------------------------------------------- simple method
 
 
+def _answered_items(ctx: Context) -> tuple[list[str] | None, list[str]]:
+    """(the items the simple method scores, or None for its default; the default items nobody
+    answered): an unanswered item is left out of the scores, and the page says so, rather than
+    failing the section."""
+    from ..scoring.simple import resolve_items
+
+    data = resolve_items(ctx.survey, None, None, None)[0]
+    empty = [str(c) for c in data.columns if not data[c].notna().any()]
+    if not empty:
+        return None, []
+    return [str(c) for c in data.columns if str(c) not in empty], empty
+
+
 def build_simple(ctx: Context, sec: Section) -> None:
     from ..scoring.simple import simple_scores
 
     L = ctx.labels
-    res = simple_scores(ctx.survey)
+    items, empty = _answered_items(ctx)
+    res = simple_scores(ctx.survey, items=items)
     ctx.results["simple"] = res
     sec.p(L("s_intro", weighted=_weighted_note(ctx)))
+    if empty:
+        sec.p(L("s_unanswered", items=L.join([L.item(i) for i in empty])))
     cons = res.constructs
     items = res.items
     ctx.tables["construct_scores"] = cons
@@ -240,7 +256,7 @@ def build_segments(ctx: Context, sec: Section) -> None:
 
     L = ctx.labels
     by = ctx.by
-    res = simple_scores(ctx.survey, by=by)
+    res = simple_scores(ctx.survey, items=_answered_items(ctx)[0], by=by)
     table = res.frame("constructs")
     ctx.tables["segment_scores"] = table
     ctx.key["segment_overall_scores"] = {

@@ -339,6 +339,10 @@ def test_platform_exports_take_the_rows_of_the_aspects_matrix_as_the_attributes(
     assert {r[0] for r in _rows(page, "Impact and performance of the service attributes")} == rows
     assert set(res["key_numbers"]["driver_shares"]) == set(ROWS)  # the files keep the item names
     assert set(res["key_numbers"]["improve_first_labels"]) <= rows
+    # three attributes: the chance of being in the top 2 (the top 3 of 3 is certain and says nothing)
+    p_top = [r["p_top_k"] for r in res["tables"]["improvement_priorities"]]
+    assert len(p_top) == 3 and sum(p_top) == pytest.approx(2.0) and min(p_top) < 1.0
+    assert "in the top 2 in " in page and "in the top 3 in " not in page
     for sec in ("improve", "drivers"):
         note = _note(page, sec)
         assert ("The rows of the matrix question How satisfied are you with each of the following aspects of your "

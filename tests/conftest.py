@@ -9,9 +9,11 @@ and ``satisfaction_data`` fixtures. Nothing here reads anything outside the repo
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,6 +39,23 @@ def reference_path(name: str) -> Path:
             "Add new reference files there and list them in tests/reference/SOURCES.md."
         )
     return path
+
+
+def repo_script(relative: str) -> Any:
+    """A script of the repository outside the package (``tools/pg_server.py``,
+    ``benchmarks/bench_missing.py``) loaded as a module by its path."""
+    path = REFERENCE_DIR.parents[1] / relative
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None, path
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(name="repo_script", scope="session")
+def _repo_script_fixture():
+    """The :func:`repo_script` function as a fixture."""
+    return repo_script
 
 
 @pytest.fixture(name="reference_path", scope="session")

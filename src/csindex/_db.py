@@ -115,12 +115,12 @@ def _read_sqlalchemy(source: Any, table: tuple[str | None, str] | None, query: s
                     raise SurveyDataError(f"The database {where} has no table or view {_label(schema, name)!r}."
                                           f"{did_you_mean(name, known)} Check the name (and schema).")
                 stmt = sa.select(sa.Table(name, sa.MetaData(), autoload_with=conn, schema=schema))
-                result = conn.execute(stmt)
+                result = conn.execution_options(stream_results=True).execute(stmt)
             else:
                 where += " (query)"
-                result = conn.execute(sa.text(query), dict(params or {}))
-            columns = list(result.keys())
-            rows = result.fetchall()
+                result = conn.execution_options(stream_results=True).execute(sa.text(query), dict(params or {}))
+            columns = [str(c) for c in result.keys()]
+            batches = [_arrow_batch(columns, part) for part in result.partitions(_BATCH_ROWS)]
     except SurveyDataError:
         raise
     except sa.exc.SQLAlchemyError as exc:
@@ -130,7 +130,7 @@ def _read_sqlalchemy(source: Any, table: tuple[str | None, str] | None, query: s
     finally:
         if isinstance(source, str):
             engine.dispose()
-    return _frame(columns, rows), where
+    return _from_arrow(_concat(columns, batches)), where
 
 
 def _read_duckdb(source: Any, table: tuple[str | None, str] | None, query: str | None,
@@ -176,18 +176,29 @@ def _hide(url: Any) -> str:
     return re.sub(r"://([^:/@]*):[^@]*@", r"://\1:***@", str(url))
 
 
-def _frame(columns: list[str], rows: list[Any]) -> pd.DataFrame:
+#: rows per batch of a streamed SQLAlchemy read (a server-side cursor): only one batch is held
+#: as Python objects at a time; each becomes Arrow columns at once
+_BATCH_ROWS = 65_536
+
+
+def _arrow_batch(columns: list[str], rows: Any) -> Any:
+    """One batch of driver rows as an Arrow table with the column types normalised."""
     pa = require("pyarrow", "Reading from a database")
-    arrays = [pa.array([row[j] for row in rows]) for j in range(len(columns))]
-    return _from_arrow(pa.table(arrays, names=[str(c) for c in columns]))
+    return _normalised(pa.table([pa.array(col) for col in zip(*rows, strict=True)], names=columns))
 
 
-def _from_arrow(table: Any) -> pd.DataFrame:
-    """Decimals and narrow floats as float64, narrow integers as int64, then the CSV reader's own
-    conversion (exact big ids, empty columns as NaN)."""
+def _concat(columns: list[str], batches: list[Any]) -> Any:
+    """The batches as one table; a column that is all NULL in one batch takes the others' type."""
     import pyarrow as pa
 
-    from ._csv import _to_pandas
+    if not batches:
+        return pa.table({c: pa.array([], pa.null()) for c in columns})
+    return pa.concat_tables(batches, promote_options="permissive")
+
+
+def _normalised(table: Any) -> Any:
+    """Decimals and narrow floats as float64, narrow integers as int64 (as a CSV reads them)."""
+    import pyarrow as pa
 
     for i, field in enumerate(table.schema):
         typ = field.type
@@ -195,4 +206,14 @@ def _from_arrow(table: Any) -> pd.DataFrame:
             table = table.set_column(i, field.name, table.column(i).cast(pa.float64()))
         elif pa.types.is_integer(typ) and typ != pa.int64() and typ != pa.uint64():
             table = table.set_column(i, field.name, table.column(i).cast(pa.int64()))  # INTEGER reads like a CSV
-    return _to_pandas(table, pa)
+    return table
+
+
+def _from_arrow(table: Any) -> pd.DataFrame:
+    """The normalised table through the CSV reader's own conversion (exact big ids, empty
+    columns as NaN)."""
+    import pyarrow as pa
+
+    from ._csv import _to_pandas
+
+    return _to_pandas(_normalised(table), pa)

@@ -269,7 +269,9 @@ def load_survey(
     if raw.shape[1] == 0 or raw.shape[0] == 0:
         raise SurveyDataError(
             f"Survey {where!r} has no data rows (found {raw.shape[1]} columns and {raw.shape[0]} rows). "
-            "Check that the file holds the responses and a header row."
+            + ("Check the query and its parameters: no row matched." if query is not None
+               else "Check that the table holds the responses." if table is not None
+               else "Check that the file holds the responses and a header row.")
         )
     dup_cols = raw.columns[raw.columns.duplicated()].tolist()
     if dup_cols:

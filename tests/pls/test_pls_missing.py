@@ -4,9 +4,6 @@ study (em beats listwise and mean under MAR)."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -211,16 +208,8 @@ def test_em_nonconvergence_warns_with_counts(small, monkeypatch):
 
 
 # ---------------------------------------------------------------- recovery (seeded, small)
-def _bench():
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_missing.py"
-    spec = importlib.util.spec_from_file_location("bench_missing", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def test_em_beats_listwise_and_mean_under_mar_20_percent():
-    bench = _bench()
+def test_em_beats_listwise_and_mean_under_mar_20_percent(repo_script):
+    bench = repo_script("benchmarks/bench_missing.py")
     truth = bench.population(n=100_000, seed=1)
     # bench.run records every fit's warnings (not silenced) and counts the MissingDataWarnings
     table, n_fits, n_warned = bench.run(reps=12, n=400, seed=7, mechanisms=("MAR",), rates=(0.2,), truth=truth)

@@ -14,13 +14,11 @@ at lavaan's tight estimates and lavaan's EM (h1) moments, against the numbers la
 
 from __future__ import annotations
 
-import importlib.util
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REFERENCE_DIR
 
 import csindex
 from csindex.exceptions import DiscriminantValidityWarning
@@ -63,11 +61,8 @@ def _key(r) -> str:
     return f"{r.lhs} {r.op} {r.rhs}".strip()
 
 
-def test_data_file_is_the_generators_output(ref, holes, satisfaction_data):
-    path = REFERENCE_DIR.parents[1] / "tools" / "make_satisfaction_missing.py"
-    spec = importlib.util.spec_from_file_location("make_satisfaction_missing", path)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+def test_data_file_is_the_generators_output(ref, holes, satisfaction_data, repo_script):
+    tool = repo_script("tools/make_satisfaction_missing.py")
     made = tool.with_missing(satisfaction_data)
     pd.testing.assert_frame_equal(made.astype({c: float for c in made.columns if c != "gender"}),
                                   holes.astype({c: float for c in holes.columns if c != "gender"}))

@@ -4,15 +4,6 @@ injection attempts in a table name or a filter value do nothing but raise."""
 
 from __future__ import annotations
 
-import glob
-import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -43,47 +34,18 @@ def _frame() -> pd.DataFrame:
     return df
 
 
-def _pg_bin() -> Path | None:
-    found = shutil.which("initdb")
-    if found:
-        return Path(found).resolve().parent
-    cands = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return Path(cands[-1]).parent if cands else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def postgres_url():
-    """Start a throw-away PostgreSQL server (initdb + pg_ctl on a Unix socket), stop it at the end."""
-    bin_dir = _pg_bin()
+def postgres_url(repo_script):
+    """Start a throw-away PostgreSQL server (initdb + pg_ctl on a Unix socket; tools/pg_server.py,
+    shared with benchmarks/bench_db.py), stop it at the end."""
+    server = repo_script("tools/pg_server.py")
+    bin_dir = server.pg_bin()
     if bin_dir is None:
         pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are absent; .ci/run installs Debian's postgresql")
     pytest.importorskip("sqlalchemy")
     pytest.importorskip("psycopg")
-    base = Path(tempfile.mkdtemp(prefix="csindex-pg-"))
-    prefix: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root: run the server as 'nobody'
-        user = pwd.getpwnam("nobody")
-        os.chown(base, user.pw_uid, user.pw_gid)
-        prefix = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups", "--"]
-    data, sock, log = base / "data", base / "sock", base / "server.log"
-    run = {"cwd": base, "capture_output": True, "text": True, "timeout": 120}
-    subprocess.run([*prefix, "mkdir", str(sock)], check=True, **run)
-    subprocess.run([*prefix, str(bin_dir / "initdb"), "-D", str(data), "-U", "csindex", "--auth=trust", "-E", "UTF8",
-                    "--no-locale"], check=True, **run)
-    port = _free_port()
-    subprocess.run([*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-o",
-                    f"-k {sock} -p {port} -c listen_addresses=''", "start"], check=True, **run)
-    try:
-        yield f"postgresql+psycopg://csindex@/postgres?host={sock}&port={port}"
-    finally:
-        subprocess.run([*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"], **run)
-        shutil.rmtree(base, ignore_errors=True)
+    with server.temporary_postgres(bin_dir) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -198,3 +160,29 @@ def test_codebook_from_a_table(sources, which):
     assert s.codebook.weight_column == "weight" and s.weights is not None
     with pytest.raises(ParameterError, match="codebook_table"):
         load_survey(sources["csv"], codebook_table="codebook")
+
+
+def test_a_streamed_read_in_many_batches_equals_one_read(sources, monkeypatch):
+    # the SQLAlchemy read streams rows from a server-side cursor in batches of _BATCH_ROWS; with
+    # batches of 7 rows, 'city' is NULL in whole batches and text in others, and the result is
+    # the same survey as the CSV's
+    import sqlalchemy as sa
+
+    import csindex._db as db
+
+    df = _frame()
+    df["note"] = pd.array([None] * 14 + ["a"] * (len(df) - 14), dtype=object)  # NULL in the first two batches
+    engine = sa.create_engine(sources["postgres"])
+    df.to_sql("responses_notes", engine, index=False, if_exists="replace")
+    engine.dispose()
+    whole = load_survey(sources["postgres"], CODEBOOK, table="responses_notes")
+    monkeypatch.setattr(db, "_BATCH_ROWS", 7)
+    batched = load_survey(sources["postgres"], CODEBOOK, table="responses_notes")
+    assert_frame_equal(batched.responses, whole.responses)
+    assert batched.responses["note"].isna().sum() == 14 and (batched.responses["note"].iloc[14:] == "a").all()
+    assert_frame_equal(batched.responses.drop(columns="note"), load_survey(sources["csv"], CODEBOOK).responses)
+    # a query that matches no row: every column, no rows, and the loader's own error for an empty survey
+    with pytest.raises(SurveyDataError, match=r"has no data rows \(found 7 columns and 0 rows\)\. Check the query and "
+                                              r"its parameters: no row matched\."):
+        load_survey(sources["postgres"], CODEBOOK, query="SELECT * FROM responses WHERE \"SAT1\" > :hi",
+                    params={"hi": 100})

@@ -39,6 +39,19 @@ def _parser() -> argparse.ArgumentParser:
     debug = argparse.ArgumentParser(add_help=False)
     debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                        help="show the full traceback on errors")
+    database = argparse.ArgumentParser(add_help=False)
+    db = database.add_argument_group(
+        "database source", "DATA may be a SQLAlchemy URL (postgresql+psycopg://user@host/db) or a DuckDB file; "
+                           "then name the table or give a query")
+    db.add_argument("--table", metavar="NAME", help="table or view holding the responses (SCHEMA.NAME for "
+                                                    "another schema)")
+    db.add_argument("--query", metavar="SQL", help="SELECT query giving the responses, with :name placeholders "
+                                                   "(DuckDB: $name) bound by --param")
+    db.add_argument("--param", metavar="NAME=VALUE", action="append", type=_param, default=None,
+                    help="a bound parameter of --query (repeat for more; a number binds as a number, "
+                         "anything else as text)")
+    db.add_argument("--codebook-table", metavar="NAME", help="read the codebook from this table of the database "
+                                                             "(instead of --codebook)")
     parser = argparse.ArgumentParser(
         prog="csindex",
         description="Customer-satisfaction-index analysis: validate survey files and write reports.",
@@ -48,12 +61,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", default=False, help="show the full traceback on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    rep = sub.add_parser("report", parents=[debug], help="analyse a survey and write a report",
+    rep = sub.add_parser("report", parents=[debug, database], help="analyse a survey and write a report",
                          description="Analyse a survey file (default: the bundled sample airline survey) and "
                                      f"write a self-contained HTML report with results.json, CSV files and an "
                                      f"Excel workbook to ./{DEFAULT_OUT}/.")
     rep.add_argument("file", nargs="?", metavar="DATA",
-                     help="survey file (CSV, Excel, SPSS, Stata, Parquet); default: bundled sample")
+                     help="survey file (CSV, Excel, SPSS, Stata, Parquet) or database (with --table or "
+                          "--query); default: bundled sample")
     rep.add_argument("--codebook", metavar="F", help="codebook file (YAML or JSON)")
     rep.add_argument("--model", metavar="F|ccsi|acsi|ecsi|scsb",
                      help="index model: a template name or a file with lavaan-style syntax "
@@ -85,10 +99,11 @@ def _parser() -> argparse.ArgumentParser:
                           "descriptive sections (Linux; same numbers either way)")
     rep.add_argument("--quiet", action="store_true", help="no progress bar, print nothing on success")
 
-    val = sub.add_parser("validate", parents=[debug], help="check a survey file and print the validation summary",
+    val = sub.add_parser("validate", parents=[debug, database], help="check a survey file and print the validation summary",
                          description="Load and validate a survey file; exit with status 1 if it has invalid "
                                      "values (off the scale, text in numeric items, duplicated ids).")
-    val.add_argument("file", help="survey file (CSV, Excel, SPSS, Stata, Parquet)")
+    val.add_argument("file", help="survey file (CSV, Excel, SPSS, Stata, Parquet) or database (with --table or "
+                                  "--query)")
     val.add_argument("--codebook", metavar="F", help="codebook file (YAML or JSON)")
     val.add_argument("--scale", nargs=2, type=float, metavar=("MIN", "MAX"), help="scale of rated items, e.g. 1 10")
     val.add_argument("--encoding", help="text encoding of a CSV file (detected when omitted)")
@@ -176,10 +191,39 @@ def _scale(args: argparse.Namespace) -> tuple[float, float] | None:
     return tuple(args.scale) if args.scale else None  # type: ignore[return-value]
 
 
+def _database_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``table=``, ``query=``, ``params=`` and ``codebook_table=`` of load_survey from the
+    command line (only those given: a file source takes none)."""
+    options: dict[str, Any] = {}
+    if args.table is not None:
+        schema, dot, name = args.table.rpartition(".")
+        options["table"] = (schema, name) if dot and schema else args.table
+    if args.query is not None:
+        options["query"] = args.query
+    if args.param:
+        options["params"] = dict(args.param)
+    if args.codebook_table is not None:
+        options["codebook_table"] = args.codebook_table
+    return options
+
+
+def _param(text: str) -> tuple[str, Any]:
+    """``--param NAME=VALUE``: the value as an int or a float when it reads as one, else text."""
+    name, eq, value = text.partition("=")
+    if not eq or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE (e.g. lo=3), got {text!r}")
+    for kind in (int, float):
+        try:
+            return name.strip(), kind(value)
+        except ValueError:
+            pass
+    return name.strip(), value
+
+
 def _load(args: argparse.Namespace, on_invalid: str = "raise") -> Any:
     from .io import load_survey
 
-    options: dict[str, Any] = {"scale": _scale(args), "on_invalid": on_invalid}
+    options: dict[str, Any] = {"scale": _scale(args), "on_invalid": on_invalid, **_database_options(args)}
     if getattr(args, "encoding", None):
         options["encoding"] = args.encoding
     return load_survey(args.file, args.codebook, **options)
@@ -262,8 +306,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if args.file is None and args.codebook is not None:
         print("csindex: error: --codebook needs a survey DATA file.", file=sys.stderr)
         return 2
+    database = bool(_database_options(args))  # a database source: loaded here with its table or query
+    if database and args.file is None:
+        print("csindex: error: --table, --query, --param and --codebook-table need a database DATA "
+              "(a SQLAlchemy URL or a DuckDB file).", file=sys.stderr)
+        return 2
     options: dict[str, Any] = {
-        "codebook": args.codebook,
+        "codebook": None if database else args.codebook,
         "model": args.model,
         "method": args.method,
         "out": args.out,
@@ -292,7 +341,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         options["wave"] = args.wave
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CsindexWarning)
-        result = report(args.file, **options)
+        result = report(_load(args, args.on_invalid) if database else args.file, **options)
     fonts = [w for w in caught if "CJK font" in str(w.message)]
     if fonts and not args.quiet:  # one line naming the font package, never the library's glyph warnings
         print(f"csindex: warning: {_one_line(fonts[0].message)}", file=sys.stderr)

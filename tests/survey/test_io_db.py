@@ -186,3 +186,40 @@ def test_a_streamed_read_in_many_batches_equals_one_read(sources, monkeypatch):
                                               r"its parameters: no row matched\."):
         load_survey(sources["postgres"], CODEBOOK, query="SELECT * FROM responses WHERE \"SAT1\" > :hi",
                     params={"hi": 100})
+
+
+def test_the_command_line_reads_a_table_or_a_query(sources, tmp_path, capsys):
+    # csindex validate/report DATABASE --table NAME | --query SQL --param NAME=VALUE
+    import json
+
+    import sqlalchemy as sa
+
+    from csindex import cli
+
+    codebook = tmp_path / "codebook.json"
+    codebook.write_text(json.dumps(CODEBOOK), encoding="utf-8")
+    assert cli.main(["validate", str(sources["duckdb"]), "--table", "responses", "--codebook", str(codebook)]) == 0
+    assert "respondents: 40" in capsys.readouterr().out
+    query = 'SELECT * FROM responses WHERE "SAT1" >= :lo'
+    expected = load_survey(sources["postgres"], CODEBOOK, query=query, params={"lo": 5})
+    out = tmp_path / "report"
+    assert cli.main(["report", sources["postgres"], "--query", query, "--param", "lo=5", "--codebook", str(codebook),
+                     "--bootstrap", "0", "--n-jobs", "1", "--out", str(out), "--quiet"]) == 0
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert results["settings"]["respondents"] == expected.n < 40
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert "Data: postgresql database &#x27;postgres&#x27; (query)" in page and "sock" not in page  # no socket path
+    # an injection attempt in --table only raises, naming the table; the table is still there
+    assert cli.main(["validate", sources["postgres"], "--table", "responses; DROP TABLE responses",
+                     "--codebook", str(codebook)]) == 1
+    assert "has no table or view 'responses; DROP TABLE responses'" in capsys.readouterr().err
+    engine = sa.create_engine(sources["postgres"])
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM responses")).scalar() == 40
+    engine.dispose()
+    # a --param without '=' is a usage error; --table with a CSV names the mismatch
+    with pytest.raises(SystemExit) as usage:
+        cli.main(["validate", sources["postgres"], "--query", query, "--param", "lo"])
+    assert usage.value.code == 2 and "expected NAME=VALUE" in capsys.readouterr().err
+    assert cli.main(["validate", str(sources["csv"]), "--table", "responses", "--codebook", str(codebook)]) == 1
+    assert "is for a database source" in capsys.readouterr().err

@@ -446,8 +446,8 @@ def _split_waves(survey: Any, column: str) -> tuple[Any, Any, tuple[str, str]]:
     return parts[cur], parts[prev], (str(prev), str(cur))
 
 
-_DUCKDB_FILE = re.compile(r"^DuckDB file '(?P<path>.*)'(?P<rest> \(.*\))?$", re.S)
-_DB_URL = re.compile(r"^(?P<url>[A-Za-z][A-Za-z0-9+.\-]*://\S*)(?P<rest> \(.*\))?$", re.S)
+_DUCKDB_FILE = re.compile(r"^DuckDB file '(?P<path>.*)'(?P<rest> \(.*\))?$", re.DOTALL)
+_DB_URL = re.compile(r"^(?P<url>[A-Za-z][A-Za-z0-9+.\-]*://\S*)(?P<rest> \(.*\))?$", re.DOTALL)
 
 
 def _source_label(source: Any) -> str:

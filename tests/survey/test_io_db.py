@@ -175,9 +175,9 @@ def test_a_streamed_read_in_many_batches_equals_one_read(sources, monkeypatch):
     engine = sa.create_engine(sources["postgres"])
     df.to_sql("responses_notes", engine, index=False, if_exists="replace")
     engine.dispose()
-    whole = load_survey(sources["postgres"], CODEBOOK, table="responses_notes")
+    whole = load_survey(sources["postgres"], CODEBOOK, table="responses_notes")  # COPY, parsed by Arrow
     monkeypatch.setattr(db, "_BATCH_ROWS", 7)
-    batched = load_survey(sources["postgres"], CODEBOOK, table="responses_notes")
+    batched = load_survey(sources["postgres"], CODEBOOK, query="SELECT * FROM responses_notes")  # rows, batched
     assert_frame_equal(batched.responses, whole.responses)
     assert batched.responses["note"].isna().sum() == 14 and (batched.responses["note"].iloc[14:] == "a").all()
     assert_frame_equal(batched.responses.drop(columns="note"), load_survey(sources["csv"], CODEBOOK).responses)
@@ -223,3 +223,47 @@ def test_the_command_line_reads_a_table_or_a_query(sources, tmp_path, capsys):
     assert usage.value.code == 2 and "expected NAME=VALUE" in capsys.readouterr().err
     assert cli.main(["validate", str(sources["csv"]), "--table", "responses", "--codebook", str(codebook)]) == 1
     assert "is for a database source" in capsys.readouterr().err
+
+
+def test_a_table_read_by_copy_equals_the_row_by_row_read_for_every_type(sources, monkeypatch):
+    # PostgreSQL table reads go through COPY ... TO STDOUT (CSV) parsed by Arrow; each type with
+    # an exact CSV reading must come out as the row-by-row read gives it: NULL and '' apart, a
+    # newline inside a text, booleans, dates, timestamps, NaN and every float digit; a numeric column
+    # sends the whole table down the row-by-row path
+    import sqlalchemy as sa
+
+    import csindex._db as db
+
+    engine = sa.create_engine(sources["postgres"])
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS typed; DROP TABLE IF EXISTS typed_numeric")
+        conn.exec_driver_sql(
+            "CREATE TABLE typed (resp_id bigint, \"SAT1\" smallint, \"SAT2\" integer, \"LOY1\" real, "
+            "\"LOY2\" double precision, ok boolean, note text, code varchar(5), day date, at timestamp, "
+            "weight double precision)")
+        conn.exec_driver_sql(
+            "INSERT INTO typed VALUES "
+            "(1, 7, 8, 6.5, 0.1, true, '', 'a', '2024-01-31', '2024-01-31 08:09:10.123456', 1.5),"
+            "(2, NULL, 5, NULL, 'NaN', false, NULL, NULL, NULL, NULL, 0.75),"
+            "(3, 10, 1, 2, '1e-300', NULL, E'two\\nlines, \"quoted\"', '007', '1999-12-31', "
+            "'2000-01-01 00:00:00', 2),"
+            "(4, 3, 9, 4.25, 0.30000000000000004, true, 'x', 'b', '2024-02-29', '2024-02-29 23:59:59', 1)")
+        conn.exec_driver_sql("CREATE TABLE typed_numeric AS SELECT *, 1.10::numeric AS amount FROM typed")
+    engine.dispose()
+    calls = []
+    real = db._postgres_copy
+    monkeypatch.setattr(db, "_postgres_copy", lambda conn, stmt: calls.append(real(conn, stmt)) or calls[-1])
+    codebook = {"scale": [0, 10], "items": {"resp_id": {"role": "id"}, "weight": {"role": "weight"}},
+                "constructs": {"SAT": ["SAT1", "SAT2"]}}
+    copied = load_survey(sources["postgres"], codebook, table="typed", on_invalid="nan")
+    assert calls[-1] is not None and calls[-1].num_rows == 4  # the COPY path was taken
+    rows = load_survey(sources["postgres"], codebook, query="SELECT * FROM typed", on_invalid="nan")
+    assert_frame_equal(copied.responses, rows.responses)
+    r = copied.responses
+    assert r["note"].tolist()[:1] == [""] and pd.isna(r["note"].iloc[1]) and r["note"].iloc[2] == 'two\nlines, "quoted"'
+    assert r["code"].iloc[2] == "007" and np.isnan(r["LOY2"].iloc[1]) and r["LOY2"].iloc[2] == 1e-300
+    assert r["LOY2"].iloc[0] == 0.1 and r["LOY2"].iloc[3] == 0.30000000000000004 and r["LOY1"].iloc[0] == 6.5
+    numeric = load_survey(sources["postgres"], codebook, table="typed_numeric", on_invalid="nan")
+    assert calls[-1] is None  # numeric: row by row
+    assert numeric.responses["amount"].tolist() == [1.1] * 4
+    assert_frame_equal(numeric.responses.drop(columns="amount"), r)

@@ -250,17 +250,23 @@ def _postgres_copy(conn: Any, stmt: Any) -> Any | None:
 
     sql = str(stmt.compile(dialect=conn.dialect))
     names = list(types)
-    with raw.cursor() as cur:
-        cur.execute("SET LOCAL DateStyle = 'ISO, YMD'")  # dates as 2024-01-31 whatever the server's setting
-        cur.execute("SET LOCAL extra_float_digits = 3")  # every float8 digit (the default from PostgreSQL 12)
-        with cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy:
-            table = pacsv.read_csv(
-                io.BufferedReader(_CopyReader(copy), buffer_size=1 << 20),
-                read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 22),
-                parse_options=pacsv.ParseOptions(newlines_in_values=True),
-                convert_options=pacsv.ConvertOptions(
-                    column_types=types, true_values=["t"], false_values=["f"], null_values=[""],
-                    strings_can_be_null=True, quoted_strings_can_be_null=False))
+    # the SET LOCALs live in a savepoint rolled back after the read: a caller's connection and
+    # its open transaction keep their own DateStyle and float digits
+    savepoint = conn.begin_nested()
+    try:
+        with raw.cursor() as cur:
+            cur.execute("SET LOCAL DateStyle = 'ISO, YMD'")  # dates as 2024-01-31 whatever the server's setting
+            cur.execute("SET LOCAL extra_float_digits = 3")  # every float8 digit (the default from PostgreSQL 12)
+            with cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy:
+                table = pacsv.read_csv(
+                    io.BufferedReader(_CopyReader(copy), buffer_size=1 << 20),
+                    read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 22),
+                    parse_options=pacsv.ParseOptions(newlines_in_values=True),
+                    convert_options=pacsv.ConvertOptions(
+                        column_types=types, true_values=["t"], false_values=["f"], null_values=[""],
+                        strings_can_be_null=True, quoted_strings_can_be_null=False))
+    finally:
+        savepoint.rollback()
     return table if table.num_rows else pa.table({n: pa.array([], pa.null()) for n in names})
 
 

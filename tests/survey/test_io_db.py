@@ -267,3 +267,20 @@ def test_a_table_read_by_copy_equals_the_row_by_row_read_for_every_type(sources,
     assert calls[-1] is None  # numeric: row by row
     assert numeric.responses["amount"].tolist() == [1.1] * 4
     assert_frame_equal(numeric.responses.drop(columns="amount"), r)
+
+
+def test_a_table_read_leaves_the_callers_connection_as_it_was(sources):
+    # the COPY read sets DateStyle and float digits for itself only (a rolled-back savepoint):
+    # a caller's connection, inside its own transaction, keeps its settings and its work
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(sources["postgres"])
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SET DateStyle = 'SQL, DMY'")
+        conn.exec_driver_sql("CREATE TEMP TABLE mine (x int)")
+        conn.exec_driver_sql("INSERT INTO mine VALUES (1)")
+        survey = load_survey(conn, CODEBOOK, table="responses")
+        assert survey.n == 40
+        assert conn.exec_driver_sql("SHOW DateStyle").scalar() == "SQL, DMY"
+        assert conn.exec_driver_sql("SELECT count(*) FROM mine").scalar() == 1  # the caller's transaction goes on
+    engine.dispose()

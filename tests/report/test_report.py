@@ -326,6 +326,9 @@ def test_improve_first_comes_from_improvement_priorities(en):
     first = pri.iloc[0]
     assert sentences[0].startswith(f"Price/value: performance {first['performance']:.0f}/100, impact {first['impact']:.2f}")
     assert f"lifts the index by about {5 * first['impact']:.1f} points" in sentences[0]
+    # each sentence names the gain it is ranked by (a lower-ranked attribute can lift more per point)
+    for sentence, row in zip(sentences, pri[pri["recommended"]].itertuples()):
+        assert f"and reaching 100 by about {row.gain:.1f} (the ranking&#x27;s expected gain;" in sentence
     assert "Not separable" in section
     for code in ("PRICE", "PUNC", "CABN", "CREW", "EXP_CREW"):  # labels, never raw codes
         assert f">{code}<" not in section

@@ -114,7 +114,7 @@ def build_improve(ctx: Context, sec: Section) -> None:
     items = []
     for r in res.recommended.itertuples():
         items.append(html.escape(L("im_sentence", name=names[r.attribute], perf=r.performance, imp=r.impact, step=STEP,
-                                   lift=STEP * r.impact, p=100 * r.p_top_k, k=res.k)))
+                                   lift=STEP * r.impact, gain=r.gain, p=100 * r.p_top_k, k=res.k)))
     sec.add("list", items)
     pairs = res.not_separable()
     if pairs:

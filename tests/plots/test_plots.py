@@ -650,6 +650,20 @@ def test_loyalty_matrix_counts_and_shares():
     plt.close(d.figure_)
 
 
+def test_loyalty_matrix_ticks_stay_on_the_answer_scale():
+    # the y range has room above and below for the quadrant names; no tick labels that room
+    # (the sample's 1-10 "likelihood to fly again" axis read up to 12)
+    rng = np.random.default_rng(4)
+    a, p = rng.integers(1, 11, 300), rng.integers(1, 11, 300)
+    d = plots.loyalty_matrix_plot(a, p, attitude_threshold=7, patronage_threshold=7)
+    render(d.figure_)
+    y0, y1 = d.ax_.get_ylim()
+    ticks = d.ax_.get_yticks()
+    assert y1 > 11.5 and ticks.max() <= 10.0 + 1e-9 and ticks.min() >= 0.0  # room kept, never labelled
+    assert len(ticks) >= 4
+    plt.close(d.figure_)
+
+
 def test_loyalty_matrix_ax_ties_and_missing():
     fig, ax = plt.subplots()
     with pytest.warns(MissingDataWarning, match="dropped 1 of 5"):

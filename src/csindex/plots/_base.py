@@ -341,6 +341,8 @@ def quadrant_layout(ax: Any, x: np.ndarray, y: np.ndarray, cross: tuple[float, f
     y0, y1 = padded_limits(y, cy, pad)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0 - y_room * (y1 - y0), y1 + y_room * (y1 - y0))
+    if y_room > 0:  # the room for the corner texts carries no ticks: a 1-10 item never reads 12
+        ax.set_yticks([t for t in ax.get_yticks() if y0 - 1e-9 <= t <= y1 + 1e-9])
     ax.axvline(cx, color="0.35", lw=1.0, ls="--", zorder=line_zorder)
     ax.axhline(cy, color="0.35", lw=1.0, ls="--", zorder=line_zorder)
     texts = {}

@@ -6,8 +6,8 @@ identifier preparer, or DuckDB's double quotes); a ``query`` is the caller's own
 values go through bound parameters (``params``: ``:name`` placeholders for SQLAlchemy,
 ``$name`` or ``?`` for DuckDB). The rows go through the same Arrow-to-pandas conversion as a
 CSV file, so the same values give the same ``Survey.responses`` from a file or a database.
-A PostgreSQL table read (psycopg) is one ``COPY ... TO STDOUT`` parsed by Arrow's CSV reader
-with the columns' types; other reads stream rows from a server-side cursor in batches.
+A PostgreSQL read through psycopg is one ``COPY (query) TO STDOUT`` parsed by Arrow's CSV
+reader with the columns' types; other reads stream rows from a server-side cursor in batches.
 
 Examples
 --------
@@ -124,6 +124,9 @@ def _read_sqlalchemy(source: Any, table: tuple[str | None, str] | None, query: s
                 result = conn.execution_options(stream_results=True).execute(stmt)
             else:
                 where += " (query)"
+                copied = _postgres_copy(conn, sa.text(query), params)
+                if copied is not None:
+                    return _from_arrow(copied), where
                 result = conn.execution_options(stream_results=True).execute(sa.text(query), dict(params or {}))
             columns = [str(c) for c in result.keys()]
             batches = [_arrow_batch(columns, part) for part in result.partitions(_BATCH_ROWS)]
@@ -182,31 +185,25 @@ def _hide(url: Any) -> str:
     return re.sub(r"://([^:/@]*):[^@]*@", r"://\1:***@", str(url))
 
 
-def _copy_types(stmt: Any) -> dict[str, Any] | None:
-    """Arrow types of the selected columns when each has an exact CSV reading (integers,
-    floats, booleans, text, dates, timestamps without zone); None otherwise (numeric, json,
-    uuid, arrays, timestamptz, ...: read row by row)."""
-    import pyarrow as pa
-    import sqlalchemy as sa
+#: PostgreSQL type OIDs whose CSV text Arrow reads exactly, and the Arrow type they read as:
+#: bool, int2/int4/int8, float4/float8, text/varchar/bpchar/name, date, timestamp (no zone).
+#: numeric, json, uuid, arrays, timestamptz ... are read row by row.
+_COPY_TYPES: dict[int, str] = {16: "bool", 20: "int64", 21: "int64", 23: "int64", 700: "float64", 701: "float64",
+                               25: "string", 1043: "string", 1042: "string", 19: "string", 1082: "date32",
+                               1114: "timestamp"}
 
-    out: dict[str, Any] = {}
-    for col in stmt.selected_columns:
-        t = col.type
-        if isinstance(t, sa.Boolean):
-            out[col.name] = pa.bool_()
-        elif isinstance(t, sa.Integer):
-            out[col.name] = pa.int64()
-        elif isinstance(t, sa.Float):  # double precision, real (numeric stays exact: row by row)
-            out[col.name] = pa.float64()
-        elif isinstance(t, sa.String) and not isinstance(t, sa.Enum):
-            out[col.name] = pa.string()
-        elif isinstance(t, sa.DateTime) and not t.timezone:
-            out[col.name] = pa.timestamp("us")
-        elif isinstance(t, sa.Date) and not isinstance(t, sa.DateTime):
-            out[col.name] = pa.date32()
-        else:
-            return None
-    return out if len(out) == len(stmt.selected_columns) else None
+
+def _copy_types(description: Any) -> dict[str, Any] | None:
+    """Arrow types of a result's columns (a psycopg ``cursor.description``) when each has an
+    exact CSV reading and the names are distinct; None otherwise (read row by row)."""
+    import pyarrow as pa
+
+    arrow = {"bool": pa.bool_(), "int64": pa.int64(), "float64": pa.float64(), "string": pa.string(),
+             "date32": pa.date32(), "timestamp": pa.timestamp("us")}
+    out = {str(d.name): arrow.get(_COPY_TYPES.get(int(d.type_code), ""), None) for d in description}
+    if len(out) != len(description) or any(t is None for t in out.values()):
+        return None
+    return out
 
 
 class _CopyReader(io.RawIOBase):
@@ -214,6 +211,8 @@ class _CopyReader(io.RawIOBase):
 
     def __init__(self, copy: Any) -> None:
         self._copy, self._buf = copy, memoryview(b"")
+        self.total = 0  # bytes read: 0 for a result without rows
+
 
     def readable(self) -> bool:
         return True
@@ -224,50 +223,72 @@ class _CopyReader(io.RawIOBase):
             if not chunk:
                 return 0
             self._buf = memoryview(bytes(chunk))
+            self.total += len(self._buf)
         n = min(len(b), len(self._buf))
         b[:n] = self._buf[:n]
         self._buf = self._buf[n:]
         return n
 
 
-def _postgres_copy(conn: Any, stmt: Any) -> Any | None:
-    """A table read on PostgreSQL through psycopg (3): ``COPY (SELECT ...) TO STDOUT`` in CSV,
-    parsed by Arrow's multithreaded CSV reader with the columns' own types, instead of one
-    Python object per cell (1,000,000 x 30 in benchmarks/bench_db.py: 3.8 s instead of 7.8 s). None when
-    another driver, a non-UTF-8 client encoding or a column without an exact CSV reading
-    (:func:`_copy_types`) calls for the row-by-row read. The statement is SQLAlchemy's own
-    SELECT of the reflected table (identifiers quoted by its rules); PostgreSQL's CSV writes
-    NULL as an empty field and an empty text as ``""``, which the reader tells apart.
+def _postgres_copy(conn: Any, stmt: Any, params: Mapping[str, Any] | None = None) -> Any | None:
+    """A read on PostgreSQL through psycopg (3): ``COPY (SELECT ...) TO STDOUT`` in CSV, parsed
+    by Arrow's multithreaded CSV reader with the columns' own types, instead of one Python
+    object per cell (1,000,000 x 30 in benchmarks/bench_db.py: 3.8 s instead of 7.8 s).
+
+    ``stmt`` is SQLAlchemy's SELECT of a reflected table (identifiers quoted by its rules) or
+    the caller's query as ``text()``, compiled for psycopg, whose ``:name`` values ``params``
+    psycopg binds into the COPY by its own quoting rules. The columns' types come from a plan
+    of the statement without rows (``LIMIT 0``). None — the row-by-row read then runs and
+    raises what the database says — for another driver, a non-UTF-8 client encoding, a
+    parameter set that does not match the placeholders, a statement the plan refuses, or a
+    column without an exact CSV reading (:data:`_COPY_TYPES`). PostgreSQL's CSV writes NULL as
+    an empty field and an empty text as ``""``, which the reader tells apart.
     """
     if conn.dialect.name != "postgresql" or conn.dialect.driver != "psycopg":
         return None
-    types = _copy_types(stmt)
     raw = conn.connection.dbapi_connection
-    if types is None or str(getattr(raw.info, "encoding", "")).lower().replace("-", "") not in {"utf8"}:
+    if str(getattr(raw.info, "encoding", "")).lower().replace("-", "") != "utf8":
         return None
+    import psycopg
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    sql = str(stmt.compile(dialect=conn.dialect))
-    names = list(types)
-    # the SET LOCALs live in a savepoint rolled back after the read: a caller's connection and
-    # its open transaction keep their own DateStyle and float digits
+    compiled = stmt.compile(dialect=conn.dialect)
+    values = dict(params or {})
+    if set(compiled.params) != set(values):
+        return None
+    sql = str(compiled).rstrip().rstrip(";")
+    # the SET LOCALs (and a refused plan) live in a savepoint rolled back after the read: a
+    # caller's connection and its open transaction keep their own settings and state
     savepoint = conn.begin_nested()
     try:
         with raw.cursor() as cur:
+            try:
+                cur.execute(f"SELECT * FROM ({sql}) AS csindex_rows LIMIT 0", values)  # noqa: S608 - compiled SQL
+            except psycopg.Error:
+                return None
+            types = _copy_types(cur.description)
+            if types is None:
+                return None
             cur.execute("SET LOCAL DateStyle = 'ISO, YMD'")  # dates as 2024-01-31 whatever the server's setting
             cur.execute("SET LOCAL extra_float_digits = 3")  # every float8 digit (the default from PostgreSQL 12)
-            with cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy:
-                table = pacsv.read_csv(
-                    io.BufferedReader(_CopyReader(copy), buffer_size=1 << 20),
-                    read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 22),
-                    parse_options=pacsv.ParseOptions(newlines_in_values=True),
-                    convert_options=pacsv.ConvertOptions(
-                        column_types=types, true_values=["t"], false_values=["f"], null_values=[""],
-                        strings_can_be_null=True, quoted_strings_can_be_null=False))
+            with cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", values) as copy:
+                reader = _CopyReader(copy)
+                try:
+                    table = pacsv.read_csv(
+                        io.BufferedReader(reader, buffer_size=1 << 20),
+                        read_options=pacsv.ReadOptions(column_names=list(types), block_size=1 << 22),
+                        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+                        convert_options=pacsv.ConvertOptions(
+                            column_types=types, true_values=["t"], false_values=["f"], null_values=[""],
+                            strings_can_be_null=True, quoted_strings_can_be_null=False))
+                except pa.ArrowInvalid:
+                    if reader.total:  # pragma: no cover - PostgreSQL's CSV is always well formed
+                        raise
+                    table = None  # no rows: Arrow reads no CSV at all
     finally:
         savepoint.rollback()
-    return table if table.num_rows else pa.table({n: pa.array([], pa.null()) for n in names})
+    return table if table is not None and table.num_rows else pa.table({n: pa.array([], pa.null()) for n in types})
 
 
 #: rows per batch of a streamed SQLAlchemy read (a server-side cursor): only one batch is held

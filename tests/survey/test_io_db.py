@@ -177,7 +177,8 @@ def test_a_streamed_read_in_many_batches_equals_one_read(sources, monkeypatch):
     engine.dispose()
     whole = load_survey(sources["postgres"], CODEBOOK, table="responses_notes")  # COPY, parsed by Arrow
     monkeypatch.setattr(db, "_BATCH_ROWS", 7)
-    batched = load_survey(sources["postgres"], CODEBOOK, query="SELECT * FROM responses_notes")  # rows, batched
+    monkeypatch.setattr(db, "_postgres_copy", lambda *args: None)  # the row-by-row read, in batches
+    batched = load_survey(sources["postgres"], CODEBOOK, table="responses_notes")
     assert_frame_equal(batched.responses, whole.responses)
     assert batched.responses["note"].isna().sum() == 14 and (batched.responses["note"].iloc[14:] == "a").all()
     assert_frame_equal(batched.responses.drop(columns="note"), load_survey(sources["csv"], CODEBOOK).responses)
@@ -252,13 +253,19 @@ def test_a_table_read_by_copy_equals_the_row_by_row_read_for_every_type(sources,
     engine.dispose()
     calls = []
     real = db._postgres_copy
-    monkeypatch.setattr(db, "_postgres_copy", lambda conn, stmt: calls.append(real(conn, stmt)) or calls[-1])
+    monkeypatch.setattr(db, "_postgres_copy", lambda *args: calls.append(real(*args)) or calls[-1])
     codebook = {"scale": [0, 10], "items": {"resp_id": {"role": "id"}, "weight": {"role": "weight"}},
                 "constructs": {"SAT": ["SAT1", "SAT2"]}}
     copied = load_survey(sources["postgres"], codebook, table="typed", on_invalid="nan")
     assert calls[-1] is not None and calls[-1].num_rows == 4  # the COPY path was taken
+    queried = load_survey(sources["postgres"], codebook, query="SELECT * FROM typed WHERE resp_id > :lo;",
+                          params={"lo": 0}, on_invalid="nan")
+    assert calls[-1] is not None and calls[-1].num_rows == 4  # a query with a parameter: COPY as well
+    monkeypatch.setattr(db, "_postgres_copy", lambda *args: calls.append(None))  # row by row from here
     rows = load_survey(sources["postgres"], codebook, query="SELECT * FROM typed", on_invalid="nan")
     assert_frame_equal(copied.responses, rows.responses)
+    assert_frame_equal(queried.responses, rows.responses)
+    monkeypatch.setattr(db, "_postgres_copy", lambda *args: calls.append(real(*args)) or calls[-1])
     r = copied.responses
     assert r["note"].tolist()[:1] == [""] and pd.isna(r["note"].iloc[1]) and r["note"].iloc[2] == 'two\nlines, "quoted"'
     assert r["code"].iloc[2] == "007" and np.isnan(r["LOY2"].iloc[1]) and r["LOY2"].iloc[2] == 1e-300
@@ -284,3 +291,23 @@ def test_a_table_read_leaves_the_callers_connection_as_it_was(sources):
         assert conn.exec_driver_sql("SHOW DateStyle").scalar() == "SQL, DMY"
         assert conn.exec_driver_sql("SELECT count(*) FROM mine").scalar() == 1  # the caller's transaction goes on
     engine.dispose()
+
+
+def test_a_query_by_copy_keeps_literal_percent_signs_and_binds_values_as_values(sources, monkeypatch):
+    # the query is compiled for psycopg (':lo' -> '%(lo)s', a literal '%' -> '%%') and COPY binds
+    # the values by psycopg's quoting: the same rows as row by row, a quote in a value stays data
+    import csindex._db as db
+
+    query = "SELECT * FROM responses WHERE city LIKE 'Ch%' AND \"SAT1\" >= :lo AND \"SAT2\" >= :lo"
+    copied = load_survey(sources["postgres"], CODEBOOK, query=query, params={"lo": 2})
+    monkeypatch.setattr(db, "_postgres_copy", lambda *args: None)
+    rows = load_survey(sources["postgres"], CODEBOOK, query=query, params={"lo": 2})
+    assert_frame_equal(copied.responses, rows.responses)
+    assert 0 < copied.n < 40 and set(copied.responses["city"]) == {"Chengdu"}
+    monkeypatch.undo()
+    with pytest.raises(SurveyDataError, match="no row matched"):
+        load_survey(sources["postgres"], CODEBOOK, query="SELECT * FROM responses WHERE city = :c",
+                    params={"c": "Chengdu' OR '1'='1"})
+    with pytest.raises(SurveyDataError, match="refused the read"):  # a name the query lacks: the row read's error
+        load_survey(sources["postgres"], CODEBOOK, query="SELECT * FROM responses WHERE \"SAT1\" >= :lo",
+                    params={"high": 2})

@@ -272,20 +272,25 @@ def _postgres_copy(conn: Any, stmt: Any, params: Mapping[str, Any] | None = None
                 return None
             cur.execute("SET LOCAL DateStyle = 'ISO, YMD'")  # dates as 2024-01-31 whatever the server's setting
             cur.execute("SET LOCAL extra_float_digits = 3")  # every float8 digit (the default from PostgreSQL 12)
-            with cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", values) as copy:
-                reader = _CopyReader(copy)
-                try:
-                    table = pacsv.read_csv(
-                        io.BufferedReader(reader, buffer_size=1 << 20),
-                        read_options=pacsv.ReadOptions(column_names=list(types), block_size=1 << 22),
-                        parse_options=pacsv.ParseOptions(newlines_in_values=True),
-                        convert_options=pacsv.ConvertOptions(
-                            column_types=types, true_values=["t"], false_values=["f"], null_values=[""],
-                            strings_can_be_null=True, quoted_strings_can_be_null=False))
-                except pa.ArrowInvalid:
-                    if reader.total:  # pragma: no cover - PostgreSQL's CSV is always well formed
-                        raise
-                    table = None  # no rows: Arrow reads no CSV at all
+            try:
+                with cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", values) as copy:
+                    reader = _CopyReader(copy)
+                    try:
+                        table = pacsv.read_csv(
+                            io.BufferedReader(reader, buffer_size=1 << 20),
+                            read_options=pacsv.ReadOptions(column_names=list(types), block_size=1 << 22),
+                            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+                            convert_options=pacsv.ConvertOptions(
+                                column_types=types, true_values=["t"], false_values=["f"], null_values=[""],
+                                strings_can_be_null=True, quoted_strings_can_be_null=False))
+                    except pa.ArrowInvalid:
+                        if reader.total:  # pragma: no cover - PostgreSQL's CSV is always well formed
+                            raise
+                        table = None  # no rows: Arrow reads no CSV at all
+            except psycopg.Error as exc:  # a row the query fails on (1/0, a bad cast): as the row read says it
+                import sqlalchemy as sa
+
+                raise sa.exc.DBAPIError(sql, None, exc) from exc
     finally:
         savepoint.rollback()
     return table if table is not None and table.num_rows else pa.table({n: pa.array([], pa.null()) for n in types})

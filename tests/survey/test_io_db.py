@@ -311,3 +311,16 @@ def test_a_query_by_copy_keeps_literal_percent_signs_and_binds_values_as_values(
     with pytest.raises(SurveyDataError, match="refused the read"):  # a name the query lacks: the row read's error
         load_survey(sources["postgres"], CODEBOOK, query="SELECT * FROM responses WHERE \"SAT1\" >= :lo",
                     params={"high": 2})
+
+
+def test_a_query_failing_on_a_row_is_a_csindex_error(sources):
+    # the plan without rows passes; COPY fails on the first row with SAT1 = SAT2 (1/0): the
+    # database's words in a SurveyDataError, and the connection still works afterwards
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(sources["postgres"])
+    with engine.connect() as conn:
+        with pytest.raises(SurveyDataError, match="refused the read: division by zero"):
+            load_survey(conn, CODEBOOK, query='SELECT *, 1 / ("SAT1" - "SAT2") AS ratio FROM responses')
+        assert load_survey(conn, CODEBOOK, table="responses").n == 40
+    engine.dispose()

@@ -99,6 +99,8 @@ def _label(schema: str | None, name: str) -> str:
 def _read_sqlalchemy(source: Any, table: tuple[str | None, str] | None, query: str | None,
                      params: Mapping[str, Any] | None) -> tuple[pd.DataFrame, str]:
     sa = require("sqlalchemy", "Reading from a database")
+    if isinstance(source, str) and source.startswith("postgres://"):  # the form hosting services hand out
+        source = "postgresql://" + source[len("postgres://"):]
     try:
         engine = sa.create_engine(source) if isinstance(source, str) else source
     except (sa.exc.ArgumentError, ImportError, sa.exc.NoSuchModuleError) as exc:
@@ -134,6 +136,9 @@ def _read_sqlalchemy(source: Any, table: tuple[str | None, str] | None, query: s
         raise
     except sa.exc.SQLAlchemyError as exc:
         detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        if isinstance(exc, sa.exc.OperationalError):  # no connection, or the server gave up
+            raise SurveyDataError(f"Could not read from the database {where}: {detail}. Check the URL (host, port, "
+                                  "database, user, password) and that the server is running.") from exc
         raise SurveyDataError(f"The database {where} refused the read: {detail}. Check the table, the column names "
                               "in the query and its parameters.") from exc
     finally:

@@ -324,3 +324,16 @@ def test_a_query_failing_on_a_row_is_a_csindex_error(sources):
             load_survey(conn, CODEBOOK, query='SELECT *, 1 / ("SAT1" - "SAT2") AS ratio FROM responses')
         assert load_survey(conn, CODEBOOK, table="responses").n == 40
     engine.dispose()
+
+
+def test_hosting_style_urls_and_an_unreachable_server(sources):
+    # 'postgres://' (as hosting services hand URLs out) reads as 'postgresql://'; a server that is
+    # not there is a SurveyDataError saying to check the URL, not the table or the query
+    url = sources["postgres"]
+    hosted = "postgres://" + url.split("://", 1)[1]
+    assert_frame_equal(load_survey(hosted, CODEBOOK, table="responses").responses,
+                       load_survey(url, CODEBOOK, table="responses").responses)
+    port = int(url.rsplit("port=", 1)[1])
+    with pytest.raises(SurveyDataError, match=r"Could not read from the database .*Check the URL \(host, port, "
+                                              r"database, user, password\) and that the server is running"):
+        load_survey(url.replace(f"port={port}", f"port={port + 1}"), CODEBOOK, table="responses")

@@ -878,3 +878,18 @@ def test_every_chart_renders_chinese(name):
     fig, messages = _render_capturing(lambda: CHINESE_CASES[name]().figure_)
     assert not _missing_glyph(messages), messages
     plt.close(fig)
+
+
+@pytest.mark.parametrize("name", ["ccsi", "acsi", "ecsi", "scsb"])
+def test_path_diagram_for_a_phone_column_is_narrower_than_five_inches(name):
+    # the report's phone drawing (max_width 4.5 in): the 5-inch least width of a diagram yields
+    # to a smaller max_width, so a 366 px column shows each template's diagram at 9 px text
+    # (ECSI's complaints construct bends the arrows out to 5.01 in: narrower than its full drawing)
+    _, _, d = _template_diagram(name, labels=REPORT_LABELS, max_width=4.5)
+    _, _, wide = _template_diagram(name, labels=REPORT_LABELS)
+    narrow_in, wide_in = d.figure_.get_size_inches()[0], wide.figure_.get_size_inches()[0]
+    assert narrow_in <= (5.02 if name == "ecsi" else 4.5 + 1e-9) and narrow_in < wide_in
+    _fits_and_clear(d, max_width=5.02)
+    assert wide_in >= 5.0  # without max_width: at least 5 in
+    plt.close(d.figure_)
+    plt.close(wide.figure_)

@@ -146,8 +146,9 @@ _LAYOUT_JS = r"""JSON.stringify({
   wide: Array.from(document.querySelectorAll('main > section, header, nav, footer'))
         .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).map(e => e.id || e.tagName),
   figText: Array.from(document.images).filter(i => i.dataset.minTextPx).map(i => ({
-        shown: i.getBoundingClientRect().width, box: i.parentElement.clientWidth,
-        scrolls: i.parentElement.scrollWidth > i.parentElement.clientWidth + 1,
+        shown: i.getBoundingClientRect().width, box: i.closest('.fig').clientWidth,
+        scrolls: i.closest('.fig').scrollWidth > i.closest('.fig').clientWidth + 1,
+        phone: !!i.closest('picture') && i.currentSrc !== i.src,
         px: parseFloat(i.dataset.minTextPx) * i.getBoundingClientRect().width
             / i.naturalWidth,
         alt: i.alt.slice(0, 60)})),
@@ -261,6 +262,11 @@ def test_readable_at_desktop_and_phone_width(tmp_path, wave_report, width):
     for f in layout["figText"]:
         assert f["shown"] <= f["box"] + 1 or f["px"] < 9.2, f
         assert not f["scrolls"] or f["px"] < 9.2, f
+    # the path diagram has a phone-width drawing: at 390 px it is shown whole (it scrolled in its
+    # box at half its width), at 1280 px the full one
+    path = [f for f in layout["figText"] if f["alt"].startswith("PLS path model")]
+    assert len(path) == 1 and path[0]["phone"] == (width == 390), path
+    assert not path[0]["scrolls"] and path[0]["px"] >= 9.0, path
     assert layout["bodyFont"] >= 12
 
 

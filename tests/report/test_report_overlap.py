@@ -12,12 +12,15 @@ from csindex.report import _sections
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_no_overlapping_text_in_any_report_chart(tmp_path, monkeypatch, lang):
     seen: list[tuple[str, str, list[tuple[str, str]]]] = []
+    phones: list[tuple[str, str, list[tuple[str, str]]]] = []
     original = _sections.Context.figure
 
-    def checked(self, sec, shown, caption):
+    def checked(self, sec, shown, caption, narrow=None):
         fig = getattr(shown, "figure_", None) or shown
         seen.append((sec.id, caption, overlapping_texts(fig)))
-        return original(self, sec, shown, caption)
+        if narrow is not None:  # the phone-width drawing of the same chart
+            phones.append((sec.id, caption, overlapping_texts(getattr(narrow, "figure_", None) or narrow)))
+        return original(self, sec, shown, caption, narrow=narrow)
 
     monkeypatch.setattr(_sections.Context, "figure", checked)
     samples = csindex.datasets.samples_dir()
@@ -28,8 +31,9 @@ def test_no_overlapping_text_in_any_report_chart(tmp_path, monkeypatch, lang):
     assert len(seen) == res.n_figures >= 12
     assert {sid for sid, _, _ in seen} >= {"improve", "trend", "simple-scores", "segments", "kpi", "ratio", "dual-ipa",
                                           "drivers", "model", "index", "ipma"}
-    overlaps = [(sid, cap, pairs) for sid, cap, pairs in seen if pairs]
+    overlaps = [(sid, cap, pairs) for sid, cap, pairs in seen + phones if pairs]
     assert overlaps == []
+    assert [sid for sid, _, _ in phones] == ["model"]  # the path diagram's phone drawing, checked too
 
 
 def test_detector_finds_the_old_index_chart_overlap():

@@ -422,7 +422,9 @@ class PathDiagramDisplay(Display):
 
     def _figsize(self) -> tuple[float, float]:
         x0, y0, x1, y1 = self._extent()
-        return (min(max(x1 - x0, 5.0), 20.0), min(max(y1 - y0, 3.0), _MAX_FIG_HEIGHT))
+        # at least 5 in wide (a small model's diagram), unless max_width asks for less (a phone's column)
+        least = 5.0 if self.max_width is None else min(5.0, self.max_width)
+        return (min(max(x1 - x0, least), 20.0), min(max(y1 - y0, 3.0), _MAX_FIG_HEIGHT))
 
     def _width(self, positions: Mapping[str, tuple[float, float]], rads: Mapping[tuple[str, str], float]) -> float:
         x0, _, x1, _ = self._extent(positions, rads)

@@ -12,6 +12,10 @@ from ..exceptions import SpecError, SurveyDataError
 from ._render import Section
 from ._sections import Context
 
+#: width (inches) of the path diagram drawn for phone screens: its constructs in one column, the
+#: text at its natural size still 9 px or more in a 366 px column
+NARROW_INCHES = 4.5
+
 logger = logging.getLogger(__name__)
 
 
@@ -353,9 +357,10 @@ def _model_pls(ctx: Context, sec: Section) -> None:
     if tgt is not None and tgt in r2_of.index:
         ctx.key["pls_r_squared_satisfaction"] = float(r2_of[tgt])
     lo_hi = {str(c): (float(g["estimate"].min()), float(g["estimate"].max())) for c, g in res.loadings.groupby("construct")}
-    disp = path_diagram(paths, res.r_squared, layers=ctx.model, ci=False, labels=_labels_for(ctx, ctx.model.constructs),
-                        loadings=lo_hi, texts=ctx.texts)
-    ctx.figure(sec, disp, L("m_pls_fig"))
+    diagram = {"layers": ctx.model, "ci": False, "labels": _labels_for(ctx, ctx.model.constructs), "loadings": lo_hi,
+               "texts": ctx.texts}
+    ctx.figure(sec, path_diagram(paths, res.r_squared, **diagram), L("m_pls_fig"),
+               narrow=path_diagram(paths, res.r_squared, max_width=NARROW_INCHES, **diagram))
     shown = paths.assign(source=[L.construct(c) for c in paths["source"]],
                          target=[L.construct(c) for c in paths["target"]])
     ctx.show(sec, shown, L("m_paths"))
@@ -400,9 +405,10 @@ def _model_sem(ctx: Context, sec: Section) -> None:
     std = res.paths[["source", "target", "std_all", "p_value"]].rename(columns={"std_all": "estimate"})
     est = res.estimates[res.estimates["op"] == "=~"]
     lo_hi = {str(c): (float(g["std_all"].min()), float(g["std_all"].max())) for c, g in est.groupby("lhs")}
-    disp = path_diagram(std, r2_sem, layers=ctx.model, ci=False, labels=_labels_for(ctx, ctx.model.constructs),
-                        loadings=lo_hi, texts=ctx.texts)
-    ctx.figure(sec, disp, L("m_sem_fig"))
+    diagram = {"layers": ctx.model, "ci": False, "labels": _labels_for(ctx, ctx.model.constructs), "loadings": lo_hi,
+               "texts": ctx.texts}
+    ctx.figure(sec, path_diagram(std, r2_sem, **diagram), L("m_sem_fig"),
+               narrow=path_diagram(std, r2_sem, max_width=NARROW_INCHES, **diagram))
     sp = res.paths
     ctx.show(sec, sp.assign(source=[L.construct(c) for c in sp["source"]], target=[L.construct(c) for c in sp["target"]]),
              L("m_paths") + " (SEM)")

@@ -18,6 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+#: viewport width (CSS px) up to which a figure's phone-width drawing is shown: the full path
+#: diagram (about 830 px) shrinks below 9 px text in columns narrower than about 640 px
+_NARROW_SCREEN = 900
+
 CSS = """
 :root{--fg:#1f2933;--muted:#52606d;--line:#d9e2ec;--accent:#1f5f99;--bg:#f7f9fb;--warn:#8a5a00}
 *{box-sizing:border-box}
@@ -41,6 +45,7 @@ h3{font-size:16px;margin:18px 0 6px}
 figure{margin:12px 0 20px 0}
 figure .fig{max-width:100%;overflow-x:auto}
 figure img{max-width:100%;height:auto;border:1px solid var(--line);border-radius:4px;background:#fff;display:block}
+figure picture img{min-width:var(--floor-wide)}
 figcaption{color:var(--muted);font-size:13px;margin-top:4px}
 table.csindex-table{border-collapse:collapse;font-size:13px;margin:6px 0 16px 0;display:block;overflow-x:auto;
 max-width:100%}
@@ -71,6 +76,7 @@ dl.formulas dd{margin:2px 0 6px 18px}
 main{padding:8px 12px 32px 12px}header{padding:16px}}
 @media print{nav{display:none}}
 """
+CSS += f"@media (max-width: {_NARROW_SCREEN}px){{figure picture img{{min-width:var(--floor-narrow)}}}}\n"
 
 
 @dataclass
@@ -182,6 +188,17 @@ def _cards_html(cards: Sequence[tuple[str, str, str]]) -> str:
 _MIN_FIGURE_TEXT_PX = 9.0  # a figure scales down to the column, but never below this text size
 
 
+def _min_text_px(content: dict[str, Any]) -> float:
+    """The smallest text of a figure at its natural size, in CSS px."""
+    return float(content.get("min_text_pt", 0.0)) * float(content.get("dpi", 100)) / 72.0
+
+
+def _floor(content: dict[str, Any]) -> int:
+    """The narrowest a figure is shown (CSS px): its smallest text stays 9 px."""
+    width, min_px = round(content["width"]), _min_text_px(content)
+    return min(width, math.ceil(width * _MIN_FIGURE_TEXT_PX / min_px) + 1) if min_px > 0 else width
+
+
 def _figure_html(content: Any, caption: str, number: int, word: str) -> str:
     """A figure at its natural size, scaled down to a narrower column (``max-width:100%``,
     ``height:auto``) as far as its smallest text stays 9 CSS px (``min-width``); only a figure
@@ -189,13 +206,18 @@ def _figure_html(content: Any, caption: str, number: int, word: str) -> str:
     alt = html.escape(caption or f"figure {number}")
     if isinstance(content, str):
         img = f'<img src="{content}" alt="{alt}">'
+    elif "narrow" in content:  # a phone-width drawing below _NARROW_SCREEN px, the full one above
+        small = content["narrow"]
+        min_px = min(_min_text_px(content), _min_text_px(small))
+        img = (f'<picture><source media="(max-width: {_NARROW_SCREEN}px)" srcset="{small["uri"]}" '
+               f'width="{round(small["width"])}" height="{round(small["height"])}">'
+               f'<img src="{content["uri"]}" alt="{alt}" width="{round(content["width"])}" '
+               f'height="{round(content["height"])}" style="--floor-wide:{_floor(content)}px;'
+               f'--floor-narrow:{_floor(small)}px" data-min-text-px="{min_px:.2f}"></picture>')
     else:
-        min_px = content.get("min_text_pt", 0.0) * content.get("dpi", 100) / 72.0
-        width = round(content["width"])
-        floor = min(width, math.ceil(width * _MIN_FIGURE_TEXT_PX / min_px) + 1) if min_px > 0 else width
-        img = (f'<img src="{content["uri"]}" alt="{alt}" width="{width}" '
-               f'height="{round(content["height"])}" style="min-width:{floor}px" '
-               f'data-min-text-px="{min_px:.2f}">')
+        img = (f'<img src="{content["uri"]}" alt="{alt}" width="{round(content["width"])}" '
+               f'height="{round(content["height"])}" style="min-width:{_floor(content)}px" '
+               f'data-min-text-px="{_min_text_px(content):.2f}">')
     return (f'<figure><div class="fig">{img}</div><figcaption>{html.escape(word)} {number}. '
             f'{html.escape(caption)}</figcaption></figure>')
 

@@ -119,17 +119,14 @@ def _read_sqlalchemy(source: Any, table: tuple[str | None, str] | None, query: s
                 if name not in known:
                     raise SurveyDataError(f"The database {where} has no table or view {_label(schema, name)!r}."
                                           f"{did_you_mean(name, known)} Check the name (and schema).")
-                stmt = sa.select(sa.Table(name, sa.MetaData(), autoload_with=conn, schema=schema))
-                copied = _postgres_copy(conn, stmt)
-                if copied is not None:
-                    return _from_arrow(copied), where
-                result = conn.execution_options(stream_results=True).execute(stmt)
+                stmt, values = sa.select(sa.Table(name, sa.MetaData(), autoload_with=conn, schema=schema)), {}
             else:
                 where += " (query)"
-                copied = _postgres_copy(conn, sa.text(query), params)
-                if copied is not None:
-                    return _from_arrow(copied), where
-                result = conn.execution_options(stream_results=True).execute(sa.text(query), dict(params or {}))
+                stmt, values = sa.text(query), dict(params or {})
+            copied = _postgres_copy(conn, stmt, values)
+            if copied is not None:
+                return _from_arrow(copied), where
+            result = conn.execution_options(stream_results=True).execute(stmt, values)
             columns = [str(c) for c in result.keys()]
             batches = [_arrow_batch(columns, part) for part in result.partitions(_BATCH_ROWS)]
     except SurveyDataError:

@@ -35,7 +35,7 @@ from ._params import AnyOf, Instance, check_param
 from ._validation import did_you_mean
 from .exceptions import ParameterError, SurveyDataError
 
-__all__ = ["is_database", "read_database"]
+__all__ = ["is_database", "read_database", "source_label"]
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _DUCKDB_SUFFIXES = (".duckdb", ".ddb")
@@ -179,6 +179,37 @@ def _read_duckdb(source: Any, table: tuple[str | None, str] | None, query: str |
     return _from_arrow(arrow), where
 
 
+_DUCKDB_FILE = re.compile(r"^DuckDB file '(?P<path>.*)'(?P<rest> \(.*\))?$", re.DOTALL)
+_DB_URL = re.compile(r"^(?P<url>" + _URL.pattern.lstrip("^") + r"\S*)(?P<rest> \(.*\))?$", re.DOTALL)
+
+
+def source_label(source: Any) -> str:
+    """How a page names a survey's source (``Survey.source``): a file by its name, a database
+    by its kind, name and table or query (no host, socket or user) — read from the descriptions
+    :func:`read_database` writes, which is why it lives beside them.
+
+    Examples
+    --------
+    >>> source_label("/data/airline.csv")
+    'airline.csv'
+    >>> source_label("DuckDB file '/data/tracking.duckdb' (table 'responses')")
+    "tracking.duckdb (table 'responses')"
+    >>> source_label("postgresql+psycopg://analyst@/surveys?host=/run/postgresql (query)")
+    "postgresql database 'surveys' (query)"
+    """
+    text = str(source)
+    duck = _DUCKDB_FILE.match(text)
+    if duck:
+        return Path(duck["path"]).name + (duck["rest"] or "")
+    url = _DB_URL.match(text)
+    if url:
+        scheme, _, rest = url["url"].partition("://")
+        database = rest.split("?", 1)[0].rsplit("/", 1)[-1] if "/" in rest else ""
+        kind = scheme.split("+", 1)[0]
+        return f"{kind} database {database!r}" + (url["rest"] or "") if database else kind + (url["rest"] or "")
+    return Path(text).name if text else text
+
+
 def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
@@ -214,7 +245,6 @@ class _CopyReader(io.RawIOBase):
     def __init__(self, copy: Any) -> None:
         self._copy, self._buf = copy, memoryview(b"")
         self.total = 0  # bytes read: 0 for a result without rows
-
 
     def readable(self) -> bool:
         return True

@@ -304,7 +304,8 @@ class Codebook:
         ``SAT*`` overall satisfaction; ``LOY*`` and ``NPS`` loyalty; others perception);
         other numeric columns holding small integers (0-11) are single-item constructs; the
         rest are profile columns, as are constructs whose items hold only the codes 0/1 or 1/2
-        in 30 answers or more each (group dummies, yes/no answers: no rating scale). Values standing apart from a construct's range (9 on a 1-7
+        in 30 answers or more each (group dummies, yes/no answers: no rating scale). Values
+        standing apart from a construct's range (9 on a 1-7
         battery, 99, 999, -1; see :func:`likely_missing_codes`) are taken as likely "cannot
         answer" codes, and the loader flags them in ``survey.validation``. The scale of a
         construct is the first of :data:`COMMON_SCALES` holding its other values (or
@@ -648,7 +649,8 @@ def _dummy_codes(numeric: Mapping[str, pd.Series], members: list[str]) -> bool:
     rating scale rescaled to 0-100 would misread (a 1-5 scale inferred for 1/2 codes)."""
     for m in members:
         v = numeric[m].dropna()
-        if len(v) < _DUMMY_MIN_ANSWERS or not (set(v.unique()) <= {0.0, 1.0} or set(v.unique()) <= {1.0, 2.0}):
+        codes = set(v.unique())
+        if len(v) < _DUMMY_MIN_ANSWERS or not (codes <= {0.0, 1.0} or codes <= {1.0, 2.0}):
             return False
     return True
 

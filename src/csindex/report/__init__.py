@@ -36,6 +36,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._db import source_label
 from .._export import write_csv, write_xlsx
 from .._summary import Summary, SummaryMixin
 from .._params import check_param
@@ -446,36 +447,6 @@ def _split_waves(survey: Any, column: str) -> tuple[Any, Any, tuple[str, str]]:
     return parts[cur], parts[prev], (str(prev), str(cur))
 
 
-_DUCKDB_FILE = re.compile(r"^DuckDB file '(?P<path>.*)'(?P<rest> \(.*\))?$", re.DOTALL)
-_DB_URL = re.compile(r"^(?P<url>[A-Za-z][A-Za-z0-9+.\-]*://\S*)(?P<rest> \(.*\))?$", re.DOTALL)
-
-
-def _source_label(source: Any) -> str:
-    """How the page names a survey's source: a file by its name, a database by its kind, name
-    and table or query (no host, socket or user).
-
-    Examples
-    --------
-    >>> _source_label("/data/airline.csv")
-    'airline.csv'
-    >>> _source_label("DuckDB file '/data/tracking.duckdb' (table 'responses')")
-    "tracking.duckdb (table 'responses')"
-    >>> _source_label("postgresql+psycopg://analyst@/surveys?host=/run/postgresql (query)")
-    "postgresql database 'surveys' (query)"
-    """
-    text = str(source)
-    duck = _DUCKDB_FILE.match(text)
-    if duck:
-        return Path(duck["path"]).name + (duck["rest"] or "")
-    url = _DB_URL.match(text)
-    if url:
-        scheme, _, rest = url["url"].partition("://")
-        database = rest.split("?", 1)[0].rsplit("/", 1)[-1] if "/" in rest else ""
-        kind = scheme.split("+", 1)[0]
-        return f"{kind} database {database!r}" + (url["rest"] or "") if database else kind + (url["rest"] or "")
-    return Path(text).name if text else text
-
-
 def _settings(ctx: Context, survey: Any, method: str, bootstrap: int, seed: Any, lang: str,
               out: Path) -> dict[str, Any]:
     from .. import __version__
@@ -483,7 +454,7 @@ def _settings(ctx: Context, survey: Any, method: str, bootstrap: int, seed: Any,
     return {
         "csindex_version": __version__,
         "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "source": _source_label(survey.source),
+        "source": source_label(survey.source),
         "respondents": int(survey.n),
         "weighted": survey.weights is not None,
         "model": ctx.model_name or "none",
